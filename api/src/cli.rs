@@ -1,0 +1,501 @@
+//! The command-line commands: model management, ingest, search and inspection.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use callproof_ingest::IngestError;
+use callproof_models::{CallHit, CallId, CallMetadata, ChannelRoles, Speaker, Transcript};
+use callproof_search::SearchRequest;
+use callproof_transcribe::{ModelCache, ModelSource, WeightType};
+use chrono::{DateTime, FixedOffset};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::app::{App, Settings};
+
+#[derive(Subcommand)]
+pub enum ModelCommand {
+    /// Install a model: a known name (tiny.en, base), a CTranslate2 folder, a ggml file or an
+    /// http(s) URL to one.
+    Install {
+        source: String,
+        /// Name in the cache (default: derived from the source).
+        #[arg(long)]
+        name: Option<String>,
+        /// Quantise converted weights to q8_0 (smaller, faster, nearly as accurate).
+        #[arg(long)]
+        q8: bool,
+    },
+    /// List installed models.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn model(cmd: ModelCommand) -> Result<ExitCode> {
+    let cache = ModelCache::from_env();
+    match cmd {
+        ModelCommand::Install { source, name, q8 } => {
+            let src = ModelSource::parse(&source)?;
+            let weights = if q8 {
+                WeightType::Q8_0
+            } else {
+                WeightType::F16
+            };
+            let spinner = ProgressBar::new_spinner();
+            spinner.set_style(ProgressStyle::with_template(
+                "{spinner} {elapsed:>4} {msg}",
+            )?);
+            spinner.enable_steady_tick(Duration::from_millis(120));
+            let started = Instant::now();
+            let m = cache.install(&src, name.as_deref(), weights, &|msg: &str| {
+                spinner.set_message(msg.to_string())
+            })?;
+            spinner.finish_and_clear();
+            println!(
+                "installed {} ({}, {} MB, {}) in {:.1} s\n  file   {}\n  sha256 {}",
+                m.name,
+                m.weights,
+                m.size_bytes / 1_000_000,
+                if m.multilingual {
+                    "multilingual"
+                } else {
+                    "English only"
+                },
+                started.elapsed().as_secs_f64(),
+                m.path.display(),
+                m.sha256
+            );
+            for c in &m.source_checksums {
+                println!("  from   {} sha256 {}", c.file, c.sha256);
+            }
+        }
+        ModelCommand::List { json } => {
+            let models = cache.list()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&models)?);
+            } else if models.is_empty() {
+                println!(
+                    "no models in {}; install one with `callproof model install base` (French) or `tiny.en`",
+                    cache.dir().display()
+                );
+            } else {
+                println!("models in {}", cache.dir().display());
+                for m in models {
+                    println!(
+                        "  {:<14} {:>5} MB  {:<6} {:<12}  sha256 {}",
+                        m.name,
+                        m.size_bytes / 1_000_000,
+                        m.weights,
+                        if m.multilingual {
+                            "multilingual"
+                        } else {
+                            "English"
+                        },
+                        &m.sha256[..16.min(m.sha256.len())]
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Call metadata given as flags; a JSON sidecar next to a file takes precedence field by field.
+#[derive(Args, Clone, Default)]
+pub struct MetadataArgs {
+    /// Ordering client (tenant) the call belongs to.
+    #[arg(long)]
+    pub client: Option<String>,
+    #[arg(long)]
+    pub campaign: Option<String>,
+    #[arg(long)]
+    pub agent: Option<String>,
+    #[arg(long = "customer-phone")]
+    pub customer_phone: Option<String>,
+    /// Contract reference.
+    #[arg(long)]
+    pub contract: Option<String>,
+    /// Call start time, RFC 3339 with its offset (2026-03-02T10:15:00+01:00).
+    #[arg(long = "started-at")]
+    pub started_at: Option<DateTime<FixedOffset>>,
+    /// Language of the call (ISO 639-1).
+    #[arg(long)]
+    pub language: Option<String>,
+    /// Channel roles in order, e.g. agent,customer (the default) or customer,agent.
+    #[arg(long)]
+    pub channels: Option<ChannelRoles>,
+}
+
+impl MetadataArgs {
+    /// Fills what the sidecar left out with the flags.
+    fn merge_into(&self, mut m: CallMetadata) -> CallMetadata {
+        if m.client.is_empty() {
+            m.client = self.client.clone().unwrap_or_default();
+        }
+        m.campaign = m.campaign.or_else(|| self.campaign.clone());
+        m.agent = m.agent.or_else(|| self.agent.clone());
+        m.customer_phone = m.customer_phone.or_else(|| self.customer_phone.clone());
+        m.contract_ref = m.contract_ref.or_else(|| self.contract.clone());
+        m.started_at = m.started_at.or(self.started_at);
+        m.language = m.language.or_else(|| self.language.clone());
+        m.channels = m.channels.or_else(|| self.channels.clone());
+        m
+    }
+}
+
+#[derive(Args)]
+pub struct IngestArgs {
+    /// Recordings, or folders searched recursively. `call.json` next to `call.wav` gives its
+    /// metadata.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub meta: MetadataArgs,
+    /// Print one JSON result per recording.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const AUDIO_EXTENSIONS: &[&str] = &[
+    "wav", "wave", "mp3", "flac", "ogg", "oga", "m4a", "mp4", "aac", "aif", "aiff", "aifc", "opus",
+    "gsm",
+];
+
+fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut stack = vec![p.clone()];
+            while let Some(dir) = stack.pop() {
+                let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+                    .with_context(|| format!("cannot read folder {}", dir.display()))?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .collect();
+                entries.sort();
+                for e in entries {
+                    if e.is_dir() {
+                        stack.push(e);
+                    } else if e.extension().and_then(|x| x.to_str()).is_some_and(|x| {
+                        AUDIO_EXTENSIONS.contains(&x.to_ascii_lowercase().as_str())
+                    }) {
+                        out.push(e);
+                    }
+                }
+            }
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            bail!("{} does not exist", p.display());
+        }
+    }
+    Ok(out)
+}
+
+fn sidecar(file: &Path) -> Result<CallMetadata> {
+    let json = file.with_extension("json");
+    if !json.exists() {
+        return Ok(CallMetadata::default());
+    }
+    let bytes = std::fs::read(&json).with_context(|| format!("cannot read {}", json.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{} is not valid call metadata (fields: client, campaign, agent, customer_phone, \
+             contract_ref, started_at, language, channels)",
+            json.display()
+        )
+    })
+}
+
+#[derive(Serialize)]
+struct IngestResult {
+    file: String,
+    call_id: Option<CallId>,
+    state: String,
+    duration_ms: Option<u64>,
+    segments: Option<usize>,
+    error: Option<String>,
+}
+
+pub fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result<ExitCode> {
+    let files = collect_files(&args.paths)?;
+    if files.is_empty() {
+        bail!(
+            "no recordings found in the given paths (looked for {})",
+            AUDIO_EXTENSIONS.join(", ")
+        );
+    }
+    let app = App::open(data, settings)?;
+    // Fail before the first file if the model is missing, not once per file.
+    app.engine()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let bar = ProgressBar::new(files.len() as u64);
+    bar.set_style(ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
+    )?);
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let mut results = Vec::new();
+    for file in &files {
+        let name = file.display().to_string();
+        bar.set_message(format!("{name}: decoding"));
+        let outcome = (|| -> Result<IngestResult> {
+            let meta = args.meta.merge_into(sidecar(file)?);
+            let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
+            let original = file.file_name().map(|n| n.to_string_lossy().to_string());
+            let ingested =
+                rt.block_on(app.ingestor.ingest(bytes.into(), original.as_deref(), meta))?;
+            let call = &ingested.call;
+            let t = app.process(call, &ingested.audio, &|stage| {
+                bar.set_message(format!("{name}: {stage}"))
+            })?;
+            Ok(IngestResult {
+                file: name.clone(),
+                call_id: Some(call.id),
+                state: "indexed".into(),
+                duration_ms: Some(ingested.audio.duration_ms()),
+                segments: Some(t.segments.len()),
+                error: None,
+            })
+        })();
+        let r = outcome.unwrap_or_else(|e| {
+            let call_id = match e.downcast_ref::<IngestError>() {
+                Some(IngestError::Duplicate { existing }) => Some(*existing),
+                _ => None,
+            };
+            IngestResult {
+                file: name.clone(),
+                call_id,
+                state: if call_id.is_some() {
+                    "duplicate".into()
+                } else {
+                    "failed".into()
+                },
+                duration_ms: None,
+                segments: None,
+                error: Some(format!("{e:#}")),
+            }
+        });
+        if !args.json {
+            let line = match (&r.error, r.call_id) {
+                (None, Some(id)) => format!(
+                    "indexed  {id}  {name}  ({:.1} s of audio, {} segments)",
+                    r.duration_ms.unwrap_or(0) as f64 / 1000.0,
+                    r.segments.unwrap_or(0)
+                ),
+                (Some(err), _) => format!("FAILED   {name}: {err}"),
+                _ => String::new(),
+            };
+            bar.suspend(|| println!("{line}"));
+        }
+        bar.inc(1);
+        results.push(r);
+    }
+    bar.finish_and_clear();
+    let failed = results.iter().filter(|r| r.error.is_some()).count();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        println!("{} ingested, {} failed", results.len() - failed, failed);
+    }
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[derive(Args)]
+pub struct SearchArgs {
+    /// Words, "exact phrases", AND, OR, NOT, -word. Empty: filters only.
+    #[arg(default_value = "")]
+    pub query: String,
+    #[arg(long)]
+    pub client: Option<String>,
+    #[arg(long)]
+    pub campaign: Option<String>,
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// agent, customer or unknown.
+    #[arg(long)]
+    pub speaker: Option<Speaker>,
+    /// Calls started at or after (RFC 3339).
+    #[arg(long)]
+    pub from: Option<DateTime<FixedOffset>>,
+    /// Calls started before (RFC 3339).
+    #[arg(long)]
+    pub to: Option<DateTime<FixedOffset>>,
+    /// Maximum number of calls.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// mm:ss.mmm, how people read positions in a recording.
+pub fn clock(ms: u64) -> String {
+    format!(
+        "{:02}:{:02}.{:03}",
+        ms / 60_000,
+        (ms / 1000) % 60,
+        ms % 1000
+    )
+}
+
+fn print_hits(hits: &[CallHit]) {
+    if hits.is_empty() {
+        println!("no matching calls");
+        return;
+    }
+    for h in hits {
+        println!(
+            "call {}  client {}{}{}{}",
+            h.call_id,
+            h.client,
+            h.campaign
+                .as_deref()
+                .map(|c| format!("  campaign {c}"))
+                .unwrap_or_default(),
+            h.agent
+                .as_deref()
+                .map(|a| format!("  agent {a}"))
+                .unwrap_or_default(),
+            h.started_at
+                .map(|t| format!("  started {}", t.to_rfc3339()))
+                .unwrap_or_default(),
+        );
+        for s in &h.segments {
+            let snippet = s.snippet.replace("<b>", "**").replace("</b>", "**");
+            println!(
+                "  {} {:<8} {}",
+                clock(s.match_ms),
+                s.speaker.as_str(),
+                unescape(&snippet)
+            );
+        }
+    }
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
+}
+
+pub fn search(data: &Path, settings: Settings, a: SearchArgs) -> Result<ExitCode> {
+    let app = App::open(data, settings)?;
+    let hits = app.index.search(&SearchRequest {
+        query: a.query,
+        client: a.client,
+        campaign: a.campaign,
+        agent: a.agent,
+        speaker: a.speaker,
+        from: a.from,
+        to: a.to,
+        limit: Some(a.limit),
+    })?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&hits)?);
+    } else {
+        print_hits(&hits);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct CallArgs {
+    pub id: CallId,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn show_call(data: &Path, settings: Settings, a: CallArgs) -> Result<ExitCode> {
+    let app = App::open(data, settings)?;
+    let Some(call) = app.catalog.get(a.id)? else {
+        bail!("no call {} in {}", a.id, data.display());
+    };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&call)?);
+    } else {
+        println!("call      {}", call.id);
+        println!(
+            "state     {}",
+            match &call.state {
+                callproof_models::CallState::Failed(r) => format!("failed: {r}"),
+                s => s.name().to_string(),
+            }
+        );
+        println!("client    {}", call.metadata.client);
+        println!("file      {}", call.original_name.as_deref().unwrap_or("-"));
+        println!("sha256    {}", call.sha256);
+        if let Some(a) = &call.audio {
+            println!(
+                "audio     {} {} Hz {} ch {:.1} s",
+                a.format,
+                a.sample_rate,
+                a.channels,
+                a.duration_ms as f64 / 1000.0
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_transcript(t: &Transcript) {
+    println!("model {} · language {}", t.model, t.language);
+    for s in &t.segments {
+        println!(
+            "[{} → {}] {:<8} {}",
+            clock(s.start_ms),
+            clock(s.end_ms),
+            s.speaker.as_str(),
+            s.text
+        );
+    }
+}
+
+pub fn transcript(data: &Path, settings: Settings, a: CallArgs) -> Result<ExitCode> {
+    let app = App::open(data, settings)?;
+    let Some(call) = app.catalog.get(a.id)? else {
+        bail!("no call {} in {}", a.id, data.display());
+    };
+    let Some(t) = app.catalog.transcript(a.id)? else {
+        bail!(
+            "call {} has no transcript yet (state: {})",
+            a.id,
+            call.state.name()
+        );
+    };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&t)?);
+    } else {
+        print_transcript(&t);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn reindex(data: &Path, settings: Settings) -> Result<ExitCode> {
+    let app = App::open(data, settings)?;
+    let calls = app.catalog.in_state("indexed")?;
+    let bar = ProgressBar::new(calls.len() as u64);
+    for call in &calls {
+        if let Some(t) = app.catalog.transcript(call.id)? {
+            app.index_transcript(&t, call)?;
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    println!(
+        "re-indexed {} calls ({} segments)",
+        calls.len(),
+        app.index.segment_count()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,100 @@
+//! `callproof`: the command line and the HTTP server.
+//!
+//! This is the only crate that assembles the others; it owns configuration, presentation
+//! (text, JSON, HTTP) and the error edge where library errors become messages for people.
+
+mod app;
+mod cli;
+mod server;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "callproof",
+    version,
+    about = "Recorded sales calls as searchable, verifiable evidence"
+)]
+struct Cli {
+    /// Data folder (catalog, originals, index).
+    #[arg(
+        long,
+        global = true,
+        env = "CALLPROOF_DATA",
+        default_value = "callproof-data"
+    )]
+    data: PathBuf,
+    /// Installed Whisper model to transcribe with (see `callproof model list`).
+    #[arg(long, global = true, env = "CALLPROOF_MODEL", default_value = "base")]
+    model: String,
+    /// Language of calls whose metadata names none (ISO 639-1).
+    #[arg(
+        long = "default-language",
+        global = true,
+        env = "CALLPROOF_LANGUAGE",
+        default_value = "fr"
+    )]
+    default_language: String,
+    /// whisper.cpp threads per transcription (default: all cores).
+    #[arg(long, global = true, env = "CALLPROOF_THREADS")]
+    threads: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install and list Whisper models (shared cache: CALLPROOF_MODELS).
+    #[command(subcommand)]
+    Model(cli::ModelCommand),
+    /// Ingest recordings (files or folders), transcribe and index them.
+    Ingest(cli::IngestArgs),
+    /// Search transcripts by words, phrases and filters.
+    Search(cli::SearchArgs),
+    /// Show a call's metadata and state.
+    Call(cli::CallArgs),
+    /// Print a call's transcript.
+    Transcript(cli::CallArgs),
+    /// Rebuild the search index from the catalog's transcripts.
+    Reindex,
+    /// Serve the HTTP API.
+    Serve(server::ServeArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CALLPROOF_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,whisper_rs=off")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let settings = app::Settings {
+        model: cli.model.clone(),
+        default_language: cli.default_language.clone(),
+        threads: cli.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        }),
+    };
+    let result = match cli.command {
+        Command::Model(cmd) => cli::model(cmd),
+        Command::Ingest(args) => cli::ingest(&cli.data, settings, args),
+        Command::Search(args) => cli::search(&cli.data, settings, args),
+        Command::Call(args) => cli::show_call(&cli.data, settings, args),
+        Command::Transcript(args) => cli::transcript(&cli.data, settings, args),
+        Command::Reindex => cli::reindex(&cli.data, settings),
+        Command::Serve(args) => server::serve(&cli.data, settings, args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,402 @@
+//! The HTTP API (axum): upload, call state, transcript, original audio with Range, search.
+//!
+//! Uploads are answered as soon as the recording is stored and catalogued (202); transcription
+//! runs on a bounded pool of workers so that requests stay fast while Whisper works. Calls left
+//! unfinished by a stop are queued again at start-up.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use axum::extract::{DefaultBodyLimit, Multipart, Path as UrlPath, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use bytes::Bytes;
+use callproof_ingest::{DecodeError, IngestError};
+use callproof_models::{CallId, CallMetadata, CallState, Speaker};
+use callproof_search::SearchRequest;
+use chrono::{DateTime, FixedOffset};
+use clap::Args;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use crate::app::{App, Settings};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CALLPROOF_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Calls transcribed at the same time. Each uses --threads threads: keep workers × threads
+    /// at or below the free cores, or every call slows down.
+    #[arg(long, env = "CALLPROOF_WORKERS", default_value_t = 1)]
+    pub workers: usize,
+}
+
+#[derive(Clone)]
+struct Ctx {
+    app: Arc<App>,
+    queue: mpsc::UnboundedSender<CallId>,
+}
+
+/// An error answered as JSON `{"error": "..."}`.
+struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}"))
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError(StatusCode::NOT_FOUND, format!("no call {id}"))
+}
+
+fn parse_id(id: &str) -> Result<CallId, ApiError> {
+    id.parse().map_err(|_| not_found(id))
+}
+
+pub fn serve(data: &Path, settings: Settings, args: ServeArgs) -> Result<ExitCode> {
+    let app = Arc::new(App::open(data, settings)?);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let (tx, rx) = mpsc::unbounded_channel::<CallId>();
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        for _ in 0..args.workers.max(1) {
+            tokio::spawn(worker(app.clone(), rx.clone()));
+        }
+        // Resume what a previous run left unfinished.
+        for state in ["received", "transcribing"] {
+            for call in app.catalog.in_state(state)? {
+                let _ = tx.send(call.id);
+            }
+        }
+        let ctx = Ctx { app, queue: tx };
+        let router = router(ctx);
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        eprintln!("callproof listening on http://{}", listener.local_addr()?);
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown())
+            .await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return ctrl_c.await.unwrap_or(()),
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+async fn worker(app: Arc<App>, rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<CallId>>>) {
+    loop {
+        let Some(id) = rx.lock().await.recv().await else {
+            return;
+        };
+        let call = match app.catalog.get(id) {
+            Ok(Some(c)) => c,
+            _ => continue,
+        };
+        let audio = match app.ingestor.load_audio(id).await {
+            Ok(a) => a,
+            Err(e) => {
+                let _ = app.catalog.set_state(id, &CallState::Failed(e.to_string()));
+                continue;
+            }
+        };
+        let a = app.clone();
+        let res = tokio::task::spawn_blocking(move || a.process(&call, &audio, &|_| {})).await;
+        match res {
+            Ok(Ok(_)) => tracing::info!(%id, "call indexed"),
+            Ok(Err(e)) => tracing::warn!(%id, "call failed: {e:#}"),
+            Err(e) => {
+                let _ = app.catalog.set_state(
+                    id,
+                    &CallState::Failed(format!("transcription crashed: {e}")),
+                );
+            }
+        }
+    }
+}
+
+fn router(ctx: Ctx) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/v1/calls", post(upload))
+        .route("/api/v1/calls/{id}", get(get_call))
+        .route("/api/v1/calls/{id}/transcript", get(get_transcript))
+        .route("/api/v1/calls/{id}/audio", get(get_audio))
+        .route("/api/v1/search", get(search))
+        .layer(DefaultBodyLimit::max(1 << 30))
+        .with_state(ctx)
+}
+
+async fn healthz(State(ctx): State<Ctx>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "status": "ok",
+        "indexed_segments": ctx.app.index.segment_count(),
+        "model": ctx.app.settings.model,
+    }))
+}
+
+async fn upload(State(ctx): State<Ctx>, mut multipart: Multipart) -> Result<Response, ApiError> {
+    let bad = |m: String| ApiError(StatusCode::BAD_REQUEST, m);
+    let mut audio: Option<(Bytes, Option<String>)> = None;
+    let mut metadata: Option<CallMetadata> = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| bad(format!("malformed multipart body: {e}")))?
+    {
+        match field.name() {
+            Some("audio") => {
+                let name = field.file_name().map(str::to_string);
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| bad(format!("reading the audio part: {e}")))?;
+                audio = Some((bytes, name));
+            }
+            Some("metadata") => {
+                let text = field
+                    .text()
+                    .await
+                    .map_err(|e| bad(format!("reading the metadata part: {e}")))?;
+                metadata = Some(
+                    serde_json::from_str(&text)
+                        .map_err(|e| bad(format!("the metadata part is not valid call metadata: {e}")))?,
+                );
+            }
+            Some(other) => {
+                return Err(bad(format!(
+                    "unexpected part {other:?}: send an \"audio\" file part and a \"metadata\" JSON part"
+                )))
+            }
+            None => {}
+        }
+    }
+    let (bytes, name) = audio.ok_or_else(|| bad("the \"audio\" file part is missing".into()))?;
+    let metadata = metadata.ok_or_else(|| {
+        bad("the \"metadata\" part is missing: a JSON object with at least \"client\"".into())
+    })?;
+    match ctx
+        .app
+        .ingestor
+        .ingest(bytes, name.as_deref(), metadata)
+        .await
+    {
+        Ok(ingested) => {
+            let id = ingested.call.id;
+            let _ = ctx.queue.send(id);
+            let mut resp = (StatusCode::ACCEPTED, Json(ingested.call)).into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/calls/{id}")) {
+                resp.headers_mut().insert(header::LOCATION, v);
+            }
+            Ok(resp)
+        }
+        Err(e) => {
+            let status = match &e {
+                IngestError::Duplicate { .. } => StatusCode::CONFLICT,
+                IngestError::Metadata(_) => StatusCode::BAD_REQUEST,
+                IngestError::Decode(
+                    DecodeError::UnsupportedCodec { .. } | DecodeError::NotAudio(_),
+                ) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                IngestError::Decode(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            Err(ApiError(status, e.to_string()))
+        }
+    }
+}
+
+async fn get_call(
+    State(ctx): State<Ctx>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    let cid = parse_id(&id)?;
+    let call = ctx
+        .app
+        .catalog
+        .get(cid)
+        .map_err(internal)?
+        .ok_or_else(|| not_found(&id))?;
+    Ok(Json(call).into_response())
+}
+
+async fn get_transcript(
+    State(ctx): State<Ctx>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    let cid = parse_id(&id)?;
+    let call = ctx
+        .app
+        .catalog
+        .get(cid)
+        .map_err(internal)?
+        .ok_or_else(|| not_found(&id))?;
+    match ctx.app.catalog.transcript(cid).map_err(internal)? {
+        Some(t) => Ok(Json(t).into_response()),
+        None => Err(ApiError(
+            StatusCode::CONFLICT,
+            match call.state {
+                CallState::Failed(reason) => {
+                    format!("call {id} failed, so it has no transcript: {reason}")
+                }
+                s => format!(
+                    "call {id} has no transcript yet (state: {}); try again shortly",
+                    s.name()
+                ),
+            },
+        )),
+    }
+}
+
+fn content_type(format: &str) -> &'static str {
+    match format.split('/').next().unwrap_or_default() {
+        "wav" => "audio/wav",
+        "mp3" => "audio/mpeg",
+        "flac" => "audio/flac",
+        "ogg" => "audio/ogg",
+        "mp4" => "audio/mp4",
+        "aac" => "audio/aac",
+        "aiff" => "audio/aiff",
+        _ => "application/octet-stream",
+    }
+}
+
+async fn get_audio(
+    State(ctx): State<Ctx>,
+    UrlPath(id): UrlPath<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let cid = parse_id(&id)?;
+    let call = ctx
+        .app
+        .catalog
+        .get(cid)
+        .map_err(internal)?
+        .ok_or_else(|| not_found(&id))?;
+    let key = ctx
+        .app
+        .catalog
+        .object_key(cid)
+        .map_err(internal)?
+        .ok_or_else(|| not_found(&id))?;
+    let store = &ctx.app.ingestor.store;
+    let size = store.size(&key).await.map_err(internal)?;
+    let ctype = content_type(call.audio.as_ref().map(|a| a.format.as_str()).unwrap_or(""));
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| http_range_header::parse_range_header(v).and_then(|r| r.validate(size)));
+    let mut resp = match range {
+        Some(Ok(ranges)) if ranges.len() == 1 => {
+            let r = &ranges[0];
+            let (start, end) = (*r.start(), *r.end());
+            let body = store
+                .get_range(&key, start..end + 1)
+                .await
+                .map_err(internal)?;
+            let mut resp = (StatusCode::PARTIAL_CONTENT, body).into_response();
+            resp.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes {start}-{end}/{size}")).map_err(internal)?,
+            );
+            resp
+        }
+        Some(Err(_)) => {
+            let mut resp = ApiError(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                format!("the requested range is outside the recording ({size} bytes)"),
+            )
+            .into_response();
+            resp.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{size}")).map_err(internal)?,
+            );
+            return Ok(resp);
+        }
+        // No Range, or several ranges (answered whole, which HTTP allows).
+        _ => (StatusCode::OK, store.get(&key).await.map_err(internal)?).into_response(),
+    };
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+struct SearchParams {
+    #[serde(default)]
+    q: String,
+    client: Option<String>,
+    campaign: Option<String>,
+    agent: Option<String>,
+    speaker: Option<Speaker>,
+    from: Option<DateTime<FixedOffset>>,
+    to: Option<DateTime<FixedOffset>>,
+    limit: Option<usize>,
+}
+
+async fn search(
+    State(ctx): State<Ctx>,
+    params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = params.map_err(|e| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("{e}; parameters: q, client, campaign, agent, speaker (agent|customer|unknown), from, to (RFC 3339), limit"),
+        )
+    })?;
+    let app = ctx.app.clone();
+    let req = SearchRequest {
+        query: p.q,
+        client: p.client,
+        campaign: p.campaign,
+        agent: p.agent,
+        speaker: p.speaker,
+        from: p.from,
+        to: p.to,
+        limit: p.limit,
+    };
+    let hits = tokio::task::spawn_blocking(move || app.index.search(&req))
+        .await
+        .map_err(internal)?
+        .map_err(|e| match e {
+            callproof_search::SearchError::Query { .. } => {
+                ApiError(StatusCode::BAD_REQUEST, e.to_string())
+            }
+            other => internal(other),
+        })?;
+    Ok(Json(serde_json::json!({ "calls": hits })).into_response())
+}

@@ -1,0 +1,306 @@
+//! The embedded SQL catalog: every call, its metadata, its state and its transcript.
+//!
+//! SQLite (bundled) is the embedded default so a data folder is self-contained and survives
+//! restarts. The catalog is the single source of truth for a call's state; the search index is
+//! derived from it and can be rebuilt from the transcripts stored here.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use callproof_models::{AudioInfo, Call, CallId, CallMetadata, CallState, Transcript};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("the catalog {path} cannot be opened: {source}; check the data folder's permissions")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("catalog: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("catalog holds unreadable data for call {id}: {detail}")]
+    Corrupt { id: String, detail: String },
+    #[error("this recording was already ingested as call {existing} (identical SHA-256); nothing was added")]
+    Duplicate { existing: CallId },
+}
+
+pub struct Catalog {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS calls (
+    id TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    client TEXT NOT NULL,
+    campaign TEXT,
+    agent TEXT,
+    customer_phone TEXT,
+    contract_ref TEXT,
+    started_at TEXT,
+    metadata TEXT NOT NULL,
+    original_name TEXT,
+    size_bytes INTEGER NOT NULL,
+    object_key TEXT NOT NULL,
+    audio TEXT,
+    state TEXT NOT NULL,
+    failure TEXT,
+    received_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS calls_client ON calls(client, started_at);
+CREATE INDEX IF NOT EXISTS calls_state ON calls(state);
+CREATE TABLE IF NOT EXISTS transcripts (
+    call_id TEXT PRIMARY KEY REFERENCES calls(id) ON DELETE CASCADE,
+    transcript TEXT NOT NULL
+);
+PRAGMA user_version = 1;
+";
+
+/// A new call to record.
+pub struct NewCall<'a> {
+    pub id: CallId,
+    pub metadata: &'a CallMetadata,
+    pub sha256: &'a str,
+    pub original_name: Option<&'a str>,
+    pub size_bytes: u64,
+    pub object_key: &'a str,
+    pub audio: &'a AudioInfo,
+}
+
+fn corrupt(id: &str, e: impl std::fmt::Display) -> CatalogError {
+    CatalogError::Corrupt {
+        id: id.to_string(),
+        detail: e.to_string(),
+    }
+}
+
+impl Catalog {
+    pub fn open(path: &Path) -> Result<Self, CatalogError> {
+        let open_err = |source| CatalogError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(open_err)?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
+            .map_err(open_err)?;
+        conn.execute_batch(SCHEMA).map_err(open_err)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll
+        // back), so a poisoned lock is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The call that already holds these exact bytes, if any.
+    pub fn find_by_sha256(&self, sha256: &str) -> Result<Option<CallId>, CatalogError> {
+        let id: Option<String> = self
+            .conn()
+            .query_row("SELECT id FROM calls WHERE sha256 = ?1", [sha256], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        id.map(|s| s.parse().map_err(|e| corrupt(&s, e)))
+            .transpose()
+    }
+
+    pub fn insert(&self, c: &NewCall<'_>) -> Result<(), CatalogError> {
+        let now = Utc::now().to_rfc3339();
+        let m = c.metadata;
+        let metadata = serde_json::to_string(m).map_err(|e| corrupt(&c.id.to_string(), e))?;
+        let audio = serde_json::to_string(c.audio).map_err(|e| corrupt(&c.id.to_string(), e))?;
+        let res = self.conn().execute(
+            "INSERT INTO calls (id, sha256, client, campaign, agent, customer_phone, contract_ref,
+                started_at, metadata, original_name, size_bytes, object_key, audio, state,
+                received_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'received', ?14, ?14)",
+            params![
+                c.id.to_string(),
+                c.sha256,
+                m.client,
+                m.campaign,
+                m.agent,
+                m.customer_phone,
+                m.contract_ref,
+                m.started_at.map(|t| t.to_rfc3339()),
+                metadata,
+                c.original_name,
+                c.size_bytes as i64,
+                c.object_key,
+                audio,
+                now,
+            ],
+        );
+        match res {
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                match self.find_by_sha256(c.sha256)? {
+                    Some(existing) => Err(CatalogError::Duplicate { existing }),
+                    None => Err(rusqlite::Error::SqliteFailure(e, None).into()),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn set_state(&self, id: CallId, state: &CallState) -> Result<(), CatalogError> {
+        let failure = match state {
+            CallState::Failed(reason) => Some(reason.as_str()),
+            _ => None,
+        };
+        self.conn().execute(
+            "UPDATE calls SET state = ?2, failure = ?3, updated_at = ?4 WHERE id = ?1",
+            params![
+                id.to_string(),
+                state.name(),
+                failure,
+                Utc::now().to_rfc3339()
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn object_key(&self, id: CallId) -> Result<Option<String>, CatalogError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT object_key FROM calls WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn get(&self, id: CallId) -> Result<Option<Call>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!("{SELECT_CALL} WHERE id = ?1"))?;
+        let row = stmt.query_row([id.to_string()], raw_call).optional()?;
+        row.map(RawCall::into_call).transpose()
+    }
+
+    /// Calls in the given state, oldest first (used to resume work after a restart).
+    pub fn in_state(&self, state: &str) -> Result<Vec<Call>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "{SELECT_CALL} WHERE state = ?1 ORDER BY received_at"
+        ))?;
+        let rows = stmt.query_map([state], raw_call)?;
+        rows.map(|r| r.map_err(CatalogError::from).and_then(RawCall::into_call))
+            .collect()
+    }
+
+    /// All calls, newest first, at most `limit`.
+    pub fn list(&self, limit: usize) -> Result<Vec<Call>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached(&format!("{SELECT_CALL} ORDER BY received_at DESC LIMIT ?1"))?;
+        let rows = stmt.query_map([limit as i64], raw_call)?;
+        rows.map(|r| r.map_err(CatalogError::from).and_then(RawCall::into_call))
+            .collect()
+    }
+
+    /// Removes a call that never completed ingestion (its original could not be stored).
+    pub fn delete(&self, id: CallId) -> Result<(), CatalogError> {
+        self.conn()
+            .execute("DELETE FROM calls WHERE id = ?1", [id.to_string()])?;
+        Ok(())
+    }
+
+    pub fn put_transcript(&self, t: &Transcript) -> Result<(), CatalogError> {
+        let json = serde_json::to_string(t).map_err(|e| corrupt(&t.call_id.to_string(), e))?;
+        self.conn().execute(
+            "INSERT INTO transcripts (call_id, transcript) VALUES (?1, ?2)
+             ON CONFLICT(call_id) DO UPDATE SET transcript = excluded.transcript",
+            params![t.call_id.to_string(), json],
+        )?;
+        Ok(())
+    }
+
+    pub fn transcript(&self, id: CallId) -> Result<Option<Transcript>, CatalogError> {
+        let json: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT transcript FROM transcripts WHERE call_id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(&id.to_string(), e)))
+            .transpose()
+    }
+}
+
+const SELECT_CALL: &str = "SELECT id, metadata, sha256, original_name, size_bytes, audio, state,
+    failure, received_at, updated_at FROM calls";
+
+struct RawCall {
+    id: String,
+    metadata: String,
+    sha256: String,
+    original_name: Option<String>,
+    size_bytes: i64,
+    audio: Option<String>,
+    state: String,
+    failure: Option<String>,
+    received_at: String,
+    updated_at: String,
+}
+
+fn raw_call(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawCall> {
+    Ok(RawCall {
+        id: r.get(0)?,
+        metadata: r.get(1)?,
+        sha256: r.get(2)?,
+        original_name: r.get(3)?,
+        size_bytes: r.get(4)?,
+        audio: r.get(5)?,
+        state: r.get(6)?,
+        failure: r.get(7)?,
+        received_at: r.get(8)?,
+        updated_at: r.get(9)?,
+    })
+}
+
+impl RawCall {
+    fn into_call(self) -> Result<Call, CatalogError> {
+        let id = &self.id;
+        let time = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| corrupt(id, e))
+        };
+        let state = match self.state.as_str() {
+            "received" => CallState::Received,
+            "transcribing" => CallState::Transcribing,
+            "indexed" => CallState::Indexed,
+            "failed" => CallState::Failed(self.failure.clone().unwrap_or_default()),
+            other => return Err(corrupt(id, format!("unknown state {other}"))),
+        };
+        Ok(Call {
+            id: self.id.parse().map_err(|e: String| corrupt(id, e))?,
+            metadata: serde_json::from_str(&self.metadata).map_err(|e| corrupt(id, e))?,
+            sha256: self.sha256.clone(),
+            original_name: self.original_name.clone(),
+            size_bytes: self.size_bytes.max(0) as u64,
+            audio: self
+                .audio
+                .as_deref()
+                .map(serde_json::from_str::<AudioInfo>)
+                .transpose()
+                .map_err(|e| corrupt(id, e))?,
+            state,
+            received_at: time(&self.received_at)?,
+            updated_at: time(&self.updated_at)?,
+        })
+    }
+}

@@ -1,0 +1,356 @@
+//! Decoding recordings into separate channels of f32 samples, then 16 kHz for Whisper.
+//!
+//! Channels are kept apart because call recorders put the agent on one and the customer on the
+//! other: mixing them would lose who said what. Formats symphonia cannot decode are refused here,
+//! before anything is stored, with the codec named and a way out.
+
+use std::io::Cursor;
+
+use rubato::{FftFixedIn, Resampler};
+use symphonia::core::codecs::audio::well_known::*;
+use symphonia::core::codecs::audio::{AudioCodecId, AudioDecoderOptions};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::meta::MetadataOptions;
+
+/// Sample rate Whisper expects.
+pub const TARGET_RATE: u32 = 16_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("this is not an audio recording ({0}); callproof accepts WAV, MP3, FLAC, Ogg Vorbis, AAC/M4A and AIFF")]
+    NotAudio(String),
+    #[error("{codec} audio cannot be decoded by callproof; convert the recording to WAV (PCM, µ-law or A-law) or FLAC first, for example `ffmpeg -i in -c:a pcm_s16le out.wav` or `sox in out.flac`")]
+    UnsupportedCodec { codec: String },
+    #[error("the recording is truncated or damaged: {0}; upload the complete file again")]
+    Damaged(String),
+    #[error("the recording holds no audio samples")]
+    Empty,
+    #[error("resampling to 16 kHz failed: {0}")]
+    Resample(String),
+}
+
+/// A decoded recording: one sample vector per channel at the original rate.
+#[derive(Debug, Clone)]
+pub struct DecodedAudio {
+    /// "container/codec", e.g. "wav/pcm_mulaw".
+    pub format: String,
+    pub sample_rate: u32,
+    pub channels: Vec<Vec<f32>>,
+}
+
+impl DecodedAudio {
+    pub fn frames(&self) -> usize {
+        self.channels.first().map_or(0, Vec::len)
+    }
+    pub fn duration_ms(&self) -> u64 {
+        if self.sample_rate == 0 {
+            return 0;
+        }
+        self.frames() as u64 * 1000 / self.sample_rate as u64
+    }
+}
+
+/// What the first bytes say the file is, before symphonia is asked.
+fn sniff(bytes: &[u8]) -> Result<&'static str, DecodeError> {
+    let starts = |m: &[u8]| bytes.starts_with(m);
+    if bytes.len() < 12 {
+        return Err(DecodeError::NotAudio(format!("only {} bytes", bytes.len())));
+    }
+    if starts(b"RIFF") && &bytes[8..12] == b"WAVE" {
+        return wav_format_tag(bytes).map(|_| "wav");
+    }
+    if starts(b"fLaC") {
+        return Ok("flac");
+    }
+    if starts(b"OggS") {
+        let head = &bytes[..bytes.len().min(512)];
+        if head.windows(8).any(|w| w == b"OpusHead") {
+            return Err(DecodeError::UnsupportedCodec {
+                codec: "Opus (in Ogg)".into(),
+            });
+        }
+        if head.windows(8).any(|w| w == b"Speex   ") {
+            return Err(DecodeError::UnsupportedCodec {
+                codec: "Speex (in Ogg)".into(),
+            });
+        }
+        return Ok("ogg");
+    }
+    if starts(b"FORM") && (&bytes[8..12] == b"AIFF" || &bytes[8..12] == b"AIFC") {
+        return Ok("aiff");
+    }
+    if &bytes[4..8] == b"ftyp" {
+        return Ok("mp4");
+    }
+    if starts(b"ID3") || (bytes[0] == 0xFF && bytes[1] & 0xE0 == 0xE0) {
+        // MPEG audio frame sync, or ADTS AAC (layer bits 00).
+        return Ok(if bytes[0] == 0xFF && bytes[1] & 0x06 == 0 {
+            "aac"
+        } else {
+            "mp3"
+        });
+    }
+    if starts(b"#!AMR") {
+        return Err(DecodeError::UnsupportedCodec {
+            codec: "AMR".into(),
+        });
+    }
+    if starts(b"\x1a\x45\xdf\xa3") {
+        return Ok("mkv");
+    }
+    let printable = bytes[..bytes.len().min(256)]
+        .iter()
+        .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace());
+    Err(DecodeError::NotAudio(if printable {
+        "it looks like a text file".into()
+    } else {
+        "unknown file signature".into()
+    }))
+}
+
+/// Reads the WAV `fmt ` chunk's format tag, to name codecs symphonia does not know.
+fn wav_format_tag(bytes: &[u8]) -> Result<u16, DecodeError> {
+    let mut pos = 12;
+    while pos + 8 <= bytes.len() {
+        let id = &bytes[pos..pos + 4];
+        let len = u32::from_le_bytes([
+            bytes[pos + 4],
+            bytes[pos + 5],
+            bytes[pos + 6],
+            bytes[pos + 7],
+        ]) as usize;
+        if id == b"fmt " && pos + 10 <= bytes.len() {
+            let tag = u16::from_le_bytes([bytes[pos + 8], bytes[pos + 9]]);
+            let name = match tag {
+                0x0031 => Some("GSM 6.10"),
+                0x0002 => None, // MS ADPCM: symphonia decodes it
+                0x0011 => None, // IMA ADPCM: likewise
+                0x0040 | 0x0064 | 0x0065 => Some("G.721/G.726 ADPCM"),
+                0x0022 | 0x0042 => Some("G.723"),
+                0x0050 | 0x0055 => None, // MPEG in WAV: left to symphonia
+                _ => None,
+            };
+            return match name {
+                Some(codec) => Err(DecodeError::UnsupportedCodec {
+                    codec: format!("{codec} (WAV format tag {tag:#06x})"),
+                }),
+                None => Ok(tag),
+            };
+        }
+        pos = pos.saturating_add(8 + len + (len & 1));
+    }
+    Err(DecodeError::Damaged(
+        "the WAV file has no format chunk".into(),
+    ))
+}
+
+fn codec_name(id: AudioCodecId) -> String {
+    let known = [
+        (CODEC_ID_PCM_S8, "pcm_s8"),
+        (CODEC_ID_PCM_U8, "pcm_u8"),
+        (CODEC_ID_PCM_S16LE, "pcm_s16le"),
+        (CODEC_ID_PCM_S16BE, "pcm_s16be"),
+        (CODEC_ID_PCM_S24LE, "pcm_s24le"),
+        (CODEC_ID_PCM_S24BE, "pcm_s24be"),
+        (CODEC_ID_PCM_S32LE, "pcm_s32le"),
+        (CODEC_ID_PCM_S32BE, "pcm_s32be"),
+        (CODEC_ID_PCM_F32LE, "pcm_f32le"),
+        (CODEC_ID_PCM_F32BE, "pcm_f32be"),
+        (CODEC_ID_PCM_F64LE, "pcm_f64le"),
+        (CODEC_ID_PCM_ALAW, "pcm_alaw"),
+        (CODEC_ID_PCM_MULAW, "pcm_mulaw"),
+        (CODEC_ID_ADPCM_MS, "adpcm_ms"),
+        (CODEC_ID_ADPCM_IMA_WAV, "adpcm_ima"),
+        (CODEC_ID_ADPCM_G722, "G.722"),
+        (CODEC_ID_ADPCM_G726, "G.726"),
+        (CODEC_ID_VORBIS, "vorbis"),
+        (CODEC_ID_OPUS, "Opus"),
+        (CODEC_ID_SPEEX, "Speex"),
+        (CODEC_ID_MP1, "mp1"),
+        (CODEC_ID_MP2, "mp2"),
+        (CODEC_ID_MP3, "mp3"),
+        (CODEC_ID_AAC, "aac"),
+        (CODEC_ID_AC3, "AC-3"),
+        (CODEC_ID_FLAC, "flac"),
+        (CODEC_ID_ALAC, "alac"),
+    ];
+    known
+        .iter()
+        .find(|(k, _)| *k == id)
+        .map(|(_, n)| n.to_string())
+        .unwrap_or_else(|| format!("codec {id}"))
+}
+
+/// Decodes a whole recording held in memory.
+pub fn decode(bytes: &[u8]) -> Result<DecodedAudio, DecodeError> {
+    let container = sniff(bytes)?;
+    let mss = MediaSourceStream::new(
+        Box::new(Cursor::new(bytes.to_vec())),
+        MediaSourceStreamOptions::default(),
+    );
+    let mut hint = Hint::new();
+    hint.with_extension(container);
+    let mut format = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| match e {
+            SymError::Unsupported(what) => DecodeError::UnsupportedCodec {
+                codec: format!("{container} ({what})"),
+            },
+            SymError::IoError(e) => DecodeError::Damaged(format!("{container} header: {e}")),
+            other => DecodeError::Damaged(format!("{container}: {other}")),
+        })?;
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or_else(|| DecodeError::NotAudio(format!("the {container} file has no audio track")))?;
+    let track_id = track.id;
+    let expected_frames = track.num_frames;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(|| DecodeError::NotAudio(format!("the {container} track is not audio")))?
+        .clone();
+    let codec = codec_name(params.codec);
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .map_err(|_| DecodeError::UnsupportedCodec {
+            codec: format!("{codec} (in {container})"),
+        })?;
+
+    let mut channels: Vec<Vec<f32>> = Vec::new();
+    let mut sample_rate = params.sample_rate.unwrap_or(0);
+    let mut plane: Vec<Vec<f32>> = Vec::new();
+    let mut decode_errors = 0usize;
+    let mut packets = 0usize;
+    loop {
+        let packet = match format.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(DecodeError::Damaged(format!(
+                    "the {container} stream ends in the middle of a packet"
+                )))
+            }
+            Err(e) => return Err(DecodeError::Damaged(e.to_string())),
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        packets += 1;
+        match decoder.decode(&packet) {
+            Ok(buf) => {
+                sample_rate = buf.spec().rate();
+                buf.copy_to_vecs_planar::<f32>(&mut plane);
+                if channels.is_empty() {
+                    channels = vec![Vec::new(); plane.len()];
+                }
+                for (dst, src) in channels.iter_mut().zip(&plane) {
+                    dst.extend_from_slice(src);
+                }
+            }
+            // A damaged frame in a long lossy stream is skipped, as players do.
+            Err(SymError::DecodeError(_)) => decode_errors += 1,
+            Err(e) => return Err(DecodeError::Damaged(e.to_string())),
+        }
+    }
+    if decode_errors > 0 && decode_errors * 10 > packets {
+        return Err(DecodeError::Damaged(format!(
+            "{decode_errors} of {packets} packets could not be decoded"
+        )));
+    }
+    let frames = channels.first().map_or(0, Vec::len) as u64;
+    if frames == 0 || sample_rate == 0 {
+        return Err(DecodeError::Empty);
+    }
+    if let Some(expected) = expected_frames {
+        // The header promises more audio than the file holds: it was cut short.
+        if frames + (sample_rate as u64 / 10) < expected {
+            return Err(DecodeError::Damaged(format!(
+                "the header announces {:.1} s of audio but only {:.1} s is present",
+                expected as f64 / sample_rate as f64,
+                frames as f64 / sample_rate as f64
+            )));
+        }
+    }
+    Ok(DecodedAudio {
+        format: format!("{container}/{codec}"),
+        sample_rate,
+        channels,
+    })
+}
+
+/// Resamples one channel to 16 kHz with rubato's FFT resampler.
+pub fn resample_to_16k(samples: &[f32], from_rate: u32) -> Result<Vec<f32>, DecodeError> {
+    if from_rate == TARGET_RATE {
+        return Ok(samples.to_vec());
+    }
+    const CHUNK: usize = 1024;
+    let mut rs = FftFixedIn::<f32>::new(from_rate as usize, TARGET_RATE as usize, CHUNK, 2, 1)
+        .map_err(|e| DecodeError::Resample(e.to_string()))?;
+    let delay = rs.output_delay();
+    let expected = (samples.len() as u64 * TARGET_RATE as u64 / from_rate as u64) as usize;
+    let mut out = Vec::with_capacity(expected + delay + CHUNK);
+    let mut pos = 0;
+    while pos + CHUNK <= samples.len() {
+        let o = rs
+            .process(&[&samples[pos..pos + CHUNK]], None)
+            .map_err(|e| DecodeError::Resample(e.to_string()))?;
+        out.extend_from_slice(&o[0]);
+        pos += CHUNK;
+    }
+    // Flush the tail and the filter delay with partial chunks of silence.
+    let tail = &samples[pos..];
+    let o = rs
+        .process_partial(Some(&[tail]), None)
+        .map_err(|e| DecodeError::Resample(e.to_string()))?;
+    out.extend_from_slice(&o[0]);
+    while out.len() < expected + delay {
+        let o = rs
+            .process_partial::<&[f32]>(None, None)
+            .map_err(|e| DecodeError::Resample(e.to_string()))?;
+        if o[0].is_empty() {
+            break;
+        }
+        out.extend_from_slice(&o[0]);
+    }
+    // Drop the filter delay so sample 0 out is sample 0 in: word times stay exact.
+    let end = (delay + expected).min(out.len());
+    Ok(out[delay.min(end)..end].to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_text_and_unknown_files() {
+        let err = decode(b"hello, this is not audio at all, just some text\n").unwrap_err();
+        assert!(err.to_string().contains("text file"), "{err}");
+        let err = decode(&[0u8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]).unwrap_err();
+        assert!(matches!(err, DecodeError::NotAudio(_)));
+    }
+
+    #[test]
+    fn resampling_keeps_length_and_timing() {
+        // A click at 1.0 s at 8 kHz must stay at 1.0 s at 16 kHz.
+        let mut s = vec![0.0f32; 16_000];
+        s[8000] = 1.0;
+        let out = resample_to_16k(&s, 8000).unwrap();
+        assert_eq!(out.len(), 32_000);
+        let peak = out
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+            .map(|(i, _)| i)
+            .unwrap();
+        assert!((peak as i64 - 16_000).abs() <= 2, "peak at {peak}");
+    }
+}

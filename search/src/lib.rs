@@ -1,0 +1,582 @@
+//! Full-text search over call transcripts, with tantivy.
+//!
+//! One document per transcript segment carries the call's metadata, so that filters (client,
+//! campaign, agent, speaker, dates) and words are answered by one query, and hits can be grouped
+//! back into calls with the exact segments and times to play. The text is indexed twice, with a
+//! French and an English analyzer, because calls are mostly French and sometimes English.
+//! The index is derived data: the catalog's transcripts can always rebuild it.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Bound;
+use std::path::Path;
+
+use callproof_models::{CallHit, CallId, SegmentHit, Speaker, Transcript};
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
+    TextFieldIndexing, TextOptions, Value, STORED, STRING,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    TextAnalyzer,
+};
+use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("could not understand the query {query:?}: {detail}. Use words, \"exact phrases\", AND, OR, NOT or -word")]
+    Query { query: String, detail: String },
+    #[error("the search index at {path} cannot be opened: {detail}; if it is damaged, remove the folder and run `callproof reindex`")]
+    Open { path: String, detail: String },
+    #[error("the search index is in use by another callproof process; retry when it has finished")]
+    Locked,
+    #[error("search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+}
+
+/// Filters and paging of a search.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SearchRequest {
+    /// Words, phrases and boolean operators. Empty matches every segment (filters only).
+    pub query: String,
+    pub client: Option<String>,
+    pub campaign: Option<String>,
+    pub agent: Option<String>,
+    pub speaker: Option<Speaker>,
+    /// Calls that started at or after this instant.
+    pub from: Option<DateTime<FixedOffset>>,
+    /// Calls that started before this instant.
+    pub to: Option<DateTime<FixedOffset>>,
+    /// Maximum number of calls returned (default 20).
+    pub limit: Option<usize>,
+}
+
+const FR: &str = "callproof_fr";
+const EN: &str = "callproof_en";
+/// How many matching segments are gathered before grouping by call.
+const MAX_SEGMENTS: usize = 2000;
+
+#[derive(Clone, Copy)]
+struct Fields {
+    call_id: Field,
+    client: Field,
+    campaign: Field,
+    agent: Field,
+    speaker: Field,
+    start_ms: Field,
+    end_ms: Field,
+    started_at: Field,
+    text_fr: Field,
+    text_en: Field,
+    words: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |tokenizer: &str, stored: bool| {
+        let opts = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(tokenizer)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        if stored {
+            opts.set_stored()
+        } else {
+            opts
+        }
+    };
+    let num = NumericOptions::default()
+        .set_indexed()
+        .set_stored()
+        .set_fast();
+    let fields = Fields {
+        call_id: b.add_text_field("call_id", STRING | STORED),
+        client: b.add_text_field("client", STRING | STORED),
+        campaign: b.add_text_field("campaign", STRING | STORED),
+        agent: b.add_text_field("agent", STRING | STORED),
+        speaker: b.add_text_field("speaker", STRING | STORED),
+        start_ms: b.add_u64_field("start_ms", num.clone()),
+        end_ms: b.add_u64_field("end_ms", num),
+        started_at: b.add_date_field(
+            "started_at",
+            DateOptions::default()
+                .set_indexed()
+                .set_stored()
+                .set_fast()
+                .set_precision(DateTimePrecision::Seconds),
+        ),
+        text_fr: b.add_text_field("text_fr", text(FR, true)),
+        text_en: b.add_text_field("text_en", text(EN, false)),
+        words: b.add_text_field("words", STORED),
+    };
+    (b.build(), fields)
+}
+
+fn analyzer(language: Language) -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::new(language))
+        .build()
+}
+
+/// The segment index of one data folder.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    f: Fields,
+}
+
+/// Stored per segment so a hit can say which word matched and when.
+#[derive(Serialize, Deserialize)]
+struct StoredWord {
+    t: String,
+    s: u64,
+    e: u64,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it on first use.
+    pub fn open(dir: &Path) -> Result<Self, SearchError> {
+        let open_err = |detail: String| SearchError::Open {
+            path: dir.display().to_string(),
+            detail,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        let (schema, f) = schema();
+        let directory =
+            tantivy::directory::MmapDirectory::open(dir).map_err(|e| open_err(e.to_string()))?;
+        let index =
+            Index::open_or_create(directory, schema).map_err(|e| open_err(e.to_string()))?;
+        index.tokenizers().register(FR, analyzer(Language::French));
+        index.tokenizers().register(EN, analyzer(Language::English));
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()?;
+        Ok(Self { index, reader, f })
+    }
+
+    fn writer(&self) -> Result<IndexWriter, SearchError> {
+        match self.index.writer_with_num_threads(1, 32_000_000) {
+            Ok(w) => Ok(w),
+            Err(tantivy::TantivyError::LockFailure(..)) => Err(SearchError::Locked),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Indexes (or re-indexes) one call's transcript with its metadata; visible on return.
+    pub fn index_call(
+        &self,
+        t: &Transcript,
+        meta: &callproof_models::CallMetadata,
+    ) -> Result<(), SearchError> {
+        let f = self.f;
+        let mut w = self.writer()?;
+        w.delete_term(Term::from_field_text(f.call_id, &t.call_id.to_string()));
+        for seg in &t.segments {
+            let words: Vec<StoredWord> = seg
+                .words
+                .iter()
+                .map(|w| StoredWord {
+                    t: w.text.clone(),
+                    s: w.start_ms,
+                    e: w.end_ms,
+                })
+                .collect();
+            let mut d = doc!(
+                f.call_id => t.call_id.to_string(),
+                f.client => meta.client.clone(),
+                f.speaker => seg.speaker.as_str(),
+                f.start_ms => seg.start_ms,
+                f.end_ms => seg.end_ms,
+                f.text_fr => seg.text.clone(),
+                f.text_en => seg.text.clone(),
+                f.words => serde_json::to_string(&words).unwrap_or_default(),
+            );
+            if let Some(c) = &meta.campaign {
+                d.add_text(f.campaign, c);
+            }
+            if let Some(a) = &meta.agent {
+                d.add_text(f.agent, a);
+            }
+            if let Some(s) = meta.started_at {
+                d.add_date(
+                    f.started_at,
+                    tantivy::DateTime::from_timestamp_secs(s.timestamp()),
+                );
+            }
+            w.add_document(d)?;
+        }
+        w.commit()?;
+        drop(w);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Number of indexed segments.
+    pub fn segment_count(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn build_query(&self, req: &SearchRequest) -> Result<Box<dyn Query>, SearchError> {
+        let f = self.f;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let q = req.query.trim();
+        if !q.is_empty() {
+            let mut parser = QueryParser::for_index(&self.index, vec![f.text_fr, f.text_en]);
+            parser.set_conjunction_by_default();
+            let parsed = parser.parse_query(q).map_err(|e| SearchError::Query {
+                query: q.to_string(),
+                detail: e.to_string(),
+            })?;
+            clauses.push((Occur::Must, parsed));
+        }
+        let term = |field: Field, v: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, v),
+                IndexRecordOption::Basic,
+            ))
+        };
+        for (field, value) in [
+            (f.client, req.client.as_deref()),
+            (f.campaign, req.campaign.as_deref()),
+            (f.agent, req.agent.as_deref()),
+            (f.speaker, req.speaker.map(Speaker::as_str)),
+        ] {
+            if let Some(v) = value {
+                clauses.push((Occur::Must, term(field, v)));
+            }
+        }
+        if req.from.is_some() || req.to.is_some() {
+            let bound = |t: Option<DateTime<FixedOffset>>, inclusive: bool| match t {
+                None => Bound::Unbounded,
+                Some(t) => {
+                    let term = Term::from_field_date_for_search(
+                        f.started_at,
+                        tantivy::DateTime::from_timestamp_secs(t.timestamp()),
+                    );
+                    if inclusive {
+                        Bound::Included(term)
+                    } else {
+                        Bound::Excluded(term)
+                    }
+                }
+            };
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(bound(req.from, true), bound(req.to, false))),
+            ));
+        }
+        if clauses.is_empty() {
+            return Ok(Box::new(tantivy::query::AllQuery));
+        }
+        Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// Runs a search and groups matching segments by call, best call first.
+    pub fn search(&self, req: &SearchRequest) -> Result<Vec<CallHit>, SearchError> {
+        let f = self.f;
+        let query = self.build_query(req)?;
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&*query, &TopDocs::with_limit(MAX_SEGMENTS).order_by_score())?;
+
+        // Terms the query looks for, to find the first matching word of each segment.
+        let mut fr_terms = HashSet::new();
+        let mut en_terms = HashSet::new();
+        query.query_terms(&mut |t: &Term, _| {
+            if let Some(s) = t.value().as_str() {
+                if t.field() == f.text_fr {
+                    fr_terms.insert(s.to_string());
+                } else if t.field() == f.text_en {
+                    en_terms.insert(s.to_string());
+                }
+            }
+        });
+        let mut snippets = SnippetGenerator::create(&searcher, &*query, f.text_fr)?;
+        snippets.set_max_num_chars(240);
+        let mut fr = analyzer(Language::French);
+        let mut en = analyzer(Language::English);
+
+        let mut order: Vec<String> = Vec::new();
+        let mut calls: HashMap<String, CallHit> = HashMap::new();
+        for (score, addr) in top {
+            let d: TantivyDocument = searcher.doc(addr)?;
+            let text_of = |field: Field| {
+                d.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            };
+            let u64_of = |field: Field| d.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
+            let Some(call_id) = text_of(f.call_id) else {
+                continue;
+            };
+            let Ok(id) = call_id.parse::<CallId>() else {
+                continue;
+            };
+            let text = text_of(f.text_fr).unwrap_or_default();
+            let start_ms = u64_of(f.start_ms);
+            let words: Vec<StoredWord> = text_of(f.words)
+                .and_then(|w| serde_json::from_str(&w).ok())
+                .unwrap_or_default();
+            let matches = |a: &mut TextAnalyzer, set: &HashSet<String>, w: &str| {
+                let mut stream = a.token_stream(w);
+                let mut hit = false;
+                while stream.advance() {
+                    hit |= set.contains(&stream.token().text);
+                }
+                hit
+            };
+            let match_ms = words
+                .iter()
+                .find(|w| matches(&mut fr, &fr_terms, &w.t) || matches(&mut en, &en_terms, &w.t))
+                .map(|w| w.s)
+                .unwrap_or(start_ms);
+            let snippet = {
+                let s = snippets.snippet(&text);
+                if s.is_empty() {
+                    html_escape(&text)
+                } else {
+                    s.to_html()
+                }
+            };
+            let seg = SegmentHit {
+                speaker: text_of(f.speaker)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(Speaker::Unknown),
+                start_ms,
+                end_ms: u64_of(f.end_ms),
+                match_ms,
+                text,
+                snippet,
+                score,
+            };
+            let entry = calls.entry(call_id.clone()).or_insert_with(|| {
+                order.push(call_id.clone());
+                CallHit {
+                    call_id: id,
+                    client: text_of(f.client).unwrap_or_default(),
+                    campaign: text_of(f.campaign),
+                    agent: text_of(f.agent),
+                    started_at: d
+                        .get_first(f.started_at)
+                        .and_then(|v| v.as_datetime())
+                        .and_then(|t| chrono::DateTime::from_timestamp(t.into_timestamp_secs(), 0))
+                        .map(|t| t.fixed_offset()),
+                    score,
+                    segments: Vec::new(),
+                }
+            });
+            entry.score = entry.score.max(score);
+            entry.segments.push(seg);
+        }
+        let limit = req.limit.unwrap_or(20).max(1);
+        let mut out: Vec<CallHit> = order
+            .into_iter()
+            .filter_map(|id| calls.remove(&id))
+            .take(limit)
+            .collect();
+        for c in &mut out {
+            c.segments.sort_by_key(|s| s.start_ms);
+        }
+        Ok(out)
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use callproof_models::{CallMetadata, Segment, Word};
+
+    fn seg(speaker: Speaker, start: u64, text: &str) -> Segment {
+        let mut t = start;
+        let words = text
+            .split_whitespace()
+            .map(|w| {
+                t += 300;
+                Word {
+                    text: w.to_string(),
+                    start_ms: t - 300,
+                    end_ms: t,
+                    probability: 0.9,
+                }
+            })
+            .collect();
+        Segment {
+            speaker,
+            channel: 0,
+            start_ms: start,
+            end_ms: t,
+            text: text.to_string(),
+            avg_logprob: -0.2,
+            no_speech_prob: 0.0,
+            words,
+        }
+    }
+
+    fn call(client: &str, started: &str, segs: Vec<Segment>) -> (Transcript, CallMetadata) {
+        let id = CallId::new();
+        (
+            Transcript {
+                call_id: id,
+                model: "test".into(),
+                model_sha256: "0".into(),
+                language: "fr".into(),
+                segments: segs,
+            },
+            CallMetadata {
+                client: client.into(),
+                campaign: Some("hiver".into()),
+                agent: Some("a1".into()),
+                started_at: Some(DateTime::parse_from_rfc3339(started).unwrap()),
+                ..Default::default()
+            },
+        )
+    }
+
+    #[test]
+    fn words_phrases_filters_and_grouping() {
+        let dir = tempfile::tempdir().unwrap();
+        let idx = SearchIndex::open(dir.path()).unwrap();
+        let (t1, m1) = call(
+            "acme",
+            "2026-03-02T10:00:00+01:00",
+            vec![
+                seg(
+                    Speaker::Agent,
+                    0,
+                    "Bonjour, je vous appelle de la part d'Électricité du Centre",
+                ),
+                seg(
+                    Speaker::Customer,
+                    5000,
+                    "Oui je confirme mon accord pour les contrats",
+                ),
+            ],
+        );
+        let (t2, m2) = call(
+            "globex",
+            "2026-04-02T10:00:00+02:00",
+            vec![seg(Speaker::Customer, 1000, "Non, je refuse ce contrat")],
+        );
+        idx.index_call(&t1, &m1).unwrap();
+        idx.index_call(&t2, &m2).unwrap();
+        assert_eq!(idx.segment_count(), 3);
+
+        // Stemming and accent folding: "contrat" finds "contrats", "electricite" finds "Électricité".
+        let hits = idx
+            .search(&SearchRequest {
+                query: "contrat".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(hits.len(), 2);
+        let hits = idx
+            .search(&SearchRequest {
+                query: "electricite".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].segments[0].speaker, Speaker::Agent);
+        assert!(
+            hits[0].segments[0].snippet.contains("<b>"),
+            "{}",
+            hits[0].segments[0].snippet
+        );
+
+        // Phrase: the exact order matters.
+        let phrase = |q: &str| {
+            idx.search(&SearchRequest {
+                query: q.into(),
+                ..Default::default()
+            })
+            .unwrap()
+        };
+        assert_eq!(phrase("\"confirme mon accord\"").len(), 1);
+        assert_eq!(phrase("\"accord mon confirme\"").len(), 0);
+        // The hit says where the matched word is said: "accord" is the 4th word, at 5900 ms.
+        assert_eq!(phrase("accord")[0].segments[0].match_ms, 5900);
+
+        // Filters.
+        let only = |r: SearchRequest| idx.search(&r).unwrap();
+        let r = only(SearchRequest {
+            query: "contrat".into(),
+            client: Some("globex".into()),
+            ..Default::default()
+        });
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].call_id, t2.call_id);
+        let r = only(SearchRequest {
+            query: "contrat".into(),
+            speaker: Some(Speaker::Agent),
+            ..Default::default()
+        });
+        assert!(r.is_empty());
+        let r = only(SearchRequest {
+            query: "contrat".into(),
+            from: Some(DateTime::parse_from_rfc3339("2026-03-15T00:00:00Z").unwrap()),
+            ..Default::default()
+        });
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].client, "globex");
+        // Boolean operators.
+        assert_eq!(phrase("contrat -refuse").len(), 1);
+        assert_eq!(phrase("refuse OR electricite").len(), 2);
+
+        // Re-indexing a call replaces its segments instead of duplicating them.
+        idx.index_call(&t1, &m1).unwrap();
+        assert_eq!(idx.segment_count(), 3);
+    }
+
+    #[test]
+    fn bad_query_is_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let idx = SearchIndex::open(dir.path()).unwrap();
+        let err = idx
+            .search(&SearchRequest {
+                query: "\"unclosed".into(),
+                ..Default::default()
+            })
+            .err();
+        if let Some(e) = err {
+            assert!(e.to_string().contains("could not understand"), "{e}");
+        }
+    }
+
+    #[test]
+    fn index_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let (t, m) = call(
+            "acme",
+            "2026-03-02T10:00:00+01:00",
+            vec![seg(Speaker::Agent, 0, "rétractation de quatorze jours")],
+        );
+        SearchIndex::open(dir.path())
+            .unwrap()
+            .index_call(&t, &m)
+            .unwrap();
+        let idx = SearchIndex::open(dir.path()).unwrap();
+        assert_eq!(
+            idx.search(&SearchRequest {
+                query: "retractation".into(),
+                ..Default::default()
+            })
+            .unwrap()
+            .len(),
+            1
+        );
+    }
+}

@@ -1,0 +1,211 @@
+//! Whisper inference on one channel of 16 kHz mono samples.
+//!
+//! One [`Engine`] holds one loaded model and is shared by every call a process transcribes
+//! (loading costs more than a short call). Each transcription gets its own whisper.cpp state, so
+//! an engine can serve several workers at once.
+
+use std::path::Path;
+use std::sync::Once;
+
+use callproof_models::{Segment, Speaker, Word};
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot load the Whisper model {path}: {detail}")]
+    Load { path: String, detail: String },
+    #[error("the model {model} is English-only and cannot transcribe a call in {language:?}; install a multilingual model (`callproof model install base`) and use it")]
+    EnglishOnly { model: String, language: String },
+    #[error("{0:?} is not a language Whisper knows; use an ISO 639-1 code such as fr or en")]
+    Language(String),
+    #[error("whisper.cpp failed while transcribing: {0}")]
+    Inference(String),
+}
+
+/// Per-transcription settings.
+#[derive(Debug, Clone)]
+pub struct TranscribeOptions {
+    /// ISO 639-1 code. Whisper's auto-detection is unreliable on short call audio, so the
+    /// language is always given.
+    pub language: String,
+    pub threads: usize,
+}
+
+static LOG_HOOKS: Once = Once::new();
+
+fn quiet_whisper_logs() {
+    // Sends whisper.cpp's chatter to `tracing` instead of stderr.
+    LOG_HOOKS.call_once(whisper_rs::install_logging_hooks);
+}
+
+/// Loads a model file once to check that whisper.cpp accepts it; says whether it is multilingual.
+pub fn probe(path: &Path) -> Result<bool, String> {
+    quiet_whisper_logs();
+    let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default())
+        .map_err(|e| format!("{e:?} (see the log for whisper.cpp's reason)"))?;
+    Ok(ctx.is_multilingual())
+}
+
+pub struct Engine {
+    ctx: WhisperContext,
+    name: String,
+    sha256: String,
+}
+
+const SAMPLE_RATE: u64 = 16_000;
+
+impl Engine {
+    pub fn load(path: &Path, name: &str, sha256: &str) -> Result<Self, EngineError> {
+        quiet_whisper_logs();
+        let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default())
+            .map_err(|e| EngineError::Load {
+                path: path.display().to_string(),
+                detail: format!("{e:?}"),
+            })?;
+        Ok(Self {
+            ctx,
+            name: name.to_string(),
+            sha256: sha256.to_string(),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    pub fn is_multilingual(&self) -> bool {
+        self.ctx.is_multilingual()
+    }
+
+    /// Checks that this model can transcribe `language` before any work starts.
+    pub fn check_language(&self, language: &str) -> Result<(), EngineError> {
+        if whisper_rs::get_lang_id(language).is_none() {
+            return Err(EngineError::Language(language.to_string()));
+        }
+        if !self.is_multilingual() && language != "en" {
+            return Err(EngineError::EnglishOnly {
+                model: self.name.clone(),
+                language: language.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Transcribes one channel. `offset_ms` is added to every time, so callers can feed a slice
+    /// of a longer channel and get times on the call's clock.
+    pub fn transcribe(
+        &self,
+        samples: &[f32],
+        offset_ms: u64,
+        speaker: Speaker,
+        channel: u16,
+        opts: &TranscribeOptions,
+    ) -> Result<Vec<Segment>, EngineError> {
+        self.check_language(&opts.language)?;
+        // whisper.cpp rejects input shorter than 100 ms; such a slice holds no words anyway.
+        if (samples.len() as u64) < SAMPLE_RATE / 10 {
+            return Ok(Vec::new());
+        }
+        let mut state = self
+            .ctx
+            .create_state()
+            .map_err(|e| EngineError::Inference(format!("{e:?}")))?;
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_n_threads(opts.threads.max(1) as i32);
+        params.set_language(Some(&opts.language));
+        params.set_translate(false);
+        params.set_token_timestamps(true);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_special(false);
+        params.set_print_timestamps(false);
+        state
+            .full(params, samples)
+            .map_err(|e| EngineError::Inference(format!("{e:?}")))?;
+
+        let eot = self.ctx.token_eot();
+        let mut segments = Vec::new();
+        for seg in state.as_iter() {
+            let text = seg
+                .to_str_lossy()
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default();
+            let mut words: Vec<Word> = Vec::new();
+            let mut current: Option<(Vec<u8>, i64, i64, f32, u32)> = None;
+            let mut logprob_sum = 0.0f32;
+            let mut logprob_n = 0u32;
+            for t in 0..seg.n_tokens() {
+                let Some(token) = seg.get_token(t) else {
+                    continue;
+                };
+                let data = token.token_data();
+                if data.id >= eot {
+                    continue; // special and timestamp tokens
+                }
+                logprob_sum += data.plog;
+                logprob_n += 1;
+                let bytes = token.to_bytes().map(<[u8]>::to_vec).unwrap_or_default();
+                let starts_word = bytes.first() == Some(&b' ');
+                match current.as_mut() {
+                    Some(w) if !starts_word => {
+                        w.0.extend_from_slice(&bytes);
+                        w.2 = data.t1;
+                        w.3 += data.p;
+                        w.4 += 1;
+                    }
+                    _ => {
+                        if let Some(w) = current.take() {
+                            push_word(&mut words, w, offset_ms);
+                        }
+                        current = Some((bytes, data.t0, data.t1, data.p, 1));
+                    }
+                }
+            }
+            if let Some(w) = current.take() {
+                push_word(&mut words, w, offset_ms);
+            }
+            let avg_logprob = if logprob_n > 0 {
+                logprob_sum / logprob_n as f32
+            } else {
+                0.0
+            };
+            let no_speech_prob = seg.no_speech_probability();
+            // Whisper's own silence rule: likely no speech and not confident in the text.
+            if text.is_empty() || (no_speech_prob > 0.6 && avg_logprob < -1.0) {
+                continue;
+            }
+            let start_ms = offset_ms + (seg.start_timestamp().max(0) as u64) * 10;
+            let end_ms = offset_ms + (seg.end_timestamp().max(0) as u64) * 10;
+            segments.push(Segment {
+                speaker,
+                channel,
+                start_ms,
+                end_ms: end_ms.max(start_ms),
+                text,
+                avg_logprob,
+                no_speech_prob,
+                words,
+            });
+        }
+        Ok(segments)
+    }
+}
+
+fn push_word(words: &mut Vec<Word>, w: (Vec<u8>, i64, i64, f32, u32), offset_ms: u64) {
+    let text = String::from_utf8_lossy(&w.0).trim().to_string();
+    if text.is_empty() {
+        return;
+    }
+    let start_ms = offset_ms + (w.1.max(0) as u64) * 10;
+    let end_ms = offset_ms + (w.2.max(0) as u64) * 10;
+    words.push(Word {
+        text,
+        start_ms,
+        end_ms: end_ms.max(start_ms),
+        probability: w.3 / w.4.max(1) as f32,
+    });
+}

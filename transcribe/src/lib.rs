@@ -1,0 +1,14 @@
+//! Speech to text for callproof: Whisper models and whisper.cpp inference.
+//!
+//! Two jobs live here because they share one artefact, the ggml model file: [`cache`] obtains
+//! and converts models into the shared model cache, and [`engine`] runs them on decoded channels.
+//! This crate knows nothing of calls in storage, catalogs or indexes: it turns 16 kHz samples
+//! into [`callproof_models::Segment`]s.
+
+pub mod cache;
+pub mod convert;
+pub mod engine;
+
+pub use cache::{InstalledModel, ModelCache, ModelError, ModelSource};
+pub use convert::WeightType;
+pub use engine::{Engine, EngineError, TranscribeOptions};
