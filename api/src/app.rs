@@ -109,13 +109,14 @@ impl App {
         let opts = TranscribeOptions {
             language: language.clone(),
             threads: self.settings.threads,
+            skip_silence: true,
         };
         let mut segments = Vec::new();
         let n = channels.len();
         for (i, samples) in channels.iter().enumerate() {
             let speaker = ChannelRoles::speaker_for(&roles, i, n);
             progress(&format!("transcribing channel {}/{} ({speaker})", i + 1, n));
-            segments.extend(engine.transcribe(samples, 0, speaker, i as u16, &opts)?);
+            segments.extend(engine.transcribe(samples, speaker, i as u16, &opts)?);
         }
         segments.sort_by_key(|s| (s.start_ms, s.channel));
         let transcript = Transcript {

@@ -4,11 +4,16 @@
 //! (loading costs more than a short call). Each transcription gets its own whisper.cpp state, so
 //! an engine can serve several workers at once.
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::Once;
 
+use crate::speech::{self, SpeechOptions};
 use callproof_models::{Segment, Speaker, Word};
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+use whisper_rs::{
+    DtwMode, DtwModelPreset, DtwParameters, FullParams, SamplingStrategy, WhisperContext,
+    WhisperContextParameters,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -29,6 +34,8 @@ pub struct TranscribeOptions {
     /// language is always given.
     pub language: String,
     pub threads: usize,
+    /// Give the model only detected speech (see [`crate::speech`]); on by default.
+    pub skip_silence: bool,
 }
 
 static LOG_HOOKS: Once = Once::new();
@@ -54,14 +61,48 @@ pub struct Engine {
 
 const SAMPLE_RATE: u64 = 16_000;
 
+/// The DTW alignment-head preset of a standard Whisper model, read from the ggml header
+/// (n_vocab, n_audio_layer). Word times come from DTW over these heads: whisper.cpp's plain
+/// token timestamps are off by seconds after pauses.
+fn dtw_preset(path: &Path) -> Option<DtwModelPreset> {
+    let mut header = [0u8; 24];
+    std::fs::File::open(path)
+        .ok()?
+        .read_exact(&mut header)
+        .ok()?;
+    let int =
+        |i: usize| i32::from_le_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
+    let (n_vocab, n_audio_layer) = (int(4), int(20));
+    let english = n_vocab == 51864;
+    Some(match (n_audio_layer, english) {
+        (4, true) => DtwModelPreset::TinyEn,
+        (4, false) => DtwModelPreset::Tiny,
+        (6, true) => DtwModelPreset::BaseEn,
+        (6, false) => DtwModelPreset::Base,
+        (12, true) => DtwModelPreset::SmallEn,
+        (12, false) => DtwModelPreset::Small,
+        (24, true) => DtwModelPreset::MediumEn,
+        (24, false) => DtwModelPreset::Medium,
+        (32, false) if n_vocab == 51866 => DtwModelPreset::LargeV3,
+        (32, false) => DtwModelPreset::LargeV2,
+        _ => return None,
+    })
+}
+
 impl Engine {
     pub fn load(path: &Path, name: &str, sha256: &str) -> Result<Self, EngineError> {
         quiet_whisper_logs();
-        let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default())
-            .map_err(|e| EngineError::Load {
-                path: path.display().to_string(),
-                detail: format!("{e:?}"),
-            })?;
+        let mut params = WhisperContextParameters::default();
+        if let Some(model_preset) = dtw_preset(path) {
+            params.dtw_parameters(DtwParameters {
+                mode: DtwMode::ModelPreset { model_preset },
+                ..DtwParameters::default()
+            });
+        }
+        let ctx = WhisperContext::new_with_params(path, params).map_err(|e| EngineError::Load {
+            path: path.display().to_string(),
+            detail: format!("{e:?}"),
+        })?;
         Ok(Self {
             ctx,
             name: name.to_string(),
@@ -95,17 +136,49 @@ impl Engine {
         Ok(())
     }
 
-    /// Transcribes one channel. `offset_ms` is added to every time, so callers can feed a slice
-    /// of a longer channel and get times on the call's clock.
+    /// Transcribes one 16 kHz channel; times are on the channel's clock.
     pub fn transcribe(
         &self,
         samples: &[f32],
-        offset_ms: u64,
         speaker: Speaker,
         channel: u16,
         opts: &TranscribeOptions,
     ) -> Result<Vec<Segment>, EngineError> {
         self.check_language(&opts.language)?;
+        if !opts.skip_silence {
+            let same = |ms| ms;
+            return self.run(
+                samples,
+                &Clock {
+                    start: &same,
+                    end: &same,
+                },
+                speaker,
+                channel,
+                opts,
+            );
+        }
+        let regions = speech::speech_regions(samples, &SpeechOptions::default());
+        if regions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (joined, map) = speech::join_regions(samples, &regions);
+        let clock = Clock {
+            start: &|ms| map.to_channel_ms(ms),
+            end: &|ms| map.end_to_channel_ms(ms),
+        };
+        self.run(&joined, &clock, speaker, channel, opts)
+    }
+
+    /// Runs whisper.cpp on `samples`; `clock` maps its times to the channel's clock.
+    fn run(
+        &self,
+        samples: &[f32],
+        clock: &Clock<'_>,
+        speaker: Speaker,
+        channel: u16,
+        opts: &TranscribeOptions,
+    ) -> Result<Vec<Segment>, EngineError> {
         // whisper.cpp rejects input shorter than 100 ms; such a slice holds no words anyway.
         if (samples.len() as u64) < SAMPLE_RATE / 10 {
             return Ok(Vec::new());
@@ -150,23 +223,32 @@ impl Engine {
                 logprob_n += 1;
                 let bytes = token.to_bytes().map(<[u8]>::to_vec).unwrap_or_default();
                 let starts_word = bytes.first() == Some(&b' ');
+                // DTW time (the token's onset) when available, else whisper's estimate.
+                let onset = if data.t_dtw >= 0 { data.t_dtw } else { data.t0 };
                 match current.as_mut() {
                     Some(w) if !starts_word => {
+                        // The end is set from the next word's onset below: onsets of trailing
+                        // punctuation are unreliable.
                         w.0.extend_from_slice(&bytes);
-                        w.2 = data.t1;
                         w.3 += data.p;
                         w.4 += 1;
                     }
                     _ => {
                         if let Some(w) = current.take() {
-                            push_word(&mut words, w, offset_ms);
+                            push_word(&mut words, w, clock.start);
                         }
-                        current = Some((bytes, data.t0, data.t1, data.p, 1));
+                        current = Some((bytes, onset, onset, data.p, 1));
                     }
                 }
             }
             if let Some(w) = current.take() {
-                push_word(&mut words, w, offset_ms);
+                push_word(&mut words, w, clock.start);
+            }
+            // A word lasts until the next one starts; the last one until the segment ends.
+            let seg_end = (clock.end)(seg.end_timestamp().max(0) as u64 * 10);
+            for i in 0..words.len() {
+                let next = words.get(i + 1).map_or(seg_end, |n| n.start_ms);
+                words[i].end_ms = next.min(words[i].start_ms + 1500).max(words[i].start_ms);
             }
             let avg_logprob = if logprob_n > 0 {
                 logprob_sum / logprob_n as f32
@@ -178,13 +260,23 @@ impl Engine {
             if text.is_empty() || (no_speech_prob > 0.6 && avg_logprob < -1.0) {
                 continue;
             }
-            let start_ms = offset_ms + (seg.start_timestamp().max(0) as u64) * 10;
-            let end_ms = offset_ms + (seg.end_timestamp().max(0) as u64) * 10;
+            // Word times are finer than segment times (whose edges can fall in the pauses
+            // between joined speech regions), so a segment spans its words when it has any.
+            let (start_ms, end_ms) = match (words.first(), words.last()) {
+                (Some(first), Some(last)) => (first.start_ms, last.end_ms.max(first.start_ms)),
+                _ => {
+                    let s = (clock.start)(seg.start_timestamp().max(0) as u64 * 10);
+                    (
+                        s,
+                        (clock.end)(seg.end_timestamp().max(0) as u64 * 10).max(s),
+                    )
+                }
+            };
             segments.push(Segment {
                 speaker,
                 channel,
                 start_ms,
-                end_ms: end_ms.max(start_ms),
+                end_ms,
                 text,
                 avg_logprob,
                 no_speech_prob,
@@ -195,13 +287,24 @@ impl Engine {
     }
 }
 
-fn push_word(words: &mut Vec<Word>, w: (Vec<u8>, i64, i64, f32, u32), offset_ms: u64) {
+/// Maps times of the audio given to whisper.cpp to the channel's clock: onsets and ends map
+/// differently across the pauses inserted between speech regions.
+struct Clock<'a> {
+    start: &'a dyn Fn(u64) -> u64,
+    end: &'a dyn Fn(u64) -> u64,
+}
+
+fn push_word(
+    words: &mut Vec<Word>,
+    w: (Vec<u8>, i64, i64, f32, u32),
+    to_channel_ms: &dyn Fn(u64) -> u64,
+) {
     let text = String::from_utf8_lossy(&w.0).trim().to_string();
     if text.is_empty() {
         return;
     }
-    let start_ms = offset_ms + (w.1.max(0) as u64) * 10;
-    let end_ms = offset_ms + (w.2.max(0) as u64) * 10;
+    let start_ms = to_channel_ms(w.1.max(0) as u64 * 10);
+    let end_ms = to_channel_ms(w.2.max(0) as u64 * 10);
     words.push(Word {
         text,
         start_ms,

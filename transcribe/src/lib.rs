@@ -8,6 +8,7 @@
 pub mod cache;
 pub mod convert;
 pub mod engine;
+pub mod speech;
 
 pub use cache::{InstalledModel, ModelCache, ModelError, ModelSource};
 pub use convert::WeightType;

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Renders a two-speaker call script to a stereo 8 kHz µ-law WAV, agent left, customer right,
+# the way call recorders store them: each party's channel is silent while the other speaks.
+#
+#   render-call.sh SCRIPT OUT.wav
+#
+# SCRIPT lines: "A: text" (agent) or "C: text" (customer); "# voice-agent: fr+m3",
+# "# voice-customer: fr+f2" choose espeak-ng voices (defaults: fr / fr+f3). Blank lines and other
+# comments are ignored. Needs espeak-ng and sox. Also writes OUT.turns.tsv: speaker, start and
+# end in milliseconds, and text of every turn, the ground truth tests compare against.
+set -euo pipefail
+script=$1
+out=$2
+command -v espeak-ng >/dev/null || { echo "espeak-ng is missing: apt-get install espeak-ng" >&2; exit 1; }
+command -v sox >/dev/null || { echo "sox is missing: apt-get install sox" >&2; exit 1; }
+
+voice_a=$(sed -n 's/^# voice-agent: *//p' "$script" | head -n1)
+voice_c=$(sed -n 's/^# voice-customer: *//p' "$script" | head -n1)
+voice_a=${voice_a:-fr}
+voice_c=${voice_c:-fr+f3}
+speed=$(sed -n 's/^# speed: *//p' "$script" | head -n1)
+speed=${speed:-150}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+agent_parts=()
+customer_parts=()
+gap="$work/gap.wav"
+sox -n -r 8000 -c 1 -b 16 "$gap" trim 0 0.6
+i=0
+clock_ms=0
+turns="${out%.wav}.turns.tsv"
+: > "$turns"
+while IFS= read -r line || [ -n "$line" ]; do
+  case "$line" in
+    A:*) who=A; text=${line#A:}; voice=$voice_a ;;
+    C:*) who=C; text=${line#C:}; voice=$voice_c ;;
+    *) continue ;;
+  esac
+  i=$((i + 1))
+  raw="$work/raw$i.wav"
+  turn="$work/turn$i.wav"
+  silence="$work/sil$i.wav"
+  espeak-ng -v "$voice" -s "$speed" -w "$raw" "${text# }"
+  sox "$raw" -r 8000 -c 1 -b 16 "$turn" gain -n -3
+  len=$(soxi -D "$turn")
+  len_ms=$(awk -v l="$len" 'BEGIN { printf "%d", l * 1000 }')
+  role=$([ "$who" = A ] && echo agent || echo customer)
+  printf '%s\t%d\t%d\t%s\n' "$role" "$clock_ms" "$((clock_ms + len_ms))" "${text# }" >> "$turns"
+  clock_ms=$((clock_ms + len_ms + 600))
+  sox -n -r 8000 -c 1 -b 16 "$silence" trim 0 "$len"
+  if [ "$who" = A ]; then
+    agent_parts+=("$turn" "$gap"); customer_parts+=("$silence" "$gap")
+  else
+    agent_parts+=("$silence" "$gap"); customer_parts+=("$turn" "$gap")
+  fi
+done < "$script"
+[ "$i" -gt 0 ] || { echo "$script holds no 'A:' or 'C:' lines" >&2; exit 1; }
+sox "${agent_parts[@]}" "$work/agent.wav"
+sox "${customer_parts[@]}" "$work/customer.wav"
+sox -M "$work/agent.wav" "$work/customer.wav" -e u-law -b 8 "$out"

@@ -1,0 +1,170 @@
+//! Finding speech in a channel before Whisper sees it.
+//!
+//! Each channel of a two-party call is silent about half of the time. Fed silence, Whisper
+//! invents text ("(C'est un peu tard)" repeated) and its timestamps drift. So speech regions are
+//! found with earshot's neural voice-activity detector, only those regions are given to the
+//! model (joined, with short pauses between them), and every time is mapped back to the channel's
+//! clock through a [`TimeMap`].
+
+/// earshot works on 16 ms frames at 16 kHz.
+const FRAME: usize = 256;
+const RATE: usize = 16_000;
+
+/// Tuning of speech detection, in milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct SpeechOptions {
+    /// Frame score at or above which a frame is speech.
+    pub threshold: f32,
+    /// Shorter bursts are ignored (clicks, breaths).
+    pub min_speech_ms: usize,
+    /// Pauses shorter than this stay inside one region.
+    pub min_silence_ms: usize,
+    /// Audio kept on each side of a region, so word onsets and endings are not clipped.
+    pub pad_ms: usize,
+}
+
+impl Default for SpeechOptions {
+    fn default() -> Self {
+        Self {
+            threshold: 0.5,
+            min_speech_ms: 200,
+            min_silence_ms: 600,
+            pad_ms: 250,
+        }
+    }
+}
+
+/// Speech regions of a 16 kHz channel, as sample ranges, sorted and disjoint.
+pub fn speech_regions(samples: &[f32], opts: &SpeechOptions) -> Vec<(usize, usize)> {
+    let mut detector = earshot::Detector::default();
+    let ms = |v: usize| v * RATE / 1000;
+    let mut raw: Vec<(usize, usize)> = Vec::new();
+    let mut frame = [0f32; FRAME];
+    for (i, chunk) in samples.chunks(FRAME).enumerate() {
+        // Resampling can overshoot full scale slightly; the detector requires [-1, 1].
+        for (dst, src) in frame.iter_mut().zip(chunk) {
+            *dst = src.clamp(-1.0, 1.0);
+        }
+        frame[chunk.len()..].fill(0.0);
+        if detector.predict_f32(&frame) >= opts.threshold {
+            let (s, e) = (i * FRAME, i * FRAME + chunk.len());
+            match raw.last_mut() {
+                Some(last) if last.1 == s => last.1 = e,
+                _ => raw.push((s, e)),
+            }
+        }
+    }
+    // Join regions separated by short pauses, then drop bursts too short to be words.
+    let mut joined: Vec<(usize, usize)> = Vec::new();
+    for r in raw {
+        match joined.last_mut() {
+            Some(last) if r.0 - last.1 < ms(opts.min_silence_ms) => last.1 = r.1,
+            _ => joined.push(r),
+        }
+    }
+    let pad = ms(opts.pad_ms);
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for (s, e) in joined {
+        if e - s < ms(opts.min_speech_ms) {
+            continue;
+        }
+        let (s, e) = (s.saturating_sub(pad), (e + pad).min(samples.len()));
+        match out.last_mut() {
+            Some(last) if s <= last.1 => last.1 = e,
+            _ => out.push((s, e)),
+        }
+    }
+    out
+}
+
+/// Maps times in the joined speech stream back to the original channel.
+#[derive(Debug, Clone)]
+pub struct TimeMap {
+    /// (start in joined stream, start in channel, length), in samples.
+    spans: Vec<(usize, usize, usize)>,
+}
+
+impl TimeMap {
+    /// Milliseconds in the joined stream → milliseconds in the channel.
+    pub fn to_channel_ms(&self, joined_ms: u64) -> u64 {
+        let t = joined_ms as usize * RATE / 1000;
+        // The span containing t, or the next one if t falls in an inserted pause.
+        let span = self
+            .spans
+            .iter()
+            .find(|(js, _, len)| t < js + len)
+            .or(self.spans.last());
+        match span {
+            Some(&(js, cs, len)) => {
+                let within = t.saturating_sub(js).min(len);
+                ((cs + within) * 1000 / RATE) as u64
+            }
+            None => joined_ms,
+        }
+    }
+
+    /// Like [`Self::to_channel_ms`], but a time in an inserted pause snaps back to the end of
+    /// the region before it: the right mapping for the end of something.
+    pub fn end_to_channel_ms(&self, joined_ms: u64) -> u64 {
+        let t = joined_ms as usize * RATE / 1000;
+        let span = self.spans.iter().rev().find(|(js, _, _)| *js <= t);
+        match span {
+            Some(&(js, cs, len)) => ((cs + (t - js).min(len)) * 1000 / RATE) as u64,
+            None => self.to_channel_ms(joined_ms),
+        }
+    }
+}
+
+/// Pause inserted between joined regions, so words of separate turns do not run together.
+const JOIN_PAUSE_MS: usize = 300;
+
+/// Joins the speech regions of `samples` into one stream, with its time map.
+pub fn join_regions(samples: &[f32], regions: &[(usize, usize)]) -> (Vec<f32>, TimeMap) {
+    let pause = JOIN_PAUSE_MS * RATE / 1000;
+    let total: usize = regions.iter().map(|(s, e)| e - s + pause).sum();
+    let mut joined = Vec::with_capacity(total);
+    let mut spans = Vec::with_capacity(regions.len());
+    for (i, &(s, e)) in regions.iter().enumerate() {
+        if i > 0 {
+            joined.extend(std::iter::repeat_n(0.0, pause));
+        }
+        spans.push((joined.len(), s, e - s));
+        joined.extend_from_slice(&samples[s..e]);
+    }
+    (joined, TimeMap { spans })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overshooting_samples_are_accepted() {
+        let loud: Vec<f32> = (0..RATE)
+            .map(|i| if i % 2 == 0 { 1.2 } else { -1.3 })
+            .collect();
+        let _ = speech_regions(&loud, &SpeechOptions::default());
+    }
+
+    #[test]
+    fn silence_has_no_speech() {
+        let silence = vec![0.0f32; RATE * 5];
+        assert!(speech_regions(&silence, &SpeechOptions::default()).is_empty());
+    }
+
+    #[test]
+    fn time_map_restores_channel_times() {
+        let samples = vec![0.0f32; RATE * 20];
+        // Speech at 2–4 s and 10–11 s.
+        let regions = [(2 * RATE, 4 * RATE), (10 * RATE, 11 * RATE)];
+        let (joined, map) = join_regions(&samples, &regions);
+        assert_eq!(joined.len(), 3 * RATE + JOIN_PAUSE_MS * RATE / 1000);
+        assert_eq!(map.to_channel_ms(0), 2000);
+        assert_eq!(map.to_channel_ms(1500), 3500);
+        // Inside the inserted pause: snapped to the next region's start.
+        assert_eq!(map.to_channel_ms(2100), 10_000);
+        assert_eq!(map.to_channel_ms(2300 + 500), 10_500);
+        assert_eq!(map.end_to_channel_ms(2100), 4000);
+        assert_eq!(map.end_to_channel_ms(1000), 3000);
+    }
+}
