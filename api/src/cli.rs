@@ -410,6 +410,40 @@ pub fn search(data: &Path, settings: Settings, a: SearchArgs) -> Result<ExitCode
 }
 
 #[derive(Args)]
+pub struct CallsArgs {
+    /// Maximum number of calls.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn list_calls(data: &Path, settings: Settings, a: CallsArgs) -> Result<ExitCode> {
+    let app = App::open(data, settings)?;
+    let calls = app.catalog.list(a.limit)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&calls)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if calls.is_empty() {
+        println!("no calls in {}", data.display());
+    }
+    for c in calls {
+        println!(
+            "{}  {:<12} {:<10} {:>7.1} s  {}",
+            c.id,
+            c.state.name(),
+            c.metadata.client,
+            c.audio
+                .as_ref()
+                .map_or(0.0, |a| a.duration_ms as f64 / 1000.0),
+            c.original_name.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
 pub struct CallArgs {
     pub id: CallId,
     #[arg(long)]

@@ -53,6 +53,8 @@ enum Command {
     Ingest(cli::IngestArgs),
     /// Search transcripts by words, phrases and filters.
     Search(cli::SearchArgs),
+    /// List calls, newest first, with their state.
+    Calls(cli::CallsArgs),
     /// Show a call's metadata and state.
     Call(cli::CallArgs),
     /// Print a call's transcript.
@@ -85,6 +87,7 @@ fn main() -> std::process::ExitCode {
         Command::Model(cmd) => cli::model(cmd),
         Command::Ingest(args) => cli::ingest(&cli.data, settings, args),
         Command::Search(args) => cli::search(&cli.data, settings, args),
+        Command::Calls(args) => cli::list_calls(&cli.data, settings, args),
         Command::Call(args) => cli::show_call(&cli.data, settings, args),
         Command::Transcript(args) => cli::transcript(&cli.data, settings, args),
         Command::Reindex => cli::reindex(&cli.data, settings),

@@ -101,9 +101,13 @@ fn sniff(bytes: &[u8]) -> Result<&'static str, DecodeError> {
     if starts(b"\x1a\x45\xdf\xa3") {
         return Ok("mkv");
     }
-    let printable = bytes[..bytes.len().min(256)]
-        .iter()
-        .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace());
+    // Text (UTF-8, no control characters) is the commonest mislabelled upload.
+    let head = &bytes[..bytes.len().min(256)];
+    let printable = match std::str::from_utf8(head) {
+        Ok(s) => s.chars().all(|c| !c.is_control() || c.is_whitespace()),
+        // The cut may split a multi-byte character.
+        Err(e) => e.valid_up_to() + 4 >= head.len() && e.valid_up_to() > 0,
+    };
     Err(DecodeError::NotAudio(if printable {
         "it looks like a text file".into()
     } else {

@@ -257,7 +257,10 @@ impl Engine {
             };
             let no_speech_prob = seg.no_speech_probability();
             // Whisper's own silence rule: likely no speech and not confident in the text.
-            if text.is_empty() || (no_speech_prob > 0.6 && avg_logprob < -1.0) {
+            // Whole-segment annotations ("[BLANK_AUDIO]", "(musique)") are not speech.
+            let annotation = (text.starts_with('[') && text.ends_with(']'))
+                || (text.starts_with('(') && text.ends_with(')'));
+            if text.is_empty() || annotation || (no_speech_prob > 0.6 && avg_logprob < -1.0) {
                 continue;
             }
             // Word times are finer than segment times (whose edges can fall in the pauses

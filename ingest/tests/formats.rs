@@ -1,0 +1,80 @@
+//! Every accepted format decodes to the right channels, rate and length; refused files say why.
+
+use std::path::PathBuf;
+
+use callproof_ingest::{channels_16k, decode, DecodeError};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/formats")
+        .join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn every_listed_format_decodes() {
+    let cases = [
+        ("pcm_u8_8k.wav", "wav/pcm_u8", 8000, 1),
+        ("pcm_s16_16k.wav", "wav/pcm_s16le", 16000, 1),
+        ("pcm_s24_44k.wav", "wav/pcm_s24le", 44100, 1),
+        ("pcm_s32_16k.wav", "wav/pcm_s32le", 16000, 1),
+        ("float32_16k.wav", "wav/pcm_f32le", 16000, 1),
+        ("mulaw_8k.wav", "wav/pcm_mulaw", 8000, 1),
+        ("alaw_8k.wav", "wav/pcm_alaw", 8000, 1),
+        ("stereo_s16_8k.wav", "wav/pcm_s16le", 8000, 2),
+        ("flac_16k.flac", "flac/flac", 16000, 1),
+        ("aiff_44k.aiff", "aiff/pcm_s16be", 44100, 1),
+        ("mp3_16k.mp3", "mp3/mp3", 16000, 1),
+        ("vorbis_16k.ogg", "ogg/vorbis", 16000, 1),
+        ("aac_16k.m4a", "mp4/aac", 16000, 1),
+    ];
+    let mut failures = Vec::new();
+    for (file, format, rate, channels) in cases {
+        let audio = match decode(&fixture(file)) {
+            Ok(a) => a,
+            Err(e) => {
+                failures.push(format!("{file}: {e}"));
+                continue;
+            }
+        };
+        let ms = audio.duration_ms();
+        let peak = audio.channels[0].iter().fold(0f32, |m, v| m.max(v.abs()));
+        let resampled = channels_16k(&audio).unwrap();
+        let len = resampled[0].len() as i64;
+        // Every clip is the same 3 s of speech (lossy codecs may add some priming).
+        let ok = audio.format == format
+            && audio.sample_rate == rate
+            && audio.channels.len() == channels
+            && (2950..=3150).contains(&ms)
+            && peak > 0.1
+            && (len - ms as i64 * 16).abs() <= 32;
+        if !ok {
+            failures.push(format!(
+                "{file}: {} {} Hz {} ch {ms} ms peak {peak} → {len} samples at 16 kHz",
+                audio.format,
+                audio.sample_rate,
+                audio.channels.len()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn refused_files_name_the_problem() {
+    let err = decode(&fixture("refused_opus.ogg")).unwrap_err();
+    assert!(matches!(err, DecodeError::UnsupportedCodec { .. }), "{err}");
+    assert!(err.to_string().contains("Opus"), "{err}");
+    assert!(err.to_string().contains("convert"), "{err}");
+
+    let err = decode(&fixture("refused_gsm.wav")).unwrap_err();
+    assert!(err.to_string().contains("GSM 6.10"), "{err}");
+
+    let err = decode(&fixture("refused_truncated.wav")).unwrap_err();
+    assert!(matches!(err, DecodeError::Damaged(_)), "{err}");
+    assert!(err.to_string().contains("truncated"), "{err}");
+
+    let err = decode(&fixture("refused_text.wav")).unwrap_err();
+    assert!(err.to_string().contains("not an audio recording"), "{err}");
+    assert!(err.to_string().contains("text file"), "{err}");
+}

@@ -1,0 +1,96 @@
+//! Helpers shared by the end-to-end tests: the `callproof` binary, models, fixtures.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// Transcription uses every core; tests that run Whisper take turns.
+pub static WHISPER: Mutex<()> = Mutex::new(());
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("tests/fixtures").join(rel)
+}
+
+/// The `callproof` binary of this build (`cargo build --bin callproof` makes it).
+pub fn bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("CALLPROOF_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> → target/<profile>/callproof
+    let p = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("callproof"))
+        .expect("target folder");
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build --bin callproof` before the tests (the README's test command does)",
+        p.display()
+    );
+    p
+}
+
+pub fn callproof(data: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run callproof")
+}
+
+/// Runs callproof and returns stdout, failing the test with stderr if it failed.
+pub fn ok(data: &Path, args: &[&str]) -> String {
+    let out = callproof(data, args);
+    assert!(
+        out.status.success(),
+        "callproof {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+pub fn json(data: &Path, args: &[&str]) -> serde_json::Value {
+    let out = ok(data, args);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
+static INSTALL: Mutex<()> = Mutex::new(());
+
+/// Installs a known model into the shared cache unless it is there already.
+pub fn ensure_model(name: &str) {
+    let _g = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+    let scratch = tempfile::tempdir().unwrap();
+    let list = json(scratch.path(), &["model", "list", "--json"]);
+    let installed = list
+        .as_array()
+        .is_some_and(|a| a.iter().any(|m| m["name"] == name));
+    if !installed {
+        ok(scratch.path(), &["model", "install", name]);
+    }
+}
+
+/// Lower-case words without punctuation, for comparing transcripts.
+pub fn normalise(s: &str) -> String {
+    s.to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '\'' {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,324 @@
+//! The whole path through the `callproof` binary: real recordings, real Whisper models,
+//! a real index. Uses tiny.en for English and base for French.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn transcript_text(data: &std::path::Path, id: &str) -> String {
+    let t = json(data, &["transcript", id, "--json"]);
+    t["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn converted_tiny_en_transcribes_jfk() {
+    ensure_model("tiny.en");
+    let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
+    let data = tempfile::tempdir().unwrap();
+    let wav = fixture("real/en_jfk_16k_mono.wav");
+    let out = json(
+        data.path(),
+        &[
+            "--model",
+            "tiny.en",
+            "ingest",
+            wav.to_str().unwrap(),
+            "--client",
+            "acme",
+            "--language",
+            "en",
+            "--json",
+        ],
+    );
+    let id = out[0]["call_id"].as_str().unwrap().to_string();
+    let text = normalise(&transcript_text(data.path(), &id));
+    assert!(
+        text.contains("ask not what your country can do for you"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ask what you can do for your country"),
+        "{text}"
+    );
+}
+
+#[test]
+fn jfk_in_wav_mp3_and_flac_is_found_with_word_times() {
+    ensure_model("tiny.en");
+    let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
+    let data = tempfile::tempdir().unwrap();
+    let files = [
+        "real/en_jfk_16k_mono.wav",
+        "real/en_jfk_16k.mp3",
+        "real/en_jfk_44k1_stereo_24bit.flac",
+    ];
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| fixture(f).display().to_string())
+        .collect();
+    let mut args = vec!["--model", "tiny.en", "ingest"];
+    args.extend(paths.iter().map(String::as_str));
+    args.extend([
+        "--client",
+        "acme",
+        "--language",
+        "en",
+        "--campaign",
+        "inauguration",
+    ]);
+    ok(data.path(), &args);
+
+    let hits = json(data.path(), &["search", "\"fellow Americans\"", "--json"]);
+    let hits = hits.as_array().unwrap();
+    assert_eq!(hits.len(), 3, "{hits:#?}");
+    for h in hits {
+        assert_eq!(h["client"], "acme");
+        let seg = &h["segments"][0];
+        assert!(
+            seg["snippet"].as_str().unwrap().contains("<b>fellow</b>"),
+            "{seg}"
+        );
+        // "fellow" is said from about 1.0 s (speech starts at 0.3 s: "And so my fellow…").
+        let at = seg["match_ms"].as_u64().unwrap() as i64;
+        assert!((at - 1000).abs() <= 1500, "match at {at} ms");
+    }
+    // Filters narrow the same query.
+    let none = json(
+        data.path(),
+        &["search", "fellow", "--client", "globex", "--json"],
+    );
+    assert!(none.as_array().unwrap().is_empty());
+    let some = json(
+        data.path(),
+        &["search", "fellow", "--campaign", "inauguration", "--json"],
+    );
+    assert_eq!(some.as_array().unwrap().len(), 3);
+
+    // A restart (every CLI command is a new process) keeps catalog and index; a duplicate is
+    // refused naming the existing call, and adds nothing.
+    let calls = json(data.path(), &["calls", "--json"]);
+    assert_eq!(calls.as_array().unwrap().len(), 3);
+    assert!(calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["state"] == "indexed"));
+    let again = callproof(
+        data.path(),
+        &[
+            "--model", "tiny.en", "ingest", &paths[1], "--client", "acme",
+        ],
+    );
+    assert!(!again.status.success());
+    let msg = String::from_utf8_lossy(&again.stdout).to_string()
+        + &String::from_utf8_lossy(&again.stderr);
+    let mp3_call = calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["original_name"] == "en_jfk_16k.mp3")
+        .unwrap();
+    assert!(msg.contains("already ingested"), "{msg}");
+    assert!(msg.contains(mp3_call["id"].as_str().unwrap()), "{msg}");
+    assert_eq!(
+        json(data.path(), &["calls", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[test]
+fn stereo_call_attributes_agent_and_customer() {
+    ensure_model("tiny.en");
+    let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
+    let data = tempfile::tempdir().unwrap();
+    let wav = fixture("real/en_call_auto_repairs_stereo_ulaw8k.wav");
+    ok(
+        data.path(),
+        &[
+            "--model",
+            "tiny.en",
+            "ingest",
+            wav.to_str().unwrap(),
+            "--client",
+            "acme",
+            "--language",
+            "en",
+        ],
+    );
+    let speakers_of = |q: &str| -> Vec<String> {
+        let hits = json(data.path(), &["search", q, "--json"]);
+        hits[0]["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["speaker"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The agent (left) greets for the dealership; the caller (right) reports the warning light.
+    assert_eq!(speakers_of("\"thank you for calling\""), vec!["agent"]);
+    let light = speakers_of("\"service light\"");
+    assert!(
+        !light.is_empty() && light.iter().all(|s| s == "customer"),
+        "{light:?}"
+    );
+    let apology = speakers_of("inconvenience");
+    assert!(
+        !apology.is_empty() && apology.iter().all(|s| s == "agent"),
+        "{apology:?}"
+    );
+    // Filtering by speaker.
+    let hits = json(
+        data.path(),
+        &[
+            "search",
+            "\"service light\"",
+            "--speaker",
+            "agent",
+            "--json",
+        ],
+    );
+    assert!(hits.as_array().unwrap().is_empty());
+}
+
+#[test]
+fn french_stereo_call_consent_is_on_the_customer_channel() {
+    ensure_model("base");
+    let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
+    let data = tempfile::tempdir().unwrap();
+    let wav = data.path().join("vente.wav");
+    let status = Command::new(root().join("tests/scripts/render-call.sh"))
+        .arg(root().join("tests/calls/fr_vente_consentement.txt"))
+        .arg(&wav)
+        .status()
+        .expect("render-call.sh (needs espeak-ng, mbrola voices and sox: run scripts/setup.sh)");
+    assert!(status.success());
+    ok(
+        data.path(),
+        &[
+            "--model",
+            "base",
+            "ingest",
+            wav.to_str().unwrap(),
+            "--client",
+            "edc",
+            "--language",
+            "fr",
+            "--started-at",
+            "2026-03-02T10:15:00+01:00",
+            "--channels",
+            "agent,customer",
+        ],
+    );
+    let consent = json(
+        data.path(),
+        &["search", "\"confirme mon accord\"", "--json"],
+    );
+    let segs = consent[0]["segments"].as_array().unwrap();
+    assert_eq!(segs.len(), 1, "{segs:#?}");
+    assert_eq!(segs[0]["speaker"], "customer");
+    // Said from 21.5 s according to the rendered script's turn table.
+    let turns = std::fs::read_to_string(data.path().join("vente.turns.tsv")).unwrap();
+    let said = turns
+        .lines()
+        .find(|l| l.contains("confirme mon accord"))
+        .unwrap();
+    let start: i64 = said.split('\t').nth(1).unwrap().parse().unwrap();
+    let at = segs[0]["match_ms"].as_i64().unwrap();
+    assert!(
+        (at - start).abs() <= 1500,
+        "consent at {at} ms, said at {start} ms"
+    );
+    let on_agent = json(
+        data.path(),
+        &[
+            "search",
+            "\"confirme mon accord\"",
+            "--speaker",
+            "agent",
+            "--json",
+        ],
+    );
+    assert!(on_agent.as_array().unwrap().is_empty());
+    // Date filter in the call's time zone.
+    let before = json(
+        data.path(),
+        &[
+            "search",
+            "accord",
+            "--to",
+            "2026-03-02T10:00:00+01:00",
+            "--json",
+        ],
+    );
+    assert!(before.as_array().unwrap().is_empty());
+}
+
+#[test]
+fn bad_recordings_are_refused_and_leave_nothing_behind() {
+    ensure_model("tiny.en");
+    let data = tempfile::tempdir().unwrap();
+    let cases = [
+        ("formats/refused_opus.ogg", "Opus"),
+        ("formats/refused_gsm.wav", "GSM 6.10"),
+        ("formats/refused_truncated.wav", "truncated"),
+        ("formats/refused_text.wav", "text file"),
+    ];
+    for (file, expected) in cases {
+        let p = fixture(file);
+        let out = callproof(
+            data.path(),
+            &[
+                "--model",
+                "tiny.en",
+                "ingest",
+                p.to_str().unwrap(),
+                "--client",
+                "acme",
+            ],
+        );
+        assert!(!out.status.success(), "{file} was accepted");
+        let msg = String::from_utf8_lossy(&out.stdout);
+        assert!(msg.contains(expected), "{file}: {msg}");
+    }
+    assert!(json(data.path(), &["calls", "--json"])
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let objects = data.path().join("objects");
+    let stored = walk(&objects);
+    assert!(stored.is_empty(), "originals left behind: {stored:?}");
+    // Missing client: refused before any work.
+    let p = fixture("formats/pcm_s16_16k.wav");
+    let out = callproof(
+        data.path(),
+        &["--model", "tiny.en", "ingest", p.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--client"));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
