@@ -1,0 +1,203 @@
+//! The HTTP API against a real `callproof serve` on loopback: upload, state, transcript,
+//! audio with Range, search, errors, and a restart that loses nothing.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use reqwest::blocking::{multipart, Client};
+use reqwest::StatusCode;
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(data: &Path) -> Server {
+    let mut child = Command::new(bin())
+        .arg("--data")
+        .arg(data)
+        .args(["--model", "tiny.en", "serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start callproof serve");
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let base = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        if let Some(url) = line.strip_prefix("callproof listening on ") {
+            break url.trim().to_string();
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, base }
+}
+
+fn upload(c: &Client, s: &Server, file: &Path, meta: &str) -> reqwest::blocking::Response {
+    let form = multipart::Form::new()
+        .part(
+            "audio",
+            multipart::Part::bytes(std::fs::read(file).unwrap())
+                .file_name(file.file_name().unwrap().to_string_lossy().to_string()),
+        )
+        .text("metadata", meta.to_string());
+    c.post(format!("{}/api/v1/calls", s.base))
+        .multipart(form)
+        .send()
+        .unwrap()
+}
+
+fn wait_indexed(c: &Client, s: &Server, id: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let call: serde_json::Value = c
+            .get(format!("{}/api/v1/calls/{id}", s.base))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        match call["state"].as_str() {
+            Some("indexed") => return call,
+            Some("failed") => panic!("call failed: {call}"),
+            _ if Instant::now() > deadline => panic!("not indexed in time: {call}"),
+            _ => std::thread::sleep(Duration::from_millis(300)),
+        }
+    }
+}
+
+#[test]
+fn http_api_end_to_end_and_restart() {
+    ensure_model("tiny.en");
+    let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
+    let data = tempfile::tempdir().unwrap();
+    let c = Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+    let wav = fixture("real/en_jfk_16k_mono.wav");
+    let original = std::fs::read(&wav).unwrap();
+    let id;
+    {
+        let s = start(data.path());
+        let health: serde_json::Value = c.get(format!("{}/healthz", s.base)).send().unwrap().json().unwrap();
+        assert_eq!(health["status"], "ok");
+
+        let r = upload(&c, &s, &wav, r#"{"client":"acme","language":"en","agent":"a7"}"#);
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        let location = r.headers()["location"].to_str().unwrap().to_string();
+        let call: serde_json::Value = r.json().unwrap();
+        id = call["id"].as_str().unwrap().to_string();
+        assert_eq!(location, format!("/api/v1/calls/{id}"));
+        let call = wait_indexed(&c, &s, &id);
+        assert_eq!(call["metadata"]["agent"], "a7");
+        assert_eq!(call["audio"]["duration_ms"], 11000);
+
+        let t: serde_json::Value = c
+            .get(format!("{}/api/v1/calls/{id}/transcript", s.base))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let seg = &t["segments"][0];
+        assert_eq!(seg["speaker"], "unknown");
+        assert!(seg["words"].as_array().unwrap().len() > 5);
+        assert!(normalise(seg["text"].as_str().unwrap()).contains("fellow americans"));
+
+        // The original, unchanged, whole and by range.
+        let whole = c.get(format!("{}/api/v1/calls/{id}/audio", s.base)).send().unwrap();
+        assert_eq!(whole.status(), StatusCode::OK);
+        assert_eq!(whole.headers()["accept-ranges"], "bytes");
+        assert_eq!(whole.headers()["content-type"], "audio/wav");
+        assert_eq!(whole.bytes().unwrap().as_ref(), original.as_slice());
+        let part = c
+            .get(format!("{}/api/v1/calls/{id}/audio", s.base))
+            .header("Range", "bytes=100-199")
+            .send()
+            .unwrap();
+        assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(
+            part.headers()["content-range"].to_str().unwrap(),
+            format!("bytes 100-199/{}", original.len())
+        );
+        assert_eq!(part.bytes().unwrap().as_ref(), &original[100..200]);
+        let beyond = c
+            .get(format!("{}/api/v1/calls/{id}/audio", s.base))
+            .header("Range", format!("bytes={}-", original.len() + 10))
+            .send()
+            .unwrap();
+        assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+
+        // Search with filters.
+        let hits: serde_json::Value = c
+            .get(format!("{}/api/v1/search", s.base))
+            .query(&[("q", "\"fellow americans\""), ("client", "acme"), ("agent", "a7")])
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(hits["calls"][0]["call_id"], id.as_str());
+        assert!(hits["calls"][0]["segments"][0]["match_ms"].as_u64().unwrap() < 2500);
+        let bad = c
+            .get(format!("{}/api/v1/search?q=x&speaker=boss", s.base))
+            .send()
+            .unwrap();
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+        let err: serde_json::Value = bad.json().unwrap();
+        assert!(err["error"].as_str().unwrap().contains("speaker"), "{err}");
+
+        // Errors a person understands, as JSON.
+        let dup = upload(&c, &s, &wav, r#"{"client":"acme"}"#);
+        assert_eq!(dup.status(), StatusCode::CONFLICT);
+        let err: serde_json::Value = dup.json().unwrap();
+        assert!(err["error"].as_str().unwrap().contains(&id), "{err}");
+        let text = upload(&c, &s, &fixture("formats/refused_text.wav"), r#"{"client":"acme"}"#);
+        assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let no_meta = c
+            .post(format!("{}/api/v1/calls", s.base))
+            .multipart(multipart::Form::new().part("audio", multipart::Part::bytes(original.clone())))
+            .send()
+            .unwrap();
+        assert_eq!(no_meta.status(), StatusCode::BAD_REQUEST);
+        let missing = c
+            .get(format!("{}/api/v1/calls/01a21c99-0000-7000-8000-000000000000", s.base))
+            .send()
+            .unwrap();
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        let err: serde_json::Value = missing.json().unwrap();
+        assert!(err["error"].as_str().unwrap().contains("no call"));
+    }
+    // Killed mid-upload-queue: a call accepted just before the stop is finished after restart.
+    let pending;
+    {
+        let s = start(data.path());
+        let r = upload(&c, &s, &fixture("real/en_jfk_16k.mp3"), r#"{"client":"acme","language":"en"}"#);
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        let call: serde_json::Value = r.json().unwrap();
+        pending = call["id"].as_str().unwrap().to_string();
+    }
+    let s = start(data.path());
+    let call = wait_indexed(&c, &s, &id);
+    assert_eq!(call["state"], "indexed");
+    wait_indexed(&c, &s, &pending);
+    let hits: serde_json::Value = c
+        .get(format!("{}/api/v1/search", s.base))
+        .query(&[("q", "country")])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(hits["calls"].as_array().unwrap().len(), 2, "{hits}");
+}
