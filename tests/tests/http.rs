@@ -86,16 +86,29 @@ fn http_api_end_to_end_and_restart() {
     ensure_model("tiny.en");
     let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
     let data = tempfile::tempdir().unwrap();
-    let c = Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+    let c = Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
     let wav = fixture("real/en_jfk_16k_mono.wav");
     let original = std::fs::read(&wav).unwrap();
     let id;
     {
         let s = start(data.path());
-        let health: serde_json::Value = c.get(format!("{}/healthz", s.base)).send().unwrap().json().unwrap();
+        let health: serde_json::Value = c
+            .get(format!("{}/healthz", s.base))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
         assert_eq!(health["status"], "ok");
 
-        let r = upload(&c, &s, &wav, r#"{"client":"acme","language":"en","agent":"a7"}"#);
+        let r = upload(
+            &c,
+            &s,
+            &wav,
+            r#"{"client":"acme","language":"en","agent":"a7"}"#,
+        );
         assert_eq!(r.status(), StatusCode::ACCEPTED);
         let location = r.headers()["location"].to_str().unwrap().to_string();
         let call: serde_json::Value = r.json().unwrap();
@@ -117,7 +130,10 @@ fn http_api_end_to_end_and_restart() {
         assert!(normalise(seg["text"].as_str().unwrap()).contains("fellow americans"));
 
         // The original, unchanged, whole and by range.
-        let whole = c.get(format!("{}/api/v1/calls/{id}/audio", s.base)).send().unwrap();
+        let whole = c
+            .get(format!("{}/api/v1/calls/{id}/audio", s.base))
+            .send()
+            .unwrap();
         assert_eq!(whole.status(), StatusCode::OK);
         assert_eq!(whole.headers()["accept-ranges"], "bytes");
         assert_eq!(whole.headers()["content-type"], "audio/wav");
@@ -143,13 +159,22 @@ fn http_api_end_to_end_and_restart() {
         // Search with filters.
         let hits: serde_json::Value = c
             .get(format!("{}/api/v1/search", s.base))
-            .query(&[("q", "\"fellow americans\""), ("client", "acme"), ("agent", "a7")])
+            .query(&[
+                ("q", "\"fellow americans\""),
+                ("client", "acme"),
+                ("agent", "a7"),
+            ])
             .send()
             .unwrap()
             .json()
             .unwrap();
         assert_eq!(hits["calls"][0]["call_id"], id.as_str());
-        assert!(hits["calls"][0]["segments"][0]["match_ms"].as_u64().unwrap() < 2500);
+        assert!(
+            hits["calls"][0]["segments"][0]["match_ms"]
+                .as_u64()
+                .unwrap()
+                < 2500
+        );
         let bad = c
             .get(format!("{}/api/v1/search?q=x&speaker=boss", s.base))
             .send()
@@ -163,16 +188,26 @@ fn http_api_end_to_end_and_restart() {
         assert_eq!(dup.status(), StatusCode::CONFLICT);
         let err: serde_json::Value = dup.json().unwrap();
         assert!(err["error"].as_str().unwrap().contains(&id), "{err}");
-        let text = upload(&c, &s, &fixture("formats/refused_text.wav"), r#"{"client":"acme"}"#);
+        let text = upload(
+            &c,
+            &s,
+            &fixture("formats/refused_text.wav"),
+            r#"{"client":"acme"}"#,
+        );
         assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
         let no_meta = c
             .post(format!("{}/api/v1/calls", s.base))
-            .multipart(multipart::Form::new().part("audio", multipart::Part::bytes(original.clone())))
+            .multipart(
+                multipart::Form::new().part("audio", multipart::Part::bytes(original.clone())),
+            )
             .send()
             .unwrap();
         assert_eq!(no_meta.status(), StatusCode::BAD_REQUEST);
         let missing = c
-            .get(format!("{}/api/v1/calls/01a21c99-0000-7000-8000-000000000000", s.base))
+            .get(format!(
+                "{}/api/v1/calls/01a21c99-0000-7000-8000-000000000000",
+                s.base
+            ))
             .send()
             .unwrap();
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
@@ -183,7 +218,12 @@ fn http_api_end_to_end_and_restart() {
     let pending;
     {
         let s = start(data.path());
-        let r = upload(&c, &s, &fixture("real/en_jfk_16k.mp3"), r#"{"client":"acme","language":"en"}"#);
+        let r = upload(
+            &c,
+            &s,
+            &fixture("real/en_jfk_16k.mp3"),
+            r#"{"client":"acme","language":"en"}"#,
+        );
         assert_eq!(r.status(), StatusCode::ACCEPTED);
         let call: serde_json::Value = r.json().unwrap();
         pending = call["id"].as_str().unwrap().to_string();

@@ -322,3 +322,42 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn real_french_aiff_is_transcribed_by_base() {
+    ensure_model("base");
+    let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
+    let data = tempfile::tempdir().unwrap();
+    let aiff = fixture("real/fr_dictee_44k1.aiff");
+    let out = json(
+        data.path(),
+        &[
+            "--model",
+            "base",
+            "ingest",
+            aiff.to_str().unwrap(),
+            "--client",
+            "acme",
+            "--json",
+        ],
+    );
+    // French is the default language.
+    let id = out[0]["call_id"].as_str().unwrap().to_string();
+    let text = normalise(&transcript_text(data.path(), &id));
+    assert!(text.contains("dictée numéro"), "{text}");
+    // tiny.en refuses French rather than inventing English.
+    let other = tempfile::tempdir().unwrap();
+    let refused = callproof(
+        other.path(),
+        &[
+            "--model",
+            "tiny.en",
+            "ingest",
+            aiff.to_str().unwrap(),
+            "--client",
+            "acme",
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("English-only"));
+}

@@ -26,7 +26,7 @@ impl Tensor {
     /// Splits a fused tensor by rows into `parts` equal tensors (fused q/k/v, fused k/v).
     pub fn split_rows(&self, parts: usize) -> Result<Vec<Tensor>, ConvertError> {
         let rows = self.rows();
-        if parts == 0 || rows % parts != 0 {
+        if parts == 0 || !rows.is_multiple_of(parts) {
             return Err(ConvertError::Layout(format!(
                 "cannot split a tensor of {rows} rows into {parts} equal parts"
             )));

@@ -130,7 +130,7 @@ impl<W: Write> GgmlWriter<W> {
                 .collect(),
             Storage::Q8_0 => {
                 let row = shape.last().copied().unwrap_or(0);
-                if row % QK8_0 != 0 {
+                if !row.is_multiple_of(QK8_0) {
                     return Err(ConvertError::Layout(format!(
                         "{name}: rows of {row} values cannot be split in q8_0 blocks of {QK8_0}"
                     )));

