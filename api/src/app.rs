@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use callproof_ingest::{Catalog, DecodedAudio, Ingestor, OriginalStore};
-use callproof_models::{Call, CallState, ChannelRoles, Transcript};
+use callproof_models::{Call, CallMetadata, CallState, ChannelRoles, Transcript};
 use callproof_search::{SearchError, SearchIndex};
 use callproof_transcribe::{Engine, ModelCache, TranscribeOptions};
 
@@ -73,6 +73,18 @@ impl App {
         Ok(engine)
     }
 
+    /// The language a call will be transcribed in.
+    pub fn language_of(&self, meta: &CallMetadata) -> String {
+        meta.language
+            .clone()
+            .unwrap_or_else(|| self.settings.default_language.clone())
+    }
+
+    /// Refuses, before anything is stored, a call the loaded model cannot transcribe.
+    pub fn check_language(&self, meta: &CallMetadata) -> Result<()> {
+        Ok(self.engine()?.check_language(&self.language_of(meta))?)
+    }
+
     /// Transcribes and indexes one ingested call, recording each state change. On failure the
     /// call is marked failed with the reason, and the error is returned too.
     pub fn process(
@@ -95,11 +107,7 @@ impl App {
         audio: &DecodedAudio,
         progress: &dyn Fn(&str),
     ) -> Result<Transcript> {
-        let language = call
-            .metadata
-            .language
-            .clone()
-            .unwrap_or_else(|| self.settings.default_language.clone());
+        let language = self.language_of(&call.metadata);
         let engine = self.engine()?;
         engine.check_language(&language)?;
         self.catalog.set_state(call.id, &CallState::Transcribing)?;

@@ -248,8 +248,12 @@ pub fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result<ExitC
             let meta = args.meta.merge_into(sidecar(file)?);
             let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
             let original = file.file_name().map(|n| n.to_string_lossy().to_string());
+            let check = |m: &CallMetadata| app.check_language(m).map_err(|e| format!("{e:#}"));
             let ingested =
-                rt.block_on(app.ingestor.ingest(bytes.into(), original.as_deref(), meta))?;
+                rt.block_on(
+                    app.ingestor
+                        .ingest(bytes.into(), original.as_deref(), meta, &check),
+                )?;
             let call = &ingested.call;
             let t = app.process(call, &ingested.audio, &|stage| {
                 bar.set_message(format!("{name}: {stage}"))

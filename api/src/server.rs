@@ -72,6 +72,8 @@ fn parse_id(id: &str) -> Result<CallId, ApiError> {
 
 pub fn serve(data: &Path, settings: Settings, args: ServeArgs) -> Result<ExitCode> {
     let app = Arc::new(App::open(data, settings)?);
+    // Load the model now: a missing model is a start-up error, not a failure per upload.
+    app.engine()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -209,10 +211,13 @@ async fn upload(State(ctx): State<Ctx>, mut multipart: Multipart) -> Result<Resp
     let metadata = metadata.ok_or_else(|| {
         bad("the \"metadata\" part is missing: a JSON object with at least \"client\"".into())
     })?;
+    // A call the model cannot transcribe (e.g. French with tiny.en) is refused before storing.
+    let app = ctx.app.clone();
+    let check = move |m: &CallMetadata| app.check_language(m).map_err(|e| format!("{e:#}"));
     match ctx
         .app
         .ingestor
-        .ingest(bytes, name.as_deref(), metadata)
+        .ingest(bytes, name.as_deref(), metadata, &check)
         .await
     {
         Ok(ingested) => {
@@ -228,6 +233,7 @@ async fn upload(State(ctx): State<Ctx>, mut multipart: Multipart) -> Result<Resp
             let status = match &e {
                 IngestError::Duplicate { .. } => StatusCode::CONFLICT,
                 IngestError::Metadata(_) => StatusCode::BAD_REQUEST,
+                IngestError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 IngestError::Decode(
                     DecodeError::UnsupportedCodec { .. } | DecodeError::NotAudio(_),
                 ) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

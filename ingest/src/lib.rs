@@ -28,7 +28,14 @@ pub enum IngestError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Catalog(CatalogError),
+    /// The caller's own check refused the call (e.g. a language the model cannot transcribe).
+    #[error("{0}")]
+    Rejected(String),
 }
+
+/// A last check by the caller, run once the recording is known to be valid and new, before
+/// anything is stored.
+pub type Precheck<'a> = &'a (dyn Fn(&CallMetadata) -> Result<(), String> + Send + Sync);
 
 impl From<CatalogError> for IngestError {
     fn from(e: CatalogError) -> Self {
@@ -97,6 +104,7 @@ impl Ingestor {
         bytes: Bytes,
         original_name: Option<&str>,
         metadata: CallMetadata,
+        precheck: Precheck<'_>,
     ) -> Result<Ingested, IngestError> {
         validate_metadata(&metadata)?;
         let sha256 = sha256_hex(&bytes);
@@ -109,6 +117,7 @@ impl Ingestor {
                 .await
                 .map_err(|e| DecodeError::Damaged(format!("decoder crashed: {e}")))??
         };
+        precheck(&metadata).map_err(IngestError::Rejected)?;
         let id = CallId::new();
         let extension = audio.format.split('/').next().unwrap_or("bin").to_string();
         let key = OriginalStore::key_for(&metadata.client, id, &extension);

@@ -507,8 +507,8 @@ mod tests {
         };
         assert_eq!(phrase("\"confirme mon accord\"").len(), 1);
         assert_eq!(phrase("\"accord mon confirme\"").len(), 0);
-        // The hit says where the matched word is said: "accord" is the 4th word, at 5900 ms.
-        assert_eq!(phrase("accord")[0].segments[0].match_ms, 5900);
+        // The hit says where the matched word is said: "accord" is the 5th word, at 6200 ms.
+        assert_eq!(phrase("accord")[0].segments[0].match_ms, 6200);
 
         // Filters.
         let only = |r: SearchRequest| idx.search(&r).unwrap();

@@ -195,6 +195,18 @@ fn http_api_end_to_end_and_restart() {
             r#"{"client":"acme"}"#,
         );
         assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let french = upload(
+            &c,
+            &s,
+            &fixture("real/fr_dictee_44k1.aiff"),
+            r#"{"client":"acme","language":"fr"}"#,
+        );
+        assert_eq!(french.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let err: serde_json::Value = french.json().unwrap();
+        assert!(
+            err["error"].as_str().unwrap().contains("English-only"),
+            "{err}"
+        );
         let no_meta = c
             .post(format!("{}/api/v1/calls", s.base))
             .multipart(

@@ -360,4 +360,9 @@ fn real_french_aiff_is_transcribed_by_base() {
     );
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stdout).contains("English-only"));
+    // Refused before anything was stored.
+    assert!(json(other.path(), &["calls", "--json"])
+        .as_array()
+        .unwrap()
+        .is_empty());
 }
