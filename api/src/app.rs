@@ -14,6 +14,9 @@ use callproof_models::{Call, CallMetadata, CallState, ChannelRoles, Transcript};
 use callproof_search::{SearchError, SearchIndex};
 use callproof_transcribe::{Engine, ModelCache, TranscribeOptions};
 
+/// Receives a description of the stage a call is in ("transcribing channel 1/2 (agent) 40%").
+pub type StageProgress = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Settings that do not belong to one call.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -91,7 +94,7 @@ impl App {
         &self,
         call: &Call,
         audio: &DecodedAudio,
-        progress: &dyn Fn(&str),
+        progress: StageProgress,
     ) -> Result<Transcript> {
         let result = self.try_process(call, audio, progress);
         if let Err(e) = &result {
@@ -105,7 +108,7 @@ impl App {
         &self,
         call: &Call,
         audio: &DecodedAudio,
-        progress: &dyn Fn(&str),
+        progress: StageProgress,
     ) -> Result<Transcript> {
         let language = self.language_of(&call.metadata);
         let engine = self.engine()?;
@@ -114,16 +117,20 @@ impl App {
         progress("resampling");
         let channels = callproof_ingest::channels_16k(audio)?;
         let roles = call.metadata.channels.clone().unwrap_or_default();
-        let opts = TranscribeOptions {
+        let mut opts = TranscribeOptions {
             language: language.clone(),
             threads: self.settings.threads,
             skip_silence: true,
+            progress: None,
         };
         let mut segments = Vec::new();
         let n = channels.len();
         for (i, samples) in channels.iter().enumerate() {
             let speaker = ChannelRoles::speaker_for(&roles, i, n);
-            progress(&format!("transcribing channel {}/{} ({speaker})", i + 1, n));
+            let stage = format!("transcribing channel {}/{} ({speaker})", i + 1, n);
+            progress(&stage);
+            let report = progress.clone();
+            opts.progress = Some(Arc::new(move |pct: i32| report(&format!("{stage} {pct}%"))));
             segments.extend(engine.transcribe(samples, speaker, i as u16, &opts)?);
         }
         segments.sort_by_key(|s| (s.start_ms, s.channel));

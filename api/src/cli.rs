@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -255,9 +256,12 @@ pub fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result<ExitC
                         .ingest(bytes.into(), original.as_deref(), meta, &check),
                 )?;
             let call = &ingested.call;
-            let t = app.process(call, &ingested.audio, &|stage| {
-                bar.set_message(format!("{name}: {stage}"))
-            })?;
+            let (report, file_name) = (bar.clone(), name.clone());
+            let t = app.process(
+                call,
+                &ingested.audio,
+                Arc::new(move |stage: &str| report.set_message(format!("{file_name}: {stage}"))),
+            )?;
             Ok(IngestResult {
                 file: name.clone(),
                 call_id: Some(call.id),

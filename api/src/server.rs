@@ -137,7 +137,9 @@ async fn worker(app: Arc<App>, rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceive
             }
         };
         let a = app.clone();
-        let res = tokio::task::spawn_blocking(move || a.process(&call, &audio, &|_| {})).await;
+        let res =
+            tokio::task::spawn_blocking(move || a.process(&call, &audio, Arc::new(|_: &str| {})))
+                .await;
         match res {
             Ok(Ok(_)) => tracing::info!(%id, "call indexed"),
             Ok(Err(e)) => tracing::warn!(%id, "call failed: {e:#}"),
@@ -369,9 +371,26 @@ struct SearchParams {
     campaign: Option<String>,
     agent: Option<String>,
     speaker: Option<Speaker>,
-    from: Option<DateTime<FixedOffset>>,
-    to: Option<DateTime<FixedOffset>>,
+    from: Option<String>,
+    to: Option<String>,
     limit: Option<usize>,
+}
+
+/// RFC 3339, forgiving the `+` of an offset that arrived unencoded (it decodes as a space).
+fn parse_time(
+    name: &str,
+    value: Option<String>,
+) -> Result<Option<DateTime<FixedOffset>>, ApiError> {
+    value
+        .map(|v| {
+            DateTime::parse_from_rfc3339(&v.replace(' ', "+")).map_err(|e| {
+                ApiError(
+                    StatusCode::BAD_REQUEST,
+                    format!("{name}={v:?} is not an RFC 3339 time ({e}); example: 2026-03-02T10:15:00%2B01:00"),
+                )
+            })
+        })
+        .transpose()
 }
 
 async fn search(
@@ -391,8 +410,8 @@ async fn search(
         campaign: p.campaign,
         agent: p.agent,
         speaker: p.speaker,
-        from: p.from,
-        to: p.to,
+        from: parse_time("from", p.from)?,
+        to: parse_time("to", p.to)?,
         limit: p.limit,
     };
     let hits = tokio::task::spawn_blocking(move || app.index.search(&req))

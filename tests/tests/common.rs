@@ -78,6 +78,26 @@ pub fn ensure_model(name: &str) {
     }
 }
 
+/// Ingests one recording with `model` (plus extra flags) and returns its call id.
+pub fn ingest_one(data: &Path, model: &str, file: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["--model", model, "ingest", file.to_str().unwrap(), "--json"];
+    args.extend_from_slice(extra);
+    let out = json(data, &args);
+    out[0]["call_id"].as_str().expect("a call id").to_string()
+}
+
+/// A call's transcript text, segments joined by spaces.
+pub fn transcript_text(data: &Path, id: &str) -> String {
+    let t = json(data, &["transcript", id, "--json"]);
+    t["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Lower-case words without punctuation, for comparing transcripts.
 pub fn normalise(s: &str) -> String {
     s.to_lowercase()

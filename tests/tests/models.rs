@@ -31,28 +31,14 @@ fn q8_0_conversion_transcribes_jfk() {
     // q8_0 stores 34 bytes per 32 weights instead of 64.
     assert!(q8["size_bytes"].as_u64().unwrap() < f16["size_bytes"].as_u64().unwrap() * 7 / 10);
     let wav = fixture("real/en_jfk_16k_mono.wav");
-    let out = json(
+    let id = ingest_one(
         scratch.path(),
-        &[
-            "--model",
-            "tiny.en-q8_0",
-            "ingest",
-            wav.to_str().unwrap(),
-            "--client",
-            "acme",
-            "--language",
-            "en",
-            "--json",
-        ],
+        "tiny.en-q8_0",
+        &wav,
+        &["--client", "acme", "--language", "en"],
     );
-    let id = out[0]["call_id"].as_str().unwrap();
-    let t = json(scratch.path(), &["transcript", id, "--json"]);
-    let text: String = t["segments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["text"].as_str().unwrap().to_string() + " ")
-        .collect();
+    let text = transcript_text(scratch.path(), &id);
+    let t = json(scratch.path(), &["transcript", &id, "--json"]);
     assert!(
         normalise(&text).contains("ask not what your country can do for you"),
         "{text}"

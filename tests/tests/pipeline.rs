@@ -7,38 +7,18 @@ use std::process::Command;
 
 use common::*;
 
-fn transcript_text(data: &std::path::Path, id: &str) -> String {
-    let t = json(data, &["transcript", id, "--json"]);
-    t["segments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["text"].as_str().unwrap().to_string())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[test]
 fn converted_tiny_en_transcribes_jfk() {
     ensure_model("tiny.en");
     let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
     let data = tempfile::tempdir().unwrap();
     let wav = fixture("real/en_jfk_16k_mono.wav");
-    let out = json(
+    let id = ingest_one(
         data.path(),
-        &[
-            "--model",
-            "tiny.en",
-            "ingest",
-            wav.to_str().unwrap(),
-            "--client",
-            "acme",
-            "--language",
-            "en",
-            "--json",
-        ],
+        "tiny.en",
+        &wav,
+        &["--client", "acme", "--language", "en"],
     );
-    let id = out[0]["call_id"].as_str().unwrap().to_string();
     let text = normalise(&transcript_text(data.path(), &id));
     assert!(
         text.contains("ask not what your country can do for you"),
@@ -329,20 +309,8 @@ fn real_french_aiff_is_transcribed_by_base() {
     let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
     let data = tempfile::tempdir().unwrap();
     let aiff = fixture("real/fr_dictee_44k1.aiff");
-    let out = json(
-        data.path(),
-        &[
-            "--model",
-            "base",
-            "ingest",
-            aiff.to_str().unwrap(),
-            "--client",
-            "acme",
-            "--json",
-        ],
-    );
     // French is the default language.
-    let id = out[0]["call_id"].as_str().unwrap().to_string();
+    let id = ingest_one(data.path(), "base", &aiff, &["--client", "acme"]);
     let text = normalise(&transcript_text(data.path(), &id));
     assert!(text.contains("dictée numéro"), "{text}");
     // tiny.en refuses French rather than inventing English.

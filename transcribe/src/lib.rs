@@ -12,4 +12,4 @@ pub mod speech;
 
 pub use cache::{InstalledModel, ModelCache, ModelError, ModelSource};
 pub use convert::WeightType;
-pub use engine::{Engine, EngineError, TranscribeOptions};
+pub use engine::{Engine, EngineError, Progress, TranscribeOptions};
