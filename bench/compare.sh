@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# callproof against faster-whisper on the same CTranslate2 weights and the same recordings.
+#
+#   bench/compare.sh [BINARY]        (default target/release/callproof; THREADS=2 by default)
+#
+# Installs faster-whisper into bench/.venv, uses the CTranslate2 folders that
+# `callproof model install` kept, renders the generated calls of tests/calls, and runs:
+#   - tiny.en on the English recordings (the real stereo call + generated English calls),
+#   - base on all recordings (plus generated French calls),
+# with faster-whisper (int8, VAD filter, greedy, each channel separately) and callproof's whole
+# pipeline (decode, resample, speech detection, transcription, index) in f16 and q8_0.
+# Prints the Markdown table for BENCHMARKS.md; raw runs stay in bench/out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$(realpath "${1:-target/release/callproof}")
+threads=${THREADS:-2}
+out=bench/out
+rm -rf "$out"
+mkdir -p "$out/audio" "$out/runs" "$out/data"
+
+[ -x bench/.venv/bin/python ] || python3 -m venv bench/.venv
+bench/.venv/bin/python -c "import faster_whisper" 2>/dev/null || bench/.venv/bin/pip install -q faster-whisper
+
+for model in tiny.en base; do
+  for name in "$model" "$model-q8_0"; do
+    "$bin" model list --json | grep -q "\"name\": \"$name\"" || "$bin" model install "$name" >/dev/null
+  done
+done
+ct2_dir() { "$bin" model list --json | python3 -c "import json,sys; print(next(m['ct2_dir'] for m in json.load(sys.stdin) if m['name']==sys.argv[1]))" "$1"; }
+
+# Recordings and manifests.
+cp tests/fixtures/real/en_call_auto_repairs_stereo_ulaw8k.wav "$out/audio/en_real_auto_repairs.wav"
+for script in tests/calls/*.txt; do
+  tests/scripts/render-call.sh "$script" "$out/audio/$(basename "$script" .txt).wav" 2>/dev/null
+done
+python3 - "$out" <<'PY'
+import json, os, subprocess, sys
+out = sys.argv[1]
+sets = {"en": [], "all": []}
+for f in sorted(os.listdir(f"{out}/audio")):
+    if not f.endswith(".wav"):
+        continue
+    lang = f[:2]
+    script = f"tests/calls/{f[:-4]}.txt"
+    item = {"path": os.path.abspath(f"{out}/audio/{f}"), "language": lang,
+            "script": script if os.path.exists(script) else None,
+            "seconds": float(subprocess.check_output(["soxi", "-D", f"{out}/audio/{f}"]))}
+    sets["all"].append(item)
+    if lang == "en":
+        sets["en"].append(item)
+for name, items in sets.items():
+    json.dump(items, open(f"{out}/{name}.json", "w"), indent=1)
+PY
+
+audio_s() { python3 -c "import json,sys; print(sum(i['seconds'] for i in json.load(open(sys.argv[1]))))" "$out/$1.json"; }
+meta() { printf '{"system": "%s", "model": "%s", "set": "%s", "audio_s": %s}\n' "$1" "$2" "$3" "$(audio_s "$3")" > "$out/runs/$4.meta.json"; }
+
+run_fw() { # set model
+  local run="fw-$1-$2"
+  echo "faster-whisper $2 on $1 ..." >&2
+  /usr/bin/time -f "%e %M" -o "$out/runs/$run.time" \
+    bench/.venv/bin/python bench/fw_run.py "$(ct2_dir "$2")" "$threads" "$out/$1.json" "$out/runs/$run.json"
+  meta faster-whisper "$2" "$1" "$run"
+}
+run_cp() { # set model
+  local run="cp-$1-$2" data="$out/data/$1-$2"
+  echo "callproof $2 on $1 ..." >&2
+  local files
+  files=$(python3 -c "import json,sys; print('\n'.join(i['path'] for i in json.load(open(sys.argv[1]))))" "$out/$1.json")
+  for f in $files; do
+    printf '{"client": "bench", "language": "%s"}\n' "$(basename "$f" | cut -c1-2)" > "${f%.wav}.json"
+  done
+  # shellcheck disable=SC2086
+  /usr/bin/time -f "%e %M" -o "$out/runs/$run.time" \
+    "$bin" --data "$data" --model "$2" --threads "$threads" ingest $files >/dev/null
+  python3 bench/cp_collect.py "$bin" "$data" "$out/$1.json" "$out/runs/$run.json"
+  meta callproof "$2" "$1" "$run"
+}
+
+run_fw en tiny.en
+run_cp en tiny.en
+run_cp en tiny.en-q8_0
+run_fw all base
+run_cp all base
+run_cp all base-q8_0
+python3 bench/report.py "$out/runs"

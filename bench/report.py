@@ -1,0 +1,73 @@
+"""Turns the runs of bench/compare.sh into the Markdown table of BENCHMARKS.md.
+
+    python report.py RUNS_DIR
+
+RUNS_DIR holds, per run, NAME.time ("wall_s max_rss_kb"), NAME.json (texts per recording and
+channel) and NAME.meta.json (system, model, audio seconds); references come from the call
+scripts next to each generated recording (SCRIPT.txt → agent and customer lines).
+"""
+import json
+import os
+import re
+import sys
+
+
+def words(text: str) -> list[str]:
+    text = text.lower().replace("'", " ").replace("’", " ")
+    return re.sub(r"[^\w\s]", " ", text).split()
+
+
+def edit_distance(ref: list[str], hyp: list[str]) -> int:
+    prev = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        cur = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
+        prev = cur
+    return prev[-1]
+
+
+def reference(script: str) -> dict[str, str]:
+    ref = {"agent": [], "customer": []}
+    for line in open(script, encoding="utf-8"):
+        if line.startswith("A:"):
+            ref["agent"].append(line[2:].strip())
+        elif line.startswith("C:"):
+            ref["customer"].append(line[2:].strip())
+    return {k: " ".join(v) for k, v in ref.items()}
+
+
+def main() -> None:
+    runs = sys.argv[1]
+    rows = []
+    for name in sorted(os.listdir(runs)):
+        if not name.endswith(".meta.json"):
+            continue
+        run = name[: -len(".meta.json")]
+        meta = json.load(open(os.path.join(runs, name)))
+        wall, rss = open(os.path.join(runs, run + ".time")).read().split()
+        results = json.load(open(os.path.join(runs, run + ".json")))
+        errors = ref_words = 0
+        for r in results:
+            script = r.get("script")
+            if not script:
+                continue
+            ref = reference(script)
+            for speaker in ("agent", "customer"):
+                rw = words(ref[speaker])
+                errors += edit_distance(rw, words(r["channels"].get(speaker, "")))
+                ref_words += len(rw)
+        wall = float(wall)
+        rows.append((meta["set"], meta["model"], meta["system"], meta["audio_s"], wall,
+                     meta["audio_s"] / wall, int(rss) / 1024, errors / max(ref_words, 1)))
+    print("| recordings | model | system | audio (s) | wall (s) | × real time | callproof / faster-whisper | peak RSS (MiB) | WER (generated calls) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    base_speed = {(r[0], r[1].split("-q8")[0]): r[5] for r in rows if r[2] == "faster-whisper"}
+    for s, model, system, audio, wall, speed, rss, wer in rows:
+        peer = base_speed.get((s, model.split("-q8")[0]))
+        ratio = f"{speed / peer:.2f}" if peer and system != "faster-whisper" else "—"
+        print(f"| {s} | {model} | {system} | {audio:.0f} | {wall:.1f} | {speed:.1f} | {ratio} | {rss:.0f} | {100 * wer:.1f} % |")
+
+
+if __name__ == "__main__":
+    main()
