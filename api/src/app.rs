@@ -123,8 +123,10 @@ impl App {
             skip_silence: true,
             progress: None,
         };
-        let mut segments = Vec::new();
+        // Channels one after the other, each with all threads: measured on 617 s of calls with
+        // base, side by side (a thread each) was 7 % slower and needed twice the memory.
         let n = channels.len();
+        let mut segments = Vec::new();
         for (i, samples) in channels.iter().enumerate() {
             let speaker = ChannelRoles::speaker_for(&roles, i, n);
             let stage = format!("transcribing channel {}/{} ({speaker})", i + 1, n);

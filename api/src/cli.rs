@@ -42,6 +42,8 @@ pub fn model(cmd: ModelCommand) -> Result<ExitCode> {
     match cmd {
         ModelCommand::Install { source, name, q8 } => {
             let src = ModelSource::parse(&source)?;
+            // "base-q8_0" names the quantised variant of a known model.
+            let q8 = q8 || (matches!(src, ModelSource::Known(_)) && source.ends_with("-q8_0"));
             let weights = if q8 {
                 WeightType::Q8_0
             } else {
@@ -341,6 +343,9 @@ pub struct SearchArgs {
     /// Maximum number of calls.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Let words match one edit away (recognition misspellings).
+    #[arg(long)]
+    pub fuzzy: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -408,6 +413,7 @@ pub fn search(data: &Path, settings: Settings, a: SearchArgs) -> Result<ExitCode
         from: a.from,
         to: a.to,
         limit: Some(a.limit),
+        fuzzy: a.fuzzy,
     })?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&hits)?);
@@ -527,12 +533,17 @@ pub fn reindex(data: &Path, settings: Settings) -> Result<ExitCode> {
     let app = App::open(data, settings)?;
     let calls = app.catalog.in_state("indexed")?;
     let bar = ProgressBar::new(calls.len() as u64);
+    let mut bulk = app
+        .index
+        .bulk(app.settings.threads.clamp(1, 4), 256 << 20)?;
     for call in &calls {
         if let Some(t) = app.catalog.transcript(call.id)? {
-            app.index_transcript(&t, call)?;
+            bulk.replace_call(&t, &call.metadata)?;
         }
         bar.inc(1);
     }
+    bar.set_message("committing");
+    bulk.commit(&app.index)?;
     bar.finish_and_clear();
     println!(
         "re-indexed {} calls ({} segments)",

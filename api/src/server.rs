@@ -374,6 +374,8 @@ struct SearchParams {
     from: Option<String>,
     to: Option<String>,
     limit: Option<usize>,
+    #[serde(default)]
+    fuzzy: bool,
 }
 
 /// RFC 3339, forgiving the `+` of an offset that arrived unencoded (it decodes as a space).
@@ -413,6 +415,7 @@ async fn search(
         from: parse_time("from", p.from)?,
         to: parse_time("to", p.to)?,
         limit: p.limit,
+        fuzzy: p.fuzzy,
     };
     let hits = tokio::task::spawn_blocking(move || app.index.search(&req))
         .await

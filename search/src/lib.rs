@@ -53,11 +53,16 @@ pub struct SearchRequest {
     pub to: Option<DateTime<FixedOffset>>,
     /// Maximum number of calls returned (default 20).
     pub limit: Option<usize>,
+    /// Let each word match words one edit away (ASR misspellings: "retractation" ~ "rétraction").
+    #[serde(default)]
+    pub fuzzy: bool,
 }
 
 const FR: &str = "callproof_fr";
 const EN: &str = "callproof_en";
-/// How many matching segments are gathered before grouping by call.
+/// Matching segments gathered before grouping, per call asked for: enough to fill the page
+/// with calls, few enough that loading stored segments stays fast on large indexes.
+const SEGMENTS_PER_CALL: usize = 10;
 const MAX_SEGMENTS: usize = 2000;
 
 #[derive(Clone, Copy)]
@@ -132,53 +137,33 @@ pub struct SearchIndex {
     f: Fields,
 }
 
-/// Stored per segment so a hit can say which word matched and when.
-#[derive(Serialize, Deserialize)]
-struct StoredWord {
-    t: String,
-    s: u64,
-    e: u64,
+/// Adds calls to the index; nothing is visible until [`BulkIndexer::commit`].
+pub struct BulkIndexer {
+    writer: IndexWriter,
+    f: Fields,
 }
 
-impl SearchIndex {
-    /// Opens the index in `dir`, creating it on first use.
-    pub fn open(dir: &Path) -> Result<Self, SearchError> {
-        let open_err = |detail: String| SearchError::Open {
-            path: dir.display().to_string(),
-            detail,
-        };
-        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
-        let (schema, f) = schema();
-        let directory =
-            tantivy::directory::MmapDirectory::open(dir).map_err(|e| open_err(e.to_string()))?;
-        let index =
-            Index::open_or_create(directory, schema).map_err(|e| open_err(e.to_string()))?;
-        index.tokenizers().register(FR, analyzer(Language::French));
-        index.tokenizers().register(EN, analyzer(Language::English));
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::OnCommitWithDelay)
-            .try_into()?;
-        Ok(Self { index, reader, f })
+impl BulkIndexer {
+    /// Adds a call's segments, replacing any it had.
+    pub fn replace_call(
+        &mut self,
+        t: &Transcript,
+        meta: &callproof_models::CallMetadata,
+    ) -> Result<(), SearchError> {
+        self.writer.delete_term(Term::from_field_text(
+            self.f.call_id,
+            &t.call_id.to_string(),
+        ));
+        self.add_call(t, meta)
     }
 
-    fn writer(&self) -> Result<IndexWriter, SearchError> {
-        match self.index.writer_with_num_threads(1, 32_000_000) {
-            Ok(w) => Ok(w),
-            Err(tantivy::TantivyError::LockFailure(..)) => Err(SearchError::Locked),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Indexes (or re-indexes) one call's transcript with its metadata; visible on return.
-    pub fn index_call(
-        &self,
+    /// Adds a call's segments, for a call known not to be indexed yet.
+    pub fn add_call(
+        &mut self,
         t: &Transcript,
         meta: &callproof_models::CallMetadata,
     ) -> Result<(), SearchError> {
         let f = self.f;
-        let mut w = self.writer()?;
-        w.delete_term(Term::from_field_text(f.call_id, &t.call_id.to_string()));
         for seg in &t.segments {
             let words: Vec<StoredWord> = seg
                 .words
@@ -211,12 +196,79 @@ impl SearchIndex {
                     tantivy::DateTime::from_timestamp_secs(s.timestamp()),
                 );
             }
-            w.add_document(d)?;
+            self.writer.add_document(d)?;
         }
-        w.commit()?;
-        drop(w);
-        self.reader.reload()?;
         Ok(())
+    }
+
+    /// Makes everything added visible to `index`'s searches.
+    pub fn commit(mut self, index: &SearchIndex) -> Result<(), SearchError> {
+        self.writer.commit()?;
+        self.writer.wait_merging_threads()?;
+        index.reader.reload()?;
+        Ok(())
+    }
+}
+
+/// Stored per segment so a hit can say which word matched and when.
+#[derive(Serialize, Deserialize)]
+struct StoredWord {
+    t: String,
+    s: u64,
+    e: u64,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it on first use.
+    pub fn open(dir: &Path) -> Result<Self, SearchError> {
+        let open_err = |detail: String| SearchError::Open {
+            path: dir.display().to_string(),
+            detail,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        let (schema, f) = schema();
+        let directory =
+            tantivy::directory::MmapDirectory::open(dir).map_err(|e| open_err(e.to_string()))?;
+        let index =
+            Index::open_or_create(directory, schema).map_err(|e| open_err(e.to_string()))?;
+        index.tokenizers().register(FR, analyzer(Language::French));
+        index.tokenizers().register(EN, analyzer(Language::English));
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()?;
+        Ok(Self { index, reader, f })
+    }
+
+    fn writer(&self, threads: usize, heap_bytes: usize) -> Result<IndexWriter, SearchError> {
+        match self.index.writer_with_num_threads(threads, heap_bytes) {
+            Ok(w) => Ok(w),
+            Err(tantivy::TantivyError::LockFailure(..)) => Err(SearchError::Locked),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Indexes (or re-indexes) one call's transcript with its metadata; visible on return.
+    pub fn index_call(
+        &self,
+        t: &Transcript,
+        meta: &callproof_models::CallMetadata,
+    ) -> Result<(), SearchError> {
+        let mut bulk = BulkIndexer {
+            writer: self.writer(1, 32_000_000)?,
+            f: self.f,
+        };
+        bulk.replace_call(t, meta)?;
+        bulk.commit(self)
+    }
+
+    /// A writer for loading many calls at once (re-indexing, benchmarks): one commit at the end
+    /// instead of one per call.
+    pub fn bulk(&self, threads: usize, heap_bytes: usize) -> Result<BulkIndexer, SearchError> {
+        Ok(BulkIndexer {
+            writer: self.writer(threads, heap_bytes)?,
+            f: self.f,
+        })
     }
 
     /// Number of indexed segments.
@@ -231,6 +283,10 @@ impl SearchIndex {
         if !q.is_empty() {
             let mut parser = QueryParser::for_index(&self.index, vec![f.text_fr, f.text_en]);
             parser.set_conjunction_by_default();
+            if req.fuzzy {
+                parser.set_field_fuzzy(f.text_fr, false, 1, true);
+                parser.set_field_fuzzy(f.text_en, false, 1, true);
+            }
             let parsed = parser.parse_query(q).map_err(|e| SearchError::Query {
                 query: q.to_string(),
                 detail: e.to_string(),
@@ -284,7 +340,9 @@ impl SearchIndex {
         let f = self.f;
         let query = self.build_query(req)?;
         let searcher = self.reader.searcher();
-        let top = searcher.search(&*query, &TopDocs::with_limit(MAX_SEGMENTS).order_by_score())?;
+        let limit = req.limit.unwrap_or(20).max(1);
+        let wanted = (limit * SEGMENTS_PER_CALL).min(MAX_SEGMENTS);
+        let top = searcher.search(&*query, &TopDocs::with_limit(wanted).order_by_score())?;
 
         // Terms the query looks for, to find the first matching word of each segment.
         let mut fr_terms = HashSet::new();
@@ -375,7 +433,6 @@ impl SearchIndex {
             entry.score = entry.score.max(score);
             entry.segments.push(seg);
         }
-        let limit = req.limit.unwrap_or(20).max(1);
         let mut out: Vec<CallHit> = order
             .into_iter()
             .filter_map(|id| calls.remove(&id))
@@ -532,6 +589,14 @@ mod tests {
         });
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].client, "globex");
+        // Fuzzy: a misspelling one edit away still finds the word.
+        assert_eq!(phrase("refusse").len(), 0);
+        let r = only(SearchRequest {
+            query: "refusse".into(),
+            fuzzy: true,
+            ..Default::default()
+        });
+        assert_eq!(r.len(), 1);
         // Boolean operators.
         assert_eq!(phrase("contrat -refuse").len(), 1);
         assert_eq!(phrase("refuse OR electricite").len(), 2);

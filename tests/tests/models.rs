@@ -14,6 +14,9 @@ fn q8_0_conversion_transcribes_jfk() {
     let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
     let scratch = tempfile::tempdir().unwrap();
     ok(scratch.path(), &["model", "install", "tiny.en", "--q8"]);
+    // The same variant by name.
+    let again = ok(scratch.path(), &["model", "install", "tiny.en-q8_0"]);
+    assert!(again.contains("installed tiny.en-q8_0 (q8_0"), "{again}");
     let list = json(scratch.path(), &["model", "list", "--json"]);
     let q8 = list
         .as_array()
