@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use callproof_ingest::IngestError;
-use callproof_models::{CallHit, CallId, CallMetadata, ChannelRoles, Speaker, Transcript};
+use callproof_models::{
+    CallHit, CallId, CallMetadata, CallState, ChannelRoles, Speaker, Transcript,
+};
 use callproof_search::SearchRequest;
 use callproof_transcribe::{ModelCache, ModelSource, WeightType};
 use chrono::{DateTime, FixedOffset};
@@ -252,23 +254,34 @@ pub fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result<ExitC
             let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
             let original = file.file_name().map(|n| n.to_string_lossy().to_string());
             let check = |m: &CallMetadata| app.check_language(m).map_err(|e| format!("{e:#}"));
-            let ingested =
-                rt.block_on(
-                    app.ingestor
-                        .ingest(bytes.into(), original.as_deref(), meta, &check),
-                )?;
-            let call = &ingested.call;
+            let ingest = app
+                .ingestor
+                .ingest(bytes.into(), original.as_deref(), meta, &check);
+            let (call, audio) = match rt.block_on(ingest) {
+                Ok(ingested) => (ingested.call, ingested.audio),
+                // The same recording whose processing was interrupted (or failed): finish it
+                // instead of refusing it, so re-running an ingest loses nothing.
+                Err(IngestError::Duplicate { existing }) => match app.catalog.get(existing)? {
+                    Some(call) if call.state != CallState::Indexed => {
+                        bar.set_message(format!("{name}: resuming unfinished call {existing}"));
+                        let audio = rt.block_on(app.ingestor.load_audio(existing))?;
+                        (call, audio)
+                    }
+                    _ => return Err(IngestError::Duplicate { existing }.into()),
+                },
+                Err(e) => return Err(e.into()),
+            };
             let (report, file_name) = (bar.clone(), name.clone());
             let t = app.process(
-                call,
-                &ingested.audio,
+                &call,
+                &audio,
                 Arc::new(move |stage: &str| report.set_message(format!("{file_name}: {stage}"))),
             )?;
             Ok(IngestResult {
                 file: name.clone(),
                 call_id: Some(call.id),
                 state: "indexed".into(),
-                duration_ms: Some(ingested.audio.duration_ms()),
+                duration_ms: Some(audio.duration_ms()),
                 segments: Some(t.segments.len()),
                 error: None,
             })

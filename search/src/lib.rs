@@ -75,6 +75,8 @@ struct Fields {
     start_ms: Field,
     end_ms: Field,
     started_at: Field,
+    /// The call's UTC offset, so hits show the start time as it was on the caller's clock.
+    started_offset_s: Field,
     text_fr: Field,
     text_en: Field,
     words: Field,
@@ -114,6 +116,7 @@ fn schema() -> (Schema, Fields) {
                 .set_fast()
                 .set_precision(DateTimePrecision::Seconds),
         ),
+        started_offset_s: b.add_i64_field("started_offset_s", STORED),
         text_fr: b.add_text_field("text_fr", text(FR, true)),
         text_en: b.add_text_field("text_en", text(EN, false)),
         words: b.add_text_field("words", STORED),
@@ -195,6 +198,7 @@ impl BulkIndexer {
                     f.started_at,
                     tantivy::DateTime::from_timestamp_secs(s.timestamp()),
                 );
+                d.add_i64(f.started_offset_s, s.offset().local_minus_utc() as i64);
             }
             self.writer.add_document(d)?;
         }
@@ -424,8 +428,15 @@ impl SearchIndex {
                     started_at: d
                         .get_first(f.started_at)
                         .and_then(|v| v.as_datetime())
-                        .and_then(|t| chrono::DateTime::from_timestamp(t.into_timestamp_secs(), 0))
-                        .map(|t| t.fixed_offset()),
+                        .and_then(|t| {
+                            let offset = d
+                                .get_first(f.started_offset_s)
+                                .and_then(|v| v.as_i64())
+                                .and_then(|o| FixedOffset::east_opt(o as i32))
+                                .or_else(|| FixedOffset::east_opt(0))?;
+                            chrono::DateTime::from_timestamp(t.into_timestamp_secs(), 0)
+                                .map(|utc| utc.with_timezone(&offset))
+                        }),
                     score,
                     segments: Vec::new(),
                 }
@@ -589,6 +600,11 @@ mod tests {
         });
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].client, "globex");
+        // Start times come back on the caller's clock.
+        assert_eq!(
+            r[0].started_at.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-04-02T10:00:00+02:00")
+        );
         // Fuzzy: a misspelling one edit away still finds the word.
         assert_eq!(phrase("refusse").len(), 0);
         let r = only(SearchRequest {

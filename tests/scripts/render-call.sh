@@ -42,7 +42,8 @@ while IFS= read -r line || [ -n "$line" ]; do
   turn="$work/turn$i.wav"
   silence="$work/sil$i.wav"
   espeak-ng -v "$voice" -s "$speed" -w "$raw" "${text# }"
-  sox "$raw" -r 8000 -c 1 -b 16 "$turn" gain -n -3
+  # -D: no dither, so the same script always renders to the same bytes.
+  sox -D "$raw" -r 8000 -c 1 -b 16 "$turn" gain -n -3
   len=$(soxi -D "$turn")
   len_ms=$(awk -v l="$len" 'BEGIN { printf "%d", l * 1000 }')
   role=$([ "$who" = A ] && echo agent || echo customer)
@@ -58,4 +59,4 @@ done < "$script"
 [ "$i" -gt 0 ] || { echo "$script holds no 'A:' or 'C:' lines" >&2; exit 1; }
 sox "${agent_parts[@]}" "$work/agent.wav"
 sox "${customer_parts[@]}" "$work/customer.wav"
-sox -M "$work/agent.wav" "$work/customer.wav" -e u-law -b 8 "$out"
+sox -D -M "$work/agent.wav" "$work/customer.wav" -e u-law -b 8 "$out"

@@ -334,3 +334,73 @@ fn real_french_aiff_is_transcribed_by_base() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn interrupted_ingest_is_finished_by_running_it_again() {
+    ensure_model("base");
+    let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
+    let data = tempfile::tempdir().unwrap();
+    let wav = data.path().join("vente.wav");
+    let rendered = Command::new(root().join("tests/scripts/render-call.sh"))
+        .arg(root().join("tests/calls/fr_vente_consentement.txt"))
+        .arg(&wav)
+        .status()
+        .unwrap();
+    assert!(rendered.success());
+    let args = [
+        "--data",
+        data.path().to_str().unwrap(),
+        "--model",
+        "base",
+        "ingest",
+        wav.to_str().unwrap(),
+        "--client",
+        "edc",
+    ];
+    let mut first = Command::new(bin())
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Stop it while it transcribes, as a crash or Ctrl-C would.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let calls = json(data.path(), &["calls", "--json"]);
+        if calls[0]["state"] == "transcribing" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never saw the call transcribing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    first.kill().unwrap();
+    let _ = first.wait();
+    assert_eq!(
+        json(data.path(), &["calls", "--json"])[0]["state"],
+        "transcribing"
+    );
+    // The same command again finishes that call rather than refusing it as a duplicate.
+    let out = ok(
+        data.path(),
+        &[
+            "--model",
+            "base",
+            "ingest",
+            wav.to_str().unwrap(),
+            "--client",
+            "edc",
+        ],
+    );
+    assert!(out.contains("1 ingested"), "{out}");
+    let calls = json(data.path(), &["calls", "--json"]);
+    assert_eq!(calls.as_array().unwrap().len(), 1);
+    assert_eq!(calls[0]["state"], "indexed");
+    let hits = json(
+        data.path(),
+        &["search", "\"confirme mon accord\"", "--json"],
+    );
+    assert_eq!(hits.as_array().unwrap().len(), 1);
+}
