@@ -23,7 +23,7 @@ bench/.venv/bin/python -c "import faster_whisper" 2>/dev/null || bench/.venv/bin
 
 for model in tiny.en base; do
   for name in "$model" "$model-q8_0"; do
-    "$bin" model list --json | grep -q "\"name\": \"$name\"" || "$bin" model install "$name" >/dev/null
+    grep -q "\"name\": \"$name\"" <<<"$("$bin" model list --json)" || "$bin" model install "$name" >/dev/null
   done
 done
 ct2_dir() { "$bin" model list --json | python3 -c "import json,sys; print(next(m['ct2_dir'] for m in json.load(sys.stdin) if m['name']==sys.argv[1]))" "$1"; }

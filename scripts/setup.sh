@@ -51,8 +51,9 @@ fi
 bin="target/$profile/callproof"
 
 # --- models (shared cache: CALLPROOF_MODELS, default ~/.cache/callproof/models) ---------------
+installed=$("$bin" model list --json)
 for model in tiny.en base; do
-  if ! "$bin" model list --json | grep -q "\"name\": \"$model\""; then
+  if ! grep -q "\"name\": \"$model\"" <<<"$installed"; then
     "$bin" model install "$model"
   fi
 done

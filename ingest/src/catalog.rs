@@ -70,6 +70,14 @@ pub struct NewCall<'a> {
     pub audio: &'a AudioInfo,
 }
 
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 fn corrupt(id: &str, e: impl std::fmt::Display) -> CatalogError {
     CatalogError::Corrupt {
         id: id.to_string(),
@@ -86,9 +94,30 @@ impl Catalog {
         let conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(open_err)?;
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
+        conn.execute_batch("PRAGMA foreign_keys = ON;")
             .map_err(open_err)?;
-        conn.execute_batch(SCHEMA).map_err(open_err)?;
+        // Several processes (a server, CLI commands) share one catalog. Schema set-up writes, and
+        // a write while another process writes can fail at once with "database is locked"
+        // instead of waiting, so it is done only on a new catalog, and retried.
+        let ready = |c: &Connection| -> rusqlite::Result<bool> {
+            let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+            Ok(version >= 1 && mode.eq_ignore_ascii_case("wal"))
+        };
+        let mut attempt = 0;
+        while !ready(&conn).map_err(open_err)? {
+            let setup = conn
+                .execute_batch("PRAGMA journal_mode = WAL;")
+                .and_then(|_| conn.execute_batch(SCHEMA));
+            match setup {
+                Ok(()) => break,
+                Err(e) if attempt < 50 && is_busy(&e) => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(e) => return Err(open_err(e)),
+            }
+        }
         Ok(Self {
             conn: Mutex::new(conn),
         })
