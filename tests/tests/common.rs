@@ -98,6 +98,16 @@ pub fn transcript_text(data: &Path, id: &str) -> String {
         .join(" ")
 }
 
+/// Renders a call script of `tests/calls` to a stereo WAV (and its `.turns.tsv`) at `out`.
+pub fn render_call(script: &str, out: &Path) {
+    let status = Command::new(root().join("tests/scripts/render-call.sh"))
+        .arg(root().join("tests/calls").join(script))
+        .arg(out)
+        .status()
+        .expect("render-call.sh (needs espeak-ng, mbrola voices and sox: run scripts/setup.sh)");
+    assert!(status.success(), "rendering {script} failed");
+}
+
 /// Lower-case words without punctuation, for comparing transcripts.
 pub fn normalise(s: &str) -> String {
     s.to_lowercase()

@@ -177,12 +177,7 @@ fn french_stereo_call_consent_is_on_the_customer_channel() {
     let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
     let data = tempfile::tempdir().unwrap();
     let wav = data.path().join("vente.wav");
-    let status = Command::new(root().join("tests/scripts/render-call.sh"))
-        .arg(root().join("tests/calls/fr_vente_consentement.txt"))
-        .arg(&wav)
-        .status()
-        .expect("render-call.sh (needs espeak-ng, mbrola voices and sox: run scripts/setup.sh)");
-    assert!(status.success());
+    render_call("fr_vente_consentement.txt", &wav);
     ok(
         data.path(),
         &[
@@ -341,12 +336,7 @@ fn interrupted_ingest_is_finished_by_running_it_again() {
     let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
     let data = tempfile::tempdir().unwrap();
     let wav = data.path().join("vente.wav");
-    let rendered = Command::new(root().join("tests/scripts/render-call.sh"))
-        .arg(root().join("tests/calls/fr_vente_consentement.txt"))
-        .arg(&wav)
-        .status()
-        .unwrap();
-    assert!(rendered.success());
+    render_call("fr_vente_consentement.txt", &wav);
     let args = [
         "--data",
         data.path().to_str().unwrap(),
