@@ -10,9 +10,54 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use callproof_ingest::{Catalog, DecodedAudio, Ingestor, OriginalStore};
-use callproof_models::{Call, CallMetadata, CallState, ChannelRoles, Transcript};
+use std::collections::BTreeMap;
+
+use callproof_ingest::StoredRuleSet;
+use callproof_models::{
+    Call, CallId, CallMetadata, CallState, ChannelRoles, RuleSetRef, Transcript, Verdict,
+    Verification,
+};
+use callproof_search::verify::{self, CallFacts, RuleBook, RuleSetError};
 use callproof_search::{SearchError, SearchIndex};
 use callproof_transcribe::{Engine, ModelCache, TranscribeOptions};
+use serde::Serialize;
+
+/// What re-verifying a client's archive changed.
+#[derive(Debug, Serialize)]
+pub struct ReverifyReport {
+    pub client: String,
+    pub ruleset: RuleSetRef,
+    /// Calls checked (every call of the client with a transcript).
+    pub calls: usize,
+    /// Calls whose verdict changed.
+    pub changed: Vec<VerdictChange>,
+    /// Calls per verdict after the run.
+    pub verdicts: BTreeMap<Verdict, usize>,
+    /// True when nothing was stored (a dry run).
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VerdictChange {
+    pub call_id: CallId,
+    pub original_name: Option<String>,
+    /// None when the call had never been verified.
+    pub before: Option<Verdict>,
+    pub after: Verdict,
+    /// Rules broken or needing review after the run.
+    pub flagged: Vec<String>,
+}
+
+/// Why a rule set was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error(transparent)]
+    Invalid(#[from] RuleSetError),
+    #[error("this rule set names client {named:?} but is being stored for {client:?}; fix `client` in [ruleset] or store it for the client it names")]
+    WrongClient { named: String, client: String },
+    #[error(transparent)]
+    Catalog(#[from] callproof_ingest::CatalogError),
+}
 
 /// Receives a description of the stage a call is in ("transcribing channel 1/2 (agent) 40%").
 pub type StageProgress = Arc<dyn Fn(&str) + Send + Sync>;
@@ -45,8 +90,18 @@ impl App {
             .with_context(|| format!("cannot create the data folder {}", data.display()))?;
         let catalog = Arc::new(Catalog::open(&data.join("catalog.sqlite"))?);
         let store = OriginalStore::local(&data.join("objects"))?;
-        let index = SearchIndex::open(&data.join("index"))?;
-        Ok(Self {
+        let index_dir = data.join("index");
+        // The index is derived data: one built by an older version is rebuilt, not refused.
+        let (index, rebuild) = match SearchIndex::open(&index_dir) {
+            Err(SearchError::Outdated { .. }) => {
+                std::fs::remove_dir_all(&index_dir).with_context(|| {
+                    format!("cannot remove the outdated index {}", index_dir.display())
+                })?;
+                (SearchIndex::open(&index_dir)?, true)
+            }
+            other => (other?, false),
+        };
+        let app = Self {
             ingestor: Ingestor {
                 catalog: catalog.clone(),
                 store,
@@ -57,7 +112,212 @@ impl App {
             engine: OnceLock::new(),
             engine_load: Mutex::new(()),
             index_lock: Mutex::new(()),
+        };
+        if rebuild {
+            let n = app.rebuild_index(&|_, _| {})?;
+            eprintln!("the search index was built by an older callproof: rebuilt it from the catalog ({n} calls)");
+        }
+        Ok(app)
+    }
+
+    /// Re-indexes every indexed call from the catalog (transcript and verification) in one
+    /// commit. `progress(done, total)` is called after each call.
+    pub fn rebuild_index(&self, progress: &dyn Fn(usize, usize)) -> Result<usize> {
+        let calls = self.catalog.in_state("indexed")?;
+        let _guard = self.index_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut bulk = self
+            .index
+            .bulk(self.settings.threads.clamp(1, 4), 256 << 20)?;
+        for (i, call) in calls.iter().enumerate() {
+            if let Some(t) = self.catalog.transcript(call.id)? {
+                let v = self.catalog.verification(call.id)?;
+                bulk.replace_call(&t, &call.metadata, v.as_ref())?;
+            }
+            progress(i + 1, calls.len());
+        }
+        bulk.commit(&self.index)?;
+        Ok(calls.len())
+    }
+
+    /// The rules a client's calls are checked against: its active stored rule set, or the
+    /// built-in pack for the call's language when it has none.
+    pub fn rules_for(&self, client: &str, language: &str) -> Result<(RuleBook, RuleSetRef)> {
+        match self.catalog.ruleset(client, None)? {
+            Some(stored) => {
+                let book = RuleBook::parse(&stored.source).with_context(|| {
+                    format!(
+                        "client {client}'s stored rule set version {} no longer parses",
+                        stored.version
+                    )
+                })?;
+                Ok((
+                    book,
+                    RuleSetRef {
+                        id: client.to_string(),
+                        version: stored.version,
+                        sha256: stored.sha256,
+                        builtin: false,
+                    },
+                ))
+            }
+            None => {
+                let name = verify::default_pack(language);
+                let book = RuleBook::pack(name)?;
+                let r = RuleSetRef {
+                    id: name.to_string(),
+                    version: book.version.unwrap_or(1),
+                    sha256: book.sha256.clone(),
+                    builtin: true,
+                };
+                Ok((book, r))
+            }
+        }
+    }
+
+    /// Validates a rule set and stores it as the client's active one.
+    pub fn store_rules(
+        &self,
+        client: &str,
+        source: &str,
+    ) -> std::result::Result<(StoredRuleSet, RuleBook), RulesError> {
+        callproof_ingest::validate_metadata(&CallMetadata {
+            client: client.to_string(),
+            ..Default::default()
         })
+        .map_err(|e| {
+            RulesError::Invalid(RuleSetError {
+                line: 0,
+                column: 0,
+                field: Some("client".into()),
+                message: e.to_string(),
+            })
+        })?;
+        let book = RuleBook::parse(source)?;
+        if let Some(named) = &book.client {
+            if named != client {
+                return Err(RulesError::WrongClient {
+                    named: named.clone(),
+                    client: client.to_string(),
+                });
+            }
+        }
+        let stored = self
+            .catalog
+            .put_ruleset(client, book.version, &book.sha256, source)?;
+        Ok((stored, book))
+    }
+
+    /// Checks every transcribed call of a client again with `rules` (the client's active rule
+    /// set by default), without transcribing anything, and reports the verdicts that changed.
+    /// A dry run stores nothing.
+    pub fn reverify_client(
+        &self,
+        client: &str,
+        rules: Option<(RuleBook, RuleSetRef)>,
+        dry_run: bool,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<ReverifyReport> {
+        let calls = self.catalog.transcribed_calls(client)?;
+        let mut report = ReverifyReport {
+            client: client.to_string(),
+            ruleset: RuleSetRef {
+                id: String::new(),
+                version: 0,
+                sha256: String::new(),
+                builtin: false,
+            },
+            calls: calls.len(),
+            changed: Vec::new(),
+            verdicts: BTreeMap::new(),
+            dry_run,
+        };
+        let mut per_language: BTreeMap<String, (RuleBook, RuleSetRef)> = BTreeMap::new();
+        let mut updated = Vec::new();
+        for (i, call) in calls.iter().enumerate() {
+            let Some(t) = self.catalog.transcript(call.id)? else {
+                continue;
+            };
+            let rules = match &rules {
+                Some(r) => r,
+                None => {
+                    if !per_language.contains_key(&t.language) {
+                        let r = self.rules_for(client, &t.language)?;
+                        per_language.insert(t.language.clone(), r);
+                    }
+                    &per_language[&t.language]
+                }
+            };
+            report.ruleset = rules.1.clone();
+            let before = self.catalog.verification(call.id)?.map(|v| v.verdict);
+            let (book, r) = rules;
+            let v = verify::verify(
+                book,
+                r,
+                &t,
+                &CallFacts {
+                    call_id: call.id,
+                    metadata: &call.metadata,
+                    duration_ms: call.audio.as_ref().map(|a| a.duration_ms),
+                },
+            );
+            *report.verdicts.entry(v.verdict).or_default() += 1;
+            if before != Some(v.verdict) {
+                report.changed.push(VerdictChange {
+                    call_id: call.id,
+                    original_name: call.original_name.clone(),
+                    before,
+                    after: v.verdict,
+                    flagged: v.flagged_rules().map(str::to_string).collect(),
+                });
+            }
+            if !dry_run {
+                self.catalog.put_verification(&v)?;
+                updated.push((call.clone(), t, v));
+            }
+            progress(i + 1, calls.len());
+        }
+        if !updated.is_empty() {
+            let _guard = self.index_lock.lock().unwrap_or_else(|p| p.into_inner());
+            let mut bulk = self
+                .index
+                .bulk(self.settings.threads.clamp(1, 4), 128 << 20)?;
+            for (call, t, v) in &updated {
+                if call.state == CallState::Indexed {
+                    bulk.replace_call(t, &call.metadata, Some(v))?;
+                }
+            }
+            bulk.commit(&self.index)?;
+        }
+        Ok(report)
+    }
+
+    /// Checks a transcribed call against `rules` (its client's by default) and stores the result.
+    pub fn verify_call(
+        &self,
+        call: &Call,
+        t: &Transcript,
+        rules: Option<&(RuleBook, RuleSetRef)>,
+    ) -> Result<Verification> {
+        let owned;
+        let (book, r) = match rules {
+            Some(r) => r,
+            None => {
+                owned = self.rules_for(&call.metadata.client, &t.language)?;
+                &owned
+            }
+        };
+        let v = verify::verify(
+            book,
+            r,
+            t,
+            &CallFacts {
+                call_id: call.id,
+                metadata: &call.metadata,
+                duration_ms: call.audio.as_ref().map(|a| a.duration_ms),
+            },
+        );
+        self.catalog.put_verification(&v)?;
+        Ok(v)
     }
 
     /// The Whisper engine, loaded on first use and shared afterwards.
@@ -144,18 +404,25 @@ impl App {
             segments,
         };
         self.catalog.put_transcript(&transcript)?;
+        progress("verifying");
+        let verification = self.verify_call(call, &transcript, None)?;
         progress("indexing");
-        self.index_transcript(&transcript, call)?;
+        self.index_transcript(&transcript, call, Some(&verification))?;
         self.catalog.set_state(call.id, &CallState::Indexed)?;
         Ok(transcript)
     }
 
     /// Indexes a transcript, waiting if another process holds the index writer.
-    pub fn index_transcript(&self, t: &Transcript, call: &Call) -> Result<()> {
+    pub fn index_transcript(
+        &self,
+        t: &Transcript,
+        call: &Call,
+        verification: Option<&Verification>,
+    ) -> Result<()> {
         let _guard = self.index_lock.lock().unwrap_or_else(|p| p.into_inner());
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            match self.index.index_call(t, &call.metadata) {
+            match self.index.index_call(t, &call.metadata, verification) {
                 Err(SearchError::Locked) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(250));
                 }

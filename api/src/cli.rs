@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use callproof_ingest::IngestError;
 use callproof_models::{
-    CallHit, CallId, CallMetadata, CallState, ChannelRoles, Speaker, Transcript,
+    CallHit, CallId, CallMetadata, CallState, ChannelRoles, Speaker, Transcript, Verdict,
 };
 use callproof_search::SearchRequest;
 use callproof_transcribe::{ModelCache, ModelSource, WeightType};
@@ -223,6 +223,9 @@ struct IngestResult {
     state: String,
     duration_ms: Option<u64>,
     segments: Option<usize>,
+    verdict: Option<Verdict>,
+    /// Rules broken or needing review.
+    flagged: Vec<String>,
     error: Option<String>,
 }
 
@@ -277,12 +280,18 @@ pub fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result<ExitC
                 &audio,
                 Arc::new(move |stage: &str| report.set_message(format!("{file_name}: {stage}"))),
             )?;
+            let verification = app.catalog.verification(call.id)?;
             Ok(IngestResult {
                 file: name.clone(),
                 call_id: Some(call.id),
                 state: "indexed".into(),
                 duration_ms: Some(audio.duration_ms()),
                 segments: Some(t.segments.len()),
+                verdict: verification.as_ref().map(|v| v.verdict),
+                flagged: verification
+                    .as_ref()
+                    .map(|v| v.flagged_rules().map(str::to_string).collect())
+                    .unwrap_or_default(),
                 error: None,
             })
         })();
@@ -301,15 +310,24 @@ pub fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result<ExitC
                 },
                 duration_ms: None,
                 segments: None,
+                verdict: None,
+                flagged: Vec::new(),
                 error: Some(format!("{e:#}")),
             }
         });
         if !args.json {
             let line = match (&r.error, r.call_id) {
                 (None, Some(id)) => format!(
-                    "indexed  {id}  {name}  ({:.1} s of audio, {} segments)",
+                    "indexed  {id}  {name}  ({:.1} s of audio, {} segments){}",
                     r.duration_ms.unwrap_or(0) as f64 / 1000.0,
-                    r.segments.unwrap_or(0)
+                    r.segments.unwrap_or(0),
+                    r.verdict
+                        .map(|v| if r.flagged.is_empty() {
+                            format!("  verdict {v}")
+                        } else {
+                            format!("  verdict {v} ({})", r.flagged.join(", "))
+                        })
+                        .unwrap_or_default()
                 ),
                 (Some(err), _) => format!("FAILED   {name}: {err}"),
                 _ => String::new(),
@@ -359,6 +377,12 @@ pub struct SearchArgs {
     /// Let words match one edit away (recognition misspellings).
     #[arg(long)]
     pub fuzzy: bool,
+    /// Only calls with this verdict: compliant, violation or needs_review.
+    #[arg(long)]
+    pub verdict: Option<Verdict>,
+    /// Only calls where this rule is broken or needs review (a rule id: withdrawal_14d).
+    #[arg(long)]
+    pub rule: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -395,6 +419,9 @@ fn print_hits(hits: &[CallHit]) {
                 .map(|t| format!("  started {}", t.to_rfc3339()))
                 .unwrap_or_default(),
         );
+        if let Some(v) = h.verdict {
+            println!("  verdict {v}");
+        }
         for s in &h.segments {
             let snippet = s.snippet.replace("<b>", "**").replace("</b>", "**");
             println!(
@@ -427,6 +454,8 @@ pub fn search(data: &Path, settings: Settings, a: SearchArgs) -> Result<ExitCode
         to: a.to,
         limit: Some(a.limit),
         fuzzy: a.fuzzy,
+        verdict: a.verdict,
+        rule: a.rule,
     })?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&hits)?);
@@ -544,23 +573,14 @@ pub fn transcript(data: &Path, settings: Settings, a: CallArgs) -> Result<ExitCo
 
 pub fn reindex(data: &Path, settings: Settings) -> Result<ExitCode> {
     let app = App::open(data, settings)?;
-    let calls = app.catalog.in_state("indexed")?;
-    let bar = ProgressBar::new(calls.len() as u64);
-    let mut bulk = app
-        .index
-        .bulk(app.settings.threads.clamp(1, 4), 256 << 20)?;
-    for call in &calls {
-        if let Some(t) = app.catalog.transcript(call.id)? {
-            bulk.replace_call(&t, &call.metadata)?;
-        }
-        bar.inc(1);
-    }
-    bar.set_message("committing");
-    bulk.commit(&app.index)?;
+    let bar = ProgressBar::new(0);
+    let n = app.rebuild_index(&|done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })?;
     bar.finish_and_clear();
     println!(
-        "re-indexed {} calls ({} segments)",
-        calls.len(),
+        "re-indexed {n} calls ({} segments)",
         app.index.segment_count()
     );
     Ok(ExitCode::SUCCESS)

@@ -5,6 +5,7 @@
 
 mod app;
 mod cli;
+mod rules;
 mod server;
 
 use std::path::PathBuf;
@@ -59,7 +60,15 @@ enum Command {
     Call(cli::CallArgs),
     /// Print a call's transcript.
     Transcript(cli::CallArgs),
-    /// Rebuild the search index from the catalog's transcripts.
+    /// Rule sets: check, store, show and list a client's script requirements.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
+    /// Check a client's archive again with its (new or changed) rule set, without
+    /// re-transcribing; reports the calls whose verdict changed.
+    Verify(rules::VerifyArgs),
+    /// Show a call's verdict and findings with their evidence.
+    Findings(rules::FindingsArgs),
+    /// Rebuild the search index from the catalog's transcripts and verifications.
     Reindex,
     /// Serve the HTTP API.
     Serve(server::ServeArgs),
@@ -90,6 +99,9 @@ fn main() -> std::process::ExitCode {
         Command::Calls(args) => cli::list_calls(&cli.data, settings, args),
         Command::Call(args) => cli::show_call(&cli.data, settings, args),
         Command::Transcript(args) => cli::transcript(&cli.data, settings, args),
+        Command::Rules(cmd) => rules::rules(&cli.data, settings, cmd),
+        Command::Verify(args) => rules::verify(&cli.data, settings, args),
+        Command::Findings(args) => rules::findings(&cli.data, settings, args),
         Command::Reindex => cli::reindex(&cli.data, settings),
         Command::Serve(args) => server::serve(&cli.data, settings, args),
     };

@@ -160,6 +160,12 @@ fn router(ctx: Ctx) -> Router {
         .route("/api/v1/calls/{id}", get(get_call))
         .route("/api/v1/calls/{id}/transcript", get(get_transcript))
         .route("/api/v1/calls/{id}/audio", get(get_audio))
+        .route("/api/v1/calls/{id}/findings", get(get_findings))
+        .route(
+            "/api/v1/clients/{client}/rules",
+            get(get_rules).put(put_rules),
+        )
+        .route("/api/v1/clients/{client}/verify", post(reverify))
         .route("/api/v1/search", get(search))
         .layer(DefaultBodyLimit::max(1 << 30))
         .with_state(ctx)
@@ -289,6 +295,134 @@ async fn get_transcript(
     }
 }
 
+async fn get_findings(
+    State(ctx): State<Ctx>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    let cid = parse_id(&id)?;
+    let call = ctx
+        .app
+        .catalog
+        .get(cid)
+        .map_err(internal)?
+        .ok_or_else(|| not_found(&id))?;
+    match ctx.app.catalog.verification(cid).map_err(internal)? {
+        Some(v) => Ok(Json(v).into_response()),
+        None => Err(ApiError(
+            StatusCode::CONFLICT,
+            match call.state {
+                CallState::Failed(reason) => {
+                    format!("call {id} failed, so it was not verified: {reason}")
+                }
+                s => format!(
+                    "call {id} is not verified yet (state: {}); it is verified right after transcription, try again shortly",
+                    s.name()
+                ),
+            },
+        )),
+    }
+}
+
+/// The client's active rule set, or the built-in packs that apply when it has none.
+async fn get_rules(
+    State(ctx): State<Ctx>,
+    UrlPath(client): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    match ctx.app.catalog.ruleset(&client, None).map_err(internal)? {
+        Some(r) => Ok(Json(r).into_response()),
+        None => Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!(
+                "client {client} has no rule set: its calls are checked with the built-in pack for their language ({}); store one with PUT /api/v1/clients/{client}/rules",
+                callproof_search::verify::PACKS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// Validates a rule set (TOML body) and stores it as the client's active one. A malformed
+/// file is answered 422 with the line, column and field at fault.
+async fn put_rules(
+    State(ctx): State<Ctx>,
+    UrlPath(client): UrlPath<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let source = String::from_utf8(body.to_vec()).map_err(|_| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            "the rule set must be UTF-8 TOML text".into(),
+        )
+    })?;
+    let app = ctx.app.clone();
+    let c = client.clone();
+    let res = tokio::task::spawn_blocking(move || app.store_rules(&c, &source))
+        .await
+        .map_err(internal)?;
+    match res {
+        Ok((stored, book)) => Ok((
+            StatusCode::OK,
+            Json(serde_json::json!({
+                "client": stored.client,
+                "version": stored.version,
+                "sha256": stored.sha256,
+                "created_at": stored.created_at,
+                "extends": book.extends,
+                "language": book.language,
+                "rules": book.rules.iter().map(|r| serde_json::json!({
+                    "id": r.id,
+                    "kind": r.kind,
+                    "description": r.description,
+                })).collect::<Vec<_>>(),
+                "next": format!("new calls are checked with it; POST /api/v1/clients/{client}/verify re-checks the archive"),
+            })),
+        )
+            .into_response()),
+        Err(crate::app::RulesError::Invalid(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(serde_json::json!({
+                "error": e.to_string(),
+                "line": e.line,
+                "column": e.column,
+                "field": e.field,
+                "message": e.message,
+            })),
+        )
+            .into_response()),
+        Err(e @ crate::app::RulesError::WrongClient { .. }) => {
+            Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
+        }
+        Err(crate::app::RulesError::Catalog(
+            e @ callproof_ingest::CatalogError::RuleSetVersionTaken { .. },
+        )) => Err(ApiError(StatusCode::CONFLICT, e.to_string())),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct VerifyParams {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Re-checks the client's archive with its active rule set; answers the verdicts that changed.
+async fn reverify(
+    State(ctx): State<Ctx>,
+    UrlPath(client): UrlPath<String>,
+    Query(p): Query<VerifyParams>,
+) -> Result<Response, ApiError> {
+    let app = ctx.app.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        app.reverify_client(&client, None, p.dry_run, &|_, _| {})
+    })
+    .await
+    .map_err(internal)??;
+    Ok(Json(report).into_response())
+}
+
 fn content_type(format: &str) -> &'static str {
     match format.split('/').next().unwrap_or_default() {
         "wav" => "audio/wav",
@@ -376,6 +510,8 @@ struct SearchParams {
     limit: Option<usize>,
     #[serde(default)]
     fuzzy: bool,
+    verdict: Option<String>,
+    rule: Option<String>,
 }
 
 /// RFC 3339, forgiving the `+` of an offset that arrived unencoded (it decodes as a space).
@@ -402,7 +538,7 @@ async fn search(
     let Query(p) = params.map_err(|e| {
         ApiError(
             StatusCode::BAD_REQUEST,
-            format!("{e}; parameters: q, client, campaign, agent, speaker (agent|customer|unknown), from, to (RFC 3339), limit"),
+            format!("{e}; parameters: q, client, campaign, agent, speaker (agent|customer|unknown), from, to (RFC 3339), limit, fuzzy, verdict (compliant|violation|needs_review), rule"),
         )
     })?;
     let app = ctx.app.clone();
@@ -416,6 +552,13 @@ async fn search(
         to: parse_time("to", p.to)?,
         limit: p.limit,
         fuzzy: p.fuzzy,
+        verdict: p
+            .verdict
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e: String| ApiError(StatusCode::BAD_REQUEST, e))?,
+        rule: p.rule,
     };
     let hits = tokio::task::spawn_blocking(move || app.index.search(&req))
         .await

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use callproof_models::{AudioInfo, Call, CallId, CallMetadata};
 use sha2::{Digest, Sha256};
 
-pub use catalog::{Catalog, CatalogError};
+pub use catalog::{Catalog, CatalogError, StoredRuleSet};
 pub use decode::{decode, resample_to_16k, DecodeError, DecodedAudio, TARGET_RATE};
 pub use store::{OriginalStore, StoreError};
 
@@ -65,6 +65,13 @@ pub fn validate_metadata(m: &CallMetadata) -> Result<(), IngestError> {
              give it with --client or \"client\" in the JSON metadata",
             m.client
         )));
+    }
+    if let Some(tz) = &m.customer_timezone {
+        if tz.parse::<chrono_tz::Tz>().is_err() {
+            return Err(IngestError::Metadata(format!(
+                "customer_timezone {tz:?} is not an IANA time zone such as \"Europe/Paris\" or \"America/Martinique\""
+            )));
+        }
     }
     if let Some(lang) = &m.language {
         if !(2..=3).contains(&lang.len()) || !lang.chars().all(|c| c.is_ascii_lowercase()) {

@@ -173,7 +173,7 @@ fn main() {
             let n = (14 + rng.next() % 14) as usize;
             let n = n.min(total - done);
             let (t, m) = synthetic_call(&mut rng, n);
-            bulk.add_call(&t, &m).expect("add");
+            bulk.add_call(&t, &m, None).expect("add");
             done += n;
             if done % 1_000_000 < n {
                 eprintln!(

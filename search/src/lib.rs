@@ -6,11 +6,13 @@
 //! French and an English analyzer, because calls are mostly French and sometimes English.
 //! The index is derived data: the catalog's transcripts can always rebuild it.
 
+pub mod verify;
+
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::path::Path;
 
-use callproof_models::{CallHit, CallId, SegmentHit, Speaker, Transcript};
+use callproof_models::{CallHit, CallId, SegmentHit, Speaker, Transcript, Verdict, Verification};
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
@@ -34,6 +36,8 @@ pub enum SearchError {
     Open { path: String, detail: String },
     #[error("the search index is in use by another callproof process; retry when it has finished")]
     Locked,
+    #[error("the search index at {path} was built by an older callproof (its fields differ); remove the folder and run `callproof reindex`")]
+    Outdated { path: String },
     #[error("search index: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
 }
@@ -56,6 +60,12 @@ pub struct SearchRequest {
     /// Let each word match words one edit away (ASR misspellings: "retractation" ~ "rétraction").
     #[serde(default)]
     pub fuzzy: bool,
+    /// Calls with this verdict (also `verdict:violation` in the query).
+    #[serde(default)]
+    pub verdict: Option<Verdict>,
+    /// Calls where this rule is broken or needs review (also `rule:withdrawal_14d`).
+    #[serde(default)]
+    pub rule: Option<String>,
 }
 
 const FR: &str = "callproof_fr";
@@ -80,6 +90,10 @@ struct Fields {
     text_fr: Field,
     text_en: Field,
     words: Field,
+    /// The call's verdict, on every segment so filters and words combine in one query.
+    verdict: Field,
+    /// Rules the call broke or that need review.
+    rule: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -120,6 +134,8 @@ fn schema() -> (Schema, Fields) {
         text_fr: b.add_text_field("text_fr", text(FR, true)),
         text_en: b.add_text_field("text_en", text(EN, false)),
         words: b.add_text_field("words", STORED),
+        verdict: b.add_text_field("verdict", STRING | STORED),
+        rule: b.add_text_field("rule", STRING),
     };
     (b.build(), fields)
 }
@@ -152,12 +168,13 @@ impl BulkIndexer {
         &mut self,
         t: &Transcript,
         meta: &callproof_models::CallMetadata,
+        verification: Option<&Verification>,
     ) -> Result<(), SearchError> {
         self.writer.delete_term(Term::from_field_text(
             self.f.call_id,
             &t.call_id.to_string(),
         ));
-        self.add_call(t, meta)
+        self.add_call(t, meta, verification)
     }
 
     /// Adds a call's segments, for a call known not to be indexed yet.
@@ -165,6 +182,7 @@ impl BulkIndexer {
         &mut self,
         t: &Transcript,
         meta: &callproof_models::CallMetadata,
+        verification: Option<&Verification>,
     ) -> Result<(), SearchError> {
         let f = self.f;
         for seg in &t.segments {
@@ -200,6 +218,12 @@ impl BulkIndexer {
                 );
                 d.add_i64(f.started_offset_s, s.offset().local_minus_utc() as i64);
             }
+            if let Some(v) = verification {
+                d.add_text(f.verdict, v.verdict.as_str());
+                for r in v.flagged_rules() {
+                    d.add_text(f.rule, r);
+                }
+            }
             self.writer.add_document(d)?;
         }
         Ok(())
@@ -233,8 +257,15 @@ impl SearchIndex {
         let (schema, f) = schema();
         let directory =
             tantivy::directory::MmapDirectory::open(dir).map_err(|e| open_err(e.to_string()))?;
-        let index =
-            Index::open_or_create(directory, schema).map_err(|e| open_err(e.to_string()))?;
+        let index = match Index::open_or_create(directory, schema) {
+            Ok(i) => i,
+            Err(tantivy::TantivyError::SchemaError(_)) => {
+                return Err(SearchError::Outdated {
+                    path: dir.display().to_string(),
+                })
+            }
+            Err(e) => return Err(open_err(e.to_string())),
+        };
         index.tokenizers().register(FR, analyzer(Language::French));
         index.tokenizers().register(EN, analyzer(Language::English));
         let reader = index
@@ -257,12 +288,13 @@ impl SearchIndex {
         &self,
         t: &Transcript,
         meta: &callproof_models::CallMetadata,
+        verification: Option<&Verification>,
     ) -> Result<(), SearchError> {
         let mut bulk = BulkIndexer {
             writer: self.writer(1, 32_000_000)?,
             f: self.f,
         };
-        bulk.replace_call(t, meta)?;
+        bulk.replace_call(t, meta, verification)?;
         bulk.commit(self)
     }
 
@@ -285,6 +317,7 @@ impl SearchIndex {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let q = req.query.trim();
         if !q.is_empty() {
+            // `verdict:` and `rule:` address the call's verification; words go to the text.
             let mut parser = QueryParser::for_index(&self.index, vec![f.text_fr, f.text_en]);
             parser.set_conjunction_by_default();
             if req.fuzzy {
@@ -308,6 +341,8 @@ impl SearchIndex {
             (f.campaign, req.campaign.as_deref()),
             (f.agent, req.agent.as_deref()),
             (f.speaker, req.speaker.map(Speaker::as_str)),
+            (f.verdict, req.verdict.map(Verdict::as_str)),
+            (f.rule, req.rule.as_deref()),
         ] {
             if let Some(v) = value {
                 clauses.push((Occur::Must, term(field, v)));
@@ -437,6 +472,7 @@ impl SearchIndex {
                             chrono::DateTime::from_timestamp(t.into_timestamp_secs(), 0)
                                 .map(|utc| utc.with_timezone(&offset))
                         }),
+                    verdict: text_of(f.verdict).and_then(|v| v.parse().ok()),
                     score,
                     segments: Vec::new(),
                 }
@@ -539,8 +575,8 @@ mod tests {
             "2026-04-02T10:00:00+02:00",
             vec![seg(Speaker::Customer, 1000, "Non, je refuse ce contrat")],
         );
-        idx.index_call(&t1, &m1).unwrap();
-        idx.index_call(&t2, &m2).unwrap();
+        idx.index_call(&t1, &m1, None).unwrap();
+        idx.index_call(&t2, &m2, None).unwrap();
         assert_eq!(idx.segment_count(), 3);
 
         // Stemming and accent folding: "contrat" finds "contrats", "electricite" finds "Électricité".
@@ -618,7 +654,7 @@ mod tests {
         assert_eq!(phrase("refuse OR electricite").len(), 2);
 
         // Re-indexing a call replaces its segments instead of duplicating them.
-        idx.index_call(&t1, &m1).unwrap();
+        idx.index_call(&t1, &m1, None).unwrap();
         assert_eq!(idx.segment_count(), 3);
     }
 
@@ -647,7 +683,7 @@ mod tests {
         );
         SearchIndex::open(dir.path())
             .unwrap()
-            .index_call(&t, &m)
+            .index_call(&t, &m, None)
             .unwrap();
         let idx = SearchIndex::open(dir.path()).unwrap();
         assert_eq!(

@@ -1,0 +1,391 @@
+//! Tolerant phrase matching over a speaker's token stream.
+//!
+//! A rule phrasing is compared with every place of the transcript by a small local alignment:
+//! each phrasing word is matched to a recognised word by edit distance, or two recognised words
+//! to one phrasing word ("bloc tel" / "bloctel") and the other way round ("au près" /
+//! "auprès"), a phrasing word may be lost (recognisers drop short words), and a few extra
+//! recognised words may sit inside the match ("un délai *légal* de rétractation"). The result is
+//! a score in 0..1 that the rule evaluation turns into met, needs-review or missing. Negation
+//! words are never skipped over, so "je ne suis pas d'accord" cannot match "je suis d'accord".
+
+use super::text::Tok;
+
+/// A word of a phrasing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PatWord {
+    Word(String),
+    /// `{number}`: any number.
+    Number,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatTok {
+    pub word: PatWord,
+    /// Written in `[brackets]`: may be absent.
+    pub optional: bool,
+}
+
+/// A compiled phrasing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pattern {
+    /// The phrasing as written in the rule file, for evidence.
+    pub source: String,
+    pub toks: Vec<PatTok>,
+}
+
+/// Where a pattern matched in a stream: tokens `start..end`, with its score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub start: usize,
+    pub end: usize,
+    pub score: f32,
+}
+
+/// Words that change the meaning of what surrounds them: never skipped inside a match.
+const NEGATIONS: &[&str] = &[
+    "ne", "n", "pas", "non", "jamais", "aucun", "aucune", "not", "no", "never", "dont", "t",
+];
+
+/// Cost of one extra recognised word inside a match.
+const GAP_COST: f32 = 0.25;
+/// Cost of merging or splitting words ("bloc tel" for "bloctel").
+const JOIN_COST: f32 = 0.05;
+/// Word similarity under which two words count as different.
+const MIN_WORD_SIM: f32 = 0.6;
+
+fn is_number(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Similarity of two normalised words: 1 when equal, by edit distance otherwise; numbers must
+/// be equal.
+pub fn word_sim(p: &str, s: &str) -> f32 {
+    if p == s {
+        return 1.0;
+    }
+    if is_number(p) || is_number(s) {
+        return 0.0;
+    }
+    let longest = p.chars().count().max(s.chars().count());
+    if longest == 0 {
+        return 0.0;
+    }
+    let v = 1.0 - strsim::levenshtein(p, s) as f32 / longest as f32;
+    if v < MIN_WORD_SIM {
+        0.0
+    } else {
+        // Each edit costs more than its share of the word: "certaine" is not "certifiée".
+        1.0 - (1.0 - v) * 1.5
+    }
+}
+
+impl Pattern {
+    fn weight(t: &PatTok) -> f32 {
+        match (&t.word, t.optional) {
+            (_, true) => 0.0,
+            // A wrong number is a wrong statement ("7 jours" is not "14 jours"): numbers weigh
+            // double.
+            (PatWord::Number, _) => 2.0,
+            (PatWord::Word(w), _) if is_number(w) => 2.0,
+            // Articles and other short words are what recognisers get wrong most and say
+            // least; they count half.
+            (PatWord::Word(w), _) if w.len() <= 2 => 0.5,
+            _ => 1.0,
+        }
+    }
+
+    fn sim(&self, j: usize, s: &str) -> f32 {
+        match &self.toks[j].word {
+            PatWord::Number => {
+                if is_number(s) {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            PatWord::Word(w) => word_sim(w, s),
+        }
+    }
+
+    fn word(&self, j: usize) -> Option<&str> {
+        match &self.toks[j].word {
+            PatWord::Word(w) => Some(w),
+            PatWord::Number => None,
+        }
+    }
+
+    /// Every place the pattern matches `stream` with a score of at least `floor`, best first,
+    /// without overlaps.
+    pub fn find(&self, stream: &[Tok], floor: f32) -> Vec<Hit> {
+        let m = self.toks.len();
+        let n = stream.len();
+        let total: f32 = self.toks.iter().map(Self::weight).sum();
+        if m == 0 || n == 0 || total <= 0.0 {
+            return Vec::new();
+        }
+        // Similarities computed once: one word to one word, one to two joined, two to one.
+        let one: Vec<Vec<f32>> = (0..m)
+            .map(|j| stream.iter().map(|t| self.sim(j, &t.norm)).collect())
+            .collect();
+        let split: Vec<Vec<f32>> = (0..m)
+            .map(|j| {
+                (0..n)
+                    .map(|k| match (self.word(j), stream.get(k + 1)) {
+                        (Some(w), Some(next)) => {
+                            word_sim(w, &format!("{}{}", stream[k].norm, next.norm))
+                        }
+                        _ => 0.0,
+                    })
+                    .collect()
+            })
+            .collect();
+        let joined: Vec<Vec<f32>> = (0..m)
+            .map(|j| {
+                (0..n)
+                    .map(|k| match (self.word(j), self.toks.get(j + 1)) {
+                        (
+                            Some(a),
+                            Some(PatTok {
+                                word: PatWord::Word(b),
+                                ..
+                            }),
+                        ) => word_sim(&format!("{a}{b}"), &stream[k].norm),
+                        _ => 0.0,
+                    })
+                    .collect()
+            })
+            .collect();
+        let max_gaps = 2usize;
+        let window = 2 * m + max_gaps + 1;
+        // The first pattern word that must be there: a match starts at most this far in.
+        let lead = self
+            .toks
+            .iter()
+            .position(|t| !t.optional)
+            .unwrap_or(0)
+            .min(m - 1);
+
+        #[derive(Clone, Copy)]
+        struct Cell {
+            score: f32,
+            first: usize,
+            last: usize,
+            gaps: usize,
+        }
+        const NONE: f32 = f32::NEG_INFINITY;
+        let mut hits = Vec::new();
+        for k0 in 0..n {
+            // A match must begin on a word that resembles one of the leading pattern words.
+            if !(0..=lead.min(m - 1) + 1)
+                .filter(|&j| j < m)
+                .any(|j| one[j][k0] > 0.0 || split[j][k0] > 0.0 || joined[j][k0] > 0.0)
+            {
+                continue;
+            }
+            let w = window.min(n - k0);
+            // dp[j][k]: best alignment of pattern[..j] with stream[k0..k0+k].
+            let empty = Cell {
+                score: NONE,
+                first: usize::MAX,
+                last: 0,
+                gaps: 0,
+            };
+            let mut dp = vec![vec![empty; w + 1]; m + 1];
+            dp[0][0] = Cell {
+                score: 0.0,
+                first: usize::MAX,
+                last: 0,
+                gaps: 0,
+            };
+            let relax = |dp: &mut Vec<Vec<Cell>>, j: usize, k: usize, c: Cell| {
+                if c.score > dp[j][k].score {
+                    dp[j][k] = c;
+                }
+            };
+            for j in 0..=m {
+                for k in 0..=w {
+                    let c = dp[j][k];
+                    if c.score == NONE {
+                        continue;
+                    }
+                    let at = k0 + k;
+                    let matched = |score: f32, first: usize, last: usize| Cell {
+                        score,
+                        first: c.first.min(first),
+                        last,
+                        gaps: c.gaps,
+                    };
+                    if j < m {
+                        let wt = Self::weight(&self.toks[j]);
+                        // Pattern word lost.
+                        relax(&mut dp, j + 1, k, c);
+                        if k < w {
+                            let s = one[j][at];
+                            // An optional word only counts when it is really there.
+                            if s > 0.0 && (!self.toks[j].optional || s >= 0.8) {
+                                relax(&mut dp, j + 1, k + 1, matched(c.score + wt * s, at, at));
+                            }
+                        }
+                        if k + 1 < w && split[j][at] > 0.0 {
+                            let s = wt * split[j][at] - JOIN_COST;
+                            relax(&mut dp, j + 1, k + 2, matched(c.score + s, at, at + 1));
+                        }
+                        if j + 1 < m && k < w && joined[j][at] > 0.0 {
+                            let wt2 = wt + Self::weight(&self.toks[j + 1]);
+                            let s = wt2 * joined[j][at] - JOIN_COST;
+                            relax(&mut dp, j + 2, k + 1, matched(c.score + s, at, at));
+                        }
+                    }
+                    // An extra recognised word inside the match (never a negation).
+                    if j > 0
+                        && j < m
+                        && k < w
+                        && c.first != usize::MAX
+                        && c.gaps < max_gaps
+                        && !NEGATIONS.contains(&stream[at].norm.as_str())
+                    {
+                        relax(
+                            &mut dp,
+                            j,
+                            k + 1,
+                            Cell {
+                                score: c.score - GAP_COST,
+                                gaps: c.gaps + 1,
+                                ..c
+                            },
+                        );
+                    }
+                }
+            }
+            let best = dp[m]
+                .iter()
+                .filter(|c| c.score != NONE && c.first == k0)
+                .max_by(|a, b| a.score.total_cmp(&b.score));
+            if let Some(c) = best {
+                let score = (c.score / total).clamp(0.0, 1.0);
+                if score >= floor {
+                    hits.push(Hit {
+                        start: c.first,
+                        end: c.last + 1,
+                        score,
+                    });
+                }
+            }
+        }
+        // Best first, then drop matches overlapping a better one.
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.start.cmp(&b.start)));
+        let mut kept: Vec<Hit> = Vec::new();
+        for h in hits {
+            if kept.iter().all(|k| h.end <= k.start || h.start >= k.end) {
+                kept.push(h);
+            }
+        }
+        kept
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::text::tokens;
+    use super::*;
+
+    pub(super) fn pat(words: &[&str]) -> Pattern {
+        Pattern {
+            source: words.join(" "),
+            toks: words
+                .iter()
+                .map(|w| {
+                    let optional = w.starts_with('[');
+                    let w = w.trim_matches(|c| c == '[' || c == ']');
+                    PatTok {
+                        word: if w == "{number}" {
+                            PatWord::Number
+                        } else {
+                            PatWord::Word(w.to_string())
+                        },
+                        optional,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn best(p: &Pattern, text: &str, lang: &str) -> Option<(f32, String)> {
+        let s = tokens(text.split_whitespace(), lang);
+        p.find(&s, 0.3).first().map(|h| {
+            (
+                h.score,
+                s[h.start..h.end]
+                    .iter()
+                    .map(|t| t.norm.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
+        })
+    }
+
+    #[test]
+    fn exact_and_tolerant_matches() {
+        let p = pat(&["retractation", "de", "14", "jours"]);
+        let (s, m) = best(
+            &p,
+            "vous avez un délai de rétractation de quatorze jours.",
+            "fr",
+        )
+        .unwrap();
+        assert_eq!(s, 1.0);
+        assert_eq!(m, "retractation de 14 jours");
+        // A misheard word, a dropped short word, an inserted word: lower but still high.
+        let (s, _) = best(&p, "un délai de rétraction 14 jours", "fr").unwrap();
+        assert!((0.75..1.0).contains(&s), "{s}");
+        let (s, _) = best(&p, "rétractation légale de 14 jours", "fr").unwrap();
+        assert!((0.8..1.0).contains(&s), "{s}");
+        // The number must be right.
+        let r = best(&p, "rétractation de 7 jours", "fr")
+            .map(|r| r.0)
+            .unwrap_or(0.0);
+        assert!(r < 0.7, "{r}");
+    }
+
+    #[test]
+    fn joined_and_split_words() {
+        let p = pat(&["bloctel"]);
+        let (s, m) = best(&p, "la liste bloc tel", "fr").unwrap();
+        assert!(s > 0.9, "{s}");
+        assert_eq!(m, "bloc tel");
+        let p = pat(&["au", "pres", "de"]);
+        assert!(best(&p, "auprès de vous", "fr").unwrap().0 > 0.9);
+    }
+
+    #[test]
+    fn optional_words_and_numbers() {
+        let p = pat(&["[delai]", "[de]", "retractation"]);
+        assert_eq!(best(&p, "droit de rétractation", "fr").unwrap().0, 1.0);
+        let p = pat(&["{number}", "euros"]);
+        let (s, m) = best(&p, "seulement trente-neuf euros par mois", "fr").unwrap();
+        assert_eq!((s, m.as_str()), (1.0, "39 euros"));
+        assert!(best(&p, "quelques euros", "fr").map(|r| r.0).unwrap_or(0.0) < 0.75);
+    }
+
+    #[test]
+    fn negation_is_never_skipped() {
+        let p = pat(&["je", "suis", "d", "accord"]);
+        assert_eq!(best(&p, "oui je suis d'accord", "fr").unwrap().0, 1.0);
+        let neg = best(&p, "je ne suis pas d'accord", "fr")
+            .map(|r| r.0)
+            .unwrap_or(0.0);
+        assert!(neg < 0.8, "{neg}");
+    }
+
+    #[test]
+    fn overlapping_hits_are_merged_and_far_ones_kept() {
+        let p = pat(&["bloctel"]);
+        let s = tokens(
+            "bloctel est gratuit et la liste bloctel vous protège".split_whitespace(),
+            "fr",
+        );
+        let hits = p.find(&s, 0.5);
+        assert_eq!(hits.len(), 2);
+        assert_eq!(hits.iter().map(|h| h.start).min(), Some(0));
+    }
+}

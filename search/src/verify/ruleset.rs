@@ -1,0 +1,796 @@
+//! Rule set files: parsing, validation with line-precise errors, built-in packs, `extends`.
+//!
+//! A rule set is a TOML file a quality manager edits by hand, so every mistake is reported with
+//! its line, the field and what was expected, before anything is stored. A client's file usually
+//! extends a built-in pack (`extends = "fr-demarchage"`) and only adds, replaces (same `id`) or
+//! disables (`disable = [...]`) rules.
+
+use std::collections::{HashMap, HashSet};
+
+use callproof_models::{RuleKind, Speaker};
+use chrono::{NaiveTime, Weekday};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::calendar::{parse_weekday, Holidays, Range};
+use super::matcher::{PatTok, PatWord, Pattern};
+use super::text::normalise;
+
+/// A rule set file that cannot be used, with where and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
+#[error("rule set, line {line}, column {column}{}: {message}", field.as_ref().map(|f| format!(", field `{f}`")).unwrap_or_default())]
+pub struct RuleSetError {
+    /// 1-based; 0 when the error is not tied to a place in the file.
+    pub line: usize,
+    pub column: usize,
+    pub field: Option<String>,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+/// The built-in packs, by name: TOML files compiled into the binary.
+pub const PACKS: &[(&str, &str)] = &[
+    (
+        "fr-demarchage",
+        include_str!("../../packs/fr-demarchage.toml"),
+    ),
+    ("en-sales", include_str!("../../packs/en-sales.toml")),
+];
+
+/// The pack used for a call whose client has no rule set, by the call's language.
+pub fn default_pack(language: &str) -> &'static str {
+    if language == "fr" {
+        "fr-demarchage"
+    } else {
+        "en-sales"
+    }
+}
+
+pub fn pack_source(name: &str) -> Option<&'static str> {
+    PACKS.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    ruleset: toml::Spanned<RawHeader>,
+    #[serde(default)]
+    rule: Vec<toml::Spanned<RawRule>>,
+    #[serde(default)]
+    scorecard: Vec<Criterion>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHeader {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    client: Option<String>,
+    #[serde(default)]
+    version: Option<u32>,
+    #[serde(default)]
+    extends: Option<String>,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    review_below: Option<f32>,
+    #[serde(default)]
+    absent_below: Option<f32>,
+    #[serde(default)]
+    disable: Vec<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum RawSpeaker {
+    Agent,
+    Customer,
+    Any,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: String,
+    kind: RuleKind,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    speaker: Option<RawSpeaker>,
+    #[serde(default)]
+    say: Vec<String>,
+    #[serde(default)]
+    heard_as: Vec<String>,
+    #[serde(default)]
+    within_s: Option<u64>,
+    #[serde(default)]
+    after: Vec<String>,
+    #[serde(default)]
+    before: Vec<String>,
+    #[serde(default)]
+    revoked_by: Vec<String>,
+    #[serde(default)]
+    agent_says: Vec<String>,
+    #[serde(default)]
+    timezone: Option<String>,
+    #[serde(default)]
+    days: Option<Vec<String>>,
+    #[serde(default)]
+    hours: Option<Vec<String>>,
+    #[serde(default)]
+    holidays: Option<String>,
+    #[serde(default)]
+    min_s: Option<u64>,
+}
+
+/// A scorecard criterion quality reviewers score calls on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Criterion {
+    pub criterion: String,
+    #[serde(default = "one")]
+    pub weight: f32,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+/// Calling hours of a `calling_hours` rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hours {
+    pub timezone: chrono_tz::Tz,
+    pub days: Vec<Weekday>,
+    pub ranges: Vec<Range>,
+    pub holidays: Holidays,
+}
+
+/// One rule, ready to evaluate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub id: String,
+    pub kind: RuleKind,
+    pub description: Option<String>,
+    /// Who must (or must not) say it; `None` = anyone.
+    pub speaker: Option<Speaker>,
+    pub patterns: Vec<Pattern>,
+    pub within_ms: Option<u64>,
+    pub after: Vec<String>,
+    pub before: Vec<String>,
+    pub revoked_by: Vec<Pattern>,
+    pub agent_says: Vec<Pattern>,
+    pub hours: Option<Hours>,
+    pub min_ms: Option<u64>,
+}
+
+/// A parsed, validated rule set with its pack merged in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleBook {
+    /// The client it names, if any.
+    pub client: Option<String>,
+    pub name: Option<String>,
+    pub version: Option<u32>,
+    pub extends: Option<String>,
+    pub description: Option<String>,
+    pub language: String,
+    pub review_below: f32,
+    pub absent_below: f32,
+    /// Rules in evaluation order (every rule after those its `after`/`before` name).
+    pub rules: Vec<Rule>,
+    pub scorecard: Vec<Criterion>,
+    /// SHA-256 of the source text, hex.
+    pub sha256: String,
+}
+
+fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+pub fn sha256_hex(source: &str) -> String {
+    hex::encode(Sha256::digest(source.as_bytes()))
+}
+
+/// Compiles one phrasing: `[optional words]`, `{number}`, everything else normalised.
+pub fn compile_phrase(source: &str, language: &str) -> Result<Pattern, String> {
+    let mut toks = Vec::new();
+    let mut rest = source;
+    while !rest.is_empty() {
+        let (chunk, optional, tail) = if let Some(r) = rest.strip_prefix('[') {
+            let end = r
+                .find(']')
+                .ok_or_else(|| format!("phrasing {source:?} opens a '[' it never closes"))?;
+            (&r[..end], true, &r[end + 1..])
+        } else {
+            let end = rest.find('[').unwrap_or(rest.len());
+            (&rest[..end], false, &rest[end..])
+        };
+        if chunk.contains(']') || (optional && chunk.contains('[')) {
+            return Err(format!(
+                "phrasing {source:?} has unbalanced brackets: write optional words as [like this]"
+            ));
+        }
+        let mut text = chunk;
+        while !text.is_empty() {
+            match text.find('{') {
+                Some(open) => {
+                    push_words(&text[..open], optional, language, &mut toks);
+                    let close = text[open..].find('}').ok_or_else(|| {
+                        format!("phrasing {source:?} opens a '{{' it never closes")
+                    })? + open;
+                    let name = &text[open + 1..close];
+                    if name != "number" {
+                        return Err(format!(
+                            "phrasing {source:?} uses {{{name}}}: the only placeholder is {{number}}"
+                        ));
+                    }
+                    toks.push(PatTok {
+                        word: PatWord::Number,
+                        optional,
+                    });
+                    text = &text[close + 1..];
+                }
+                None => {
+                    push_words(text, optional, language, &mut toks);
+                    text = "";
+                }
+            }
+        }
+        rest = tail;
+    }
+    if toks.iter().all(|t| t.optional) {
+        return Err(format!("phrasing {source:?} has no word that must be said"));
+    }
+    Ok(Pattern {
+        source: source.to_string(),
+        toks,
+    })
+}
+
+fn push_words(text: &str, optional: bool, language: &str, toks: &mut Vec<PatTok>) {
+    for w in normalise(text, language) {
+        toks.push(PatTok {
+            word: PatWord::Word(w),
+            optional,
+        });
+    }
+}
+
+impl RuleBook {
+    /// Parses and validates a rule set, merging the pack it extends.
+    pub fn parse(source: &str) -> Result<Self, RuleSetError> {
+        Self::parse_inner(source, 0)
+    }
+
+    /// A built-in pack by name.
+    pub fn pack(name: &str) -> Result<Self, RuleSetError> {
+        let source = pack_source(name).ok_or_else(|| unknown_pack(name, 0))?;
+        Self::parse(source)
+    }
+
+    fn parse_inner(source: &str, depth: usize) -> Result<Self, RuleSetError> {
+        let raw: RawFile = toml::from_str(source).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map(|s| line_col(source, s.start))
+                .unwrap_or((0, 0));
+            let field = e.span().and_then(|s| {
+                let at = source.get(s.clone())?.trim();
+                let key = at.split(['=', '\n']).next()?.trim();
+                (!key.is_empty() && key.len() <= 40 && !key.contains(['"', '[', ' ']))
+                    .then(|| key.to_string())
+            });
+            RuleSetError {
+                line,
+                column,
+                field,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        let header_at = line_col(source, raw.ruleset.span().start);
+        let header = raw.ruleset.into_inner();
+        let err_header = |field: &str, message: String| RuleSetError {
+            line: header_at.0,
+            column: header_at.1,
+            field: Some(field.to_string()),
+            message,
+        };
+        let base = match &header.extends {
+            Some(pack) if depth == 0 => {
+                let src = pack_source(pack).ok_or_else(|| {
+                    let mut e = unknown_pack(pack, header_at.0);
+                    e.field = Some("extends".into());
+                    e
+                })?;
+                Some(Self::parse_inner(src, depth + 1).map_err(|mut e| {
+                    e.message = format!("in built-in pack {pack}: {}", e.message);
+                    e
+                })?)
+            }
+            Some(_) => {
+                return Err(err_header(
+                    "extends",
+                    "a pack cannot extend another pack".into(),
+                ))
+            }
+            None => None,
+        };
+        let language = header
+            .language
+            .clone()
+            .or_else(|| base.as_ref().map(|b| b.language.clone()))
+            .unwrap_or_else(|| "fr".into());
+        if !matches!(language.as_str(), "fr" | "en") {
+            return Err(err_header(
+                "language",
+                format!(
+                    "language {language:?} is not supported by rule matching: use \"fr\" or \"en\""
+                ),
+            ));
+        }
+        let review_below = header
+            .review_below
+            .or(base.as_ref().map(|b| b.review_below))
+            .unwrap_or(0.8);
+        let absent_below = header
+            .absent_below
+            .or(base.as_ref().map(|b| b.absent_below))
+            .unwrap_or(0.6);
+        if !(0.0..=1.0).contains(&review_below) || !(0.0..=1.0).contains(&absent_below) {
+            return Err(err_header(
+                "review_below",
+                "review_below and absent_below are match scores between 0 and 1".into(),
+            ));
+        }
+        if absent_below > review_below {
+            return Err(err_header(
+                "absent_below",
+                format!("absent_below ({absent_below}) must not exceed review_below ({review_below}): scores between them mean \"needs review\""),
+            ));
+        }
+
+        let mut rules: Vec<Rule> = base.as_ref().map(|b| b.rules.clone()).unwrap_or_default();
+        let mut lines: HashMap<String, usize> = HashMap::new();
+        let mut seen = HashSet::new();
+        for spanned in raw.rule {
+            let (line, column) = line_col(source, spanned.span().start);
+            let r = spanned.into_inner();
+            let err = |field: &str, message: String| RuleSetError {
+                line,
+                column,
+                field: Some(field.to_string()),
+                message: format!("rule {:?}: {message}", r.id),
+            };
+            let rule = compile_rule(&r, &language, &err)?;
+            if !seen.insert(r.id.clone()) {
+                return Err(err("id", "this id is used by an earlier rule of this file; ids must be unique (use the same id as a pack rule to replace it)".into()));
+            }
+            lines.insert(r.id.clone(), line);
+            match rules.iter_mut().find(|x| x.id == rule.id) {
+                Some(existing) => *existing = rule,
+                None => rules.push(rule),
+            }
+        }
+        for id in &header.disable {
+            let before = rules.len();
+            rules.retain(|r| &r.id != id);
+            if rules.len() == before {
+                return Err(err_header(
+                    "disable",
+                    format!("there is no rule {id:?} to disable; rules: {}", ids(&rules)),
+                ));
+            }
+        }
+        let rules = order_rules(rules, &lines)?;
+        Ok(Self {
+            client: header.client,
+            name: header.name,
+            version: header.version,
+            extends: header.extends,
+            description: header
+                .description
+                .or_else(|| base.as_ref().and_then(|b| b.description.clone())),
+            language,
+            review_below,
+            absent_below,
+            rules,
+            scorecard: if raw.scorecard.is_empty() {
+                base.map(|b| b.scorecard).unwrap_or_default()
+            } else {
+                raw.scorecard
+            },
+            sha256: sha256_hex(source),
+        })
+    }
+}
+
+fn unknown_pack(name: &str, line: usize) -> RuleSetError {
+    RuleSetError {
+        line,
+        column: 1,
+        field: None,
+        message: format!(
+            "there is no built-in pack {name:?}; packs: {}",
+            PACKS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+fn ids(rules: &[Rule]) -> String {
+    rules
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn compile_rule(
+    r: &RawRule,
+    language: &str,
+    err: &dyn Fn(&str, String) -> RuleSetError,
+) -> Result<Rule, RuleSetError> {
+    if r.id.is_empty()
+        || !r
+            .id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(err(
+            "id",
+            "ids are lower-case letters, digits and '_' (they are used in searches: rule:withdrawal_14d)".into(),
+        ));
+    }
+    let speech = matches!(
+        r.kind,
+        RuleKind::Required | RuleKind::Forbidden | RuleKind::Consent
+    );
+    let phrases = |field: &str, list: &[String]| -> Result<Vec<Pattern>, RuleSetError> {
+        list.iter()
+            .map(|p| compile_phrase(p, language).map_err(|m| err(field, m)))
+            .collect()
+    };
+    let mut patterns = phrases("say", &r.say)?;
+    patterns.extend(phrases("heard_as", &r.heard_as)?);
+    if speech && r.say.is_empty() {
+        return Err(err(
+            "say",
+            "a required, forbidden or consent rule needs at least one phrasing in `say = [\"...\"]`".into(),
+        ));
+    }
+    let misplaced = |field: &str, set: bool, kinds: &str| -> Result<(), RuleSetError> {
+        if set {
+            Err(err(
+                field,
+                format!("`{field}` only applies to {kinds} rules"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    misplaced(
+        "say",
+        !speech && !r.say.is_empty(),
+        "required, forbidden and consent",
+    )?;
+    misplaced(
+        "revoked_by",
+        r.kind != RuleKind::Consent && !r.revoked_by.is_empty(),
+        "consent",
+    )?;
+    misplaced(
+        "agent_says",
+        r.kind != RuleKind::Consent && !r.agent_says.is_empty(),
+        "consent",
+    )?;
+    let hours_fields =
+        r.timezone.is_some() || r.days.is_some() || r.hours.is_some() || r.holidays.is_some();
+    misplaced(
+        "hours",
+        r.kind != RuleKind::CallingHours && hours_fields,
+        "calling_hours",
+    )?;
+    misplaced(
+        "min_s",
+        r.kind != RuleKind::MinDuration && r.min_s.is_some(),
+        "min_duration",
+    )?;
+    misplaced(
+        "within_s",
+        !speech && r.within_s.is_some(),
+        "required, forbidden and consent",
+    )?;
+    let speaker = match (r.speaker, r.kind) {
+        (Some(RawSpeaker::Agent), _) => Some(Speaker::Agent),
+        (Some(RawSpeaker::Customer), _) => Some(Speaker::Customer),
+        (Some(RawSpeaker::Any), _) => None,
+        (None, RuleKind::Consent) => Some(Speaker::Customer),
+        (None, RuleKind::Required | RuleKind::Forbidden) => Some(Speaker::Agent),
+        (None, _) => None,
+    };
+    if r.kind == RuleKind::Consent && speaker != Some(Speaker::Customer) {
+        return Err(err(
+            "speaker",
+            "consent is the customer's: speaker must be \"customer\" (assent stated by the agent is not consent)".into(),
+        ));
+    }
+    let hours = if r.kind == RuleKind::CallingHours {
+        let tz_name = r.timezone.as_deref().unwrap_or("Europe/Paris");
+        let timezone: chrono_tz::Tz = tz_name.parse().map_err(|_| {
+            err(
+                "timezone",
+                format!("{tz_name:?} is not an IANA time zone such as \"Europe/Paris\""),
+            )
+        })?;
+        let days = match &r.days {
+            None => vec![
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ],
+            Some(list) => list
+                .iter()
+                .map(|d| {
+                    parse_weekday(d).ok_or_else(|| {
+                        err(
+                            "days",
+                            format!("{d:?} is not a day: use mon, tue, wed, thu, fri, sat, sun"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let ranges = match &r.hours {
+            None => vec![
+                Range {
+                    start: NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default(),
+                    end: NaiveTime::from_hms_opt(13, 0, 0).unwrap_or_default(),
+                },
+                Range {
+                    start: NaiveTime::from_hms_opt(14, 0, 0).unwrap_or_default(),
+                    end: NaiveTime::from_hms_opt(20, 0, 0).unwrap_or_default(),
+                },
+            ],
+            Some(list) => list
+                .iter()
+                .map(|h| {
+                    Range::parse(h).ok_or_else(|| {
+                        err(
+                            "hours",
+                            format!("{h:?} is not a time range: write \"10:00-13:00\""),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let holidays = match r.holidays.as_deref() {
+            None => Holidays::France,
+            Some(h) => Holidays::parse(h).ok_or_else(|| {
+                err(
+                    "holidays",
+                    format!("{h:?}: use \"fr\", \"fr-alsace-moselle\" or \"none\""),
+                )
+            })?,
+        };
+        Some(Hours {
+            timezone,
+            days,
+            ranges,
+            holidays,
+        })
+    } else {
+        None
+    };
+    if r.kind == RuleKind::MinDuration && r.min_s.is_none() {
+        return Err(err(
+            "min_s",
+            "a min_duration rule needs `min_s = <seconds>`".into(),
+        ));
+    }
+    Ok(Rule {
+        id: r.id.clone(),
+        kind: r.kind,
+        description: r.description.clone(),
+        speaker,
+        patterns,
+        within_ms: r.within_s.map(|s| s * 1000),
+        after: r.after.clone(),
+        before: r.before.clone(),
+        revoked_by: phrases("revoked_by", &r.revoked_by)?,
+        agent_says: phrases("agent_says", &r.agent_says)?,
+        hours,
+        min_ms: r.min_s.map(|s| s * 1000),
+    })
+}
+
+/// Orders rules so that each comes after the rules its `after`/`before` name, checking that
+/// they exist and do not go round in a circle.
+fn order_rules(
+    rules: Vec<Rule>,
+    lines: &HashMap<String, usize>,
+) -> Result<Vec<Rule>, RuleSetError> {
+    let known: HashSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    for r in &rules {
+        for (field, dep) in r
+            .after
+            .iter()
+            .map(|d| ("after", d))
+            .chain(r.before.iter().map(|d| ("before", d)))
+        {
+            if !known.contains(dep.as_str()) || dep == &r.id {
+                return Err(RuleSetError {
+                    line: lines.get(&r.id).copied().unwrap_or(0),
+                    column: 1,
+                    field: Some(field.into()),
+                    message: format!(
+                        "rule {:?} names {dep:?}, which is not another rule of this set; rules: {}",
+                        r.id,
+                        ids(&rules)
+                    ),
+                });
+            }
+        }
+    }
+    let mut done: Vec<Rule> = Vec::with_capacity(rules.len());
+    let mut left = rules;
+    while !left.is_empty() {
+        let ready = left.iter().position(|r| {
+            r.after
+                .iter()
+                .chain(&r.before)
+                .all(|d| done.iter().any(|x| &x.id == d))
+        });
+        match ready {
+            Some(i) => done.push(left.remove(i)),
+            None => {
+                let r = &left[0];
+                return Err(RuleSetError {
+                    line: lines.get(&r.id).copied().unwrap_or(0),
+                    column: 1,
+                    field: Some("after".into()),
+                    message: format!(
+                        "rules {} name each other in `after`/`before` in a circle",
+                        ids(&left)
+                    ),
+                });
+            }
+        }
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packs_parse() {
+        for (name, _) in PACKS {
+            let book = RuleBook::pack(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(book.rules.len() >= 6, "{name}");
+        }
+        let fr = RuleBook::pack("fr-demarchage").unwrap();
+        for id in [
+            "identity",
+            "on_behalf",
+            "commercial_nature",
+            "bloctel",
+            "price",
+            "withdrawal_14d",
+            "written_confirmation",
+            "binding_after_signature",
+            "final_on_phone",
+            "consent",
+            "calling_hours",
+        ] {
+            assert!(fr.rules.iter().any(|r| r.id == id), "{id}");
+        }
+        // Consent comes after what it depends on.
+        let pos = |id: &str| fr.rules.iter().position(|r| r.id == id).unwrap();
+        assert!(pos("consent") > pos("price") && pos("consent") > pos("withdrawal_14d"));
+    }
+
+    #[test]
+    fn extends_replaces_and_disables() {
+        let src = r#"
+[ruleset]
+client = "electricite-du-centre"
+version = 3
+extends = "fr-demarchage"
+disable = ["calling_hours"]
+
+[[rule]]
+id = "bloctel"
+kind = "required"
+say = ["bloctel"]
+heard_as = ["l'octèle"]
+within_s = 30
+
+[[rule]]
+id = "green_energy"
+kind = "required"
+say = ["électricité verte"]
+"#;
+        let b = RuleBook::parse(src).unwrap();
+        assert_eq!(b.version, Some(3));
+        assert!(!b.rules.iter().any(|r| r.id == "calling_hours"));
+        let bloctel = b.rules.iter().find(|r| r.id == "bloctel").unwrap();
+        assert_eq!(bloctel.within_ms, Some(30_000));
+        assert_eq!(bloctel.patterns.len(), 2);
+        assert!(b.rules.iter().any(|r| r.id == "green_energy"));
+        assert!(b.rules.iter().any(|r| r.id == "consent"));
+        assert_eq!(b.sha256.len(), 64);
+    }
+
+    fn error_of(src: &str) -> RuleSetError {
+        RuleBook::parse(src).expect_err("must be refused")
+    }
+
+    #[test]
+    fn errors_name_line_field_and_expectation() {
+        let e = error_of(
+            "[ruleset]\nversion = 1\n\n[[rule]]\nid = \"x\"\nkind = \"requird\"\nsay = [\"a\"]\n",
+        );
+        assert_eq!(e.line, 6, "{e}");
+        assert!(e.message.contains("required"), "{e}");
+
+        let e = error_of("[ruleset]\n\n[[rule]]\nid = \"x\"\nkind = \"required\"\nsai = [\"a\"]\n");
+        assert_eq!(e.line, 6, "{e}");
+        assert_eq!(e.field.as_deref(), Some("sai"), "{e}");
+        assert!(e.message.contains("say"), "{e}");
+
+        let e = error_of("[ruleset]\n\n[[rule]]\nid = \"c\"\nkind = \"consent\"\nsay = [\"oui\"]\nafter = [\"prix\"]\n");
+        assert_eq!(e.line, 3, "{e}");
+        assert_eq!(e.field.as_deref(), Some("after"));
+        assert!(e.message.contains("prix"), "{e}");
+
+        let e = error_of(
+            "[ruleset]\n\n[[rule]]\nid = \"h\"\nkind = \"calling_hours\"\nhours = [\"10h-13h\"]\n",
+        );
+        assert_eq!((e.line, e.field.as_deref()), (3, Some("hours")), "{e}");
+        assert!(e.message.contains("10:00-13:00"), "{e}");
+
+        let e = error_of("[ruleset]\nextends = \"fr-demarchag\"\n");
+        assert!(e.message.contains("fr-demarchage"), "{e}");
+
+        let e =
+            error_of("[ruleset]\n\n[[rule]]\nid = \"a\"\nkind = \"required\"\nsay = [\"[oui\"]\n");
+        assert_eq!(e.field.as_deref(), Some("say"), "{e}");
+
+        let e = error_of("[ruleset]\n\n[[rule]]\nid = \"a\"\nkind = \"consent\"\nspeaker = \"agent\"\nsay = [\"oui\"]\n");
+        assert_eq!(e.field.as_deref(), Some("speaker"), "{e}");
+
+        let e = error_of("[ruleset]\nversion = \"trois\"\n");
+        assert_eq!(e.line, 2, "{e}");
+    }
+
+    #[test]
+    fn phrases_compile() {
+        let p = compile_phrase("[délai de] rétractation de quatorze jours", "fr").unwrap();
+        let words: Vec<String> = p
+            .toks
+            .iter()
+            .map(|t| match &t.word {
+                PatWord::Word(w) => format!("{}{w}", if t.optional { "?" } else { "" }),
+                PatWord::Number => "#".into(),
+            })
+            .collect();
+        assert_eq!(
+            words,
+            ["?delai", "?de", "retractation", "de", "14", "jours"]
+        );
+        let p = compile_phrase("{number} euros", "fr").unwrap();
+        assert_eq!(p.toks[0].word, PatWord::Number);
+        assert!(compile_phrase("[optional only]", "fr").is_err());
+        assert!(compile_phrase("{name} here", "fr").is_err());
+    }
+}

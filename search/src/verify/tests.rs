@@ -1,0 +1,304 @@
+//! Rule evaluation on hand-made transcripts: each outcome, and the evidence it carries.
+
+use super::*;
+use callproof_models::{Segment, Word};
+use chrono::DateTime;
+
+/// A transcript from (speaker, start ms, text) turns; each word lasts 300 ms.
+fn transcript(turns: &[(Speaker, u64, &str)]) -> Transcript {
+    let segments = turns
+        .iter()
+        .map(|(speaker, start, text)| {
+            let mut t = *start;
+            let words: Vec<Word> = text
+                .split_whitespace()
+                .map(|w| {
+                    t += 300;
+                    Word {
+                        text: format!(" {w}"),
+                        start_ms: t - 300,
+                        end_ms: t,
+                        probability: 0.9,
+                    }
+                })
+                .collect();
+            Segment {
+                speaker: *speaker,
+                channel: if *speaker == Speaker::Customer { 1 } else { 0 },
+                start_ms: *start,
+                end_ms: t,
+                text: text.to_string(),
+                avg_logprob: -0.2,
+                no_speech_prob: 0.0,
+                words,
+            }
+        })
+        .collect();
+    Transcript {
+        call_id: CallId::new(),
+        model: "test".into(),
+        model_sha256: "0".into(),
+        language: "fr".into(),
+        segments,
+    }
+}
+
+fn meta(started: &str) -> CallMetadata {
+    CallMetadata {
+        client: "acme".into(),
+        started_at: Some(DateTime::parse_from_rfc3339(started).unwrap()),
+        ..Default::default()
+    }
+}
+
+fn run(book: &RuleBook, t: &Transcript, m: &CallMetadata) -> Verification {
+    let r = RuleSetRef {
+        id: "test".into(),
+        version: 1,
+        sha256: book.sha256.clone(),
+        builtin: false,
+    };
+    verify(
+        book,
+        &r,
+        t,
+        &CallFacts {
+            call_id: t.call_id,
+            metadata: m,
+            duration_ms: Some(60_000),
+        },
+    )
+}
+
+fn finding<'a>(v: &'a Verification, id: &str) -> &'a Finding {
+    v.findings
+        .iter()
+        .find(|f| f.rule_id == id)
+        .unwrap_or_else(|| panic!("no finding {id}"))
+}
+
+use Speaker::{Agent as A, Customer as C};
+
+const OPENING: &str = "Bonjour madame, Julie Martin de la société Isosell, je vous appelle de la part d'Électricité du Centre pour une offre commerciale.";
+const BLOCTEL: &str = "Vous pouvez vous inscrire sur la liste d'opposition au démarchage Bloctel.";
+const OFFER: &str = "Notre offre coûte trente-neuf euros par mois.";
+const WITHDRAWAL: &str = "Vous disposez d'un délai de rétractation de quatorze jours.";
+const WRITTEN: &str =
+    "Vous recevrez l'offre par courrier et vous ne serez engagée qu'après l'avoir signée.";
+
+fn compliant() -> Vec<(Speaker, u64, &'static str)> {
+    vec![
+        (A, 0, OPENING),
+        (C, 8_000, "Bonjour, je vous écoute."),
+        (A, 10_000, BLOCTEL),
+        (A, 15_000, OFFER),
+        (A, 19_000, WITHDRAWAL),
+        (A, 23_000, WRITTEN),
+        (A, 30_000, "Acceptez-vous cette offre ?"),
+        (C, 32_000, "Oui, je confirme mon accord."),
+    ]
+}
+
+#[test]
+fn compliant_call_keeps_its_evidence() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let v = run(
+        &book,
+        &transcript(&compliant()),
+        &meta("2026-03-03T10:30:00+01:00"),
+    );
+    for f in &v.findings {
+        assert_eq!(f.status, FindingStatus::Pass, "{f:?}");
+    }
+    assert_eq!(v.verdict, Verdict::Compliant);
+    let c = finding(&v, "consent");
+    assert_eq!(c.speaker, Some(C));
+    // The evidence is the matched words ("Oui," is not part of the phrasing).
+    assert_eq!(c.start_ms, Some(32_300));
+    assert_eq!(c.matched.as_deref(), Some("je confirme mon accord."));
+    assert_eq!(c.score, Some(1.0));
+    let w = finding(&v, "withdrawal_14d");
+    // From "délai", the phrasing's optional first word.
+    assert_eq!((w.speaker, w.start_ms), (Some(A), Some(19_000 + 3 * 300)));
+    assert!(w.matched.as_deref().unwrap().contains("quatorze"));
+}
+
+#[test]
+fn missing_items_forbidden_claims_and_order() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    // No withdrawal period, and a claim that the contract is final.
+    let mut turns = compliant();
+    turns.retain(|t| t.2 != WITHDRAWAL);
+    turns.push((A, 40_000, "Le contrat est définitif, pas besoin de signer."));
+    let v = run(&book, &transcript(&turns), &m);
+    assert_eq!(finding(&v, "withdrawal_14d").outcome, Outcome::Missing);
+    let f = finding(&v, "final_on_phone");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::ForbiddenSaid, FindingStatus::Fail)
+    );
+    assert_eq!(f.start_ms, Some(40_000));
+    // The missing dependency is reported once: consent itself still counts.
+    assert_eq!(finding(&v, "consent").outcome, Outcome::Met);
+    assert_eq!(v.verdict, Verdict::Violation);
+
+    // Assent before the price is not consent.
+    let mut turns = compliant();
+    turns.retain(|t| t.0 != C || !t.2.contains("accord"));
+    turns.push((C, 12_500, "Oui j'accepte."));
+    let v = run(&book, &transcript(&turns), &m);
+    let f = finding(&v, "consent");
+    assert_eq!(f.outcome, Outcome::OutOfWindow, "{f:?}");
+    assert!(f.detail.contains("before price"), "{}", f.detail);
+
+    // Bloctel said too late.
+    let mut turns = compliant();
+    turns.retain(|t| t.2 != BLOCTEL);
+    turns.push((A, 100_000, BLOCTEL));
+    let v = run(&book, &transcript(&turns), &m);
+    assert_eq!(finding(&v, "bloctel").outcome, Outcome::OutOfWindow);
+}
+
+#[test]
+fn consent_by_the_agent_refusals_and_withdrawals() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let base: Vec<_> = compliant().into_iter().filter(|t| t.0 == A).collect();
+
+    let mut turns = base.clone();
+    turns.push((
+        A,
+        40_000,
+        "Je note que vous confirmez votre accord pour la mutuelle.",
+    ));
+    let f = finding(&run(&book, &transcript(&turns), &m), "consent").clone();
+    assert_eq!(
+        (f.outcome, f.speaker),
+        (Outcome::WrongSpeaker, Some(A)),
+        "{f:?}"
+    );
+
+    let mut turns = base.clone();
+    turns.push((C, 40_000, "Non merci, je ne suis pas intéressée."));
+    let f = finding(&run(&book, &transcript(&turns), &m), "consent").clone();
+    assert_eq!((f.outcome, f.speaker), (Outcome::Refused, Some(C)), "{f:?}");
+
+    // "je ne suis pas d'accord" contains "suis d'accord": it is a refusal, not an assent.
+    let mut turns = base.clone();
+    turns.push((C, 40_000, "Je ne suis pas d'accord."));
+    let f = finding(&run(&book, &transcript(&turns), &m), "consent").clone();
+    assert_eq!(f.outcome, Outcome::Refused, "{f:?}");
+
+    let mut turns = base.clone();
+    turns.push((C, 40_000, "Oui j'accepte."));
+    turns.push((C, 45_000, "Finalement non, je ne veux pas."));
+    let f = finding(&run(&book, &transcript(&turns), &m), "consent").clone();
+    assert_eq!(
+        (f.outcome, f.start_ms),
+        (Outcome::Refused, Some(45_000)),
+        "{f:?}"
+    );
+
+    let turns = base;
+    let f = finding(&run(&book, &transcript(&turns), &m), "consent").clone();
+    assert_eq!(f.outcome, Outcome::Missing, "{f:?}");
+}
+
+#[test]
+fn misheard_words_score_lower_and_heard_as_rescues_them() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let mut turns = compliant();
+    for t in &mut turns {
+        if t.2 == BLOCTEL {
+            t.2 = "Vous pouvez vous inscrire sur la liste l'octèle.";
+        }
+    }
+    let v = run(&book, &transcript(&turns), &m);
+    let f = finding(&v, "bloctel");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Met, FindingStatus::Pass),
+        "{f:?}"
+    );
+    assert_eq!(f.phrase.as_deref(), Some("l'octèle"));
+
+    // A doubtful match is neither a pass nor a fail.
+    let src = r#"
+[ruleset]
+language = "fr"
+[[rule]]
+id = "green"
+kind = "required"
+say = ["électricité verte certifiée"]
+"#;
+    let book = RuleBook::parse(src).unwrap();
+    // One word of three lost: doubtful.
+    let t = transcript(&[(A, 0, "une électricité verte et locale")]);
+    let v = run(&book, &t, &m);
+    let f = finding(&v, "green");
+    assert_eq!(f.status, FindingStatus::Review, "{f:?}");
+    assert_eq!(v.verdict, Verdict::NeedsReview);
+}
+
+#[test]
+fn calling_hours_in_the_customers_time_zone() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let t = transcript(&compliant());
+    let hours = |started: &str, tz: Option<&str>| {
+        let mut m = meta(started);
+        m.customer_timezone = tz.map(str::to_string);
+        finding(&run(&book, &t, &m), "calling_hours").clone()
+    };
+    assert_eq!(
+        hours("2026-03-03T10:30:00+01:00", None).outcome,
+        Outcome::Met
+    );
+    // 13:30 is the lunch break.
+    assert_eq!(
+        hours("2026-03-03T13:30:00+01:00", None).outcome,
+        Outcome::OutsideHours
+    );
+    // Saturday.
+    assert_eq!(
+        hours("2026-03-07T11:00:00+01:00", None).outcome,
+        Outcome::OutsideHours
+    );
+    // Ascension 2026 (Easter + 39 days), a Thursday.
+    let f = hours("2026-05-14T11:00:00+02:00", None);
+    assert_eq!(f.outcome, Outcome::OutsideHours);
+    assert!(f.detail.contains("Ascension"), "{}", f.detail);
+    // 11:00 in Paris is 06:00 in Martinique: too early for that customer.
+    let f = hours("2026-03-03T11:00:00+01:00", Some("America/Martinique"));
+    assert_eq!(f.outcome, Outcome::OutsideHours, "{}", f.detail);
+    // No start time: cannot be checked, a person must look.
+    let mut m = meta("2026-03-03T10:30:00+01:00");
+    m.started_at = None;
+    let f = finding(&run(&book, &t, &m), "calling_hours").clone();
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::NotCheckable, FindingStatus::Review)
+    );
+}
+
+#[test]
+fn english_pack_and_mono_recordings() {
+    let book = RuleBook::pack("en-sales").unwrap();
+    let m = meta("2026-03-03T10:30:00+00:00");
+    let mut t = transcript(&[
+        (A, 0, "Hello, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is recorded."),
+        (A, 9_000, "The price is forty five pounds per month, and you have a fourteen day cancellation period."),
+        (C, 16_000, "Yes, I agree to switch."),
+    ]);
+    t.language = "en".into();
+    let v = run(&book, &t, &m);
+    assert_eq!(v.verdict, Verdict::Compliant, "{:#?}", v.findings);
+    // The same words on a mono recording: nobody can tell who assented.
+    for s in &mut t.segments {
+        s.speaker = Speaker::Unknown;
+    }
+    let v = run(&book, &t, &m);
+    assert_eq!(finding(&v, "consent").status, FindingStatus::Review);
+    assert_eq!(v.verdict, Verdict::NeedsReview);
+}

@@ -1,0 +1,191 @@
+//! Normalised tokens: what recognised speech and rule phrasings are compared as.
+//!
+//! Speech recognition writes the same words in many ways: "Quatorze jours," or "14 jours",
+//! "l'octèle", "e-mail", "29,90 €". Both the transcript and the rule's phrasings go through the
+//! same steps here (lower case, numbers said in words turned into digits, accents and ligatures
+//! folded, punctuation, apostrophes and hyphens as separators, currency signs as words) so the
+//! matcher only ever compares like with like, and every transcript token still knows which
+//! recognised word, and so which time, it came from.
+
+use std::borrow::Cow;
+
+/// One normalised token of a transcript stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tok {
+    pub norm: String,
+    /// Index of the first and last recognised word this token comes from.
+    pub first_word: usize,
+    pub last_word: usize,
+}
+
+/// A lower-cased piece before number folding, with accents kept (number words need them).
+struct Piece {
+    lower: String,
+    word: usize,
+}
+
+impl text2num::Token for &Piece {
+    fn text(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.lower)
+    }
+    fn text_lowercase(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.lower)
+    }
+}
+
+fn symbol_word(c: char, language: &str) -> Option<&'static str> {
+    let fr = language == "fr";
+    Some(match c {
+        '€' => "euros",
+        '£' => "pounds",
+        '$' => "dollars",
+        '%' if fr => "pourcent",
+        '%' => "percent",
+        '&' if fr => "et",
+        '&' => "and",
+        _ => return None,
+    })
+}
+
+/// Splits a piece of text into lower-case word pieces: letters and digits stay together,
+/// everything else separates (apostrophes and hyphens included: "l'octèle" → "l", "octèle").
+fn split_into(text: &str, word: usize, language: &str, out: &mut Vec<Piece>) {
+    let mut cur = String::new();
+    let flush = |cur: &mut String, out: &mut Vec<Piece>| {
+        if !cur.is_empty() {
+            out.push(Piece {
+                lower: std::mem::take(cur),
+                word,
+            });
+        }
+    };
+    let mut prev_digit = false;
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            // "14jours" → "14", "jours"; "mp3" stays one piece.
+            if prev_digit && !c.is_numeric() && cur.chars().all(char::is_numeric) {
+                flush(&mut cur, out);
+            }
+            cur.extend(c.to_lowercase());
+            prev_digit = c.is_numeric();
+        } else {
+            flush(&mut cur, out);
+            prev_digit = false;
+            if let Some(w) = symbol_word(c, language) {
+                out.push(Piece {
+                    lower: w.to_string(),
+                    word,
+                });
+            }
+        }
+    }
+    flush(&mut cur, out);
+}
+
+/// Folds accents and ligatures: "rétractation" → "retractation", "œuvre" → "oeuvre".
+fn fold(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_string();
+    }
+    deunicode::deunicode(s).to_ascii_lowercase()
+}
+
+/// Normalises a sequence of recognised words into tokens that remember their word.
+pub fn tokens<'a>(words: impl IntoIterator<Item = &'a str>, language: &str) -> Vec<Tok> {
+    let mut pieces = Vec::new();
+    for (i, w) in words.into_iter().enumerate() {
+        split_into(w, i, language, &mut pieces);
+    }
+    let numbers = text2num::get_interpreter_for(language)
+        .map(|lang| text2num::find_numbers(pieces.iter(), &lang, 0.0))
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(pieces.len());
+    let mut next = numbers.into_iter().peekable();
+    let mut i = 0;
+    while i < pieces.len() {
+        if let Some(n) = next.peek() {
+            if n.start == i && n.end > i && n.end <= pieces.len() {
+                // "vingt-neuf,90" style decimals come out as "29,9": keep digits only.
+                let digits: String = n.text.chars().filter(|c| c.is_alphanumeric()).collect();
+                out.push(Tok {
+                    norm: fold(&digits),
+                    first_word: pieces[i].word,
+                    last_word: pieces[n.end - 1].word,
+                });
+                i = n.end;
+                next.next();
+                continue;
+            }
+            if n.start < i {
+                next.next();
+                continue;
+            }
+        }
+        let p = &pieces[i];
+        for part in fold(&p.lower).split(|c: char| !c.is_ascii_alphanumeric()) {
+            if !part.is_empty() {
+                out.push(Tok {
+                    norm: part.to_string(),
+                    first_word: p.word,
+                    last_word: p.word,
+                });
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Normalises free text (a rule phrasing) into its token strings.
+pub fn normalise(text: &str, language: &str) -> Vec<String> {
+    tokens(text.split_whitespace(), language)
+        .into_iter()
+        .map(|t| t.norm)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_case_accents_punctuation_and_numbers() {
+        assert_eq!(
+            normalise("Délai de rétractation : quatorze jours.", "fr"),
+            ["delai", "de", "retractation", "14", "jours"]
+        );
+        assert_eq!(
+            normalise("délai de rétractation de 14 jours", "fr"),
+            ["delai", "de", "retractation", "de", "14", "jours"]
+        );
+        assert_eq!(normalise("L'octèle", "fr"), ["l", "octele"]);
+        assert_eq!(
+            normalise("vingt-neuf euros par mois", "fr"),
+            ["29", "euros", "par", "mois"]
+        );
+        assert_eq!(normalise("29 €", "fr"), ["29", "euros"]);
+        assert_eq!(
+            normalise("quatre-vingt-dix-neuf", "fr"),
+            normalise("99", "fr")
+        );
+        assert_eq!(
+            normalise("a fourteen day cancellation period", "en"),
+            ["a", "14", "day", "cancellation", "period"]
+        );
+        assert_eq!(normalise("Œuvre", "fr"), ["oeuvre"]);
+    }
+
+    #[test]
+    fn tokens_remember_their_words() {
+        let words = [" Vous", " avez", " quatorze", " jours,", " l'octèle."];
+        let t = tokens(words, "fr");
+        let norms: Vec<&str> = t.iter().map(|t| t.norm.as_str()).collect();
+        assert_eq!(norms, ["vous", "avez", "14", "jours", "l", "octele"]);
+        assert_eq!((t[2].first_word, t[2].last_word), (2, 2));
+        assert_eq!((t[5].first_word, t[5].last_word), (4, 4));
+        // A number said over several recognised words spans them.
+        let t = tokens([" quarante", "-deux", " euros"], "fr");
+        assert_eq!(t[0].norm, "42");
+        assert_eq!((t[0].first_word, t[0].last_word), (0, 1));
+    }
+}
