@@ -26,7 +26,9 @@ use serde::Serialize;
 #[derive(Debug, Serialize)]
 pub struct ReverifyReport {
     pub client: String,
-    pub ruleset: RuleSetRef,
+    /// The rule sets used (several when the client has none and its calls use the built-in
+    /// packs of different languages).
+    pub rulesets: Vec<RuleSetRef>,
     /// Calls checked (every call of the client with a transcript).
     pub calls: usize,
     /// Calls whose verdict changed.
@@ -220,12 +222,7 @@ impl App {
         let calls = self.catalog.transcribed_calls(client)?;
         let mut report = ReverifyReport {
             client: client.to_string(),
-            ruleset: RuleSetRef {
-                id: String::new(),
-                version: 0,
-                sha256: String::new(),
-                builtin: false,
-            },
+            rulesets: Vec::new(),
             calls: calls.len(),
             changed: Vec::new(),
             verdicts: BTreeMap::new(),
@@ -247,7 +244,9 @@ impl App {
                     &per_language[&t.language]
                 }
             };
-            report.ruleset = rules.1.clone();
+            if !report.rulesets.contains(&rules.1) {
+                report.rulesets.push(rules.1.clone());
+            }
             let before = self.catalog.verification(call.id)?.map(|v| v.verdict);
             let (book, r) = rules;
             let v = verify::verify(

@@ -217,15 +217,22 @@ pub fn verify(data: &Path, settings: Settings, a: VerifyArgs) -> Result<ExitCode
         println!("client {} has no transcribed calls", a.client);
         return Ok(ExitCode::SUCCESS);
     }
-    let r = &report.ruleset;
     println!(
-        "{} {} calls of client {} with {} version {}{}",
+        "{} {} calls of client {} with {}",
         if a.dry_run { "would check" } else { "checked" },
         report.calls,
         a.client,
-        r.id,
-        r.version,
-        if r.builtin { " (built-in pack)" } else { "" }
+        report
+            .rulesets
+            .iter()
+            .map(|r| format!(
+                "{} version {}{}",
+                r.id,
+                r.version,
+                if r.builtin { " (built-in pack)" } else { "" }
+            ))
+            .collect::<Vec<_>>()
+            .join(" and ")
     );
     for c in &report.changed {
         println!(

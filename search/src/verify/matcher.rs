@@ -75,23 +75,30 @@ pub fn word_sim(p: &str, s: &str) -> f32 {
         0.0
     } else {
         // Each edit costs more than its share of the word: "certaine" is not "certifiée".
-        1.0 - (1.0 - v) * 1.5
+        1.0 - (1.0 - v) * 1.25
     }
 }
 
 impl Pattern {
+    /// How much a word counts in the score: longer words carry more of the meaning and are
+    /// what recognisers get right; "c'", "de", "le" count little. Numbers count a lot.
     fn weight(t: &PatTok) -> f32 {
         match (&t.word, t.optional) {
             (_, true) => 0.0,
-            // A wrong number is a wrong statement ("7 jours" is not "14 jours"): numbers weigh
-            // double.
-            (PatWord::Number, _) => 2.0,
-            (PatWord::Word(w), _) if is_number(w) => 2.0,
-            // Articles and other short words are what recognisers get wrong most and say
-            // least; they count half.
-            (PatWord::Word(w), _) if w.len() <= 2 => 0.5,
-            _ => 1.0,
+            (PatWord::Number, _) => 4.0,
+            (PatWord::Word(w), _) if is_number(w) => 4.0,
+            (PatWord::Word(w), _) => w.chars().count().clamp(1, 8) as f32,
         }
+    }
+
+    /// Words whose absence changes the meaning: a number ("7 jours" is not "14 jours") or a
+    /// negation ("thank you" is not "no thank you"). They cannot be left out of a match.
+    fn essential(t: &PatTok) -> bool {
+        !t.optional
+            && match &t.word {
+                PatWord::Number => true,
+                PatWord::Word(w) => is_number(w) || NEGATIONS.contains(&w.as_str()),
+            }
     }
 
     fn sim(&self, j: usize, s: &str) -> f32 {
@@ -218,7 +225,9 @@ impl Pattern {
                     if j < m {
                         let wt = Self::weight(&self.toks[j]);
                         // Pattern word lost.
-                        relax(&mut dp, j + 1, k, c);
+                        if !Self::essential(&self.toks[j]) {
+                            relax(&mut dp, j + 1, k, c);
+                        }
                         if k < w {
                             let s = one[j][at];
                             // An optional word only counts when it is really there.
@@ -230,7 +239,12 @@ impl Pattern {
                             let s = wt * split[j][at] - JOIN_COST;
                             relax(&mut dp, j + 1, k + 2, matched(c.score + s, at, at + 1));
                         }
-                        if j + 1 < m && k < w && joined[j][at] > 0.0 {
+                        if j + 1 < m
+                            && k < w
+                            && joined[j][at] > 0.0
+                            && !Self::essential(&self.toks[j])
+                            && !Self::essential(&self.toks[j + 1])
+                        {
                             let wt2 = wt + Self::weight(&self.toks[j + 1]);
                             let s = wt2 * joined[j][at] - JOIN_COST;
                             relax(&mut dp, j + 2, k + 1, matched(c.score + s, at, at));
@@ -344,7 +358,11 @@ mod tests {
         let r = best(&p, "rétractation de 7 jours", "fr")
             .map(|r| r.0)
             .unwrap_or(0.0);
-        assert!(r < 0.7, "{r}");
+        assert_eq!(r, 0.0);
+        // A short word lost costs little, the key word a lot.
+        let p = pat(&["c", "est", "definitif"]);
+        assert_eq!(best(&p, "c'est définitif", "fr").unwrap().0, 1.0);
+        assert!(best(&p, "c'est tout", "fr").map_or(0.0, |r| r.0) < 0.5);
     }
 
     #[test]
@@ -365,6 +383,18 @@ mod tests {
         let (s, m) = best(&p, "seulement trente-neuf euros par mois", "fr").unwrap();
         assert_eq!((s, m.as_str()), (1.0, "39 euros"));
         assert!(best(&p, "quelques euros", "fr").map(|r| r.0).unwrap_or(0.0) < 0.75);
+    }
+
+    #[test]
+    fn negations_in_phrasings_must_be_said() {
+        let p = pat(&["no", "thank", "you"]);
+        assert_eq!(
+            best(&p, "No thank you, I'm not interested", "en")
+                .unwrap()
+                .0,
+            1.0
+        );
+        assert!(best(&p, "Thank you, goodbye", "en").is_none());
     }
 
     #[test]
