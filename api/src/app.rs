@@ -132,8 +132,12 @@ impl App {
             .bulk(self.settings.threads.clamp(1, 4), 256 << 20)?;
         for (i, call) in calls.iter().enumerate() {
             if let Some(t) = self.catalog.transcript(call.id)? {
-                let v = self.catalog.verification(call.id)?;
-                bulk.replace_call(&t, &call.metadata, v.as_ref())?;
+                // Calls transcribed before verification existed are verified now.
+                let v = match self.catalog.verification(call.id)? {
+                    Some(v) => v,
+                    None => self.verify_call(call, &t, None)?,
+                };
+                bulk.replace_call(&t, &call.metadata, Some(&v))?;
             }
             progress(i + 1, calls.len());
         }

@@ -1,4 +1,5 @@
-//! The HTTP API (axum): upload, call state, transcript, original audio with Range, search.
+//! The HTTP API (axum): upload, call state, transcript, findings, original audio with Range,
+//! search, and clients' rule sets (store, show, re-run over the archive).
 //!
 //! Uploads are answered as soon as the recording is stored and catalogued (202); transcription
 //! runs on a bounded pool of workers so that requests stay fast while Whisper works. Calls left

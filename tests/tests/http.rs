@@ -269,4 +269,89 @@ fn http_api_end_to_end_and_restart() {
         .json()
         .unwrap();
     assert_eq!(hits["calls"].as_array().unwrap().len(), 2, "{hits}");
+
+    // Every call is verified after transcription: English calls with the en-sales pack.
+    let findings: serde_json::Value = c
+        .get(format!("{}/api/v1/calls/{id}/findings", s.base))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(findings["ruleset"]["id"], "en-sales", "{findings}");
+    assert_eq!(findings["ruleset"]["builtin"], true);
+    let verdict = findings["verdict"].as_str().unwrap().to_string();
+    assert!(findings["findings"].as_array().unwrap().len() >= 6);
+    // Search filters by verdict.
+    let hits: serde_json::Value = c
+        .get(format!("{}/api/v1/search", s.base))
+        .query(&[("q", "country"), ("verdict", verdict.as_str())])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(!hits["calls"].as_array().unwrap().is_empty(), "{hits}");
+    let r = c
+        .get(format!("{}/api/v1/search?q=x&verdict=guilty", s.base))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    // Rule sets: none yet, a malformed one is refused with line and field, a valid one stored.
+    let rules_url = format!("{}/api/v1/clients/acme/rules", s.base);
+    let r = c.get(&rules_url).send().unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = c
+        .put(&rules_url)
+        .body("[ruleset]\nextends = \"en-sales\"\n\n[[rule]]\nid = \"greeting\"\nkind = \"required\"\nsay = \"hello\"\n")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: serde_json::Value = r.json().unwrap();
+    assert_eq!(err["line"], 7, "{err}");
+    assert_eq!(err["field"], "say", "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("sequence"),
+        "{err}"
+    );
+    let r = c
+        .put(&rules_url)
+        .body("[ruleset]\nextends = \"en-sales\"\ndisable = [\"min_duration\"]\n\n[[rule]]\nid = \"fellow_americans\"\nkind = \"required\"\nspeaker = \"any\"\nsay = [\"my fellow americans\"]\n")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let stored: serde_json::Value = r.json().unwrap();
+    assert_eq!(stored["version"], 1, "{stored}");
+    let active: serde_json::Value = c.get(&rules_url).send().unwrap().json().unwrap();
+    assert!(active["source"]
+        .as_str()
+        .unwrap()
+        .contains("fellow_americans"));
+    // Re-checking the archive uses it, without transcribing again.
+    let report: serde_json::Value = c
+        .post(format!("{}/api/v1/clients/acme/verify", s.base))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(report["calls"], 2, "{report}");
+    assert_eq!(report["rulesets"][0]["id"], "acme");
+    let findings: serde_json::Value = c
+        .get(format!("{}/api/v1/calls/{id}/findings", s.base))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let fellow = findings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "fellow_americans")
+        .expect("the client's own rule");
+    assert_eq!(fellow["outcome"], "met", "{fellow}");
+    assert!(fellow["start_ms"].as_u64().is_some());
+    assert!(!findings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule_id"] == "min_duration"));
 }

@@ -282,12 +282,18 @@ impl RuleBook {
                 .span()
                 .map(|s| line_col(source, s.start))
                 .unwrap_or((0, 0));
-            let field = e.span().and_then(|s| {
-                let at = source.get(s.clone())?.trim();
-                let key = at.split(['=', '\n']).next()?.trim();
-                (!key.is_empty() && key.len() <= 40 && !key.contains(['"', '[', ' ']))
-                    .then(|| key.to_string())
-            });
+            // The key of the line at fault: "sai" in `sai = [...]`, "say" in `say = "hello"`.
+            let field = (line > 0)
+                .then(|| source.lines().nth(line - 1))
+                .flatten()
+                .and_then(|l| l.split_once('='))
+                .map(|(k, _)| k.trim())
+                .filter(|k| {
+                    !k.is_empty()
+                        && k.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                })
+                .map(str::to_string);
             RuleSetError {
                 line,
                 column,

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Per-rule precision and recall of callproof's verification on an ingested labelled set.
+
+    verify_report.py DATA_DIR SCRIPTS_DIR [CALLPROOF_BIN]
+
+Each call's file name (without .wav) names its script in SCRIPTS_DIR; the script's
+"# expect: rule outcome" lines are the findings it must produce. A finding that is not a
+pass (fail or needs review) counts as flagged, as in tests/tests/verification.rs.
+"""
+import collections
+import json
+import os
+import subprocess
+import sys
+
+data, scripts = sys.argv[1], sys.argv[2]
+binary = sys.argv[3] if len(sys.argv) > 3 else "callproof"
+
+
+def run(*args):
+    out = subprocess.run([binary, "--data", data, *args], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+counts = collections.defaultdict(lambda: [0, 0, 0])  # tp, fp, fn
+verdicts_right = 0
+calls = run("calls", "--json", "--limit", "10000")
+differences = []
+for call in sorted(calls, key=lambda c: c["original_name"]):
+    name = call["original_name"].rsplit(".", 1)[0]
+    with open(os.path.join(scripts, name + ".txt"), encoding="utf-8") as f:
+        want = {tuple(l.split()[2:4]) for l in f if l.startswith("# expect:")}
+    v = run("findings", call["id"], "--json")
+    got = {(x["rule_id"], x["outcome"]) for x in v["findings"] if x["status"] != "pass"}
+    for key in got | want:
+        c = counts[key[0]]
+        if key in got and key in want:
+            c[0] += 1
+        elif key in got:
+            c[1] += 1
+        else:
+            c[2] += 1
+    if v["verdict"] == ("violation" if want else "compliant"):
+        verdicts_right += 1
+    if got != want:
+        differences.append(f"  {name}: missed {sorted(want - got)}, extra {sorted(got - want)}")
+
+
+def ratio(a, b):
+    return a / b if b else 1.0
+
+
+print("| rule | expected | flagged | right | precision | recall |")
+print("|---|---|---|---|---|---|")
+total = [0, 0, 0]
+for rule in sorted(counts):
+    tp, fp, fn = counts[rule]
+    total = [total[0] + tp, total[1] + fp, total[2] + fn]
+    print(f"| {rule} | {tp + fn} | {tp + fp} | {tp} | {ratio(tp, tp + fp):.2f} | {ratio(tp, tp + fn):.2f} |")
+tp, fp, fn = total
+print(f"| all | {tp + fn} | {tp + fp} | {tp} | {ratio(tp, tp + fp):.2f} | {ratio(tp, tp + fn):.2f} |")
+print(f"verdicts right: {verdicts_right}/{len(calls)}")
+if differences:
+    print("differences:")
+    print("\n".join(differences))
