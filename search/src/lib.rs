@@ -429,11 +429,27 @@ impl SearchIndex {
                 }
                 hit
             };
-            let match_ms = words
+            // Where to start playing: the start of the longest run of consecutive matching
+            // words (a phrase), else the first matching word. "D'accord, … je confirme mon
+            // accord" plays from "confirme" for the phrase "confirme mon accord".
+            let hit: Vec<bool> = words
                 .iter()
-                .find(|w| matches(&mut fr, &fr_terms, &w.t) || matches(&mut en, &en_terms, &w.t))
-                .map(|w| w.s)
-                .unwrap_or(start_ms);
+                .map(|w| matches(&mut fr, &fr_terms, &w.t) || matches(&mut en, &en_terms, &w.t))
+                .collect();
+            let mut best: Option<(usize, usize)> = None;
+            let mut i = 0;
+            while i < hit.len() {
+                if hit[i] {
+                    let run = hit[i..].iter().take_while(|h| **h).count();
+                    if best.is_none_or(|(_, len)| run > len) {
+                        best = Some((i, run));
+                    }
+                    i += run;
+                } else {
+                    i += 1;
+                }
+            }
+            let match_ms = best.map(|(i, _)| words[i].s).unwrap_or(start_ms);
             let snippet = {
                 let s = snippets.snippet(&text);
                 if s.is_empty() {
@@ -656,6 +672,30 @@ mod tests {
         // Re-indexing a call replaces its segments instead of duplicating them.
         idx.index_call(&t1, &m1, None).unwrap();
         assert_eq!(idx.segment_count(), 3);
+    }
+
+    #[test]
+    fn phrase_hits_play_from_the_phrase() {
+        let dir = tempfile::tempdir().unwrap();
+        let idx = SearchIndex::open(dir.path()).unwrap();
+        let (t, m) = call(
+            "acme",
+            "2026-03-02T10:00:00+01:00",
+            vec![seg(
+                Speaker::Customer,
+                1000,
+                "D'accord, c'est bien. Oui je confirme mon accord",
+            )],
+        );
+        idx.index_call(&t, &m, None).unwrap();
+        let hits = idx
+            .search(&SearchRequest {
+                query: "\"confirme mon accord\"".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        // "confirme" is the 6th word: 1000 + 5 × 300 ms; "D'accord" (first word) is not it.
+        assert_eq!(hits[0].segments[0].match_ms, 2500);
     }
 
     #[test]
