@@ -8,10 +8,12 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use callproof_models::{
-    AudioInfo, Call, CallId, CallMetadata, CallState, Transcript, Verdict, Verification,
+    Actor, ApiKey, AudioInfo, AuditEntry, Call, CallId, CallMetadata, CallState, Role, Scope,
+    Transcript, Verdict, Verification,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -28,7 +30,31 @@ pub enum CatalogError {
     Duplicate { existing: CallId },
     #[error("client {client} already has rule set version {version} with different content; give the changed file a higher `version`, or leave `version` out to get the next one")]
     RuleSetVersionTaken { client: String, version: u32 },
+    #[error("no API key {0}; `callproof keys list` shows them")]
+    NoSuchKey(String),
 }
+
+/// Where the audit log's hash chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditBreak {
+    /// The first entry that fails (or, for a missing entry, the one after the gap).
+    pub seq: u64,
+    pub reason: String,
+}
+
+/// Filters of an audit log listing.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub key_id: Option<String>,
+    pub action: Option<String>,
+    pub tenant: Option<String>,
+    pub target: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: Option<usize>,
+}
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// A client's rule set as stored: the TOML source exactly as given, and its hash.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -42,6 +68,9 @@ pub struct StoredRuleSet {
 
 pub struct Catalog {
     conn: Mutex<Connection>,
+    /// Holds the last audit entry's sequence and hash outside the database, so that removing
+    /// the newest entries is detectable too.
+    audit_head: std::path::PathBuf,
 }
 
 const SCHEMA: &str = "
@@ -87,10 +116,31 @@ CREATE TABLE IF NOT EXISTS verifications (
     verified_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS verifications_verdict ON verifications(verdict);
-PRAGMA user_version = 2;
+CREATE TABLE IF NOT EXISTS api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    clients TEXT NOT NULL,
+    secret_sha256 TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    tenant TEXT,
+    action TEXT NOT NULL,
+    target TEXT,
+    outcome TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+PRAGMA user_version = 3;
 ";
 /// Catalogs older than this get the missing tables added on open.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// A new call to record.
 pub struct NewCall<'a> {
@@ -151,8 +201,11 @@ impl Catalog {
                 Err(e) => return Err(open_err(e)),
             }
         }
+        let mut head = path.as_os_str().to_owned();
+        head.push(".audit-head");
         Ok(Self {
             conn: Mutex::new(conn),
+            audit_head: head.into(),
         })
     }
 
@@ -481,6 +534,382 @@ impl Catalog {
     }
 }
 
+/// Tenants a scope is limited to, as the JSON array SQL reads with `json_each`; `None` for
+/// every tenant.
+fn scope_json(scope: &Scope) -> Option<String> {
+    scope
+        .clients()
+        .map(|list| serde_json::to_string(list).unwrap_or_else(|_| "[]".into()))
+}
+
+fn audit_hash(
+    seq: u64,
+    at: &str,
+    actor: &Actor,
+    action: &str,
+    target: Option<&str>,
+    outcome: &str,
+    prev: &str,
+) -> String {
+    let line = format!(
+        "{seq}\x1f{at}\x1f{}\x1f{}\x1f{}\x1f{action}\x1f{}\x1f{outcome}\x1f{prev}",
+        actor.key_id,
+        actor.role,
+        actor.tenant.as_deref().unwrap_or(""),
+        target.unwrap_or("")
+    );
+    hex::encode(Sha256::digest(line.as_bytes()))
+}
+
+impl Catalog {
+    /// A call, only if `scope` may see it: another tenant's call is indistinguishable from
+    /// one that does not exist.
+    pub fn get_in(&self, id: CallId, scope: &Scope) -> Result<Option<Call>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "{SELECT_CALL_C} WHERE c.id = ?1
+               AND (?2 IS NULL OR c.client IN (SELECT value FROM json_each(?2)))"
+        ))?;
+        let row = stmt
+            .query_row(params![id.to_string(), scope_json(scope)], raw_call)
+            .optional()?;
+        row.map(RawCall::into_call).transpose()
+    }
+
+    /// Calls `scope` may see, newest first.
+    pub fn list_in(&self, scope: &Scope, limit: usize) -> Result<Vec<Call>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "{SELECT_CALL_C} WHERE (?2 IS NULL OR c.client IN (SELECT value FROM json_each(?2)))
+             ORDER BY c.received_at DESC LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map(params![limit as i64, scope_json(scope)], raw_call)?;
+        rows.map(|r| r.map_err(CatalogError::from).and_then(RawCall::into_call))
+            .collect()
+    }
+
+    /// A call's transcript, only if `scope` may see the call.
+    pub fn transcript_in(
+        &self,
+        id: CallId,
+        scope: &Scope,
+    ) -> Result<Option<Transcript>, CatalogError> {
+        if self.get_in(id, scope)?.is_none() {
+            return Ok(None);
+        }
+        self.transcript(id)
+    }
+
+    /// A call's verification, only if `scope` may see the call.
+    pub fn verification_in(
+        &self,
+        id: CallId,
+        scope: &Scope,
+    ) -> Result<Option<Verification>, CatalogError> {
+        if self.get_in(id, scope)?.is_none() {
+            return Ok(None);
+        }
+        self.verification(id)
+    }
+
+    /// Creates an API key; the caller keeps the secret, only its SHA-256 is stored.
+    pub fn create_key(
+        &self,
+        id: &str,
+        name: &str,
+        role: Role,
+        clients: &[String],
+        secret_sha256: &str,
+    ) -> Result<ApiKey, CatalogError> {
+        let now = Utc::now();
+        self.conn().execute(
+            "INSERT INTO api_keys (id, name, role, clients, secret_sha256, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                id,
+                name,
+                role.as_str(),
+                serde_json::to_string(clients).unwrap_or_else(|_| "[]".into()),
+                secret_sha256,
+                now.to_rfc3339()
+            ],
+        )?;
+        Ok(ApiKey {
+            id: id.to_string(),
+            name: name.to_string(),
+            role,
+            clients: clients.to_vec(),
+            created_at: now,
+            revoked_at: None,
+        })
+    }
+
+    /// A key and its secret's SHA-256, revoked or not.
+    pub fn key(&self, id: &str) -> Result<Option<(ApiKey, String)>, CatalogError> {
+        let conn = self.conn();
+        let row = conn
+            .query_row(
+                "SELECT id, name, role, clients, created_at, revoked_at, secret_sha256
+                 FROM api_keys WHERE id = ?1",
+                [id],
+                raw_key,
+            )
+            .optional()?;
+        row.map(|(k, h)| Ok((k?, h))).transpose()
+    }
+
+    pub fn keys(&self) -> Result<Vec<ApiKey>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, name, role, clients, created_at, revoked_at, secret_sha256
+             FROM api_keys ORDER BY created_at",
+        )?;
+        let rows = stmt.query_map([], raw_key)?;
+        rows.map(|r| r.map_err(CatalogError::from).and_then(|(k, _)| k))
+            .collect()
+    }
+
+    /// Revokes a key; revoking twice keeps the first time.
+    pub fn revoke_key(&self, id: &str) -> Result<ApiKey, CatalogError> {
+        self.conn().execute(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+            params![id, Utc::now().to_rfc3339()],
+        )?;
+        self.key(id)?
+            .map(|(k, _)| k)
+            .ok_or_else(|| CatalogError::NoSuchKey(id.to_string()))
+    }
+
+    /// Appends an entry to the hash-chained audit log.
+    pub fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: Option<&str>,
+        outcome: &str,
+    ) -> Result<AuditEntry, CatalogError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let last: Option<(u64, String)> = tx
+            .query_row(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (prev_seq, prev_hash) = last.unwrap_or((0, GENESIS.to_string()));
+        let seq = prev_seq + 1;
+        let at = Utc::now();
+        let at_s = at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let hash = audit_hash(seq, &at_s, actor, action, target, outcome, &prev_hash);
+        tx.execute(
+            "INSERT INTO audit (seq, at, key_id, role, tenant, action, target, outcome, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                seq,
+                at_s,
+                actor.key_id,
+                actor.role.as_str(),
+                actor.tenant,
+                action,
+                target,
+                outcome,
+                prev_hash,
+                hash
+            ],
+        )?;
+        tx.commit()?;
+        drop(conn);
+        // Best effort: the chain itself still detects edits and deletions inside the log.
+        let _ = std::fs::write(&self.audit_head, format!("{seq} {hash}\n"));
+        Ok(AuditEntry {
+            seq,
+            at,
+            actor: actor.clone(),
+            action: action.to_string(),
+            target: target.map(str::to_string),
+            outcome: outcome.to_string(),
+            prev_hash,
+            hash,
+        })
+    }
+
+    /// Audit entries, oldest first, filtered.
+    pub fn audit_entries(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, at, key_id, role, tenant, action, target, outcome, prev_hash, hash
+             FROM audit
+             WHERE (?1 IS NULL OR key_id = ?1) AND (?2 IS NULL OR action = ?2)
+               AND (?3 IS NULL OR tenant = ?3) AND (?4 IS NULL OR target = ?4)
+               AND (?5 IS NULL OR at >= ?5) AND (?6 IS NULL OR at < ?6)
+             ORDER BY seq LIMIT ?7",
+        )?;
+        let ts = |t: &Option<DateTime<Utc>>| {
+            t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        };
+        let rows = stmt.query_map(
+            params![
+                f.key_id,
+                f.action,
+                f.tenant,
+                f.target,
+                ts(&f.from),
+                ts(&f.to),
+                f.limit.unwrap_or(1000) as i64
+            ],
+            raw_audit,
+        )?;
+        rows.map(|r| r.map_err(CatalogError::from).and_then(|x| x))
+            .collect()
+    }
+
+    /// Walks the whole audit log, recomputing the chain. Ok(number of entries) or where it
+    /// breaks.
+    pub fn verify_audit(&self) -> Result<Result<u64, AuditBreak>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT seq, at, key_id, role, tenant, action, target, outcome, prev_hash, hash
+             FROM audit ORDER BY seq",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut expected_seq = 1u64;
+        let mut prev = GENESIS.to_string();
+        while let Some(r) = rows.next()? {
+            let seq: u64 = r.get(0)?;
+            let at: String = r.get(1)?;
+            let role: String = r.get(3)?;
+            let actor = Actor {
+                key_id: r.get(2)?,
+                role: role.parse().unwrap_or(Role::Client),
+                tenant: r.get(4)?,
+            };
+            let action: String = r.get(5)?;
+            let target: Option<String> = r.get(6)?;
+            let outcome: String = r.get(7)?;
+            let prev_hash: String = r.get(8)?;
+            let hash: String = r.get(9)?;
+            let brk = |reason: String| Ok(Err(AuditBreak { seq, reason }));
+            if seq != expected_seq {
+                return brk(format!(
+                    "entries {expected_seq} to {} are missing (deleted)",
+                    seq - 1
+                ));
+            }
+            if actor.role.as_str() != role {
+                return brk(format!("entry {seq} has an unknown role {role:?} (edited)"));
+            }
+            if prev_hash != prev {
+                return brk(format!(
+                    "entry {seq} does not follow entry {}: its previous-hash differs (an entry was removed or replaced)",
+                    seq - 1
+                ));
+            }
+            let want = audit_hash(
+                seq,
+                &at,
+                &actor,
+                &action,
+                target.as_deref(),
+                &outcome,
+                &prev_hash,
+            );
+            if want != hash {
+                return brk(format!(
+                    "entry {seq} was edited: its content no longer matches its hash"
+                ));
+            }
+            prev = hash;
+            expected_seq += 1;
+        }
+        let count = expected_seq - 1;
+        if let Ok(head) = std::fs::read_to_string(&self.audit_head) {
+            let mut parts = head.split_whitespace();
+            let seq: u64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+            let hash = parts.next().unwrap_or("");
+            if seq > count {
+                return Ok(Err(AuditBreak {
+                    seq: count + 1,
+                    reason: format!(
+                        "the log ends at entry {count} but entry {seq} was written (the newest entries were deleted)"
+                    ),
+                }));
+            }
+            if seq == count && seq > 0 && hash != prev {
+                return Ok(Err(AuditBreak {
+                    seq,
+                    reason: format!(
+                        "entry {seq} differs from the one recorded when it was written"
+                    ),
+                }));
+            }
+        }
+        Ok(Ok(count))
+    }
+}
+
+type RawKeyRow = (Result<ApiKey, CatalogError>, String);
+
+fn raw_key(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawKeyRow> {
+    let id: String = r.get(0)?;
+    let role: String = r.get(2)?;
+    let clients: String = r.get(3)?;
+    let created: String = r.get(4)?;
+    let revoked: Option<String> = r.get(5)?;
+    let hash: String = r.get(6)?;
+    let time = |s: &str| {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| corrupt(&id, e))
+    };
+    let key = (|| {
+        Ok(ApiKey {
+            name: r.get(1).map_err(CatalogError::from)?,
+            role: role.parse().map_err(|e: String| corrupt(&id, e))?,
+            clients: serde_json::from_str(&clients).map_err(|e| corrupt(&id, e))?,
+            created_at: time(&created)?,
+            revoked_at: revoked.as_deref().map(time).transpose()?,
+            id: id.clone(),
+        })
+    })();
+    Ok((key, hash))
+}
+
+fn raw_audit(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<AuditEntry, CatalogError>> {
+    let seq: u64 = r.get(0)?;
+    let at: String = r.get(1)?;
+    let role: String = r.get(3)?;
+    let key_id: String = r.get(2)?;
+    let tenant: Option<String> = r.get(4)?;
+    let action: String = r.get(5)?;
+    let target: Option<String> = r.get(6)?;
+    let outcome: String = r.get(7)?;
+    let prev_hash: String = r.get(8)?;
+    let hash: String = r.get(9)?;
+    Ok((|| {
+        let id = seq.to_string();
+        Ok(AuditEntry {
+            seq,
+            at: DateTime::parse_from_rfc3339(&at)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| corrupt(&id, e))?,
+            actor: Actor {
+                key_id,
+                role: role.parse().map_err(|e: String| corrupt(&id, e))?,
+                tenant,
+            },
+            action,
+            target,
+            outcome,
+            prev_hash,
+            hash,
+        })
+    })())
+}
+
+const SELECT_CALL_C: &str = "SELECT c.id, c.metadata, c.sha256, c.original_name, c.size_bytes,
+    c.audio, c.state, c.failure, c.received_at, c.updated_at FROM calls c";
+
 const SELECT_CALL: &str = "SELECT id, metadata, sha256, original_name, size_bytes, audio, state,
     failure, received_at, updated_at FROM calls";
 
@@ -549,7 +978,7 @@ impl RawCall {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use callproof_models::{RuleSetRef, Verification};
+    use callproof_models::{Actor, Role, RuleSetRef, Scope, Verification};
 
     fn new_call(cat: &Catalog, client: &str, sha: &str) -> CallId {
         let id = CallId::new();
@@ -639,5 +1068,91 @@ mod tests {
             vec![(Verdict::Compliant, 1)]
         );
         assert!(cat.transcribed_calls("acme").unwrap().is_empty());
+    }
+
+    #[test]
+    fn scoped_reads_hide_other_tenants() {
+        let dir = tempfile::tempdir().unwrap();
+        let cat = Catalog::open(&dir.path().join("c.sqlite")).unwrap();
+        let a = new_call(&cat, "acme", "sa");
+        let b = new_call(&cat, "globex", "sb");
+        let only_acme = Scope::Clients(vec!["acme".into()]);
+        assert!(cat.get_in(a, &only_acme).unwrap().is_some());
+        assert!(cat.get_in(b, &only_acme).unwrap().is_none());
+        assert!(cat.get_in(b, &Scope::All).unwrap().is_some());
+        assert!(cat.get_in(a, &Scope::Clients(vec![])).unwrap().is_none());
+        let listed = cat.list_in(&only_acme, 10).unwrap();
+        assert_eq!(listed.iter().map(|c| c.id).collect::<Vec<_>>(), vec![a]);
+        assert_eq!(cat.list_in(&Scope::All, 10).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn keys_are_stored_hashed_and_revocable() {
+        let dir = tempfile::tempdir().unwrap();
+        let cat = Catalog::open(&dir.path().join("c.sqlite")).unwrap();
+        let k = cat
+            .create_key("k1", "ADV portal", Role::Client, &["acme".into()], "hash")
+            .unwrap();
+        assert_eq!(k.scope(), Scope::Clients(vec!["acme".into()]));
+        let (stored, hash) = cat.key("k1").unwrap().unwrap();
+        assert_eq!((stored.role, hash.as_str()), (Role::Client, "hash"));
+        assert!(stored.revoked_at.is_none());
+        assert!(cat.revoke_key("k1").unwrap().revoked_at.is_some());
+        assert!(matches!(
+            cat.revoke_key("nope"),
+            Err(CatalogError::NoSuchKey(_))
+        ));
+        assert_eq!(cat.keys().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn audit_chain_detects_edits_and_deletions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.sqlite");
+        let cat = Catalog::open(&path).unwrap();
+        let actor = Actor::local();
+        for i in 0..5 {
+            cat.audit(&actor, "read_transcript", Some(&format!("call{i}")), "ok")
+                .unwrap();
+        }
+        assert_eq!(cat.verify_audit().unwrap(), Ok(5));
+        let listed = cat
+            .audit_entries(&AuditFilter {
+                target: Some("call3".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].seq, 4);
+        let raw = Connection::open(&path).unwrap();
+        // Editing an entry's content.
+        raw.execute("UPDATE audit SET outcome = 'denied' WHERE seq = 3", [])
+            .unwrap();
+        let brk = cat.verify_audit().unwrap().unwrap_err();
+        assert_eq!(brk.seq, 3, "{brk:?}");
+        assert!(brk.reason.contains("edited"), "{brk:?}");
+        raw.execute("UPDATE audit SET outcome = 'ok' WHERE seq = 3", [])
+            .unwrap();
+        assert_eq!(cat.verify_audit().unwrap(), Ok(5));
+        // Deleting one in the middle.
+        raw.execute("DELETE FROM audit WHERE seq = 2", []).unwrap();
+        let brk = cat.verify_audit().unwrap().unwrap_err();
+        assert_eq!(brk.seq, 3, "{brk:?}");
+        assert!(brk.reason.contains("missing"), "{brk:?}");
+    }
+
+    #[test]
+    fn audit_truncation_is_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.sqlite");
+        let cat = Catalog::open(&path).unwrap();
+        for _ in 0..3 {
+            cat.audit(&Actor::local(), "create_key", Some("k"), "ok")
+                .unwrap();
+        }
+        let raw = Connection::open(&path).unwrap();
+        raw.execute("DELETE FROM audit WHERE seq = 3", []).unwrap();
+        let brk = cat.verify_audit().unwrap().unwrap_err();
+        assert_eq!(brk.seq, 3, "{brk:?}");
     }
 }
