@@ -35,6 +35,13 @@ echo "== search: service light, client platinum-motors"
 "$bin" search 'service light' --client platinum-motors
 
 echo
-echo "== serving the API (Ctrl-C to stop): try"
-echo "   curl -s 'http://127.0.0.1:8080/api/v1/search?q=accord' | python3 -m json.tool"
+echo "== verification of the French sale (built-in pack fr-demarchage)"
+"$bin" findings "$("$bin" calls --json | python3 -c 'import json,sys; print([c["id"] for c in json.load(sys.stdin) if c["metadata"]["client"] == "electricite-du-centre"][0])')" --all
+
+echo
+"$bin" keys init
+key=$("$bin" keys create --role admin --name demo 2>/dev/null)
+echo
+echo "== serving the API (Ctrl-C to stop) with a new admin key; try"
+echo "   curl -s -H 'Authorization: Bearer $key' 'http://127.0.0.1:8080/api/v1/search?q=accord' | python3 -m json.tool"
 exec "$bin" --model base serve --listen 127.0.0.1:8080

@@ -59,6 +59,10 @@ for model in tiny.en base; do
 done
 "$bin" model list
 
+# --- evidence signing key (ed25519), outside every data folder: CALLPROOF_SIGNING_KEY, default
+# ~/.config/callproof/evidence-ed25519.key; kept if it exists -------------------------------
+"$bin" keys init
+
 if [ "$demo" -eq 1 ]; then
   exec scripts/demo.sh "$bin"
 fi

@@ -14,9 +14,11 @@ use std::collections::BTreeMap;
 
 use callproof_ingest::StoredRuleSet;
 use callproof_models::{
-    Call, CallId, CallMetadata, CallState, ChannelRoles, RuleSetRef, Transcript, Verdict,
-    Verification,
+    Actor, Call, CallId, CallMetadata, CallState, ChannelRoles, RuleSetRef, Scope, Transcript,
+    Verdict, Verification,
 };
+
+use crate::evidence;
 use callproof_search::verify::{self, CallFacts, RuleBook, RuleSetError};
 use callproof_search::{SearchError, SearchIndex};
 use callproof_transcribe::{Engine, ModelCache, TranscribeOptions};
@@ -73,6 +75,8 @@ pub struct Settings {
     pub default_language: String,
     /// whisper.cpp threads per transcription.
     pub threads: usize,
+    /// The ed25519 key that signs evidence bundles (kept outside data folders).
+    pub signing_key: std::path::PathBuf,
 }
 
 pub struct App {
@@ -292,6 +296,93 @@ impl App {
             bulk.commit(&self.index)?;
         }
         Ok(report)
+    }
+
+    /// Records an access in the audit log. A log that cannot be written is an error: an
+    /// access that cannot be recorded must not happen.
+    pub fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: Option<&str>,
+        outcome: &str,
+    ) -> Result<()> {
+        self.catalog
+            .audit(actor, action, target, outcome)
+            .context("the audit log cannot be written")?;
+        Ok(())
+    }
+
+    /// A signed proof-of-consent bundle (ZIP) for a call `scope` may see; None when it may not
+    /// (or the call does not exist). Recorded in the audit log either way.
+    pub async fn evidence(
+        &self,
+        id: CallId,
+        scope: &Scope,
+        actor: &Actor,
+        include_original: bool,
+    ) -> Result<Option<Vec<u8>>> {
+        let target = id.to_string();
+        let Some(call) = self.catalog.get_in(id, scope)? else {
+            self.audit(actor, "create_evidence", Some(&target), "not_found")?;
+            return Ok(None);
+        };
+        let (Some(t), Some(v)) = (self.catalog.transcript(id)?, self.catalog.verification(id)?)
+        else {
+            self.audit(actor, "create_evidence", Some(&target), "not_ready")?;
+            anyhow::bail!(
+                "call {id} is not transcribed and verified yet (state: {}); evidence can be made once it is",
+                call.state.name()
+            );
+        };
+        let key = self
+            .catalog
+            .object_key(id)?
+            .context("the call has no stored original")?;
+        let original = self.ingestor.store.get(&key).await?;
+        let decoded = {
+            let bytes = original.clone();
+            tokio::task::spawn_blocking(move || callproof_ingest::decode(&bytes)).await??
+        };
+        let signing = evidence::load_signing_key(&self.settings.signing_key)?;
+        let zip = evidence::build(
+            &evidence::BundleInput {
+                call: &call,
+                transcript: &t,
+                verification: &v,
+                original: &original,
+                audio: &decoded,
+                requested_by: actor.clone(),
+                include_original,
+            },
+            &signing,
+        )?;
+        self.audit(actor, "create_evidence", Some(&target), "ok")?;
+        Ok(Some(zip))
+    }
+
+    /// An excerpt of a call's recording as WAV, for a call `scope` may see.
+    pub async fn audio_excerpt(
+        &self,
+        id: CallId,
+        scope: &Scope,
+        from_ms: u64,
+        to_ms: u64,
+    ) -> Result<Option<Vec<u8>>> {
+        if self.catalog.get_in(id, scope)?.is_none() {
+            return Ok(None);
+        }
+        let key = self
+            .catalog
+            .object_key(id)?
+            .context("the call has no stored original")?;
+        let original = self.ingestor.store.get(&key).await?;
+        let wav = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+            let audio = callproof_ingest::decode(&original)?;
+            evidence::wav_excerpt(&audio, from_ms, to_ms)
+        })
+        .await??;
+        Ok(Some(wav))
     }
 
     /// Checks a transcribed call against `rules` (its client's by default) and stores the result.

@@ -456,6 +456,8 @@ pub fn search(data: &Path, settings: Settings, a: SearchArgs) -> Result<ExitCode
         fuzzy: a.fuzzy,
         verdict: a.verdict,
         rule: a.rule,
+        // The command line works on a data folder the operator can read anyway.
+        tenants: None,
     })?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&hits)?);
@@ -563,6 +565,12 @@ pub fn transcript(data: &Path, settings: Settings, a: CallArgs) -> Result<ExitCo
             call.state.name()
         );
     };
+    app.audit(
+        &callproof_models::Actor::local(),
+        "read_transcript",
+        Some(&a.id.to_string()),
+        "ok",
+    )?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&t)?);
     } else {

@@ -3,8 +3,11 @@
 //! This is the only crate that assembles the others; it owns configuration, presentation
 //! (text, JSON, HTTP) and the error edge where library errors become messages for people.
 
+mod access;
 mod app;
+mod auth;
 mod cli;
+mod evidence;
 mod rules;
 mod server;
 
@@ -41,6 +44,10 @@ struct Cli {
     /// whisper.cpp threads per transcription (default: all cores).
     #[arg(long, global = true, env = "CALLPROOF_THREADS")]
     threads: Option<usize>,
+    /// The ed25519 key signing evidence bundles (default: ~/.config/callproof/evidence-ed25519.key,
+    /// outside every data folder; CALLPROOF_SIGNING_KEY).
+    #[arg(long = "signing-key", global = true)]
+    signing_key: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -68,6 +75,14 @@ enum Command {
     Verify(rules::VerifyArgs),
     /// Show a call's verdict and findings with their evidence.
     Findings(rules::FindingsArgs),
+    /// API keys (roles, tenants) and the evidence signing key.
+    #[command(subcommand)]
+    Keys(access::KeysCommand),
+    /// Make a signed proof-of-consent bundle for a call, or verify one.
+    Evidence(access::EvidenceArgs),
+    /// Check or list the hash-chained audit log.
+    #[command(subcommand)]
+    Audit(access::AuditCommand),
     /// Rebuild the search index from the catalog's transcripts and verifications.
     Reindex,
     /// Serve the HTTP API.
@@ -91,6 +106,10 @@ fn main() -> std::process::ExitCode {
                 .map(|n| n.get())
                 .unwrap_or(2)
         }),
+        signing_key: cli
+            .signing_key
+            .clone()
+            .unwrap_or_else(evidence::default_signing_key_path),
     };
     let result = match cli.command {
         Command::Model(cmd) => cli::model(cmd),
@@ -102,6 +121,9 @@ fn main() -> std::process::ExitCode {
         Command::Rules(cmd) => rules::rules(&cli.data, settings, cmd),
         Command::Verify(args) => rules::verify(&cli.data, settings, args),
         Command::Findings(args) => rules::findings(&cli.data, settings, args),
+        Command::Keys(cmd) => access::keys(&cli.data, settings, cmd),
+        Command::Evidence(args) => access::evidence(&cli.data, settings, args),
+        Command::Audit(cmd) => access::audit(&cli.data, settings, cmd),
         Command::Reindex => cli::reindex(&cli.data, settings),
         Command::Serve(args) => server::serve(&cli.data, settings, args),
     };

@@ -87,6 +87,12 @@ pub fn rules(data: &Path, settings: Settings, cmd: RulesCommand) -> Result<ExitC
                 }
                 other => other.into(),
             })?;
+            app.audit(
+                &callproof_models::Actor::local(),
+                "put_rules",
+                Some(&client),
+                &format!("ok version {}", stored.version),
+            )?;
             println!(
                 "stored rule set version {} for client {} ({} rules, sha256 {})",
                 stored.version,
@@ -315,6 +321,12 @@ pub fn findings(data: &Path, settings: Settings, a: FindingsArgs) -> Result<Exit
             call.state.name()
         );
     };
+    app.audit(
+        &callproof_models::Actor::local(),
+        "read_findings",
+        Some(&a.id.to_string()),
+        "ok",
+    )?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {

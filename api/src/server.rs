@@ -11,14 +11,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use axum::extract::FromRequestParts;
 use axum::extract::{DefaultBodyLimit, Multipart, Path as UrlPath, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bytes::Bytes;
 use callproof_ingest::{DecodeError, IngestError};
-use callproof_models::{CallId, CallMetadata, CallState, Speaker};
+use callproof_models::{Actor, ApiKey, CallId, CallMetadata, CallState, Role, Scope, Speaker};
 use callproof_search::SearchRequest;
 use chrono::{DateTime, FixedOffset};
 use clap::Args;
@@ -57,6 +59,57 @@ impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
         ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}"))
     }
+}
+
+/// The authenticated caller of a request: its API key.
+struct Caller(ApiKey);
+
+impl Caller {
+    fn scope(&self) -> Scope {
+        self.0.scope()
+    }
+    fn actor(&self) -> Actor {
+        Actor::of(&self.0)
+    }
+}
+
+impl FromRequestParts<Ctx> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, Self::Rejection> {
+        let header_value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.trim()
+                    .strip_prefix("Bearer ")
+                    .unwrap_or(v)
+                    .trim()
+                    .to_string()
+            })
+            .or_else(|| {
+                parts
+                    .headers
+                    .get("x-api-key")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            });
+        let unauthorized =
+            |e: crate::auth::AuthError| ApiError(StatusCode::UNAUTHORIZED, e.to_string());
+        let token = header_value.ok_or_else(|| unauthorized(crate::auth::AuthError::Missing))?;
+        let app = ctx.app.clone();
+        let key =
+            tokio::task::spawn_blocking(move || crate::auth::authenticate(&app.catalog, &token))
+                .await
+                .map_err(internal)?
+                .map_err(unauthorized)?;
+        Ok(Caller(key))
+    }
+}
+
+fn forbidden(m: String) -> ApiError {
+    ApiError(StatusCode::FORBIDDEN, m)
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -167,6 +220,8 @@ fn router(ctx: Ctx) -> Router {
             get(get_rules).put(put_rules),
         )
         .route("/api/v1/clients/{client}/verify", post(reverify))
+        .route("/api/v1/calls/{id}/evidence", post(create_evidence))
+        .route("/api/v1/audit", get(list_audit))
         .route("/api/v1/search", get(search))
         .layer(DefaultBodyLimit::max(1 << 30))
         .with_state(ctx)
@@ -180,7 +235,11 @@ async fn healthz(State(ctx): State<Ctx>) -> Json<serde_json::Value> {
     }))
 }
 
-async fn upload(State(ctx): State<Ctx>, mut multipart: Multipart) -> Result<Response, ApiError> {
+async fn upload(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
     let bad = |m: String| ApiError(StatusCode::BAD_REQUEST, m);
     let mut audio: Option<(Bytes, Option<String>)> = None;
     let mut metadata: Option<CallMetadata> = None;
@@ -220,6 +279,12 @@ async fn upload(State(ctx): State<Ctx>, mut multipart: Multipart) -> Result<Resp
     let metadata = metadata.ok_or_else(|| {
         bad("the \"metadata\" part is missing: a JSON object with at least \"client\"".into())
     })?;
+    if !crate::auth::may_upload(&caller.0, &metadata.client) {
+        return Err(forbidden(format!(
+            "key {} ({}) may not add calls for client {:?}",
+            caller.0.id, caller.0.role, metadata.client
+        )));
+    }
     // A call the model cannot transcribe (e.g. French with tiny.en) is refused before storing.
     let app = ctx.app.clone();
     let check = move |m: &CallMetadata| app.check_language(m).map_err(|e| format!("{e:#}"));
@@ -254,15 +319,40 @@ async fn upload(State(ctx): State<Ctx>, mut multipart: Multipart) -> Result<Resp
     }
 }
 
+/// A call the caller may see; otherwise the same 404 as a call that does not exist, with the
+/// refused read recorded in the audit log.
+fn find_call(
+    ctx: &Ctx,
+    caller: &Caller,
+    cid: CallId,
+    id: &str,
+    action: &str,
+) -> Result<callproof_models::Call, ApiError> {
+    match ctx
+        .app
+        .catalog
+        .get_in(cid, &caller.scope())
+        .map_err(internal)?
+    {
+        Some(c) => Ok(c),
+        None => {
+            ctx.app
+                .audit(&caller.actor(), action, Some(id), "not_found")?;
+            Err(not_found(id))
+        }
+    }
+}
+
 async fn get_call(
     State(ctx): State<Ctx>,
+    caller: Caller,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     let cid = parse_id(&id)?;
     let call = ctx
         .app
         .catalog
-        .get(cid)
+        .get_in(cid, &caller.scope())
         .map_err(internal)?
         .ok_or_else(|| not_found(&id))?;
     Ok(Json(call).into_response())
@@ -270,17 +360,17 @@ async fn get_call(
 
 async fn get_transcript(
     State(ctx): State<Ctx>,
+    caller: Caller,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     let cid = parse_id(&id)?;
-    let call = ctx
-        .app
-        .catalog
-        .get(cid)
-        .map_err(internal)?
-        .ok_or_else(|| not_found(&id))?;
+    let call = find_call(&ctx, &caller, cid, &id, "read_transcript")?;
     match ctx.app.catalog.transcript(cid).map_err(internal)? {
-        Some(t) => Ok(Json(t).into_response()),
+        Some(t) => {
+            ctx.app
+                .audit(&caller.actor(), "read_transcript", Some(&id), "ok")?;
+            Ok(Json(t).into_response())
+        }
         None => Err(ApiError(
             StatusCode::CONFLICT,
             match call.state {
@@ -298,17 +388,16 @@ async fn get_transcript(
 
 async fn get_findings(
     State(ctx): State<Ctx>,
+    caller: Caller,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     let cid = parse_id(&id)?;
-    let call = ctx
-        .app
-        .catalog
-        .get(cid)
-        .map_err(internal)?
-        .ok_or_else(|| not_found(&id))?;
+    let call = find_call(&ctx, &caller, cid, &id, "read_findings")?;
     match ctx.app.catalog.verification(cid).map_err(internal)? {
-        Some(v) => Ok(Json(v).into_response()),
+        Some(v) => {
+            ctx.app.audit(&caller.actor(), "read_findings", Some(&id), "ok")?;
+            Ok(Json(v).into_response())
+        }
         None => Err(ApiError(
             StatusCode::CONFLICT,
             match call.state {
@@ -327,8 +416,15 @@ async fn get_findings(
 /// The client's active rule set, or the built-in packs that apply when it has none.
 async fn get_rules(
     State(ctx): State<Ctx>,
+    caller: Caller,
     UrlPath(client): UrlPath<String>,
 ) -> Result<Response, ApiError> {
+    if !caller.scope().allows(&client) {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no client {client}"),
+        ));
+    }
     match ctx.app.catalog.ruleset(&client, None).map_err(internal)? {
         Some(r) => Ok(Json(r).into_response()),
         None => Err(ApiError(
@@ -349,9 +445,27 @@ async fn get_rules(
 /// file is answered 422 with the line, column and field at fault.
 async fn put_rules(
     State(ctx): State<Ctx>,
+    caller: Caller,
     UrlPath(client): UrlPath<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let actor = caller.actor();
+    if !caller.scope().allows(&client) {
+        ctx.app
+            .audit(&actor, "put_rules", Some(&client), "not_found")?;
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no client {client}"),
+        ));
+    }
+    if !crate::auth::may_change_rules(&caller.0, &client) {
+        ctx.app
+            .audit(&actor, "put_rules", Some(&client), "denied")?;
+        return Err(forbidden(format!(
+            "key {} ({}) may not change rule sets: ask a quality manager or an administrator",
+            caller.0.id, caller.0.role
+        )));
+    }
     let source = String::from_utf8(body.to_vec()).map_err(|_| {
         ApiError(
             StatusCode::BAD_REQUEST,
@@ -363,6 +477,12 @@ async fn put_rules(
     let res = tokio::task::spawn_blocking(move || app.store_rules(&c, &source))
         .await
         .map_err(internal)?;
+    let outcome = match &res {
+        Ok((stored, _)) => format!("ok version {}", stored.version),
+        Err(_) => "invalid".to_string(),
+    };
+    ctx.app
+        .audit(&actor, "put_rules", Some(&client), &outcome)?;
     match res {
         Ok((stored, book)) => Ok((
             StatusCode::OK,
@@ -412,9 +532,24 @@ struct VerifyParams {
 /// Re-checks the client's archive with its active rule set; answers the verdicts that changed.
 async fn reverify(
     State(ctx): State<Ctx>,
+    caller: Caller,
     UrlPath(client): UrlPath<String>,
     Query(p): Query<VerifyParams>,
 ) -> Result<Response, ApiError> {
+    if !caller.scope().allows(&client) {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no client {client}"),
+        ));
+    }
+    if !crate::auth::may_change_rules(&caller.0, &client) {
+        return Err(forbidden(format!(
+            "key {} ({}) may not re-verify an archive: ask a quality manager or an administrator",
+            caller.0.id, caller.0.role
+        )));
+    }
+    ctx.app
+        .audit(&caller.actor(), "reverify", Some(&client), "ok")?;
     let app = ctx.app.clone();
     let report = tokio::task::spawn_blocking(move || {
         app.reverify_client(&client, None, p.dry_run, &|_, _| {})
@@ -422,6 +557,74 @@ async fn reverify(
     .await
     .map_err(internal)??;
     Ok(Json(report).into_response())
+}
+
+#[derive(Deserialize)]
+struct EvidenceParams {
+    #[serde(default)]
+    include_original: bool,
+}
+
+/// A signed proof-of-consent bundle (application/zip) for a call the caller may see.
+async fn create_evidence(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    UrlPath(id): UrlPath<String>,
+    Query(p): Query<EvidenceParams>,
+) -> Result<Response, ApiError> {
+    let cid = parse_id(&id)?;
+    let zip = ctx
+        .app
+        .evidence(cid, &caller.scope(), &caller.actor(), p.include_original)
+        .await
+        .map_err(|e| ApiError(StatusCode::CONFLICT, format!("{e:#}")))?
+        .ok_or_else(|| not_found(&id))?;
+    let mut resp = (StatusCode::OK, zip).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"evidence-{id}.zip\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+struct AuditParams {
+    key_id: Option<String>,
+    action: Option<String>,
+    tenant: Option<String>,
+    target: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<usize>,
+}
+
+/// The audit log (administrators only), oldest first, filtered.
+async fn list_audit(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(p): Query<AuditParams>,
+) -> Result<Response, ApiError> {
+    if caller.0.role != Role::Admin {
+        return Err(forbidden("only administrators read the audit log".into()));
+    }
+    let utc = |n: &str, v: Option<String>| {
+        parse_time(n, v).map(|t| t.map(|t| t.with_timezone(&chrono::Utc)))
+    };
+    let filter = callproof_ingest::catalog::AuditFilter {
+        key_id: p.key_id,
+        action: p.action,
+        tenant: p.tenant,
+        target: p.target,
+        from: utc("from", p.from)?,
+        to: utc("to", p.to)?,
+        limit: p.limit,
+    };
+    let entries = ctx.app.catalog.audit_entries(&filter).map_err(internal)?;
+    Ok(Json(serde_json::json!({ "entries": entries })).into_response())
 }
 
 fn content_type(format: &str) -> &'static str {
@@ -437,18 +640,49 @@ fn content_type(format: &str) -> &'static str {
     }
 }
 
+#[derive(Deserialize)]
+struct ExcerptParams {
+    from_ms: Option<u64>,
+    to_ms: Option<u64>,
+}
+
 async fn get_audio(
     State(ctx): State<Ctx>,
+    caller: Caller,
     UrlPath(id): UrlPath<String>,
+    Query(excerpt): Query<ExcerptParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let cid = parse_id(&id)?;
-    let call = ctx
-        .app
-        .catalog
-        .get(cid)
-        .map_err(internal)?
-        .ok_or_else(|| not_found(&id))?;
+    let call = find_call(&ctx, &caller, cid, &id, "read_audio")?;
+    if excerpt.from_ms.is_some() || excerpt.to_ms.is_some() {
+        let duration = call.audio.as_ref().map_or(0, |a| a.duration_ms);
+        let from = excerpt.from_ms.unwrap_or(0);
+        let to = excerpt.to_ms.unwrap_or(duration).min(duration);
+        if to <= from {
+            return Err(ApiError(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                format!("from_ms {from} to to_ms {to} is empty or outside the recording ({duration} ms)"),
+            ));
+        }
+        let wav = ctx
+            .app
+            .audio_excerpt(cid, &caller.scope(), from, to)
+            .await?
+            .ok_or_else(|| not_found(&id))?;
+        ctx.app.audit(
+            &caller.actor(),
+            "read_audio",
+            Some(&format!("{id}#{from}-{to}")),
+            "ok",
+        )?;
+        let mut resp = (StatusCode::OK, wav).into_response();
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
+        return Ok(resp);
+    }
+    ctx.app
+        .audit(&caller.actor(), "read_audio", Some(&id), "ok")?;
     let key = ctx
         .app
         .catalog
@@ -534,6 +768,7 @@ fn parse_time(
 
 async fn search(
     State(ctx): State<Ctx>,
+    caller: Caller,
     params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(p) = params.map_err(|e| {
@@ -560,6 +795,7 @@ async fn search(
             .transpose()
             .map_err(|e: String| ApiError(StatusCode::BAD_REQUEST, e))?,
         rule: p.rule,
+        tenants: caller.scope().clients().map(<[String]>::to_vec),
     };
     let hits = tokio::task::spawn_blocking(move || app.index.search(&req))
         .await

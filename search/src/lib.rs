@@ -66,6 +66,10 @@ pub struct SearchRequest {
     /// Calls where this rule is broken or needs review (also `rule:withdrawal_14d`).
     #[serde(default)]
     pub rule: Option<String>,
+    /// The tenants the caller may see; None for all. Set by the server from the caller's key,
+    /// never from the request, so that isolation holds inside the index query itself.
+    #[serde(skip)]
+    pub tenants: Option<Vec<String>>,
 }
 
 const FR: &str = "callproof_fr";
@@ -347,6 +351,21 @@ impl SearchIndex {
             if let Some(v) = value {
                 clauses.push((Occur::Must, term(field, v)));
             }
+        }
+        if let Some(tenants) = &req.tenants {
+            let allowed: Vec<(Occur, Box<dyn Query>)> = tenants
+                .iter()
+                .map(|t| (Occur::Should, term(f.client, t)))
+                .collect();
+            // No tenant at all matches nothing.
+            clauses.push((
+                Occur::Must,
+                if allowed.is_empty() {
+                    Box::new(tantivy::query::EmptyQuery)
+                } else {
+                    Box::new(BooleanQuery::new(allowed))
+                },
+            ));
         }
         if req.from.is_some() || req.to.is_some() {
             let bound = |t: Option<DateTime<FixedOffset>>, inclusive: bool| match t {
@@ -665,6 +684,27 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(r.len(), 1);
+        // A tenant restriction holds whatever the query asks for.
+        let r = only(SearchRequest {
+            query: "contrat".into(),
+            client: Some("globex".into()),
+            tenants: Some(vec!["acme".into()]),
+            ..Default::default()
+        });
+        assert!(r.is_empty());
+        let r = only(SearchRequest {
+            query: "contrat".into(),
+            tenants: Some(vec!["acme".into()]),
+            ..Default::default()
+        });
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].client, "acme");
+        assert!(only(SearchRequest {
+            query: "contrat".into(),
+            tenants: Some(vec![]),
+            ..Default::default()
+        })
+        .is_empty());
         // Boolean operators.
         assert_eq!(phrase("contrat -refuse").len(), 1);
         assert_eq!(phrase("refuse OR electricite").len(), 2);

@@ -86,15 +86,37 @@ fn http_api_end_to_end_and_restart() {
     ensure_model("tiny.en");
     let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
     let data = tempfile::tempdir().unwrap();
+    let token = ok(
+        data.path(),
+        &["keys", "create", "--role", "admin", "--name", "test"],
+    );
+    let mut auth = reqwest::header::HeaderMap::new();
+    auth.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {}", token.trim()).parse().unwrap(),
+    );
     let c = Client::builder()
         .timeout(Duration::from_secs(60))
+        .default_headers(auth)
         .build()
         .unwrap();
+    // Without a key the API answers 401 and says how to get one; health stays open.
+    let anonymous = Client::new();
     let wav = fixture("real/en_jfk_16k_mono.wav");
     let original = std::fs::read(&wav).unwrap();
     let id;
     {
         let s = start(data.path());
+        let r = anonymous
+            .get(format!("{}/api/v1/search?q=x", s.base))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let err: serde_json::Value = r.json().unwrap();
+        assert!(
+            err["error"].as_str().unwrap().contains("Authorization"),
+            "{err}"
+        );
         let health: serde_json::Value = c
             .get(format!("{}/healthz", s.base))
             .send()

@@ -1,0 +1,105 @@
+//! API keys and what each role may do.
+//!
+//! A key is `cp_<id>_<secret>`: the id finds the row, the secret (256 random bits) is checked
+//! against its SHA-256, which is all the catalog keeps. A plain hash is enough for secrets of
+//! that entropy (a slow password hash protects guessable passwords, which these are not). The
+//! permission rules live here, in one place, so that every door (HTTP handlers, CLI) asks the
+//! same questions.
+
+use anyhow::{bail, Result};
+use callproof_ingest::Catalog;
+use callproof_models::{ApiKey, Role};
+use sha2::{Digest, Sha256};
+
+/// Why a request carries no usable key. All of them answer 401.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("this endpoint needs an API key: send \"Authorization: Bearer <key>\" (an administrator creates keys with `callproof keys create`)")]
+    Missing,
+    #[error("the API key is not a callproof key (they look like cp_<id>_<secret>)")]
+    Malformed,
+    #[error("the API key is not valid: unknown or mistyped; ask an administrator for a key")]
+    Unknown,
+    #[error("the API key {0} was revoked; ask an administrator for a new one")]
+    Revoked(String),
+    #[error("the key store cannot be read: {0}")]
+    Catalog(#[from] callproof_ingest::CatalogError),
+}
+
+fn random_hex(bytes: usize) -> Result<String> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| anyhow::anyhow!("no randomness from the system: {e}"))?;
+    Ok(hex::encode(buf))
+}
+
+fn digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Creates a key; returns it with the token, which is shown once and never stored.
+pub fn create_key(
+    catalog: &Catalog,
+    name: &str,
+    role: Role,
+    clients: &[String],
+) -> Result<(ApiKey, String)> {
+    match role {
+        Role::Admin if !clients.is_empty() => {
+            bail!("an admin key sees every client: give no --client")
+        }
+        Role::Client if clients.len() != 1 => {
+            bail!("a client key belongs to exactly one client (its tenant): give one --client")
+        }
+        Role::Agent | Role::QualityManager if clients.is_empty() => bail!(
+            "a {role} key is limited to the clients it is assigned to: give at least one --client"
+        ),
+        _ => {}
+    }
+    for c in clients {
+        callproof_ingest::validate_metadata(&callproof_models::CallMetadata {
+            client: c.clone(),
+            ..Default::default()
+        })?;
+    }
+    let id = random_hex(4)?;
+    let secret = random_hex(32)?;
+    let key = catalog.create_key(&id, name, role, clients, &digest(&secret))?;
+    Ok((key, format!("cp_{id}_{secret}")))
+}
+
+/// The key a token stands for, if it is valid and not revoked.
+pub fn authenticate(catalog: &Catalog, token: &str) -> Result<ApiKey, AuthError> {
+    let rest = token
+        .trim()
+        .strip_prefix("cp_")
+        .ok_or(AuthError::Malformed)?;
+    let (id, secret) = rest.split_once('_').ok_or(AuthError::Malformed)?;
+    let Some((key, hash)) = catalog.key(id)? else {
+        return Err(AuthError::Unknown);
+    };
+    if hash != digest(secret) {
+        return Err(AuthError::Unknown);
+    }
+    if key.revoked_at.is_some() {
+        return Err(AuthError::Revoked(key.id));
+    }
+    Ok(key)
+}
+
+/// Whether `key` may add calls for `client`.
+pub fn may_upload(key: &ApiKey, client: &str) -> bool {
+    match key.role {
+        Role::Admin => true,
+        Role::Agent | Role::QualityManager => key.scope().allows(client),
+        Role::Client => false,
+    }
+}
+
+/// Whether `key` may change `client`'s rule set and re-verify its archive.
+pub fn may_change_rules(key: &ApiKey, client: &str) -> bool {
+    match key.role {
+        Role::Admin => true,
+        Role::QualityManager => key.scope().allows(client),
+        Role::Agent | Role::Client => false,
+    }
+}

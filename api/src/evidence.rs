@@ -1,0 +1,544 @@
+//! Proof-of-consent bundles: one signed ZIP an ordering client can check without us.
+//!
+//! The bundle holds `manifest.json` (the call, the original's SHA-256, the model, the rule set,
+//! the findings, who asked and when, and the SHA-256 of every other file), `manifest.sig` (a
+//! detached ed25519 signature of the manifest's exact bytes, hex), the transcript as JSON and as
+//! a readable HTML page, WAV excerpts around the consent and each disclosure that was found,
+//! and optionally the original recording. Verifying checks the signature against a public key
+//! given by the person verifying, then every file against the manifest, and names each file or
+//! field that fails. Evidence is never embellished: a call without consent says so plainly.
+
+use std::collections::BTreeMap;
+use std::io::{Cursor, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use callproof_ingest::DecodedAudio;
+use callproof_models::{Actor, Call, FindingStatus, Outcome, RuleKind, Transcript, Verification};
+use chrono::Utc;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Where the signing key lives unless told otherwise: outside every data folder.
+pub fn default_signing_key_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("CALLPROOF_SIGNING_KEY") {
+        return PathBuf::from(p);
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("callproof").join("evidence-ed25519.key")
+}
+
+/// Creates the signing key if it does not exist; returns whether it was created.
+pub fn init_signing_key(path: &Path) -> Result<bool> {
+    if path.exists() {
+        load_signing_key(path)?;
+        return Ok(false);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed)
+        .map_err(|e| anyhow::anyhow!("no randomness from the system: {e}"))?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot create the signing key {}", path.display()))?;
+    writeln!(f, "{}", hex::encode(seed))?;
+    Ok(true)
+}
+
+pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "no evidence signing key at {}: create it with `callproof keys init` (scripts/setup.sh does), or point CALLPROOF_SIGNING_KEY at it",
+            path.display()
+        )
+    })?;
+    let bytes = hex::decode(text.trim())
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .with_context(|| {
+            format!(
+                "{} is not a callproof signing key (64 hex digits)",
+                path.display()
+            )
+        })?;
+    Ok(SigningKey::from_bytes(&bytes))
+}
+
+/// A public key given as 64 hex digits, or a file holding them (`callproof keys public`).
+pub fn parse_public_key(arg: &str) -> Result<VerifyingKey> {
+    let text = if Path::new(arg).is_file() {
+        std::fs::read_to_string(arg).with_context(|| format!("cannot read {arg}"))?
+    } else {
+        arg.to_string()
+    };
+    let hexed = text
+        .split_whitespace()
+        .find(|w| w.len() == 64 && w.chars().all(|c| c.is_ascii_hexdigit()))
+        .with_context(|| format!("{arg:?} holds no ed25519 public key (64 hex digits)"))?;
+    let bytes: [u8; 32] = hex::decode(hexed)?
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("the public key must be 32 bytes"))?;
+    VerifyingKey::from_bytes(&bytes).context("not a valid ed25519 public key")
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+/// A file of the bundle as the manifest lists it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// The signed description of a bundle.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub created_at: chrono::DateTime<Utc>,
+    pub requested_by: Actor,
+    pub call: Call,
+    pub original: OriginalInfo,
+    pub model: ModelInfo,
+    pub ruleset: callproof_models::RuleSetRef,
+    pub verdict: callproof_models::Verdict,
+    pub verified_at: chrono::DateTime<Utc>,
+    /// What the bundle proves about consent, in one sentence, and the finding behind it.
+    pub consent: ConsentStatement,
+    pub findings: Vec<callproof_models::Finding>,
+    pub files: Vec<FileEntry>,
+    /// The public half of the key that signed it, hex; verify with a key obtained separately.
+    pub signing_public_key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OriginalInfo {
+    pub sha256: String,
+    pub bytes: u64,
+    pub name: Option<String>,
+    /// The bundle path of the original when included.
+    pub included_as: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub name: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConsentStatement {
+    pub found: bool,
+    pub statement: String,
+}
+
+pub const FORMAT: &str = "callproof-evidence/1";
+const MARGIN_MS: u64 = 2000;
+
+/// Writes channels `from..to` ms of the decoded recording as 16-bit PCM WAV.
+pub fn wav_excerpt(audio: &DecodedAudio, from_ms: u64, to_ms: u64) -> Result<Vec<u8>> {
+    let rate = audio.sample_rate as u64;
+    let frames = audio.frames() as u64;
+    let a = (from_ms * rate / 1000).min(frames) as usize;
+    let b = (to_ms * rate / 1000).min(frames) as usize;
+    if b <= a {
+        bail!(
+            "the excerpt {from_ms}-{to_ms} ms is outside the recording ({} ms)",
+            audio.duration_ms()
+        );
+    }
+    let spec = hound::WavSpec {
+        channels: audio.channels.len().max(1) as u16,
+        sample_rate: audio.sample_rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = Cursor::new(Vec::new());
+    {
+        let mut w = hound::WavWriter::new(&mut out, spec)?;
+        for i in a..b {
+            for ch in &audio.channels {
+                let s = ch.get(i).copied().unwrap_or(0.0).clamp(-1.0, 1.0);
+                w.write_sample((s * i16::MAX as f32) as i16)?;
+            }
+        }
+        w.finalize()?;
+    }
+    Ok(out.into_inner())
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn clock(ms: u64) -> String {
+    format!(
+        "{:02}:{:02}.{:03}",
+        ms / 60_000,
+        (ms / 1000) % 60,
+        ms % 1000
+    )
+}
+
+fn transcript_html(call: &Call, t: &Transcript, v: &Verification) -> String {
+    let mut h = String::new();
+    h.push_str("<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">");
+    h.push_str(&format!(
+        "<title>Call {}</title><style>body{{font-family:sans-serif;max-width:50em;margin:2em auto;color:#111}}\
+         .agent{{color:#0b4f8a}}.customer{{color:#7a2e00}}td{{vertical-align:top;padding:.2em .5em}}\
+         .fail{{color:#a00}}.review{{color:#a60}}</style></head><body>",
+        call.id
+    ));
+    h.push_str(&format!(
+        "<h1>Call {}</h1><p>Client {} · campaign {} · agent {} · started {}</p>",
+        call.id,
+        html_escape(&call.metadata.client),
+        html_escape(call.metadata.campaign.as_deref().unwrap_or("-")),
+        html_escape(call.metadata.agent.as_deref().unwrap_or("-")),
+        call.metadata
+            .started_at
+            .map(|s| s.to_rfc3339())
+            .unwrap_or_else(|| "-".into())
+    ));
+    h.push_str(&format!(
+        "<p>Transcribed by {} (SHA-256 {}). Verdict: <b>{}</b> (rule set {} version {}).</p>",
+        html_escape(&t.model),
+        &t.model_sha256,
+        v.verdict,
+        html_escape(&v.ruleset.id),
+        v.ruleset.version
+    ));
+    h.push_str("<h2>Findings</h2><table>");
+    for f in &v.findings {
+        let class = match f.status {
+            FindingStatus::Pass => "",
+            FindingStatus::Review => "review",
+            FindingStatus::Fail => "fail",
+        };
+        h.push_str(&format!(
+            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            html_escape(&f.rule_id),
+            f.outcome,
+            f.start_ms.map(clock).unwrap_or_default(),
+            html_escape(&f.detail)
+        ));
+    }
+    h.push_str("</table><h2>Transcript</h2><table>");
+    for s in &t.segments {
+        h.push_str(&format!(
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td></tr>",
+            s.speaker,
+            clock(s.start_ms),
+            s.speaker,
+            html_escape(s.text.trim())
+        ));
+    }
+    h.push_str("</table></body></html>\n");
+    h
+}
+
+fn consent_statement(v: &Verification) -> ConsentStatement {
+    let consent = v.findings.iter().find(|f| f.kind == RuleKind::Consent);
+    match consent {
+        None => ConsentStatement {
+            found: false,
+            statement: "The rule set that checked this call has no consent rule: this bundle does not establish consent.".into(),
+        },
+        Some(f) if f.outcome == Outcome::Met && f.status == FindingStatus::Pass => ConsentStatement {
+            found: true,
+            statement: format!(
+                "The customer's consent was found: {} (rule {}).",
+                f.detail, f.rule_id
+            ),
+        },
+        Some(f) if f.outcome == Outcome::Met => ConsentStatement {
+            found: false,
+            statement: format!(
+                "Consent is doubtful and was not confirmed by the automatic check: {} A person must listen to the excerpt.",
+                f.detail
+            ),
+        },
+        Some(f) => ConsentStatement {
+            found: false,
+            statement: format!(
+                "No valid consent was found ({}): {}",
+                f.outcome, f.detail
+            ),
+        },
+    }
+}
+
+/// Everything a bundle is made from.
+pub struct BundleInput<'a> {
+    pub call: &'a Call,
+    pub transcript: &'a Transcript,
+    pub verification: &'a Verification,
+    pub original: &'a [u8],
+    pub audio: &'a DecodedAudio,
+    pub requested_by: Actor,
+    pub include_original: bool,
+}
+
+/// Builds and signs a bundle; returns the ZIP bytes.
+pub fn build(input: &BundleInput<'_>, key: &SigningKey) -> Result<Vec<u8>> {
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    files.insert(
+        "transcript.json".into(),
+        serde_json::to_vec_pretty(input.transcript)?,
+    );
+    files.insert(
+        "transcript.html".into(),
+        transcript_html(input.call, input.transcript, input.verification).into_bytes(),
+    );
+    // Excerpts of what was found: the consent and each disclosure, with some context.
+    let duration = input.audio.duration_ms();
+    for f in &input.verification.findings {
+        let wanted =
+            matches!(f.kind, RuleKind::Consent | RuleKind::Required) && f.outcome == Outcome::Met;
+        if let (true, Some(s), Some(e)) = (wanted, f.start_ms, f.end_ms) {
+            let from = s.saturating_sub(MARGIN_MS);
+            let to = (e + MARGIN_MS).min(duration);
+            if let Ok(wav) = wav_excerpt(input.audio, from, to) {
+                files.insert(format!("excerpts/{}.wav", f.rule_id), wav);
+            }
+        }
+    }
+    let ext = input
+        .call
+        .original_name
+        .as_deref()
+        .and_then(|n| Path::new(n).extension())
+        .and_then(|e| e.to_str())
+        .unwrap_or("bin")
+        .to_ascii_lowercase();
+    let original_path = format!("original.{ext}");
+    if input.include_original {
+        files.insert(original_path.clone(), input.original.to_vec());
+    }
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        created_at: Utc::now(),
+        requested_by: input.requested_by.clone(),
+        call: input.call.clone(),
+        original: OriginalInfo {
+            sha256: sha256_hex(input.original),
+            bytes: input.original.len() as u64,
+            name: input.call.original_name.clone(),
+            included_as: input.include_original.then_some(original_path),
+        },
+        model: ModelInfo {
+            name: input.transcript.model.clone(),
+            sha256: input.transcript.model_sha256.clone(),
+        },
+        ruleset: input.verification.ruleset.clone(),
+        verdict: input.verification.verdict,
+        verified_at: input.verification.verified_at,
+        consent: consent_statement(input.verification),
+        findings: input.verification.findings.clone(),
+        files: files
+            .iter()
+            .map(|(p, b)| FileEntry {
+                path: p.clone(),
+                sha256: sha256_hex(b),
+                bytes: b.len() as u64,
+            })
+            .collect(),
+        signing_public_key: hex::encode(key.verifying_key().to_bytes()),
+    };
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
+    let signature = key.sign(&manifest_bytes);
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut put = |name: &str, bytes: &[u8]| -> Result<()> {
+        zip.start_file(name, opts)?;
+        zip.write_all(bytes)?;
+        Ok(())
+    };
+    put("manifest.json", &manifest_bytes)?;
+    put(
+        "manifest.sig",
+        format!("{}\n", hex::encode(signature.to_bytes())).as_bytes(),
+    )?;
+    for (p, b) in &files {
+        put(p, b)?;
+    }
+    Ok(zip.finish()?.into_inner())
+}
+
+/// What a successful verification found.
+#[derive(Debug, Serialize)]
+pub struct Verified {
+    pub call_id: String,
+    pub verdict: callproof_models::Verdict,
+    pub consent: ConsentStatement,
+    pub files: usize,
+    pub original_sha256: String,
+}
+
+/// Reads every file of a bundle: a ZIP, or a folder it was extracted to.
+fn read_bundle(path: &Path) -> Result<(BTreeMap<String, Vec<u8>>, Vec<String>)> {
+    let mut files = BTreeMap::new();
+    let mut problems = Vec::new();
+    if path.is_dir() {
+        for entry in walk(path)? {
+            let rel = entry
+                .strip_prefix(path)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
+            files.insert(rel, std::fs::read(&entry)?);
+        }
+        return Ok((files, problems));
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .with_context(|| format!("{} is not a readable evidence bundle (ZIP)", path.display()))?;
+    for i in 0..zip.len() {
+        let mut f = match zip.by_index(i) {
+            Ok(f) => f,
+            Err(e) => {
+                problems.push(format!("archive entry {i}: unreadable ({e})"));
+                continue;
+            }
+        };
+        let name = match f.name() {
+            Ok(n) => n.to_string(),
+            Err(e) => {
+                problems.push(format!("archive entry {i}: unreadable name ({e})"));
+                continue;
+            }
+        };
+        let mut buf = Vec::new();
+        match f.read_to_end(&mut buf) {
+            Ok(_) => {
+                files.insert(name, buf);
+            }
+            Err(e) => problems.push(format!("{name}: damaged inside the archive ({e})")),
+        }
+    }
+    Ok((files, problems))
+}
+
+fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let p = e?.path();
+        if p.is_dir() {
+            out.extend(walk(&p)?);
+        } else {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// Checks a bundle: Ok with what it proves, or every problem found, each naming its file or
+/// field.
+pub fn verify(
+    path: &Path,
+    key: &VerifyingKey,
+) -> Result<std::result::Result<Verified, Vec<String>>> {
+    let (mut files, mut problems) = read_bundle(path)?;
+    let Some(manifest_bytes) = files.remove("manifest.json") else {
+        problems.push("manifest.json: missing from the bundle".into());
+        return Ok(Err(problems));
+    };
+    let Some(sig_text) = files.remove("manifest.sig") else {
+        problems.push("manifest.sig: missing from the bundle".into());
+        return Ok(Err(problems));
+    };
+    let signature = String::from_utf8(sig_text)
+        .ok()
+        .and_then(|t| hex::decode(t.trim()).ok())
+        .and_then(|b| <[u8; 64]>::try_from(b).ok())
+        .map(|b| Signature::from_bytes(&b));
+    let manifest: Option<Manifest> = serde_json::from_slice(&manifest_bytes).ok();
+    match signature {
+        None => problems.push("manifest.sig: not an ed25519 signature (128 hex digits)".into()),
+        Some(sig) => {
+            if key.verify_strict(&manifest_bytes, &sig).is_err() {
+                let other_key = manifest
+                    .as_ref()
+                    .is_some_and(|m| m.signing_public_key != hex::encode(key.to_bytes()));
+                problems.push(if other_key {
+                    "manifest.json: signed by another key than the one given (field signing_public_key differs); this bundle was not made by the holder of your key".into()
+                } else {
+                    "manifest.json: the signature does not match its content: the manifest was altered after signing".into()
+                });
+            }
+        }
+    }
+    let Some(manifest) = manifest else {
+        problems.push("manifest.json: not a callproof evidence manifest (unreadable JSON)".into());
+        return Ok(Err(problems));
+    };
+    if manifest.format != FORMAT {
+        problems.push(format!(
+            "manifest.json: field format is {:?}, expected {FORMAT:?}",
+            manifest.format
+        ));
+    }
+    for entry in &manifest.files {
+        match files.remove(&entry.path) {
+            None => problems.push(format!(
+                "{}: listed in the manifest but missing",
+                entry.path
+            )),
+            Some(b) => {
+                if sha256_hex(&b) != entry.sha256 {
+                    problems.push(format!(
+                        "{}: its SHA-256 differs from the manifest's: the file was altered",
+                        entry.path
+                    ));
+                } else if b.len() as u64 != entry.bytes {
+                    problems.push(format!(
+                        "{}: its size differs from the manifest's",
+                        entry.path
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(p) = &manifest.original.included_as {
+        if let Some(e) = manifest.files.iter().find(|f| &f.path == p) {
+            if e.sha256 != manifest.original.sha256 {
+                problems.push(format!(
+                    "manifest.json: field original.sha256 differs from the included {p}"
+                ));
+            }
+        }
+    }
+    for extra in files.keys() {
+        problems.push(format!(
+            "{extra}: not listed in the manifest, so not covered by the signature"
+        ));
+    }
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    Ok(Ok(Verified {
+        call_id: manifest.call.id.to_string(),
+        verdict: manifest.verdict,
+        consent: manifest.consent,
+        files: manifest.files.len(),
+        original_sha256: manifest.original.sha256,
+    }))
+}
