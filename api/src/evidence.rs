@@ -394,8 +394,11 @@ pub struct Verified {
     pub original_sha256: String,
 }
 
+/// A bundle's files by path, and the problems met reading them.
+type BundleFiles = (BTreeMap<String, Vec<u8>>, Vec<String>);
+
 /// Reads every file of a bundle: a ZIP, or a folder it was extracted to.
-fn read_bundle(path: &Path) -> Result<(BTreeMap<String, Vec<u8>>, Vec<String>)> {
+fn read_bundle(path: &Path) -> Result<BundleFiles> {
     let mut files = BTreeMap::new();
     let mut problems = Vec::new();
     if path.is_dir() {
