@@ -383,6 +383,12 @@ pub struct SearchArgs {
     /// Only calls where this rule is broken or needs review (a rule id: withdrawal_14d).
     #[arg(long)]
     pub rule: Option<String>,
+    /// The customer's phone, written any way ("06 12 34 56 78", "+33612345678").
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// The contract reference given at ingestion.
+    #[arg(long = "contract-ref")]
+    pub contract_ref: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -456,6 +462,13 @@ pub fn search(data: &Path, settings: Settings, a: SearchArgs) -> Result<ExitCode
         fuzzy: a.fuzzy,
         verdict: a.verdict,
         rule: a.rule,
+        customer_phone: a
+            .phone
+            .as_deref()
+            .map(callproof_ingest::normalise_phone)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--phone: {e}"))?,
+        contract_ref: a.contract_ref,
         // The command line works on a data folder the operator can read anyway.
         tenants: None,
     })?;

@@ -747,6 +747,8 @@ struct SearchParams {
     fuzzy: bool,
     verdict: Option<String>,
     rule: Option<String>,
+    phone: Option<String>,
+    contract_ref: Option<String>,
 }
 
 /// RFC 3339, forgiving the `+` of an offset that arrived unencoded (it decodes as a space).
@@ -774,7 +776,7 @@ async fn search(
     let Query(p) = params.map_err(|e| {
         ApiError(
             StatusCode::BAD_REQUEST,
-            format!("{e}; parameters: q, client, campaign, agent, speaker (agent|customer|unknown), from, to (RFC 3339), limit, fuzzy, verdict (compliant|violation|needs_review), rule"),
+            format!("{e}; parameters: q, client, campaign, agent, speaker (agent|customer|unknown), from, to (RFC 3339), limit, fuzzy, verdict (compliant|violation|needs_review), rule, phone, contract_ref"),
         )
     })?;
     let app = ctx.app.clone();
@@ -795,6 +797,13 @@ async fn search(
             .transpose()
             .map_err(|e: String| ApiError(StatusCode::BAD_REQUEST, e))?,
         rule: p.rule,
+        customer_phone: p
+            .phone
+            .as_deref()
+            .map(callproof_ingest::normalise_phone)
+            .transpose()
+            .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("phone: {e}")))?,
+        contract_ref: p.contract_ref,
         tenants: caller.scope().clients().map(<[String]>::to_vec),
     };
     let hits = tokio::task::spawn_blocking(move || app.index.search(&req))

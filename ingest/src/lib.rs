@@ -52,6 +52,19 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Checks what a person supplied before any work is done.
+/// A customer phone number in E.164 ("+33612345678"), whatever way it was written: "06 12 34
+/// 56 78", "+33 6 12 34 56 78", "0033 6…" (national numbers are read as French).
+pub fn normalise_phone(input: &str) -> Result<String, String> {
+    let number = phonenumber::parse(Some(phonenumber::country::Id::FR), input.trim())
+        .map_err(|e| format!("{input:?} is not a phone number ({e})"))?;
+    if !phonenumber::is_valid(&number) {
+        return Err(format!(
+            "{input:?} is not a valid phone number; write it with its country code (+33 6 12 34 56 78) or as a French national number (06 12 34 56 78)"
+        ));
+    }
+    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
 pub fn validate_metadata(m: &CallMetadata) -> Result<(), IngestError> {
     let ok_client = !m.client.is_empty()
         && m.client.len() <= 64
@@ -113,6 +126,13 @@ impl Ingestor {
         metadata: CallMetadata,
         precheck: Precheck<'_>,
     ) -> Result<Ingested, IngestError> {
+        let mut metadata = metadata;
+        if let Some(p) = &metadata.customer_phone {
+            metadata.customer_phone = Some(
+                normalise_phone(p)
+                    .map_err(|e| IngestError::Metadata(format!("customer_phone: {e}")))?,
+            );
+        }
         validate_metadata(&metadata)?;
         let sha256 = sha256_hex(&bytes);
         if let Some(existing) = self.catalog.find_by_sha256(&sha256)? {
@@ -166,5 +186,34 @@ impl Ingestor {
         Ok(tokio::task::spawn_blocking(move || decode(&bytes))
             .await
             .map_err(|e| DecodeError::Damaged(format!("decoder crashed: {e}")))??)
+    }
+}
+
+#[cfg(test)]
+mod phone_tests {
+    use super::normalise_phone;
+
+    #[test]
+    fn phones_become_e164() {
+        for input in [
+            "06 12 34 56 78",
+            "0612345678",
+            "+33612345678",
+            "+33 6 12 34 56 78",
+            "0033 6 12 34 56 78",
+            "06.12.34.56.78",
+        ] {
+            assert_eq!(
+                normalise_phone(input).as_deref(),
+                Ok("+33612345678"),
+                "{input}"
+            );
+        }
+        assert_eq!(
+            normalise_phone("+44 20 7946 0958").as_deref(),
+            Ok("+442079460958")
+        );
+        assert!(normalise_phone("12").is_err());
+        assert!(normalise_phone("not a number").is_err());
     }
 }

@@ -255,6 +255,8 @@ pub struct CallHit {
     /// The call's verdict when it has been verified.
     #[serde(default)]
     pub verdict: Option<Verdict>,
+    #[serde(default)]
+    pub contract_ref: Option<String>,
     pub score: f32,
     pub segments: Vec<SegmentHit>,
 }

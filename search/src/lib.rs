@@ -66,6 +66,12 @@ pub struct SearchRequest {
     /// Calls where this rule is broken or needs review (also `rule:withdrawal_14d`).
     #[serde(default)]
     pub rule: Option<String>,
+    /// The customer's phone in E.164 ("+33612345678").
+    #[serde(default)]
+    pub customer_phone: Option<String>,
+    /// The contract reference given at ingestion.
+    #[serde(default)]
+    pub contract_ref: Option<String>,
     /// The tenants the caller may see; None for all. Set by the server from the caller's key,
     /// never from the request, so that isolation holds inside the index query itself.
     #[serde(skip)]
@@ -98,6 +104,8 @@ struct Fields {
     verdict: Field,
     /// Rules the call broke or that need review.
     rule: Field,
+    customer_phone: Field,
+    contract_ref: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -140,6 +148,8 @@ fn schema() -> (Schema, Fields) {
         words: b.add_text_field("words", STORED),
         verdict: b.add_text_field("verdict", STRING | STORED),
         rule: b.add_text_field("rule", STRING),
+        customer_phone: b.add_text_field("customer_phone", STRING),
+        contract_ref: b.add_text_field("contract_ref", STRING | STORED),
     };
     (b.build(), fields)
 }
@@ -214,6 +224,12 @@ impl BulkIndexer {
             }
             if let Some(a) = &meta.agent {
                 d.add_text(f.agent, a);
+            }
+            if let Some(p) = &meta.customer_phone {
+                d.add_text(f.customer_phone, p);
+            }
+            if let Some(c) = &meta.contract_ref {
+                d.add_text(f.contract_ref, c);
             }
             if let Some(s) = meta.started_at {
                 d.add_date(
@@ -347,6 +363,8 @@ impl SearchIndex {
             (f.speaker, req.speaker.map(Speaker::as_str)),
             (f.verdict, req.verdict.map(Verdict::as_str)),
             (f.rule, req.rule.as_deref()),
+            (f.customer_phone, req.customer_phone.as_deref()),
+            (f.contract_ref, req.contract_ref.as_deref()),
         ] {
             if let Some(v) = value {
                 clauses.push((Occur::Must, term(field, v)));
@@ -508,6 +526,7 @@ impl SearchIndex {
                                 .map(|utc| utc.with_timezone(&offset))
                         }),
                     verdict: text_of(f.verdict).and_then(|v| v.parse().ok()),
+                    contract_ref: text_of(f.contract_ref),
                     score,
                     segments: Vec::new(),
                 }
@@ -712,6 +731,43 @@ mod tests {
         // Re-indexing a call replaces its segments instead of duplicating them.
         idx.index_call(&t1, &m1, None).unwrap();
         assert_eq!(idx.segment_count(), 3);
+    }
+
+    #[test]
+    fn dispute_lookup_by_phone_and_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let idx = SearchIndex::open(dir.path()).unwrap();
+        let (t1, mut m1) = call(
+            "acme",
+            "2026-03-02T10:00:00+01:00",
+            vec![seg(Speaker::Customer, 0, "oui je confirme mon accord")],
+        );
+        m1.customer_phone = Some("+33612345678".into());
+        m1.contract_ref = Some("EDC-1".into());
+        let (t2, mut m2) = call(
+            "acme",
+            "2026-03-03T10:00:00+01:00",
+            vec![seg(Speaker::Customer, 0, "oui je confirme mon accord")],
+        );
+        m2.customer_phone = Some("+33700000000".into());
+        idx.index_call(&t1, &m1, None).unwrap();
+        idx.index_call(&t2, &m2, None).unwrap();
+        let by = |phone: Option<&str>, contract: Option<&str>| {
+            idx.search(&SearchRequest {
+                query: "accord".into(),
+                customer_phone: phone.map(str::to_string),
+                contract_ref: contract.map(str::to_string),
+                ..Default::default()
+            })
+            .unwrap()
+        };
+        let r = by(Some("+33612345678"), None);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].call_id, t1.call_id);
+        assert_eq!(r[0].contract_ref.as_deref(), Some("EDC-1"));
+        assert_eq!(by(None, Some("EDC-1")).len(), 1);
+        assert!(by(Some("+33612345678"), Some("other")).is_empty());
+        assert_eq!(by(None, None).len(), 2);
     }
 
     #[test]
