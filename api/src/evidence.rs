@@ -484,7 +484,7 @@ pub fn verify(
                 problems.push(if other_key {
                     "manifest.json: signed by another key than the one given (field signing_public_key differs); this bundle was not made by the holder of your key".into()
                 } else {
-                    "manifest.json: the signature does not match its content: the manifest was altered after signing".into()
+                    "manifest.json or manifest.sig: the signature does not match the manifest: one of them was altered after signing".into()
                 });
             }
         }

@@ -1,0 +1,440 @@
+//! Disputes and proof of consent against a real server: tenant isolation on every endpoint,
+//! revoked keys, look-up by phone and contract, audio excerpts, signed evidence bundles checked
+//! byte by byte, and the hash-chained audit log.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Cursor, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use reqwest::blocking::{multipart, Client};
+use reqwest::StatusCode;
+
+struct Env {
+    data: tempfile::TempDir,
+    signing_key: PathBuf,
+}
+
+impl Env {
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(bin())
+            .arg("--data")
+            .arg(self.data.path())
+            .arg("--signing-key")
+            .arg(&self.signing_key)
+            .args(args)
+            .output()
+            .expect("run callproof")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "callproof {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    fn key(&self, role: &str, clients: &[&str]) -> String {
+        let mut args = vec!["keys", "create", "--role", role];
+        for c in clients {
+            args.extend(["--client", c]);
+        }
+        self.ok(&args).trim().to_string()
+    }
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(env: &Env) -> Server {
+    let mut child = Command::new(bin())
+        .arg("--data")
+        .arg(env.data.path())
+        .arg("--signing-key")
+        .arg(&env.signing_key)
+        .args(["--model", "tiny.en", "serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start callproof serve");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("server exited early").unwrap();
+        if let Some(url) = line.strip_prefix("callproof listening on ") {
+            break url.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, base }
+}
+
+fn client(token: &str) -> Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    Client::builder()
+        .timeout(Duration::from_secs(120))
+        .default_headers(h)
+        .build()
+        .unwrap()
+}
+
+fn upload(c: &Client, s: &Server, file: &Path, meta: &str) -> reqwest::blocking::Response {
+    let form = multipart::Form::new()
+        .part(
+            "audio",
+            multipart::Part::bytes(std::fs::read(file).unwrap())
+                .file_name(file.file_name().unwrap().to_string_lossy().to_string()),
+        )
+        .text("metadata", meta.to_string());
+    c.post(format!("{}/api/v1/calls", s.base))
+        .multipart(form)
+        .send()
+        .unwrap()
+}
+
+fn wait_indexed(c: &Client, s: &Server, id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let call: serde_json::Value = c
+            .get(format!("{}/api/v1/calls/{id}", s.base))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        match call["state"].as_str() {
+            Some("indexed") => return,
+            Some("failed") => panic!("call failed: {call}"),
+            _ if Instant::now() > deadline => panic!("not indexed in time: {call}"),
+            _ => std::thread::sleep(Duration::from_millis(300)),
+        }
+    }
+}
+
+/// The same ZIP with one byte of one entry flipped.
+fn flip_one_byte(bundle: &[u8], victim: &str) -> Vec<u8> {
+    let mut src = zip::ZipArchive::new(Cursor::new(bundle)).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for i in 0..src.len() {
+        let mut f = src.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut b = Vec::new();
+        f.read_to_end(&mut b).unwrap();
+        if name == victim {
+            let at = b.len() / 2;
+            b[at] ^= 0x01;
+        }
+        out.start_file(name, opts).unwrap();
+        out.write_all(&b).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+fn entries(bundle: &[u8]) -> Vec<String> {
+    let mut z = zip::ZipArchive::new(Cursor::new(bundle)).unwrap();
+    (0..z.len())
+        .map(|i| z.by_index(i).unwrap().name().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn tenants_evidence_and_audit() {
+    ensure_model("tiny.en");
+    let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
+    let keys = tempfile::tempdir().unwrap();
+    let env = Env {
+        data: tempfile::tempdir().unwrap(),
+        signing_key: keys.path().join("signing.key"),
+    };
+    env.ok(&["keys", "init"]);
+    let public_key = env.ok(&["keys", "public"]).trim().to_string();
+    let admin = client(&env.key("admin", &[]));
+    let token_a = env.key("client", &["acme"]);
+    let a = client(&token_a);
+    let b = client(&env.key("client", &["globex"]));
+    let agent = client(&env.key("agent", &["acme"]));
+    let qm = client(&env.key("quality_manager", &["acme"]));
+    let s = serve(&env);
+
+    // Uploads: staff for their clients only; a client key uploads nothing.
+    let meta_a = r#"{"client":"acme","language":"en","customer_phone":"06 12 34 56 78","contract_ref":"ACME-1","started_at":"2026-03-03T10:30:00+01:00"}"#;
+    let r = upload(&agent, &s, &fixture("real/en_jfk_16k_mono.wav"), meta_a);
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let id_a = r.json::<serde_json::Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let meta_b = r#"{"client":"globex","language":"en","customer_phone":"+33 6 11 22 33 44","contract_ref":"GLX-9"}"#;
+    assert_eq!(
+        upload(&agent, &s, &fixture("real/en_jfk_16k.mp3"), meta_b).status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        upload(&b, &s, &fixture("real/en_jfk_16k.mp3"), meta_b).status(),
+        StatusCode::FORBIDDEN
+    );
+    let r = upload(&admin, &s, &fixture("real/en_jfk_16k.mp3"), meta_b);
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let id_b = r.json::<serde_json::Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_indexed(&admin, &s, &id_a);
+    wait_indexed(&admin, &s, &id_b);
+
+    // Key A on tenant B's call answers exactly like a call that does not exist.
+    let nobody = "01900000-0000-7000-8000-000000000000";
+    let probe = |c: &Client, id: &str| -> Vec<(u16, String)> {
+        let get = |path: String| {
+            let r = c.get(format!("{}{path}", s.base)).send().unwrap();
+            let status = r.status().as_u16();
+            (status, r.text().unwrap().replace(id, "ID"))
+        };
+        vec![
+            get(format!("/api/v1/calls/{id}")),
+            get(format!("/api/v1/calls/{id}/transcript")),
+            get(format!("/api/v1/calls/{id}/findings")),
+            get(format!("/api/v1/calls/{id}/audio")),
+            get(format!("/api/v1/calls/{id}/audio?from_ms=0&to_ms=1000")),
+            {
+                let r = c
+                    .post(format!("{}/api/v1/calls/{id}/evidence", s.base))
+                    .send()
+                    .unwrap();
+                let status = r.status().as_u16();
+                (status, r.text().unwrap().replace(id, "ID"))
+            },
+        ]
+    };
+    let foreign = probe(&a, &id_b);
+    assert_eq!(foreign, probe(&a, nobody));
+    assert!(foreign.iter().all(|(st, _)| *st == 404), "{foreign:?}");
+    // …and its own calls are there.
+    assert!(probe(&a, &id_a).iter().all(|(st, _)| *st == 200));
+    assert_eq!(probe(&b, &id_a), probe(&b, nobody));
+
+    // Search hits of other tenants never come back, whatever the filters ask.
+    let search = |c: &Client, params: &[(&str, &str)]| -> Vec<String> {
+        let v: serde_json::Value = c
+            .get(format!("{}/api/v1/search", s.base))
+            .query(params)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        v["calls"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{v}"))
+            .iter()
+            .map(|h| h["call_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(search(&admin, &[("q", "country")]).len(), 2);
+    assert_eq!(search(&a, &[("q", "country")]), vec![id_a.clone()]);
+    assert!(search(&a, &[("q", "country"), ("client", "globex")]).is_empty());
+    assert!(search(&a, &[("q", "client:globex")]).is_empty());
+    assert_eq!(search(&b, &[("q", "")]), vec![id_b.clone()]);
+    // Dispute look-up: the phone however written, the contract reference, with words.
+    for phone in ["+33612345678", "06 12 34 56 78", "0033 6 12 34 56 78"] {
+        assert_eq!(
+            search(&admin, &[("phone", phone)]),
+            vec![id_a.clone()],
+            "{phone}"
+        );
+    }
+    assert_eq!(
+        search(&admin, &[("q", "country"), ("contract_ref", "GLX-9")]),
+        vec![id_b.clone()]
+    );
+    assert!(search(&a, &[("contract_ref", "GLX-9")]).is_empty());
+
+    // Rule sets and the audit log: scoped and role-checked.
+    let rules = "[ruleset]\nextends = \"en-sales\"\n";
+    let put = |c: &Client, client: &str| {
+        c.put(format!("{}/api/v1/clients/{client}/rules", s.base))
+            .body(rules)
+            .send()
+            .unwrap()
+            .status()
+    };
+    assert_eq!(put(&a, "globex"), StatusCode::NOT_FOUND);
+    assert_eq!(put(&a, "acme"), StatusCode::FORBIDDEN);
+    assert_eq!(put(&agent, "acme"), StatusCode::FORBIDDEN);
+    assert_eq!(put(&qm, "globex"), StatusCode::NOT_FOUND);
+    assert_eq!(put(&qm, "acme"), StatusCode::OK);
+    let status =
+        |c: &Client, path: &str| c.get(format!("{}{path}", s.base)).send().unwrap().status();
+    assert_eq!(
+        status(&a, "/api/v1/clients/globex/rules"),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(status(&a, "/api/v1/clients/acme/rules"), StatusCode::OK);
+    assert_eq!(status(&a, "/api/v1/audit"), StatusCode::FORBIDDEN);
+    assert_eq!(status(&qm, "/api/v1/audit"), StatusCode::FORBIDDEN);
+
+    // An excerpt is just the asked part of the recording, as WAV (16 kHz mono 16-bit: 2 s).
+    let wav = admin
+        .get(format!(
+            "{}/api/v1/calls/{id_a}/audio?from_ms=1000&to_ms=3000",
+            s.base
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(wav.status(), StatusCode::OK);
+    assert_eq!(wav.headers()["content-type"], "audio/wav");
+    let wav = wav.bytes().unwrap();
+    assert_eq!(&wav[..4], b"RIFF");
+    assert_eq!(wav.len(), 44 + 2 * 16_000 * 2);
+
+    // Evidence: a client asks for its own call's bundle and checks it with the public key.
+    let bundle = a
+        .post(format!(
+            "{}/api/v1/calls/{id_a}/evidence?include_original=true",
+            s.base
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(bundle.status(), StatusCode::OK);
+    let bundle = bundle.bytes().unwrap().to_vec();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bundle.zip");
+    std::fs::write(&path, &bundle).unwrap();
+    let verify = |p: &Path, key: &str| {
+        env.run(&[
+            "evidence",
+            "verify",
+            p.to_str().unwrap(),
+            "--public-key",
+            key,
+        ])
+    };
+    let out = verify(&path, &public_key);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}");
+    assert!(text.starts_with("valid"), "{text}");
+    // JFK consents to nothing: the bundle says so plainly.
+    assert!(text.contains("No valid consent was found"), "{text}");
+    let names = entries(&bundle);
+    for must in [
+        "manifest.json",
+        "manifest.sig",
+        "transcript.json",
+        "transcript.html",
+        "original.wav",
+    ] {
+        assert!(
+            names.iter().any(|n| n == must),
+            "{must} missing from {names:?}"
+        );
+    }
+    let manifest: serde_json::Value = {
+        let mut z = zip::ZipArchive::new(Cursor::new(&bundle)).unwrap();
+        let mut m = String::new();
+        z.by_name("manifest.json")
+            .unwrap()
+            .read_to_string(&mut m)
+            .unwrap();
+        serde_json::from_str(&m).unwrap()
+    };
+    let original = std::fs::read(fixture("real/en_jfk_16k_mono.wav")).unwrap();
+    assert_eq!(manifest["original"]["sha256"], sha256_hex(&original));
+    assert_eq!(manifest["ruleset"]["id"], "en-sales");
+    assert_eq!(manifest["requested_by"]["tenant"], "acme");
+    assert_eq!(manifest["consent"]["found"], false);
+    assert!(!manifest["model"]["sha256"].as_str().unwrap().is_empty());
+    // One byte flipped in any file, the manifest included, is caught and named.
+    for victim in &names {
+        let p = dir.path().join("tampered.zip");
+        std::fs::write(&p, flip_one_byte(&bundle, victim)).unwrap();
+        let out = verify(&p, &public_key);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(!out.status.success(), "{victim}: {text}");
+        assert!(text.contains(victim.as_str()), "{victim} not named: {text}");
+    }
+    // A bundle checked with another key is refused.
+    let other = Env {
+        data: tempfile::tempdir().unwrap(),
+        signing_key: keys.path().join("other.key"),
+    };
+    other.ok(&["keys", "init"]);
+    let other_public = other.ok(&["keys", "public"]).trim().to_string();
+    let out = verify(&path, &other_public);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("another key"));
+
+    // A revoked key gets 401.
+    let id_of_a = token_a.split('_').nth(1).unwrap().to_string();
+    env.ok(&["keys", "revoke", &id_of_a]);
+    let r = a
+        .get(format!("{}/api/v1/calls/{id_a}", s.base))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.text().unwrap().contains("revoked"));
+
+    // The audit log: every read and change recorded, the chain intact, tampering caught.
+    let log: serde_json::Value = admin
+        .get(format!("{}/api/v1/audit", s.base))
+        .query(&[("key_id", id_of_a.as_str())])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let log = log["entries"].as_array().unwrap();
+    let refused = log
+        .iter()
+        .find(|e| e["target"] == id_b.as_str() && e["action"] == "read_transcript")
+        .expect("the refused read is recorded");
+    assert_eq!(refused["outcome"], "not_found");
+    assert_eq!(refused["actor"]["tenant"], "acme");
+    assert!(log
+        .iter()
+        .any(|e| e["action"] == "create_evidence" && e["outcome"] == "ok"));
+    drop(s);
+    assert!(env.ok(&["audit", "verify"]).contains("intact"));
+    let seq = refused["seq"].as_u64().unwrap();
+    let db = rusqlite::Connection::open(env.data.path().join("catalog.sqlite")).unwrap();
+    db.execute("UPDATE audit SET outcome = 'ok' WHERE seq = ?1", [seq])
+        .unwrap();
+    let out = env.run(&["audit", "verify"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains(&format!("entry {seq}")), "{text}");
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    let out = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(b)?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
