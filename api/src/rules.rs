@@ -195,6 +195,12 @@ pub fn verify(data: &Path, settings: Settings, a: VerifyArgs) -> Result<ExitCode
                     }
                     other => other.into(),
                 })?;
+                app.audit(
+                    &callproof_models::Actor::local(),
+                    "put_rules",
+                    Some(&a.client),
+                    &format!("ok version {}", stored.version),
+                )?;
                 let r = RuleSetRef {
                     id: a.client.clone(),
                     version: stored.version,

@@ -686,7 +686,7 @@ async fn get_audio(
     let key = ctx
         .app
         .catalog
-        .object_key(cid)
+        .object_key_in(cid, &caller.scope())
         .map_err(internal)?
         .ok_or_else(|| not_found(&id))?;
     let store = &ctx.app.ingestor.store;

@@ -588,6 +588,25 @@ impl Catalog {
             .collect()
     }
 
+    /// The object key of a call's original, only if `scope` may see the call and the key lies
+    /// under that call's tenant (`clients/<client>/…`): a row pointing into another tenant's
+    /// objects is refused rather than served.
+    pub fn object_key_in(&self, id: CallId, scope: &Scope) -> Result<Option<String>, CatalogError> {
+        let Some(call) = self.get_in(id, scope)? else {
+            return Ok(None);
+        };
+        let Some(key) = self.object_key(id)? else {
+            return Ok(None);
+        };
+        if !key.starts_with(&format!("clients/{}/", call.metadata.client)) {
+            return Err(corrupt(
+                &id.to_string(),
+                format!("its original is stored outside its tenant's objects ({key})"),
+            ));
+        }
+        Ok(Some(key))
+    }
+
     /// A call's transcript, only if `scope` may see the call.
     pub fn transcript_in(
         &self,
