@@ -8,6 +8,7 @@ mod app;
 mod auth;
 mod cli;
 mod evidence;
+mod quality;
 mod rules;
 mod server;
 

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use callproof_models::{
-    Actor, ApiKey, AudioInfo, AuditEntry, Call, CallId, CallMetadata, CallState, Role, Scope,
-    Transcript, Verdict, Verification,
+    Actor, ApiKey, AudioInfo, AuditEntry, Calibration, Call, CallId, CallMetadata, CallState,
+    Review, Role, Sample, Scope, Transcript, Verdict, Verification,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -137,10 +137,31 @@ CREATE TABLE IF NOT EXISTS audit (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-PRAGMA user_version = 3;
+CREATE TABLE IF NOT EXISTS samples (
+    id TEXT PRIMARY KEY,
+    client TEXT NOT NULL,
+    sample TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reviews (
+    id TEXT PRIMARY KEY,
+    call_id TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+    reviewer TEXT NOT NULL,
+    calibration_id TEXT,
+    version INTEGER NOT NULL,
+    review TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reviews_call ON reviews(call_id, reviewer);
+CREATE TABLE IF NOT EXISTS calibrations (
+    id TEXT PRIMARY KEY,
+    call_id TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+    calibration TEXT NOT NULL
+);
+PRAGMA user_version = 4;
 ";
 /// Catalogs older than this get the missing tables added on open.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// A new call to record.
 pub struct NewCall<'a> {
@@ -866,6 +887,173 @@ impl Catalog {
         Ok(Ok(count))
     }
 }
+
+impl Catalog {
+    /// A client's verified calls started in `[from, to)` (received time when the start is
+    /// unknown), oldest first, with their verification.
+    pub fn verified_calls(
+        &self,
+        client: &str,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(Call, Verification)>, CatalogError> {
+        let rows: Vec<(RawCall, String)> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare_cached(&format!(
+                "{SELECT_CALL_C_V} WHERE c.client = ?1 ORDER BY c.received_at"
+            ))?;
+            let rows = stmt.query_map([client], |r| Ok((raw_call(r)?, r.get::<_, String>(10)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut out = Vec::new();
+        for (raw, v) in rows {
+            let call = raw.into_call()?;
+            let at = call
+                .metadata
+                .started_at
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or(call.received_at);
+            if from.is_some_and(|f| at < f) || to.is_some_and(|t| at >= t) {
+                continue;
+            }
+            let v: Verification =
+                serde_json::from_str(&v).map_err(|e| corrupt(&call.id.to_string(), e))?;
+            out.push((call, v));
+        }
+        Ok(out)
+    }
+
+    pub fn put_sample(&self, s: &Sample) -> Result<(), CatalogError> {
+        let json = serde_json::to_string(s).map_err(|e| corrupt(&s.id, e))?;
+        self.conn().execute(
+            "INSERT INTO samples (id, client, sample, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![s.id, s.params.client, json, s.created_at.to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    pub fn sample(&self, id: &str) -> Result<Option<Sample>, CatalogError> {
+        let json: Option<String> = self
+            .conn()
+            .query_row("SELECT sample FROM samples WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(id, e)))
+            .transpose()
+    }
+
+    /// Samples of the clients `scope` may see, newest first.
+    pub fn samples(&self, scope: &Scope) -> Result<Vec<Sample>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, sample FROM samples
+             WHERE ?1 IS NULL OR client IN (SELECT value FROM json_each(?1))
+             ORDER BY created_at DESC",
+        )?;
+        let rows = stmt.query_map([scope_json(scope)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        rows.map(|r| {
+            let (id, j) = r?;
+            serde_json::from_str(&j).map_err(|e| corrupt(&id, e))
+        })
+        .collect()
+    }
+
+    /// The next version number of a reviewer's review of a call (within a calibration or not).
+    pub fn next_review_version(
+        &self,
+        call: CallId,
+        reviewer: &str,
+        calibration: Option<&str>,
+    ) -> Result<u32, CatalogError> {
+        let max: Option<u32> = self.conn().query_row(
+            "SELECT MAX(version) FROM reviews WHERE call_id = ?1 AND reviewer = ?2
+               AND calibration_id IS ?3",
+            params![call.to_string(), reviewer, calibration],
+            |r| r.get(0),
+        )?;
+        Ok(max.unwrap_or(0) + 1)
+    }
+
+    pub fn put_review(&self, r: &Review) -> Result<(), CatalogError> {
+        let json = serde_json::to_string(r).map_err(|e| corrupt(&r.id, e))?;
+        self.conn().execute(
+            "INSERT INTO reviews (id, call_id, reviewer, calibration_id, version, review, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                r.id,
+                r.call_id.to_string(),
+                r.reviewer.key_id,
+                r.input.calibration_id,
+                r.version,
+                json,
+                r.created_at.to_rfc3339()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Every review of a call, every version, oldest first.
+    pub fn reviews(&self, call: CallId) -> Result<Vec<Review>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, review FROM reviews WHERE call_id = ?1 ORDER BY created_at, version",
+        )?;
+        let rows = stmt.query_map([call.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        rows.map(|r| {
+            let (id, j) = r?;
+            serde_json::from_str(&j).map_err(|e| corrupt(&id, e))
+        })
+        .collect()
+    }
+
+    /// Every review of a client's calls, oldest first.
+    pub fn client_reviews(&self, client: &str) -> Result<Vec<Review>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT r.id, r.review FROM reviews r JOIN calls c ON c.id = r.call_id
+             WHERE c.client = ?1 ORDER BY r.created_at, r.version",
+        )?;
+        let rows = stmt.query_map([client], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        rows.map(|r| {
+            let (id, j) = r?;
+            serde_json::from_str(&j).map_err(|e| corrupt(&id, e))
+        })
+        .collect()
+    }
+
+    pub fn put_calibration(&self, c: &Calibration) -> Result<(), CatalogError> {
+        let json = serde_json::to_string(c).map_err(|e| corrupt(&c.id, e))?;
+        self.conn().execute(
+            "INSERT INTO calibrations (id, call_id, calibration) VALUES (?1, ?2, ?3)",
+            params![c.id, c.call_id.to_string(), json],
+        )?;
+        Ok(())
+    }
+
+    pub fn calibration(&self, id: &str) -> Result<Option<Calibration>, CatalogError> {
+        let json: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT calibration FROM calibrations WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(id, e)))
+            .transpose()
+    }
+}
+
+const SELECT_CALL_C_V: &str = "SELECT c.id, c.metadata, c.sha256, c.original_name, c.size_bytes,
+    c.audio, c.state, c.failure, c.received_at, c.updated_at, v.verification
+    FROM calls c JOIN verifications v ON v.call_id = c.id";
 
 type RawKeyRow = (Result<ApiKey, CatalogError>, String);
 
