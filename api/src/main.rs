@@ -5,6 +5,7 @@
 
 mod access;
 mod app;
+mod audits;
 mod auth;
 mod cli;
 mod evidence;
@@ -84,6 +85,13 @@ enum Command {
     /// Check or list the hash-chained audit log.
     #[command(subcommand)]
     Audit(access::AuditCommand),
+    /// Quality samples: draw (reproducibly), list, show.
+    #[command(subcommand)]
+    Sample(audits::SampleCommand),
+    /// Violation rates per rule, agent, campaign and week.
+    Stats(audits::StatsArgs),
+    /// CSV export of findings or reviews.
+    Export(audits::ExportArgs),
     /// Rebuild the search index from the catalog's transcripts and verifications.
     Reindex,
     /// Serve the HTTP API.
@@ -125,6 +133,9 @@ fn main() -> std::process::ExitCode {
         Command::Keys(cmd) => access::keys(&cli.data, settings, cmd),
         Command::Evidence(args) => access::evidence(&cli.data, settings, args),
         Command::Audit(cmd) => access::audit(&cli.data, settings, cmd),
+        Command::Sample(cmd) => audits::sample(&cli.data, settings, cmd),
+        Command::Stats(args) => audits::stats(&cli.data, settings, args),
+        Command::Export(args) => audits::export(&cli.data, settings, args),
         Command::Reindex => cli::reindex(&cli.data, settings),
         Command::Serve(args) => server::serve(&cli.data, settings, args),
     };

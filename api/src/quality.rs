@@ -8,10 +8,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use anyhow::{Context, Result};
 use callproof_models::{
-    Call, Decision, FindingStatus, Outcome, Review, ReviewInput, SampleParams, SampledCall,
-    StratumCount, StratumKey, Verdict, Verification,
+    Actor, Calibration, Call, CallId, Decision, FindingStatus, Outcome, Review, ReviewInput,
+    Sample, SampleParams, SampledCall, Scope, StratumCount, StratumKey, Verdict, Verification,
 };
+
+use crate::app::App;
 use chrono::Datelike;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use serde::Serialize;
@@ -23,7 +26,7 @@ pub enum QualityError {
     Invalid(String),
 }
 
-fn invalid<T>(m: impl Into<String>) -> Result<T, QualityError> {
+fn invalid<T>(m: impl Into<String>) -> std::result::Result<T, QualityError> {
     Err(QualityError::Invalid(m.into()))
 }
 
@@ -50,7 +53,7 @@ fn stratum_of(call: &Call, keys: &[StratumKey]) -> String {
 pub fn draw(
     params: &SampleParams,
     candidates: &[(Call, Verification)],
-) -> Result<(Vec<SampledCall>, Vec<StratumCount>), QualityError> {
+) -> std::result::Result<(Vec<SampledCall>, Vec<StratumCount>), QualityError> {
     match (params.per_stratum, params.percent) {
         (None, None) => return invalid("give per_stratum (a number of calls) or percent"),
         (Some(_), Some(_)) => return invalid("give per_stratum or percent, not both"),
@@ -175,7 +178,7 @@ pub fn check_review(
     v: &Verification,
     input: &ReviewInput,
     scorecard: &[(String, f32)],
-) -> Result<Option<f32>, QualityError> {
+) -> std::result::Result<Option<f32>, QualityError> {
     let mut seen = BTreeSet::new();
     for d in &input.decisions {
         if !v.findings.iter().any(|f| f.rule_id == d.rule_id) {
@@ -425,7 +428,7 @@ pub fn stats(calls: &[(Call, Verification)]) -> Stats {
 }
 
 /// Findings as CSV, one row per finding.
-pub fn findings_csv(calls: &[(Call, Verification)]) -> Result<String, csv::Error> {
+pub fn findings_csv(calls: &[(Call, Verification)]) -> std::result::Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "call_id",
@@ -481,7 +484,7 @@ pub fn findings_csv(calls: &[(Call, Verification)]) -> Result<String, csv::Error
 }
 
 /// Reviews as CSV, one row per review version.
-pub fn reviews_csv(reviews: &[Review]) -> Result<String, csv::Error> {
+pub fn reviews_csv(reviews: &[Review]) -> std::result::Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "review_id",
@@ -518,6 +521,273 @@ pub fn reviews_csv(reviews: &[Review]) -> Result<String, csv::Error> {
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8_lossy(&bytes).to_string())
+}
+
+/// What a caller sees of a calibration: who answered, and once everyone has, every answer and
+/// the agreement per item.
+#[derive(Debug, Serialize)]
+pub struct CalibrationView {
+    pub calibration: Calibration,
+    pub answered: Vec<String>,
+    pub pending: Vec<String>,
+    pub complete: bool,
+    /// Hidden (empty) until every reviewer has answered, except the caller's own.
+    pub reviews: Vec<Review>,
+    pub agreement: Vec<Agreement>,
+}
+
+impl App {
+    /// Draws and stores a sample; the caller checked the client is in its scope.
+    pub fn create_sample(&self, params: SampleParams, actor: &Actor) -> Result<Sample> {
+        let utc = |t: Option<chrono::DateTime<chrono::FixedOffset>>| {
+            t.map(|t| t.with_timezone(&chrono::Utc))
+        };
+        let candidates =
+            self.catalog
+                .verified_calls(&params.client, utc(params.from), utc(params.to))?;
+        let (calls, strata) = draw(&params, &candidates)?;
+        let sample = Sample {
+            id: uuid::Uuid::now_v7().to_string(),
+            params,
+            calls,
+            strata,
+            created_at: chrono::Utc::now(),
+            created_by: actor.clone(),
+        };
+        self.catalog.put_sample(&sample)?;
+        self.audit(actor, "create_sample", Some(&sample.id), "ok")?;
+        Ok(sample)
+    }
+
+    /// The client's scorecard: criteria and weights from its rule set (or pack).
+    fn scorecard(&self, call: &Call, language: &str) -> Result<Vec<(String, f32)>> {
+        let (book, _) = self.rules_for(&call.metadata.client, language)?;
+        Ok(book
+            .scorecard
+            .iter()
+            .map(|c| (c.criterion.clone(), c.weight))
+            .collect())
+    }
+
+    /// Stores a review of a call the caller may see; None when it may not.
+    pub fn submit_review(
+        &self,
+        id: CallId,
+        scope: &Scope,
+        actor: &Actor,
+        input: ReviewInput,
+    ) -> Result<Option<Review>> {
+        let Some(call) = self.catalog.get_in(id, scope)? else {
+            self.audit(actor, "submit_review", Some(&id.to_string()), "not_found")?;
+            return Ok(None);
+        };
+        let v = self.catalog.verification(id)?.with_context(|| {
+            format!("call {id} is not verified yet: it can be reviewed once it is")
+        })?;
+        if let Some(cal) = &input.calibration_id {
+            let c = self
+                .catalog
+                .calibration(cal)?
+                .filter(|c| c.call_id == id)
+                .with_context(|| format!("no calibration {cal} for call {id}"))?;
+            if !c.reviewers.contains(&actor.key_id) {
+                anyhow::bail!(
+                    "key {} is not one of calibration {cal}'s reviewers",
+                    actor.key_id
+                );
+            }
+        }
+        if let Some(sid) = &input.sample_id {
+            let s = self
+                .catalog
+                .sample(sid)?
+                .filter(|s| s.calls.iter().any(|c| c.call_id == id))
+                .with_context(|| format!("call {id} is not in sample {sid}"))?;
+            let _ = s;
+        }
+        let language = self
+            .catalog
+            .transcript(id)?
+            .map(|t| t.language)
+            .unwrap_or_else(|| self.language_of(&call.metadata));
+        let score = check_review(&v, &input, &self.scorecard(&call, &language)?)?;
+        let version =
+            self.catalog
+                .next_review_version(id, &actor.key_id, input.calibration_id.as_deref())?;
+        let review = Review {
+            id: uuid::Uuid::now_v7().to_string(),
+            call_id: id,
+            reviewer: actor.clone(),
+            version,
+            automatic_verdict: v.verdict,
+            reviewed_verdict: reviewed_verdict(&v, &input),
+            input,
+            score,
+            created_at: chrono::Utc::now(),
+        };
+        self.catalog.put_review(&review)?;
+        self.audit(
+            actor,
+            "submit_review",
+            Some(&id.to_string()),
+            &format!("ok version {version}"),
+        )?;
+        Ok(Some(review))
+    }
+
+    /// The reviews of a call the caller may see: calibration answers of others stay hidden
+    /// until every reviewer of that calibration has answered.
+    pub fn visible_reviews(
+        &self,
+        id: CallId,
+        scope: &Scope,
+        actor: &Actor,
+    ) -> Result<Option<Vec<Review>>> {
+        if self.catalog.get_in(id, scope)?.is_none() {
+            return Ok(None);
+        }
+        let all = self.catalog.reviews(id)?;
+        let mut complete: BTreeMap<String, bool> = BTreeMap::new();
+        let mut out = Vec::new();
+        for r in &all {
+            let visible = match &r.input.calibration_id {
+                None => true,
+                Some(_) if r.reviewer.key_id == actor.key_id => true,
+                Some(cal) => {
+                    if !complete.contains_key(cal) {
+                        let done = self
+                            .calibration_view_inner(cal, &all)?
+                            .is_some_and(|v| v.complete);
+                        complete.insert(cal.clone(), done);
+                    }
+                    complete[cal]
+                }
+            };
+            if visible {
+                out.push(r.clone());
+            }
+        }
+        Ok(Some(out))
+    }
+
+    pub fn create_calibration(
+        &self,
+        id: CallId,
+        scope: &Scope,
+        actor: &Actor,
+        reviewers: Vec<String>,
+    ) -> Result<Option<Calibration>> {
+        if self.catalog.get_in(id, scope)?.is_none() {
+            return Ok(None);
+        }
+        if reviewers.len() < 2 {
+            anyhow::bail!("a calibration needs at least two reviewers (their key ids)");
+        }
+        for r in &reviewers {
+            let (key, _) = self
+                .catalog
+                .key(r)?
+                .with_context(|| format!("no API key {r}"))?;
+            if !matches!(
+                key.role,
+                callproof_models::Role::Admin | callproof_models::Role::QualityManager
+            ) {
+                anyhow::bail!(
+                    "key {r} is a {} key: reviewers are quality managers",
+                    key.role
+                );
+            }
+        }
+        let c = Calibration {
+            id: uuid::Uuid::now_v7().to_string(),
+            call_id: id,
+            reviewers,
+            created_at: chrono::Utc::now(),
+            created_by: actor.clone(),
+        };
+        self.catalog.put_calibration(&c)?;
+        self.audit(actor, "create_calibration", Some(&c.id), "ok")?;
+        Ok(Some(c))
+    }
+
+    fn calibration_view_inner(&self, cal: &str, all: &[Review]) -> Result<Option<CalibrationView>> {
+        let Some(c) = self.catalog.calibration(cal)? else {
+            return Ok(None);
+        };
+        let mut latest: BTreeMap<String, &Review> = BTreeMap::new();
+        for r in all
+            .iter()
+            .filter(|r| r.input.calibration_id.as_deref() == Some(cal))
+        {
+            if latest
+                .get(&r.reviewer.key_id)
+                .is_none_or(|x| r.version > x.version)
+            {
+                latest.insert(r.reviewer.key_id.clone(), r);
+            }
+        }
+        let answered: Vec<String> = c
+            .reviewers
+            .iter()
+            .filter(|k| latest.contains_key(*k))
+            .cloned()
+            .collect();
+        let pending: Vec<String> = c
+            .reviewers
+            .iter()
+            .filter(|k| !latest.contains_key(*k))
+            .cloned()
+            .collect();
+        let complete = pending.is_empty();
+        let answers: Vec<&Review> = latest.values().copied().collect();
+        Ok(Some(CalibrationView {
+            agreement: if complete {
+                agreement(&answers)
+            } else {
+                Vec::new()
+            },
+            reviews: answers.into_iter().cloned().collect(),
+            calibration: c,
+            answered,
+            pending,
+            complete,
+        }))
+    }
+
+    /// A calibration as the caller may see it; None when its call is outside the scope.
+    pub fn calibration_view(
+        &self,
+        cal: &str,
+        scope: &Scope,
+        actor: &Actor,
+    ) -> Result<Option<CalibrationView>> {
+        let Some(c) = self.catalog.calibration(cal)? else {
+            return Ok(None);
+        };
+        if self.catalog.get_in(c.call_id, scope)?.is_none() {
+            return Ok(None);
+        }
+        let all = self.catalog.reviews(c.call_id)?;
+        let mut view = self.calibration_view_inner(cal, &all)?;
+        if let Some(v) = &mut view {
+            if !v.complete {
+                v.reviews.retain(|r| r.reviewer.key_id == actor.key_id);
+            }
+        }
+        Ok(view)
+    }
+
+    /// Per rule, how reviewers judged it (latest review per reviewer and call).
+    pub fn rules_field_report(&self, client: &str) -> Result<Vec<RuleField>> {
+        let reviews = self.catalog.client_reviews(client)?;
+        let mut pairs = Vec::new();
+        for r in latest_reviews(&reviews) {
+            if let Some(v) = self.catalog.verification(r.call_id)? {
+                pairs.push((v, r.clone()));
+            }
+        }
+        Ok(rules_report(&pairs))
+    }
 }
 
 #[cfg(test)]

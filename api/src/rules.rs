@@ -41,6 +41,13 @@ pub enum RulesCommand {
         #[arg(long)]
         client: String,
     },
+    /// Per rule, how often reviewers confirmed, overruled or added it: its precision in the field.
+    Report {
+        #[arg(long)]
+        client: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn read(file: &Path) -> Result<String> {
@@ -130,6 +137,9 @@ pub fn rules(data: &Path, settings: Settings, cmd: RulesCommand) -> Result<ExitC
                     "client {client} has no rule set: its calls are checked with the built-in pack for their language (`callproof rules show --pack fr-demarchage`); store one with `callproof rules put --client {client} FILE`"
                 ),
             }
+        }
+        RulesCommand::Report { client, json } => {
+            return crate::audits::rules_report(data, settings, &client, json);
         }
         RulesCommand::List { client } => {
             let app = App::open(data, settings)?;

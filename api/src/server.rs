@@ -222,6 +222,18 @@ fn router(ctx: Ctx) -> Router {
         .route("/api/v1/clients/{client}/verify", post(reverify))
         .route("/api/v1/calls/{id}/evidence", post(create_evidence))
         .route("/api/v1/audit", get(list_audit))
+        .route("/api/v1/samples", get(list_samples).post(create_sample))
+        .route("/api/v1/samples/{id}", get(get_sample))
+        .route(
+            "/api/v1/calls/{id}/reviews",
+            get(get_reviews).post(post_review),
+        )
+        .route("/api/v1/calibrations", post(post_calibration))
+        .route("/api/v1/calibrations/{id}", get(get_calibration))
+        .route("/api/v1/stats", get(get_stats))
+        .route("/api/v1/clients/{client}/rules/report", get(rules_report))
+        .route("/api/v1/export/findings.csv", get(export_findings))
+        .route("/api/v1/export/reviews.csv", get(export_reviews))
         .route("/api/v1/search", get(search))
         .layer(DefaultBodyLimit::max(1 << 30))
         .with_state(ctx)
@@ -625,6 +637,275 @@ async fn list_audit(
     };
     let entries = ctx.app.catalog.audit_entries(&filter).map_err(internal)?;
     Ok(Json(serde_json::json!({ "entries": entries })).into_response())
+}
+
+fn reviewer_only(caller: &Caller) -> Result<(), ApiError> {
+    match caller.0.role {
+        Role::Admin | Role::QualityManager => Ok(()),
+        r => Err(forbidden(format!(
+            "{r} keys cannot do this: it is for quality managers and administrators"
+        ))),
+    }
+}
+
+fn staff_only(caller: &Caller) -> Result<(), ApiError> {
+    if caller.0.role == Role::Client {
+        return Err(forbidden(
+            "client keys cannot do this: it is for the provider's staff".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn client_in_scope(caller: &Caller, client: &str) -> Result<(), ApiError> {
+    if caller.scope().allows(client) {
+        Ok(())
+    } else {
+        Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no client {client}"),
+        ))
+    }
+}
+
+/// An application error from a request that could not be honoured as asked (422), or a fault.
+fn unprocessable(e: anyhow::Error) -> ApiError {
+    if e.downcast_ref::<crate::quality::QualityError>().is_some()
+        || e.downcast_ref::<callproof_ingest::CatalogError>().is_none()
+    {
+        ApiError(StatusCode::UNPROCESSABLE_ENTITY, format!("{e:#}"))
+    } else {
+        internal(format!("{e:#}"))
+    }
+}
+
+async fn create_sample(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    body: Result<Json<callproof_models::SampleParams>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(params) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{e}; fields: client, from, to, strata ([\"agent\",\"campaign\"]), per_stratum or percent, min_per_stratum, only, violation_weight, seed, name")))?;
+    reviewer_only(&caller)?;
+    client_in_scope(&caller, &params.client)?;
+    let app = ctx.app.clone();
+    let actor = caller.actor();
+    let sample = tokio::task::spawn_blocking(move || app.create_sample(params, &actor))
+        .await
+        .map_err(internal)?
+        .map_err(unprocessable)?;
+    Ok((StatusCode::CREATED, Json(sample)).into_response())
+}
+
+async fn list_samples(State(ctx): State<Ctx>, caller: Caller) -> Result<Response, ApiError> {
+    staff_only(&caller)?;
+    let samples = ctx.app.catalog.samples(&caller.scope()).map_err(internal)?;
+    Ok(Json(serde_json::json!({ "samples": samples })).into_response())
+}
+
+/// A sample with its review progress: how many reviews each call has.
+async fn get_sample(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    staff_only(&caller)?;
+    let sample = ctx
+        .app
+        .catalog
+        .sample(&id)
+        .map_err(internal)?
+        .filter(|s| caller.scope().allows(&s.params.client))
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no sample {id}")))?;
+    let mut progress = Vec::new();
+    for c in &sample.calls {
+        let reviews = ctx.app.catalog.reviews(c.call_id).map_err(internal)?;
+        let latest = crate::quality::latest_reviews(&reviews);
+        progress.push(serde_json::json!({
+            "call_id": c.call_id,
+            "stratum": c.stratum,
+            "verdict": c.verdict,
+            "reviews": latest.len(),
+            "reviewed_verdict": latest.last().map(|r| r.reviewed_verdict),
+        }));
+    }
+    let reviewed = progress.iter().filter(|p| p["reviews"] != 0).count();
+    Ok(Json(serde_json::json!({
+        "sample": sample,
+        "reviewed": reviewed,
+        "calls": progress,
+    }))
+    .into_response())
+}
+
+async fn post_review(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    UrlPath(id): UrlPath<String>,
+    body: Result<Json<callproof_models::ReviewInput>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let cid = parse_id(&id)?;
+    reviewer_only(&caller)?;
+    let Json(input) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{e}; fields: decisions [{{rule_id, decision: confirm|overrule, reason, corrected_outcome, corrected_start_ms}}], added [{{rule_id, outcome, speaker, start_ms, end_ms, note}}], scores {{criterion: 0..5}}, comment, sample_id, calibration_id")))?;
+    let app = ctx.app.clone();
+    let (scope, actor) = (caller.scope(), caller.actor());
+    let review = tokio::task::spawn_blocking(move || app.submit_review(cid, &scope, &actor, input))
+        .await
+        .map_err(internal)?
+        .map_err(unprocessable)?
+        .ok_or_else(|| not_found(&id))?;
+    Ok((StatusCode::CREATED, Json(review)).into_response())
+}
+
+async fn get_reviews(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    let cid = parse_id(&id)?;
+    staff_only(&caller)?;
+    let reviews = ctx
+        .app
+        .visible_reviews(cid, &caller.scope(), &caller.actor())
+        .map_err(internal)?
+        .ok_or_else(|| not_found(&id))?;
+    Ok(Json(serde_json::json!({ "reviews": reviews })).into_response())
+}
+
+#[derive(Deserialize)]
+struct CalibrationRequest {
+    call_id: String,
+    reviewers: Vec<String>,
+}
+
+async fn post_calibration(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Json(req): Json<CalibrationRequest>,
+) -> Result<Response, ApiError> {
+    reviewer_only(&caller)?;
+    let cid = parse_id(&req.call_id)?;
+    let c = ctx
+        .app
+        .create_calibration(cid, &caller.scope(), &caller.actor(), req.reviewers)
+        .map_err(unprocessable)?
+        .ok_or_else(|| not_found(&req.call_id))?;
+    Ok((StatusCode::CREATED, Json(c)).into_response())
+}
+
+async fn get_calibration(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    staff_only(&caller)?;
+    let view = ctx
+        .app
+        .calibration_view(&id, &caller.scope(), &caller.actor())
+        .map_err(internal)?
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no calibration {id}")))?;
+    Ok(Json(view).into_response())
+}
+
+#[derive(Deserialize)]
+struct PeriodParams {
+    client: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// A client and a period `[from, to)`.
+type Period = (
+    String,
+    Option<chrono::DateTime<chrono::Utc>>,
+    Option<chrono::DateTime<chrono::Utc>>,
+);
+
+fn period(caller: &Caller, p: PeriodParams) -> Result<Period, ApiError> {
+    let client = match (p.client, caller.scope().clients()) {
+        (Some(c), _) => c,
+        (None, Some([only])) => only.clone(),
+        _ => {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                "give client=<tenant>".into(),
+            ))
+        }
+    };
+    client_in_scope(caller, &client)?;
+    let utc = |n: &str, v: Option<String>| {
+        parse_time(n, v).map(|t| t.map(|t| t.with_timezone(&chrono::Utc)))
+    };
+    Ok((client, utc("from", p.from)?, utc("to", p.to)?))
+}
+
+/// Violation rates per rule, agent, campaign and ISO week, with the counts behind them.
+async fn get_stats(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(p): Query<PeriodParams>,
+) -> Result<Response, ApiError> {
+    let (client, from, to) = period(&caller, p)?;
+    let calls = ctx
+        .app
+        .catalog
+        .verified_calls(&client, from, to)
+        .map_err(internal)?;
+    Ok(Json(crate::quality::stats(&calls)).into_response())
+}
+
+async fn rules_report(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    UrlPath(client): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    staff_only(&caller)?;
+    client_in_scope(&caller, &client)?;
+    let report = ctx.app.rules_field_report(&client).map_err(internal)?;
+    Ok(Json(serde_json::json!({ "client": client, "rules": report })).into_response())
+}
+
+fn csv_response(body: String, name: &str) -> Response {
+    let mut resp = (StatusCode::OK, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    resp
+}
+
+async fn export_findings(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(p): Query<PeriodParams>,
+) -> Result<Response, ApiError> {
+    let (client, from, to) = period(&caller, p)?;
+    let calls = ctx
+        .app
+        .catalog
+        .verified_calls(&client, from, to)
+        .map_err(internal)?;
+    let csv = crate::quality::findings_csv(&calls).map_err(internal)?;
+    ctx.app
+        .audit(&caller.actor(), "export_findings", Some(&client), "ok")?;
+    Ok(csv_response(csv, &format!("findings-{client}.csv")))
+}
+
+async fn export_reviews(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(p): Query<PeriodParams>,
+) -> Result<Response, ApiError> {
+    staff_only(&caller)?;
+    let (client, _, _) = period(&caller, p)?;
+    let reviews = ctx.app.catalog.client_reviews(&client).map_err(internal)?;
+    let csv = crate::quality::reviews_csv(&reviews).map_err(internal)?;
+    ctx.app
+        .audit(&caller.actor(), "export_reviews", Some(&client), "ok")?;
+    Ok(csv_response(csv, &format!("reviews-{client}.csv")))
 }
 
 fn content_type(format: &str) -> &'static str {
