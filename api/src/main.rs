@@ -107,6 +107,16 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    // `callproof calls | head` must end quietly when the reader goes away, like any Unix tool,
+    // instead of panicking on a broken pipe. The server keeps Rust's default (SIGPIPE ignored):
+    // a client hanging up must never stop it.
+    #[cfg(unix)]
+    if !matches!(cli.command, Command::Serve(_)) {
+        // SAFETY: restoring the default disposition of SIGPIPE before any thread is started.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let settings = app::Settings {
         model: cli.model.clone(),
         default_language: cli.default_language.clone(),
