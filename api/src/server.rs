@@ -29,6 +29,8 @@ use tokio::sync::mpsc;
 
 use crate::app::{App, Settings};
 
+mod ui;
+
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address to listen on.
@@ -94,7 +96,9 @@ impl FromRequestParts<Ctx> for Caller {
                     .get("x-api-key")
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string)
-            });
+            })
+            // The web interface's session cookie (HttpOnly, SameSite=Strict).
+            .or_else(|| ui::cookie_key(&parts.headers));
         let unauthorized =
             |e: crate::auth::AuthError| ApiError(StatusCode::UNAUTHORIZED, e.to_string());
         let token = header_value.ok_or_else(|| unauthorized(crate::auth::AuthError::Missing))?;
@@ -235,6 +239,7 @@ fn router(ctx: Ctx) -> Router {
         .route("/api/v1/export/findings.csv", get(export_findings))
         .route("/api/v1/export/reviews.csv", get(export_reviews))
         .route("/api/v1/search", get(search))
+        .merge(ui::routes())
         .layer(DefaultBodyLimit::max(1 << 30))
         .with_state(ctx)
 }

@@ -1,0 +1,52 @@
+// callproof's only script: the call page's player and transcript stay together.
+// Clicking a time, a word or a finding seeks the audio there; the segment being played is
+// highlighted and scrolled into view; a link ending in #t=<ms> starts playing at that moment.
+(function () {
+  "use strict";
+  var audio = document.getElementById("player");
+  if (!audio) return;
+  var segments = Array.prototype.slice.call(document.querySelectorAll(".segment[data-start]"));
+
+  function seek(ms) {
+    audio.currentTime = ms / 1000;
+    var p = audio.play();
+    if (p && p.catch) p.catch(function () {});
+  }
+
+  document.addEventListener("click", function (e) {
+    var el = e.target.closest("[data-seek]");
+    if (!el) return;
+    e.preventDefault();
+    seek(Number(el.getAttribute("data-seek")));
+  });
+
+  var current = null;
+  audio.addEventListener("timeupdate", function () {
+    var ms = audio.currentTime * 1000;
+    var found = null;
+    for (var i = 0; i < segments.length; i++) {
+      var s = segments[i];
+      if (ms >= Number(s.dataset.start) && ms < Number(s.dataset.end)) { found = s; }
+    }
+    if (found !== current) {
+      if (current) current.classList.remove("playing");
+      if (found) {
+        found.classList.add("playing");
+        found.scrollIntoView({ block: "nearest" });
+      }
+      current = found;
+    }
+    var excerpt = document.getElementById("excerpt");
+    if (excerpt) {
+      var from = Math.max(0, Math.floor(ms) - 5000);
+      excerpt.href = excerpt.href.replace(/from_ms=\d+&to_ms=\d+/, "from_ms=" + from + "&to_ms=" + (from + 30000));
+    }
+  });
+
+  var m = /t=(\d+)/.exec(location.hash);
+  if (m) {
+    var start = Number(m[1]) / 1000;
+    var apply = function () { audio.currentTime = start; };
+    if (audio.readyState >= 1) apply(); else audio.addEventListener("loadedmetadata", apply, { once: true });
+  }
+})();

@@ -1,0 +1,197 @@
+//! The web interface over plain HTTP: sign-in with a key kept in an HttpOnly, SameSite=Strict
+//! cookie, search results linking to the moment to play, the call page's player, transcript and
+//! findings, French by default and English on request, tenant isolation, and the bundle button.
+//! (Driving it in a real browser is the next step; see issue "web interface".)
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use common::*;
+use reqwest::blocking::Client;
+use reqwest::StatusCode;
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn sign_in_search_and_call_page() {
+    ensure_model("tiny.en");
+    let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let key_file = d.join("signing.key");
+    let sk = key_file.to_str().unwrap();
+    ok(d, &["--signing-key", sk, "keys", "init"]);
+    let ingested = json(
+        d,
+        &[
+            "--model",
+            "tiny.en",
+            "ingest",
+            fixture("real/en_jfk_16k_mono.wav").to_str().unwrap(),
+            "--client",
+            "acme",
+            "--language",
+            "en",
+            "--json",
+        ],
+    );
+    let id = ingested[0]["call_id"].as_str().unwrap().to_string();
+    let acme = ok(
+        d,
+        &["keys", "create", "--role", "client", "--client", "acme"],
+    );
+    let globex = ok(
+        d,
+        &["keys", "create", "--role", "client", "--client", "globex"],
+    );
+
+    let mut child = Command::new(bin())
+        .arg("--data")
+        .arg(d)
+        .args([
+            "--signing-key",
+            sk,
+            "--model",
+            "tiny.en",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let base = loop {
+        let l = lines.next().expect("server exited").unwrap();
+        if let Some(u) = l.strip_prefix("callproof listening on ") {
+            break u.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let _server = Server(child);
+    let url = |p: &str| format!("{base}{p}");
+    let http = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    // Not signed in: sent to the sign-in page, in French.
+    let r = http.get(url("/ui/search")).send().unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/ui/login");
+    let page = http.get(url("/ui/login")).send().unwrap().text().unwrap();
+    assert!(
+        page.contains("lang=\"fr\"") && page.contains("Se connecter"),
+        "{page}"
+    );
+    let r = http
+        .post(url("/ui/login"))
+        .form(&[("key", "cp_nope_nope")])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let login = |token: &str| -> String {
+        let r = http
+            .post(url("/ui/login"))
+            .form(&[("key", token.trim())])
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+        cookie.split(';').next().unwrap().to_string()
+    };
+    let acme_cookie = login(&acme);
+    let get =
+        |cookie: &str, path: &str| http.get(url(path)).header("cookie", cookie).send().unwrap();
+
+    // Search: the hit links to the call at the moment the words are said.
+    let page = get(&acme_cookie, "/ui/search?q=country").text().unwrap();
+    let link = format!("/ui/calls/{id}#t=");
+    let at = page
+        .find(&link)
+        .unwrap_or_else(|| panic!("no hit link in {page}"));
+    let ms: u64 = page[at + link.len()..]
+        .split('"')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((5_000..11_000).contains(&ms), "{ms}");
+    assert!(page.contains("<b>country</b>"), "{page}");
+
+    // The call page: player on the original, transcript with seekable times, findings; English.
+    let page = get(
+        &format!("{acme_cookie}; cp_lang=en"),
+        &format!("/ui/calls/{id}"),
+    )
+    .text()
+    .unwrap();
+    assert!(
+        page.contains(&format!("src=\"/api/v1/calls/{id}/audio\"")),
+        "{page}"
+    );
+    assert!(page.contains("data-seek=") && page.contains("class=\"segment"));
+    assert!(page.contains("<h2>Findings</h2>") && page.contains("lang=\"en\""));
+    // The player's audio is served with the session cookie, with Range.
+    let r = http
+        .get(url(&format!("/api/v1/calls/{id}/audio")))
+        .header("cookie", &acme_cookie)
+        .header("range", "bytes=0-99")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    // The bundle button gives a signed bundle that verifies.
+    let r = http
+        .post(url(&format!("/ui/calls/{id}/evidence")))
+        .header("cookie", &acme_cookie)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let bundle = d.join("bundle.zip");
+    std::fs::write(&bundle, r.bytes().unwrap()).unwrap();
+    let public = ok(d, &["--signing-key", sk, "keys", "public"]);
+    let out = ok(
+        d,
+        &[
+            "evidence",
+            "verify",
+            bundle.to_str().unwrap(),
+            "--public-key",
+            public.trim(),
+        ],
+    );
+    assert!(out.starts_with("valid"), "{out}");
+
+    // Another tenant's key: no such call, no search hit.
+    let globex_cookie = login(&globex);
+    assert_eq!(
+        get(&globex_cookie, &format!("/ui/calls/{id}")).status(),
+        StatusCode::NOT_FOUND
+    );
+    let page = get(&globex_cookie, "/ui/search?q=country").text().unwrap();
+    assert!(!page.contains(&id));
+    // Signing out clears the cookie.
+    let r = http
+        .post(url("/ui/logout"))
+        .header("cookie", &acme_cookie)
+        .send()
+        .unwrap();
+    assert!(r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+}
