@@ -1,0 +1,379 @@
+//! The web interface in a real browser: Debian's Chromium, headless, driven over the W3C
+//! WebDriver protocol by chromedriver, against a server started here on loopback with a real
+//! ingested call. Screenshots of each page go to `docs/screenshots/` (linked from the README).
+//!
+//! The WebDriver client is the few JSON commands these tests need, over the blocking reqwest
+//! client the other tests already use.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use reqwest::blocking::Client;
+use serde_json::{json, Value};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Browser {
+    http: Client,
+    base: String,
+    session: String,
+    _driver: Killed,
+}
+
+impl Browser {
+    fn start() -> Self {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian package chromium-driver; scripts/setup.sh installs it)");
+        let driver = Killed(driver);
+        let http = Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http.get(format!("{base}/status")).send().is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=1280,900", "--autoplay-policy=no-user-gesture-required",
+                         "--mute-audio"]
+            }
+        }}});
+        let r: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let session = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {r}"))
+            .to_string();
+        Browser {
+            http,
+            base,
+            session,
+            _driver: driver,
+        }
+    }
+
+    fn cmd(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let req = match method {
+            "GET" => self.http.get(url),
+            _ => self.http.post(url).json(&body),
+        };
+        let v: Value = req.send().unwrap().json().unwrap();
+        if v["value"].get("error").is_some() {
+            panic!("WebDriver {path}: {v}");
+        }
+        v["value"].clone()
+    }
+
+    fn goto(&self, url: &str) {
+        self.cmd("POST", "/url", json!({ "url": url }));
+    }
+
+    fn find(&self, css: &str) -> String {
+        let v = self.cmd(
+            "POST",
+            "/element",
+            json!({"using": "css selector", "value": css}),
+        );
+        v[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {v}"))
+            .to_string()
+    }
+
+    fn click(&self, el: &str) {
+        self.cmd("POST", &format!("/element/{el}/click"), json!({}));
+    }
+
+    fn type_into(&self, el: &str, text: &str) {
+        self.cmd(
+            "POST",
+            &format!("/element/{el}/value"),
+            json!({ "text": text }),
+        );
+    }
+
+    fn js(&self, script: &str) -> Value {
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+    }
+
+    fn js_async(&self, script: &str) -> Value {
+        self.cmd(
+            "POST",
+            "/execute/async",
+            json!({"script": script, "args": []}),
+        )
+    }
+
+    fn url(&self) -> String {
+        self.cmd("GET", "/url", Value::Null)
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    fn screenshot(&self, name: &str) {
+        let b64 = self.cmd("GET", "/screenshot", Value::Null);
+        let png = base64_decode(b64.as_str().unwrap());
+        let dir: PathBuf = root().join("docs/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// Polls a script until it returns true.
+    fn wait_for(&self, what: &str, script: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if self.js(script) == Value::Bool(true) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    let table = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => (c - b'A') as u32,
+            b'a'..=b'z' => (c - b'a' + 26) as u32,
+            b'0'..=b'9' => (c - b'0' + 52) as u32,
+            b'+' => 62,
+            b'/' => 63,
+            _ => 0,
+        }
+    };
+    let bytes: Vec<u8> = s.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let n = chunk.iter().take_while(|c| **c != b'=').count();
+        let mut v = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            v |= table(*c) << (18 - 6 * i);
+        }
+        out.push((v >> 16) as u8);
+        if n > 2 {
+            out.push((v >> 8) as u8);
+        }
+        if n > 3 {
+            out.push(v as u8);
+        }
+    }
+    out
+}
+
+#[test]
+fn search_play_seek_bundle_and_isolation_in_chromium() {
+    ensure_model("base");
+    let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let sk = d.join("signing.key");
+    let sk = sk.to_str().unwrap();
+    ok(d, &["--signing-key", sk, "keys", "init"]);
+    // A real French sale, rendered and ingested with base: verified by the French pack.
+    let wav = d.join("vente.wav");
+    render_call("fr_vente_consentement.txt", &wav);
+    let ingested = json(
+        d,
+        &[
+            "--model",
+            "base",
+            "ingest",
+            wav.to_str().unwrap(),
+            "--client",
+            "acme",
+            "--language",
+            "fr",
+            "--started-at",
+            "2026-03-03T10:30:00+01:00",
+            "--agent",
+            "julie",
+            "--json",
+        ],
+    );
+    let id = ingested[0]["call_id"].as_str().unwrap().to_string();
+    let acme = ok(
+        d,
+        &["keys", "create", "--role", "client", "--client", "acme"],
+    );
+    let globex = ok(
+        d,
+        &["keys", "create", "--role", "client", "--client", "globex"],
+    );
+
+    let mut child = Command::new(bin())
+        .arg("--data")
+        .arg(d)
+        .args([
+            "--signing-key",
+            sk,
+            "--model",
+            "base",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let base = loop {
+        let l = lines.next().expect("server exited").unwrap();
+        if let Some(u) = l.strip_prefix("callproof listening on ") {
+            break u.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let _server = Killed(child);
+
+    let b = Browser::start();
+    let sign_in = |key: &str| {
+        b.goto(&format!("{base}/ui/login"));
+        let field = b.find("#key");
+        b.type_into(&field, key.trim());
+        b.click(&b.find("form.login button"));
+        b.wait_for(
+            "the search page",
+            "return location.pathname === '/ui/search'",
+        );
+    };
+    b.goto(&format!("{base}/ui/login"));
+    b.screenshot("login");
+    sign_in(&acme);
+
+    // Search, then open the hit: the player starts at the hit's time.
+    let q = b.find("#q");
+    b.type_into(&q, "\"confirme mon accord\"");
+    b.click(&b.find("form.search > button"));
+    b.wait_for(
+        "results",
+        "return document.querySelectorAll('.hit').length > 0",
+    );
+    b.screenshot("search");
+    let link = b.find(".hit .seg-link");
+    let hit_ms = b.js("return Number(document.querySelector('.hit .seg-link').dataset.ms)");
+    let hit_ms = hit_ms.as_f64().unwrap();
+    assert!(hit_ms > 20_000.0, "{hit_ms}");
+    b.click(&link);
+    b.wait_for(
+        "the call page",
+        "return !!document.getElementById('player')",
+    );
+    assert!(
+        b.url().contains(&format!("/ui/calls/{id}#t=")),
+        "{}",
+        b.url()
+    );
+    b.wait_for(
+        "the player at the hit",
+        &format!(
+            "return Math.abs(document.getElementById('player').currentTime * 1000 - {hit_ms}) < 50"
+        ),
+    );
+    b.screenshot("call");
+    // The consent finding is listed with its time.
+    let consent = b.js("return document.querySelector('.finding .rule') !== null && [...document.querySelectorAll('.finding')].some(f => f.textContent.includes('consent'))");
+    assert_eq!(consent, Value::Bool(true));
+
+    // Clicking a later segment moves playback there.
+    let last = b.js("var s = document.querySelectorAll('.segment .seg-time'); return Number(s[s.length - 1].dataset.seek)");
+    let last = last.as_f64().unwrap();
+    assert!(last > hit_ms, "{last} vs {hit_ms}");
+    b.click(&b.find(".segment:last-child .seg-time"));
+    b.wait_for(
+        "playback at the clicked segment",
+        &format!("var t = document.getElementById('player').currentTime * 1000; return t >= {last} - 50 && t < {last} + 3000"),
+    );
+    b.wait_for(
+        "the played segment highlighted",
+        "return document.querySelector('.segment.playing') === document.querySelector('.segment:last-child') || document.getElementById('player').paused",
+    );
+
+    // The bundle button's request, from the page (the session cookie), verifies offline.
+    let b64 = b.js_async(&format!(
+        "var done = arguments[arguments.length - 1];
+         fetch('/ui/calls/{id}/evidence', {{method: 'POST'}})
+           .then(r => r.arrayBuffer())
+           .then(buf => {{ var s = ''; var a = new Uint8Array(buf);
+                           for (var i = 0; i < a.length; i++) s += String.fromCharCode(a[i]);
+                           done(btoa(s)); }})
+           .catch(e => done('ERR ' + e));"
+    ));
+    let zip = base64_decode(b64.as_str().unwrap());
+    let bundle = d.join("bundle.zip");
+    std::fs::write(&bundle, zip).unwrap();
+    let public = ok(d, &["--signing-key", sk, "keys", "public"]);
+    let out = ok(
+        d,
+        &[
+            "evidence",
+            "verify",
+            bundle.to_str().unwrap(),
+            "--public-key",
+            public.trim(),
+        ],
+    );
+    assert!(out.starts_with("valid"), "{out}");
+    assert!(out.contains("consent was found"), "{out}");
+
+    // English on request.
+    b.js("document.getElementById('lang-select').value = 'en'; document.getElementById('lang-select').form.submit(); return true");
+    b.wait_for("English", "return document.documentElement.lang === 'en'");
+    b.screenshot("call-en");
+
+    // Another client's key cannot open this call's page.
+    b.click(&b.find("header nav form button"));
+    b.wait_for("signed out", "return location.pathname === '/ui/login'");
+    sign_in(&globex);
+    b.goto(&format!("{base}/ui/calls/{id}"));
+    let text = b.js("return document.body.innerText");
+    assert!(
+        text.as_str().unwrap().contains("No such call")
+            || text.as_str().unwrap().contains("introuvable"),
+        "{text}"
+    );
+    assert_eq!(
+        b.js("return !!document.getElementById('player')"),
+        Value::Bool(false)
+    );
+}
