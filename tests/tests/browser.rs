@@ -239,6 +239,10 @@ fn search_play_seek_bundle_and_isolation_in_chromium() {
         d,
         &["keys", "create", "--role", "client", "--client", "globex"],
     );
+    let qm = ok(
+        d,
+        &["keys", "create", "--role", "quality_manager", "--client", "acme"],
+    );
 
     let mut child = Command::new(bin())
         .arg("--data")
@@ -360,6 +364,49 @@ fn search_play_seek_bundle_and_isolation_in_chromium() {
     b.js("document.getElementById('lang-select').value = 'en'; document.getElementById('lang-select').form.submit(); return true");
     b.wait_for("English", "return document.documentElement.lang === 'en'");
     b.screenshot("call-en");
+
+    // The client portal lists the client's calls.
+    b.goto(&format!("{base}/ui/calls"));
+    b.wait_for(
+        "the calls list",
+        &format!("return document.body.innerHTML.includes('{id}')"),
+    );
+    b.screenshot("portal-calls");
+
+    // A quality manager reviews the call: confirms the consent finding.
+    b.click(&b.find("header nav form button"));
+    b.wait_for("signed out", "return location.pathname === '/ui/login'");
+    sign_in(&qm);
+    b.goto(&format!("{base}/ui/samples"));
+    b.click(&b.find(".sample-form button"));
+    b.wait_for(
+        "the sample",
+        "return location.pathname.startsWith('/ui/samples/')",
+    );
+    b.screenshot("sample");
+    b.click(&b.find("table.list tbody a"));
+    b.wait_for(
+        "the review form",
+        "return !!document.getElementById('submit-review')",
+    );
+    b.click(&b.find("fieldset[data-rule='consent'] input[value='confirm']"));
+    b.js("document.querySelector('select[name=s_politesse]').value = '5'; return true");
+    b.screenshot("review");
+    b.click(&b.find("#submit-review"));
+    b.wait_for(
+        "the saved review",
+        "return !!document.querySelector('.notice')",
+    );
+    let reviews = json(d, &["audit", "list", "--action", "submit_review", "--json"]);
+    assert_eq!(reviews.as_array().unwrap().len(), 1, "{reviews}");
+    let saved = b.js("return document.querySelector('.notice').textContent");
+    assert!(saved.as_str().unwrap().contains("version 1"), "{saved}");
+    b.goto(&format!("{base}/ui/dashboard?client=acme"));
+    b.wait_for(
+        "the dashboard",
+        "return document.querySelectorAll('table.bars').length === 4",
+    );
+    b.screenshot("dashboard");
 
     // Another client's key cannot open this call's page.
     b.click(&b.find("header nav form button"));

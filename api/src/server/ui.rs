@@ -28,6 +28,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../../ui/login.html")),
     ("search.html", include_str!("../../ui/search.html")),
     ("call.html", include_str!("../../ui/call.html")),
+    ("calls.html", include_str!("../../ui/calls.html")),
+    ("samples.html", include_str!("../../ui/samples.html")),
+    ("sample.html", include_str!("../../ui/sample.html")),
+    ("review.html", include_str!("../../ui/review.html")),
+    ("dashboard.html", include_str!("../../ui/dashboard.html")),
 ];
 const APP_JS: &str = include_str!("../../ui/static/app.js");
 const APP_CSS: &str = include_str!("../../ui/static/app.css");
@@ -115,6 +120,78 @@ fn words(lang: &str) -> BTreeMap<&'static str, &'static str> {
         ("too_short", pick("trop court", "too short")),
         ("not_checkable", pick("non vérifiable", "not checkable")),
         ("not_found", pick("Appel introuvable.", "No such call.")),
+        ("calls_title", pick("Appels", "Calls")),
+        ("no_calls", pick("Aucun appel.", "No calls.")),
+        ("samples", pick("Échantillons", "Samples")),
+        ("sample", pick("Échantillon", "Sample")),
+        ("new_sample", pick("Nouvel échantillon", "New sample")),
+        ("strata", pick("Strates", "Strata")),
+        (
+            "per_stratum",
+            pick("Appels par strate", "Calls per stratum"),
+        ),
+        ("min_per", pick("Minimum par strate", "Minimum per stratum")),
+        (
+            "weight",
+            pick("Poids des non-conformités", "Weight of violations"),
+        ),
+        ("weight_short", pick("poids", "weight")),
+        (
+            "only_flagged",
+            pick(
+                "Seulement non conformes / à vérifier",
+                "Only violations / needs review",
+            ),
+        ),
+        ("seed", pick("Graine", "Seed")),
+        ("draw", pick("Tirer", "Draw")),
+        ("created", pick("Créé", "Created")),
+        ("progress", pick("Avancement", "Progress")),
+        ("reviewed", pick("revus", "reviewed")),
+        ("stratum", pick("Strate", "Stratum")),
+        ("reviewed_verdict", pick("Verdict revu", "Reviewed verdict")),
+        ("review", pick("Revue", "Review")),
+        ("call_page", pick("Page de l'appel", "Call page")),
+        ("no_decision", pick("Sans avis", "No decision")),
+        ("confirm", pick("Confirmer", "Confirm")),
+        ("overrule", pick("Infirmer", "Overrule")),
+        ("reason", pick("Raison", "Reason")),
+        (
+            "corrected_time",
+            pick("Moment exact (m:ss)", "Correct time (m:ss)"),
+        ),
+        ("add_finding", pick("Ajouter un constat", "Add a finding")),
+        ("outcome", pick("Résultat", "Outcome")),
+        ("time", pick("Moment (m:ss)", "Time (m:ss)")),
+        (
+            "scorecard",
+            pick("Grille d'évaluation (0 à 5)", "Scorecard (0 to 5)"),
+        ),
+        ("comment", pick("Commentaire", "Comment")),
+        (
+            "submit_review",
+            pick("Enregistrer la revue", "Save the review"),
+        ),
+        (
+            "review_saved",
+            pick("Revue enregistrée, version ", "Review saved, version "),
+        ),
+        ("reviews", pick("Revues", "Reviews")),
+        ("automatic", pick("automatique", "automatic")),
+        ("dashboard", pick("Tableau de bord", "Dashboard")),
+        ("show", pick("Afficher", "Show")),
+        (
+            "export_findings",
+            pick("Exporter les constats (CSV)", "Export findings (CSV)"),
+        ),
+        ("verified_calls", pick("appels vérifiés", "verified calls")),
+        ("rate", pick("Taux de non-conformité", "Violation rate")),
+        ("count", pick("Nombre", "Count")),
+        ("per_rule", pick("Par règle", "Per rule")),
+        ("per_agent", pick("Par agent", "Per agent")),
+        ("per_campaign", pick("Par campagne", "Per campaign")),
+        ("per_week", pick("Par semaine", "Per week")),
+        ("week", pick("Semaine", "Week")),
     ])
 }
 
@@ -162,7 +239,11 @@ async fn signed_in(ctx: &Ctx, headers: &HeaderMap) -> Result<ApiKey, Response> {
 }
 
 fn user(key: &ApiKey) -> minijinja::Value {
-    minijinja::context! { role => key.role.as_str(), clients => key.clients.clone() }
+    minijinja::context! {
+        role => key.role.as_str(),
+        clients => key.clients.clone(),
+        staff => key.role != callproof_models::Role::Client,
+    }
 }
 
 pub fn routes() -> Router<Ctx> {
@@ -187,6 +268,14 @@ pub fn routes() -> Router<Ctx> {
         .route("/ui/search", get(search_page))
         .route("/ui/calls/{id}", get(call_page))
         .route("/ui/calls/{id}/evidence", post(evidence))
+        .route("/ui/calls", get(calls_page))
+        .route("/ui/samples", get(samples_page).post(create_sample))
+        .route("/ui/samples/{id}", get(sample_page))
+        .route(
+            "/ui/calls/{id}/review",
+            get(review_page).post(submit_review),
+        )
+        .route("/ui/dashboard", get(dashboard))
 }
 
 async fn login_page(headers: HeaderMap) -> Response {
@@ -482,4 +571,469 @@ async fn evidence(
         Ok(None) => (StatusCode::NOT_FOUND, "no such call").into_response(),
         Err(e) => (StatusCode::CONFLICT, format!("{e:#}")).into_response(),
     }
+}
+
+fn page_ctx(key: &ApiKey, l: &'static str, title: &str) -> minijinja::Value {
+    minijinja::context! { lang => l, t => words(l), title => title, user => user(key) }
+}
+
+fn merge(a: minijinja::Value, b: minijinja::Value) -> minijinja::Value {
+    minijinja::context! { ..a, ..b }
+}
+
+fn forbidden_page(l: &str) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        Html(format!(
+            "<!doctype html><html lang=\"{l}\"><meta charset=\"utf-8\"><p>{}</p></html>",
+            if l == "en" {
+                "This page is for quality managers."
+            } else {
+                "Cette page est réservée aux responsables qualité."
+            }
+        )),
+    )
+        .into_response()
+}
+
+/// The calls the signed-in key may see, newest first: a client's portal home.
+async fn calls_page(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
+    let key = match signed_in(&ctx, &headers).await {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let l = lang(&headers);
+    let calls = match ctx.app.catalog.list_in(&key.scope(), 200) {
+        Ok(c) => c,
+        Err(e) => return internal(e).into_response(),
+    };
+    let rows: Vec<minijinja::Value> = calls
+        .iter()
+        .map(|c| {
+            let verdict = ctx
+                .app
+                .catalog
+                .verification(c.id)
+                .ok()
+                .flatten()
+                .map(|v| v.verdict.as_str());
+            minijinja::context! {
+                id => c.id.to_string(),
+                started => c.metadata.started_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
+                received => c.received_at.format("%Y-%m-%d %H:%M").to_string(),
+                client => c.metadata.client.clone(),
+                campaign => c.metadata.campaign.clone(),
+                agent => c.metadata.agent.clone(),
+                contract => c.metadata.contract_ref.clone(),
+                verdict => verdict,
+                state => c.state.name(),
+            }
+        })
+        .collect();
+    render(
+        "calls.html",
+        merge(
+            page_ctx(&key, l, words(l)["calls_title"]),
+            minijinja::context! { calls => rows },
+        ),
+    )
+}
+
+fn is_reviewer(key: &ApiKey) -> bool {
+    matches!(
+        key.role,
+        callproof_models::Role::Admin | callproof_models::Role::QualityManager
+    )
+}
+
+async fn samples_page(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
+    let key = match signed_in(&ctx, &headers).await {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let l = lang(&headers);
+    if key.role == callproof_models::Role::Client {
+        return forbidden_page(l);
+    }
+    samples_view(&ctx, &key, l, None)
+}
+
+fn samples_view(ctx: &Ctx, key: &ApiKey, l: &'static str, error: Option<String>) -> Response {
+    let samples = ctx.app.catalog.samples(&key.scope()).unwrap_or_default();
+    let seed = chrono::Utc::now().timestamp() % 100_000;
+    render(
+        "samples.html",
+        merge(
+            page_ctx(key, l, words(l)["samples"]),
+            minijinja::context! {
+                samples => samples, seed => seed, error => error,
+                default_client => key.clients.first().cloned().unwrap_or_default(),
+            },
+        ),
+    )
+}
+
+async fn create_sample(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    let key = match signed_in(&ctx, &headers).await {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let l = lang(&headers);
+    if !is_reviewer(&key) {
+        return forbidden_page(l);
+    }
+    let get = |k: &str| f.get(k).map(|s| s.trim()).unwrap_or("");
+    let client = get("client").to_string();
+    if !key.scope().allows(&client) {
+        return samples_view(&ctx, &key, l, Some(format!("no client {client}")));
+    }
+    let strata = get("by")
+        .split(',')
+        .filter_map(|s| match s {
+            "agent" => Some(callproof_models::StratumKey::Agent),
+            "campaign" => Some(callproof_models::StratumKey::Campaign),
+            _ => None,
+        })
+        .collect();
+    let params = callproof_models::SampleParams {
+        client,
+        from: None,
+        to: None,
+        strata,
+        per_stratum: get("per").parse().ok(),
+        percent: None,
+        min_per_stratum: get("min_per").parse().unwrap_or(0),
+        only: if get("only_flagged") == "1" {
+            vec![
+                callproof_models::Verdict::Violation,
+                callproof_models::Verdict::NeedsReview,
+            ]
+        } else {
+            Vec::new()
+        },
+        violation_weight: get("weight").parse().unwrap_or(1.0),
+        seed: get("seed").parse().unwrap_or(0),
+        name: None,
+    };
+    let app = ctx.app.clone();
+    let actor = callproof_models::Actor::of(&key);
+    match tokio::task::spawn_blocking(move || app.create_sample(params, &actor)).await {
+        Ok(Ok(s)) => Redirect::to(&format!("/ui/samples/{}", s.id)).into_response(),
+        Ok(Err(e)) => samples_view(&ctx, &key, l, Some(format!("{e:#}"))),
+        Err(e) => internal(e).into_response(),
+    }
+}
+
+async fn sample_page(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
+    let key = match signed_in(&ctx, &headers).await {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let l = lang(&headers);
+    if key.role == callproof_models::Role::Client {
+        return forbidden_page(l);
+    }
+    let Some(sample) = ctx
+        .app
+        .catalog
+        .sample(&id)
+        .ok()
+        .flatten()
+        .filter(|s| key.scope().allows(&s.params.client))
+    else {
+        return (StatusCode::NOT_FOUND, "no such sample").into_response();
+    };
+    let mut reviewed = 0;
+    let rows: Vec<minijinja::Value> = sample
+        .calls
+        .iter()
+        .map(|c| {
+            let reviews = ctx.app.catalog.reviews(c.call_id).unwrap_or_default();
+            let latest = crate::quality::latest_reviews(&reviews);
+            let last = latest.last().map(|r| r.reviewed_verdict.as_str());
+            if last.is_some() {
+                reviewed += 1;
+            }
+            minijinja::context! {
+                call_id => c.call_id.to_string(), stratum => c.stratum.clone(),
+                verdict => c.verdict.as_str(), reviewed => last,
+            }
+        })
+        .collect();
+    render(
+        "sample.html",
+        merge(
+            page_ctx(&key, l, words(l)["sample"]),
+            minijinja::context! { sample => sample, rows => rows, reviewed => reviewed },
+        ),
+    )
+}
+
+#[derive(Deserialize, Default)]
+struct ReviewQuery {
+    #[serde(default)]
+    sample: String,
+    #[serde(default)]
+    calibration: String,
+    #[serde(default)]
+    saved: Option<u32>,
+}
+
+fn review_view(
+    ctx: &Ctx,
+    key: &ApiKey,
+    l: &'static str,
+    id: &str,
+    q: &ReviewQuery,
+    error: Option<String>,
+) -> Response {
+    let scope = key.scope();
+    let Some(call) = id
+        .parse::<callproof_models::CallId>()
+        .ok()
+        .and_then(|cid| ctx.app.catalog.get_in(cid, &scope).ok().flatten())
+    else {
+        return (
+            StatusCode::NOT_FOUND,
+            Html(words(l)["not_found"].to_string()),
+        )
+            .into_response();
+    };
+    let transcript = ctx.app.catalog.transcript(call.id).ok().flatten();
+    let verification = ctx.app.catalog.verification(call.id).ok().flatten();
+    let (Some(transcript), Some(verification)) = (transcript, verification) else {
+        return (
+            StatusCode::CONFLICT,
+            Html(words(l)["no_transcript"].to_string()),
+        )
+            .into_response();
+    };
+    let scorecard: Vec<minijinja::Value> = ctx
+        .app
+        .rules_for(&call.metadata.client, &transcript.language)
+        .map(|(b, _)| {
+            b.scorecard
+                .iter()
+                .map(|c| minijinja::context! { criterion => c.criterion.clone(), weight => c.weight })
+                .collect()
+        })
+        .unwrap_or_default();
+    let reviews = ctx
+        .app
+        .visible_reviews(call.id, &scope, &callproof_models::Actor::of(key))
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let message = q.saved.map(|v| format!("{}{v}", words(l)["review_saved"]));
+    render(
+        "review.html",
+        merge(
+            page_ctx(key, l, words(l)["review"]),
+            minijinja::context! {
+                call => call, transcript => transcript, verification => verification,
+                scorecard => scorecard, reviews => reviews, message => message, error => error,
+                sample_id => q.sample.clone(), calibration_id => q.calibration.clone(),
+            },
+        ),
+    )
+}
+
+async fn review_page(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+    Query(q): Query<ReviewQuery>,
+) -> Response {
+    let key = match signed_in(&ctx, &headers).await {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let l = lang(&headers);
+    if !is_reviewer(&key) {
+        return forbidden_page(l);
+    }
+    review_view(&ctx, &key, l, &id, &q, None)
+}
+
+/// "1:05" or "65" (seconds) → milliseconds.
+fn parse_clock(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    match s.split_once(':') {
+        Some((m, sec)) => {
+            Some((m.parse::<u64>().ok()? * 60 + sec.parse::<f64>().ok()? as u64) * 1000)
+        }
+        None => Some((s.parse::<f64>().ok()? * 1000.0) as u64),
+    }
+}
+
+async fn submit_review(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    let key = match signed_in(&ctx, &headers).await {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let l = lang(&headers);
+    if !is_reviewer(&key) {
+        return forbidden_page(l);
+    }
+    let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
+    let some = |s: String| (!s.is_empty()).then_some(s);
+    let mut decisions = Vec::new();
+    for (k, v) in &f {
+        let Some(rule) = k.strip_prefix("d_") else {
+            continue;
+        };
+        let decision = match v.as_str() {
+            "confirm" => callproof_models::Decision::Confirm,
+            "overrule" => callproof_models::Decision::Overrule,
+            _ => continue,
+        };
+        decisions.push(callproof_models::FindingDecision {
+            rule_id: rule.to_string(),
+            decision,
+            reason: some(get(&format!("r_{rule}"))),
+            corrected_outcome: None,
+            corrected_start_ms: parse_clock(&get(&format!("c_{rule}"))),
+        });
+    }
+    let mut added = Vec::new();
+    if let Some(rule) = some(get("add_rule")) {
+        let outcome: Option<callproof_models::Outcome> =
+            serde_json::from_value(serde_json::Value::String(get("add_outcome"))).ok();
+        added.push(callproof_models::AddedFinding {
+            rule_id: rule,
+            outcome: outcome.unwrap_or(callproof_models::Outcome::Missing),
+            speaker: None,
+            start_ms: parse_clock(&get("add_time")),
+            end_ms: None,
+            note: None,
+        });
+    }
+    let scores = f
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("s_")?.to_string(), v.parse::<f32>().ok()?)))
+        .collect();
+    let input = callproof_models::ReviewInput {
+        sample_id: some(get("sample_id")),
+        calibration_id: some(get("calibration_id")),
+        decisions,
+        added,
+        scores,
+        comment: some(get("comment")),
+    };
+    let q = ReviewQuery {
+        sample: get("sample_id"),
+        calibration: get("calibration_id"),
+        saved: None,
+    };
+    let Ok(cid) = id.parse::<callproof_models::CallId>() else {
+        return (StatusCode::NOT_FOUND, "no such call").into_response();
+    };
+    let app = ctx.app.clone();
+    let (scope, actor) = (key.scope(), callproof_models::Actor::of(&key));
+    match tokio::task::spawn_blocking(move || app.submit_review(cid, &scope, &actor, input)).await {
+        Ok(Ok(Some(r))) => Redirect::to(&format!(
+            "/ui/calls/{id}/review?sample={}&calibration={}&saved={}",
+            q.sample, q.calibration, r.version
+        ))
+        .into_response(),
+        Ok(Ok(None)) => (StatusCode::NOT_FOUND, "no such call").into_response(),
+        Ok(Err(e)) => {
+            let mut resp = review_view(&ctx, &key, l, &id, &q, Some(format!("{e:#}")));
+            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            resp
+        }
+        Err(e) => internal(e).into_response(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct DashboardQuery {
+    #[serde(default)]
+    client: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+/// Violation rates as bar tables (HTML and CSS only: readable without script, by screen
+/// readers, and printable), with the counts behind every bar.
+async fn dashboard(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Query(q): Query<DashboardQuery>,
+) -> Response {
+    let key = match signed_in(&ctx, &headers).await {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let l = lang(&headers);
+    let w = words(l);
+    let client = if q.client.trim().is_empty() {
+        key.clients.first().cloned().unwrap_or_default()
+    } else {
+        q.client.trim().to_string()
+    };
+    let mut error = None;
+    let mut stats = None;
+    let mut charts = Vec::new();
+    if !client.is_empty() {
+        if !key.scope().allows(&client) {
+            error = Some(format!("no client {client}"));
+        } else {
+            match (day(&q.from, "from"), day(&q.to, "to")) {
+                (Ok(from), Ok(to)) => {
+                    let utc = |t: Option<chrono::DateTime<chrono::FixedOffset>>| {
+                        t.map(|t| t.with_timezone(&chrono::Utc))
+                    };
+                    match ctx.app.catalog.verified_calls(
+                        &client,
+                        utc(from),
+                        utc(to.map(|t| t + chrono::Duration::days(1))),
+                    ) {
+                        Ok(calls) => {
+                            let s = crate::quality::stats(&calls);
+                            for (title, keyname, rows) in [
+                                (w["per_rule"], w["rule"], &s.per_rule),
+                                (w["per_agent"], w["agent"], &s.per_agent),
+                                (w["per_campaign"], w["campaign"], &s.per_campaign),
+                                (w["per_week"], w["week"], &s.per_week),
+                            ] {
+                                charts.push(minijinja::context! { title => title, key => keyname, rows => rows.clone() });
+                            }
+                            stats = Some(s);
+                        }
+                        Err(e) => error = Some(e.to_string()),
+                    }
+                }
+                (Err(e), _) | (_, Err(e)) => error = Some(e),
+            }
+        }
+    }
+    render(
+        "dashboard.html",
+        merge(
+            page_ctx(&key, l, w["dashboard"]),
+            minijinja::context! {
+                client => client, from => q.from, to => q.to, stats => stats,
+                charts => charts, error => error,
+            },
+        ),
+    )
 }
