@@ -241,7 +241,14 @@ fn search_play_seek_bundle_and_isolation_in_chromium() {
     );
     let qm = ok(
         d,
-        &["keys", "create", "--role", "quality_manager", "--client", "acme"],
+        &[
+            "keys",
+            "create",
+            "--role",
+            "quality_manager",
+            "--client",
+            "acme",
+        ],
     );
 
     let mut child = Command::new(bin())

@@ -53,6 +53,28 @@ fn sign_in_search_and_call_page() {
         d,
         &["keys", "create", "--role", "client", "--client", "globex"],
     );
+    let qm1 = ok(
+        d,
+        &[
+            "keys",
+            "create",
+            "--role",
+            "quality_manager",
+            "--client",
+            "acme",
+        ],
+    );
+    let qm2 = ok(
+        d,
+        &[
+            "keys",
+            "create",
+            "--role",
+            "quality_manager",
+            "--client",
+            "acme",
+        ],
+    );
 
     let mut child = Command::new(bin())
         .arg("--data")
@@ -184,6 +206,48 @@ fn sign_in_search_and_call_page() {
     );
     let page = get(&globex_cookie, "/ui/search?q=country").text().unwrap();
     assert!(!page.contains(&id));
+    // Calibration from the pages: answers hidden until both quality managers answered.
+    let (c1, c2) = (login(&qm1), login(&qm2));
+    let qm2_id = qm2.trim().split('_').nth(1).unwrap().to_string();
+    let r = http
+        .post(url("/ui/calibrations"))
+        .header("cookie", &c1)
+        .form(&[("call_id", id.as_str()), ("reviewers", qm2_id.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cal_page = r.headers()["location"].to_str().unwrap().to_string();
+    let cal_id = cal_page.rsplit('/').next().unwrap().to_string();
+    let answer = |cookie: &str, decision: &str| {
+        let r = http
+            .post(url(&format!("/ui/calls/{id}/review")))
+            .header("cookie", cookie)
+            .form(&[
+                ("calibration_id", cal_id.as_str()),
+                ("d_consent", decision),
+                ("r_consent", "listened"),
+                ("s_clarity", "4"),
+            ])
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().unwrap());
+    };
+    answer(&c1, "confirm");
+    let page = get(&c2, &cal_page).text().unwrap();
+    assert!(
+        page.contains("cachées") && !page.contains("<td>confirm</td>"),
+        "{page}"
+    );
+    answer(&c2, "overrule");
+    let page = get(&c2, &cal_page).text().unwrap();
+    assert!(
+        page.contains("<td>confirm</td>") && page.contains("<td>overrule</td>"),
+        "{page}"
+    );
+    assert!(page.contains("50 %"), "{page}");
+    // A client key has no business there.
+    assert_eq!(get(&acme_cookie, &cal_page).status(), StatusCode::FORBIDDEN);
+
     // Signing out clears the cookie.
     let r = http
         .post(url("/ui/logout"))

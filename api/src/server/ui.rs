@@ -33,6 +33,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("sample.html", include_str!("../../ui/sample.html")),
     ("review.html", include_str!("../../ui/review.html")),
     ("dashboard.html", include_str!("../../ui/dashboard.html")),
+    (
+        "calibration.html",
+        include_str!("../../ui/calibration.html"),
+    ),
 ];
 const APP_JS: &str = include_str!("../../ui/static/app.js");
 const APP_CSS: &str = include_str!("../../ui/static/app.css");
@@ -192,6 +196,27 @@ fn words(lang: &str) -> BTreeMap<&'static str, &'static str> {
         ("per_campaign", pick("Par campagne", "Per campaign")),
         ("per_week", pick("Par semaine", "Per week")),
         ("week", pick("Semaine", "Week")),
+        ("calibration", pick("Calibrage", "Calibration")),
+        ("answer", pick("Répondre", "Answer")),
+        ("answered", pick("Ont répondu", "Answered")),
+        ("pending", pick("En attente", "Pending")),
+        ("item", pick("Point", "Item")),
+        ("agreement", pick("Accord", "Agreement")),
+        (
+            "hidden_until_all",
+            pick(
+                "Les réponses restent cachées jusqu'à ce que tous les évaluateurs aient répondu.",
+                "Answers stay hidden until every reviewer has answered.",
+            ),
+        ),
+        (
+            "calibrate_with",
+            pick("Calibrer avec les clés", "Calibrate with keys"),
+        ),
+        (
+            "start_calibration",
+            pick("Lancer un calibrage", "Start a calibration"),
+        ),
     ])
 }
 
@@ -276,6 +301,8 @@ pub fn routes() -> Router<Ctx> {
             get(review_page).post(submit_review),
         )
         .route("/ui/dashboard", get(dashboard))
+        .route("/ui/calibrations", post(create_calibration))
+        .route("/ui/calibrations/{id}", get(calibration_page))
 }
 
 async fn login_page(headers: HeaderMap) -> Response {
@@ -1036,4 +1063,89 @@ async fn dashboard(
             },
         ),
     )
+}
+
+#[derive(Deserialize)]
+struct CalibrationForm {
+    call_id: String,
+    reviewers: String,
+}
+
+/// Starts a calibration of a call between the signed-in reviewer and the keys given.
+async fn create_calibration(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Form(f): Form<CalibrationForm>,
+) -> Response {
+    let key = match signed_in(&ctx, &headers).await {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let l = lang(&headers);
+    if !is_reviewer(&key) {
+        return forbidden_page(l);
+    }
+    let Ok(cid) = f.call_id.parse::<callproof_models::CallId>() else {
+        return (StatusCode::NOT_FOUND, "no such call").into_response();
+    };
+    let mut reviewers = vec![key.id.clone()];
+    for r in f
+        .reviewers
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        if !reviewers.iter().any(|x| x == r) {
+            reviewers.push(r.to_string());
+        }
+    }
+    match ctx.app.create_calibration(
+        cid,
+        &key.scope(),
+        &callproof_models::Actor::of(&key),
+        reviewers,
+    ) {
+        Ok(Some(c)) => Redirect::to(&format!("/ui/calibrations/{}", c.id)).into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "no such call").into_response(),
+        Err(e) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Html(html_escape(&format!("{e:#}"))),
+        )
+            .into_response(),
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+async fn calibration_page(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
+    let key = match signed_in(&ctx, &headers).await {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let l = lang(&headers);
+    if key.role == callproof_models::Role::Client {
+        return forbidden_page(l);
+    }
+    match ctx
+        .app
+        .calibration_view(&id, &key.scope(), &callproof_models::Actor::of(&key))
+    {
+        Ok(Some(view)) => render(
+            "calibration.html",
+            merge(
+                page_ctx(&key, l, words(l)["calibration"]),
+                minijinja::context! { view => view },
+            ),
+        ),
+        Ok(None) => (StatusCode::NOT_FOUND, "no such calibration").into_response(),
+        Err(e) => internal(e).into_response(),
+    }
 }
