@@ -29,9 +29,10 @@
       if (ms >= Number(s.dataset.start) && ms < Number(s.dataset.end)) { found = s; }
     }
     if (found !== current) {
-      if (current) current.classList.remove("playing");
+      if (current) { current.classList.remove("playing"); current.removeAttribute("aria-current"); }
       if (found) {
         found.classList.add("playing");
+        found.setAttribute("aria-current", "true");
         found.scrollIntoView({ block: "nearest" });
       }
       current = found;
@@ -40,6 +41,20 @@
     if (excerpt) {
       var from = Math.max(0, Math.floor(ms) - 5000);
       excerpt.href = excerpt.href.replace(/from_ms=\d+&to_ms=\d+/, "from_ms=" + from + "&to_ms=" + (from + 30000));
+    }
+  });
+
+  // Keyboard: k or space plays/pauses, j / l go back / forward 5 s (outside form fields).
+  document.addEventListener("keydown", function (e) {
+    var tag = (e.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select" || tag === "button" || e.target === audio) return;
+    if (e.key === "k" || e.key === " ") {
+      e.preventDefault();
+      if (audio.paused) { var p = audio.play(); if (p && p.catch) p.catch(function () {}); } else { audio.pause(); }
+    } else if (e.key === "j") {
+      audio.currentTime = Math.max(0, audio.currentTime - 5);
+    } else if (e.key === "l") {
+      audio.currentTime = audio.currentTime + 5;
     }
   });
 
