@@ -158,10 +158,14 @@ CREATE TABLE IF NOT EXISTS calibrations (
     call_id TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
     calibration TEXT NOT NULL
 );
-PRAGMA user_version = 4;
+CREATE TABLE IF NOT EXISTS key_preferences (
+    key_id TEXT PRIMARY KEY,
+    language TEXT NOT NULL
+);
+PRAGMA user_version = 5;
 ";
 /// Catalogs older than this get the missing tables added on open.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// A new call to record.
 pub struct NewCall<'a> {
@@ -1026,6 +1030,27 @@ impl Catalog {
             serde_json::from_str(&j).map_err(|e| corrupt(&id, e))
         })
         .collect()
+    }
+
+    /// The interface language a key's holder chose, if any.
+    pub fn key_language(&self, key_id: &str) -> Result<Option<String>, CatalogError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT language FROM key_preferences WHERE key_id = ?1",
+                [key_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn set_key_language(&self, key_id: &str, language: &str) -> Result<(), CatalogError> {
+        self.conn().execute(
+            "INSERT INTO key_preferences (key_id, language) VALUES (?1, ?2)
+             ON CONFLICT(key_id) DO UPDATE SET language = excluded.language",
+            params![key_id, language],
+        )?;
+        Ok(())
     }
 
     pub fn put_calibration(&self, c: &Calibration) -> Result<(), CatalogError> {

@@ -35,7 +35,7 @@ struct Browser {
 }
 
 impl Browser {
-    fn start() -> Self {
+    fn start(downloads: &std::path::Path) -> Self {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -63,7 +63,11 @@ impl Browser {
                 "binary": "/usr/bin/chromium",
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--window-size=1280,900", "--autoplay-policy=no-user-gesture-required",
-                         "--mute-audio"]
+                         "--mute-audio"],
+                "prefs": {
+                    "download.default_directory": downloads.to_str().unwrap(),
+                    "download.prompt_for_download": false
+                }
             }
         }}});
         let r: Value = http
@@ -130,14 +134,6 @@ impl Browser {
         self.cmd(
             "POST",
             "/execute/sync",
-            json!({"script": script, "args": []}),
-        )
-    }
-
-    fn js_async(&self, script: &str) -> Value {
-        self.cmd(
-            "POST",
-            "/execute/async",
             json!({"script": script, "args": []}),
         )
     }
@@ -277,7 +273,8 @@ fn search_play_seek_bundle_and_isolation_in_chromium() {
     std::thread::spawn(move || for _ in lines {});
     let _server = Killed(child);
 
-    let b = Browser::start();
+    let downloads = tempfile::tempdir().unwrap();
+    let b = Browser::start(downloads.path());
     let sign_in = |key: &str| {
         b.goto(&format!("{base}/ui/login"));
         let field = b.find("#key");
@@ -340,19 +337,26 @@ fn search_play_seek_bundle_and_isolation_in_chromium() {
         "return document.querySelector('.segment.playing') === document.querySelector('.segment:last-child') || document.getElementById('player').paused",
     );
 
-    // The bundle button's request, from the page (the session cookie), verifies offline.
-    let b64 = b.js_async(&format!(
-        "var done = arguments[arguments.length - 1];
-         fetch('/ui/calls/{id}/evidence', {{method: 'POST'}})
-           .then(r => r.arrayBuffer())
-           .then(buf => {{ var s = ''; var a = new Uint8Array(buf);
-                           for (var i = 0; i < a.length; i++) s += String.fromCharCode(a[i]);
-                           done(btoa(s)); }})
-           .catch(e => done('ERR ' + e));"
-    ));
-    let zip = base64_decode(b64.as_str().unwrap());
-    let bundle = d.join("bundle.zip");
-    std::fs::write(&bundle, zip).unwrap();
+    // The bundle button downloads a signed bundle that verifies offline.
+    b.click(&b.find(".player-bar form button"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let bundle = loop {
+        let done: Vec<PathBuf> = std::fs::read_dir(downloads.path())
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "zip"))
+            .collect();
+        if let Some(p) = done.first() {
+            break p.clone();
+        }
+        assert!(Instant::now() < deadline, "the bundle was not downloaded");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        bundle.to_string_lossy().contains(&id),
+        "{}",
+        bundle.display()
+    );
     let public = ok(d, &["--signing-key", sk, "keys", "public"]);
     let out = ok(
         d,

@@ -248,6 +248,30 @@ fn sign_in_search_and_call_page() {
     // A client key has no business there.
     assert_eq!(get(&acme_cookie, &cal_page).status(), StatusCode::FORBIDDEN);
 
+    // The language choice belongs to the user: set once, it comes back at the next sign-in.
+    let r = http
+        .post(url("/ui/lang"))
+        .header("cookie", &c1)
+        .form(&[("lang", "en")])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = http
+        .post(url("/ui/login"))
+        .form(&[("key", qm1.trim())])
+        .send()
+        .unwrap();
+    let cookies: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert!(
+        cookies.iter().any(|c| c.starts_with("cp_lang=en")),
+        "{cookies:?}"
+    );
+
     // Signing out clears the cookie.
     let r = http
         .post(url("/ui/logout"))

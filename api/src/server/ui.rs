@@ -324,12 +324,21 @@ async fn login(State(ctx): State<Ctx>, headers: HeaderMap, Form(f): Form<LoginFo
     let app = ctx.app.clone();
     let t = token.clone();
     match tokio::task::spawn_blocking(move || crate::auth::authenticate(&app.catalog, &t)).await {
-        Ok(Ok(_)) => {
+        Ok(Ok(key)) => {
             let mut resp = Redirect::to("/ui/search").into_response();
             if let Ok(v) = HeaderValue::from_str(&format!(
                 "{KEY_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200"
             )) {
-                resp.headers_mut().insert(header::SET_COOKIE, v);
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+            // The language is the user's (their key's) choice, wherever they sign in.
+            if let Ok(Some(pref)) = ctx.app.catalog.key_language(&key.id) {
+                let l = if pref == "en" { "en" } else { "fr" };
+                if let Ok(v) = HeaderValue::from_str(&format!(
+                    "{LANG_COOKIE}={l}; SameSite=Strict; Path=/; Max-Age=31536000"
+                )) {
+                    resp.headers_mut().append(header::SET_COOKIE, v);
+                }
             }
             resp
         }
@@ -361,8 +370,18 @@ struct LangForm {
     lang: String,
 }
 
-async fn set_lang(headers: HeaderMap, Form(f): Form<LangForm>) -> Response {
+async fn set_lang(State(ctx): State<Ctx>, headers: HeaderMap, Form(f): Form<LangForm>) -> Response {
     let l = if f.lang == "en" { "en" } else { "fr" };
+    // Signed in: remembered for the key, so it follows the user to other browsers.
+    if let Some(token) = cookie_key(&headers) {
+        let app = ctx.app.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Ok(key) = crate::auth::authenticate(&app.catalog, &token) {
+                let _ = app.catalog.set_key_language(&key.id, l);
+            }
+        })
+        .await;
+    }
     let back = headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
