@@ -7,9 +7,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -18,20 +17,11 @@ use serde_json::{json, Value};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 struct Browser {
     http: Client,
     base: String,
     session: String,
-    _driver: Killed,
+    _driver: KillOnDrop,
 }
 
 impl Browser {
@@ -46,7 +36,7 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver (Debian package chromium-driver; scripts/setup.sh installs it)");
-        let driver = Killed(driver);
+        let driver = KillOnDrop(driver);
         let http = Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
@@ -247,31 +237,8 @@ fn search_play_seek_bundle_and_isolation_in_chromium() {
         ],
     );
 
-    let mut child = Command::new(bin())
-        .arg("--data")
-        .arg(d)
-        .args([
-            "--signing-key",
-            sk,
-            "--model",
-            "base",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let base = loop {
-        let l = lines.next().expect("server exited").unwrap();
-        if let Some(u) = l.strip_prefix("callproof listening on ") {
-            break u.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    let _server = Killed(child);
+    let server = serve(d, &["--signing-key", sk, "--model", "base"]);
+    let base = server.base.clone();
 
     let downloads = tempfile::tempdir().unwrap();
     let b = Browser::start(downloads.path());

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 use std::sync::Mutex;
 
 /// Transcription uses every core; tests that run Whisper take turns.
@@ -123,4 +123,66 @@ pub fn normalise(s: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A child process killed when dropped, so a failing test leaves nothing running.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A `callproof serve` on a free loopback port; stopped when dropped.
+pub struct Served {
+    _child: KillOnDrop,
+    pub base: String,
+}
+
+/// Starts `callproof --data DATA ARGS... serve --listen 127.0.0.1:0` and waits until it
+/// listens. `args` are the global options (model, signing key).
+pub fn serve(data: &Path, args: &[&str]) -> Served {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(bin())
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start callproof serve");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let child = KillOnDrop(child);
+    let base = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .expect("server output");
+        if let Some(url) = line.strip_prefix("callproof listening on ") {
+            break url.trim().to_string();
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Served {
+        _child: child,
+        base,
+    }
+}
+
+/// An HTTP client that sends `Authorization: Bearer <token>`.
+pub fn bearer_client(token: &str) -> reqwest::blocking::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {}", token.trim()).parse().expect("header"),
+    );
+    reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(120))
+        .default_headers(h)
+        .build()
+        .expect("client")
 }

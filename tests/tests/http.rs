@@ -3,50 +3,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 use reqwest::blocking::{multipart, Client};
 use reqwest::StatusCode;
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+type Server = Served;
 
 fn start(data: &Path) -> Server {
-    let mut child = Command::new(bin())
-        .arg("--data")
-        .arg(data)
-        .args(["--model", "tiny.en", "serve", "--listen", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start callproof serve");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let base = loop {
-        let line = lines
-            .next()
-            .expect("server exited before listening")
-            .unwrap();
-        if let Some(url) = line.strip_prefix("callproof listening on ") {
-            break url.trim().to_string();
-        }
-    };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, base }
+    serve(data, &["--model", "tiny.en"])
 }
 
 fn upload(c: &Client, s: &Server, file: &Path, meta: &str) -> reqwest::blocking::Response {

@@ -4,35 +4,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
 use common::*;
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn client(token: &str) -> Client {
-    let mut h = reqwest::header::HeaderMap::new();
-    h.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse().unwrap(),
-    );
-    Client::builder()
-        .timeout(Duration::from_secs(120))
-        .default_headers(h)
-        .build()
-        .unwrap()
+    bearer_client(token)
 }
 
 #[test]
@@ -88,23 +66,8 @@ fn samples_reviews_calibration_and_stats() {
     let acme_client = client(&key("client", "acme"));
     let key_id = |t: &str| t.split('_').nth(1).unwrap().to_string();
 
-    let mut child = Command::new(bin())
-        .arg("--data")
-        .arg(d)
-        .args(["--model", "tiny.en", "serve", "--listen", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let base = loop {
-        let l = lines.next().expect("server exited").unwrap();
-        if let Some(u) = l.strip_prefix("callproof listening on ") {
-            break u.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    let _server = Server(child);
+    let server = serve(d, &["--model", "tiny.en"]);
+    let base = server.base.clone();
     let url = |p: &str| format!("{base}{p}");
 
     // The client's own rule set, with a scorecard; the archive re-checked with it.

@@ -4,9 +4,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Cursor, Read, Write};
+use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -50,51 +50,22 @@ impl Env {
     }
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
+type Server = Served;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(env: &Env) -> Server {
-    let mut child = Command::new(bin())
-        .arg("--data")
-        .arg(env.data.path())
-        .arg("--signing-key")
-        .arg(&env.signing_key)
-        .args(["--model", "tiny.en", "serve", "--listen", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start callproof serve");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().expect("server exited early").unwrap();
-        if let Some(url) = line.strip_prefix("callproof listening on ") {
-            break url.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, base }
+fn start(env: &Env) -> Server {
+    serve(
+        env.data.path(),
+        &[
+            "--signing-key",
+            env.signing_key.to_str().unwrap(),
+            "--model",
+            "tiny.en",
+        ],
+    )
 }
 
 fn client(token: &str) -> Client {
-    let mut h = reqwest::header::HeaderMap::new();
-    h.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse().unwrap(),
-    );
-    Client::builder()
-        .timeout(Duration::from_secs(120))
-        .default_headers(h)
-        .build()
-        .unwrap()
+    bearer_client(token)
 }
 
 fn upload(c: &Client, s: &Server, file: &Path, meta: &str) -> reqwest::blocking::Response {
@@ -174,7 +145,7 @@ fn tenants_evidence_and_audit() {
     let b = client(&env.key("client", &["globex"]));
     let agent = client(&env.key("agent", &["acme"]));
     let qm = client(&env.key("quality_manager", &["acme"]));
-    let s = serve(&env);
+    let s = start(&env);
 
     // Uploads: staff for their clients only; a client key uploads nothing.
     let meta_a = r#"{"client":"acme","language":"en","customer_phone":"06 12 34 56 78","contract_ref":"ACME-1","started_at":"2026-03-03T10:30:00+01:00"}"#;

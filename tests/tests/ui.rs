@@ -5,21 +5,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use common::*;
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn sign_in_search_and_call_page() {
@@ -76,31 +64,8 @@ fn sign_in_search_and_call_page() {
         ],
     );
 
-    let mut child = Command::new(bin())
-        .arg("--data")
-        .arg(d)
-        .args([
-            "--signing-key",
-            sk,
-            "--model",
-            "tiny.en",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let base = loop {
-        let l = lines.next().expect("server exited").unwrap();
-        if let Some(u) = l.strip_prefix("callproof listening on ") {
-            break u.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    let _server = Server(child);
+    let server = serve(d, &["--signing-key", sk, "--model", "tiny.en"]);
+    let base = server.base.clone();
     let url = |p: &str| format!("{base}{p}");
     let http = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
