@@ -250,16 +250,25 @@ fn render(name: &str, ctx: minijinja::Value) -> Response {
     }
 }
 
-/// The signed-in key, or a redirect to the sign-in page.
-async fn signed_in(ctx: &Ctx, headers: &HeaderMap) -> Result<ApiKey, Response> {
-    let Some(token) = cookie_key(headers) else {
-        return Err(Redirect::to("/ui/login").into_response());
-    };
-    let app = ctx.app.clone();
-    match tokio::task::spawn_blocking(move || crate::auth::authenticate(&app.catalog, &token)).await
-    {
-        Ok(Ok(key)) => Ok(key),
-        _ => Err(Redirect::to("/ui/login").into_response()),
+/// The signed-in key of a page request; without a valid one, the page redirects to sign-in.
+struct UiKey(ApiKey);
+
+impl axum::extract::FromRequestParts<Ctx> for UiKey {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        ctx: &Ctx,
+    ) -> Result<Self, Self::Rejection> {
+        let to_login = || Redirect::to("/ui/login").into_response();
+        let token = cookie_key(&parts.headers).ok_or_else(to_login)?;
+        let app = ctx.app.clone();
+        match tokio::task::spawn_blocking(move || crate::auth::authenticate(&app.catalog, &token))
+            .await
+        {
+            Ok(Ok(key)) => Ok(UiKey(key)),
+            _ => Err(to_login()),
+        }
     }
 }
 
@@ -443,13 +452,10 @@ fn day(s: &str, name: &str) -> Result<Option<chrono::DateTime<chrono::FixedOffse
 
 async fn search_page(
     State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
     headers: HeaderMap,
     Query(f): Query<SearchForm>,
 ) -> Response {
-    let key = match signed_in(&ctx, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
     let l = lang(&headers);
     let searched = headers_has_query(&f);
     let filtered = [
@@ -535,13 +541,10 @@ fn headers_has_query(f: &SearchForm) -> bool {
 
 async fn call_page(
     State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    let key = match signed_in(&ctx, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
     let l = lang(&headers);
     let actor = callproof_models::Actor::of(&key);
     let scope = key.scope();
@@ -585,13 +588,9 @@ async fn call_page(
 /// The bundle download button: the same bundle as `POST /api/v1/calls/{id}/evidence`.
 async fn evidence(
     State(ctx): State<Ctx>,
-    headers: HeaderMap,
+    UiKey(key): UiKey,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    let key = match signed_in(&ctx, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
     let Ok(cid) = id.parse::<callproof_models::CallId>() else {
         return (StatusCode::NOT_FOUND, "no such call").into_response();
     };
@@ -643,11 +642,7 @@ fn forbidden_page(l: &str) -> Response {
 }
 
 /// The calls the signed-in key may see, newest first: a client's portal home.
-async fn calls_page(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
-    let key = match signed_in(&ctx, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+async fn calls_page(State(ctx): State<Ctx>, UiKey(key): UiKey, headers: HeaderMap) -> Response {
     let l = lang(&headers);
     let calls = match ctx.app.catalog.list_in(&key.scope(), 200) {
         Ok(c) => c,
@@ -692,11 +687,7 @@ fn is_reviewer(key: &ApiKey) -> bool {
     )
 }
 
-async fn samples_page(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
-    let key = match signed_in(&ctx, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
+async fn samples_page(State(ctx): State<Ctx>, UiKey(key): UiKey, headers: HeaderMap) -> Response {
     let l = lang(&headers);
     if key.role == callproof_models::Role::Client {
         return forbidden_page(l);
@@ -721,13 +712,10 @@ fn samples_view(ctx: &Ctx, key: &ApiKey, l: &'static str, error: Option<String>)
 
 async fn create_sample(
     State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
     headers: HeaderMap,
     Form(f): Form<BTreeMap<String, String>>,
 ) -> Response {
-    let key = match signed_in(&ctx, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
     let l = lang(&headers);
     if !is_reviewer(&key) {
         return forbidden_page(l);
@@ -776,13 +764,10 @@ async fn create_sample(
 
 async fn sample_page(
     State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    let key = match signed_in(&ctx, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
     let l = lang(&headers);
     if key.role == callproof_models::Role::Client {
         return forbidden_page(l);
@@ -894,14 +879,11 @@ fn review_view(
 
 async fn review_page(
     State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
     Query(q): Query<ReviewQuery>,
 ) -> Response {
-    let key = match signed_in(&ctx, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
     let l = lang(&headers);
     if !is_reviewer(&key) {
         return forbidden_page(l);
@@ -925,14 +907,11 @@ fn parse_clock(s: &str) -> Option<u64> {
 
 async fn submit_review(
     State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
     Form(f): Form<BTreeMap<String, String>>,
 ) -> Response {
-    let key = match signed_in(&ctx, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
     let l = lang(&headers);
     if !is_reviewer(&key) {
         return forbidden_page(l);
@@ -1022,13 +1001,10 @@ struct DashboardQuery {
 /// readers, and printable), with the counts behind every bar.
 async fn dashboard(
     State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
     headers: HeaderMap,
     Query(q): Query<DashboardQuery>,
 ) -> Response {
-    let key = match signed_in(&ctx, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
     let l = lang(&headers);
     let w = words(l);
     let client = if q.client.trim().is_empty() {
@@ -1093,13 +1069,10 @@ struct CalibrationForm {
 /// Starts a calibration of a call between the signed-in reviewer and the keys given.
 async fn create_calibration(
     State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
     headers: HeaderMap,
     Form(f): Form<CalibrationForm>,
 ) -> Response {
-    let key = match signed_in(&ctx, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
     let l = lang(&headers);
     if !is_reviewer(&key) {
         return forbidden_page(l);
@@ -1142,13 +1115,10 @@ fn html_escape(s: &str) -> String {
 
 async fn calibration_page(
     State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    let key = match signed_in(&ctx, &headers).await {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
     let l = lang(&headers);
     if key.role == callproof_models::Role::Client {
         return forbidden_page(l);
