@@ -958,11 +958,7 @@ impl Catalog {
         let rows = stmt.query_map([scope_json(scope)], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })?;
-        rows.map(|r| {
-            let (id, j) = r?;
-            serde_json::from_str(&j).map_err(|e| corrupt(&id, e))
-        })
-        .collect()
+        json_rows(rows)
     }
 
     /// The next version number of a reviewer's review of a call (within a calibration or not).
@@ -1008,11 +1004,7 @@ impl Catalog {
         let rows = stmt.query_map([call.to_string()], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })?;
-        rows.map(|r| {
-            let (id, j) = r?;
-            serde_json::from_str(&j).map_err(|e| corrupt(&id, e))
-        })
-        .collect()
+        json_rows(rows)
     }
 
     /// Every review of a client's calls, oldest first.
@@ -1025,11 +1017,7 @@ impl Catalog {
         let rows = stmt.query_map([client], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })?;
-        rows.map(|r| {
-            let (id, j) = r?;
-            serde_json::from_str(&j).map_err(|e| corrupt(&id, e))
-        })
-        .collect()
+        json_rows(rows)
     }
 
     /// The interface language a key's holder chose, if any.
@@ -1074,6 +1062,17 @@ impl Catalog {
         json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(id, e)))
             .transpose()
     }
+}
+
+/// Rows of (id, JSON) decoded; a row that does not decode names its id.
+fn json_rows<T: serde::de::DeserializeOwned>(
+    rows: impl Iterator<Item = rusqlite::Result<(String, String)>>,
+) -> Result<Vec<T>, CatalogError> {
+    rows.map(|r| {
+        let (id, j) = r?;
+        serde_json::from_str(&j).map_err(|e| corrupt(&id, e))
+    })
+    .collect()
 }
 
 const SELECT_CALL_C_V: &str = "SELECT c.id, c.metadata, c.sha256, c.original_name, c.size_bytes,
