@@ -182,7 +182,7 @@ pub fn wav_excerpt(audio: &DecodedAudio, from_ms: u64, to_ms: u64) -> Result<Vec
     Ok(out.into_inner())
 }
 
-fn html_escape(s: &str) -> String {
+pub(crate) fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

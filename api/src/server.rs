@@ -596,16 +596,7 @@ async fn create_evidence(
         .await
         .map_err(|e| ApiError(StatusCode::CONFLICT, format!("{e:#}")))?
         .ok_or_else(|| not_found(&id))?;
-    let mut resp = (StatusCode::OK, zip).into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/zip"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"evidence-{id}.zip\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(resp)
+    Ok(bundle_response(&id, zip))
 }
 
 #[derive(Deserialize)]
@@ -869,17 +860,24 @@ async fn rules_report(
     Ok(Json(serde_json::json!({ "client": client, "rules": report })).into_response())
 }
 
-fn csv_response(body: String, name: &str) -> Response {
+/// A file to download: `body` with its content type and a file name.
+fn attachment(body: impl IntoResponse, content_type: &'static str, name: &str) -> Response {
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     resp
+}
+
+fn csv_response(body: String, name: &str) -> Response {
+    attachment(body, "text/csv; charset=utf-8", name)
+}
+
+/// An evidence bundle as the API and the web page's button both answer it.
+fn bundle_response(id: &str, zip: Vec<u8>) -> Response {
+    attachment(zip, "application/zip", &format!("evidence-{id}.zip"))
 }
 
 async fn export_findings(

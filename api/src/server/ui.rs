@@ -599,20 +599,7 @@ async fn evidence(
         .evidence(cid, &key.scope(), &callproof_models::Actor::of(&key), false)
         .await
     {
-        Ok(Some(zip)) => {
-            let mut resp = (StatusCode::OK, zip).into_response();
-            let h = resp.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/zip"),
-            );
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("attachment; filename=\"evidence-{id}.zip\""))
-            {
-                h.insert(header::CONTENT_DISPOSITION, v);
-            }
-            resp
-        }
+        Ok(Some(zip)) => super::bundle_response(&id, zip),
         Ok(None) => (StatusCode::NOT_FOUND, "no such call").into_response(),
         Err(e) => (StatusCode::CONFLICT, format!("{e:#}")).into_response(),
     }
@@ -1101,16 +1088,10 @@ async fn create_calibration(
         Ok(None) => (StatusCode::NOT_FOUND, "no such call").into_response(),
         Err(e) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            Html(html_escape(&format!("{e:#}"))),
+            Html(crate::evidence::html_escape(&format!("{e:#}"))),
         )
             .into_response(),
     }
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 async fn calibration_page(
