@@ -457,7 +457,6 @@ async fn search_page(
     Query(f): Query<SearchForm>,
 ) -> Response {
     let l = lang(&headers);
-    let searched = headers_has_query(&f);
     let filtered = [
         &f.client,
         &f.campaign,
@@ -472,6 +471,7 @@ async fn search_page(
     ]
     .iter()
     .any(|v| !v.trim().is_empty());
+    let searched = filtered || !f.q.trim().is_empty();
     let mut error: Option<String> = None;
     let mut hits = Vec::new();
     if searched {
@@ -519,24 +519,6 @@ async fn search_page(
             q => q, hits => hits, searched => searched, error => error,
         },
     )
-}
-
-fn headers_has_query(f: &SearchForm) -> bool {
-    [
-        &f.q,
-        &f.client,
-        &f.campaign,
-        &f.agent,
-        &f.speaker,
-        &f.verdict,
-        &f.rule,
-        &f.phone,
-        &f.contract_ref,
-        &f.from,
-        &f.to,
-    ]
-    .iter()
-    .any(|v| !v.trim().is_empty())
 }
 
 async fn call_page(
