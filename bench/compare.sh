@@ -3,6 +3,10 @@
 #
 #   bench/compare.sh [BINARY]        (default target/release/callproof; THREADS=2 by default)
 #
+# REPEAT=N (default 3) runs the whole sequence N times, the systems taking turns, and reports the
+# median wall time of each: on a shared 2-core machine one run of the same command varies by
+# ±10 % or more, enough to turn a ratio around.
+#
 # Installs faster-whisper into bench/.venv, uses the CTranslate2 folders that
 # `callproof model install` kept, renders the generated calls of tests/calls, and runs:
 #   - tiny.en on the English recordings (the real stereo call + generated English calls),
@@ -56,14 +60,15 @@ audio_s() { python3 -c "import json,sys; print(sum(i['seconds'] for i in json.lo
 meta() { printf '{"system": "%s", "model": "%s", "set": "%s", "audio_s": %s}\n' "$1" "$2" "$3" "$(audio_s "$3")" > "$out/runs/$4.meta.json"; }
 
 run_fw() { # set model
-  local run="fw-$1-$2"
+  local run="fw-$1-$2.r$rep"
   echo "faster-whisper $2 on $1 ..." >&2
   /usr/bin/time -f "%e %M" -o "$out/runs/$run.time" \
     bench/.venv/bin/python bench/fw_run.py "$(ct2_dir "$2")" "$threads" "$out/$1.json" "$out/runs/$run.json"
   meta faster-whisper "$2" "$1" "$run"
 }
 run_cp() { # set model
-  local run="cp-$1-$2" data="$out/data/$1-$2"
+  local run="cp-$1-$2.r$rep" data="$out/data/$1-$2"
+  rm -rf "$data"
   echo "callproof $2 on $1 ..." >&2
   local files
   files=$(python3 -c "import json,sys; print('\n'.join(i['path'] for i in json.load(open(sys.argv[1]))))" "$out/$1.json")
@@ -77,10 +82,12 @@ run_cp() { # set model
   meta callproof "$2" "$1" "$run"
 }
 
-run_fw en tiny.en
-run_cp en tiny.en
-run_cp en tiny.en-q8_0
-run_fw all base
-run_cp all base
-run_cp all base-q8_0
+for rep in $(seq 1 "${REPEAT:-3}"); do
+  run_fw en tiny.en
+  run_cp en tiny.en
+  run_cp en tiny.en-q8_0
+  run_fw all base
+  run_cp all base
+  run_cp all base-q8_0
+done
 python3 bench/report.py "$out/runs"

@@ -4,11 +4,14 @@
 
 RUNS_DIR holds, per run, NAME.time ("wall_s max_rss_kb"), NAME.json (texts per recording and
 channel) and NAME.meta.json (system, model, audio seconds); references come from the call
-scripts next to each generated recording (SCRIPT.txt → agent and customer lines).
+scripts next to each generated recording (SCRIPT.txt → agent and customer lines). Repeated runs
+of one system, model and set (NAME.r1, NAME.r2, …) are reported as their median wall time,
+highest peak memory and the word error rate of the first.
 """
 import json
 import os
 import re
+import statistics
 import sys
 
 
@@ -39,7 +42,7 @@ def reference(script: str) -> dict[str, str]:
 
 def main() -> None:
     runs = sys.argv[1]
-    rows = []
+    runs_of = {}
     for name in sorted(os.listdir(runs)):
         if not name.endswith(".meta.json"):
             continue
@@ -57,16 +60,20 @@ def main() -> None:
                 rw = words(ref[speaker])
                 errors += edit_distance(rw, words(r["channels"].get(speaker, "")))
                 ref_words += len(rw)
-        wall = float(wall)
-        rows.append((meta["set"], meta["model"], meta["system"], meta["audio_s"], wall,
-                     meta["audio_s"] / wall, int(rss) / 1024, errors / max(ref_words, 1)))
-    print("| recordings | model | system | audio (s) | wall (s) | × real time | callproof / faster-whisper | peak RSS (MiB) | WER (generated calls) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+        key = (meta["set"], meta["model"], meta["system"], meta["audio_s"])
+        runs_of.setdefault(key, []).append((float(wall), int(rss) / 1024, errors / max(ref_words, 1)))
+    rows = []
+    for (s, model, system, audio), reps in runs_of.items():
+        wall = statistics.median(r[0] for r in reps)
+        rows.append((s, model, system, audio, wall, audio / wall, max(r[1] for r in reps), reps[0][2],
+                     len(reps), min(r[0] for r in reps), max(r[0] for r in reps)))
+    print("| recordings | model | system | audio (s) | runs | wall (s), median [min–max] | × real time | callproof / faster-whisper | peak RSS (MiB) | WER (generated calls) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     base_speed = {(r[0], r[1].split("-q8")[0]): r[5] for r in rows if r[2] == "faster-whisper"}
-    for s, model, system, audio, wall, speed, rss, wer in rows:
+    for s, model, system, audio, wall, speed, rss, wer, n, lo, hi in sorted(rows):
         peer = base_speed.get((s, model.split("-q8")[0]))
         ratio = f"{speed / peer:.2f}" if peer and system != "faster-whisper" else "—"
-        print(f"| {s} | {model} | {system} | {audio:.0f} | {wall:.1f} | {speed:.1f} | {ratio} | {rss:.0f} | {100 * wer:.1f} % |")
+        print(f"| {s} | {model} | {system} | {audio:.0f} | {n} | {wall:.1f} [{lo:.1f}–{hi:.1f}] | {speed:.1f} | {ratio} | {rss:.0f} | {100 * wer:.1f} % |")
 
 
 if __name__ == "__main__":
