@@ -205,10 +205,11 @@ impl Engine {
         // One window per chunk: the chunk fits in it, and whisper.cpp's DTW aborts the process
         // when a second window starts fewer than 160 ms before the end of a shortened context.
         params.set_single_segment(true);
-        // Timestamp tokens stay on although segments are cut from the words: decoding without
-        // them saved no measurable time and tiny.en then heard worse (26.8 % word error rate
-        // instead of 23.2 % on the English benchmark calls; base 19.2 % instead of 19.5 %).
         params.set_audio_ctx(audio_ctx(chunk.samples.len()));
+        // Timestamp tokens stay on (no `set_no_timestamps`) although segments are cut from the
+        // words: decoding without them saved no measurable time and tiny.en then heard worse
+        // (26.8 % word error rate instead of 23.2 % on the English benchmark calls; base
+        // 19.2 % instead of 19.5 %).
         params.set_print_progress(false);
         params.set_print_realtime(false);
         params.set_print_special(false);

@@ -3,8 +3,8 @@
 //! Each channel of a two-party call is silent about half of the time. Fed silence, Whisper
 //! invents text ("(C'est un peu tard)" repeated) and its timestamps drift. So speech regions are
 //! found with earshot's neural voice-activity detector, only those regions are given to the
-//! model (joined, with short pauses between them), and every time is mapped back to the channel's
-//! clock through a [`TimeMap`].
+//! model (packed into [`Chunk`]s of joined regions with short pauses between them), and every
+//! time is mapped back to the channel's clock through each chunk's [`TimeMap`].
 
 /// earshot works on 16 ms frames at 16 kHz.
 const FRAME: usize = 256;
@@ -102,24 +102,13 @@ impl TimeMap {
             None => joined_ms,
         }
     }
-
-    /// Like [`Self::to_channel_ms`], but a time in an inserted pause snaps back to the end of
-    /// the region before it: the right mapping for the end of something.
-    pub fn end_to_channel_ms(&self, joined_ms: u64) -> u64 {
-        let t = joined_ms as usize * RATE / 1000;
-        let span = self.spans.iter().rev().find(|(js, _, _)| *js <= t);
-        match span {
-            Some(&(js, cs, len)) => ((cs + (t - js).min(len)) * 1000 / RATE) as u64,
-            None => self.to_channel_ms(joined_ms),
-        }
-    }
 }
 
 /// Pause inserted between joined regions, so words of separate turns do not run together.
 const JOIN_PAUSE_MS: usize = 300;
 
 /// Joins the speech regions of `samples` into one stream, with its time map.
-pub fn join_regions(samples: &[f32], regions: &[(usize, usize)]) -> (Vec<f32>, TimeMap) {
+fn join_regions(samples: &[f32], regions: &[(usize, usize)]) -> (Vec<f32>, TimeMap) {
     let pause = JOIN_PAUSE_MS * RATE / 1000;
     let total: usize = regions.iter().map(|(s, e)| e - s + pause).sum();
     let mut joined = Vec::with_capacity(total);
@@ -289,7 +278,5 @@ mod tests {
         // Inside the inserted pause: snapped to the next region's start.
         assert_eq!(map.to_channel_ms(2100), 10_000);
         assert_eq!(map.to_channel_ms(2300 + 500), 10_500);
-        assert_eq!(map.end_to_channel_ms(2100), 4000);
-        assert_eq!(map.end_to_channel_ms(1000), 3000);
     }
 }
