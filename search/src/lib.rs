@@ -6,6 +6,7 @@
 //! French and an English analyzer, because calls are mostly French and sometimes English.
 //! The index is derived data: the catalog's transcripts can always rebuild it.
 
+mod pairs;
 pub mod verify;
 
 use std::collections::{HashMap, HashSet};
@@ -99,6 +100,8 @@ struct Fields {
     started_offset_s: Field,
     text_fr: Field,
     text_en: Field,
+    /// Adjacent word pairs, for exact phrases (see `pairs`).
+    text_pairs: Field,
     words: Field,
     /// The call's verdict, on every segment so filters and words combine in one query.
     verdict: Field,
@@ -145,6 +148,7 @@ fn schema() -> (Schema, Fields) {
         started_offset_s: b.add_i64_field("started_offset_s", STORED),
         text_fr: b.add_text_field("text_fr", text(FR, true)),
         text_en: b.add_text_field("text_en", text(EN, false)),
+        text_pairs: b.add_text_field(pairs::PAIRS_FIELD, text(pairs::PAIRS, false)),
         words: b.add_text_field("words", STORED),
         verdict: b.add_text_field("verdict", STRING | STORED),
         rule: b.add_text_field("rule", STRING),
@@ -217,6 +221,7 @@ impl BulkIndexer {
                 f.end_ms => seg.end_ms,
                 f.text_fr => seg.text.clone(),
                 f.text_en => seg.text.clone(),
+                f.text_pairs => seg.text.clone(),
                 f.words => serde_json::to_string(&words).unwrap_or_default(),
             );
             if let Some(c) = &meta.campaign {
@@ -258,6 +263,15 @@ impl BulkIndexer {
     }
 }
 
+/// A search as tantivy queries.
+struct Built {
+    /// What runs: words, routed phrases and filters.
+    run: Box<dyn Query>,
+    /// The user's words parsed against the text fields alone: phrases run on word pairs, but
+    /// snippets and play-from times are found in the words.
+    words: Box<dyn Query>,
+}
+
 /// Stored per segment so a hit can say which word matched and when.
 #[derive(Serialize, Deserialize)]
 struct StoredWord {
@@ -288,6 +302,9 @@ impl SearchIndex {
         };
         index.tokenizers().register(FR, analyzer(Language::French));
         index.tokenizers().register(EN, analyzer(Language::English));
+        index
+            .tokenizers()
+            .register(pairs::PAIRS, pairs::WordPairs::default());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
@@ -332,9 +349,10 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
-    fn build_query(&self, req: &SearchRequest) -> Result<Box<dyn Query>, SearchError> {
+    fn build_query(&self, req: &SearchRequest) -> Result<Built, SearchError> {
         let f = self.f;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut words: Box<dyn Query> = Box::new(tantivy::query::EmptyQuery);
         let q = req.query.trim();
         if !q.is_empty() {
             // `verdict:` and `rule:` address the call's verification; words go to the text.
@@ -344,11 +362,23 @@ impl SearchIndex {
                 parser.set_field_fuzzy(f.text_fr, false, 1, true);
                 parser.set_field_fuzzy(f.text_en, false, 1, true);
             }
-            let parsed = parser.parse_query(q).map_err(|e| SearchError::Query {
-                query: q.to_string(),
-                detail: e.to_string(),
-            })?;
-            clauses.push((Occur::Must, parsed));
+            let parse = |q: &str| {
+                parser.parse_query(q).map_err(|e| SearchError::Query {
+                    query: req.query.trim().to_string(),
+                    detail: e.to_string(),
+                })
+            };
+            let parsed = parse(q)?;
+            match pairs::route_phrases(q) {
+                Some(routed) => {
+                    clauses.push((Occur::Must, parse(&routed)?));
+                    words = parsed;
+                }
+                None => {
+                    words = parsed.box_clone();
+                    clauses.push((Occur::Must, parsed));
+                }
+            }
         }
         let term = |field: Field, v: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(
@@ -406,15 +436,24 @@ impl SearchIndex {
             ));
         }
         if clauses.is_empty() {
-            return Ok(Box::new(tantivy::query::AllQuery));
+            return Ok(Built {
+                run: Box::new(tantivy::query::AllQuery),
+                words,
+            });
         }
-        Ok(Box::new(BooleanQuery::new(clauses)))
+        Ok(Built {
+            run: Box::new(BooleanQuery::new(clauses)),
+            words,
+        })
     }
 
     /// Runs a search and groups matching segments by call, best call first.
     pub fn search(&self, req: &SearchRequest) -> Result<Vec<CallHit>, SearchError> {
         let f = self.f;
-        let query = self.build_query(req)?;
+        let Built {
+            run: query,
+            words: words_query,
+        } = self.build_query(req)?;
         let searcher = self.reader.searcher();
         let limit = req.limit.unwrap_or(20).max(1);
         let wanted = (limit * SEGMENTS_PER_CALL).min(MAX_SEGMENTS);
@@ -423,7 +462,7 @@ impl SearchIndex {
         // Terms the query looks for, to find the first matching word of each segment.
         let mut fr_terms = HashSet::new();
         let mut en_terms = HashSet::new();
-        query.query_terms(&mut |t: &Term, _| {
+        words_query.query_terms(&mut |t: &Term, _| {
             if let Some(s) = t.value().as_str() {
                 if t.field() == f.text_fr {
                     fr_terms.insert(s.to_string());
@@ -432,7 +471,7 @@ impl SearchIndex {
                 }
             }
         });
-        let mut snippets = SnippetGenerator::create(&searcher, &*query, f.text_fr)?;
+        let mut snippets = SnippetGenerator::create(&searcher, &*words_query, f.text_fr)?;
         snippets.set_max_num_chars(240);
         let mut fr = analyzer(Language::French);
         let mut en = analyzer(Language::English);
@@ -665,6 +704,14 @@ mod tests {
         };
         assert_eq!(phrase("\"confirme mon accord\"").len(), 1);
         assert_eq!(phrase("\"accord mon confirme\"").len(), 0);
+        // Phrases run on word pairs: two words are one pair, case and accents do not matter,
+        // the words must be adjacent, and the words are still highlighted.
+        assert_eq!(phrase("\"Confirmé MON\"").len(), 1);
+        assert_eq!(phrase("\"confirme accord\"").len(), 0);
+        assert_eq!(phrase("\"confirme mon accord\" -\"je refuse\"").len(), 1);
+        let hit = &phrase("\"mon accord\"")[0].segments[0];
+        assert!(hit.snippet.contains("<b>mon</b>"), "{}", hit.snippet);
+        assert_eq!(hit.match_ms, 5900);
         // The hit says where the matched word is said: "accord" is the 5th word, at 6200 ms.
         assert_eq!(phrase("accord")[0].segments[0].match_ms, 6200);
 
