@@ -476,6 +476,7 @@ impl App {
             threads: self.settings.threads,
             skip_silence: true,
             progress: None,
+            max_chunk_tokens: callproof_transcribe::engine::MAX_CHUNK_TOKENS,
         };
         // Channels one after the other, each with all threads: measured on 617 s of calls with
         // base, side by side (a thread each) was 7 % slower and needed twice the memory.

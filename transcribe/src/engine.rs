@@ -41,7 +41,21 @@ pub struct TranscribeOptions {
     pub skip_silence: bool,
     /// Called as transcription of the channel advances (long calls take minutes).
     pub progress: Option<Progress>,
+    /// Tokens a chunk may decode to before it is decoded again in shorter pieces; normally
+    /// [`MAX_CHUNK_TOKENS`].
+    pub max_chunk_tokens: usize,
 }
+
+/// Tokens one chunk may decode to before it is cut in two and each half decoded again. Whisper
+/// decodes at most 220 tokens in one window (half its text context, less 4); past that,
+/// whisper.cpp drops the tokens after the last timestamp and decodes the rest of the chunk in a
+/// second window — the path where words go missing and where its DTW can abort the process.
+/// 28 s of very fast speech (a legal notice read at 5 words a second) can come close.
+pub const MAX_CHUNK_TOKENS: usize = 200;
+
+/// Chunks shorter than this are not cut again when they reach the token limit: so many tokens
+/// in so little audio is a repetition loop, which halving would only repeat.
+const MIN_SPLIT_MS: usize = 4_000;
 
 static LOG_HOOKS: Once = Once::new();
 
@@ -174,7 +188,7 @@ impl Engine {
             if let Some(progress) = &opts.progress {
                 progress((done * 100 / total.max(1)) as i32);
             }
-            segments.extend(self.run_chunk(&mut state, chunk, speaker, channel, opts)?);
+            segments.extend(self.run_chunk(&mut state, samples, chunk, speaker, channel, opts)?);
             done += chunk.samples.len();
         }
         if let Some(progress) = &opts.progress {
@@ -184,10 +198,12 @@ impl Engine {
     }
 
     /// Decodes one chunk in a single window and splits its words into segments, one per
-    /// sentence within each speech region.
+    /// sentence within each speech region. A chunk whose text reaches the token limit is cut
+    /// in two (at pauses, else at its quietest moments) and each part decoded on its own.
     fn run_chunk(
         &self,
         state: &mut WhisperState,
+        samples: &[f32],
         chunk: &Chunk,
         speaker: Speaker,
         channel: u16,
@@ -206,6 +222,9 @@ impl Engine {
         // when a second window starts fewer than 160 ms before the end of a shortened context.
         params.set_single_segment(true);
         params.set_audio_ctx(audio_ctx(chunk.samples.len()));
+        // Stop before whisper.cpp's own per-window limit, to cut the chunk instead.
+        let limit = opts.max_chunk_tokens.clamp(1, MAX_CHUNK_TOKENS);
+        params.set_max_tokens(limit as i32);
         // Timestamp tokens stay on (no `set_no_timestamps`) although segments are cut from the
         // words: decoding without them saved no measurable time and tiny.en then heard worse
         // (26.8 % word error rate instead of 23.2 % on the English benchmark calls; base
@@ -217,6 +236,28 @@ impl Engine {
         state
             .full(params, &chunk.samples)
             .map_err(|e| EngineError::Inference(format!("{e:?}")))?;
+
+        let tokens: usize = state
+            .as_iter()
+            .map(|seg| seg.n_tokens().max(0) as usize)
+            .sum();
+        let chunk_ms = chunk.samples.len() * 1000 / SAMPLE_RATE as usize;
+        if tokens > limit && chunk_ms >= MIN_SPLIT_MS {
+            let parts = speech::pack_chunks(samples, &chunk.regions, chunk_ms.div_ceil(2));
+            if parts.len() > 1 {
+                tracing::debug!(
+                    tokens,
+                    chunk_ms,
+                    "token limit reached: chunk decoded again in {} parts",
+                    parts.len()
+                );
+                let mut segments = Vec::new();
+                for part in &parts {
+                    segments.extend(self.run_chunk(state, samples, part, speaker, channel, opts)?);
+                }
+                return Ok(segments);
+            }
+        }
 
         let to_channel = |ms: i64| chunk.map.to_channel_ms(ms.max(0) as u64 * 10);
         let eot = self.ctx.token_eot();

@@ -1,0 +1,98 @@
+//! A chunk whose text reaches the token limit is decoded again in parts, so no words are lost.
+//! Real speech needs 28 s at about 5 words a second to reach the real limit; a lower limit on a
+//! real recording takes the same path. The limit stays above 32 tokens, where whisper.cpp starts
+//! checking a decoding for repetition loops, as it does at the real limit.
+//!
+//! Needs tiny.en in the model cache (`scripts/setup.sh` installs it).
+
+use callproof_models::Speaker;
+use callproof_transcribe::{Engine, ModelCache, TranscribeOptions};
+
+/// JFK's 11 s twice, one second apart: 54 tokens.
+fn jfk_twice() -> Vec<f32> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/real/en_jfk_16k_mono.wav"
+    );
+    let mut reader = hound::WavReader::open(path).expect("the JFK fixture");
+    assert_eq!(reader.spec().sample_rate, 16_000);
+    let once: Vec<f32> = reader
+        .samples::<i16>()
+        .map(|s| f32::from(s.expect("16-bit samples")) / 32768.0)
+        .collect();
+    let mut twice = once.clone();
+    twice.extend(std::iter::repeat_n(0.0, 16_000));
+    twice.extend(once);
+    twice
+}
+
+fn words(engine: &Engine, samples: &[f32], max_chunk_tokens: usize) -> String {
+    let opts = TranscribeOptions {
+        language: "en".into(),
+        threads: 2,
+        skip_silence: true,
+        progress: None,
+        max_chunk_tokens,
+    };
+    let segments = engine
+        .transcribe(samples, Speaker::Unknown, 0, &opts)
+        .expect("transcription");
+    segments
+        .iter()
+        .flat_map(|s| &s.words)
+        .map(|w| {
+            w.text
+                .to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn chunks_reaching_the_token_limit_are_decoded_again_in_parts() {
+    let model = ModelCache::from_env().get("tiny.en").expect(
+        "tiny.en is not installed: run scripts/setup.sh (or `callproof model install tiny.en`)",
+    );
+    let engine = Engine::load(&model.path, &model.name, &model.sha256).expect("model loads");
+    let samples = jfk_twice();
+    let said = |text: &str| {
+        text.matches(
+            "ask not what your country can do for you ask what you can do for your country",
+        )
+        .count()
+    };
+    let normal = words(
+        &engine,
+        &samples,
+        callproof_transcribe::engine::MAX_CHUNK_TOKENS,
+    );
+    assert_eq!(said(&normal), 2, "{normal}");
+    // With a limit of 40 the first decoding stops in the second sentence and the chunk is
+    // decoded again in two parts; without that, the end of the second sentence would be lost.
+    let limited = words(&engine, &samples, 40);
+    assert_eq!(said(&limited), 2, "{limited}");
+    // Word times stay on the recording's clock: the last "country" is said near the end.
+    let segments = engine
+        .transcribe(
+            &samples,
+            Speaker::Unknown,
+            0,
+            &TranscribeOptions {
+                language: "en".into(),
+                threads: 2,
+                skip_silence: true,
+                progress: None,
+                max_chunk_tokens: 40,
+            },
+        )
+        .expect("transcription");
+    let last = segments
+        .iter()
+        .flat_map(|s| &s.words)
+        .last()
+        .expect("words");
+    assert!((21_000..23_000).contains(&last.start_ms), "{last:?}");
+}
