@@ -329,6 +329,15 @@ impl DecodedWord {
     }
 }
 
+/// A decoded word with its time, the speech region it falls in and its decoding scores.
+struct TimedWord {
+    word: Word,
+    /// Index in the chunk's regions: segments never span two regions.
+    region: usize,
+    logprob_sum: f32,
+    tokens: u32,
+}
+
 /// Splits a chunk's words into segments: a new one starts with each speech region and after
 /// each sentence. A word lasts until the next one starts, at most 1.5 s and not past the end of
 /// its region.
@@ -348,7 +357,7 @@ fn segments_of(
             .position(|&(_, e)| t < ms(e))
             .unwrap_or(chunk.regions.len().saturating_sub(1))
     };
-    let mut words: Vec<(Word, usize, f32, u32)> = Vec::new();
+    let mut words: Vec<TimedWord> = Vec::new();
     for w in decoded {
         let text = String::from_utf8_lossy(&w.bytes).trim().to_string();
         if text.is_empty() {
@@ -361,19 +370,24 @@ fn segments_of(
             end_ms: w.start_ms,
             probability: w.p_sum / w.tokens.max(1) as f32,
         };
-        words.push((word, region, w.logprob_sum, w.tokens));
+        words.push(TimedWord {
+            word,
+            region,
+            logprob_sum: w.logprob_sum,
+            tokens: w.tokens,
+        });
     }
     for i in 0..words.len() {
-        let region_end = chunk.regions.get(words[i].1).map_or(0, |r| ms(r.1));
-        let next = words.get(i + 1).map_or(region_end, |n| n.0.start_ms);
-        let start = words[i].0.start_ms;
-        words[i].0.end_ms = next.min(region_end).min(start + 1500).max(start);
+        let region_end = chunk.regions.get(words[i].region).map_or(0, |r| ms(r.1));
+        let next = words.get(i + 1).map_or(region_end, |n| n.word.start_ms);
+        let start = words[i].word.start_ms;
+        words[i].word.end_ms = next.min(region_end).min(start + 1500).max(start);
     }
 
-    let mut groups: Vec<Vec<(Word, usize, f32, u32)>> = Vec::new();
+    let mut groups: Vec<Vec<TimedWord>> = Vec::new();
     for w in words {
         let split = match groups.last().and_then(|g| g.last()) {
-            Some(prev) => prev.1 != w.1 || ends_sentence(&prev.0.text),
+            Some(prev) => prev.region != w.region || ends_sentence(&prev.word.text),
             None => true,
         };
         if split {
@@ -388,10 +402,12 @@ fn segments_of(
         .filter_map(|group| {
             let text = group
                 .iter()
-                .map(|w| w.0.text.as_str())
+                .map(|w| w.word.text.as_str())
                 .collect::<Vec<_>>()
                 .join(" ");
-            let (logprob, tokens) = group.iter().fold((0.0, 0), |(l, n), w| (l + w.2, n + w.3));
+            let (logprob, tokens) = group
+                .iter()
+                .fold((0.0, 0), |(l, n), w| (l + w.logprob_sum, n + w.tokens));
             let avg_logprob = if tokens > 0 {
                 logprob / tokens as f32
             } else {
@@ -404,7 +420,7 @@ fn segments_of(
             if annotation || (no_speech_prob > 0.6 && avg_logprob < -1.0) {
                 return None;
             }
-            let words: Vec<Word> = group.into_iter().map(|w| w.0).collect();
+            let words: Vec<Word> = group.into_iter().map(|w| w.word).collect();
             let start_ms = words.first()?.start_ms;
             let end_ms = words.last()?.end_ms.max(start_ms);
             Some(Segment {
