@@ -362,23 +362,18 @@ impl SearchIndex {
                 parser.set_field_fuzzy(f.text_fr, false, 1, true);
                 parser.set_field_fuzzy(f.text_en, false, 1, true);
             }
-            let parse = |q: &str| {
-                parser.parse_query(q).map_err(|e| SearchError::Query {
-                    query: req.query.trim().to_string(),
+            let parse = |text: &str| {
+                parser.parse_query(text).map_err(|e| SearchError::Query {
+                    query: q.to_string(),
                     detail: e.to_string(),
                 })
             };
-            let parsed = parse(q)?;
-            match pairs::route_phrases(q) {
-                Some(routed) => {
-                    clauses.push((Occur::Must, parse(&routed)?));
-                    words = parsed;
-                }
-                None => {
-                    words = parsed.box_clone();
-                    clauses.push((Occur::Must, parsed));
-                }
-            }
+            words = parse(q)?;
+            let run = match pairs::route_phrases(q) {
+                Some(routed) => parse(&routed)?,
+                None => words.box_clone(),
+            };
+            clauses.push((Occur::Must, run));
         }
         let term = |field: Field, v: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(
