@@ -5,7 +5,7 @@
 //!
 //! Needs tiny.en in the model cache (`scripts/setup.sh` installs it).
 
-use callproof_models::Speaker;
+use callproof_models::{Segment, Speaker};
 use callproof_transcribe::{Engine, ModelCache, TranscribeOptions};
 
 /// JFK's 11 s twice, one second apart: 54 tokens.
@@ -26,7 +26,7 @@ fn jfk_twice() -> Vec<f32> {
     twice
 }
 
-fn words(engine: &Engine, samples: &[f32], max_chunk_tokens: usize) -> String {
+fn transcribe(engine: &Engine, samples: &[f32], max_chunk_tokens: usize) -> Vec<Segment> {
     let opts = TranscribeOptions {
         language: "en".into(),
         threads: 2,
@@ -34,9 +34,12 @@ fn words(engine: &Engine, samples: &[f32], max_chunk_tokens: usize) -> String {
         progress: None,
         max_chunk_tokens,
     };
-    let segments = engine
+    engine
         .transcribe(samples, Speaker::Unknown, 0, &opts)
-        .expect("transcription");
+        .expect("transcription")
+}
+
+fn words(segments: &[Segment]) -> String {
     segments
         .iter()
         .flat_map(|s| &s.words)
@@ -64,35 +67,18 @@ fn chunks_reaching_the_token_limit_are_decoded_again_in_parts() {
         )
         .count()
     };
-    let normal = words(
+    let normal = words(&transcribe(
         &engine,
         &samples,
         callproof_transcribe::engine::MAX_CHUNK_TOKENS,
-    );
+    ));
     assert_eq!(said(&normal), 2, "{normal}");
     // With a limit of 40 the first decoding stops in the second sentence and the chunk is
     // decoded again in two parts; without that, the end of the second sentence would be lost.
-    let limited = words(&engine, &samples, 40);
-    assert_eq!(said(&limited), 2, "{limited}");
+    let limited = transcribe(&engine, &samples, 40);
+    let text = words(&limited);
+    assert_eq!(said(&text), 2, "{text}");
     // Word times stay on the recording's clock: the last "country" is said near the end.
-    let segments = engine
-        .transcribe(
-            &samples,
-            Speaker::Unknown,
-            0,
-            &TranscribeOptions {
-                language: "en".into(),
-                threads: 2,
-                skip_silence: true,
-                progress: None,
-                max_chunk_tokens: 40,
-            },
-        )
-        .expect("transcription");
-    let last = segments
-        .iter()
-        .flat_map(|s| &s.words)
-        .last()
-        .expect("words");
+    let last = limited.iter().flat_map(|s| &s.words).last().expect("words");
     assert!((21_000..23_000).contains(&last.start_ms), "{last:?}");
 }
