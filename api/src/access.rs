@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use callproof_ingest::catalog::AuditFilter;
+use callproof_metastore::AuditFilter;
 use callproof_models::{Actor, CallId, Role, Scope};
 use chrono::{DateTime, FixedOffset, Utc};
 use clap::{Args, Subcommand};
@@ -72,7 +72,7 @@ pub fn keys(data: &Path, settings: Settings, cmd: KeysCommand) -> Result<ExitCod
             json,
         } => {
             let app = App::open(data, settings)?;
-            let (key, token) = auth::create_key(&app.catalog, &name, role, &clients)?;
+            let (key, token) = auth::create_key(&*app.catalog, &name, role, &clients)?;
             app.audit(&Actor::local(), "create_key", Some(&key.id), "ok")?;
             if json {
                 println!(

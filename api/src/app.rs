@@ -1,7 +1,10 @@
-//! The assembled application: one data folder's catalog, object store and index, plus the
+//! The assembled application: one data folder's metastore, object store and index, plus the
 //! Whisper engine, and the pipeline that moves a call from received to indexed.
 //!
-//! Both the CLI and the HTTP server drive calls through [`App::process`], so a call is handled
+//! Work is a queue in the metastore: ingesting a call queues its transcription in the same
+//! write; a worker (a `callproof worker` process started by `serve`, or the CLI itself for the
+//! calls it ingests) claims it, transcribes and verifies ([`App::run_transcription`]), which
+//! queues the index job that the one indexer runs ([`App::run_indexing`]). A call is handled
 //! the same way whichever door it came in by.
 
 use std::path::Path;
@@ -9,14 +12,16 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use callproof_ingest::{Catalog, DecodedAudio, Ingestor, OriginalStore};
-use std::collections::BTreeMap;
-
-use callproof_ingest::StoredRuleSet;
+use bytes::Bytes;
+use callproof_ingest::{DecodeError, DecodedAudio};
+use callproof_metastore::prelude::*;
+use callproof_metastore::{Job, JobKind, MetastoreError, NewCall, SqliteMetastore, StoredRuleSet};
 use callproof_models::{
-    Actor, Call, CallId, CallMetadata, CallState, ChannelRoles, RuleSetRef, Scope, Transcript,
-    Verdict, Verification,
+    Actor, AudioInfo, Call, CallId, CallMetadata, CallState, ChannelRoles, RuleSetRef, Scope,
+    Transcript, Verdict, Verification,
 };
+use callproof_storage::{ObjectKey, OriginalStore, StoreError};
+use std::collections::BTreeMap;
 
 use crate::evidence;
 use callproof_search::verify::{self, CallFacts, RuleBook, RuleSetError};
@@ -60,8 +65,57 @@ pub enum RulesError {
     #[error("this rule set names client {named:?} but is being stored for {client:?}; fix `client` in [ruleset] or store it for the client it names")]
     WrongClient { named: String, client: String },
     #[error(transparent)]
-    Catalog(#[from] callproof_ingest::CatalogError),
+    Catalog(#[from] MetastoreError),
 }
+
+/// Why a recording was not accepted. Nothing is left behind in any of these cases.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("invalid metadata: {0}")]
+    Metadata(String),
+    #[error("this recording was already ingested as call {existing}; nothing was added")]
+    Duplicate { existing: CallId },
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Catalog(MetastoreError),
+    /// The caller's own check refused the call (e.g. a language the model cannot transcribe).
+    #[error("{0}")]
+    Rejected(String),
+}
+
+impl From<MetastoreError> for IngestError {
+    fn from(e: MetastoreError) -> Self {
+        match e {
+            MetastoreError::Duplicate { existing } => IngestError::Duplicate { existing },
+            other => IngestError::Catalog(other),
+        }
+    }
+}
+
+impl From<callproof_ingest::IngestError> for IngestError {
+    fn from(e: callproof_ingest::IngestError) -> Self {
+        match e {
+            callproof_ingest::IngestError::Metadata(m) => IngestError::Metadata(m),
+            callproof_ingest::IngestError::Decode(d) => IngestError::Decode(d),
+        }
+    }
+}
+
+/// A last check by the caller, run once the recording is known to be valid and new, before
+/// anything is stored.
+pub type Precheck<'a> = &'a (dyn Fn(&CallMetadata) -> Result<(), String> + Send + Sync);
+
+/// A call that has been accepted and queued for transcription.
+pub struct Ingested {
+    pub call: Call,
+}
+
+/// How long a claimed job stays a worker's without a heartbeat. Heartbeats come every quarter
+/// of it, so only a worker that is gone (killed, machine lost) lets it run out.
+pub const LEASE: Duration = Duration::from_secs(120);
 
 /// Receives a description of the stage a call is in ("transcribing channel 1/2 (agent) 40%").
 pub type StageProgress = Arc<dyn Fn(&str) + Send + Sync>;
@@ -80,8 +134,8 @@ pub struct Settings {
 }
 
 pub struct App {
-    pub catalog: Arc<Catalog>,
-    pub ingestor: Ingestor,
+    pub catalog: Arc<dyn Metastore>,
+    pub store: OriginalStore,
     pub index: SearchIndex,
     pub settings: Settings,
     engine: OnceLock<Arc<Engine>>,
@@ -94,7 +148,8 @@ impl App {
     pub fn open(data: &Path, settings: Settings) -> Result<Self> {
         std::fs::create_dir_all(data)
             .with_context(|| format!("cannot create the data folder {}", data.display()))?;
-        let catalog = Arc::new(Catalog::open(&data.join("catalog.sqlite"))?);
+        let catalog: Arc<dyn Metastore> =
+            Arc::new(SqliteMetastore::open(&data.join("catalog.sqlite"))?);
         let store = OriginalStore::local(&data.join("objects"))?;
         let index_dir = data.join("index");
         // The index is derived data: one built by an older version is rebuilt, not refused.
@@ -108,11 +163,8 @@ impl App {
             other => (other?, false),
         };
         let app = Self {
-            ingestor: Ingestor {
-                catalog: catalog.clone(),
-                store,
-            },
             catalog,
+            store,
             index,
             settings,
             engine: OnceLock::new(),
@@ -313,6 +365,20 @@ impl App {
         Ok(())
     }
 
+    /// Runs a search for `actor` and records, per call in the answer, that its transcript
+    /// text was shown: a search result is a read like any other.
+    pub fn search(
+        &self,
+        actor: &Actor,
+        req: &callproof_search::SearchRequest,
+    ) -> Result<Vec<callproof_models::CallHit>> {
+        let hits = self.index.search(req)?;
+        for hit in &hits {
+            self.audit(actor, "search", Some(&hit.call_id.to_string()), "ok")?;
+        }
+        Ok(hits)
+    }
+
     /// A signed proof-of-consent bundle (ZIP) for a call `scope` may see; None when it may not
     /// (or the call does not exist). Recorded in the audit log either way.
     pub async fn evidence(
@@ -335,11 +401,8 @@ impl App {
                 call.state.name()
             );
         };
-        let key = self
-            .catalog
-            .object_key(id)?
-            .context("the call has no stored original")?;
-        let original = self.ingestor.store.get(&key).await?;
+        let key = self.original_key(id, scope)?;
+        let original = self.store.get(&key).await?;
         let decoded = {
             let bytes = original.clone();
             tokio::task::spawn_blocking(move || callproof_ingest::decode(&bytes)).await??
@@ -372,11 +435,8 @@ impl App {
         if self.catalog.get_in(id, scope)?.is_none() {
             return Ok(None);
         }
-        let key = self
-            .catalog
-            .object_key(id)?
-            .context("the call has no stored original")?;
-        let original = self.ingestor.store.get(&key).await?;
+        let key = self.original_key(id, scope)?;
+        let original = self.store.get(&key).await?;
         let wav = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
             let audio = callproof_ingest::decode(&original)?;
             evidence::wav_excerpt(&audio, from_ms, to_ms)
@@ -442,23 +502,213 @@ impl App {
         Ok(self.engine()?.check_language(&self.language_of(meta))?)
     }
 
-    /// Transcribes and indexes one ingested call, recording each state change. On failure the
-    /// call is marked failed with the reason, and the error is returned too.
-    pub fn process(
-        &self,
-        call: &Call,
-        audio: &DecodedAudio,
-        progress: StageProgress,
-    ) -> Result<Transcript> {
-        let result = self.try_process(call, audio, progress);
-        if let Err(e) = &result {
-            let reason = format!("{e:#}");
-            let _ = self.catalog.set_state(call.id, &CallState::Failed(reason));
-        }
-        result
+    /// The object key of a call's original, read under `scope` and checked to lie under the
+    /// call's tenant.
+    pub fn original_key(&self, id: CallId, scope: &Scope) -> Result<ObjectKey> {
+        let call = self
+            .catalog
+            .get_in(id, scope)?
+            .with_context(|| format!("no call {id}"))?;
+        let key = self
+            .catalog
+            .object_key_in(id, scope)?
+            .context("the call has no stored original")?;
+        Ok(ObjectKey::stored(&key, &call.metadata.client)?)
     }
 
-    fn try_process(
+    /// Accepts one recording: metadata checked, duplicate refused (within the tenant), decoded
+    /// completely, the caller's precheck passed, then the original stored (create-only) and
+    /// the call recorded with its transcription job in one write. On any error nothing is
+    /// left in the store or the catalog.
+    pub async fn ingest(
+        &self,
+        bytes: Bytes,
+        original_name: Option<&str>,
+        metadata: CallMetadata,
+        precheck: Precheck<'_>,
+    ) -> Result<Ingested, IngestError> {
+        let mut metadata = metadata;
+        if let Some(p) = &metadata.customer_phone {
+            metadata.customer_phone = Some(
+                callproof_ingest::normalise_phone(p)
+                    .map_err(|e| IngestError::Metadata(format!("customer_phone: {e}")))?,
+            );
+        }
+        callproof_ingest::validate_metadata(&metadata)?;
+        let sha256 = callproof_ingest::sha256_hex(&bytes);
+        if let Some(existing) = self.catalog.find_by_sha256(&metadata.client, &sha256)? {
+            return Err(IngestError::Duplicate { existing });
+        }
+        // Decoded completely before anything is written: a file that does not decode leaves
+        // nothing behind. The samples are dropped; the worker decodes the stored original.
+        let audio = {
+            let b = bytes.clone();
+            tokio::task::spawn_blocking(move || callproof_ingest::decode(&b))
+                .await
+                .map_err(|e| DecodeError::Damaged(format!("decoder crashed: {e}")))??
+        };
+        precheck(&metadata).map_err(IngestError::Rejected)?;
+        let id = CallId::new();
+        let extension = audio.format.split('/').next().unwrap_or("bin").to_string();
+        let key = ObjectKey::original(&metadata.client, id, &extension)?;
+        let info = AudioInfo {
+            format: audio.format.clone(),
+            sample_rate: audio.sample_rate,
+            channels: audio.channels.len() as u16,
+            duration_ms: audio.duration_ms(),
+        };
+        self.store.put(&key, bytes.clone()).await?;
+        let new = NewCall {
+            id,
+            metadata: &metadata,
+            sha256: &sha256,
+            original_name,
+            size_bytes: bytes.len() as u64,
+            object_key: key.as_str(),
+            audio: &info,
+        };
+        if let Err(e) = self.catalog.insert(&new) {
+            let _ = self.store.delete(&key).await;
+            return Err(e.into());
+        }
+        let call = self.catalog.get(id)?.ok_or_else(|| {
+            IngestError::Catalog(MetastoreError::Unavailable(
+                "the call vanished right after insertion".into(),
+            ))
+        })?;
+        Ok(Ingested { call })
+    }
+
+    /// Decodes a call's stored original again.
+    pub async fn load_audio(&self, call: &Call) -> Result<DecodedAudio> {
+        let key = self.original_key(call.id, &Scope::All)?;
+        let bytes = self.store.get(&key).await?;
+        Ok(
+            tokio::task::spawn_blocking(move || callproof_ingest::decode(&bytes))
+                .await
+                .map_err(|e| DecodeError::Damaged(format!("decoder crashed: {e}")))??,
+        )
+    }
+
+    /// Runs `work` while renewing `job`'s lease in the background, so that a long
+    /// transcription keeps its job and only a dead worker loses it.
+    fn holding<T>(&self, job: &Job, owner: &str, work: impl FnOnce() -> T) -> T {
+        let done = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let step = Duration::from_millis(250);
+                let mut since = Duration::ZERO;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(step);
+                    since += step;
+                    if since >= LEASE / 4 {
+                        since = Duration::ZERO;
+                        if let Err(e) = self.catalog.heartbeat(job.id, owner, LEASE) {
+                            tracing::warn!(job = job.id, "lease not renewed: {e}");
+                        }
+                    }
+                }
+            });
+            let out = work();
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            out
+        })
+    }
+
+    /// Runs a claimed transcription job: decode, transcribe, verify, store; then the job is
+    /// done and the call's index job queued, in one write. A failure is recorded on the job:
+    /// retried while attempts remain, at once dead for a recording that cannot be decoded.
+    pub fn run_transcription(
+        &self,
+        rt: &tokio::runtime::Handle,
+        job: &Job,
+        owner: &str,
+        progress: StageProgress,
+    ) -> Result<Transcript> {
+        let result = self.holding(job, owner, || -> Result<Transcript> {
+            let call = self
+                .catalog
+                .get(job.call_id)?
+                .with_context(|| format!("call {} vanished", job.call_id))?;
+            crash_drill(&call);
+            let audio = rt.block_on(self.load_audio(&call))?;
+            self.process(&call, &audio, progress)
+        });
+        match result {
+            Ok(t) => {
+                if !self.catalog.complete(job.id, owner, Some(JobKind::Index))? {
+                    anyhow::bail!(
+                        "call {} was taken over by another worker while this one transcribed it",
+                        job.call_id
+                    );
+                }
+                Ok(t)
+            }
+            Err(e) => {
+                // A file that does not decode will not decode next time either.
+                let retry = e.downcast_ref::<DecodeError>().is_none();
+                self.catalog.fail(job.id, owner, &format!("{e:#}"), retry)?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs a claimed index job: the call's transcript and verification into the index, then
+    /// the call is `indexed`.
+    pub fn run_indexing(&self, job: &Job, owner: &str) -> Result<()> {
+        let result = (|| -> Result<()> {
+            let call = self
+                .catalog
+                .get(job.call_id)?
+                .with_context(|| format!("call {} vanished", job.call_id))?;
+            let t = self
+                .catalog
+                .transcript(call.id)?
+                .with_context(|| format!("call {} has no transcript to index", call.id))?;
+            let v = self.catalog.verification(call.id)?;
+            self.index_transcript(&t, &call, v.as_ref())
+        })();
+        match result {
+            Ok(()) => {
+                self.catalog.complete(job.id, owner, None)?;
+                Ok(())
+            }
+            Err(e) => {
+                self.catalog.fail(job.id, owner, &format!("{e:#}"), true)?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Transcribes, verifies and indexes one call now, in this process (the CLI's way): its
+    /// queued jobs are claimed here so that no running worker does the same work.
+    pub fn process_now(
+        &self,
+        rt: &tokio::runtime::Handle,
+        id: CallId,
+        progress: StageProgress,
+    ) -> Result<Option<Transcript>> {
+        let owner = crate::worker::this_process("cli");
+        let mut transcript = None;
+        if let Some(job) = self
+            .catalog
+            .claim(JobKind::Transcribe, &owner, LEASE, Some(id))?
+        {
+            transcript = Some(self.run_transcription(rt, &job, &owner, progress.clone())?);
+        }
+        if let Some(job) = self
+            .catalog
+            .claim(JobKind::Index, &owner, LEASE, Some(id))?
+        {
+            progress("indexing");
+            self.run_indexing(&job, &owner)?;
+        }
+        Ok(transcript)
+    }
+
+    /// Transcribes and verifies a decoded call and stores both. The call's state and its
+    /// queue entries are the job's business ([`App::run_transcription`]).
+    pub fn process(
         &self,
         call: &Call,
         audio: &DecodedAudio,
@@ -467,7 +717,6 @@ impl App {
         let language = self.language_of(&call.metadata);
         let engine = self.engine()?;
         engine.check_language(&language)?;
-        self.catalog.set_state(call.id, &CallState::Transcribing)?;
         progress("resampling");
         let channels = callproof_ingest::channels_16k(audio)?;
         let roles = call.metadata.channels.clone().unwrap_or_default();
@@ -500,10 +749,7 @@ impl App {
         };
         self.catalog.put_transcript(&transcript)?;
         progress("verifying");
-        let verification = self.verify_call(call, &transcript, None)?;
-        progress("indexing");
-        self.index_transcript(&transcript, call, Some(&verification))?;
-        self.catalog.set_state(call.id, &CallState::Indexed)?;
+        self.verify_call(call, &transcript, None)?;
         Ok(transcript)
     }
 
@@ -523,6 +769,22 @@ impl App {
                 }
                 other => return Ok(other?),
             }
+        }
+    }
+}
+
+/// A fault-injection drill for tests and operators: a worker aborts on purpose, as a crash in
+/// a decoder or in whisper.cpp would, when it takes up a call whose original file name is
+/// `CALLPROOF_CRASH_DRILL`. It shows that such a call is retried, then dead-lettered, while the
+/// server keeps answering. Unset (the default), it does nothing.
+fn crash_drill(call: &Call) {
+    if let (Ok(name), Some(original)) = (
+        std::env::var("CALLPROOF_CRASH_DRILL"),
+        call.original_name.as_deref(),
+    ) {
+        if !name.is_empty() && name == original {
+            eprintln!("crash drill: aborting on call {}", call.id);
+            std::process::abort();
         }
     }
 }

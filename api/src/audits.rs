@@ -213,7 +213,7 @@ pub fn export(data: &Path, settings: Settings, a: ExportArgs) -> Result<ExitCode
             utc(a.from),
             utc(a.to),
         )?)?,
-        "reviews" => quality::reviews_csv(&app.catalog.client_reviews(&a.client)?)?,
+        "reviews" => quality::reviews_csv(&app.exportable_reviews(&a.client, &Actor::local())?)?,
         other => bail!("export {other:?}: use findings or reviews"),
     };
     app.audit(

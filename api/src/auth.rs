@@ -7,7 +7,7 @@
 //! same questions.
 
 use anyhow::{bail, Result};
-use callproof_ingest::Catalog;
+use callproof_metastore::prelude::*;
 use callproof_models::{ApiKey, Role};
 use sha2::{Digest, Sha256};
 
@@ -23,7 +23,7 @@ pub enum AuthError {
     #[error("the API key {0} was revoked; ask an administrator for a new one")]
     Revoked(String),
     #[error("the key store cannot be read: {0}")]
-    Catalog(#[from] callproof_ingest::CatalogError),
+    Catalog(#[from] callproof_metastore::MetastoreError),
 }
 
 fn random_hex(bytes: usize) -> Result<String> {
@@ -38,7 +38,7 @@ fn digest(secret: &str) -> String {
 
 /// Creates a key; returns it with the token, which is shown once and never stored.
 pub fn create_key(
-    catalog: &Catalog,
+    catalog: &dyn Metastore,
     name: &str,
     role: Role,
     clients: &[String],
@@ -68,7 +68,7 @@ pub fn create_key(
 }
 
 /// The key a token stands for, if it is valid and not revoked.
-pub fn authenticate(catalog: &Catalog, token: &str) -> Result<ApiKey, AuthError> {
+pub fn authenticate(catalog: &dyn Metastore, token: &str) -> Result<ApiKey, AuthError> {
     let rest = token
         .trim()
         .strip_prefix("cp_")

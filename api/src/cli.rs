@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::app::IngestError;
 use anyhow::{bail, Context, Result};
-use callproof_ingest::IngestError;
+use callproof_metastore::JobKind;
 use callproof_models::{
     CallHit, CallId, CallMetadata, CallState, ChannelRoles, Speaker, Transcript, Verdict,
 };
@@ -240,6 +241,8 @@ pub fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result<ExitC
     let app = App::open(data, settings)?;
     // Fail before the first file if the model is missing, not once per file.
     app.engine()?;
+    // Calls a stopped ingest (Ctrl-C, a crash) was working on are taken back at once.
+    crate::worker::recover_orphans(&app)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -257,35 +260,55 @@ pub fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result<ExitC
             let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
             let original = file.file_name().map(|n| n.to_string_lossy().to_string());
             let check = |m: &CallMetadata| app.check_language(m).map_err(|e| format!("{e:#}"));
-            let ingest = app
-                .ingestor
-                .ingest(bytes.into(), original.as_deref(), meta, &check);
-            let (call, audio) = match rt.block_on(ingest) {
-                Ok(ingested) => (ingested.call, ingested.audio),
+            let ingest = app.ingest(bytes.into(), original.as_deref(), meta, &check);
+            let call = match rt.block_on(ingest) {
+                Ok(ingested) => ingested.call,
                 // The same recording whose processing was interrupted (or failed): finish it
                 // instead of refusing it, so re-running an ingest loses nothing.
                 Err(IngestError::Duplicate { existing }) => match app.catalog.get(existing)? {
                     Some(call) if call.state != CallState::Indexed => {
                         bar.set_message(format!("{name}: resuming unfinished call {existing}"));
-                        let audio = rt.block_on(app.ingestor.load_audio(existing))?;
-                        (call, audio)
+                        let has_transcript = app.catalog.transcript(existing)?.is_some();
+                        let kind = if has_transcript && call.state != CallState::Received {
+                            JobKind::Index
+                        } else {
+                            JobKind::Transcribe
+                        };
+                        app.catalog.enqueue(existing, kind)?;
+                        call
                     }
                     _ => return Err(IngestError::Duplicate { existing }.into()),
                 },
                 Err(e) => return Err(e.into()),
             };
             let (report, file_name) = (bar.clone(), name.clone());
-            let t = app.process(
-                &call,
-                &audio,
+            app.process_now(
+                rt.handle(),
+                call.id,
                 Arc::new(move |stage: &str| report.set_message(format!("{file_name}: {stage}"))),
             )?;
+            let call = app
+                .catalog
+                .get(call.id)?
+                .with_context(|| format!("call {} vanished", call.id))?;
+            if call.state != CallState::Indexed {
+                bail!(
+                    "call {} is {} (a worker of a running server may hold it; `callproof call {}` shows its state)",
+                    call.id,
+                    call.state.name(),
+                    call.id
+                );
+            }
+            let t = app
+                .catalog
+                .transcript(call.id)?
+                .with_context(|| format!("call {} has no transcript", call.id))?;
             let verification = app.catalog.verification(call.id)?;
             Ok(IngestResult {
                 file: name.clone(),
                 call_id: Some(call.id),
                 state: "indexed".into(),
-                duration_ms: Some(audio.duration_ms()),
+                duration_ms: call.audio.as_ref().map(|a| a.duration_ms),
                 segments: Some(t.segments.len()),
                 verdict: verification.as_ref().map(|v| v.verdict),
                 flagged: verification
@@ -450,28 +473,31 @@ fn unescape(s: &str) -> String {
 
 pub fn search(data: &Path, settings: Settings, a: SearchArgs) -> Result<ExitCode> {
     let app = App::open(data, settings)?;
-    let hits = app.index.search(&SearchRequest {
-        query: a.query,
-        client: a.client,
-        campaign: a.campaign,
-        agent: a.agent,
-        speaker: a.speaker,
-        from: a.from,
-        to: a.to,
-        limit: Some(a.limit),
-        fuzzy: a.fuzzy,
-        verdict: a.verdict,
-        rule: a.rule,
-        customer_phone: a
-            .phone
-            .as_deref()
-            .map(callproof_ingest::normalise_phone)
-            .transpose()
-            .map_err(|e| anyhow::anyhow!("--phone: {e}"))?,
-        contract_ref: a.contract_ref,
-        // The command line works on a data folder the operator can read anyway.
-        tenants: None,
-    })?;
+    let hits = app.search(
+        &callproof_models::Actor::local(),
+        &SearchRequest {
+            query: a.query,
+            client: a.client,
+            campaign: a.campaign,
+            agent: a.agent,
+            speaker: a.speaker,
+            from: a.from,
+            to: a.to,
+            limit: Some(a.limit),
+            fuzzy: a.fuzzy,
+            verdict: a.verdict,
+            rule: a.rule,
+            customer_phone: a
+                .phone
+                .as_deref()
+                .map(callproof_ingest::normalise_phone)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--phone: {e}"))?,
+            contract_ref: a.contract_ref,
+            // The command line works on a data folder the operator can read anyway.
+            tenants: None,
+        },
+    )?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&hits)?);
     } else {

@@ -12,6 +12,7 @@ mod evidence;
 mod quality;
 mod rules;
 mod server;
+mod worker;
 
 use std::path::PathBuf;
 
@@ -96,6 +97,10 @@ enum Command {
     Reindex,
     /// Serve the HTTP API.
     Serve(server::ServeArgs),
+    /// Transcribe queued calls (started by `serve`, or on their own beside it).
+    Worker(worker::WorkerArgs),
+    /// The work queue: queued, running and dead-lettered jobs.
+    Jobs(worker::JobsArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -148,6 +153,8 @@ fn main() -> std::process::ExitCode {
         Command::Export(args) => audits::export(&cli.data, settings, args),
         Command::Reindex => cli::reindex(&cli.data, settings),
         Command::Serve(args) => server::serve(&cli.data, settings, args),
+        Command::Worker(args) => worker::run(&cli.data, settings, args),
+        Command::Jobs(args) => worker::list(&cli.data, settings, args),
     };
     match result {
         Ok(code) => code,

@@ -647,27 +647,7 @@ impl App {
             return Ok(None);
         }
         let all = self.catalog.reviews(id)?;
-        let mut complete: BTreeMap<String, bool> = BTreeMap::new();
-        let mut out = Vec::new();
-        for r in &all {
-            let visible = match &r.input.calibration_id {
-                None => true,
-                Some(_) if r.reviewer.key_id == actor.key_id => true,
-                Some(cal) => {
-                    if !complete.contains_key(cal) {
-                        let done = self
-                            .calibration_view_inner(cal, &all)?
-                            .is_some_and(|v| v.complete);
-                        complete.insert(cal.clone(), done);
-                    }
-                    complete[cal]
-                }
-            };
-            if visible {
-                out.push(r.clone());
-            }
-        }
-        Ok(Some(out))
+        Ok(Some(self.visible_to(&all, actor)?))
     }
 
     pub fn create_calibration(
@@ -677,24 +657,27 @@ impl App {
         actor: &Actor,
         reviewers: Vec<String>,
     ) -> Result<Option<Calibration>> {
-        if self.catalog.get_in(id, scope)?.is_none() {
+        let Some(call) = self.catalog.get_in(id, scope)? else {
             return Ok(None);
-        }
+        };
         if reviewers.len() < 2 {
             anyhow::bail!("a calibration needs at least two reviewers (their key ids)");
         }
+        let client = &call.metadata.client;
         for r in &reviewers {
-            let (key, _) = self
-                .catalog
-                .key(r)?
-                .with_context(|| format!("no API key {r}"))?;
-            if !matches!(
-                key.role,
-                callproof_models::Role::Admin | callproof_models::Role::QualityManager
-            ) {
+            // One answer for every way a key can be unfit (unknown, revoked, wrong role,
+            // another tenant's): the caller learns nothing about keys it may not see.
+            let fit = self.catalog.key(r)?.is_some_and(|(key, _)| {
+                key.revoked_at.is_none()
+                    && matches!(
+                        key.role,
+                        callproof_models::Role::Admin | callproof_models::Role::QualityManager
+                    )
+                    && key.scope().allows(client)
+            });
+            if !fit {
                 anyhow::bail!(
-                    "key {r} is a {} key: reviewers are quality managers",
-                    key.role
+                    "key {r} cannot review calls of client {client}: reviewers are quality managers (or administrators) assigned to that client; `callproof keys list` shows them"
                 );
             }
         }
@@ -775,6 +758,39 @@ impl App {
             }
         }
         Ok(view)
+    }
+
+    /// A client's reviews as `actor` may export them: a calibration answer of another
+    /// reviewer stays hidden until every reviewer of that calibration has answered, exactly
+    /// as on the call's page.
+    pub fn exportable_reviews(&self, client: &str, actor: &Actor) -> Result<Vec<Review>> {
+        self.visible_to(&self.catalog.client_reviews(client)?, actor)
+    }
+
+    /// The reviews of `all` that `actor` may see: calibration answers of others only once
+    /// every reviewer of that calibration has answered.
+    fn visible_to(&self, all: &[Review], actor: &Actor) -> Result<Vec<Review>> {
+        let mut complete: BTreeMap<String, bool> = BTreeMap::new();
+        let mut out = Vec::new();
+        for r in all {
+            let visible = match &r.input.calibration_id {
+                None => true,
+                Some(_) if r.reviewer.key_id == actor.key_id => true,
+                Some(cal) => {
+                    if !complete.contains_key(cal) {
+                        let done = self
+                            .calibration_view_inner(cal, all)?
+                            .is_some_and(|v| v.complete);
+                        complete.insert(cal.clone(), done);
+                    }
+                    complete[cal]
+                }
+            };
+            if visible {
+                out.push(r.clone());
+            }
+        }
+        Ok(out)
     }
 
     /// Per rule, how reviewers judged it (latest review per reviewer and call).

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::app::IngestError;
 use anyhow::{Context, Result};
 use axum::extract::FromRequestParts;
 use axum::extract::{DefaultBodyLimit, Multipart, Path as UrlPath, Query, State};
@@ -19,13 +20,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bytes::Bytes;
-use callproof_ingest::{DecodeError, IngestError};
+use callproof_ingest::DecodeError;
 use callproof_models::{Actor, ApiKey, CallId, CallMetadata, CallState, Role, Scope, Speaker};
 use callproof_search::SearchRequest;
 use chrono::{DateTime, FixedOffset};
 use clap::Args;
 use serde::Deserialize;
-use tokio::sync::mpsc;
 
 use crate::app::{App, Settings};
 
@@ -36,8 +36,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "CALLPROOF_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Calls transcribed at the same time. Each uses --threads threads: keep workers × threads
-    /// at or below the free cores, or every call slows down.
+    /// Worker processes started beside the server, each transcribing one call at a time with
+    /// --threads threads: keep workers × threads at or below the free cores. 0 leaves the work
+    /// to `callproof worker` processes started separately (on this machine or others sharing
+    /// the data folder).
     #[arg(long, env = "CALLPROOF_WORKERS", default_value_t = 1)]
     pub workers: usize,
 }
@@ -45,7 +47,6 @@ pub struct ServeArgs {
 #[derive(Clone)]
 struct Ctx {
     app: Arc<App>,
-    queue: mpsc::UnboundedSender<CallId>,
 }
 
 /// An error answered as JSON `{"error": "..."}`.
@@ -104,7 +105,7 @@ impl FromRequestParts<Ctx> for Caller {
         let token = header_value.ok_or_else(|| unauthorized(crate::auth::AuthError::Missing))?;
         let app = ctx.app.clone();
         let key =
-            tokio::task::spawn_blocking(move || crate::auth::authenticate(&app.catalog, &token))
+            tokio::task::spawn_blocking(move || crate::auth::authenticate(&*app.catalog, &token))
                 .await
                 .map_err(internal)?
                 .map_err(unauthorized)?;
@@ -136,18 +137,15 @@ pub fn serve(data: &Path, settings: Settings, args: ServeArgs) -> Result<ExitCod
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let (tx, rx) = mpsc::unbounded_channel::<CallId>();
-        let rx = Arc::new(tokio::sync::Mutex::new(rx));
-        for _ in 0..args.workers.max(1) {
-            tokio::spawn(worker(app.clone(), rx.clone()));
+        // Transcription (untrusted files through decoders and whisper.cpp) runs in worker
+        // processes: one that crashes takes only itself down, and its job is retried, then
+        // dead-lettered. Index writes stay here, in the one indexer.
+        crate::worker::recover_orphans(&app)?;
+        for slot in 0..args.workers {
+            tokio::spawn(crate::worker::supervise(slot, app.clone(), data_dir(data)));
         }
-        // Resume what a previous run left unfinished.
-        for state in ["received", "transcribing"] {
-            for call in app.catalog.in_state(state)? {
-                let _ = tx.send(call.id);
-            }
-        }
-        let ctx = Ctx { app, queue: tx };
+        tokio::spawn(crate::worker::indexer(app.clone()));
+        let ctx = Ctx { app };
         let router = router(ctx);
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
@@ -158,6 +156,10 @@ pub fn serve(data: &Path, settings: Settings, args: ServeArgs) -> Result<ExitCod
             .await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+fn data_dir(data: &Path) -> std::path::PathBuf {
+    std::path::absolute(data).unwrap_or_else(|_| data.to_path_buf())
 }
 
 async fn shutdown() {
@@ -176,39 +178,6 @@ async fn shutdown() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
-}
-
-async fn worker(app: Arc<App>, rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<CallId>>>) {
-    loop {
-        let Some(id) = rx.lock().await.recv().await else {
-            return;
-        };
-        let call = match app.catalog.get(id) {
-            Ok(Some(c)) => c,
-            _ => continue,
-        };
-        let audio = match app.ingestor.load_audio(id).await {
-            Ok(a) => a,
-            Err(e) => {
-                let _ = app.catalog.set_state(id, &CallState::Failed(e.to_string()));
-                continue;
-            }
-        };
-        let a = app.clone();
-        let res =
-            tokio::task::spawn_blocking(move || a.process(&call, &audio, Arc::new(|_: &str| {})))
-                .await;
-        match res {
-            Ok(Ok(_)) => tracing::info!(%id, "call indexed"),
-            Ok(Err(e)) => tracing::warn!(%id, "call failed: {e:#}"),
-            Err(e) => {
-                let _ = app.catalog.set_state(
-                    id,
-                    &CallState::Failed(format!("transcription crashed: {e}")),
-                );
-            }
-        }
-    }
 }
 
 fn router(ctx: Ctx) -> Router {
@@ -247,7 +216,6 @@ fn router(ctx: Ctx) -> Router {
 async fn healthz(State(ctx): State<Ctx>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "status": "ok",
-        "indexed_segments": ctx.app.index.segment_count(),
         "model": ctx.app.settings.model,
     }))
 }
@@ -307,13 +275,11 @@ async fn upload(
     let check = move |m: &CallMetadata| app.check_language(m).map_err(|e| format!("{e:#}"));
     match ctx
         .app
-        .ingestor
         .ingest(bytes, name.as_deref(), metadata, &check)
         .await
     {
         Ok(ingested) => {
             let id = ingested.call.id;
-            let _ = ctx.queue.send(id);
             let mut resp = (StatusCode::ACCEPTED, Json(ingested.call)).into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/calls/{id}")) {
                 resp.headers_mut().insert(header::LOCATION, v);
@@ -354,7 +320,7 @@ fn find_call(
         Some(c) => Ok(c),
         None => {
             ctx.app
-                .audit(&caller.actor(), action, Some(id), "not_found")?;
+                .audit(&caller.actor(), action, Some(&cid.to_string()), "not_found")?;
             Err(not_found(id))
         }
     }
@@ -366,12 +332,12 @@ async fn get_call(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     let cid = parse_id(&id)?;
-    let call = ctx
-        .app
-        .catalog
-        .get_in(cid, &caller.scope())
-        .map_err(internal)?
-        .ok_or_else(|| not_found(&id))?;
+    // The audit log records the canonical id, whatever spelling the caller used.
+    let id = cid.to_string();
+    let call = find_call(&ctx, &caller, cid, &id, "read_call")?;
+    // The call's metadata holds the customer's phone number: a read of personal data.
+    ctx.app
+        .audit(&caller.actor(), "read_call", Some(&id), "ok")?;
     Ok(Json(call).into_response())
 }
 
@@ -381,6 +347,8 @@ async fn get_transcript(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     let cid = parse_id(&id)?;
+    // The audit log records the canonical id, whatever spelling the caller used.
+    let id = cid.to_string();
     let call = find_call(&ctx, &caller, cid, &id, "read_transcript")?;
     match ctx.app.catalog.transcript(cid).map_err(internal)? {
         Some(t) => {
@@ -409,6 +377,8 @@ async fn get_findings(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     let cid = parse_id(&id)?;
+    // The audit log records the canonical id, whatever spelling the caller used.
+    let id = cid.to_string();
     let call = find_call(&ctx, &caller, cid, &id, "read_findings")?;
     match ctx.app.catalog.verification(cid).map_err(internal)? {
         Some(v) => {
@@ -534,7 +504,7 @@ async fn put_rules(
             Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
         }
         Err(crate::app::RulesError::Catalog(
-            e @ callproof_ingest::CatalogError::RuleSetVersionTaken { .. },
+            e @ callproof_metastore::MetastoreError::RuleSetVersionTaken { .. },
         )) => Err(ApiError(StatusCode::CONFLICT, e.to_string())),
         Err(e) => Err(internal(e)),
     }
@@ -590,6 +560,8 @@ async fn create_evidence(
     Query(p): Query<EvidenceParams>,
 ) -> Result<Response, ApiError> {
     let cid = parse_id(&id)?;
+    // The audit log records the canonical id, whatever spelling the caller used.
+    let id = cid.to_string();
     let zip = ctx
         .app
         .evidence(cid, &caller.scope(), &caller.actor(), p.include_original)
@@ -622,7 +594,7 @@ async fn list_audit(
     let utc = |n: &str, v: Option<String>| {
         parse_time(n, v).map(|t| t.map(|t| t.with_timezone(&chrono::Utc)))
     };
-    let filter = callproof_ingest::catalog::AuditFilter {
+    let filter = callproof_metastore::AuditFilter {
         key_id: p.key_id,
         action: p.action,
         tenant: p.tenant,
@@ -667,7 +639,8 @@ fn client_in_scope(caller: &Caller, client: &str) -> Result<(), ApiError> {
 /// An application error from a request that could not be honoured as asked (422), or a fault.
 fn unprocessable(e: anyhow::Error) -> ApiError {
     if e.downcast_ref::<crate::quality::QualityError>().is_some()
-        || e.downcast_ref::<callproof_ingest::CatalogError>().is_none()
+        || e.downcast_ref::<callproof_metastore::MetastoreError>()
+            .is_none()
     {
         ApiError(StatusCode::UNPROCESSABLE_ENTITY, format!("{e:#}"))
     } else {
@@ -740,6 +713,8 @@ async fn post_review(
     body: Result<Json<callproof_models::ReviewInput>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let cid = parse_id(&id)?;
+    // The audit log records the canonical id, whatever spelling the caller used.
+    let id = cid.to_string();
     reviewer_only(&caller)?;
     let Json(input) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{e}; fields: decisions [{{rule_id, decision: confirm|overrule, reason, corrected_outcome, corrected_start_ms}}], added [{{rule_id, outcome, speaker, start_ms, end_ms, note}}], scores {{criterion: 0..5}}, comment, sample_id, calibration_id")))?;
     let app = ctx.app.clone();
@@ -758,6 +733,8 @@ async fn get_reviews(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     let cid = parse_id(&id)?;
+    // The audit log records the canonical id, whatever spelling the caller used.
+    let id = cid.to_string();
     staff_only(&caller)?;
     let reviews = ctx
         .app
@@ -904,7 +881,10 @@ async fn export_reviews(
 ) -> Result<Response, ApiError> {
     staff_only(&caller)?;
     let (client, _, _) = period(&caller, p)?;
-    let reviews = ctx.app.catalog.client_reviews(&client).map_err(internal)?;
+    let reviews = ctx
+        .app
+        .exportable_reviews(&client, &caller.actor())
+        .map_err(internal)?;
     let csv = crate::quality::reviews_csv(&reviews).map_err(internal)?;
     ctx.app
         .audit(&caller.actor(), "export_reviews", Some(&client), "ok")?;
@@ -938,6 +918,8 @@ async fn get_audio(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let cid = parse_id(&id)?;
+    // The audit log records the canonical id, whatever spelling the caller used.
+    let id = cid.to_string();
     let call = find_call(&ctx, &caller, cid, &id, "read_audio")?;
     if excerpt.from_ms.is_some() || excerpt.to_ms.is_some() {
         let duration = call.audio.as_ref().map_or(0, |a| a.duration_ms);
@@ -967,13 +949,8 @@ async fn get_audio(
     }
     ctx.app
         .audit(&caller.actor(), "read_audio", Some(&id), "ok")?;
-    let key = ctx
-        .app
-        .catalog
-        .object_key_in(cid, &caller.scope())
-        .map_err(internal)?
-        .ok_or_else(|| not_found(&id))?;
-    let store = &ctx.app.ingestor.store;
+    let key = ctx.app.original_key(cid, &caller.scope())?;
+    let store = &ctx.app.store;
     let size = store.size(&key).await.map_err(internal)?;
     let ctype = content_type(call.audio.as_ref().map(|a| a.format.as_str()).unwrap_or(""));
     let range = headers
@@ -1090,14 +1067,17 @@ async fn search(
         contract_ref: p.contract_ref,
         tenants: caller.scope().clients().map(<[String]>::to_vec),
     };
-    let hits = tokio::task::spawn_blocking(move || app.index.search(&req))
+    let actor = caller.actor();
+    let hits = tokio::task::spawn_blocking(move || app.search(&actor, &req))
         .await
         .map_err(internal)?
-        .map_err(|e| match e {
-            callproof_search::SearchError::Query { .. } => {
-                ApiError(StatusCode::BAD_REQUEST, e.to_string())
-            }
-            other => internal(other),
-        })?;
+        .map_err(
+            |e| match e.downcast_ref::<callproof_search::SearchError>() {
+                Some(q @ callproof_search::SearchError::Query { .. }) => {
+                    ApiError(StatusCode::BAD_REQUEST, q.to_string())
+                }
+                _ => internal(format!("{e:#}")),
+            },
+        )?;
     Ok(Json(serde_json::json!({ "calls": hits })).into_response())
 }

@@ -1,49 +1,23 @@
-//! Getting recordings into callproof: validate, hash, decode, store, record.
+//! Getting recordings in: check what a person supplied, hash, decode, resample.
 //!
-//! Ingestion is all-or-nothing: a recording is decoded completely *before* anything is written,
-//! so a truncated, mislabelled or unsupported file leaves no half-made call behind; the original
-//! is stored before the catalog row exists, and removed again if the row cannot be written.
+//! Pure work on bytes and metadata, no storage: the service layer decides what is stored and
+//! where, and calls this crate to know whether a recording is acceptable. A recording is
+//! decoded completely *before* anything is written, so a truncated, mislabelled or unsupported
+//! file is refused with nothing left behind.
 
-pub mod catalog;
 pub mod decode;
-pub mod store;
 
-use bytes::Bytes;
-use callproof_models::{AudioInfo, Call, CallId, CallMetadata};
+use callproof_models::CallMetadata;
 use sha2::{Digest, Sha256};
 
-pub use catalog::{Catalog, CatalogError, StoredRuleSet};
 pub use decode::{decode, resample_to_16k, DecodeError, DecodedAudio, TARGET_RATE};
-pub use store::{OriginalStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("invalid metadata: {0}")]
     Metadata(String),
-    #[error("this recording was already ingested as call {existing}; nothing was added")]
-    Duplicate { existing: CallId },
     #[error(transparent)]
     Decode(#[from] DecodeError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Catalog(CatalogError),
-    /// The caller's own check refused the call (e.g. a language the model cannot transcribe).
-    #[error("{0}")]
-    Rejected(String),
-}
-
-/// A last check by the caller, run once the recording is known to be valid and new, before
-/// anything is stored.
-pub type Precheck<'a> = &'a (dyn Fn(&CallMetadata) -> Result<(), String> + Send + Sync);
-
-impl From<CatalogError> for IngestError {
-    fn from(e: CatalogError) -> Self {
-        match e {
-            CatalogError::Duplicate { existing } => IngestError::Duplicate { existing },
-            other => IngestError::Catalog(other),
-        }
-    }
 }
 
 /// SHA-256 of the original bytes, hex.
@@ -103,90 +77,6 @@ pub fn channels_16k(audio: &DecodedAudio) -> Result<Vec<Vec<f32>>, DecodeError> 
         .iter()
         .map(|c| resample_to_16k(c, audio.sample_rate))
         .collect()
-}
-
-/// A call that has been accepted, with its decoded audio ready for transcription.
-pub struct Ingested {
-    pub call: Call,
-    pub audio: DecodedAudio,
-}
-
-/// Ingestion over one catalog and one object store.
-pub struct Ingestor {
-    pub catalog: std::sync::Arc<Catalog>,
-    pub store: OriginalStore,
-}
-
-impl Ingestor {
-    /// Accepts one recording. On any error nothing is left in the store or the catalog.
-    pub async fn ingest(
-        &self,
-        bytes: Bytes,
-        original_name: Option<&str>,
-        metadata: CallMetadata,
-        precheck: Precheck<'_>,
-    ) -> Result<Ingested, IngestError> {
-        let mut metadata = metadata;
-        if let Some(p) = &metadata.customer_phone {
-            metadata.customer_phone = Some(
-                normalise_phone(p)
-                    .map_err(|e| IngestError::Metadata(format!("customer_phone: {e}")))?,
-            );
-        }
-        validate_metadata(&metadata)?;
-        let sha256 = sha256_hex(&bytes);
-        if let Some(existing) = self.catalog.find_by_sha256(&sha256)? {
-            return Err(IngestError::Duplicate { existing });
-        }
-        let audio = {
-            let b = bytes.clone();
-            tokio::task::spawn_blocking(move || decode(&b))
-                .await
-                .map_err(|e| DecodeError::Damaged(format!("decoder crashed: {e}")))??
-        };
-        precheck(&metadata).map_err(IngestError::Rejected)?;
-        let id = CallId::new();
-        let extension = audio.format.split('/').next().unwrap_or("bin").to_string();
-        let key = OriginalStore::key_for(&metadata.client, id, &extension);
-        let info = AudioInfo {
-            format: audio.format.clone(),
-            sample_rate: audio.sample_rate,
-            channels: audio.channels.len() as u16,
-            duration_ms: audio.duration_ms(),
-        };
-        self.store.put(&key, bytes.clone()).await?;
-        let new = catalog::NewCall {
-            id,
-            metadata: &metadata,
-            sha256: &sha256,
-            original_name,
-            size_bytes: bytes.len() as u64,
-            object_key: &key,
-            audio: &info,
-        };
-        if let Err(e) = self.catalog.insert(&new) {
-            let _ = self.store.delete(&key).await;
-            return Err(e.into());
-        }
-        let call = self.catalog.get(id)?.ok_or_else(|| {
-            IngestError::Metadata("the call vanished right after insertion".into())
-        })?;
-        Ok(Ingested { call, audio })
-    }
-
-    /// Decodes a stored original again (to resume a call interrupted by a restart).
-    pub async fn load_audio(&self, id: CallId) -> Result<DecodedAudio, IngestError> {
-        let key = self
-            .catalog
-            .object_key(id)?
-            .ok_or_else(|| StoreError::NotFound {
-                key: format!("call {id}"),
-            })?;
-        let bytes = self.store.get(&key).await?;
-        Ok(tokio::task::spawn_blocking(move || decode(&bytes))
-            .await
-            .map_err(|e| DecodeError::Damaged(format!("decoder crashed: {e}")))??)
-    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! The index is derived data: the catalog's transcripts can always rebuild it.
 
 mod pairs;
+mod tenant_stats;
 pub mod verify;
 
 use std::collections::{HashMap, HashSet};
@@ -17,7 +18,9 @@ use callproof_models::{CallHit, CallId, SegmentHit, Speaker, Transcript, Verdict
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{
+    Bm25StatisticsProvider, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
+};
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
     TextFieldIndexing, TextOptions, Value, STORED, STRING,
@@ -172,6 +175,8 @@ pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     f: Fields,
+    /// Per-tenant BM25 statistics of the current reader generation.
+    views: tenant_stats::ViewCache,
 }
 
 /// Adds calls to the index; nothing is visible until [`BulkIndexer::commit`].
@@ -309,7 +314,12 @@ impl SearchIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
             .try_into()?;
-        Ok(Self { index, reader, f })
+        Ok(Self {
+            index,
+            reader,
+            f,
+            views: Default::default(),
+        })
     }
 
     fn writer(&self, threads: usize, heap_bytes: usize) -> Result<IndexWriter, SearchError> {
@@ -452,7 +462,18 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let limit = req.limit.unwrap_or(20).max(1);
         let wanted = (limit * SEGMENTS_PER_CALL).min(MAX_SEGMENTS);
-        let top = searcher.search(&*query, &TopDocs::with_limit(wanted).order_by_score())?;
+        let collector = TopDocs::with_limit(wanted).order_by_score();
+        // A search limited to tenants is scored, and its snippets chosen, with statistics of
+        // those tenants' documents only: nothing it shows may depend on another tenant's data.
+        let view = match &req.tenants {
+            Some(t) => Some(self.views.view(&searcher, f.client, t)?),
+            None => None,
+        };
+        let stats = view.as_ref().map(|v| v.stats(&searcher));
+        let top = match &stats {
+            Some(stats) => searcher.search_with_statistics_provider(&*query, &collector, stats)?,
+            None => searcher.search(&*query, &collector)?,
+        };
 
         // Terms the query looks for, to find the first matching word of each segment.
         let mut fr_terms = HashSet::new();
@@ -466,7 +487,34 @@ impl SearchIndex {
                 }
             }
         });
-        let mut snippets = SnippetGenerator::create(&searcher, &*words_query, f.text_fr)?;
+        let mut snippets = match &stats {
+            None => SnippetGenerator::create(&searcher, &*words_query, f.text_fr)?,
+            Some(stats) => {
+                // As SnippetGenerator::create, with the tenants' document frequencies.
+                let mut terms = std::collections::BTreeMap::new();
+                let mut wanted_terms = Vec::new();
+                words_query.query_terms(&mut |t: &Term, _| {
+                    if t.field() == f.text_fr {
+                        wanted_terms.push(t.clone());
+                    }
+                });
+                for t in wanted_terms {
+                    let Some(text) = t.value().as_str().map(str::to_string) else {
+                        continue;
+                    };
+                    let df = stats.doc_freq(&t)?;
+                    if df > 0 {
+                        terms.insert(text, 1.0 / (1.0 + df as f32));
+                    }
+                }
+                SnippetGenerator::new(
+                    terms,
+                    self.index.tokenizer_for_field(f.text_fr)?,
+                    f.text_fr,
+                    240,
+                )
+            }
+        };
         snippets.set_max_num_chars(240);
         let mut fr = analyzer(Language::French);
         let mut en = analyzer(Language::English);
@@ -636,6 +684,83 @@ mod tests {
                 ..Default::default()
             },
         )
+    }
+
+    /// What a tenant sees — scores, order, snippets — does not move when another tenant adds
+    /// calls (the whole index's BM25 statistics used to leak into it).
+    #[test]
+    fn scores_do_not_depend_on_other_tenants() {
+        let dir = tempfile::tempdir().unwrap();
+        let idx = SearchIndex::open(dir.path()).unwrap();
+        let (t1, m1) = call(
+            "acme",
+            "2026-03-02T10:00:00+01:00",
+            vec![
+                seg(
+                    Speaker::Customer,
+                    0,
+                    "je confirme mon accord pour le contrat",
+                ),
+                seg(
+                    Speaker::Agent,
+                    4000,
+                    "merci pour votre accord et bonne journée",
+                ),
+            ],
+        );
+        let (t2, m2) = call(
+            "acme",
+            "2026-03-03T10:00:00+01:00",
+            vec![seg(
+                Speaker::Customer,
+                0,
+                "le contrat ne me convient pas du tout",
+            )],
+        );
+        idx.index_call(&t1, &m1, None).unwrap();
+        idx.index_call(&t2, &m2, None).unwrap();
+        let ask = || {
+            idx.search(&SearchRequest {
+                query: "contrat".into(),
+                tenants: Some(vec!["acme".into()]),
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|c| {
+                let segs: Vec<_> = c
+                    .segments
+                    .iter()
+                    .map(|s| (s.score, s.snippet.clone()))
+                    .collect();
+                (c.call_id, c.score, segs)
+            })
+            .collect::<Vec<_>>()
+        };
+        let before = ask();
+        assert_eq!(before.len(), 2);
+        // Another tenant says "contrat" everywhere, in long segments.
+        for i in 0..30 {
+            let (t, m) = call(
+                "globex",
+                "2026-03-04T10:00:00+01:00",
+                vec![seg(
+                    Speaker::Agent,
+                    0,
+                    &format!("contrat contrat numéro {i} avec un texte beaucoup plus long que les autres segments de la base"),
+                )],
+            );
+            idx.index_call(&t, &m, None).unwrap();
+        }
+        assert_eq!(ask(), before);
+        // Without a tenant limit (an administrator), the whole index counts, as before.
+        let all = idx
+            .search(&SearchRequest {
+                query: "contrat".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(all.len() > 2);
     }
 
     #[test]

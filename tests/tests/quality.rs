@@ -62,7 +62,8 @@ fn samples_reviews_calibration_and_stats() {
     let qm1_token = key("quality_manager", "acme");
     let qm2_token = key("quality_manager", "acme");
     let (qm1, qm2) = (client(&qm1_token), client(&qm2_token));
-    let qm_globex = client(&key("quality_manager", "globex"));
+    let qm_globex_token = key("quality_manager", "globex");
+    let qm_globex = client(&qm_globex_token);
     let acme_client = client(&key("client", "acme"));
     let key_id = |t: &str| t.split('_').nth(1).unwrap().to_string();
 
@@ -181,6 +182,25 @@ fn samples_reviews_calibration_and_stats() {
     assert_eq!(report["rules"][0]["rule_id"], "greeting");
     assert_eq!(report["rules"][0]["missed"], 1, "{report}");
 
+    // A calibration cannot name another tenant's reviewer, and the refusal says nothing about
+    // that key (the same words as for a key that does not exist).
+    let refused = |reviewer: &str| {
+        let r = qm1
+            .post(url("/api/v1/calibrations"))
+            .json(&json!({"call_id": call, "reviewers": [key_id(&qm1_token), reviewer]}))
+            .send()
+            .unwrap();
+        let status = r.status();
+        (status, r.text().unwrap().replace(reviewer, "KEY"))
+    };
+    let other_tenant = refused(&key_id(&qm_globex_token));
+    assert!(other_tenant.0.is_client_error(), "{other_tenant:?}");
+    assert_eq!(other_tenant, refused("0badc0de"));
+    assert!(
+        !other_tenant.1.contains("quality_manager key"),
+        "{other_tenant:?}"
+    );
+
     // Calibration: answers hidden from each other until both reviewers answered.
     let cal: Value = qm1
         .post(url("/api/v1/calibrations"))
@@ -200,6 +220,24 @@ fn samples_reviews_calibration_and_stats() {
         assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().unwrap());
     };
     answer(&qm1, "confirm", 4);
+    // The reviews export hides the pending answer too (it used to hand it out).
+    let pending_csv = |c: &Client| {
+        c.get(url("/api/v1/export/reviews.csv"))
+            .query(&[("client", "acme")])
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
+    };
+    assert!(
+        !pending_csv(&qm2).contains(&cal_id),
+        "{}",
+        pending_csv(&qm2)
+    );
+    assert!(
+        pending_csv(&qm1).contains(&cal_id),
+        "a reviewer sees its own answer"
+    );
     let view = |c: &Client| -> Value {
         c.get(url(&format!("/api/v1/calibrations/{cal_id}")))
             .send()

@@ -239,6 +239,35 @@ fn tenants_evidence_and_audit() {
     );
     assert!(search(&a, &[("contract_ref", "GLX-9")]).is_empty());
 
+    // A call id however spelled is recorded in its canonical form.
+    let shouting = id_a.to_uppercase();
+    let r = a
+        .get(format!("{}/api/v1/calls/{shouting}", s.base))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // A duplicate is a duplicate within its tenant only: tenant B may hold the same recording,
+    // and a refusal never names another tenant's call.
+    let r = upload(&admin, &s, &fixture("real/en_jfk_16k_mono.wav"), meta_b);
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "{}", r.text().unwrap());
+    let r = upload(&admin, &s, &fixture("real/en_jfk_16k_mono.wav"), meta_b);
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let text = r.text().unwrap();
+    assert!(!text.contains(&id_a), "{text}");
+    let r = upload(&agent, &s, &fixture("real/en_jfk_16k_mono.wav"), meta_a);
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().unwrap().contains(&id_a));
+    // /healthz needs no key, so it says nothing about any tenant's data.
+    let health: serde_json::Value = Client::new()
+        .get(format!("{}/healthz", s.base))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    assert!(health.get("indexed_segments").is_none(), "{health}");
+
     // Rule sets and the audit log: scoped and role-checked.
     let rules = "[ruleset]\nextends = \"en-sales\"\n";
     let put = |c: &Client, client: &str| {
@@ -378,6 +407,17 @@ fn tenants_evidence_and_audit() {
         .expect("the refused read is recorded");
     assert_eq!(refused["outcome"], "not_found");
     assert_eq!(refused["actor"]["tenant"], "acme");
+    // Search results show transcript text, the call's metadata the customer's phone: both are
+    // reads of that call, recorded under its canonical id.
+    for action in ["search", "read_call"] {
+        assert!(
+            log.iter().any(|e| e["action"] == action
+                && e["target"] == id_a.as_str()
+                && e["outcome"] == "ok"),
+            "no {action} of {id_a} in {log:?}"
+        );
+    }
+    assert!(!log.iter().any(|e| e["target"] == shouting.as_str()));
     assert!(log
         .iter()
         .any(|e| e["action"] == "create_evidence" && e["outcome"] == "ok"));

@@ -263,7 +263,7 @@ impl axum::extract::FromRequestParts<Ctx> for UiKey {
         let to_login = || Redirect::to("/ui/login").into_response();
         let token = cookie_key(&parts.headers).ok_or_else(to_login)?;
         let app = ctx.app.clone();
-        match tokio::task::spawn_blocking(move || crate::auth::authenticate(&app.catalog, &token))
+        match tokio::task::spawn_blocking(move || crate::auth::authenticate(&*app.catalog, &token))
             .await
         {
             Ok(Ok(key)) => Ok(UiKey(key)),
@@ -332,7 +332,7 @@ async fn login(State(ctx): State<Ctx>, headers: HeaderMap, Form(f): Form<LoginFo
     let token = f.key.trim().to_string();
     let app = ctx.app.clone();
     let t = token.clone();
-    match tokio::task::spawn_blocking(move || crate::auth::authenticate(&app.catalog, &t)).await {
+    match tokio::task::spawn_blocking(move || crate::auth::authenticate(&*app.catalog, &t)).await {
         Ok(Ok(key)) => {
             let mut resp = Redirect::to("/ui/search").into_response();
             if let Ok(v) = HeaderValue::from_str(&format!(
@@ -385,7 +385,7 @@ async fn set_lang(State(ctx): State<Ctx>, headers: HeaderMap, Form(f): Form<Lang
     if let Some(token) = cookie_key(&headers) {
         let app = ctx.app.clone();
         let _ = tokio::task::spawn_blocking(move || {
-            if let Ok(key) = crate::auth::authenticate(&app.catalog, &token) {
+            if let Ok(key) = crate::auth::authenticate(&*app.catalog, &token) {
                 let _ = app.catalog.set_key_language(&key.id, l);
             }
         })
@@ -499,9 +499,10 @@ async fn search_page(
             Err(e) => error = Some(e),
             Ok(req) => {
                 let app = ctx.app.clone();
-                match tokio::task::spawn_blocking(move || app.index.search(&req)).await {
+                let actor = callproof_models::Actor::of(&key);
+                match tokio::task::spawn_blocking(move || app.search(&actor, &req)).await {
                     Ok(Ok(h)) => hits = h,
-                    Ok(Err(e)) => error = Some(e.to_string()),
+                    Ok(Err(e)) => error = Some(format!("{e:#}")),
                     Err(e) => error = Some(e.to_string()),
                 }
             }
@@ -534,6 +535,8 @@ async fn call_page(
         Ok(cid) => ctx.app.catalog.get_in(cid, &scope).ok().flatten(),
         Err(_) => None,
     };
+    // The audit log records the canonical id, whatever spelling the URL used.
+    let id = call.as_ref().map(|c| c.id.to_string()).unwrap_or(id);
     let Some(call) = call else {
         let _ = ctx
             .app

@@ -1,0 +1,346 @@
+//! Workers: the processes that transcribe, the supervisor that keeps them running, and the one
+//! indexer.
+//!
+//! Transcription runs untrusted recordings through decoders and whisper.cpp, which can abort
+//! the whole process (an allocation it cannot make, a bug in C++): it runs in `callproof
+//! worker` processes, never in the HTTP server. `serve` supervises its workers: when one dies,
+//! the jobs it held are given back with the reason (`release_owner`), so that the next attempt
+//! happens at once and a job that keeps killing its worker is dead-lettered after its last
+//! attempt; then a fresh worker starts. Workers started separately (other machines, systemd)
+//! lose their jobs when their lease runs out instead. Index writes need tantivy's single
+//! writer, so they are jobs of their own, drained by the indexer inside `serve`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use callproof_metastore::JobKind;
+use clap::Args;
+
+use crate::app::{App, Settings, LEASE};
+
+/// How long an idle worker waits before looking at the queue again.
+const IDLE: Duration = Duration::from_millis(500);
+
+#[derive(Args)]
+pub struct WorkerArgs {
+    /// Stop once the queue is empty instead of waiting for more work.
+    #[arg(long)]
+    pub until_idle: bool,
+}
+
+/// The name a worker process holds its jobs under: role, machine and process id, so that a
+/// process on this machine that is gone can be told apart from one that is alive.
+pub fn owner_of(pid: u32) -> String {
+    format!("worker:{}:{pid}", hostname())
+}
+
+/// The owner name of this process in `role` ("worker", "cli", "indexer").
+pub fn this_process(role: &str) -> String {
+    format!("{role}:{}:{}", hostname(), std::process::id())
+}
+
+/// Gives back the jobs held by processes of this machine that no longer exist (a server or
+/// CLI stopped in the middle of a call), instead of waiting for their leases to run out.
+pub fn recover_orphans(app: &App) -> Result<()> {
+    let host = hostname();
+    let mut owners = std::collections::BTreeSet::new();
+    for job in app
+        .catalog
+        .jobs(Some(callproof_metastore::JobState::Running), 10_000)?
+    {
+        let Some(owner) = job.owner else { continue };
+        let mut parts = owner.rsplitn(3, ':');
+        let (Some(pid), Some(h)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let gone = h == host
+            && pid
+                .parse::<u32>()
+                .is_ok_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists());
+        if gone {
+            owners.insert(owner);
+        }
+    }
+    for owner in owners {
+        for j in app
+            .catalog
+            .release_owner(&owner, "the process working on it was gone at start-up")?
+        {
+            eprintln!(
+                "call {}: taken back from {owner}, which is gone; job now {}",
+                j.call_id,
+                j.state.as_str()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// `callproof worker`: claims transcription jobs one after the other until stopped.
+pub fn run(data: &std::path::Path, settings: Settings, args: WorkerArgs) -> Result<ExitCode> {
+    let app = App::open(data, settings)?;
+    app.engine()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let owner = owner_of(std::process::id());
+    recover_orphans(&app)?;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    #[cfg(unix)]
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        // A stop between jobs is clean; one during a job leaves it to its lease.
+        let flag = stop.clone();
+        let _ = signal_hook_flag(signal, flag);
+    }
+    eprintln!("callproof worker {owner} ready");
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let Some(job) = app
+            .catalog
+            .claim(JobKind::Transcribe, &owner, LEASE, None)?
+        else {
+            if args.until_idle {
+                break;
+            }
+            std::thread::sleep(IDLE);
+            continue;
+        };
+        let id = job.call_id;
+        match app.run_transcription(rt.handle(), &job, &owner, Arc::new(|_: &str| {})) {
+            Ok(_) => tracing::info!(%id, "call transcribed"),
+            Err(e) => tracing::warn!(%id, "call not transcribed: {e:#}"),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(unix)]
+fn signal_hook_flag(
+    signal: libc::c_int,
+    flag: Arc<std::sync::atomic::AtomicBool>,
+) -> std::io::Result<()> {
+    // A plain thread waiting on the signal through tokio would need a runtime per worker; a
+    // small dedicated runtime is simpler than hand-written async-signal-safe handlers.
+    std::thread::Builder::new()
+        .name(format!("signal-{signal}"))
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                let kind = tokio::signal::unix::SignalKind::from_raw(signal);
+                if let Ok(mut s) = tokio::signal::unix::signal(kind) {
+                    s.recv().await;
+                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        })
+        .map(|_| ())
+}
+
+/// Keeps worker process `slot` running: starts it, and when it exits, gives its jobs back with
+/// the reason and starts another (after a pause that grows while workers keep dying).
+pub async fn supervise(slot: usize, app: Arc<App>, data: PathBuf) {
+    let settings = app.settings.clone();
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        let exe = match std::env::current_exe() {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!("cannot find the callproof binary to start workers: {e}");
+                return;
+            }
+        };
+        let mut cmd = tokio::process::Command::new(exe);
+        cmd.arg("--data")
+            .arg(&data)
+            .arg("--model")
+            .arg(&settings.model)
+            .arg("--default-language")
+            .arg(&settings.default_language)
+            .arg("--threads")
+            .arg(settings.threads.to_string())
+            .arg("--signing-key")
+            .arg(&settings.signing_key)
+            .arg("worker")
+            .kill_on_drop(true)
+            .stdin(std::process::Stdio::null());
+        // A worker must not outlive its server, even one killed with SIGKILL (no destructor
+        // runs then): the kernel stops it when the server goes.
+        #[cfg(target_os = "linux")]
+        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("worker {slot} cannot start: {e}");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                continue;
+            }
+        };
+        let pid = child.id().unwrap_or(0);
+        let started = std::time::Instant::now();
+        let status = child.wait().await;
+        let reason = match &status {
+            Ok(s) => describe_exit(s),
+            Err(e) => format!("its exit could not be read: {e}"),
+        };
+        eprintln!("worker {slot} (pid {pid}) stopped: {reason}");
+        let owner = owner_of(pid);
+        let why = format!("the worker transcribing it stopped: {reason}");
+        let catalog = app.catalog.clone();
+        match tokio::task::spawn_blocking(move || catalog.release_owner(&owner, &why)).await {
+            Ok(Ok(jobs)) => {
+                for j in jobs {
+                    eprintln!(
+                        "call {}: attempt {}/{} ended with its worker; job now {}",
+                        j.call_id,
+                        j.attempts,
+                        j.max_attempts,
+                        j.state.as_str()
+                    );
+                }
+            }
+            Ok(Err(e)) => tracing::error!("the jobs of worker {pid} were not released: {e}"),
+            Err(e) => tracing::error!("the jobs of worker {pid} were not released: {e}"),
+        }
+        // A worker that ran a while before dying is restarted at once; one that dies at start
+        // (missing model, broken install) is not restarted in a tight loop.
+        if started.elapsed() > Duration::from_secs(30) {
+            backoff = Duration::from_millis(200);
+        } else {
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+        }
+        tokio::time::sleep(backoff).await;
+    }
+}
+
+fn describe_exit(status: &std::process::ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            let name = match sig {
+                libc::SIGABRT => "SIGABRT",
+                libc::SIGKILL => "SIGKILL",
+                libc::SIGSEGV => "SIGSEGV",
+                libc::SIGBUS => "SIGBUS",
+                libc::SIGTERM => "SIGTERM",
+                libc::SIGILL => "SIGILL",
+                _ => "",
+            };
+            return format!(
+                "killed by signal {sig} ({name}; a crash or the system's memory limit)"
+            );
+        }
+    }
+    match status.code() {
+        Some(code) => format!("exited with status {code}"),
+        None => "ended".into(),
+    }
+}
+
+/// Drains index jobs: the only tantivy writer of this server.
+pub async fn indexer(app: Arc<App>) {
+    let owner = this_process("indexer");
+    loop {
+        let a = app.clone();
+        let o = owner.clone();
+        let ran = tokio::task::spawn_blocking(move || -> Result<bool> {
+            let Some(job) = a.catalog.claim(JobKind::Index, &o, LEASE, None)? else {
+                return Ok(false);
+            };
+            let id = job.call_id;
+            match a.run_indexing(&job, &o) {
+                Ok(()) => tracing::info!(%id, "call indexed"),
+                Err(e) => tracing::warn!(%id, "call not indexed: {e:#}"),
+            }
+            Ok(true)
+        })
+        .await;
+        match ran {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => tokio::time::sleep(Duration::from_millis(250)).await,
+            Ok(Err(e)) => {
+                tracing::warn!("the indexer cannot read the queue: {e:#}");
+                tokio::time::sleep(IDLE).await;
+            }
+            Err(e) => {
+                tracing::error!("the indexer crashed: {e}");
+                tokio::time::sleep(IDLE).await;
+            }
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct JobsArgs {
+    /// Only jobs in this state: queued, running, done or dead.
+    #[arg(long)]
+    pub state: Option<String>,
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `callproof jobs`: the work queue, for the people who run callproof (queue depth, what is
+/// running where, what was dead-lettered and why).
+pub fn list(data: &std::path::Path, settings: Settings, a: JobsArgs) -> Result<ExitCode> {
+    use callproof_metastore::JobState;
+    let state = match a.state.as_deref() {
+        None => None,
+        Some("queued") => Some(JobState::Queued),
+        Some("running") => Some(JobState::Running),
+        Some("done") => Some(JobState::Done),
+        Some("dead") => Some(JobState::Dead),
+        Some(other) => {
+            anyhow::bail!("unknown job state {other:?}: give queued, running, done or dead")
+        }
+    };
+    let app = App::open(data, settings)?;
+    let jobs = app.catalog.jobs(state, a.limit)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&jobs)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if jobs.is_empty() {
+        println!("no jobs");
+    }
+    for j in jobs {
+        println!(
+            "{:>6}  {:<10} {:<8} {}  attempt {}/{}{}{}",
+            j.id,
+            j.kind.as_str(),
+            j.state.as_str(),
+            j.call_id,
+            j.attempts,
+            j.max_attempts,
+            j.owner
+                .map(|o| format!("  held by {o}"))
+                .unwrap_or_default(),
+            j.last_error
+                .map(|e| format!("\n        last error: {e}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

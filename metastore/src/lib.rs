@@ -1,0 +1,324 @@
+//! The metastore: every record callproof keeps about calls, behind one trait per record family.
+//!
+//! Callers (the service layer, workers, the CLI) see traits, not SQL: [`Calls`], [`Results`],
+//! [`RuleSets`], [`Access`], [`Quality`] and the work queue [`Jobs`], gathered in
+//! [`Metastore`]. Each implementation passes the same conformance suite
+//! ([`metastore_test_suite!`]); [`SqliteMetastore`] is the embedded default. Schema changes
+//! are numbered migrations (`migrations/NNNN_name.sql`), applied in order and recorded in the
+//! catalog, so every implementation and every old data folder reaches the same shape.
+//!
+//! The methods are synchronous: the pipeline runs on blocking threads (decoding, Whisper,
+//! tantivy), and an engine with an async client answers them from its own runtime.
+
+#[doc(hidden)]
+pub mod conformance;
+mod jobs;
+mod sqlite;
+
+use callproof_models::{
+    Actor, ApiKey, AudioInfo, AuditEntry, Calibration, Call, CallId, CallMetadata, CallState,
+    Review, Role, Sample, Scope, Transcript, Verdict, Verification,
+};
+use chrono::{DateTime, Utc};
+
+pub use jobs::{Job, JobKind, JobState, Jobs};
+pub use sqlite::SqliteMetastore;
+
+/// What went wrong, in the four kinds callers act on (plus data that no longer reads).
+#[derive(Debug, thiserror::Error)]
+pub enum MetastoreError {
+    /// The record does not exist (or the caller's scope may not see it).
+    #[error("{0}")]
+    NotFound(String),
+    /// The same recording is already a call of this tenant.
+    #[error("this recording was already ingested as call {existing} (identical SHA-256); nothing was added")]
+    Duplicate { existing: CallId },
+    #[error("client {client} already has rule set version {version} with different content; give the changed file a higher `version`, or leave `version` out to get the next one")]
+    RuleSetVersionTaken { client: String, version: u32 },
+    /// The write conflicts with what is stored.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request itself is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    /// The engine cannot be reached or written now; trying again may work.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Stored data no longer decodes.
+    #[error("catalog holds unreadable data for {id}: {detail}")]
+    Corrupt { id: String, detail: String },
+}
+
+/// The kind of a [`MetastoreError`], for callers that map errors to answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    NotFound,
+    Conflict,
+    Invalid,
+    Unavailable,
+}
+
+impl MetastoreError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            MetastoreError::NotFound(_) => ErrorKind::NotFound,
+            MetastoreError::Duplicate { .. }
+            | MetastoreError::RuleSetVersionTaken { .. }
+            | MetastoreError::Conflict(_) => ErrorKind::Conflict,
+            MetastoreError::Invalid(_) => ErrorKind::Invalid,
+            MetastoreError::Unavailable(_) | MetastoreError::Corrupt { .. } => {
+                ErrorKind::Unavailable
+            }
+        }
+    }
+}
+
+/// A new call to record.
+pub struct NewCall<'a> {
+    pub id: CallId,
+    pub metadata: &'a CallMetadata,
+    pub sha256: &'a str,
+    pub original_name: Option<&'a str>,
+    pub size_bytes: u64,
+    pub object_key: &'a str,
+    pub audio: &'a AudioInfo,
+}
+
+/// Where the audit log's hash chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditBreak {
+    /// The first entry that fails (or, for a missing entry, the one after the gap).
+    pub seq: u64,
+    pub reason: String,
+}
+
+/// Filters of an audit log listing.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub key_id: Option<String>,
+    pub action: Option<String>,
+    pub tenant: Option<String>,
+    pub target: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: Option<usize>,
+}
+
+pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// A client's rule set as stored: the TOML source exactly as given, and its hash.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoredRuleSet {
+    pub client: String,
+    pub version: u32,
+    pub sha256: String,
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Calls: their metadata, state and the key of their original.
+pub trait Calls: Send + Sync {
+    /// The call of `client` that already holds these exact bytes, if any. Another tenant's
+    /// identical recording is not a duplicate: nothing may reveal that it exists.
+    fn find_by_sha256(&self, client: &str, sha256: &str) -> Result<Option<CallId>, MetastoreError>;
+
+    fn insert(&self, c: &NewCall<'_>) -> Result<(), MetastoreError>;
+
+    fn set_state(&self, id: CallId, state: &CallState) -> Result<(), MetastoreError>;
+
+    fn object_key(&self, id: CallId) -> Result<Option<String>, MetastoreError>;
+
+    fn get(&self, id: CallId) -> Result<Option<Call>, MetastoreError>;
+
+    /// Calls in the given state, oldest first (used to resume work after a restart).
+    fn in_state(&self, state: &str) -> Result<Vec<Call>, MetastoreError>;
+
+    /// All calls, newest first, at most `limit`.
+    fn list(&self, limit: usize) -> Result<Vec<Call>, MetastoreError>;
+
+    /// Removes a call that never completed ingestion (its original could not be stored).
+    fn delete(&self, id: CallId) -> Result<(), MetastoreError>;
+
+    /// A client's calls that have a transcript, oldest first: what re-verification walks.
+    fn transcribed_calls(&self, client: &str) -> Result<Vec<Call>, MetastoreError>;
+
+    /// A call, only if `scope` may see it: another tenant's call is indistinguishable from
+    /// one that does not exist.
+    fn get_in(&self, id: CallId, scope: &Scope) -> Result<Option<Call>, MetastoreError>;
+
+    /// Calls `scope` may see, newest first.
+    fn list_in(&self, scope: &Scope, limit: usize) -> Result<Vec<Call>, MetastoreError>;
+
+    /// The object key of a call's original, only if `scope` may see the call and the key lies
+    /// under that call's tenant (`clients/<client>/…`): a row pointing into another tenant's
+    /// objects is refused rather than served.
+    fn object_key_in(&self, id: CallId, scope: &Scope) -> Result<Option<String>, MetastoreError>;
+
+    /// A client's verified calls started in `[from, to)` (received time when the start is
+    /// unknown), oldest first, with their verification.
+    fn verified_calls(
+        &self,
+        client: &str,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(Call, Verification)>, MetastoreError>;
+}
+
+/// What the pipeline produced for a call: its transcript and its latest verification.
+pub trait Results: Send + Sync {
+    fn put_transcript(&self, t: &Transcript) -> Result<(), MetastoreError>;
+
+    fn transcript(&self, id: CallId) -> Result<Option<Transcript>, MetastoreError>;
+
+    fn put_verification(&self, v: &Verification) -> Result<(), MetastoreError>;
+
+    fn verification(&self, id: CallId) -> Result<Option<Verification>, MetastoreError>;
+
+    /// Number of verified calls per verdict for a client.
+    fn verdict_counts(&self, client: &str) -> Result<Vec<(Verdict, u64)>, MetastoreError>;
+
+    /// A call's transcript, only if `scope` may see the call.
+    fn transcript_in(
+        &self,
+        id: CallId,
+        scope: &Scope,
+    ) -> Result<Option<Transcript>, MetastoreError>;
+
+    /// A call's verification, only if `scope` may see the call.
+    fn verification_in(
+        &self,
+        id: CallId,
+        scope: &Scope,
+    ) -> Result<Option<Verification>, MetastoreError>;
+}
+
+/// Clients' rule sets, every version kept.
+pub trait RuleSets: Send + Sync {
+    /// Stores a client's rule set. `version` None takes the next one. Storing the same content
+    /// again is a no-op that returns the existing version.
+    fn put_ruleset(
+        &self,
+        client: &str,
+        version: Option<u32>,
+        sha256: &str,
+        source: &str,
+    ) -> Result<StoredRuleSet, MetastoreError>;
+
+    /// A client's rule set: the given version, or the active one (the highest version).
+    fn ruleset(
+        &self,
+        client: &str,
+        version: Option<u32>,
+    ) -> Result<Option<StoredRuleSet>, MetastoreError>;
+
+    /// Every version of a client's rule set, oldest first (sources included).
+    fn ruleset_versions(&self, client: &str) -> Result<Vec<StoredRuleSet>, MetastoreError>;
+}
+
+/// API keys, their preferences, and the hash-chained audit log.
+pub trait Access: Send + Sync {
+    /// Creates an API key; the caller keeps the secret, only its SHA-256 is stored.
+    fn create_key(
+        &self,
+        id: &str,
+        name: &str,
+        role: Role,
+        clients: &[String],
+        secret_sha256: &str,
+    ) -> Result<ApiKey, MetastoreError>;
+
+    /// A key and its secret's SHA-256, revoked or not.
+    fn key(&self, id: &str) -> Result<Option<(ApiKey, String)>, MetastoreError>;
+
+    fn keys(&self) -> Result<Vec<ApiKey>, MetastoreError>;
+
+    /// Revokes a key; revoking twice keeps the first time.
+    fn revoke_key(&self, id: &str) -> Result<ApiKey, MetastoreError>;
+
+    /// Appends an entry to the hash-chained audit log.
+    fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: Option<&str>,
+        outcome: &str,
+    ) -> Result<AuditEntry, MetastoreError>;
+
+    /// Audit entries, oldest first, filtered.
+    fn audit_entries(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>, MetastoreError>;
+
+    /// Walks the whole audit log, recomputing the chain. Ok(number of entries) or where it
+    /// breaks.
+    fn verify_audit(&self) -> Result<Result<u64, AuditBreak>, MetastoreError>;
+
+    /// The interface language a key's holder chose, if any.
+    fn key_language(&self, key_id: &str) -> Result<Option<String>, MetastoreError>;
+
+    fn set_key_language(&self, key_id: &str, language: &str) -> Result<(), MetastoreError>;
+}
+
+/// Quality audits: samples, reviews (every version) and calibrations.
+pub trait Quality: Send + Sync {
+    fn put_sample(&self, s: &Sample) -> Result<(), MetastoreError>;
+
+    fn sample(&self, id: &str) -> Result<Option<Sample>, MetastoreError>;
+
+    /// Samples of the clients `scope` may see, newest first.
+    fn samples(&self, scope: &Scope) -> Result<Vec<Sample>, MetastoreError>;
+
+    /// The next version number of a reviewer's review of a call (within a calibration or not).
+    fn next_review_version(
+        &self,
+        call: CallId,
+        reviewer: &str,
+        calibration: Option<&str>,
+    ) -> Result<u32, MetastoreError>;
+
+    fn put_review(&self, r: &Review) -> Result<(), MetastoreError>;
+
+    /// Every review of a call, every version, oldest first.
+    fn reviews(&self, call: CallId) -> Result<Vec<Review>, MetastoreError>;
+
+    /// Every review of a client's calls, oldest first.
+    fn client_reviews(&self, client: &str) -> Result<Vec<Review>, MetastoreError>;
+
+    fn put_calibration(&self, c: &Calibration) -> Result<(), MetastoreError>;
+
+    fn calibration(&self, id: &str) -> Result<Option<Calibration>, MetastoreError>;
+}
+
+/// Every record family of one engine.
+pub trait Metastore: Calls + Results + RuleSets + Access + Quality + Jobs {}
+
+impl<T: Calls + Results + RuleSets + Access + Quality + Jobs> Metastore for T {}
+
+/// One migration: its number, name and SQL.
+pub(crate) struct Migration {
+    pub version: u32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// The schema's history, oldest first. Never edit one that shipped: add the next number.
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "duplicates_per_tenant",
+        sql: include_str!("../migrations/0002_duplicates_per_tenant.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "jobs",
+        sql: include_str!("../migrations/0003_jobs.sql"),
+    },
+];
+
+/// The traits in one import, for code that calls a `dyn Metastore`.
+pub mod prelude {
+    pub use crate::{Access, Calls, Jobs, Metastore, Quality, Results, RuleSets};
+}
