@@ -73,7 +73,12 @@ pub fn keys(data: &Path, settings: Settings, cmd: KeysCommand) -> Result<ExitCod
         } => {
             let app = App::open(data, settings)?;
             let (key, token) = auth::create_key(&*app.catalog, &name, role, &clients)?;
-            app.audit(&Actor::local(), "create_key", Some(&key.id), "ok")?;
+            app.audit(
+                &Actor::local(),
+                crate::service::AuditAction::CreateKey,
+                Some(&key.id),
+                "ok",
+            )?;
             if json {
                 println!(
                     "{}",
@@ -122,7 +127,12 @@ pub fn keys(data: &Path, settings: Settings, cmd: KeysCommand) -> Result<ExitCod
         KeysCommand::Revoke { id } => {
             let app = App::open(data, settings)?;
             let key = app.catalog.revoke_key(&id)?;
-            app.audit(&Actor::local(), "revoke_key", Some(&key.id), "ok")?;
+            app.audit(
+                &Actor::local(),
+                crate::service::AuditAction::RevokeKey,
+                Some(&key.id),
+                "ok",
+            )?;
             println!("revoked key {} ({})", key.id, key.role);
         }
     }

@@ -24,9 +24,9 @@ use callproof_storage::{ObjectKey, OriginalStore, StoreError};
 use std::collections::BTreeMap;
 
 use crate::evidence;
-use callproof_search::verify::{self, CallFacts, RuleBook, RuleSetError};
 use callproof_search::{SearchError, SearchIndex};
 use callproof_transcribe::{Engine, ModelCache, TranscribeOptions};
+use callproof_verify::{self as verify, CallFacts, RuleBook, RuleSetError};
 use serde::Serialize;
 
 /// What re-verifying a client's archive changed.
@@ -355,12 +355,12 @@ impl App {
     pub fn audit(
         &self,
         actor: &Actor,
-        action: &str,
+        action: crate::service::AuditAction,
         target: Option<&str>,
         outcome: &str,
     ) -> Result<()> {
         self.catalog
-            .audit(actor, action, target, outcome)
+            .audit(actor, action.as_str(), target, outcome)
             .context("the audit log cannot be written")?;
         Ok(())
     }
@@ -374,7 +374,12 @@ impl App {
     ) -> Result<Vec<callproof_models::CallHit>> {
         let hits = self.index.search(req)?;
         for hit in &hits {
-            self.audit(actor, "search", Some(&hit.call_id.to_string()), "ok")?;
+            self.audit(
+                actor,
+                crate::service::AuditAction::Search,
+                Some(&hit.call_id.to_string()),
+                "ok",
+            )?;
         }
         Ok(hits)
     }
@@ -390,16 +395,27 @@ impl App {
     ) -> Result<Option<Vec<u8>>> {
         let target = id.to_string();
         let Some(call) = self.catalog.get_in(id, scope)? else {
-            self.audit(actor, "create_evidence", Some(&target), "not_found")?;
+            self.audit(
+                actor,
+                crate::service::AuditAction::CreateEvidence,
+                Some(&target),
+                "not_found",
+            )?;
             return Ok(None);
         };
         let (Some(t), Some(v)) = (self.catalog.transcript(id)?, self.catalog.verification(id)?)
         else {
-            self.audit(actor, "create_evidence", Some(&target), "not_ready")?;
-            anyhow::bail!(
+            self.audit(
+                actor,
+                crate::service::AuditAction::CreateEvidence,
+                Some(&target),
+                "not_ready",
+            )?;
+            return Err(crate::service::ServiceError::NotReady(format!(
                 "call {id} is not transcribed and verified yet (state: {}); evidence can be made once it is",
                 call.state.name()
-            );
+            ))
+            .into());
         };
         let key = self.original_key(id, scope)?;
         let original = self.store.get(&key).await?;
@@ -420,7 +436,12 @@ impl App {
             },
             &signing,
         )?;
-        self.audit(actor, "create_evidence", Some(&target), "ok")?;
+        self.audit(
+            actor,
+            crate::service::AuditAction::CreateEvidence,
+            Some(&target),
+            "ok",
+        )?;
         Ok(Some(zip))
     }
 

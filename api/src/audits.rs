@@ -218,7 +218,11 @@ pub fn export(data: &Path, settings: Settings, a: ExportArgs) -> Result<ExitCode
     };
     app.audit(
         &Actor::local(),
-        &format!("export_{}", a.what),
+        if a.what == "findings" {
+            crate::service::AuditAction::ExportFindings
+        } else {
+            crate::service::AuditAction::ExportReviews
+        },
         Some(&a.client),
         "ok",
     )?;

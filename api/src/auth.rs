@@ -2,9 +2,8 @@
 //!
 //! A key is `cp_<id>_<secret>`: the id finds the row, the secret (256 random bits) is checked
 //! against its SHA-256, which is all the catalog keeps. A plain hash is enough for secrets of
-//! that entropy (a slow password hash protects guessable passwords, which these are not). The
-//! permission rules live here, in one place, so that every door (HTTP handlers, CLI) asks the
-//! same questions.
+//! that entropy (a slow password hash protects guessable passwords, which these are not). What
+//! a key may do is decided by the service layer (`service::allow`), not here.
 
 use anyhow::{bail, Result};
 use callproof_metastore::prelude::*;
@@ -84,22 +83,4 @@ pub fn authenticate(catalog: &dyn Metastore, token: &str) -> Result<ApiKey, Auth
         return Err(AuthError::Revoked(key.id));
     }
     Ok(key)
-}
-
-/// Whether `key` may add calls for `client`.
-pub fn may_upload(key: &ApiKey, client: &str) -> bool {
-    match key.role {
-        Role::Admin => true,
-        Role::Agent | Role::QualityManager => key.scope().allows(client),
-        Role::Client => false,
-    }
-}
-
-/// Whether `key` may change `client`'s rule set and re-verify its archive.
-pub fn may_change_rules(key: &ApiKey, client: &str) -> bool {
-    match key.role {
-        Role::Admin => true,
-        Role::QualityManager => key.scope().allows(client),
-        Role::Agent | Role::Client => false,
-    }
 }

@@ -19,6 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::app::{App, Settings};
+use crate::service::Caller;
 
 #[derive(Subcommand)]
 pub enum ModelCommand {
@@ -549,9 +550,7 @@ pub struct CallArgs {
 
 pub fn show_call(data: &Path, settings: Settings, a: CallArgs) -> Result<ExitCode> {
     let app = App::open(data, settings)?;
-    let Some(call) = app.catalog.get(a.id)? else {
-        bail!("no call {} in {}", a.id, data.display());
-    };
+    let call = app.read_call(&Caller::local(), a.id)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&call)?);
     } else {
@@ -594,22 +593,7 @@ fn print_transcript(t: &Transcript) {
 
 pub fn transcript(data: &Path, settings: Settings, a: CallArgs) -> Result<ExitCode> {
     let app = App::open(data, settings)?;
-    let Some(call) = app.catalog.get(a.id)? else {
-        bail!("no call {} in {}", a.id, data.display());
-    };
-    let Some(t) = app.catalog.transcript(a.id)? else {
-        bail!(
-            "call {} has no transcript yet (state: {})",
-            a.id,
-            call.state.name()
-        );
-    };
-    app.audit(
-        &callproof_models::Actor::local(),
-        "read_transcript",
-        Some(&a.id.to_string()),
-        "ok",
-    )?;
+    let t = app.read_transcript(&Caller::local(), a.id)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&t)?);
     } else {

@@ -12,6 +12,7 @@ mod evidence;
 mod quality;
 mod rules;
 mod server;
+mod service;
 mod worker;
 
 use std::path::PathBuf;

@@ -555,7 +555,12 @@ impl App {
             created_by: actor.clone(),
         };
         self.catalog.put_sample(&sample)?;
-        self.audit(actor, "create_sample", Some(&sample.id), "ok")?;
+        self.audit(
+            actor,
+            crate::service::AuditAction::CreateSample,
+            Some(&sample.id),
+            "ok",
+        )?;
         Ok(sample)
     }
 
@@ -578,7 +583,12 @@ impl App {
         input: ReviewInput,
     ) -> Result<Option<Review>> {
         let Some(call) = self.catalog.get_in(id, scope)? else {
-            self.audit(actor, "submit_review", Some(&id.to_string()), "not_found")?;
+            self.audit(
+                actor,
+                crate::service::AuditAction::SubmitReview,
+                Some(&id.to_string()),
+                "not_found",
+            )?;
             return Ok(None);
         };
         let v = self.catalog.verification(id)?.with_context(|| {
@@ -628,7 +638,7 @@ impl App {
         self.catalog.put_review(&review)?;
         self.audit(
             actor,
-            "submit_review",
+            crate::service::AuditAction::SubmitReview,
             Some(&id.to_string()),
             &format!("ok version {version}"),
         )?;
@@ -689,7 +699,12 @@ impl App {
             created_by: actor.clone(),
         };
         self.catalog.put_calibration(&c)?;
-        self.audit(actor, "create_calibration", Some(&c.id), "ok")?;
+        self.audit(
+            actor,
+            crate::service::AuditAction::CreateCalibration,
+            Some(&c.id),
+            "ok",
+        )?;
         Ok(Some(c))
     }
 

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use callproof_models::{CallId, FindingStatus, RuleSetRef, Verification};
-use callproof_search::verify::{RuleBook, PACKS};
+use callproof_verify::{RuleBook, PACKS};
 use clap::{Args, Subcommand};
 use indicatif::ProgressBar;
 
@@ -96,7 +96,7 @@ pub fn rules(data: &Path, settings: Settings, cmd: RulesCommand) -> Result<ExitC
             })?;
             app.audit(
                 &callproof_models::Actor::local(),
-                "put_rules",
+                crate::service::AuditAction::PutRules,
                 Some(&client),
                 &format!("ok version {}", stored.version),
             )?;
@@ -207,7 +207,7 @@ pub fn verify(data: &Path, settings: Settings, a: VerifyArgs) -> Result<ExitCode
                 })?;
                 app.audit(
                     &callproof_models::Actor::local(),
-                    "put_rules",
+                    crate::service::AuditAction::PutRules,
                     Some(&a.client),
                     &format!("ok version {}", stored.version),
                 )?;
@@ -327,22 +327,7 @@ pub fn print_verification(v: &Verification, all: bool) {
 
 pub fn findings(data: &Path, settings: Settings, a: FindingsArgs) -> Result<ExitCode> {
     let app = App::open(data, settings)?;
-    let Some(call) = app.catalog.get(a.id)? else {
-        bail!("no call {} in {}", a.id, data.display());
-    };
-    let Some(v) = app.catalog.verification(a.id)? else {
-        bail!(
-            "call {} has not been verified yet (state: {}); it is verified after transcription",
-            a.id,
-            call.state.name()
-        );
-    };
-    app.audit(
-        &callproof_models::Actor::local(),
-        "read_findings",
-        Some(&a.id.to_string()),
-        "ok",
-    )?;
+    let v = app.read_findings(&crate::service::Caller::local(), a.id)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {

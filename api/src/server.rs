@@ -21,13 +21,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use bytes::Bytes;
 use callproof_ingest::DecodeError;
-use callproof_models::{Actor, ApiKey, CallId, CallMetadata, CallState, Role, Scope, Speaker};
+use callproof_models::{CallId, CallMetadata, Speaker};
 use callproof_search::SearchRequest;
 use chrono::{DateTime, FixedOffset};
 use clap::Args;
 use serde::Deserialize;
 
 use crate::app::{App, Settings};
+use crate::service::{allow, AuditAction, Caller, Permission, ServiceError};
 
 mod ui;
 
@@ -60,22 +61,25 @@ impl IntoResponse for ApiError {
 
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
-        ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}"))
+        ServiceError::from(e).into()
     }
 }
 
-/// The authenticated caller of a request: its API key.
-struct Caller(ApiKey);
-
-impl Caller {
-    fn scope(&self) -> Scope {
-        self.0.scope()
-    }
-    fn actor(&self) -> Actor {
-        Actor::of(&self.0)
+/// The one place where the service's errors become HTTP statuses.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let status = match &e {
+            ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ServiceError::Conflict(_) | ServiceError::NotReady(_) => StatusCode::CONFLICT,
+            ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError(status, e.to_string())
     }
 }
 
+/// The authenticated caller of a request: its API key, as the service's [`Caller`].
 impl FromRequestParts<Ctx> for Caller {
     type Rejection = ApiError;
 
@@ -104,17 +108,12 @@ impl FromRequestParts<Ctx> for Caller {
             |e: crate::auth::AuthError| ApiError(StatusCode::UNAUTHORIZED, e.to_string());
         let token = header_value.ok_or_else(|| unauthorized(crate::auth::AuthError::Missing))?;
         let app = ctx.app.clone();
-        let key =
-            tokio::task::spawn_blocking(move || crate::auth::authenticate(&*app.catalog, &token))
-                .await
-                .map_err(internal)?
-                .map_err(unauthorized)?;
-        Ok(Caller(key))
+        let key = tokio::task::spawn_blocking(move || app.authenticate(&token))
+            .await
+            .map_err(internal)?
+            .map_err(unauthorized)?;
+        Ok(Caller::key(key))
     }
-}
-
-fn forbidden(m: String) -> ApiError {
-    ApiError(StatusCode::FORBIDDEN, m)
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -264,12 +263,7 @@ async fn upload(
     let metadata = metadata.ok_or_else(|| {
         bad("the \"metadata\" part is missing: a JSON object with at least \"client\"".into())
     })?;
-    if !crate::auth::may_upload(&caller.0, &metadata.client) {
-        return Err(forbidden(format!(
-            "key {} ({}) may not add calls for client {:?}",
-            caller.0.id, caller.0.role, metadata.client
-        )));
-    }
+    allow(&caller, Permission::Upload(&metadata.client))?;
     // A call the model cannot transcribe (e.g. French with tiny.en) is refused before storing.
     let app = ctx.app.clone();
     let check = move |m: &CallMetadata| app.check_language(m).map_err(|e| format!("{e:#}"));
@@ -302,43 +296,14 @@ async fn upload(
     }
 }
 
-/// A call the caller may see; otherwise the same 404 as a call that does not exist, with the
-/// refused read recorded in the audit log.
-fn find_call(
-    ctx: &Ctx,
-    caller: &Caller,
-    cid: CallId,
-    id: &str,
-    action: &str,
-) -> Result<callproof_models::Call, ApiError> {
-    match ctx
-        .app
-        .catalog
-        .get_in(cid, &caller.scope())
-        .map_err(internal)?
-    {
-        Some(c) => Ok(c),
-        None => {
-            ctx.app
-                .audit(&caller.actor(), action, Some(&cid.to_string()), "not_found")?;
-            Err(not_found(id))
-        }
-    }
-}
-
 async fn get_call(
     State(ctx): State<Ctx>,
     caller: Caller,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     let cid = parse_id(&id)?;
-    // The audit log records the canonical id, whatever spelling the caller used.
-    let id = cid.to_string();
-    let call = find_call(&ctx, &caller, cid, &id, "read_call")?;
     // The call's metadata holds the customer's phone number: a read of personal data.
-    ctx.app
-        .audit(&caller.actor(), "read_call", Some(&id), "ok")?;
-    Ok(Json(call).into_response())
+    Ok(Json(ctx.app.read_call(&caller, cid)?).into_response())
 }
 
 async fn get_transcript(
@@ -347,28 +312,7 @@ async fn get_transcript(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     let cid = parse_id(&id)?;
-    // The audit log records the canonical id, whatever spelling the caller used.
-    let id = cid.to_string();
-    let call = find_call(&ctx, &caller, cid, &id, "read_transcript")?;
-    match ctx.app.catalog.transcript(cid).map_err(internal)? {
-        Some(t) => {
-            ctx.app
-                .audit(&caller.actor(), "read_transcript", Some(&id), "ok")?;
-            Ok(Json(t).into_response())
-        }
-        None => Err(ApiError(
-            StatusCode::CONFLICT,
-            match call.state {
-                CallState::Failed(reason) => {
-                    format!("call {id} failed, so it has no transcript: {reason}")
-                }
-                s => format!(
-                    "call {id} has no transcript yet (state: {}); try again shortly",
-                    s.name()
-                ),
-            },
-        )),
-    }
+    Ok(Json(ctx.app.read_transcript(&caller, cid)?).into_response())
 }
 
 async fn get_findings(
@@ -377,27 +321,7 @@ async fn get_findings(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     let cid = parse_id(&id)?;
-    // The audit log records the canonical id, whatever spelling the caller used.
-    let id = cid.to_string();
-    let call = find_call(&ctx, &caller, cid, &id, "read_findings")?;
-    match ctx.app.catalog.verification(cid).map_err(internal)? {
-        Some(v) => {
-            ctx.app.audit(&caller.actor(), "read_findings", Some(&id), "ok")?;
-            Ok(Json(v).into_response())
-        }
-        None => Err(ApiError(
-            StatusCode::CONFLICT,
-            match call.state {
-                CallState::Failed(reason) => {
-                    format!("call {id} failed, so it was not verified: {reason}")
-                }
-                s => format!(
-                    "call {id} is not verified yet (state: {}); it is verified right after transcription, try again shortly",
-                    s.name()
-                ),
-            },
-        )),
-    }
+    Ok(Json(ctx.app.read_findings(&caller, cid)?).into_response())
 }
 
 /// The client's active rule set, or the built-in packs that apply when it has none.
@@ -406,26 +330,7 @@ async fn get_rules(
     caller: Caller,
     UrlPath(client): UrlPath<String>,
 ) -> Result<Response, ApiError> {
-    if !caller.scope().allows(&client) {
-        return Err(ApiError(
-            StatusCode::NOT_FOUND,
-            format!("no client {client}"),
-        ));
-    }
-    match ctx.app.catalog.ruleset(&client, None).map_err(internal)? {
-        Some(r) => Ok(Json(r).into_response()),
-        None => Err(ApiError(
-            StatusCode::NOT_FOUND,
-            format!(
-                "client {client} has no rule set: its calls are checked with the built-in pack for their language ({}); store one with PUT /api/v1/clients/{client}/rules",
-                callproof_search::verify::PACKS
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )),
-    }
+    Ok(Json(ctx.app.active_rules(&caller, &client)?).into_response())
 }
 
 /// Validates a rule set (TOML body) and stores it as the client's active one. A malformed
@@ -436,22 +341,14 @@ async fn put_rules(
     UrlPath(client): UrlPath<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let actor = caller.actor();
-    if !caller.scope().allows(&client) {
+    if let Err(e) = allow(&caller, Permission::ChangeRules(&client)) {
+        let outcome = match e {
+            ServiceError::NotFound(_) => "not_found",
+            _ => "denied",
+        };
         ctx.app
-            .audit(&actor, "put_rules", Some(&client), "not_found")?;
-        return Err(ApiError(
-            StatusCode::NOT_FOUND,
-            format!("no client {client}"),
-        ));
-    }
-    if !crate::auth::may_change_rules(&caller.0, &client) {
-        ctx.app
-            .audit(&actor, "put_rules", Some(&client), "denied")?;
-        return Err(forbidden(format!(
-            "key {} ({}) may not change rule sets: ask a quality manager or an administrator",
-            caller.0.id, caller.0.role
-        )));
+            .record(&caller, AuditAction::PutRules, Some(&client), outcome)?;
+        return Err(e.into());
     }
     let source = String::from_utf8(body.to_vec()).map_err(|_| {
         ApiError(
@@ -469,7 +366,7 @@ async fn put_rules(
         Err(_) => "invalid".to_string(),
     };
     ctx.app
-        .audit(&actor, "put_rules", Some(&client), &outcome)?;
+        .record(&caller, AuditAction::PutRules, Some(&client), &outcome)?;
     match res {
         Ok((stored, book)) => Ok((
             StatusCode::OK,
@@ -523,20 +420,9 @@ async fn reverify(
     UrlPath(client): UrlPath<String>,
     Query(p): Query<VerifyParams>,
 ) -> Result<Response, ApiError> {
-    if !caller.scope().allows(&client) {
-        return Err(ApiError(
-            StatusCode::NOT_FOUND,
-            format!("no client {client}"),
-        ));
-    }
-    if !crate::auth::may_change_rules(&caller.0, &client) {
-        return Err(forbidden(format!(
-            "key {} ({}) may not re-verify an archive: ask a quality manager or an administrator",
-            caller.0.id, caller.0.role
-        )));
-    }
+    allow(&caller, Permission::ChangeRules(&client))?;
     ctx.app
-        .audit(&caller.actor(), "reverify", Some(&client), "ok")?;
+        .record(&caller, AuditAction::Reverify, Some(&client), "ok")?;
     let app = ctx.app.clone();
     let report = tokio::task::spawn_blocking(move || {
         app.reverify_client(&client, None, p.dry_run, &|_, _| {})
@@ -565,8 +451,7 @@ async fn create_evidence(
     let zip = ctx
         .app
         .evidence(cid, &caller.scope(), &caller.actor(), p.include_original)
-        .await
-        .map_err(|e| ApiError(StatusCode::CONFLICT, format!("{e:#}")))?
+        .await?
         .ok_or_else(|| not_found(&id))?;
     Ok(bundle_response(&id, zip))
 }
@@ -588,9 +473,6 @@ async fn list_audit(
     caller: Caller,
     Query(p): Query<AuditParams>,
 ) -> Result<Response, ApiError> {
-    if caller.0.role != Role::Admin {
-        return Err(forbidden("only administrators read the audit log".into()));
-    }
     let utc = |n: &str, v: Option<String>| {
         parse_time(n, v).map(|t| t.map(|t| t.with_timezone(&chrono::Utc)))
     };
@@ -603,49 +485,13 @@ async fn list_audit(
         to: utc("to", p.to)?,
         limit: p.limit,
     };
-    let entries = ctx.app.catalog.audit_entries(&filter).map_err(internal)?;
+    let entries = ctx.app.audit_log(&caller, &filter)?;
     Ok(Json(serde_json::json!({ "entries": entries })).into_response())
-}
-
-fn reviewer_only(caller: &Caller) -> Result<(), ApiError> {
-    match caller.0.role {
-        Role::Admin | Role::QualityManager => Ok(()),
-        r => Err(forbidden(format!(
-            "{r} keys cannot do this: it is for quality managers and administrators"
-        ))),
-    }
-}
-
-fn staff_only(caller: &Caller) -> Result<(), ApiError> {
-    if caller.0.role == Role::Client {
-        return Err(forbidden(
-            "client keys cannot do this: it is for the provider's staff".into(),
-        ));
-    }
-    Ok(())
-}
-
-fn client_in_scope(caller: &Caller, client: &str) -> Result<(), ApiError> {
-    if caller.scope().allows(client) {
-        Ok(())
-    } else {
-        Err(ApiError(
-            StatusCode::NOT_FOUND,
-            format!("no client {client}"),
-        ))
-    }
 }
 
 /// An application error from a request that could not be honoured as asked (422), or a fault.
 fn unprocessable(e: anyhow::Error) -> ApiError {
-    if e.downcast_ref::<crate::quality::QualityError>().is_some()
-        || e.downcast_ref::<callproof_metastore::MetastoreError>()
-            .is_none()
-    {
-        ApiError(StatusCode::UNPROCESSABLE_ENTITY, format!("{e:#}"))
-    } else {
-        internal(format!("{e:#}"))
-    }
+    crate::service::request_error(e).into()
 }
 
 async fn create_sample(
@@ -654,8 +500,8 @@ async fn create_sample(
     body: Result<Json<callproof_models::SampleParams>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(params) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{e}; fields: client, from, to, strata ([\"agent\",\"campaign\"]), per_stratum or percent, min_per_stratum, only, violation_weight, seed, name")))?;
-    reviewer_only(&caller)?;
-    client_in_scope(&caller, &params.client)?;
+    allow(&caller, Permission::Review)?;
+    allow(&caller, Permission::SeeClient(&params.client))?;
     let app = ctx.app.clone();
     let actor = caller.actor();
     let sample = tokio::task::spawn_blocking(move || app.create_sample(params, &actor))
@@ -666,8 +512,7 @@ async fn create_sample(
 }
 
 async fn list_samples(State(ctx): State<Ctx>, caller: Caller) -> Result<Response, ApiError> {
-    staff_only(&caller)?;
-    let samples = ctx.app.catalog.samples(&caller.scope()).map_err(internal)?;
+    let samples = ctx.app.list_samples(&caller)?;
     Ok(Json(serde_json::json!({ "samples": samples })).into_response())
 }
 
@@ -677,18 +522,9 @@ async fn get_sample(
     caller: Caller,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
-    staff_only(&caller)?;
-    let sample = ctx
-        .app
-        .catalog
-        .sample(&id)
-        .map_err(internal)?
-        .filter(|s| caller.scope().allows(&s.params.client))
-        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no sample {id}")))?;
+    let (sample, reviews) = ctx.app.sample_with_reviews(&caller, &id)?;
     let mut progress = Vec::new();
-    for c in &sample.calls {
-        let reviews = ctx.app.catalog.reviews(c.call_id).map_err(internal)?;
-        let latest = crate::quality::latest_reviews(&reviews);
+    for (c, latest) in sample.calls.iter().zip(&reviews) {
         progress.push(serde_json::json!({
             "call_id": c.call_id,
             "stratum": c.stratum,
@@ -715,7 +551,7 @@ async fn post_review(
     let cid = parse_id(&id)?;
     // The audit log records the canonical id, whatever spelling the caller used.
     let id = cid.to_string();
-    reviewer_only(&caller)?;
+    allow(&caller, Permission::Review)?;
     let Json(input) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{e}; fields: decisions [{{rule_id, decision: confirm|overrule, reason, corrected_outcome, corrected_start_ms}}], added [{{rule_id, outcome, speaker, start_ms, end_ms, note}}], scores {{criterion: 0..5}}, comment, sample_id, calibration_id")))?;
     let app = ctx.app.clone();
     let (scope, actor) = (caller.scope(), caller.actor());
@@ -735,7 +571,7 @@ async fn get_reviews(
     let cid = parse_id(&id)?;
     // The audit log records the canonical id, whatever spelling the caller used.
     let id = cid.to_string();
-    staff_only(&caller)?;
+    allow(&caller, Permission::Staff)?;
     let reviews = ctx
         .app
         .visible_reviews(cid, &caller.scope(), &caller.actor())
@@ -755,7 +591,7 @@ async fn post_calibration(
     caller: Caller,
     Json(req): Json<CalibrationRequest>,
 ) -> Result<Response, ApiError> {
-    reviewer_only(&caller)?;
+    allow(&caller, Permission::Review)?;
     let cid = parse_id(&req.call_id)?;
     let c = ctx
         .app
@@ -770,7 +606,7 @@ async fn get_calibration(
     caller: Caller,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
-    staff_only(&caller)?;
+    allow(&caller, Permission::Staff)?;
     let view = ctx
         .app
         .calibration_view(&id, &caller.scope(), &caller.actor())
@@ -804,7 +640,7 @@ fn period(caller: &Caller, p: PeriodParams) -> Result<Period, ApiError> {
             ))
         }
     };
-    client_in_scope(caller, &client)?;
+    allow(caller, Permission::SeeClient(&client))?;
     let utc = |n: &str, v: Option<String>| {
         parse_time(n, v).map(|t| t.map(|t| t.with_timezone(&chrono::Utc)))
     };
@@ -818,11 +654,7 @@ async fn get_stats(
     Query(p): Query<PeriodParams>,
 ) -> Result<Response, ApiError> {
     let (client, from, to) = period(&caller, p)?;
-    let calls = ctx
-        .app
-        .catalog
-        .verified_calls(&client, from, to)
-        .map_err(internal)?;
+    let calls = ctx.app.verified_calls(&caller, &client, from, to)?;
     Ok(Json(crate::quality::stats(&calls)).into_response())
 }
 
@@ -831,8 +663,8 @@ async fn rules_report(
     caller: Caller,
     UrlPath(client): UrlPath<String>,
 ) -> Result<Response, ApiError> {
-    staff_only(&caller)?;
-    client_in_scope(&caller, &client)?;
+    allow(&caller, Permission::Staff)?;
+    allow(&caller, Permission::SeeClient(&client))?;
     let report = ctx.app.rules_field_report(&client).map_err(internal)?;
     Ok(Json(serde_json::json!({ "client": client, "rules": report })).into_response())
 }
@@ -863,14 +695,10 @@ async fn export_findings(
     Query(p): Query<PeriodParams>,
 ) -> Result<Response, ApiError> {
     let (client, from, to) = period(&caller, p)?;
-    let calls = ctx
-        .app
-        .catalog
-        .verified_calls(&client, from, to)
-        .map_err(internal)?;
+    let calls = ctx.app.verified_calls(&caller, &client, from, to)?;
     let csv = crate::quality::findings_csv(&calls).map_err(internal)?;
     ctx.app
-        .audit(&caller.actor(), "export_findings", Some(&client), "ok")?;
+        .record(&caller, AuditAction::ExportFindings, Some(&client), "ok")?;
     Ok(csv_response(csv, &format!("findings-{client}.csv")))
 }
 
@@ -879,7 +707,7 @@ async fn export_reviews(
     caller: Caller,
     Query(p): Query<PeriodParams>,
 ) -> Result<Response, ApiError> {
-    staff_only(&caller)?;
+    allow(&caller, Permission::Staff)?;
     let (client, _, _) = period(&caller, p)?;
     let reviews = ctx
         .app
@@ -887,7 +715,7 @@ async fn export_reviews(
         .map_err(internal)?;
     let csv = crate::quality::reviews_csv(&reviews).map_err(internal)?;
     ctx.app
-        .audit(&caller.actor(), "export_reviews", Some(&client), "ok")?;
+        .record(&caller, AuditAction::ExportReviews, Some(&client), "ok")?;
     Ok(csv_response(csv, &format!("reviews-{client}.csv")))
 }
 
@@ -920,8 +748,8 @@ async fn get_audio(
     let cid = parse_id(&id)?;
     // The audit log records the canonical id, whatever spelling the caller used.
     let id = cid.to_string();
-    let call = find_call(&ctx, &caller, cid, &id, "read_audio")?;
     if excerpt.from_ms.is_some() || excerpt.to_ms.is_some() {
+        let call = ctx.app.call_for(&caller, cid, AuditAction::ReadAudio)?;
         let duration = call.audio.as_ref().map_or(0, |a| a.duration_ms);
         let from = excerpt.from_ms.unwrap_or(0);
         let to = excerpt.to_ms.unwrap_or(duration).min(duration);
@@ -936,9 +764,9 @@ async fn get_audio(
             .audio_excerpt(cid, &caller.scope(), from, to)
             .await?
             .ok_or_else(|| not_found(&id))?;
-        ctx.app.audit(
-            &caller.actor(),
-            "read_audio",
+        ctx.app.record(
+            &caller,
+            AuditAction::ReadAudio,
             Some(&format!("{id}#{from}-{to}")),
             "ok",
         )?;
@@ -947,11 +775,7 @@ async fn get_audio(
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
         return Ok(resp);
     }
-    ctx.app
-        .audit(&caller.actor(), "read_audio", Some(&id), "ok")?;
-    let key = ctx.app.original_key(cid, &caller.scope())?;
-    let store = &ctx.app.store;
-    let size = store.size(&key).await.map_err(internal)?;
+    let (call, key, size) = ctx.app.original(&caller, cid).await?;
     let ctype = content_type(call.audio.as_ref().map(|a| a.format.as_str()).unwrap_or(""));
     let range = headers
         .get(header::RANGE)
@@ -961,10 +785,7 @@ async fn get_audio(
         Some(Ok(ranges)) if ranges.len() == 1 => {
             let r = &ranges[0];
             let (start, end) = (*r.start(), *r.end());
-            let body = store
-                .get_range(&key, start..end + 1)
-                .await
-                .map_err(internal)?;
+            let body = ctx.app.original_bytes(&key, Some(start..end + 1)).await?;
             let mut resp = (StatusCode::PARTIAL_CONTENT, body).into_response();
             resp.headers_mut().insert(
                 header::CONTENT_RANGE,
@@ -985,7 +806,7 @@ async fn get_audio(
             return Ok(resp);
         }
         // No Range, or several ranges (answered whole, which HTTP allows).
-        _ => (StatusCode::OK, store.get(&key).await.map_err(internal)?).into_response(),
+        _ => (StatusCode::OK, ctx.app.original_bytes(&key, None).await?).into_response(),
     };
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));

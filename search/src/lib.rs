@@ -8,7 +8,6 @@
 
 mod pairs;
 mod tenant_stats;
-pub mod verify;
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use crate::service::{allow, AuditAction, Caller, Permission, ServiceError};
 use axum::extract::{Form, Path as UrlPath, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -253,6 +254,33 @@ fn render(name: &str, ctx: minijinja::Value) -> Response {
 /// The signed-in key of a page request; without a valid one, the page redirects to sign-in.
 struct UiKey(ApiKey);
 
+/// The service's caller for a signed-in key.
+fn caller(key: &ApiKey) -> Caller {
+    Caller::key(key.clone())
+}
+
+/// The one place where the service's errors become pages.
+fn error_page(l: &'static str, e: ServiceError) -> Response {
+    let w = words(l);
+    let (status, text) = match &e {
+        ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, w["not_found"].to_string()),
+        ServiceError::Forbidden(_) => return forbidden_page(l),
+        ServiceError::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone()),
+        ServiceError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
+        ServiceError::NotReady(_) => (StatusCode::CONFLICT, w["no_transcript"].to_string()),
+        ServiceError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m.clone()),
+    };
+    let mut resp = Html(format!(
+        "<!doctype html><html lang=\"{l}\"><meta charset=\"utf-8\"><title>{}</title><p>{}</p><p><a href=\"/ui/search\">{}</a></p></html>",
+        status.as_u16(),
+        crate::evidence::html_escape(&text),
+        w["search"]
+    ))
+    .into_response();
+    *resp.status_mut() = status;
+    resp
+}
+
 impl axum::extract::FromRequestParts<Ctx> for UiKey {
     type Rejection = Response;
 
@@ -263,9 +291,7 @@ impl axum::extract::FromRequestParts<Ctx> for UiKey {
         let to_login = || Redirect::to("/ui/login").into_response();
         let token = cookie_key(&parts.headers).ok_or_else(to_login)?;
         let app = ctx.app.clone();
-        match tokio::task::spawn_blocking(move || crate::auth::authenticate(&*app.catalog, &token))
-            .await
-        {
+        match tokio::task::spawn_blocking(move || app.authenticate(&token)).await {
             Ok(Ok(key)) => Ok(UiKey(key)),
             _ => Err(to_login()),
         }
@@ -276,7 +302,7 @@ fn user(key: &ApiKey) -> minijinja::Value {
     minijinja::context! {
         role => key.role.as_str(),
         clients => key.clients.clone(),
-        staff => key.role != callproof_models::Role::Client,
+        staff => is_staff(key),
     }
 }
 
@@ -332,7 +358,7 @@ async fn login(State(ctx): State<Ctx>, headers: HeaderMap, Form(f): Form<LoginFo
     let token = f.key.trim().to_string();
     let app = ctx.app.clone();
     let t = token.clone();
-    match tokio::task::spawn_blocking(move || crate::auth::authenticate(&*app.catalog, &t)).await {
+    match tokio::task::spawn_blocking(move || app.authenticate(&t)).await {
         Ok(Ok(key)) => {
             let mut resp = Redirect::to("/ui/search").into_response();
             if let Ok(v) = HeaderValue::from_str(&format!(
@@ -341,7 +367,7 @@ async fn login(State(ctx): State<Ctx>, headers: HeaderMap, Form(f): Form<LoginFo
                 resp.headers_mut().append(header::SET_COOKIE, v);
             }
             // The language is the user's (their key's) choice, wherever they sign in.
-            if let Ok(Some(pref)) = ctx.app.catalog.key_language(&key.id) {
+            if let Ok(Some(pref)) = ctx.app.language_of_key(&caller(&key)) {
                 let l = if pref == "en" { "en" } else { "fr" };
                 if let Ok(v) = HeaderValue::from_str(&format!(
                     "{LANG_COOKIE}={l}; SameSite=Strict; Path=/; Max-Age=31536000"
@@ -385,8 +411,8 @@ async fn set_lang(State(ctx): State<Ctx>, headers: HeaderMap, Form(f): Form<Lang
     if let Some(token) = cookie_key(&headers) {
         let app = ctx.app.clone();
         let _ = tokio::task::spawn_blocking(move || {
-            if let Ok(key) = crate::auth::authenticate(&*app.catalog, &token) {
-                let _ = app.catalog.set_key_language(&key.id, l);
+            if let Ok(key) = app.authenticate(&token) {
+                let _ = app.set_language_of_key(&caller(&key), l);
             }
         })
         .await;
@@ -529,36 +555,24 @@ async fn call_page(
     UrlPath(id): UrlPath<String>,
 ) -> Response {
     let l = lang(&headers);
-    let actor = callproof_models::Actor::of(&key);
-    let scope = key.scope();
-    let call = match id.parse::<callproof_models::CallId>() {
-        Ok(cid) => ctx.app.catalog.get_in(cid, &scope).ok().flatten(),
-        Err(_) => None,
-    };
-    // The audit log records the canonical id, whatever spelling the URL used.
-    let id = call.as_ref().map(|c| c.id.to_string()).unwrap_or(id);
-    let Some(call) = call else {
-        let _ = ctx
+    let who = caller(&key);
+    let Ok(cid) = id.parse::<callproof_models::CallId>() else {
+        if let Err(e) = ctx
             .app
-            .audit(&actor, "read_transcript", Some(&id), "not_found");
-        let w = words(l);
-        let mut resp = Html(format!(
-            "<!doctype html><html lang=\"{l}\"><meta charset=\"utf-8\"><title>404</title><p>{}</p><p><a href=\"/ui/search\">{}</a></p></html>",
-            w["not_found"], w["search"]
-        ))
-        .into_response();
-        *resp.status_mut() = StatusCode::NOT_FOUND;
-        return resp;
+            .record(&who, AuditAction::ReadTranscript, Some(&id), "not_found")
+        {
+            return error_page(l, e);
+        }
+        return error_page(l, ServiceError::NotFound(format!("no call {id}")));
     };
-    let transcript = ctx.app.catalog.transcript(call.id).ok().flatten();
-    let verification = ctx.app.catalog.verification(call.id).ok().flatten();
-    if ctx
-        .app
-        .audit(&actor, "read_transcript", Some(&id), "ok")
-        .is_err()
-    {
-        return internal("the audit log cannot be written").into_response();
-    }
+    let crate::service::CallView {
+        call,
+        transcript,
+        verification,
+    } = match ctx.app.view_call(&who, cid) {
+        Ok(v) => v,
+        Err(e) => return error_page(l, e),
+    };
     let duration_ms = call.audio.as_ref().map(|a| a.duration_ms).unwrap_or(0);
     render(
         "call.html",
@@ -574,10 +588,14 @@ async fn call_page(
 async fn evidence(
     State(ctx): State<Ctx>,
     UiKey(key): UiKey,
+    headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
     let Ok(cid) = id.parse::<callproof_models::CallId>() else {
-        return (StatusCode::NOT_FOUND, "no such call").into_response();
+        return error_page(
+            lang(&headers),
+            ServiceError::NotFound(format!("no call {id}")),
+        );
     };
     match ctx
         .app
@@ -585,8 +603,11 @@ async fn evidence(
         .await
     {
         Ok(Some(zip)) => super::bundle_response(&id, zip),
-        Ok(None) => (StatusCode::NOT_FOUND, "no such call").into_response(),
-        Err(e) => (StatusCode::CONFLICT, format!("{e:#}")).into_response(),
+        Ok(None) => error_page(
+            lang(&headers),
+            ServiceError::NotFound(format!("no call {id}")),
+        ),
+        Err(e) => error_page(lang(&headers), e.into()),
     }
 }
 
@@ -616,20 +637,13 @@ fn forbidden_page(l: &str) -> Response {
 /// The calls the signed-in key may see, newest first: a client's portal home.
 async fn calls_page(State(ctx): State<Ctx>, UiKey(key): UiKey, headers: HeaderMap) -> Response {
     let l = lang(&headers);
-    let calls = match ctx.app.catalog.list_in(&key.scope(), 200) {
+    let calls = match ctx.app.list_calls(&caller(&key), 200) {
         Ok(c) => c,
-        Err(e) => return internal(e).into_response(),
+        Err(e) => return error_page(l, e),
     };
     let rows: Vec<minijinja::Value> = calls
         .iter()
-        .map(|c| {
-            let verdict = ctx
-                .app
-                .catalog
-                .verification(c.id)
-                .ok()
-                .flatten()
-                .map(|v| v.verdict.as_str());
+        .map(|crate::service::CallRow { call: c, verdict }| {
             minijinja::context! {
                 id => c.id.to_string(),
                 started => c.metadata.started_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
@@ -638,7 +652,7 @@ async fn calls_page(State(ctx): State<Ctx>, UiKey(key): UiKey, headers: HeaderMa
                 campaign => c.metadata.campaign.clone(),
                 agent => c.metadata.agent.clone(),
                 contract => c.metadata.contract_ref.clone(),
-                verdict => verdict,
+                verdict => verdict.map(|v| v.as_str()),
                 state => c.state.name(),
             }
         })
@@ -653,22 +667,26 @@ async fn calls_page(State(ctx): State<Ctx>, UiKey(key): UiKey, headers: HeaderMa
 }
 
 fn is_reviewer(key: &ApiKey) -> bool {
-    matches!(
-        key.role,
-        callproof_models::Role::Admin | callproof_models::Role::QualityManager
-    )
+    allow(&caller(key), Permission::Review).is_ok()
+}
+
+fn is_staff(key: &ApiKey) -> bool {
+    allow(&caller(key), Permission::Staff).is_ok()
 }
 
 async fn samples_page(State(ctx): State<Ctx>, UiKey(key): UiKey, headers: HeaderMap) -> Response {
     let l = lang(&headers);
-    if key.role == callproof_models::Role::Client {
+    if !is_staff(&key) {
         return forbidden_page(l);
     }
     samples_view(&ctx, &key, l, None)
 }
 
 fn samples_view(ctx: &Ctx, key: &ApiKey, l: &'static str, error: Option<String>) -> Response {
-    let samples = ctx.app.catalog.samples(&key.scope()).unwrap_or_default();
+    let samples = match ctx.app.list_samples(&caller(key)) {
+        Ok(s) => s,
+        Err(e) => return error_page(l, e),
+    };
     let seed = chrono::Utc::now().timestamp() % 100_000;
     render(
         "samples.html",
@@ -694,8 +712,8 @@ async fn create_sample(
     }
     let get = |k: &str| f.get(k).map(|s| s.trim()).unwrap_or("");
     let client = get("client").to_string();
-    if !key.scope().allows(&client) {
-        return samples_view(&ctx, &key, l, Some(format!("no client {client}")));
+    if let Err(e) = allow(&caller(&key), Permission::SeeClient(&client)) {
+        return samples_view(&ctx, &key, l, Some(e.to_string()));
     }
     let strata = get("by")
         .split(',')
@@ -741,26 +759,19 @@ async fn sample_page(
     UrlPath(id): UrlPath<String>,
 ) -> Response {
     let l = lang(&headers);
-    if key.role == callproof_models::Role::Client {
+    if !is_staff(&key) {
         return forbidden_page(l);
     }
-    let Some(sample) = ctx
-        .app
-        .catalog
-        .sample(&id)
-        .ok()
-        .flatten()
-        .filter(|s| key.scope().allows(&s.params.client))
-    else {
-        return (StatusCode::NOT_FOUND, "no such sample").into_response();
+    let (sample, reviews) = match ctx.app.sample_with_reviews(&caller(&key), &id) {
+        Ok(s) => s,
+        Err(e) => return error_page(l, e),
     };
     let mut reviewed = 0;
     let rows: Vec<minijinja::Value> = sample
         .calls
         .iter()
-        .map(|c| {
-            let reviews = ctx.app.catalog.reviews(c.call_id).unwrap_or_default();
-            let latest = crate::quality::latest_reviews(&reviews);
+        .zip(&reviews)
+        .map(|(c, latest)| {
             let last = latest.last().map(|r| r.reviewed_verdict.as_str());
             if last.is_some() {
                 reviewed += 1;
@@ -798,26 +809,20 @@ fn review_view(
     q: &ReviewQuery,
     error: Option<String>,
 ) -> Response {
-    let scope = key.scope();
-    let Some(call) = id
-        .parse::<callproof_models::CallId>()
-        .ok()
-        .and_then(|cid| ctx.app.catalog.get_in(cid, &scope).ok().flatten())
-    else {
-        return (
-            StatusCode::NOT_FOUND,
-            Html(words(l)["not_found"].to_string()),
-        )
-            .into_response();
+    let who = caller(key);
+    let Ok(cid) = id.parse::<callproof_models::CallId>() else {
+        return error_page(l, ServiceError::NotFound(format!("no call {id}")));
     };
-    let transcript = ctx.app.catalog.transcript(call.id).ok().flatten();
-    let verification = ctx.app.catalog.verification(call.id).ok().flatten();
-    let (Some(transcript), Some(verification)) = (transcript, verification) else {
-        return (
-            StatusCode::CONFLICT,
-            Html(words(l)["no_transcript"].to_string()),
-        )
-            .into_response();
+    let view = match ctx.app.view_call(&who, cid) {
+        Ok(v) => v,
+        Err(e) => return error_page(l, e),
+    };
+    let call = view.call;
+    let (Some(transcript), Some(verification)) = (view.transcript, view.verification) else {
+        return error_page(
+            l,
+            ServiceError::NotReady(format!("call {id} is not verified yet")),
+        );
     };
     let scorecard: Vec<minijinja::Value> = ctx
         .app
@@ -829,12 +834,10 @@ fn review_view(
                 .collect()
         })
         .unwrap_or_default();
-    let reviews = ctx
-        .app
-        .visible_reviews(call.id, &scope, &callproof_models::Actor::of(key))
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let reviews = match ctx.app.visible_reviews(call.id, &who.scope(), &who.actor()) {
+        Ok(r) => r.unwrap_or_default(),
+        Err(e) => return error_page(l, e.into()),
+    };
     let message = q.saved.map(|v| format!("{}{v}", words(l)["review_saved"]));
     render(
         "review.html",
@@ -988,15 +991,16 @@ async fn dashboard(
     let mut stats = None;
     let mut charts = Vec::new();
     if !client.is_empty() {
-        if !key.scope().allows(&client) {
-            error = Some(format!("no client {client}"));
+        if let Err(e) = allow(&caller(&key), Permission::SeeClient(&client)) {
+            error = Some(e.to_string());
         } else {
             match (day(&q.from, "from"), day(&q.to, "to")) {
                 (Ok(from), Ok(to)) => {
                     let utc = |t: Option<chrono::DateTime<chrono::FixedOffset>>| {
                         t.map(|t| t.with_timezone(&chrono::Utc))
                     };
-                    match ctx.app.catalog.verified_calls(
+                    match ctx.app.verified_calls(
+                        &caller(&key),
                         &client,
                         utc(from),
                         utc(to.map(|t| t + chrono::Duration::days(1))),
@@ -1086,7 +1090,7 @@ async fn calibration_page(
     UrlPath(id): UrlPath<String>,
 ) -> Response {
     let l = lang(&headers);
-    if key.role == callproof_models::Role::Client {
+    if !is_staff(&key) {
         return forbidden_page(l);
     }
     match ctx

@@ -30,11 +30,8 @@ pub struct RuleSetError {
 
 /// The built-in packs, by name: TOML files compiled into the binary.
 pub const PACKS: &[(&str, &str)] = &[
-    (
-        "fr-demarchage",
-        include_str!("../../packs/fr-demarchage.toml"),
-    ),
-    ("en-sales", include_str!("../../packs/en-sales.toml")),
+    ("fr-demarchage", include_str!("../packs/fr-demarchage.toml")),
+    ("en-sales", include_str!("../packs/en-sales.toml")),
 ];
 
 /// The pack used for a call whose client has no rule set, by the call's language.

@@ -1,7 +1,8 @@
 //! Script verification: a call's transcript checked against its client's rule set.
 //!
-//! DESIGN puts rule evaluation next to search because a rule is a query with constraints: which
-//! words, said by whom, when, before or after what. Evaluation is pure: transcript, metadata and
+//! A rule is a query with constraints: which words, said by whom, when, before or after what.
+//! It is its own crate because workers, the server and a standalone re-verification all need
+//! it, and it needs nothing but the plain types: no index, no catalog. Evaluation is pure: transcript, metadata and
 //! rule set in, one [`Finding`] per rule out, each with the evidence (speaker, times, matched
 //! words, score) that a quality manager or a proof-of-consent bundle quotes. Scores between the
 //! rule set's `absent_below` and `review_below` are doubtful and make the finding "needs

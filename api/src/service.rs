@@ -1,0 +1,523 @@
+//! The service layer: the one door every use case goes through, whichever way it was asked
+//! (HTTP API, web pages, command line).
+//!
+//! Each use case takes the [`Caller`], checks what it may do here ([`Permission`], decided in
+//! [`allow`] and nowhere else), reads only within its scope, records its [`AuditAction`]
+//! before answering, and fails with a [`ServiceError`] that each door turns into its own
+//! answer in exactly one function (`ApiError::from`, the pages' `error_page`, the CLI's
+//! `anyhow` edge). Handlers parse requests and shape responses; they never reach the
+//! metastore or the object store themselves.
+
+use std::ops::Range;
+
+use bytes::Bytes;
+use callproof_metastore::{AuditFilter, MetastoreError, StoredRuleSet};
+use callproof_models::{
+    Actor, ApiKey, AuditEntry, Call, CallId, Review, Role, Sample, Scope, Transcript, Verification,
+};
+use callproof_storage::{ObjectKey, StoreError};
+
+use crate::app::App;
+use crate::auth::AuthError;
+
+/// Why a use case was not carried out. Each door maps it once: 404, 403, 400/422, 409, 409,
+/// 500 for the HTTP API.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Missing, or outside the caller's scope: the two are never told apart.
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// The call exists but has not reached the state this needs yet.
+    #[error("{0}")]
+    NotReady(String),
+    /// Ours, not the caller's: the catalog, the store or the engine failed.
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+impl From<anyhow::Error> for ServiceError {
+    fn from(e: anyhow::Error) -> Self {
+        match e.downcast::<ServiceError>() {
+            Ok(s) => s,
+            Err(e) => match e.downcast_ref::<MetastoreError>() {
+                Some(m) if m.kind() != callproof_metastore::ErrorKind::Unavailable => metastore(m),
+                _ => ServiceError::Internal(format!("{e:#}")),
+            },
+        }
+    }
+}
+
+/// An error from a request that could not be honoured as asked (Invalid), unless it is a fault
+/// of ours (the catalog failing).
+pub fn request_error(e: anyhow::Error) -> ServiceError {
+    let ours = e
+        .downcast_ref::<MetastoreError>()
+        .is_some_and(|m| m.kind() == callproof_metastore::ErrorKind::Unavailable);
+    match e.downcast::<ServiceError>() {
+        Ok(s) => s,
+        Err(e) if ours => ServiceError::Internal(format!("{e:#}")),
+        Err(e) => ServiceError::Invalid(format!("{e:#}")),
+    }
+}
+
+fn metastore(e: &MetastoreError) -> ServiceError {
+    use callproof_metastore::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => ServiceError::NotFound(e.to_string()),
+        ErrorKind::Conflict => ServiceError::Conflict(e.to_string()),
+        ErrorKind::Invalid => ServiceError::Invalid(e.to_string()),
+        ErrorKind::Unavailable => ServiceError::Internal(e.to_string()),
+    }
+}
+
+impl From<MetastoreError> for ServiceError {
+    fn from(e: MetastoreError) -> Self {
+        metastore(&e)
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        ServiceError::Internal(e.to_string())
+    }
+}
+
+/// What an audit entry records was done. The strings are the log's vocabulary: never change
+/// one that shipped (investigators filter on them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    ReadCall,
+    ReadTranscript,
+    ReadFindings,
+    ReadAudio,
+    Search,
+    CreateEvidence,
+    PutRules,
+    Reverify,
+    ExportFindings,
+    ExportReviews,
+    CreateSample,
+    SubmitReview,
+    CreateCalibration,
+    CreateKey,
+    RevokeKey,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::ReadCall => "read_call",
+            AuditAction::ReadTranscript => "read_transcript",
+            AuditAction::ReadFindings => "read_findings",
+            AuditAction::ReadAudio => "read_audio",
+            AuditAction::Search => "search",
+            AuditAction::CreateEvidence => "create_evidence",
+            AuditAction::PutRules => "put_rules",
+            AuditAction::Reverify => "reverify",
+            AuditAction::ExportFindings => "export_findings",
+            AuditAction::ExportReviews => "export_reviews",
+            AuditAction::CreateSample => "create_sample",
+            AuditAction::SubmitReview => "submit_review",
+            AuditAction::CreateCalibration => "create_calibration",
+            AuditAction::CreateKey => "create_key",
+            AuditAction::RevokeKey => "revoke_key",
+        }
+    }
+}
+
+/// Who asks: an API key (HTTP, web pages), or the machine's operator at the command line.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    key: Option<ApiKey>,
+}
+
+impl Caller {
+    pub fn key(key: ApiKey) -> Self {
+        Self { key: Some(key) }
+    }
+
+    /// The operator at the command line: an administrator of every tenant.
+    pub fn local() -> Self {
+        Self { key: None }
+    }
+
+    pub fn role(&self) -> Role {
+        self.key.as_ref().map_or(Role::Admin, |k| k.role)
+    }
+
+    pub fn scope(&self) -> Scope {
+        self.key.as_ref().map_or(Scope::All, ApiKey::scope)
+    }
+
+    pub fn actor(&self) -> Actor {
+        self.key.as_ref().map_or_else(Actor::local, Actor::of)
+    }
+
+    /// The API key, when the caller has one.
+    pub fn api_key(&self) -> Option<&ApiKey> {
+        self.key.as_ref()
+    }
+
+    fn describe(&self) -> String {
+        match &self.key {
+            Some(k) => format!("key {} ({})", k.id, k.role),
+            None => "the local operator".into(),
+        }
+    }
+}
+
+/// What a caller wants to do, for [`allow`].
+#[derive(Debug, Clone, Copy)]
+pub enum Permission<'a> {
+    /// See anything of this client (its rule set, its statistics…).
+    SeeClient(&'a str),
+    /// Add calls for this client.
+    Upload(&'a str),
+    /// Change this client's rule set and re-verify its archive.
+    ChangeRules(&'a str),
+    /// Samples, reviews, calibrations: quality work.
+    Review,
+    /// The provider's staff only (not an ordering client).
+    Staff,
+    /// The audit log.
+    ReadAuditLog,
+}
+
+/// Who may do what: the only place where roles are compared. A client outside the caller's
+/// scope is answered as missing, never as forbidden, so that nothing tells it exists.
+pub fn allow(caller: &Caller, p: Permission<'_>) -> Result<()> {
+    let role = caller.role();
+    let scope = caller.scope();
+    let unseen = |client: &str| ServiceError::NotFound(format!("no client {client}"));
+    match p {
+        Permission::SeeClient(c) => {
+            if scope.allows(c) {
+                Ok(())
+            } else {
+                Err(unseen(c))
+            }
+        }
+        Permission::Upload(c) => match role {
+            Role::Admin => Ok(()),
+            Role::Agent | Role::QualityManager if scope.allows(c) => Ok(()),
+            _ => Err(ServiceError::Forbidden(format!(
+                "{} may not add calls for client {c:?}",
+                caller.describe()
+            ))),
+        },
+        Permission::ChangeRules(c) => {
+            if !scope.allows(c) {
+                return Err(unseen(c));
+            }
+            match role {
+                Role::Admin | Role::QualityManager => Ok(()),
+                _ => Err(ServiceError::Forbidden(format!(
+                    "{} may not change rule sets or re-verify an archive: ask a quality manager or an administrator",
+                    caller.describe()
+                ))),
+            }
+        }
+        Permission::Review => match role {
+            Role::Admin | Role::QualityManager => Ok(()),
+            r => Err(ServiceError::Forbidden(format!(
+                "{r} keys cannot do this: it is for quality managers and administrators"
+            ))),
+        },
+        Permission::Staff => match role {
+            Role::Client => Err(ServiceError::Forbidden(
+                "client keys cannot do this: it is for the provider's staff".into(),
+            )),
+            _ => Ok(()),
+        },
+        Permission::ReadAuditLog => match role {
+            Role::Admin => Ok(()),
+            _ => Err(ServiceError::Forbidden(
+                "only administrators read the audit log".into(),
+            )),
+        },
+    }
+}
+
+/// A call with what the pipeline made of it so far.
+pub struct CallView {
+    pub call: Call,
+    pub transcript: Option<Transcript>,
+    pub verification: Option<Verification>,
+}
+
+/// A call in a list, with its verdict once verified.
+pub struct CallRow {
+    pub call: Call,
+    pub verdict: Option<callproof_models::Verdict>,
+}
+
+impl App {
+    /// Records `action` on `target` for `caller`; an access that cannot be recorded must not
+    /// happen, so a log that cannot be written fails the use case.
+    pub fn record(
+        &self,
+        caller: &Caller,
+        action: AuditAction,
+        target: Option<&str>,
+        outcome: &str,
+    ) -> Result<()> {
+        self.audit(&caller.actor(), action, target, outcome)?;
+        Ok(())
+    }
+
+    /// The key a token stands for.
+    pub fn authenticate(&self, token: &str) -> std::result::Result<ApiKey, AuthError> {
+        crate::auth::authenticate(&*self.catalog, token)
+    }
+
+    /// A call the caller may see, for `action`; otherwise NotFound, with the refused access
+    /// recorded under the call's canonical id.
+    pub fn call_for(&self, caller: &Caller, id: CallId, action: AuditAction) -> Result<Call> {
+        match self.catalog.get_in(id, &caller.scope())? {
+            Some(c) => Ok(c),
+            None => {
+                self.record(caller, action, Some(&id.to_string()), "not_found")?;
+                Err(ServiceError::NotFound(format!("no call {id}")))
+            }
+        }
+    }
+
+    /// A call's record (metadata: the customer's phone number, the contract): a read.
+    pub fn read_call(&self, caller: &Caller, id: CallId) -> Result<Call> {
+        let call = self.call_for(caller, id, AuditAction::ReadCall)?;
+        self.record(caller, AuditAction::ReadCall, Some(&id.to_string()), "ok")?;
+        Ok(call)
+    }
+
+    /// A call's transcript; NotReady (with the state and the reason) until it has one.
+    pub fn read_transcript(&self, caller: &Caller, id: CallId) -> Result<Transcript> {
+        let call = self.call_for(caller, id, AuditAction::ReadTranscript)?;
+        match self.catalog.transcript_in(id, &caller.scope())? {
+            Some(t) => {
+                self.record(
+                    caller,
+                    AuditAction::ReadTranscript,
+                    Some(&id.to_string()),
+                    "ok",
+                )?;
+                Ok(t)
+            }
+            None => Err(ServiceError::NotReady(match call.state {
+                callproof_models::CallState::Failed(reason) => {
+                    format!("call {id} failed, so it has no transcript: {reason}")
+                }
+                s => format!(
+                    "call {id} has no transcript yet (state: {}); try again shortly",
+                    s.name()
+                ),
+            })),
+        }
+    }
+
+    /// A call's verification (findings and verdict); NotReady until it is verified.
+    pub fn read_findings(&self, caller: &Caller, id: CallId) -> Result<Verification> {
+        let call = self.call_for(caller, id, AuditAction::ReadFindings)?;
+        match self.catalog.verification_in(id, &caller.scope())? {
+            Some(v) => {
+                self.record(caller, AuditAction::ReadFindings, Some(&id.to_string()), "ok")?;
+                Ok(v)
+            }
+            None => Err(ServiceError::NotReady(match call.state {
+                callproof_models::CallState::Failed(reason) => {
+                    format!("call {id} failed, so it was not verified: {reason}")
+                }
+                s => format!(
+                    "call {id} is not verified yet (state: {}); it is verified right after transcription, try again shortly",
+                    s.name()
+                ),
+            })),
+        }
+    }
+
+    /// A call with its transcript and verification as far as they exist (the call page): one
+    /// read of the transcript.
+    pub fn view_call(&self, caller: &Caller, id: CallId) -> Result<CallView> {
+        let call = self.call_for(caller, id, AuditAction::ReadTranscript)?;
+        let scope = caller.scope();
+        let transcript = self.catalog.transcript_in(id, &scope)?;
+        let verification = self.catalog.verification_in(id, &scope)?;
+        self.record(
+            caller,
+            AuditAction::ReadTranscript,
+            Some(&id.to_string()),
+            "ok",
+        )?;
+        Ok(CallView {
+            call,
+            transcript,
+            verification,
+        })
+    }
+
+    /// The calls the caller may see, newest first, with their verdicts.
+    pub fn list_calls(&self, caller: &Caller, limit: usize) -> Result<Vec<CallRow>> {
+        let scope = caller.scope();
+        let calls = self.catalog.list_in(&scope, limit)?;
+        let mut rows = Vec::with_capacity(calls.len());
+        for call in calls {
+            let verdict = self
+                .catalog
+                .verification_in(call.id, &scope)?
+                .map(|v| v.verdict);
+            rows.push(CallRow { call, verdict });
+        }
+        Ok(rows)
+    }
+
+    /// The stored original of a call the caller may see: its key and size, the read recorded.
+    pub async fn original(&self, caller: &Caller, id: CallId) -> Result<(Call, ObjectKey, u64)> {
+        let call = self.call_for(caller, id, AuditAction::ReadAudio)?;
+        self.record(caller, AuditAction::ReadAudio, Some(&id.to_string()), "ok")?;
+        let key = self.original_key(id, &caller.scope())?;
+        let size = self.store.size(&key).await?;
+        Ok((call, key, size))
+    }
+
+    /// Bytes of an original found by [`App::original`]: all, or one range.
+    pub async fn original_bytes(
+        &self,
+        key: &ObjectKey,
+        range: Option<Range<u64>>,
+    ) -> Result<Bytes> {
+        Ok(match range {
+            Some(r) => self.store.get_range(key, r).await?,
+            None => self.store.get(key).await?,
+        })
+    }
+
+    /// A client's active rule set; NotFound (explaining the built-in packs) when it has none.
+    pub fn active_rules(&self, caller: &Caller, client: &str) -> Result<StoredRuleSet> {
+        allow(caller, Permission::SeeClient(client))?;
+        self.catalog.ruleset(client, None)?.ok_or_else(|| {
+            ServiceError::NotFound(format!(
+                "client {client} has no rule set: its calls are checked with the built-in pack for their language ({}); store one with PUT /api/v1/clients/{client}/rules",
+                callproof_verify::PACKS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+    }
+
+    /// The audit log, filtered (administrators only).
+    pub fn audit_log(&self, caller: &Caller, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        allow(caller, Permission::ReadAuditLog)?;
+        Ok(self.catalog.audit_entries(filter)?)
+    }
+
+    /// The samples of the clients the caller may see (staff only).
+    pub fn list_samples(&self, caller: &Caller) -> Result<Vec<Sample>> {
+        allow(caller, Permission::Staff)?;
+        Ok(self.catalog.samples(&caller.scope())?)
+    }
+
+    /// A sample the caller may see, with the latest reviews of each of its calls.
+    pub fn sample_with_reviews(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<(Sample, Vec<Vec<Review>>)> {
+        allow(caller, Permission::Staff)?;
+        let sample = self
+            .catalog
+            .sample(id)?
+            .filter(|s| caller.scope().allows(&s.params.client))
+            .ok_or_else(|| ServiceError::NotFound(format!("no sample {id}")))?;
+        let mut reviews = Vec::new();
+        for c in &sample.calls {
+            let visible = self
+                .visible_reviews(c.call_id, &caller.scope(), &caller.actor())?
+                .unwrap_or_default();
+            reviews.push(
+                crate::quality::latest_reviews(&visible)
+                    .into_iter()
+                    .cloned()
+                    .collect(),
+            );
+        }
+        Ok((sample, reviews))
+    }
+
+    /// A client's verified calls started in `[from, to)`, for statistics and exports.
+    pub fn verified_calls(
+        &self,
+        caller: &Caller,
+        client: &str,
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        to: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Vec<(Call, Verification)>> {
+        allow(caller, Permission::SeeClient(client))?;
+        Ok(self.catalog.verified_calls(client, from, to)?)
+    }
+
+    /// The interface language the caller chose last, if any.
+    pub fn language_of_key(&self, caller: &Caller) -> Result<Option<String>> {
+        match caller.api_key() {
+            Some(k) => Ok(self.catalog.key_language(&k.id)?),
+            None => Ok(None),
+        }
+    }
+
+    /// Remembers the caller's interface language.
+    pub fn set_language_of_key(&self, caller: &Caller, language: &str) -> Result<()> {
+        if let Some(k) = caller.api_key() {
+            self.catalog.set_key_language(&k.id, language)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(role: Role, clients: &[&str]) -> Caller {
+        Caller::key(ApiKey {
+            id: "k".into(),
+            name: "k".into(),
+            role,
+            clients: clients.iter().map(|c| c.to_string()).collect(),
+            created_at: chrono::Utc::now(),
+            revoked_at: None,
+        })
+    }
+
+    #[test]
+    fn who_may_do_what() {
+        let qm = key(Role::QualityManager, &["acme"]);
+        let agent = key(Role::Agent, &["acme"]);
+        let client = key(Role::Client, &["acme"]);
+        assert!(allow(&qm, Permission::ChangeRules("acme")).is_ok());
+        assert!(matches!(
+            allow(&qm, Permission::ChangeRules("globex")),
+            Err(ServiceError::NotFound(_))
+        ));
+        assert!(matches!(
+            allow(&agent, Permission::ChangeRules("acme")),
+            Err(ServiceError::Forbidden(_))
+        ));
+        assert!(allow(&agent, Permission::Upload("acme")).is_ok());
+        assert!(allow(&agent, Permission::Upload("globex")).is_err());
+        assert!(allow(&client, Permission::Upload("acme")).is_err());
+        assert!(allow(&client, Permission::Staff).is_err());
+        assert!(allow(&agent, Permission::Review).is_err());
+        assert!(allow(&qm, Permission::ReadAuditLog).is_err());
+        assert!(allow(&Caller::local(), Permission::ReadAuditLog).is_ok());
+        assert!(allow(&client, Permission::SeeClient("acme")).is_ok());
+        assert!(allow(&client, Permission::SeeClient("globex")).is_err());
+    }
+}
