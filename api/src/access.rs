@@ -15,7 +15,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use clap::{Args, Subcommand};
 
 use crate::app::{App, Settings};
-use crate::{auth, evidence};
+use crate::auth;
+use callproof_evidence as evidence;
 
 #[derive(Subcommand)]
 pub enum KeysCommand {

@@ -23,7 +23,7 @@ use callproof_models::{
 use callproof_storage::{ObjectKey, OriginalStore, StoreError};
 use std::collections::BTreeMap;
 
-use crate::evidence;
+use callproof_evidence as evidence;
 use callproof_search::{SearchError, SearchIndex};
 use callproof_transcribe::{Engine, ModelCache, TranscribeOptions};
 use callproof_verify::{self as verify, CallFacts, RuleBook, RuleSetError};
@@ -430,7 +430,10 @@ impl App {
                 transcript: &t,
                 verification: &v,
                 original: &original,
-                audio: &decoded,
+                audio: &evidence::Audio {
+                    channels: &decoded.channels,
+                    sample_rate: decoded.sample_rate,
+                },
                 requested_by: actor.clone(),
                 include_original,
             },
@@ -460,7 +463,14 @@ impl App {
         let original = self.store.get(&key).await?;
         let wav = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
             let audio = callproof_ingest::decode(&original)?;
-            evidence::wav_excerpt(&audio, from_ms, to_ms)
+            Ok(evidence::wav_excerpt(
+                &evidence::Audio {
+                    channels: &audio.channels,
+                    sample_rate: audio.sample_rate,
+                },
+                from_ms,
+                to_ms,
+            )?)
         })
         .await??;
         Ok(Some(wav))

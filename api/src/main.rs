@@ -8,7 +8,6 @@ mod app;
 mod audits;
 mod auth;
 mod cli;
-mod evidence;
 mod quality;
 mod rules;
 mod server;
@@ -16,6 +15,8 @@ mod service;
 mod worker;
 
 use std::path::PathBuf;
+
+use callproof_evidence as evidence;
 
 use clap::{Parser, Subcommand};
 

@@ -273,7 +273,7 @@ fn error_page(l: &'static str, e: ServiceError) -> Response {
     let mut resp = Html(format!(
         "<!doctype html><html lang=\"{l}\"><meta charset=\"utf-8\"><title>{}</title><p>{}</p><p><a href=\"/ui/search\">{}</a></p></html>",
         status.as_u16(),
-        crate::evidence::html_escape(&text),
+        callproof_evidence::html_escape(&text),
         w["search"]
     ))
     .into_response();
@@ -1077,7 +1077,7 @@ async fn create_calibration(
         Ok(None) => (StatusCode::NOT_FOUND, "no such call").into_response(),
         Err(e) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            Html(crate::evidence::html_escape(&format!("{e:#}"))),
+            Html(callproof_evidence::html_escape(&format!("{e:#}"))),
         )
             .into_response(),
     }

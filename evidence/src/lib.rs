@@ -12,13 +12,83 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
-use callproof_ingest::DecodedAudio;
 use callproof_models::{Actor, Call, FindingStatus, Outcome, RuleKind, Transcript, Verification};
 use chrono::Utc;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+/// What went wrong making or checking a bundle, or handling the signing key, in words a person
+/// can act on.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct EvidenceError(String);
+
+pub type Result<T, E = EvidenceError> = std::result::Result<T, E>;
+
+macro_rules! bail {
+    ($($t:tt)*) => { return Err(EvidenceError(format!($($t)*))) };
+}
+
+/// Adds what was being done to an error, as `anyhow`'s `context` does at the binary's edge.
+trait Context<T> {
+    fn context(self, what: &str) -> Result<T>;
+    fn with_context(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T, E: std::fmt::Display> Context<T> for std::result::Result<T, E> {
+    fn context(self, what: &str) -> Result<T> {
+        self.map_err(|e| EvidenceError(format!("{what}: {e}")))
+    }
+    fn with_context(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| EvidenceError(format!("{}: {e}", what())))
+    }
+}
+
+impl<T> Context<T> for Option<T> {
+    fn context(self, what: &str) -> Result<T> {
+        self.ok_or_else(|| EvidenceError(what.to_string()))
+    }
+    fn with_context(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.ok_or_else(|| EvidenceError(what()))
+    }
+}
+
+macro_rules! from_error {
+    ($($t:ty => $what:literal),* $(,)?) => {$(
+        impl From<$t> for EvidenceError {
+            fn from(e: $t) -> Self {
+                EvidenceError(format!(concat!($what, ": {}"), e))
+            }
+        }
+    )*};
+}
+
+from_error! {
+    std::io::Error => "reading or writing a file",
+    hound::Error => "writing a WAV excerpt",
+    zip::result::ZipError => "the bundle's ZIP container",
+    serde_json::Error => "the bundle's JSON",
+    hex::FromHexError => "hexadecimal text",
+}
+
+/// Decoded audio to cut excerpts from: one sample vector per channel, at `sample_rate`.
+pub struct Audio<'a> {
+    pub channels: &'a [Vec<f32>],
+    pub sample_rate: u32,
+}
+
+impl Audio<'_> {
+    fn frames(&self) -> usize {
+        self.channels.first().map_or(0, Vec::len)
+    }
+    fn duration_ms(&self) -> u64 {
+        if self.sample_rate == 0 {
+            return 0;
+        }
+        self.frames() as u64 * 1000 / self.sample_rate as u64
+    }
+}
 
 /// Where the signing key lives unless told otherwise: outside every data folder.
 pub fn default_signing_key_path() -> PathBuf {
@@ -43,7 +113,7 @@ pub fn init_signing_key(path: &Path) -> Result<bool> {
     }
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed)
-        .map_err(|e| anyhow::anyhow!("no randomness from the system: {e}"))?;
+        .map_err(|e| EvidenceError(format!("no randomness from the system: {e}")))?;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -90,7 +160,7 @@ pub fn parse_public_key(arg: &str) -> Result<VerifyingKey> {
         .with_context(|| format!("{arg:?} holds no ed25519 public key (64 hex digits)"))?;
     let bytes: [u8; 32] = hex::decode(hexed)?
         .try_into()
-        .map_err(|_| anyhow::anyhow!("the public key must be 32 bytes"))?;
+        .map_err(|_| EvidenceError("the public key must be 32 bytes".into()))?;
     VerifyingKey::from_bytes(&bytes).context("not a valid ed25519 public key")
 }
 
@@ -151,7 +221,7 @@ pub const FORMAT: &str = "callproof-evidence/1";
 const MARGIN_MS: u64 = 2000;
 
 /// Writes channels `from..to` ms of the decoded recording as 16-bit PCM WAV.
-pub fn wav_excerpt(audio: &DecodedAudio, from_ms: u64, to_ms: u64) -> Result<Vec<u8>> {
+pub fn wav_excerpt(audio: &Audio<'_>, from_ms: u64, to_ms: u64) -> Result<Vec<u8>> {
     let rate = audio.sample_rate as u64;
     let frames = audio.frames() as u64;
     let a = (from_ms * rate / 1000).min(frames) as usize;
@@ -172,7 +242,7 @@ pub fn wav_excerpt(audio: &DecodedAudio, from_ms: u64, to_ms: u64) -> Result<Vec
     {
         let mut w = hound::WavWriter::new(&mut out, spec)?;
         for i in a..b {
-            for ch in &audio.channels {
+            for ch in audio.channels {
                 let s = ch.get(i).copied().unwrap_or(0.0).clamp(-1.0, 1.0);
                 w.write_sample((s * i16::MAX as f32) as i16)?;
             }
@@ -182,7 +252,8 @@ pub fn wav_excerpt(audio: &DecodedAudio, from_ms: u64, to_ms: u64) -> Result<Vec
     Ok(out.into_inner())
 }
 
-pub(crate) fn html_escape(s: &str) -> String {
+/// Text made safe to place in HTML.
+pub fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -292,7 +363,7 @@ pub struct BundleInput<'a> {
     pub transcript: &'a Transcript,
     pub verification: &'a Verification,
     pub original: &'a [u8],
-    pub audio: &'a DecodedAudio,
+    pub audio: &'a Audio<'a>,
     pub requested_by: Actor,
     pub include_original: bool,
 }
