@@ -174,7 +174,7 @@ pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     f: Fields,
-    /// Per-tenant BM25 statistics of the current reader generation.
+    /// Which documents of each segment belong to which tenants, for per-tenant BM25.
     views: tenant_stats::ViewCache,
 }
 

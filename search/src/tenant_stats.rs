@@ -4,32 +4,41 @@
 //! against the average. Computed over the whole index, a tenant's scores — and so the order of
 //! its results and the snippet chosen — would move whenever another tenant ingests calls: a
 //! side channel on another tenant's data. A search limited to some tenants therefore counts
-//! documents, tokens and document frequencies over those tenants' live documents only. The
-//! set of a tenant's documents and its token totals are kept per reader generation, so only
-//! the per-term counts are paid per query.
+//! documents, tokens and document frequencies over those tenants' live documents only.
+//!
+//! Which documents of a tantivy segment belong to the tenants, and their token totals, are
+//! kept per segment (a segment is immutable; its deletions are part of the key): a commit adds
+//! a small segment to scan, not the whole index again. Per-term counts are paid per query.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocSet, Searcher, Term, TERMINATED};
+use tantivy::{DocSet, Searcher, SegmentReader, Term, TERMINATED};
 
-/// The live documents of some tenants, per segment, and what BM25 needs of them.
-pub(crate) struct TenantView {
-    /// Per segment (in the searcher's order), whether each document belongs to the tenants.
-    members: Vec<Vec<bool>>,
-    num_docs: u64,
+/// One segment's documents of some tenants.
+struct SegmentPart {
+    /// Whether each document belongs to the tenants (and is alive), one bit each: 1.25 MB per
+    /// 10 million segments and tenant list.
+    members: Bits,
+    docs: u64,
+    /// Token totals per text field, computed on first use.
     tokens: Mutex<HashMap<Field, u64>>,
 }
 
-/// The views of one reader generation, by sorted tenant list.
-type Views = (u64, HashMap<Vec<String>, Arc<TenantView>>);
+/// A segment as it was read: its id and how many of its documents were deleted then.
+type SegmentKey = (tantivy::index::SegmentId, u32, Vec<String>);
 
-/// Views computed for the current reader generation, by tenant list.
+/// Parts computed so far, for the segments still in use.
 #[derive(Default)]
 pub(crate) struct ViewCache {
-    generation: Mutex<Option<Views>>,
+    parts: Mutex<HashMap<SegmentKey, Arc<SegmentPart>>>,
+}
+
+/// The tenants' documents in every segment of one searcher.
+pub(crate) struct TenantView {
+    parts: Vec<Arc<SegmentPart>>,
 }
 
 impl ViewCache {
@@ -38,59 +47,111 @@ impl ViewCache {
         searcher: &Searcher,
         client: Field,
         tenants: &[String],
-    ) -> tantivy::Result<Arc<TenantView>> {
-        let generation = searcher.generation().generation_id();
-        let mut key = tenants.to_vec();
-        key.sort();
-        key.dedup();
-        let mut guard = self.generation.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.as_ref().is_none_or(|(g, _)| *g != generation) {
-            *guard = Some((generation, HashMap::new()));
+    ) -> tantivy::Result<TenantView> {
+        let mut list = tenants.to_vec();
+        list.sort();
+        list.dedup();
+        let mut cache = self.parts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut parts = Vec::new();
+        let mut live = std::collections::HashSet::new();
+        for segment in searcher.segment_readers() {
+            let key = (
+                segment.segment_id(),
+                segment.num_deleted_docs(),
+                list.clone(),
+            );
+            live.insert((key.0, key.1));
+            let part = match cache.get(&key) {
+                Some(p) => p.clone(),
+                None => {
+                    let p = Arc::new(SegmentPart::new(segment, client, &list)?);
+                    cache.insert(key, p.clone());
+                    p
+                }
+            };
+            parts.push(part);
         }
-        let Some((_, views)) = guard.as_mut() else {
-            unreachable!("set just above")
-        };
-        if let Some(v) = views.get(&key) {
-            return Ok(v.clone());
-        }
-        let v = Arc::new(TenantView::new(searcher, client, &key)?);
-        views.insert(key, v.clone());
-        Ok(v)
+        // Segments merged away (or with more deletions since) are not asked for again.
+        cache.retain(|(id, deleted, _), _| live.contains(&(*id, *deleted)));
+        Ok(TenantView { parts })
     }
 }
 
-impl TenantView {
-    fn new(searcher: &Searcher, client: Field, tenants: &[String]) -> tantivy::Result<Self> {
-        let mut members = Vec::new();
-        let mut num_docs = 0;
-        for segment in searcher.segment_readers() {
-            let mut inside = vec![false; segment.max_doc() as usize];
-            let inverted = segment.inverted_index(client)?;
-            for t in tenants {
-                let term = Term::from_field_text(client, t);
-                if let Some(mut postings) =
-                    inverted.read_postings(&term, IndexRecordOption::Basic)?
-                {
-                    let mut doc = postings.doc();
-                    while doc != TERMINATED {
-                        if !segment.is_deleted(doc) && !inside[doc as usize] {
-                            inside[doc as usize] = true;
-                            num_docs += 1;
-                        }
-                        doc = postings.advance();
+/// A fixed-size set of document numbers.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(len: u32) -> Self {
+        Bits(vec![0; (len as usize).div_ceil(64)])
+    }
+    fn get(&self, i: u32) -> bool {
+        self.0
+            .get(i as usize / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+    fn set(&mut self, i: u32) {
+        if let Some(w) = self.0.get_mut(i as usize / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().enumerate().flat_map(|(k, &w)| {
+            let mut w = w;
+            std::iter::from_fn(move || {
+                if w == 0 {
+                    return None;
+                }
+                let bit = w.trailing_zeros();
+                w &= w - 1;
+                Some(k as u32 * 64 + bit)
+            })
+        })
+    }
+}
+
+impl SegmentPart {
+    fn new(segment: &SegmentReader, client: Field, tenants: &[String]) -> tantivy::Result<Self> {
+        let mut members = Bits::new(segment.max_doc());
+        let mut docs = 0;
+        let inverted = segment.inverted_index(client)?;
+        for t in tenants {
+            let term = Term::from_field_text(client, t);
+            if let Some(mut postings) = inverted.read_postings(&term, IndexRecordOption::Basic)? {
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    if !segment.is_deleted(doc) && !members.get(doc) {
+                        members.set(doc);
+                        docs += 1;
                     }
+                    doc = postings.advance();
                 }
             }
-            members.push(inside);
         }
         Ok(Self {
             members,
-            num_docs,
+            docs,
             tokens: Mutex::new(HashMap::new()),
         })
     }
 
-    /// BM25 statistics of this view, for one searcher of the same generation.
+    fn tokens(&self, segment: &SegmentReader, field: Field) -> tantivy::Result<u64> {
+        let mut cache = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = cache.get(&field) {
+            return Ok(*n);
+        }
+        let mut total = 0u64;
+        if let Some(norms) = segment.fieldnorms_readers().get_field(field)? {
+            for doc in self.members.iter() {
+                total += u64::from(norms.fieldnorm(doc));
+            }
+        }
+        cache.insert(field, total);
+        Ok(total)
+    }
+}
+
+impl TenantView {
+    /// BM25 statistics of this view, for the searcher it was made from.
     pub(crate) fn stats<'a>(&'a self, searcher: &'a Searcher) -> Stats<'a> {
         Stats {
             view: self,
@@ -104,49 +165,36 @@ pub(crate) struct Stats<'a> {
     searcher: &'a Searcher,
 }
 
-impl Bm25StatisticsProvider for Stats<'_> {
-    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
-        let mut cache = self.view.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = cache.get(&field) {
-            return Ok(*n);
-        }
-        let mut total = 0u64;
-        for (segment, inside) in self
-            .searcher
+impl Stats<'_> {
+    fn segments(&self) -> impl Iterator<Item = (&SegmentReader, &SegmentPart)> {
+        self.searcher
             .segment_readers()
             .iter()
-            .zip(&self.view.members)
-        {
-            let Some(norms) = segment.fieldnorms_readers().get_field(field)? else {
-                continue;
-            };
-            for (doc, member) in inside.iter().enumerate() {
-                if *member {
-                    total += u64::from(norms.fieldnorm(doc as u32));
-                }
-            }
+            .zip(self.view.parts.iter().map(|p| &**p))
+    }
+}
+
+impl Bm25StatisticsProvider for Stats<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        let mut total = 0;
+        for (segment, part) in self.segments() {
+            total += part.tokens(segment, field)?;
         }
-        cache.insert(field, total);
         Ok(total)
     }
 
     fn total_num_docs(&self) -> tantivy::Result<u64> {
-        Ok(self.view.num_docs)
+        Ok(self.view.parts.iter().map(|p| p.docs).sum())
     }
 
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
         let mut n = 0u64;
-        for (segment, inside) in self
-            .searcher
-            .segment_readers()
-            .iter()
-            .zip(&self.view.members)
-        {
+        for (segment, part) in self.segments() {
             let inverted = segment.inverted_index(term.field())?;
             if let Some(mut postings) = inverted.read_postings(term, IndexRecordOption::Basic)? {
                 let mut doc = postings.doc();
                 while doc != TERMINATED {
-                    if inside.get(doc as usize).copied().unwrap_or(false) {
+                    if part.members.get(doc) {
                         n += 1;
                     }
                     doc = postings.advance();

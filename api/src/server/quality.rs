@@ -1,0 +1,205 @@
+//! Quality audits over HTTP: samples, reviews, calibrations, statistics and CSV exports.
+
+use super::*;
+
+/// An application error from a request that could not be honoured as asked (422), or a fault.
+pub(super) fn unprocessable(e: anyhow::Error) -> ApiError {
+    crate::service::request_error(e).into()
+}
+
+pub(super) async fn create_sample(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    body: Result<Json<callproof_models::SampleParams>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(params) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{e}; fields: client, from, to, strata ([\"agent\",\"campaign\"]), per_stratum or percent, min_per_stratum, only, violation_weight, seed, name")))?;
+    allow(&caller, Permission::Review)?;
+    allow(&caller, Permission::SeeClient(&params.client))?;
+    let app = ctx.app.clone();
+    let actor = caller.actor();
+    let sample = tokio::task::spawn_blocking(move || app.create_sample(params, &actor))
+        .await
+        .map_err(internal)?
+        .map_err(unprocessable)?;
+    Ok((StatusCode::CREATED, Json(sample)).into_response())
+}
+
+pub(super) async fn list_samples(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let samples = ctx.app.list_samples(&caller)?;
+    Ok(Json(serde_json::json!({ "samples": samples })).into_response())
+}
+
+/// A sample with its review progress: how many reviews each call has.
+pub(super) async fn get_sample(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    let (sample, reviews) = ctx.app.sample_with_reviews(&caller, &id)?;
+    let mut progress = Vec::new();
+    for (c, latest) in sample.calls.iter().zip(&reviews) {
+        progress.push(serde_json::json!({
+            "call_id": c.call_id,
+            "stratum": c.stratum,
+            "verdict": c.verdict,
+            "reviews": latest.len(),
+            "reviewed_verdict": latest.last().map(|r| r.reviewed_verdict),
+        }));
+    }
+    let reviewed = progress.iter().filter(|p| p["reviews"] != 0).count();
+    Ok(Json(serde_json::json!({
+        "sample": sample,
+        "reviewed": reviewed,
+        "calls": progress,
+    }))
+    .into_response())
+}
+
+pub(super) async fn post_review(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    UrlPath(id): UrlPath<String>,
+    body: Result<Json<callproof_models::ReviewInput>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let cid = parse_id(&id)?;
+    // The audit log records the canonical id, whatever spelling the caller used.
+    let id = cid.to_string();
+    allow(&caller, Permission::Review)?;
+    let Json(input) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{e}; fields: decisions [{{rule_id, decision: confirm|overrule, reason, corrected_outcome, corrected_start_ms}}], added [{{rule_id, outcome, speaker, start_ms, end_ms, note}}], scores {{criterion: 0..5}}, comment, sample_id, calibration_id")))?;
+    let app = ctx.app.clone();
+    let (scope, actor) = (caller.scope(), caller.actor());
+    let review = tokio::task::spawn_blocking(move || app.submit_review(cid, &scope, &actor, input))
+        .await
+        .map_err(internal)?
+        .map_err(unprocessable)?
+        .ok_or_else(|| not_found(&id))?;
+    Ok((StatusCode::CREATED, Json(review)).into_response())
+}
+
+pub(super) async fn get_reviews(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    let cid = parse_id(&id)?;
+    // The audit log records the canonical id, whatever spelling the caller used.
+    let id = cid.to_string();
+    allow(&caller, Permission::Staff)?;
+    let reviews = ctx
+        .app
+        .visible_reviews(cid, &caller.scope(), &caller.actor())
+        .map_err(internal)?
+        .ok_or_else(|| not_found(&id))?;
+    Ok(Json(serde_json::json!({ "reviews": reviews })).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct CalibrationRequest {
+    call_id: String,
+    reviewers: Vec<String>,
+}
+
+pub(super) async fn post_calibration(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Json(req): Json<CalibrationRequest>,
+) -> Result<Response, ApiError> {
+    allow(&caller, Permission::Review)?;
+    let cid = parse_id(&req.call_id)?;
+    let c = ctx
+        .app
+        .create_calibration(cid, &caller.scope(), &caller.actor(), req.reviewers)
+        .map_err(unprocessable)?
+        .ok_or_else(|| not_found(&req.call_id))?;
+    Ok((StatusCode::CREATED, Json(c)).into_response())
+}
+
+pub(super) async fn get_calibration(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    allow(&caller, Permission::Staff)?;
+    let view = ctx
+        .app
+        .calibration_view(&id, &caller.scope(), &caller.actor())
+        .map_err(internal)?
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no calibration {id}")))?;
+    Ok(Json(view).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct PeriodParams {
+    client: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// A client and a period `[from, to)`.
+pub(super) type Period = (
+    String,
+    Option<chrono::DateTime<chrono::Utc>>,
+    Option<chrono::DateTime<chrono::Utc>>,
+);
+
+pub(super) fn period(caller: &Caller, p: PeriodParams) -> Result<Period, ApiError> {
+    let client = match (p.client, caller.scope().clients()) {
+        (Some(c), _) => c,
+        (None, Some([only])) => only.clone(),
+        _ => {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                "give client=<tenant>".into(),
+            ))
+        }
+    };
+    allow(caller, Permission::SeeClient(&client))?;
+    let utc = |n: &str, v: Option<String>| {
+        parse_time(n, v).map(|t| t.map(|t| t.with_timezone(&chrono::Utc)))
+    };
+    Ok((client, utc("from", p.from)?, utc("to", p.to)?))
+}
+
+/// Violation rates per rule, agent, campaign and ISO week, with the counts behind them.
+pub(super) async fn get_stats(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(p): Query<PeriodParams>,
+) -> Result<Response, ApiError> {
+    let (client, from, to) = period(&caller, p)?;
+    let calls = ctx.app.verified_calls(&caller, &client, from, to)?;
+    Ok(Json(crate::quality::stats(&calls)).into_response())
+}
+
+pub(super) async fn export_findings(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(p): Query<PeriodParams>,
+) -> Result<Response, ApiError> {
+    let (client, from, to) = period(&caller, p)?;
+    let calls = ctx.app.verified_calls(&caller, &client, from, to)?;
+    let csv = crate::quality::findings_csv(&calls).map_err(internal)?;
+    ctx.app
+        .record(&caller, AuditAction::ExportFindings, Some(&client), "ok")?;
+    Ok(csv_response(csv, &format!("findings-{client}.csv")))
+}
+
+pub(super) async fn export_reviews(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    Query(p): Query<PeriodParams>,
+) -> Result<Response, ApiError> {
+    allow(&caller, Permission::Staff)?;
+    let (client, _, _) = period(&caller, p)?;
+    let reviews = ctx
+        .app
+        .exportable_reviews(&client, &caller.actor())
+        .map_err(internal)?;
+    let csv = crate::quality::reviews_csv(&reviews).map_err(internal)?;
+    ctx.app
+        .record(&caller, AuditAction::ExportReviews, Some(&client), "ok")?;
+    Ok(csv_response(csv, &format!("reviews-{client}.csv")))
+}

@@ -1,0 +1,123 @@
+//! Clients' rule sets: read, store (validated), re-verify the archive, and how reviewers
+//! judged each rule in the field.
+
+use super::*;
+
+/// The client's active rule set, or the built-in packs that apply when it has none.
+pub(super) async fn get_rules(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    UrlPath(client): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(ctx.app.active_rules(&caller, &client)?).into_response())
+}
+
+/// Validates a rule set (TOML body) and stores it as the client's active one. A malformed
+/// file is answered 422 with the line, column and field at fault.
+pub(super) async fn put_rules(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    UrlPath(client): UrlPath<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if let Err(e) = allow(&caller, Permission::ChangeRules(&client)) {
+        let outcome = match e {
+            ServiceError::NotFound(_) => "not_found",
+            _ => "denied",
+        };
+        ctx.app
+            .record(&caller, AuditAction::PutRules, Some(&client), outcome)?;
+        return Err(e.into());
+    }
+    let source = String::from_utf8(body.to_vec()).map_err(|_| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            "the rule set must be UTF-8 TOML text".into(),
+        )
+    })?;
+    let app = ctx.app.clone();
+    let c = client.clone();
+    let res = tokio::task::spawn_blocking(move || app.store_rules(&c, &source))
+        .await
+        .map_err(internal)?;
+    let outcome = match &res {
+        Ok((stored, _)) => format!("ok version {}", stored.version),
+        Err(_) => "invalid".to_string(),
+    };
+    ctx.app
+        .record(&caller, AuditAction::PutRules, Some(&client), &outcome)?;
+    match res {
+        Ok((stored, book)) => Ok((
+            StatusCode::OK,
+            Json(serde_json::json!({
+                "client": stored.client,
+                "version": stored.version,
+                "sha256": stored.sha256,
+                "created_at": stored.created_at,
+                "extends": book.extends,
+                "language": book.language,
+                "rules": book.rules.iter().map(|r| serde_json::json!({
+                    "id": r.id,
+                    "kind": r.kind,
+                    "description": r.description,
+                })).collect::<Vec<_>>(),
+                "next": format!("new calls are checked with it; POST /api/v1/clients/{client}/verify re-checks the archive"),
+            })),
+        )
+            .into_response()),
+        Err(crate::app::RulesError::Invalid(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(serde_json::json!({
+                "error": e.to_string(),
+                "line": e.line,
+                "column": e.column,
+                "field": e.field,
+                "message": e.message,
+            })),
+        )
+            .into_response()),
+        Err(e @ crate::app::RulesError::WrongClient { .. }) => {
+            Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
+        }
+        Err(crate::app::RulesError::Catalog(
+            e @ callproof_metastore::MetastoreError::RuleSetVersionTaken { .. },
+        )) => Err(ApiError(StatusCode::CONFLICT, e.to_string())),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct VerifyParams {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Re-checks the client's archive with its active rule set; answers the verdicts that changed.
+pub(super) async fn reverify(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    UrlPath(client): UrlPath<String>,
+    Query(p): Query<VerifyParams>,
+) -> Result<Response, ApiError> {
+    allow(&caller, Permission::ChangeRules(&client))?;
+    ctx.app
+        .record(&caller, AuditAction::Reverify, Some(&client), "ok")?;
+    let app = ctx.app.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        app.reverify_client(&client, None, p.dry_run, &|_, _| {})
+    })
+    .await
+    .map_err(internal)??;
+    Ok(Json(report).into_response())
+}
+
+pub(super) async fn rules_report(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    UrlPath(client): UrlPath<String>,
+) -> Result<Response, ApiError> {
+    allow(&caller, Permission::Staff)?;
+    allow(&caller, Permission::SeeClient(&client))?;
+    let report = ctx.app.rules_field_report(&client).map_err(internal)?;
+    Ok(Json(serde_json::json!({ "client": client, "rules": report })).into_response())
+}

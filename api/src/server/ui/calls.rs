@@ -1,0 +1,201 @@
+//! Finding and reading calls: search, the call page (player, transcript, findings), the
+//! calls list, the bundle button.
+
+use super::*;
+
+#[derive(Deserialize, Default, serde::Serialize)]
+pub(super) struct SearchForm {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    client: String,
+    #[serde(default)]
+    campaign: String,
+    #[serde(default)]
+    agent: String,
+    #[serde(default)]
+    speaker: String,
+    #[serde(default)]
+    verdict: String,
+    #[serde(default)]
+    rule: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    contract_ref: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+pub(super) async fn search_page(
+    State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
+    headers: HeaderMap,
+    Query(f): Query<SearchForm>,
+) -> Response {
+    let l = lang(&headers);
+    let filtered = [
+        &f.client,
+        &f.campaign,
+        &f.agent,
+        &f.speaker,
+        &f.verdict,
+        &f.rule,
+        &f.phone,
+        &f.contract_ref,
+        &f.from,
+        &f.to,
+    ]
+    .iter()
+    .any(|v| !v.trim().is_empty());
+    let searched = filtered || !f.q.trim().is_empty();
+    let mut error: Option<String> = None;
+    let mut hits = Vec::new();
+    if searched {
+        let req = (|| -> Result<SearchRequest, String> {
+            Ok(SearchRequest {
+                query: f.q.clone(),
+                client: some(&f.client),
+                campaign: some(&f.campaign),
+                agent: some(&f.agent),
+                speaker: some(&f.speaker).map(|s| s.parse()).transpose()?,
+                from: day(&f.from, "from")?,
+                to: day(&f.to, "to")?.map(|t| t + chrono::Duration::days(1)),
+                limit: Some(50),
+                fuzzy: false,
+                verdict: some(&f.verdict).map(|v| v.parse()).transpose()?,
+                rule: some(&f.rule),
+                customer_phone: some(&f.phone)
+                    .map(|p| callproof_ingest::normalise_phone(&p))
+                    .transpose()?,
+                contract_ref: some(&f.contract_ref),
+                tenants: key.scope().clients().map(<[String]>::to_vec),
+            })
+        })();
+        match req {
+            Err(e) => error = Some(e),
+            Ok(req) => {
+                let app = ctx.app.clone();
+                let actor = callproof_models::Actor::of(&key);
+                match tokio::task::spawn_blocking(move || app.search(&actor, &req)).await {
+                    Ok(Ok(h)) => hits = h,
+                    Ok(Err(e)) => error = Some(format!("{e:#}")),
+                    Err(e) => error = Some(e.to_string()),
+                }
+            }
+        }
+    }
+    let q = minijinja::context! {
+        q => f.q, client => f.client, campaign => f.campaign, agent => f.agent,
+        speaker => f.speaker, verdict => f.verdict, rule => f.rule, phone => f.phone,
+        contract_ref => f.contract_ref, from => f.from, to => f.to, filtered => filtered,
+    };
+    render(
+        "search.html",
+        minijinja::context! {
+            lang => l, t => words(l), title => words(l)["search"], user => user(&key),
+            q => q, hits => hits, searched => searched, error => error,
+        },
+    )
+}
+
+pub(super) async fn call_page(
+    State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
+    let l = lang(&headers);
+    let who = caller(&key);
+    let Ok(cid) = id.parse::<callproof_models::CallId>() else {
+        if let Err(e) = ctx
+            .app
+            .record(&who, AuditAction::ReadTranscript, Some(&id), "not_found")
+        {
+            return error_page(l, e);
+        }
+        return error_page(l, ServiceError::NotFound(format!("no call {id}")));
+    };
+    let crate::service::CallView {
+        call,
+        transcript,
+        verification,
+    } = match ctx.app.view_call(&who, cid) {
+        Ok(v) => v,
+        Err(e) => return error_page(l, e),
+    };
+    let duration_ms = call.audio.as_ref().map(|a| a.duration_ms).unwrap_or(0);
+    render(
+        "call.html",
+        minijinja::context! {
+            lang => l, t => words(l), title => format!("{} {}", words(l)["call"], call.id),
+            user => user(&key), call => call, transcript => transcript,
+            verification => verification, duration_ms => duration_ms,
+        },
+    )
+}
+
+/// The bundle download button: the same bundle as `POST /api/v1/calls/{id}/evidence`.
+pub(super) async fn evidence(
+    State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
+    let Ok(cid) = id.parse::<callproof_models::CallId>() else {
+        return error_page(
+            lang(&headers),
+            ServiceError::NotFound(format!("no call {id}")),
+        );
+    };
+    match ctx
+        .app
+        .evidence(cid, &key.scope(), &callproof_models::Actor::of(&key), false)
+        .await
+    {
+        Ok(Some(zip)) => crate::server::bundle_response(&id, zip),
+        Ok(None) => error_page(
+            lang(&headers),
+            ServiceError::NotFound(format!("no call {id}")),
+        ),
+        Err(e) => error_page(lang(&headers), e.into()),
+    }
+}
+
+/// The calls the signed-in key may see, newest first: a client's portal home.
+pub(super) async fn calls_page(
+    State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
+    headers: HeaderMap,
+) -> Response {
+    let l = lang(&headers);
+    let calls = match ctx.app.list_calls(&caller(&key), 200) {
+        Ok(c) => c,
+        Err(e) => return error_page(l, e),
+    };
+    let rows: Vec<minijinja::Value> = calls
+        .iter()
+        .map(|crate::service::CallRow { call: c, verdict }| {
+            minijinja::context! {
+                id => c.id.to_string(),
+                started => c.metadata.started_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
+                received => c.received_at.format("%Y-%m-%d %H:%M").to_string(),
+                client => c.metadata.client.clone(),
+                campaign => c.metadata.campaign.clone(),
+                agent => c.metadata.agent.clone(),
+                contract => c.metadata.contract_ref.clone(),
+                verdict => verdict.map(|v| v.as_str()),
+                state => c.state.name(),
+            }
+        })
+        .collect();
+    render(
+        "calls.html",
+        merge(
+            page_ctx(&key, l, &words(l)["calls_title"]),
+            minijinja::context! { calls => rows },
+        ),
+    )
+}

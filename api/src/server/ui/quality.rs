@@ -1,0 +1,447 @@
+//! The quality manager's pages: samples, the review form, the dashboard, calibrations.
+
+use super::*;
+
+pub(super) async fn samples_page(
+    State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
+    headers: HeaderMap,
+) -> Response {
+    let l = lang(&headers);
+    if !is_staff(&key) {
+        return forbidden_page(l);
+    }
+    samples_view(&ctx, &key, l, None)
+}
+
+pub(super) fn samples_view(
+    ctx: &Ctx,
+    key: &ApiKey,
+    l: &'static str,
+    error: Option<String>,
+) -> Response {
+    let samples = match ctx.app.list_samples(&caller(key)) {
+        Ok(s) => s,
+        Err(e) => return error_page(l, e),
+    };
+    let seed = chrono::Utc::now().timestamp() % 100_000;
+    render(
+        "samples.html",
+        merge(
+            page_ctx(key, l, &words(l)["samples"]),
+            minijinja::context! {
+                samples => samples, seed => seed, error => error,
+                default_client => key.clients.first().cloned().unwrap_or_default(),
+            },
+        ),
+    )
+}
+
+pub(super) async fn create_sample(
+    State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
+    headers: HeaderMap,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    let l = lang(&headers);
+    if !is_reviewer(&key) {
+        return forbidden_page(l);
+    }
+    let get = |k: &str| f.get(k).map(|s| s.trim()).unwrap_or("");
+    let client = get("client").to_string();
+    if let Err(e) = allow(&caller(&key), Permission::SeeClient(&client)) {
+        return samples_view(&ctx, &key, l, Some(e.to_string()));
+    }
+    let strata = get("by")
+        .split(',')
+        .filter_map(|s| match s {
+            "agent" => Some(callproof_models::StratumKey::Agent),
+            "campaign" => Some(callproof_models::StratumKey::Campaign),
+            _ => None,
+        })
+        .collect();
+    let params = callproof_models::SampleParams {
+        client,
+        from: None,
+        to: None,
+        strata,
+        per_stratum: get("per").parse().ok(),
+        percent: None,
+        min_per_stratum: get("min_per").parse().unwrap_or(0),
+        only: if get("only_flagged") == "1" {
+            vec![
+                callproof_models::Verdict::Violation,
+                callproof_models::Verdict::NeedsReview,
+            ]
+        } else {
+            Vec::new()
+        },
+        violation_weight: get("weight").parse().unwrap_or(1.0),
+        seed: get("seed").parse().unwrap_or(0),
+        name: None,
+    };
+    let app = ctx.app.clone();
+    let actor = callproof_models::Actor::of(&key);
+    match tokio::task::spawn_blocking(move || app.create_sample(params, &actor)).await {
+        Ok(Ok(s)) => Redirect::to(&format!("/ui/samples/{}", s.id)).into_response(),
+        Ok(Err(e)) => samples_view(&ctx, &key, l, Some(format!("{e:#}"))),
+        Err(e) => internal(e).into_response(),
+    }
+}
+
+pub(super) async fn sample_page(
+    State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
+    let l = lang(&headers);
+    if !is_staff(&key) {
+        return forbidden_page(l);
+    }
+    let (sample, reviews) = match ctx.app.sample_with_reviews(&caller(&key), &id) {
+        Ok(s) => s,
+        Err(e) => return error_page(l, e),
+    };
+    let mut reviewed = 0;
+    let rows: Vec<minijinja::Value> = sample
+        .calls
+        .iter()
+        .zip(&reviews)
+        .map(|(c, latest)| {
+            let last = latest.last().map(|r| r.reviewed_verdict.as_str());
+            if last.is_some() {
+                reviewed += 1;
+            }
+            minijinja::context! {
+                call_id => c.call_id.to_string(), stratum => c.stratum.clone(),
+                verdict => c.verdict.as_str(), reviewed => last,
+            }
+        })
+        .collect();
+    render(
+        "sample.html",
+        merge(
+            page_ctx(&key, l, &words(l)["sample"]),
+            minijinja::context! { sample => sample, rows => rows, reviewed => reviewed },
+        ),
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ReviewQuery {
+    #[serde(default)]
+    sample: String,
+    #[serde(default)]
+    calibration: String,
+    #[serde(default)]
+    saved: Option<u32>,
+}
+
+pub(super) fn review_view(
+    ctx: &Ctx,
+    key: &ApiKey,
+    l: &'static str,
+    id: &str,
+    q: &ReviewQuery,
+    error: Option<String>,
+) -> Response {
+    let who = caller(key);
+    let Ok(cid) = id.parse::<callproof_models::CallId>() else {
+        return error_page(l, ServiceError::NotFound(format!("no call {id}")));
+    };
+    let view = match ctx.app.view_call(&who, cid) {
+        Ok(v) => v,
+        Err(e) => return error_page(l, e),
+    };
+    let call = view.call;
+    let (Some(transcript), Some(verification)) = (view.transcript, view.verification) else {
+        return error_page(
+            l,
+            ServiceError::NotReady(format!("call {id} is not verified yet")),
+        );
+    };
+    let scorecard: Vec<minijinja::Value> = ctx
+        .app
+        .rules_for(&call.metadata.client, &transcript.language)
+        .map(|(b, _)| {
+            b.scorecard
+                .iter()
+                .map(|c| minijinja::context! { criterion => c.criterion.clone(), weight => c.weight })
+                .collect()
+        })
+        .unwrap_or_default();
+    let reviews = match ctx.app.visible_reviews(call.id, &who.scope(), &who.actor()) {
+        Ok(r) => r.unwrap_or_default(),
+        Err(e) => return error_page(l, e.into()),
+    };
+    let message = q.saved.map(|v| format!("{}{v}", words(l)["review_saved"]));
+    render(
+        "review.html",
+        merge(
+            page_ctx(key, l, &words(l)["review"]),
+            minijinja::context! {
+                call => call, transcript => transcript, verification => verification,
+                scorecard => scorecard, reviews => reviews, message => message, error => error,
+                sample_id => q.sample.clone(), calibration_id => q.calibration.clone(),
+            },
+        ),
+    )
+}
+
+pub(super) async fn review_page(
+    State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+    Query(q): Query<ReviewQuery>,
+) -> Response {
+    let l = lang(&headers);
+    if !is_reviewer(&key) {
+        return forbidden_page(l);
+    }
+    review_view(&ctx, &key, l, &id, &q, None)
+}
+
+/// "1:05" or "65" (seconds) → milliseconds.
+pub(super) fn parse_clock(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    match s.split_once(':') {
+        Some((m, sec)) => {
+            Some((m.parse::<u64>().ok()? * 60 + sec.parse::<f64>().ok()? as u64) * 1000)
+        }
+        None => Some((s.parse::<f64>().ok()? * 1000.0) as u64),
+    }
+}
+
+pub(super) async fn submit_review(
+    State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    let l = lang(&headers);
+    if !is_reviewer(&key) {
+        return forbidden_page(l);
+    }
+    let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
+    let some = |s: String| (!s.is_empty()).then_some(s);
+    let mut decisions = Vec::new();
+    for (k, v) in &f {
+        let Some(rule) = k.strip_prefix("d_") else {
+            continue;
+        };
+        let decision = match v.as_str() {
+            "confirm" => callproof_models::Decision::Confirm,
+            "overrule" => callproof_models::Decision::Overrule,
+            _ => continue,
+        };
+        decisions.push(callproof_models::FindingDecision {
+            rule_id: rule.to_string(),
+            decision,
+            reason: some(get(&format!("r_{rule}"))),
+            corrected_outcome: None,
+            corrected_start_ms: parse_clock(&get(&format!("c_{rule}"))),
+        });
+    }
+    let mut added = Vec::new();
+    if let Some(rule) = some(get("add_rule")) {
+        let outcome: Option<callproof_models::Outcome> =
+            serde_json::from_value(serde_json::Value::String(get("add_outcome"))).ok();
+        added.push(callproof_models::AddedFinding {
+            rule_id: rule,
+            outcome: outcome.unwrap_or(callproof_models::Outcome::Missing),
+            speaker: None,
+            start_ms: parse_clock(&get("add_time")),
+            end_ms: None,
+            note: None,
+        });
+    }
+    let scores = f
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("s_")?.to_string(), v.parse::<f32>().ok()?)))
+        .collect();
+    let input = callproof_models::ReviewInput {
+        sample_id: some(get("sample_id")),
+        calibration_id: some(get("calibration_id")),
+        decisions,
+        added,
+        scores,
+        comment: some(get("comment")),
+    };
+    let q = ReviewQuery {
+        sample: get("sample_id"),
+        calibration: get("calibration_id"),
+        saved: None,
+    };
+    let Ok(cid) = id.parse::<callproof_models::CallId>() else {
+        return (StatusCode::NOT_FOUND, "no such call").into_response();
+    };
+    let app = ctx.app.clone();
+    let (scope, actor) = (key.scope(), callproof_models::Actor::of(&key));
+    match tokio::task::spawn_blocking(move || app.submit_review(cid, &scope, &actor, input)).await {
+        Ok(Ok(Some(r))) => Redirect::to(&format!(
+            "/ui/calls/{id}/review?sample={}&calibration={}&saved={}",
+            q.sample, q.calibration, r.version
+        ))
+        .into_response(),
+        Ok(Ok(None)) => (StatusCode::NOT_FOUND, "no such call").into_response(),
+        Ok(Err(e)) => {
+            let mut resp = review_view(&ctx, &key, l, &id, &q, Some(format!("{e:#}")));
+            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            resp
+        }
+        Err(e) => internal(e).into_response(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct DashboardQuery {
+    #[serde(default)]
+    client: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+/// Violation rates as bar tables (HTML and CSS only: readable without script, by screen
+/// readers, and printable), with the counts behind every bar.
+pub(super) async fn dashboard(
+    State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
+    headers: HeaderMap,
+    Query(q): Query<DashboardQuery>,
+) -> Response {
+    let l = lang(&headers);
+    let w = words(l);
+    let client = if q.client.trim().is_empty() {
+        key.clients.first().cloned().unwrap_or_default()
+    } else {
+        q.client.trim().to_string()
+    };
+    let mut error = None;
+    let mut stats = None;
+    let mut charts = Vec::new();
+    if !client.is_empty() {
+        if let Err(e) = allow(&caller(&key), Permission::SeeClient(&client)) {
+            error = Some(e.to_string());
+        } else {
+            match (day(&q.from, "from"), day(&q.to, "to")) {
+                (Ok(from), Ok(to)) => {
+                    let utc = |t: Option<chrono::DateTime<chrono::FixedOffset>>| {
+                        t.map(|t| t.with_timezone(&chrono::Utc))
+                    };
+                    match ctx.app.verified_calls(
+                        &caller(&key),
+                        &client,
+                        utc(from),
+                        utc(to.map(|t| t + chrono::Duration::days(1))),
+                    ) {
+                        Ok(calls) => {
+                            let s = crate::quality::stats(&calls);
+                            for (title, keyname, rows) in [
+                                (&w["per_rule"], &w["rule"], &s.per_rule),
+                                (&w["per_agent"], &w["agent"], &s.per_agent),
+                                (&w["per_campaign"], &w["campaign"], &s.per_campaign),
+                                (&w["per_week"], &w["week"], &s.per_week),
+                            ] {
+                                charts.push(minijinja::context! { title => title, key => keyname, rows => rows.clone() });
+                            }
+                            stats = Some(s);
+                        }
+                        Err(e) => error = Some(e.to_string()),
+                    }
+                }
+                (Err(e), _) | (_, Err(e)) => error = Some(e),
+            }
+        }
+    }
+    render(
+        "dashboard.html",
+        merge(
+            page_ctx(&key, l, &w["dashboard"]),
+            minijinja::context! {
+                client => client, from => q.from, to => q.to, stats => stats,
+                charts => charts, error => error,
+            },
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+pub(super) struct CalibrationForm {
+    call_id: String,
+    reviewers: String,
+}
+
+/// Starts a calibration of a call between the signed-in reviewer and the keys given.
+pub(super) async fn create_calibration(
+    State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
+    headers: HeaderMap,
+    Form(f): Form<CalibrationForm>,
+) -> Response {
+    let l = lang(&headers);
+    if !is_reviewer(&key) {
+        return forbidden_page(l);
+    }
+    let Ok(cid) = f.call_id.parse::<callproof_models::CallId>() else {
+        return (StatusCode::NOT_FOUND, "no such call").into_response();
+    };
+    let mut reviewers = vec![key.id.clone()];
+    for r in f
+        .reviewers
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        if !reviewers.iter().any(|x| x == r) {
+            reviewers.push(r.to_string());
+        }
+    }
+    match ctx.app.create_calibration(
+        cid,
+        &key.scope(),
+        &callproof_models::Actor::of(&key),
+        reviewers,
+    ) {
+        Ok(Some(c)) => Redirect::to(&format!("/ui/calibrations/{}", c.id)).into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "no such call").into_response(),
+        Err(e) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Html(callproof_evidence::html_escape(&format!("{e:#}"))),
+        )
+            .into_response(),
+    }
+}
+
+pub(super) async fn calibration_page(
+    State(ctx): State<Ctx>,
+    UiKey(key): UiKey,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
+    let l = lang(&headers);
+    if !is_staff(&key) {
+        return forbidden_page(l);
+    }
+    match ctx
+        .app
+        .calibration_view(&id, &key.scope(), &callproof_models::Actor::of(&key))
+    {
+        Ok(Some(view)) => render(
+            "calibration.html",
+            merge(
+                page_ctx(&key, l, &words(l)["calibration"]),
+                minijinja::context! { view => view },
+            ),
+        ),
+        Ok(None) => (StatusCode::NOT_FOUND, "no such calibration").into_response(),
+        Err(e) => internal(e).into_response(),
+    }
+}

@@ -1,0 +1,102 @@
+//! Signing in and out, and the interface language.
+
+use super::*;
+
+pub(super) async fn login_page(headers: HeaderMap) -> Response {
+    let l = lang(&headers);
+    render(
+        "login.html",
+        minijinja::context! { lang => l, t => words(l), title => words(l)["sign_in"] },
+    )
+}
+
+#[derive(Deserialize)]
+pub(super) struct LoginForm {
+    key: String,
+}
+
+pub(super) async fn login(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let l = lang(&headers);
+    let token = f.key.trim().to_string();
+    let app = ctx.app.clone();
+    let t = token.clone();
+    match tokio::task::spawn_blocking(move || app.authenticate(&t)).await {
+        Ok(Ok(key)) => {
+            let mut resp = Redirect::to("/ui/search").into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "{KEY_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200"
+            )) {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+            // The language is the user's (their key's) choice, wherever they sign in.
+            if let Ok(Some(pref)) = ctx.app.language_of_key(&caller(&key)) {
+                let l = if pref == "en" { "en" } else { "fr" };
+                if let Ok(v) = HeaderValue::from_str(&format!(
+                    "{LANG_COOKIE}={l}; SameSite=Strict; Path=/; Max-Age=31536000"
+                )) {
+                    resp.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            resp
+        }
+        Ok(Err(e)) => {
+            let w = words(l);
+            let error = format!("{}{e}", w["bad_key"]);
+            let mut resp = render(
+                "login.html",
+                minijinja::context! { lang => l, t => w, title => "callproof", error => error },
+            );
+            *resp.status_mut() = StatusCode::UNAUTHORIZED;
+            resp
+        }
+        Err(e) => internal(e).into_response(),
+    }
+}
+
+pub(super) async fn logout() -> Response {
+    let mut resp = Redirect::to("/ui/login").into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("cp_key=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    resp
+}
+
+#[derive(Deserialize)]
+pub(super) struct LangForm {
+    lang: String,
+}
+
+pub(super) async fn set_lang(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Form(f): Form<LangForm>,
+) -> Response {
+    let l = if f.lang == "en" { "en" } else { "fr" };
+    // Signed in: remembered for the key, so it follows the user to other browsers.
+    if let Some(token) = cookie_key(&headers) {
+        let app = ctx.app.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Ok(key) = app.authenticate(&token) {
+                let _ = app.set_language_of_key(&caller(&key), l);
+            }
+        })
+        .await;
+    }
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.find("/ui/").map(|i| r[i..].to_string()))
+        .unwrap_or_else(|| "/ui/search".into());
+    let mut resp = Redirect::to(&back).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LANG_COOKIE}={l}; SameSite=Strict; Path=/; Max-Age=31536000"
+    )) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp
+}
