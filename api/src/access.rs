@@ -27,7 +27,7 @@ pub enum KeysCommand {
         role: Role,
         /// The client (tenant) the key is limited to; repeat for staff assigned to several.
         #[arg(long = "client")]
-        clients: Vec<String>,
+        clients: Vec<callproof_models::ClientId>,
         /// Who holds it ("ADV Lyon", "Électricité du Centre portal").
         #[arg(long, default_value = "")]
         name: String,

@@ -17,8 +17,8 @@ use callproof_ingest::{DecodeError, DecodedAudio};
 use callproof_metastore::prelude::*;
 use callproof_metastore::{Job, JobKind, MetastoreError, NewCall, SqliteMetastore, StoredRuleSet};
 use callproof_models::{
-    Actor, AudioInfo, Call, CallId, CallMetadata, CallState, ChannelRoles, RuleSetRef, Scope,
-    Transcript, Verdict, Verification,
+    Actor, AudioInfo, Call, CallId, CallMetadata, CallState, ChannelRoles, ClientId, RuleSetRef,
+    Scope, Transcript, Verdict, Verification,
 };
 use callproof_storage::{ObjectKey, OriginalStore, StoreError};
 use std::collections::BTreeMap;
@@ -239,24 +239,12 @@ impl App {
     /// Validates a rule set and stores it as the client's active one.
     pub fn store_rules(
         &self,
-        client: &str,
+        client: &ClientId,
         source: &str,
     ) -> std::result::Result<(StoredRuleSet, RuleBook), RulesError> {
-        callproof_ingest::validate_metadata(&CallMetadata {
-            client: client.to_string(),
-            ..Default::default()
-        })
-        .map_err(|e| {
-            RulesError::Invalid(RuleSetError {
-                line: 0,
-                column: 0,
-                field: Some("client".into()),
-                message: e.to_string(),
-            })
-        })?;
         let book = RuleBook::parse(source)?;
         if let Some(named) = &book.client {
-            if named != client {
+            if named != client.as_str() {
                 return Err(RulesError::WrongClient {
                     named: named.clone(),
                     client: client.to_string(),

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use callproof_models::ClientId;
 use callproof_models::{CallId, FindingStatus, RuleSetRef, Verification};
 use callproof_verify::{RuleBook, PACKS};
 use clap::{Args, Subcommand};
@@ -23,7 +24,7 @@ pub enum RulesCommand {
     /// Validate a rule set file and store it as the client's active rule set.
     Put {
         #[arg(long)]
-        client: String,
+        client: ClientId,
         file: PathBuf,
     },
     /// Print a client's rule set (active or given version), or a built-in pack.
@@ -170,7 +171,7 @@ pub fn rules(data: &Path, settings: Settings, cmd: RulesCommand) -> Result<ExitC
 pub struct VerifyArgs {
     /// The client whose archive is checked again.
     #[arg(long)]
-    pub client: String,
+    pub client: ClientId,
     /// A new or changed rule set: validated and stored as the client's active one first
     /// (with --dry-run: only used for this run).
     #[arg(long)]
@@ -192,7 +193,7 @@ pub fn verify(data: &Path, settings: Settings, a: VerifyArgs) -> Result<ExitCode
                 let book = RuleBook::parse(&source)
                     .with_context(|| format!("{} is not a valid rule set", file.display()))?;
                 let r = RuleSetRef {
-                    id: a.client.clone(),
+                    id: a.client.to_string(),
                     version: book.version.unwrap_or(0),
                     sha256: book.sha256.clone(),
                     builtin: false,
@@ -212,7 +213,7 @@ pub fn verify(data: &Path, settings: Settings, a: VerifyArgs) -> Result<ExitCode
                     &format!("ok version {}", stored.version),
                 )?;
                 let r = RuleSetRef {
-                    id: a.client.clone(),
+                    id: a.client.to_string(),
                     version: stored.version,
                     sha256: stored.sha256,
                     builtin: false,

@@ -21,14 +21,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use bytes::Bytes;
 use callproof_ingest::DecodeError;
-use callproof_models::{CallId, CallMetadata, Speaker};
+use callproof_models::{CallId, CallMetadata, ClientId, Speaker};
 use callproof_search::SearchRequest;
 use chrono::{DateTime, FixedOffset};
 use clap::Args;
 use serde::Deserialize;
 
 use crate::app::{App, Settings};
-use crate::service::{allow, AuditAction, Caller, Permission, ServiceError};
+use crate::service::{allow, client_named, AuditAction, Caller, Permission, ServiceError};
 
 mod audit;
 mod calls;

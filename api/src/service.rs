@@ -13,7 +13,8 @@ use std::ops::Range;
 use bytes::Bytes;
 use callproof_metastore::{AuditFilter, MetastoreError, StoredRuleSet};
 use callproof_models::{
-    Actor, ApiKey, AuditEntry, Call, CallId, Review, Role, Sample, Scope, Transcript, Verification,
+    Actor, ApiKey, AuditEntry, Call, CallId, ClientId, Review, Role, Sample, Scope, Transcript,
+    Verification,
 };
 use callproof_storage::{ObjectKey, StoreError};
 
@@ -178,11 +179,11 @@ impl Caller {
 #[derive(Debug, Clone, Copy)]
 pub enum Permission<'a> {
     /// See anything of this client (its rule set, its statistics…).
-    SeeClient(&'a str),
+    SeeClient(&'a ClientId),
     /// Add calls for this client.
-    Upload(&'a str),
+    Upload(&'a ClientId),
     /// Change this client's rule set and re-verify its archive.
-    ChangeRules(&'a str),
+    ChangeRules(&'a ClientId),
     /// Samples, reviews, calibrations: quality work.
     Review,
     /// The provider's staff only (not an ordering client).
@@ -191,12 +192,18 @@ pub enum Permission<'a> {
     ReadAuditLog,
 }
 
+/// A tenant named in a request (URL, form, query): one whose name is not even valid does not
+/// exist, and is answered as such.
+pub fn client_named(name: &str) -> Result<ClientId> {
+    ClientId::new(name).map_err(|_| ServiceError::NotFound(format!("no client {name:?}")))
+}
+
 /// Who may do what: the only place where roles are compared. A client outside the caller's
 /// scope is answered as missing, never as forbidden, so that nothing tells it exists.
 pub fn allow(caller: &Caller, p: Permission<'_>) -> Result<()> {
     let role = caller.role();
     let scope = caller.scope();
-    let unseen = |client: &str| ServiceError::NotFound(format!("no client {client}"));
+    let unseen = |client: &ClientId| ServiceError::NotFound(format!("no client {client}"));
     match p {
         Permission::SeeClient(c) => {
             if scope.allows(c) {
@@ -399,7 +406,7 @@ impl App {
     }
 
     /// A client's active rule set; NotFound (explaining the built-in packs) when it has none.
-    pub fn active_rules(&self, caller: &Caller, client: &str) -> Result<StoredRuleSet> {
+    pub fn active_rules(&self, caller: &Caller, client: &ClientId) -> Result<StoredRuleSet> {
         allow(caller, Permission::SeeClient(client))?;
         self.catalog.ruleset(client, None)?.ok_or_else(|| {
             ServiceError::NotFound(format!(
@@ -456,7 +463,7 @@ impl App {
     pub fn verified_calls(
         &self,
         caller: &Caller,
-        client: &str,
+        client: &ClientId,
         from: Option<chrono::DateTime<chrono::Utc>>,
         to: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Vec<(Call, Verification)>> {
@@ -496,28 +503,32 @@ mod tests {
         })
     }
 
+    fn c(name: &str) -> ClientId {
+        ClientId::new(name).unwrap()
+    }
+
     #[test]
     fn who_may_do_what() {
         let qm = key(Role::QualityManager, &["acme"]);
         let agent = key(Role::Agent, &["acme"]);
         let client = key(Role::Client, &["acme"]);
-        assert!(allow(&qm, Permission::ChangeRules("acme")).is_ok());
+        assert!(allow(&qm, Permission::ChangeRules(&c("acme"))).is_ok());
         assert!(matches!(
-            allow(&qm, Permission::ChangeRules("globex")),
+            allow(&qm, Permission::ChangeRules(&c("globex"))),
             Err(ServiceError::NotFound(_))
         ));
         assert!(matches!(
-            allow(&agent, Permission::ChangeRules("acme")),
+            allow(&agent, Permission::ChangeRules(&c("acme"))),
             Err(ServiceError::Forbidden(_))
         ));
-        assert!(allow(&agent, Permission::Upload("acme")).is_ok());
-        assert!(allow(&agent, Permission::Upload("globex")).is_err());
-        assert!(allow(&client, Permission::Upload("acme")).is_err());
+        assert!(allow(&agent, Permission::Upload(&c("acme"))).is_ok());
+        assert!(allow(&agent, Permission::Upload(&c("globex"))).is_err());
+        assert!(allow(&client, Permission::Upload(&c("acme"))).is_err());
         assert!(allow(&client, Permission::Staff).is_err());
         assert!(allow(&agent, Permission::Review).is_err());
         assert!(allow(&qm, Permission::ReadAuditLog).is_err());
         assert!(allow(&Caller::local(), Permission::ReadAuditLog).is_ok());
-        assert!(allow(&client, Permission::SeeClient("acme")).is_ok());
-        assert!(allow(&client, Permission::SeeClient("globex")).is_err());
+        assert!(allow(&client, Permission::SeeClient(&c("acme"))).is_ok());
+        assert!(allow(&client, Permission::SeeClient(&c("globex"))).is_err());
     }
 }

@@ -7,7 +7,7 @@
 
 pub mod decode;
 
-use callproof_models::CallMetadata;
+use callproof_models::{CallMetadata, ClientId};
 use sha2::{Digest, Sha256};
 
 pub use decode::{decode, resample_to_16k, DecodeError, DecodedAudio, TARGET_RATE};
@@ -25,7 +25,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Checks what a person supplied before any work is done.
 /// A customer phone number in E.164 ("+33612345678"), whatever way it was written: "06 12 34
 /// 56 78", "+33 6 12 34 56 78", "0033 6…" (national numbers are read as French).
 pub fn normalise_phone(input: &str) -> Result<String, String> {
@@ -39,20 +38,14 @@ pub fn normalise_phone(input: &str) -> Result<String, String> {
     Ok(number.format().mode(phonenumber::Mode::E164).to_string())
 }
 
-pub fn validate_metadata(m: &CallMetadata) -> Result<(), IngestError> {
-    let ok_client = !m.client.is_empty()
-        && m.client.len() <= 64
-        && m.client
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && !m.client.starts_with('.');
-    if !ok_client {
-        return Err(IngestError::Metadata(format!(
-            "client {:?} must be 1 to 64 letters, digits, '-', '_' or '.' (it names the tenant); \
-             give it with --client or \"client\" in the JSON metadata",
-            m.client
-        )));
-    }
+/// Checks what a person supplied before any work is done; the tenant named comes back as a
+/// [`ClientId`].
+pub fn validate_metadata(m: &CallMetadata) -> Result<ClientId, IngestError> {
+    let client = ClientId::new(m.client.clone()).map_err(|e| {
+        IngestError::Metadata(format!(
+            "{e}; give it with --client or \"client\" in the JSON metadata"
+        ))
+    })?;
     if let Some(tz) = &m.customer_timezone {
         if tz.parse::<chrono_tz::Tz>().is_err() {
             return Err(IngestError::Metadata(format!(
@@ -67,7 +60,7 @@ pub fn validate_metadata(m: &CallMetadata) -> Result<(), IngestError> {
             )));
         }
     }
-    Ok(())
+    Ok(client)
 }
 
 /// Whisper-ready audio: each channel resampled to 16 kHz mono.

@@ -9,6 +9,62 @@ use std::str::FromStr;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
+/// A tenant's name (an ordering client): 1 to 64 ASCII letters, digits, '-', '_' or '.', not
+/// starting with '.'. It names the tenant in object keys, so a `ClientId` that exists is a
+/// valid one: the only way to make one is [`ClientId::new`] (or deserialising, which checks).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct ClientId(String);
+
+impl ClientId {
+    pub fn new(name: impl Into<String>) -> Result<Self, String> {
+        let name = name.into();
+        let ok = !name.is_empty()
+            && name.len() <= 64
+            && !name.starts_with('.')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if ok {
+            Ok(Self(name))
+        } else {
+            Err(format!(
+                "client {name:?} must be 1 to 64 letters, digits, '-', '_' or '.' (it names the tenant)"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ClientId::new(String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl std::ops::Deref for ClientId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for ClientId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
 /// A call's identifier: a UUIDv7, so identifiers sort by ingestion time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -788,6 +844,19 @@ mod tests {
         assert_eq!(Verdict::of(&[f(Pass), f(Review)]), Verdict::NeedsReview);
         assert_eq!(Verdict::of(&[f(Review), f(Fail)]), Verdict::Violation);
         assert_eq!("needs-review".parse::<Verdict>(), Ok(Verdict::NeedsReview));
+    }
+
+    #[test]
+    fn client_ids_are_valid_or_do_not_exist() {
+        for good in ["acme", "edc-2026", "a.b_c", "X"] {
+            assert_eq!(ClientId::new(good).unwrap().as_str(), good);
+        }
+        for bad in ["", ".hidden", "a/b", "../x", "é", &"x".repeat(65)] {
+            assert!(ClientId::new(bad).is_err(), "{bad:?}");
+        }
+        assert!(serde_json::from_str::<ClientId>("\"../x\"").is_err());
+        let c: ClientId = serde_json::from_str("\"acme\"").unwrap();
+        assert_eq!(serde_json::to_string(&c).unwrap(), "\"acme\"");
     }
 
     #[test]

@@ -47,7 +47,9 @@ pub(super) async fn upload(
     let metadata = metadata.ok_or_else(|| {
         bad("the \"metadata\" part is missing: a JSON object with at least \"client\"".into())
     })?;
-    allow(&caller, Permission::Upload(&metadata.client))?;
+    let client = ClientId::new(metadata.client.clone())
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("invalid metadata: {e}")))?;
+    allow(&caller, Permission::Upload(&client))?;
     // A call the model cannot transcribe (e.g. French with tiny.en) is refused before storing.
     let app = ctx.app.clone();
     let check = move |m: &CallMetadata| app.check_language(m).map_err(|e| format!("{e:#}"));

@@ -14,7 +14,10 @@ pub(super) async fn create_sample(
 ) -> Result<Response, ApiError> {
     let Json(params) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{e}; fields: client, from, to, strata ([\"agent\",\"campaign\"]), per_stratum or percent, min_per_stratum, only, violation_weight, seed, name")))?;
     allow(&caller, Permission::Review)?;
-    allow(&caller, Permission::SeeClient(&params.client))?;
+    allow(
+        &caller,
+        Permission::SeeClient(&client_named(&params.client)?),
+    )?;
     let app = ctx.app.clone();
     let actor = caller.actor();
     let sample = tokio::task::spawn_blocking(move || app.create_sample(params, &actor))
@@ -140,15 +143,15 @@ pub(super) struct PeriodParams {
 
 /// A client and a period `[from, to)`.
 pub(super) type Period = (
-    String,
+    ClientId,
     Option<chrono::DateTime<chrono::Utc>>,
     Option<chrono::DateTime<chrono::Utc>>,
 );
 
 pub(super) fn period(caller: &Caller, p: PeriodParams) -> Result<Period, ApiError> {
     let client = match (p.client, caller.scope().clients()) {
-        (Some(c), _) => c,
-        (None, Some([only])) => only.clone(),
+        (Some(c), _) => client_named(&c)?,
+        (None, Some([only])) => client_named(only)?,
         _ => {
             return Err(ApiError(
                 StatusCode::BAD_REQUEST,

@@ -9,6 +9,7 @@ pub(super) async fn get_rules(
     caller: Caller,
     UrlPath(client): UrlPath<String>,
 ) -> Result<Response, ApiError> {
+    let client = client_named(&client)?;
     Ok(Json(ctx.app.active_rules(&caller, &client)?).into_response())
 }
 
@@ -20,7 +21,12 @@ pub(super) async fn put_rules(
     UrlPath(client): UrlPath<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    if let Err(e) = allow(&caller, Permission::ChangeRules(&client)) {
+    let named = client_named(&client);
+    if let Err(e) = named
+        .as_ref()
+        .map_err(|e| ServiceError::NotFound(e.to_string()))
+        .and_then(|c| allow(&caller, Permission::ChangeRules(c)))
+    {
         let outcome = match e {
             ServiceError::NotFound(_) => "not_found",
             _ => "denied",
@@ -29,6 +35,7 @@ pub(super) async fn put_rules(
             .record(&caller, AuditAction::PutRules, Some(&client), outcome)?;
         return Err(e.into());
     }
+    let client = named?;
     let source = String::from_utf8(body.to_vec()).map_err(|_| {
         ApiError(
             StatusCode::BAD_REQUEST,
@@ -99,6 +106,7 @@ pub(super) async fn reverify(
     UrlPath(client): UrlPath<String>,
     Query(p): Query<VerifyParams>,
 ) -> Result<Response, ApiError> {
+    let client = client_named(&client)?;
     allow(&caller, Permission::ChangeRules(&client))?;
     ctx.app
         .record(&caller, AuditAction::Reverify, Some(&client), "ok")?;
@@ -117,6 +125,7 @@ pub(super) async fn rules_report(
     UrlPath(client): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     allow(&caller, Permission::Staff)?;
+    let client = client_named(&client)?;
     allow(&caller, Permission::SeeClient(&client))?;
     let report = ctx.app.rules_field_report(&client).map_err(internal)?;
     Ok(Json(serde_json::json!({ "client": client, "rules": report })).into_response())

@@ -49,7 +49,9 @@ pub(super) async fn create_sample(
     }
     let get = |k: &str| f.get(k).map(|s| s.trim()).unwrap_or("");
     let client = get("client").to_string();
-    if let Err(e) = allow(&caller(&key), Permission::SeeClient(&client)) {
+    if let Err(e) = crate::service::client_named(&client)
+        .and_then(|c| allow(&caller(&key), Permission::SeeClient(&c)))
+    {
         return samples_view(&ctx, &key, l, Some(e.to_string()));
     }
     let strata = get("by")
@@ -328,9 +330,11 @@ pub(super) async fn dashboard(
     let mut stats = None;
     let mut charts = Vec::new();
     if !client.is_empty() {
-        if let Err(e) = allow(&caller(&key), Permission::SeeClient(&client)) {
+        let named = crate::service::client_named(&client)
+            .and_then(|c| allow(&caller(&key), Permission::SeeClient(&c)).map(|()| c));
+        if let Err(e) = &named {
             error = Some(e.to_string());
-        } else {
+        } else if let Ok(client) = named {
             match (day(&q.from, "from"), day(&q.to, "to")) {
                 (Ok(from), Ok(to)) => {
                     let utc = |t: Option<chrono::DateTime<chrono::FixedOffset>>| {
