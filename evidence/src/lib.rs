@@ -616,3 +616,169 @@ pub fn verify(
         original_sha256: manifest.original.sha256,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    //! A bundle made here and checked here, as an ordering client would: intact, under another
+    //! key, and with one byte changed.
+    use super::*;
+    use callproof_models::{
+        AudioInfo, CallId, CallMetadata, CallState, Finding, RuleSetRef, Segment, Speaker, Verdict,
+        Word,
+    };
+
+    fn inputs() -> (Call, Transcript, Verification, Vec<Vec<f32>>) {
+        let id = CallId::new();
+        let call = Call {
+            id,
+            metadata: CallMetadata {
+                client: "acme".into(),
+                customer_phone: Some("+33612345678".into()),
+                ..Default::default()
+            },
+            sha256: "0".repeat(64),
+            original_name: Some("call.wav".into()),
+            size_bytes: 4,
+            audio: Some(AudioInfo {
+                format: "wav/pcm_s16le".into(),
+                sample_rate: 8000,
+                channels: 1,
+                duration_ms: 3000,
+            }),
+            state: CallState::Indexed,
+            received_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let words = ["je", "confirme", "mon", "accord"]
+            .iter()
+            .enumerate()
+            .map(|(i, w)| Word {
+                text: w.to_string(),
+                start_ms: 1000 + i as u64 * 300,
+                end_ms: 1300 + i as u64 * 300,
+                probability: 0.9,
+            })
+            .collect();
+        let t = Transcript {
+            call_id: id,
+            model: "base".into(),
+            model_sha256: "1".repeat(64),
+            language: "fr".into(),
+            segments: vec![Segment {
+                speaker: Speaker::Customer,
+                channel: 0,
+                start_ms: 1000,
+                end_ms: 2200,
+                text: "je confirme mon accord".into(),
+                avg_logprob: -0.2,
+                no_speech_prob: 0.01,
+                words,
+            }],
+        };
+        let v = Verification {
+            call_id: id,
+            ruleset: RuleSetRef {
+                id: "fr-demarchage".into(),
+                version: 1,
+                sha256: "2".repeat(64),
+                builtin: true,
+            },
+            verdict: Verdict::Compliant,
+            findings: vec![Finding {
+                rule_id: "consent".into(),
+                kind: RuleKind::Consent,
+                outcome: Outcome::Met,
+                status: FindingStatus::Pass,
+                speaker: Some(Speaker::Customer),
+                start_ms: Some(1300),
+                end_ms: Some(2200),
+                matched: Some("confirme mon accord".into()),
+                phrase: Some("je confirme mon accord".into()),
+                score: Some(1.0),
+                detail: "the customer consents".into(),
+            }],
+            verified_at: Utc::now(),
+        };
+        let tone = (0..24_000)
+            .map(|i| (i as f32 * 0.05).sin() * 0.3)
+            .collect::<Vec<f32>>();
+        (call, t, v, vec![tone])
+    }
+
+    fn bundle(key: &SigningKey) -> Vec<u8> {
+        let (call, t, v, channels) = inputs();
+        build(
+            &BundleInput {
+                call: &call,
+                transcript: &t,
+                verification: &v,
+                original: b"RIFF",
+                audio: &Audio {
+                    channels: &channels,
+                    sample_rate: 8000,
+                },
+                requested_by: Actor::local(),
+                include_original: true,
+            },
+            key,
+        )
+        .expect("the bundle is built")
+    }
+
+    fn check(zip: &[u8], key: &VerifyingKey) -> std::result::Result<Verified, Vec<String>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bundle.zip");
+        std::fs::write(&path, zip).unwrap();
+        verify(&path, key).expect("the bundle is readable")
+    }
+
+    #[test]
+    fn a_bundle_verifies_only_intact_and_under_its_key() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let zip = bundle(&key);
+        let ok = check(&zip, &key.verifying_key()).expect("intact");
+        assert_eq!(ok.verdict, Verdict::Compliant);
+        assert!(ok.files >= 3, "{}", ok.files);
+
+        let other = SigningKey::from_bytes(&[8; 32]);
+        let wrong = check(&zip, &other.verifying_key()).unwrap_err();
+        assert!(wrong.iter().any(|p| p.contains("another key")), "{wrong:?}");
+
+        // One byte of the transcript changed, the container rebuilt around it.
+        let mut src = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for i in 0..src.len() {
+            let mut f = src.by_index(i).unwrap();
+            let name = f.name().unwrap().to_string();
+            let mut b = Vec::new();
+            f.read_to_end(&mut b).unwrap();
+            if name == "transcript.json" {
+                let at = b.len() / 2;
+                b[at] ^= 1;
+            }
+            out.start_file(name, opts).unwrap();
+            out.write_all(&b).unwrap();
+        }
+        let tampered = out.finish().unwrap().into_inner();
+        let problems = check(&tampered, &key.verifying_key()).unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.starts_with("transcript.json")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn excerpts_stay_inside_the_recording() {
+        let channels = vec![vec![0.1f32; 8000]];
+        let audio = Audio {
+            channels: &channels,
+            sample_rate: 8000,
+        };
+        let wav = wav_excerpt(&audio, 250, 750).unwrap();
+        // 44-byte header + 0.5 s of 16-bit mono at 8 kHz.
+        assert_eq!(wav.len(), 44 + 4000 * 2);
+        assert!(wav_excerpt(&audio, 1500, 2000).is_err());
+    }
+}

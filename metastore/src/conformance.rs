@@ -35,6 +35,8 @@ macro_rules! metastore_test_suite {
             case!(rule_set_versions);
             case!(verifications_are_stored_and_replaced);
             case!(scoped_reads_hide_other_tenants);
+            case!(transcripts_are_read_within_their_tenant);
+            case!(audit_entries_filter_by_tenant_and_action);
             case!(duplicates_are_per_tenant);
             case!(keys_are_stored_hashed_and_revocable);
             case!(audit_chain_counts_and_filters);
@@ -153,6 +155,60 @@ pub fn scoped_reads_hide_other_tenants(m: &dyn Metastore) {
     assert_eq!(listed.iter().map(|c| c.id).collect::<Vec<_>>(), vec![a]);
     assert_eq!(m.list_in(&Scope::All, 10).unwrap().len(), 2);
     assert!(m.object_key_in(b, &only_acme).unwrap().is_none());
+}
+
+pub fn transcripts_are_read_within_their_tenant(m: &dyn Metastore) {
+    let id = new_call(m, "acme", "t1");
+    let t = callproof_models::Transcript {
+        call_id: id,
+        model: "base".into(),
+        model_sha256: "0".into(),
+        language: "fr".into(),
+        segments: vec![],
+    };
+    m.put_transcript(&t).unwrap();
+    let acme = Scope::Clients(vec!["acme".into()]);
+    let globex = Scope::Clients(vec!["globex".into()]);
+    assert_eq!(m.transcript_in(id, &acme).unwrap(), Some(t.clone()));
+    assert_eq!(m.transcript_in(id, &globex).unwrap(), None);
+    assert_eq!(m.transcript_in(id, &Scope::All).unwrap(), Some(t));
+    assert_eq!(
+        m.transcribed_calls("acme")
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>(),
+        vec![id]
+    );
+    assert!(m.transcribed_calls("globex").unwrap().is_empty());
+}
+
+pub fn audit_entries_filter_by_tenant_and_action(m: &dyn Metastore) {
+    let key = |tenant: &str| Actor {
+        key_id: format!("k-{tenant}"),
+        role: Role::Client,
+        tenant: Some(tenant.into()),
+    };
+    m.audit(&key("acme"), "read_call", Some("c1"), "ok")
+        .unwrap();
+    m.audit(&key("globex"), "read_call", Some("c2"), "ok")
+        .unwrap();
+    m.audit(&key("acme"), "search", Some("c1"), "ok").unwrap();
+    let of = |tenant: Option<&str>, action: Option<&str>| {
+        m.audit_entries(&AuditFilter {
+            tenant: tenant.map(str::to_string),
+            action: action.map(str::to_string),
+            ..Default::default()
+        })
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(of(Some("acme"), None), vec![1, 3]);
+    assert_eq!(of(Some("acme"), Some("read_call")), vec![1]);
+    assert_eq!(of(None, Some("read_call")), vec![1, 2]);
+    assert_eq!(m.verify_audit().unwrap(), Ok(3));
 }
 
 /// The same recording under two tenants is two calls; under one tenant it is refused, naming
