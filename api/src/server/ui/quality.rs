@@ -163,16 +163,18 @@ pub(super) fn review_view(
             ServiceError::NotReady(format!("call {id} is not verified yet")),
         );
     };
-    let scorecard: Vec<minijinja::Value> = ctx
+    let scorecard: Vec<minijinja::Value> = match ctx
         .app
         .rules_for(&call.metadata.client, &transcript.language)
-        .map(|(b, _)| {
-            b.scorecard
-                .iter()
-                .map(|c| minijinja::context! { criterion => c.criterion.clone(), weight => c.weight })
-                .collect()
-        })
-        .unwrap_or_default();
+    {
+        Ok((b, _)) => b
+            .scorecard
+            .iter()
+            .map(|c| minijinja::context! { criterion => c.criterion.clone(), weight => c.weight })
+            .collect(),
+        // A rule set that no longer loads is a fault to show, not an empty scorecard.
+        Err(e) => return error_page(l, e.into()),
+    };
     let reviews = match ctx.app.visible_reviews(call.id, &who.scope(), &who.actor()) {
         Ok(r) => r.unwrap_or_default(),
         Err(e) => return error_page(l, e.into()),
