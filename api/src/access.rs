@@ -47,7 +47,7 @@ pub enum KeysCommand {
     Public,
 }
 
-pub fn keys(data: &Path, settings: Settings, cmd: KeysCommand) -> Result<ExitCode> {
+pub async fn keys(data: &Path, settings: Settings, cmd: KeysCommand) -> Result<ExitCode> {
     match cmd {
         KeysCommand::Init => {
             let path = &settings.signing_key;
@@ -72,14 +72,15 @@ pub fn keys(data: &Path, settings: Settings, cmd: KeysCommand) -> Result<ExitCod
             name,
             json,
         } => {
-            let app = App::open(data, settings)?;
-            let (key, token) = auth::create_key(&*app.catalog, &name, role, &clients)?;
+            let app = App::open(data, settings).await?;
+            let (key, token) = auth::create_key(&*app.catalog, &name, role, &clients).await?;
             app.audit(
                 &Actor::local(),
                 crate::service::AuditAction::CreateKey,
                 Some(&key.id),
                 "ok",
-            )?;
+            )
+            .await?;
             if json {
                 println!(
                     "{}",
@@ -102,8 +103,8 @@ pub fn keys(data: &Path, settings: Settings, cmd: KeysCommand) -> Result<ExitCod
             }
         }
         KeysCommand::List { json } => {
-            let app = App::open(data, settings)?;
-            let keys = app.catalog.keys()?;
+            let app = App::open(data, settings).await?;
+            let keys = app.catalog.keys().await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&keys)?);
                 return Ok(ExitCode::SUCCESS);
@@ -126,14 +127,15 @@ pub fn keys(data: &Path, settings: Settings, cmd: KeysCommand) -> Result<ExitCod
             }
         }
         KeysCommand::Revoke { id } => {
-            let app = App::open(data, settings)?;
-            let key = app.catalog.revoke_key(&id)?;
+            let app = App::open(data, settings).await?;
+            let key = app.catalog.revoke_key(&id).await?;
             app.audit(
                 &Actor::local(),
                 crate::service::AuditAction::RevokeKey,
                 Some(&key.id),
                 "ok",
-            )?;
+            )
+            .await?;
             println!("revoked key {} ({})", key.id, key.role);
         }
     }
@@ -167,7 +169,7 @@ pub enum EvidenceCommand {
     },
 }
 
-pub fn evidence(data: &Path, settings: Settings, a: EvidenceArgs) -> Result<ExitCode> {
+pub async fn evidence(data: &Path, settings: Settings, a: EvidenceArgs) -> Result<ExitCode> {
     if let Some(EvidenceCommand::Verify {
         bundle,
         public_key,
@@ -214,12 +216,10 @@ pub fn evidence(data: &Path, settings: Settings, a: EvidenceArgs) -> Result<Exit
     let Some(id) = a.id else {
         bail!("give a call id (`callproof evidence CALL_ID`) or `callproof evidence verify BUNDLE --public-key KEY`");
     };
-    let app = App::open(data, settings)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let zip = rt
-        .block_on(app.evidence(id, &Scope::All, &Actor::local(), a.include_original))?
+    let app = App::open(data, settings).await?;
+    let zip = app
+        .evidence(id, &Scope::All, &Actor::local(), a.include_original)
+        .await?
         .with_context(|| format!("no call {id} in {}", data.display()))?;
     let out = a
         .out
@@ -254,10 +254,10 @@ pub enum AuditCommand {
     },
 }
 
-pub fn audit(data: &Path, settings: Settings, cmd: AuditCommand) -> Result<ExitCode> {
-    let app = App::open(data, settings)?;
+pub async fn audit(data: &Path, settings: Settings, cmd: AuditCommand) -> Result<ExitCode> {
+    let app = App::open(data, settings).await?;
     match cmd {
-        AuditCommand::Verify => match app.catalog.verify_audit()? {
+        AuditCommand::Verify => match app.catalog.verify_audit().await? {
             Ok(n) => {
                 println!("audit log intact: {n} entries, hash chain verified");
                 Ok(ExitCode::SUCCESS)
@@ -277,15 +277,18 @@ pub fn audit(data: &Path, settings: Settings, cmd: AuditCommand) -> Result<ExitC
             limit,
             json,
         } => {
-            let entries = app.catalog.audit_entries(&AuditFilter {
-                key_id,
-                action,
-                tenant,
-                target,
-                from: from.map(|t| t.with_timezone(&Utc)),
-                to: to.map(|t| t.with_timezone(&Utc)),
-                limit: Some(limit),
-            })?;
+            let entries = app
+                .catalog
+                .audit_entries(&AuditFilter {
+                    key_id,
+                    action,
+                    tenant,
+                    target,
+                    from: from.map(|t| t.with_timezone(&Utc)),
+                    to: to.map(|t| t.with_timezone(&Utc)),
+                    limit: Some(limit),
+                })
+                .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&entries)?);
             } else {

@@ -7,6 +7,7 @@
 //! queues the index job that the one indexer runs ([`App::run_indexing`]). A call is handled
 //! the same way whichever door it came in by.
 
+use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -145,7 +146,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn open(data: &Path, settings: Settings) -> Result<Self> {
+    pub async fn open(data: &Path, settings: Settings) -> Result<Self> {
         std::fs::create_dir_all(data)
             .with_context(|| format!("cannot create the data folder {}", data.display()))?;
         let catalog: Arc<dyn Metastore> =
@@ -172,7 +173,7 @@ impl App {
             index_lock: Mutex::new(()),
         };
         if rebuild {
-            let n = app.rebuild_index(&|_, _| {})?;
+            let n = app.rebuild_index(&|_, _| {}).await?;
             eprintln!("the search index was built by an older callproof: rebuilt it from the catalog ({n} calls)");
         }
         Ok(app)
@@ -180,31 +181,32 @@ impl App {
 
     /// Re-indexes every indexed call from the catalog (transcript and verification) in one
     /// commit. `progress(done, total)` is called after each call.
-    pub fn rebuild_index(&self, progress: &dyn Fn(usize, usize)) -> Result<usize> {
-        let calls = self.catalog.in_state("indexed")?;
-        let _guard = self.index_lock.lock().unwrap_or_else(|p| p.into_inner());
+    pub async fn rebuild_index(&self, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<usize> {
+        let calls = self.catalog.in_state("indexed").await?;
+        // The bulk writer holds tantivy's own index lock for the whole rebuild: other writers
+        // (the indexer) wait for it and retry.
         let mut bulk = self
             .index
             .bulk(self.settings.threads.clamp(1, 4), 256 << 20)?;
         for (i, call) in calls.iter().enumerate() {
-            if let Some(t) = self.catalog.transcript(call.id)? {
+            if let Some(t) = self.catalog.transcript(call.id).await? {
                 // Calls transcribed before verification existed are verified now.
-                let v = match self.catalog.verification(call.id)? {
+                let v = match self.catalog.verification(call.id).await? {
                     Some(v) => v,
-                    None => self.verify_call(call, &t, None)?,
+                    None => self.verify_call(call, &t, None).await?,
                 };
-                bulk.replace_call(&t, &call.metadata, Some(&v))?;
+                tokio::task::block_in_place(|| bulk.replace_call(&t, &call.metadata, Some(&v)))?;
             }
             progress(i + 1, calls.len());
         }
-        bulk.commit(&self.index)?;
+        tokio::task::block_in_place(|| bulk.commit(&self.index))?;
         Ok(calls.len())
     }
 
     /// The rules a client's calls are checked against: its active stored rule set, or the
     /// built-in pack for the call's language when it has none.
-    pub fn rules_for(&self, client: &str, language: &str) -> Result<(RuleBook, RuleSetRef)> {
-        match self.catalog.ruleset(client, None)? {
+    pub async fn rules_for(&self, client: &str, language: &str) -> Result<(RuleBook, RuleSetRef)> {
+        match self.catalog.ruleset(client, None).await? {
             Some(stored) => {
                 let book = RuleBook::parse(&stored.source).with_context(|| {
                     format!(
@@ -237,7 +239,7 @@ impl App {
     }
 
     /// Validates a rule set and stores it as the client's active one.
-    pub fn store_rules(
+    pub async fn store_rules(
         &self,
         client: &ClientId,
         source: &str,
@@ -253,21 +255,22 @@ impl App {
         }
         let stored = self
             .catalog
-            .put_ruleset(client, book.version, &book.sha256, source)?;
+            .put_ruleset(client, book.version, &book.sha256, source)
+            .await?;
         Ok((stored, book))
     }
 
     /// Checks every transcribed call of a client again with `rules` (the client's active rule
     /// set by default), without transcribing anything, and reports the verdicts that changed.
     /// A dry run stores nothing.
-    pub fn reverify_client(
+    pub async fn reverify_client(
         &self,
         client: &str,
         rules: Option<(RuleBook, RuleSetRef)>,
         dry_run: bool,
-        progress: &dyn Fn(usize, usize),
+        progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<ReverifyReport> {
-        let calls = self.catalog.transcribed_calls(client)?;
+        let calls = self.catalog.transcribed_calls(client).await?;
         let mut report = ReverifyReport {
             client: client.to_string(),
             rulesets: Vec::new(),
@@ -279,14 +282,14 @@ impl App {
         let mut per_language: BTreeMap<String, (RuleBook, RuleSetRef)> = BTreeMap::new();
         let mut updated = Vec::new();
         for (i, call) in calls.iter().enumerate() {
-            let Some(t) = self.catalog.transcript(call.id)? else {
+            let Some(t) = self.catalog.transcript(call.id).await? else {
                 continue;
             };
             let rules = match &rules {
                 Some(r) => r,
                 None => {
                     if !per_language.contains_key(&t.language) {
-                        let r = self.rules_for(client, &t.language)?;
+                        let r = self.rules_for(client, &t.language).await?;
                         per_language.insert(t.language.clone(), r);
                     }
                     &per_language[&t.language]
@@ -295,7 +298,7 @@ impl App {
             if !report.rulesets.contains(&rules.1) {
                 report.rulesets.push(rules.1.clone());
             }
-            let before = self.catalog.verification(call.id)?.map(|v| v.verdict);
+            let before = self.catalog.verification(call.id).await?.map(|v| v.verdict);
             let (book, r) = rules;
             let v = verify::verify(
                 book,
@@ -318,7 +321,7 @@ impl App {
                 });
             }
             if !dry_run {
-                self.catalog.put_verification(&v)?;
+                self.catalog.put_verification(&v).await?;
                 updated.push((call.clone(), t, v));
             }
             progress(i + 1, calls.len());
@@ -340,7 +343,7 @@ impl App {
 
     /// Records an access in the audit log. A log that cannot be written is an error: an
     /// access that cannot be recorded must not happen.
-    pub fn audit(
+    pub async fn audit(
         &self,
         actor: &Actor,
         action: crate::service::AuditAction,
@@ -349,25 +352,28 @@ impl App {
     ) -> Result<()> {
         self.catalog
             .audit(actor, action.as_str(), target, outcome)
+            .await
             .context("the audit log cannot be written")?;
         Ok(())
     }
 
     /// Runs a search for `actor` and records, per call in the answer, that its transcript
     /// text was shown: a search result is a read like any other.
-    pub fn search(
+    pub async fn search(
         &self,
         actor: &Actor,
         req: &callproof_search::SearchRequest,
     ) -> Result<Vec<callproof_models::CallHit>> {
-        let hits = self.index.search(req)?;
+        // tantivy answers synchronously: off the runtime's async workers.
+        let hits = tokio::task::block_in_place(|| self.index.search(req))?;
         for hit in &hits {
             self.audit(
                 actor,
                 crate::service::AuditAction::Search,
                 Some(&hit.call_id.to_string()),
                 "ok",
-            )?;
+            )
+            .await?;
         }
         Ok(hits)
     }
@@ -382,30 +388,34 @@ impl App {
         include_original: bool,
     ) -> Result<Option<Vec<u8>>> {
         let target = id.to_string();
-        let Some(call) = self.catalog.get_in(id, scope)? else {
+        let Some(call) = self.catalog.get_in(id, scope).await? else {
             self.audit(
                 actor,
                 crate::service::AuditAction::CreateEvidence,
                 Some(&target),
                 "not_found",
-            )?;
+            )
+            .await?;
             return Ok(None);
         };
-        let (Some(t), Some(v)) = (self.catalog.transcript(id)?, self.catalog.verification(id)?)
-        else {
+        let (Some(t), Some(v)) = (
+            self.catalog.transcript(id).await?,
+            self.catalog.verification(id).await?,
+        ) else {
             self.audit(
                 actor,
                 crate::service::AuditAction::CreateEvidence,
                 Some(&target),
                 "not_ready",
-            )?;
+            )
+            .await?;
             return Err(crate::service::ServiceError::NotReady(format!(
                 "call {id} is not transcribed and verified yet (state: {}); evidence can be made once it is",
                 call.state.name()
             ))
             .into());
         };
-        let key = self.original_key(id, scope)?;
+        let key = self.original_key(id, scope).await?;
         let original = self.store.get(&key).await?;
         let decoded = {
             let bytes = original.clone();
@@ -432,7 +442,8 @@ impl App {
             crate::service::AuditAction::CreateEvidence,
             Some(&target),
             "ok",
-        )?;
+        )
+        .await?;
         Ok(Some(zip))
     }
 
@@ -444,10 +455,10 @@ impl App {
         from_ms: u64,
         to_ms: u64,
     ) -> Result<Option<Vec<u8>>> {
-        if self.catalog.get_in(id, scope)?.is_none() {
+        if self.catalog.get_in(id, scope).await?.is_none() {
             return Ok(None);
         }
-        let key = self.original_key(id, scope)?;
+        let key = self.original_key(id, scope).await?;
         let original = self.store.get(&key).await?;
         let wav = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
             let audio = callproof_ingest::decode(&original)?;
@@ -465,7 +476,7 @@ impl App {
     }
 
     /// Checks a transcribed call against `rules` (its client's by default) and stores the result.
-    pub fn verify_call(
+    pub async fn verify_call(
         &self,
         call: &Call,
         t: &Transcript,
@@ -475,7 +486,7 @@ impl App {
         let (book, r) = match rules {
             Some(r) => r,
             None => {
-                owned = self.rules_for(&call.metadata.client, &t.language)?;
+                owned = self.rules_for(&call.metadata.client, &t.language).await?;
                 &owned
             }
         };
@@ -489,7 +500,7 @@ impl App {
                 duration_ms: call.audio.as_ref().map(|a| a.duration_ms),
             },
         );
-        self.catalog.put_verification(&v)?;
+        self.catalog.put_verification(&v).await?;
         Ok(v)
     }
 
@@ -523,14 +534,16 @@ impl App {
 
     /// The object key of a call's original, read under `scope` and checked to lie under the
     /// call's tenant.
-    pub fn original_key(&self, id: CallId, scope: &Scope) -> Result<ObjectKey> {
+    pub async fn original_key(&self, id: CallId, scope: &Scope) -> Result<ObjectKey> {
         let call = self
             .catalog
-            .get_in(id, scope)?
+            .get_in(id, scope)
+            .await?
             .with_context(|| format!("no call {id}"))?;
         let key = self
             .catalog
-            .object_key_in(id, scope)?
+            .object_key_in(id, scope)
+            .await?
             .context("the call has no stored original")?;
         Ok(ObjectKey::stored(&key, &call.metadata.client)?)
     }
@@ -555,7 +568,11 @@ impl App {
         }
         callproof_ingest::validate_metadata(&metadata)?;
         let sha256 = callproof_ingest::sha256_hex(&bytes);
-        if let Some(existing) = self.catalog.find_by_sha256(&metadata.client, &sha256)? {
+        if let Some(existing) = self
+            .catalog
+            .find_by_sha256(&metadata.client, &sha256)
+            .await?
+        {
             return Err(IngestError::Duplicate { existing });
         }
         // Decoded completely before anything is written: a file that does not decode leaves
@@ -586,11 +603,11 @@ impl App {
             object_key: key.as_str(),
             audio: &info,
         };
-        if let Err(e) = self.catalog.insert(&new) {
+        if let Err(e) = self.catalog.insert(&new).await {
             let _ = self.store.delete(&key).await;
             return Err(e.into());
         }
-        let call = self.catalog.get(id)?.ok_or_else(|| {
+        let call = self.catalog.get(id).await?.ok_or_else(|| {
             IngestError::Catalog(MetastoreError::Unavailable(
                 "the call vanished right after insertion".into(),
             ))
@@ -600,7 +617,7 @@ impl App {
 
     /// Decodes a call's stored original again.
     pub async fn load_audio(&self, call: &Call) -> Result<DecodedAudio> {
-        let key = self.original_key(call.id, &Scope::All)?;
+        let key = self.original_key(call.id, &Scope::All).await?;
         let bytes = self.store.get(&key).await?;
         Ok(
             tokio::task::spawn_blocking(move || callproof_ingest::decode(&bytes))
@@ -609,53 +626,62 @@ impl App {
         )
     }
 
-    /// Runs `work` while renewing `job`'s lease in the background, so that a long
+    /// Runs `work` while renewing `job`'s lease every quarter of it, so that a long
     /// transcription keeps its job and only a dead worker loses it.
-    fn holding<T>(&self, job: &Job, owner: &str, work: impl FnOnce() -> T) -> T {
-        let done = std::sync::atomic::AtomicBool::new(false);
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                let step = Duration::from_millis(250);
-                let mut since = Duration::ZERO;
-                while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                    std::thread::sleep(step);
-                    since += step;
-                    if since >= LEASE / 4 {
-                        since = Duration::ZERO;
-                        if let Err(e) = self.catalog.heartbeat(job.id, owner, LEASE) {
-                            tracing::warn!(job = job.id, "lease not renewed: {e}");
-                        }
-                    }
+    async fn holding<T>(&self, job: &Job, owner: &str, work: impl Future<Output = T>) -> T {
+        let renew = async {
+            let mut tick = tokio::time::interval(LEASE / 4);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = self.catalog.heartbeat(job.id, owner, LEASE).await {
+                    tracing::warn!(job = job.id, "lease not renewed: {e}");
                 }
-            });
-            let out = work();
-            done.store(true, std::sync::atomic::Ordering::Relaxed);
-            out
-        })
+            }
+        };
+        tokio::select! {
+            out = work => out,
+            never = renew => never,
+        }
     }
 
     /// Runs a claimed transcription job: decode, transcribe, verify, store; then the job is
     /// done and the call's index job queued, in one write. A failure is recorded on the job:
     /// retried while attempts remain, at once dead for a recording that cannot be decoded.
-    pub fn run_transcription(
-        &self,
-        rt: &tokio::runtime::Handle,
+    pub async fn run_transcription(
+        self: &Arc<Self>,
         job: &Job,
         owner: &str,
         progress: StageProgress,
     ) -> Result<Transcript> {
-        let result = self.holding(job, owner, || -> Result<Transcript> {
-            let call = self
-                .catalog
-                .get(job.call_id)?
-                .with_context(|| format!("call {} vanished", job.call_id))?;
-            crash_drill(&call);
-            let audio = rt.block_on(self.load_audio(&call))?;
-            self.process(&call, &audio, progress)
-        });
+        let result = self
+            .holding(job, owner, async {
+                let call = self
+                    .catalog
+                    .get(job.call_id)
+                    .await?
+                    .with_context(|| format!("call {} vanished", job.call_id))?;
+                crash_drill(&call);
+                let audio = self.load_audio(&call).await?;
+                // Whisper is CPU-bound for minutes: on a blocking thread, not the runtime's.
+                let (app, c, report) = (self.clone(), call.clone(), progress.clone());
+                let t =
+                    tokio::task::spawn_blocking(move || app.transcribe_call(&c, &audio, report))
+                        .await
+                        .context("the transcription stopped unexpectedly")??;
+                self.catalog.put_transcript(&t).await?;
+                progress("verifying");
+                self.verify_call(&call, &t, None).await?;
+                Ok::<_, anyhow::Error>(t)
+            })
+            .await;
         match result {
             Ok(t) => {
-                if !self.catalog.complete(job.id, owner, Some(JobKind::Index))? {
+                if !self
+                    .catalog
+                    .complete(job.id, owner, Some(JobKind::Index))
+                    .await?
+                {
                     anyhow::bail!(
                         "call {} was taken over by another worker while this one transcribed it",
                         job.call_id
@@ -666,7 +692,9 @@ impl App {
             Err(e) => {
                 // A file that does not decode will not decode next time either.
                 let retry = e.downcast_ref::<DecodeError>().is_none();
-                self.catalog.fail(job.id, owner, &format!("{e:#}"), retry)?;
+                self.catalog
+                    .fail(job.id, owner, &format!("{e:#}"), retry)
+                    .await?;
                 Err(e)
             }
         }
@@ -674,26 +702,32 @@ impl App {
 
     /// Runs a claimed index job: the call's transcript and verification into the index, then
     /// the call is `indexed`.
-    pub fn run_indexing(&self, job: &Job, owner: &str) -> Result<()> {
-        let result = (|| -> Result<()> {
+    pub async fn run_indexing(&self, job: &Job, owner: &str) -> Result<()> {
+        let result = async {
             let call = self
                 .catalog
-                .get(job.call_id)?
+                .get(job.call_id)
+                .await?
                 .with_context(|| format!("call {} vanished", job.call_id))?;
             let t = self
                 .catalog
-                .transcript(call.id)?
+                .transcript(call.id)
+                .await?
                 .with_context(|| format!("call {} has no transcript to index", call.id))?;
-            let v = self.catalog.verification(call.id)?;
-            self.index_transcript(&t, &call, v.as_ref())
-        })();
+            let v = self.catalog.verification(call.id).await?;
+            // tantivy's writer blocks (and may wait for another process's lock).
+            tokio::task::block_in_place(|| self.index_transcript(&t, &call, v.as_ref()))
+        }
+        .await;
         match result {
             Ok(()) => {
-                self.catalog.complete(job.id, owner, None)?;
+                self.catalog.complete(job.id, owner, None).await?;
                 Ok(())
             }
             Err(e) => {
-                self.catalog.fail(job.id, owner, &format!("{e:#}"), true)?;
+                self.catalog
+                    .fail(job.id, owner, &format!("{e:#}"), true)
+                    .await?;
                 Err(e)
             }
         }
@@ -701,9 +735,8 @@ impl App {
 
     /// Transcribes, verifies and indexes one call now, in this process (the CLI's way): its
     /// queued jobs are claimed here so that no running worker does the same work.
-    pub fn process_now(
-        &self,
-        rt: &tokio::runtime::Handle,
+    pub async fn process_now(
+        self: &Arc<Self>,
         id: CallId,
         progress: StageProgress,
     ) -> Result<Option<Transcript>> {
@@ -711,23 +744,29 @@ impl App {
         let mut transcript = None;
         if let Some(job) = self
             .catalog
-            .claim(JobKind::Transcribe, &owner, LEASE, Some(id))?
+            .claim(JobKind::Transcribe, &owner, LEASE, Some(id))
+            .await?
         {
-            transcript = Some(self.run_transcription(rt, &job, &owner, progress.clone())?);
+            transcript = Some(
+                self.run_transcription(&job, &owner, progress.clone())
+                    .await?,
+            );
         }
         if let Some(job) = self
             .catalog
-            .claim(JobKind::Index, &owner, LEASE, Some(id))?
+            .claim(JobKind::Index, &owner, LEASE, Some(id))
+            .await?
         {
             progress("indexing");
-            self.run_indexing(&job, &owner)?;
+            self.run_indexing(&job, &owner).await?;
         }
         Ok(transcript)
     }
 
-    /// Transcribes and verifies a decoded call and stores both. The call's state and its
-    /// queue entries are the job's business ([`App::run_transcription`]).
-    pub fn process(
+    /// Transcribes a decoded call, one channel after the other (blocking: Whisper). Storing
+    /// and verifying it, the call's state and its queue entries are the job's business
+    /// ([`App::run_transcription`]).
+    pub fn transcribe_call(
         &self,
         call: &Call,
         audio: &DecodedAudio,
@@ -766,9 +805,6 @@ impl App {
             language,
             segments,
         };
-        self.catalog.put_transcript(&transcript)?;
-        progress("verifying");
-        self.verify_call(call, &transcript, None)?;
         Ok(transcript)
     }
 

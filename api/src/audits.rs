@@ -59,8 +59,8 @@ pub struct CreateSample {
     pub json: bool,
 }
 
-pub fn sample(data: &Path, settings: Settings, cmd: SampleCommand) -> Result<ExitCode> {
-    let app = App::open(data, settings)?;
+pub async fn sample(data: &Path, settings: Settings, cmd: SampleCommand) -> Result<ExitCode> {
+    let app = App::open(data, settings).await?;
     match cmd {
         SampleCommand::Create(a) => {
             let strata =
@@ -84,7 +84,7 @@ pub fn sample(data: &Path, settings: Settings, cmd: SampleCommand) -> Result<Exi
                 seed: a.seed,
                 name: a.name,
             };
-            let s = app.create_sample(params, &Actor::local())?;
+            let s = app.create_sample(params, &Actor::local()).await?;
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&s)?);
                 return Ok(ExitCode::SUCCESS);
@@ -98,7 +98,7 @@ pub fn sample(data: &Path, settings: Settings, cmd: SampleCommand) -> Result<Exi
             }
         }
         SampleCommand::List => {
-            for s in app.catalog.samples(&Scope::All)? {
+            for s in app.catalog.samples(&Scope::All).await? {
                 println!(
                     "{}  {}  client {:<20} seed {:<8} {} calls{}",
                     s.id,
@@ -115,12 +115,12 @@ pub fn sample(data: &Path, settings: Settings, cmd: SampleCommand) -> Result<Exi
             }
         }
         SampleCommand::Show { id } => {
-            let Some(s) = app.catalog.sample(&id)? else {
+            let Some(s) = app.catalog.sample(&id).await? else {
                 bail!("no sample {id}; `callproof sample list` shows them");
             };
             println!("{}", serde_json::to_string_pretty(&s.params)?);
             for c in &s.calls {
-                let reviews = app.catalog.reviews(c.call_id)?;
+                let reviews = app.catalog.reviews(c.call_id).await?;
                 let latest = quality::latest_reviews(&reviews);
                 println!(
                     "  {}  {:<13} {:<36} {}",
@@ -154,11 +154,12 @@ fn utc(t: Option<DateTime<FixedOffset>>) -> Option<DateTime<Utc>> {
     t.map(|t| t.with_timezone(&Utc))
 }
 
-pub fn stats(data: &Path, settings: Settings, a: StatsArgs) -> Result<ExitCode> {
-    let app = App::open(data, settings)?;
+pub async fn stats(data: &Path, settings: Settings, a: StatsArgs) -> Result<ExitCode> {
+    let app = App::open(data, settings).await?;
     let calls = app
         .catalog
-        .verified_calls(&a.client, utc(a.from), utc(a.to))?;
+        .verified_calls(&a.client, utc(a.from), utc(a.to))
+        .await?;
     let s = quality::stats(&calls);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&s)?);
@@ -205,15 +206,17 @@ pub struct ExportArgs {
     pub to: Option<DateTime<FixedOffset>>,
 }
 
-pub fn export(data: &Path, settings: Settings, a: ExportArgs) -> Result<ExitCode> {
-    let app = App::open(data, settings)?;
+pub async fn export(data: &Path, settings: Settings, a: ExportArgs) -> Result<ExitCode> {
+    let app = App::open(data, settings).await?;
     let csv = match a.what.as_str() {
-        "findings" => quality::findings_csv(&app.catalog.verified_calls(
-            &a.client,
-            utc(a.from),
-            utc(a.to),
-        )?)?,
-        "reviews" => quality::reviews_csv(&app.exportable_reviews(&a.client, &Actor::local())?)?,
+        "findings" => quality::findings_csv(
+            &app.catalog
+                .verified_calls(&a.client, utc(a.from), utc(a.to))
+                .await?,
+        )?,
+        "reviews" => {
+            quality::reviews_csv(&app.exportable_reviews(&a.client, &Actor::local()).await?)?
+        }
         other => bail!("export {other:?}: use findings or reviews"),
     };
     app.audit(
@@ -225,15 +228,21 @@ pub fn export(data: &Path, settings: Settings, a: ExportArgs) -> Result<ExitCode
         },
         Some(&a.client),
         "ok",
-    )?;
+    )
+    .await?;
     print!("{csv}");
     Ok(ExitCode::SUCCESS)
 }
 
 /// `callproof rules report --client X`: how reviewers judged each rule.
-pub fn rules_report(data: &Path, settings: Settings, client: &str, json: bool) -> Result<ExitCode> {
-    let app = App::open(data, settings)?;
-    let report = app.rules_field_report(client)?;
+pub async fn rules_report(
+    data: &Path,
+    settings: Settings,
+    client: &str,
+    json: bool,
+) -> Result<ExitCode> {
+    let app = App::open(data, settings).await?;
+    let report = app.rules_field_report(client).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);

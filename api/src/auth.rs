@@ -36,7 +36,7 @@ fn digest(secret: &str) -> String {
 }
 
 /// Creates a key; returns it with the token, which is shown once and never stored.
-pub fn create_key(
+pub async fn create_key(
     catalog: &dyn Metastore,
     name: &str,
     role: Role,
@@ -57,18 +57,20 @@ pub fn create_key(
     let id = random_hex(4)?;
     let secret = random_hex(32)?;
     let clients: Vec<String> = clients.iter().map(ClientId::to_string).collect();
-    let key = catalog.create_key(&id, name, role, &clients, &digest(&secret))?;
+    let key = catalog
+        .create_key(&id, name, role, &clients, &digest(&secret))
+        .await?;
     Ok((key, format!("cp_{id}_{secret}")))
 }
 
 /// The key a token stands for, if it is valid and not revoked.
-pub fn authenticate(catalog: &dyn Metastore, token: &str) -> Result<ApiKey, AuthError> {
+pub async fn authenticate(catalog: &dyn Metastore, token: &str) -> Result<ApiKey, AuthError> {
     let rest = token
         .trim()
         .strip_prefix("cp_")
         .ok_or(AuthError::Malformed)?;
     let (id, secret) = rest.split_once('_').ok_or(AuthError::Malformed)?;
-    let Some((key, hash)) = catalog.key(id)? else {
+    let Some((key, hash)) = catalog.key(id).await? else {
         return Err(AuthError::Unknown);
     };
     if hash != digest(secret) {

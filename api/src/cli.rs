@@ -231,7 +231,7 @@ struct IngestResult {
     error: Option<String>,
 }
 
-pub fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result<ExitCode> {
+pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result<ExitCode> {
     let files = collect_files(&args.paths)?;
     if files.is_empty() {
         bail!(
@@ -239,14 +239,11 @@ pub fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result<ExitC
             AUDIO_EXTENSIONS.join(", ")
         );
     }
-    let app = App::open(data, settings)?;
+    let app = Arc::new(App::open(data, settings).await?);
     // Fail before the first file if the model is missing, not once per file.
     app.engine()?;
     // Calls a stopped ingest (Ctrl-C, a crash) was working on are taken back at once.
-    crate::worker::recover_orphans(&app)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    crate::worker::recover_orphans(&app).await?;
     let bar = ProgressBar::new(files.len() as u64);
     bar.set_style(ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
@@ -256,41 +253,44 @@ pub fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result<ExitC
     for file in &files {
         let name = file.display().to_string();
         bar.set_message(format!("{name}: decoding"));
-        let outcome = (|| -> Result<IngestResult> {
+        let outcome = async {
             let meta = args.meta.merge_into(sidecar(file)?);
             let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
             let original = file.file_name().map(|n| n.to_string_lossy().to_string());
             let check = |m: &CallMetadata| app.check_language(m).map_err(|e| format!("{e:#}"));
             let ingest = app.ingest(bytes.into(), original.as_deref(), meta, &check);
-            let call = match rt.block_on(ingest) {
+            let call = match ingest.await {
                 Ok(ingested) => ingested.call,
                 // The same recording whose processing was interrupted (or failed): finish it
                 // instead of refusing it, so re-running an ingest loses nothing.
-                Err(IngestError::Duplicate { existing }) => match app.catalog.get(existing)? {
-                    Some(call) if call.state != CallState::Indexed => {
-                        bar.set_message(format!("{name}: resuming unfinished call {existing}"));
-                        let has_transcript = app.catalog.transcript(existing)?.is_some();
-                        let kind = if has_transcript && call.state != CallState::Received {
-                            JobKind::Index
-                        } else {
-                            JobKind::Transcribe
-                        };
-                        app.catalog.enqueue(existing, kind)?;
-                        call
+                Err(IngestError::Duplicate { existing }) => {
+                    match app.catalog.get(existing).await? {
+                        Some(call) if call.state != CallState::Indexed => {
+                            bar.set_message(format!("{name}: resuming unfinished call {existing}"));
+                            let has_transcript = app.catalog.transcript(existing).await?.is_some();
+                            let kind = if has_transcript && call.state != CallState::Received {
+                                JobKind::Index
+                            } else {
+                                JobKind::Transcribe
+                            };
+                            app.catalog.enqueue(existing, kind).await?;
+                            call
+                        }
+                        _ => return Err(IngestError::Duplicate { existing }.into()),
                     }
-                    _ => return Err(IngestError::Duplicate { existing }.into()),
-                },
+                }
                 Err(e) => return Err(e.into()),
             };
             let (report, file_name) = (bar.clone(), name.clone());
             app.process_now(
-                rt.handle(),
                 call.id,
                 Arc::new(move |stage: &str| report.set_message(format!("{file_name}: {stage}"))),
-            )?;
+            )
+            .await?;
             let call = app
                 .catalog
-                .get(call.id)?
+                .get(call.id)
+                .await?
                 .with_context(|| format!("call {} vanished", call.id))?;
             if call.state != CallState::Indexed {
                 bail!(
@@ -302,9 +302,10 @@ pub fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result<ExitC
             }
             let t = app
                 .catalog
-                .transcript(call.id)?
+                .transcript(call.id)
+                .await?
                 .with_context(|| format!("call {} has no transcript", call.id))?;
-            let verification = app.catalog.verification(call.id)?;
+            let verification = app.catalog.verification(call.id).await?;
             Ok(IngestResult {
                 file: name.clone(),
                 call_id: Some(call.id),
@@ -318,7 +319,8 @@ pub fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result<ExitC
                     .unwrap_or_default(),
                 error: None,
             })
-        })();
+        };
+        let outcome: Result<IngestResult> = outcome.await;
         let r = outcome.unwrap_or_else(|e| {
             let call_id = match e.downcast_ref::<IngestError>() {
                 Some(IngestError::Duplicate { existing }) => Some(*existing),
@@ -472,33 +474,35 @@ fn unescape(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-pub fn search(data: &Path, settings: Settings, a: SearchArgs) -> Result<ExitCode> {
-    let app = App::open(data, settings)?;
-    let hits = app.search(
-        &callproof_models::Actor::local(),
-        &SearchRequest {
-            query: a.query,
-            client: a.client,
-            campaign: a.campaign,
-            agent: a.agent,
-            speaker: a.speaker,
-            from: a.from,
-            to: a.to,
-            limit: Some(a.limit),
-            fuzzy: a.fuzzy,
-            verdict: a.verdict,
-            rule: a.rule,
-            customer_phone: a
-                .phone
-                .as_deref()
-                .map(callproof_ingest::normalise_phone)
-                .transpose()
-                .map_err(|e| anyhow::anyhow!("--phone: {e}"))?,
-            contract_ref: a.contract_ref,
-            // The command line works on a data folder the operator can read anyway.
-            tenants: None,
-        },
-    )?;
+pub async fn search(data: &Path, settings: Settings, a: SearchArgs) -> Result<ExitCode> {
+    let app = App::open(data, settings).await?;
+    let hits = app
+        .search(
+            &callproof_models::Actor::local(),
+            &SearchRequest {
+                query: a.query,
+                client: a.client,
+                campaign: a.campaign,
+                agent: a.agent,
+                speaker: a.speaker,
+                from: a.from,
+                to: a.to,
+                limit: Some(a.limit),
+                fuzzy: a.fuzzy,
+                verdict: a.verdict,
+                rule: a.rule,
+                customer_phone: a
+                    .phone
+                    .as_deref()
+                    .map(callproof_ingest::normalise_phone)
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--phone: {e}"))?,
+                contract_ref: a.contract_ref,
+                // The command line works on a data folder the operator can read anyway.
+                tenants: None,
+            },
+        )
+        .await?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&hits)?);
     } else {
@@ -516,9 +520,9 @@ pub struct CallsArgs {
     pub json: bool,
 }
 
-pub fn list_calls(data: &Path, settings: Settings, a: CallsArgs) -> Result<ExitCode> {
-    let app = App::open(data, settings)?;
-    let calls = app.catalog.list(a.limit)?;
+pub async fn list_calls(data: &Path, settings: Settings, a: CallsArgs) -> Result<ExitCode> {
+    let app = App::open(data, settings).await?;
+    let calls = app.catalog.list(a.limit).await?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&calls)?);
         return Ok(ExitCode::SUCCESS);
@@ -548,9 +552,9 @@ pub struct CallArgs {
     pub json: bool,
 }
 
-pub fn show_call(data: &Path, settings: Settings, a: CallArgs) -> Result<ExitCode> {
-    let app = App::open(data, settings)?;
-    let call = app.read_call(&Caller::local(), a.id)?;
+pub async fn show_call(data: &Path, settings: Settings, a: CallArgs) -> Result<ExitCode> {
+    let app = App::open(data, settings).await?;
+    let call = app.read_call(&Caller::local(), a.id).await?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&call)?);
     } else {
@@ -591,9 +595,9 @@ fn print_transcript(t: &Transcript) {
     }
 }
 
-pub fn transcript(data: &Path, settings: Settings, a: CallArgs) -> Result<ExitCode> {
-    let app = App::open(data, settings)?;
-    let t = app.read_transcript(&Caller::local(), a.id)?;
+pub async fn transcript(data: &Path, settings: Settings, a: CallArgs) -> Result<ExitCode> {
+    let app = App::open(data, settings).await?;
+    let t = app.read_transcript(&Caller::local(), a.id).await?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&t)?);
     } else {
@@ -602,13 +606,15 @@ pub fn transcript(data: &Path, settings: Settings, a: CallArgs) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn reindex(data: &Path, settings: Settings) -> Result<ExitCode> {
-    let app = App::open(data, settings)?;
+pub async fn reindex(data: &Path, settings: Settings) -> Result<ExitCode> {
+    let app = App::open(data, settings).await?;
     let bar = ProgressBar::new(0);
-    let n = app.rebuild_index(&|done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    })?;
+    let n = app
+        .rebuild_index(&|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
+        .await?;
     bar.finish_and_clear();
     println!(
         "re-indexed {n} calls ({} segments)",

@@ -137,27 +137,44 @@ fn main() -> std::process::ExitCode {
             .clone()
             .unwrap_or_else(evidence::default_signing_key_path),
     };
-    let result = match cli.command {
-        Command::Model(cmd) => cli::model(cmd),
-        Command::Ingest(args) => cli::ingest(&cli.data, settings, args),
-        Command::Search(args) => cli::search(&cli.data, settings, args),
-        Command::Calls(args) => cli::list_calls(&cli.data, settings, args),
-        Command::Call(args) => cli::show_call(&cli.data, settings, args),
-        Command::Transcript(args) => cli::transcript(&cli.data, settings, args),
-        Command::Rules(cmd) => rules::rules(&cli.data, settings, cmd),
-        Command::Verify(args) => rules::verify(&cli.data, settings, args),
-        Command::Findings(args) => rules::findings(&cli.data, settings, args),
-        Command::Keys(cmd) => access::keys(&cli.data, settings, cmd),
-        Command::Evidence(args) => access::evidence(&cli.data, settings, args),
-        Command::Audit(cmd) => access::audit(&cli.data, settings, cmd),
-        Command::Sample(cmd) => audits::sample(&cli.data, settings, cmd),
-        Command::Stats(args) => audits::stats(&cli.data, settings, args),
-        Command::Export(args) => audits::export(&cli.data, settings, args),
-        Command::Reindex => cli::reindex(&cli.data, settings),
-        Command::Serve(args) => server::serve(&cli.data, settings, args),
-        Command::Worker(args) => worker::run(&cli.data, settings, args),
-        Command::Jobs(args) => worker::list(&cli.data, settings, args),
+    // One runtime for every command: the metastore is async, and the server, its workers and
+    // the CLI's own transcriptions share the same way of waiting for it.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
     };
+    let data = cli.data.clone();
+    let result = runtime.block_on(async move {
+        let data = &data;
+        match cli.command {
+            Command::Model(cmd) => cli::model(cmd),
+            Command::Ingest(args) => cli::ingest(data, settings, args).await,
+            Command::Search(args) => cli::search(data, settings, args).await,
+            Command::Calls(args) => cli::list_calls(data, settings, args).await,
+            Command::Call(args) => cli::show_call(data, settings, args).await,
+            Command::Transcript(args) => cli::transcript(data, settings, args).await,
+            Command::Rules(cmd) => rules::rules(data, settings, cmd).await,
+            Command::Verify(args) => rules::verify(data, settings, args).await,
+            Command::Findings(args) => rules::findings(data, settings, args).await,
+            Command::Keys(cmd) => access::keys(data, settings, cmd).await,
+            Command::Evidence(args) => access::evidence(data, settings, args).await,
+            Command::Audit(cmd) => access::audit(data, settings, cmd).await,
+            Command::Sample(cmd) => audits::sample(data, settings, cmd).await,
+            Command::Stats(args) => audits::stats(data, settings, args).await,
+            Command::Export(args) => audits::export(data, settings, args).await,
+            Command::Reindex => cli::reindex(data, settings).await,
+            Command::Serve(args) => server::serve(data, settings, args).await,
+            Command::Worker(args) => worker::run(data, settings, args).await,
+            Command::Jobs(args) => worker::list(data, settings, args).await,
+        }
+    });
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -13,13 +13,14 @@ use crate::app::App;
 
 impl App {
     /// Draws and stores a sample; the caller checked the client is in its scope.
-    pub fn create_sample(&self, params: SampleParams, actor: &Actor) -> Result<Sample> {
+    pub async fn create_sample(&self, params: SampleParams, actor: &Actor) -> Result<Sample> {
         let utc = |t: Option<chrono::DateTime<chrono::FixedOffset>>| {
             t.map(|t| t.with_timezone(&chrono::Utc))
         };
-        let candidates =
-            self.catalog
-                .verified_calls(&params.client, utc(params.from), utc(params.to))?;
+        let candidates = self
+            .catalog
+            .verified_calls(&params.client, utc(params.from), utc(params.to))
+            .await?;
         let (calls, strata) = draw(&params, &candidates)?;
         let sample = Sample {
             id: uuid::Uuid::now_v7().to_string(),
@@ -29,19 +30,20 @@ impl App {
             created_at: chrono::Utc::now(),
             created_by: actor.clone(),
         };
-        self.catalog.put_sample(&sample)?;
+        self.catalog.put_sample(&sample).await?;
         self.audit(
             actor,
             crate::service::AuditAction::CreateSample,
             Some(&sample.id),
             "ok",
-        )?;
+        )
+        .await?;
         Ok(sample)
     }
 
     /// The client's scorecard: criteria and weights from its rule set (or pack).
-    fn scorecard(&self, call: &Call, language: &str) -> Result<Vec<(String, f32)>> {
-        let (book, _) = self.rules_for(&call.metadata.client, language)?;
+    async fn scorecard(&self, call: &Call, language: &str) -> Result<Vec<(String, f32)>> {
+        let (book, _) = self.rules_for(&call.metadata.client, language).await?;
         Ok(book
             .scorecard
             .iter()
@@ -50,29 +52,31 @@ impl App {
     }
 
     /// Stores a review of a call the caller may see; None when it may not.
-    pub fn submit_review(
+    pub async fn submit_review(
         &self,
         id: CallId,
         scope: &Scope,
         actor: &Actor,
         input: ReviewInput,
     ) -> Result<Option<Review>> {
-        let Some(call) = self.catalog.get_in(id, scope)? else {
+        let Some(call) = self.catalog.get_in(id, scope).await? else {
             self.audit(
                 actor,
                 crate::service::AuditAction::SubmitReview,
                 Some(&id.to_string()),
                 "not_found",
-            )?;
+            )
+            .await?;
             return Ok(None);
         };
-        let v = self.catalog.verification(id)?.with_context(|| {
+        let v = self.catalog.verification(id).await?.with_context(|| {
             format!("call {id} is not verified yet: it can be reviewed once it is")
         })?;
         if let Some(cal) = &input.calibration_id {
             let c = self
                 .catalog
-                .calibration(cal)?
+                .calibration(cal)
+                .await?
                 .filter(|c| c.call_id == id)
                 .with_context(|| format!("no calibration {cal} for call {id}"))?;
             if !c.reviewers.contains(&actor.key_id) {
@@ -85,20 +89,23 @@ impl App {
         if let Some(sid) = &input.sample_id {
             let s = self
                 .catalog
-                .sample(sid)?
+                .sample(sid)
+                .await?
                 .filter(|s| s.calls.iter().any(|c| c.call_id == id))
                 .with_context(|| format!("call {id} is not in sample {sid}"))?;
             let _ = s;
         }
         let language = self
             .catalog
-            .transcript(id)?
+            .transcript(id)
+            .await?
             .map(|t| t.language)
             .unwrap_or_else(|| self.language_of(&call.metadata));
-        let score = check_review(&v, &input, &self.scorecard(&call, &language)?)?;
-        let version =
-            self.catalog
-                .next_review_version(id, &actor.key_id, input.calibration_id.as_deref())?;
+        let score = check_review(&v, &input, &self.scorecard(&call, &language).await?)?;
+        let version = self
+            .catalog
+            .next_review_version(id, &actor.key_id, input.calibration_id.as_deref())
+            .await?;
         let review = Review {
             id: uuid::Uuid::now_v7().to_string(),
             call_id: id,
@@ -110,39 +117,40 @@ impl App {
             score,
             created_at: chrono::Utc::now(),
         };
-        self.catalog.put_review(&review)?;
+        self.catalog.put_review(&review).await?;
         self.audit(
             actor,
             crate::service::AuditAction::SubmitReview,
             Some(&id.to_string()),
             &format!("ok version {version}"),
-        )?;
+        )
+        .await?;
         Ok(Some(review))
     }
 
     /// The reviews of a call the caller may see: calibration answers of others stay hidden
     /// until every reviewer of that calibration has answered.
-    pub fn visible_reviews(
+    pub async fn visible_reviews(
         &self,
         id: CallId,
         scope: &Scope,
         actor: &Actor,
     ) -> Result<Option<Vec<Review>>> {
-        if self.catalog.get_in(id, scope)?.is_none() {
+        if self.catalog.get_in(id, scope).await?.is_none() {
             return Ok(None);
         }
-        let all = self.catalog.reviews(id)?;
-        Ok(Some(self.visible_to(&all, actor)?))
+        let all = self.catalog.reviews(id).await?;
+        Ok(Some(self.visible_to(&all, actor).await?))
     }
 
-    pub fn create_calibration(
+    pub async fn create_calibration(
         &self,
         id: CallId,
         scope: &Scope,
         actor: &Actor,
         reviewers: Vec<String>,
     ) -> Result<Option<Calibration>> {
-        let Some(call) = self.catalog.get_in(id, scope)? else {
+        let Some(call) = self.catalog.get_in(id, scope).await? else {
             return Ok(None);
         };
         if reviewers.len() < 2 {
@@ -152,7 +160,7 @@ impl App {
         for r in &reviewers {
             // One answer for every way a key can be unfit (unknown, revoked, wrong role,
             // another tenant's): the caller learns nothing about keys it may not see.
-            let fit = self.catalog.key(r)?.is_some_and(|(key, _)| {
+            let fit = self.catalog.key(r).await?.is_some_and(|(key, _)| {
                 key.revoked_at.is_none()
                     && matches!(
                         key.role,
@@ -173,18 +181,23 @@ impl App {
             created_at: chrono::Utc::now(),
             created_by: actor.clone(),
         };
-        self.catalog.put_calibration(&c)?;
+        self.catalog.put_calibration(&c).await?;
         self.audit(
             actor,
             crate::service::AuditAction::CreateCalibration,
             Some(&c.id),
             "ok",
-        )?;
+        )
+        .await?;
         Ok(Some(c))
     }
 
-    fn calibration_view_inner(&self, cal: &str, all: &[Review]) -> Result<Option<CalibrationView>> {
-        let Some(c) = self.catalog.calibration(cal)? else {
+    async fn calibration_view_inner(
+        &self,
+        cal: &str,
+        all: &[Review],
+    ) -> Result<Option<CalibrationView>> {
+        let Some(c) = self.catalog.calibration(cal).await? else {
             return Ok(None);
         };
         let mut latest: BTreeMap<String, &Review> = BTreeMap::new();
@@ -228,20 +241,20 @@ impl App {
     }
 
     /// A calibration as the caller may see it; None when its call is outside the scope.
-    pub fn calibration_view(
+    pub async fn calibration_view(
         &self,
         cal: &str,
         scope: &Scope,
         actor: &Actor,
     ) -> Result<Option<CalibrationView>> {
-        let Some(c) = self.catalog.calibration(cal)? else {
+        let Some(c) = self.catalog.calibration(cal).await? else {
             return Ok(None);
         };
-        if self.catalog.get_in(c.call_id, scope)?.is_none() {
+        if self.catalog.get_in(c.call_id, scope).await?.is_none() {
             return Ok(None);
         }
-        let all = self.catalog.reviews(c.call_id)?;
-        let mut view = self.calibration_view_inner(cal, &all)?;
+        let all = self.catalog.reviews(c.call_id).await?;
+        let mut view = self.calibration_view_inner(cal, &all).await?;
         if let Some(v) = &mut view {
             if !v.complete {
                 v.reviews.retain(|r| r.reviewer.key_id == actor.key_id);
@@ -253,13 +266,14 @@ impl App {
     /// A client's reviews as `actor` may export them: a calibration answer of another
     /// reviewer stays hidden until every reviewer of that calibration has answered, exactly
     /// as on the call's page.
-    pub fn exportable_reviews(&self, client: &str, actor: &Actor) -> Result<Vec<Review>> {
-        self.visible_to(&self.catalog.client_reviews(client)?, actor)
+    pub async fn exportable_reviews(&self, client: &str, actor: &Actor) -> Result<Vec<Review>> {
+        self.visible_to(&self.catalog.client_reviews(client).await?, actor)
+            .await
     }
 
     /// The reviews of `all` that `actor` may see: calibration answers of others only once
     /// every reviewer of that calibration has answered.
-    fn visible_to(&self, all: &[Review], actor: &Actor) -> Result<Vec<Review>> {
+    async fn visible_to(&self, all: &[Review], actor: &Actor) -> Result<Vec<Review>> {
         let mut complete: BTreeMap<String, bool> = BTreeMap::new();
         let mut out = Vec::new();
         for r in all {
@@ -269,7 +283,8 @@ impl App {
                 Some(cal) => {
                     if !complete.contains_key(cal) {
                         let done = self
-                            .calibration_view_inner(cal, all)?
+                            .calibration_view_inner(cal, all)
+                            .await?
                             .is_some_and(|v| v.complete);
                         complete.insert(cal.clone(), done);
                     }
@@ -284,11 +299,11 @@ impl App {
     }
 
     /// Per rule, how reviewers judged it (latest review per reviewer and call).
-    pub fn rules_field_report(&self, client: &str) -> Result<Vec<RuleField>> {
-        let reviews = self.catalog.client_reviews(client)?;
+    pub async fn rules_field_report(&self, client: &str) -> Result<Vec<RuleField>> {
+        let reviews = self.catalog.client_reviews(client).await?;
         let mut pairs = Vec::new();
         for r in latest_reviews(&reviews) {
-            if let Some(v) = self.catalog.verification(r.call_id)? {
+            if let Some(v) = self.catalog.verification(r.call_id).await? {
                 pairs.push((v, r.clone()));
             }
         }

@@ -77,7 +77,7 @@ fn describe(book: &RuleBook) {
     }
 }
 
-pub fn rules(data: &Path, settings: Settings, cmd: RulesCommand) -> Result<ExitCode> {
+pub async fn rules(data: &Path, settings: Settings, cmd: RulesCommand) -> Result<ExitCode> {
     match cmd {
         RulesCommand::Check { file } => {
             let source = read(&file)?;
@@ -88,19 +88,23 @@ pub fn rules(data: &Path, settings: Settings, cmd: RulesCommand) -> Result<ExitC
         }
         RulesCommand::Put { client, file } => {
             let source = read(&file)?;
-            let app = App::open(data, settings)?;
-            let (stored, book) = app.store_rules(&client, &source).map_err(|e| match e {
-                RulesError::Invalid(e) => {
-                    anyhow::anyhow!("{} is not a valid rule set: {e}", file.display())
-                }
-                other => other.into(),
-            })?;
+            let app = App::open(data, settings).await?;
+            let (stored, book) = app
+                .store_rules(&client, &source)
+                .await
+                .map_err(|e| match e {
+                    RulesError::Invalid(e) => {
+                        anyhow::anyhow!("{} is not a valid rule set: {e}", file.display())
+                    }
+                    other => other.into(),
+                })?;
             app.audit(
                 &callproof_models::Actor::local(),
                 crate::service::AuditAction::PutRules,
                 Some(&client),
                 &format!("ok version {}", stored.version),
-            )?;
+            )
+            .await?;
             println!(
                 "stored rule set version {} for client {} ({} rules, sha256 {})",
                 stored.version,
@@ -128,8 +132,8 @@ pub fn rules(data: &Path, settings: Settings, cmd: RulesCommand) -> Result<ExitC
                 return Ok(ExitCode::SUCCESS);
             }
             let client = client.unwrap_or_default();
-            let app = App::open(data, settings)?;
-            match app.catalog.ruleset(&client, version)? {
+            let app = App::open(data, settings).await?;
+            match app.catalog.ruleset(&client, version).await? {
                 Some(r) => print!("{}", r.source),
                 None if version.is_some() => {
                     bail!("client {client} has no rule set version {}", version.unwrap_or(0))
@@ -140,11 +144,11 @@ pub fn rules(data: &Path, settings: Settings, cmd: RulesCommand) -> Result<ExitC
             }
         }
         RulesCommand::Report { client, json } => {
-            return crate::audits::rules_report(data, settings, &client, json);
+            return crate::audits::rules_report(data, settings, &client, json).await;
         }
         RulesCommand::List { client } => {
-            let app = App::open(data, settings)?;
-            let versions = app.catalog.ruleset_versions(&client)?;
+            let app = App::open(data, settings).await?;
+            let versions = app.catalog.ruleset_versions(&client).await?;
             if versions.is_empty() {
                 println!("client {client} has no rule set (built-in packs apply)");
             }
@@ -183,8 +187,8 @@ pub struct VerifyArgs {
     pub json: bool,
 }
 
-pub fn verify(data: &Path, settings: Settings, a: VerifyArgs) -> Result<ExitCode> {
-    let app = App::open(data, settings)?;
+pub async fn verify(data: &Path, settings: Settings, a: VerifyArgs) -> Result<ExitCode> {
+    let app = App::open(data, settings).await?;
     let rules = match &a.rules {
         None => None,
         Some(file) => {
@@ -200,18 +204,22 @@ pub fn verify(data: &Path, settings: Settings, a: VerifyArgs) -> Result<ExitCode
                 };
                 Some((book, r))
             } else {
-                let (stored, book) = app.store_rules(&a.client, &source).map_err(|e| match e {
-                    RulesError::Invalid(e) => {
-                        anyhow::anyhow!("{} is not a valid rule set: {e}", file.display())
-                    }
-                    other => other.into(),
-                })?;
+                let (stored, book) =
+                    app.store_rules(&a.client, &source)
+                        .await
+                        .map_err(|e| match e {
+                            RulesError::Invalid(e) => {
+                                anyhow::anyhow!("{} is not a valid rule set: {e}", file.display())
+                            }
+                            other => other.into(),
+                        })?;
                 app.audit(
                     &callproof_models::Actor::local(),
                     crate::service::AuditAction::PutRules,
                     Some(&a.client),
                     &format!("ok version {}", stored.version),
-                )?;
+                )
+                .await?;
                 let r = RuleSetRef {
                     id: a.client.to_string(),
                     version: stored.version,
@@ -227,10 +235,12 @@ pub fn verify(data: &Path, settings: Settings, a: VerifyArgs) -> Result<ExitCode
     } else {
         ProgressBar::new(0)
     };
-    let report = app.reverify_client(&a.client, rules, a.dry_run, &|done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    })?;
+    let report = app
+        .reverify_client(&a.client, rules, a.dry_run, &|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
+        .await?;
     bar.finish_and_clear();
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -326,9 +336,11 @@ pub fn print_verification(v: &Verification, all: bool) {
     }
 }
 
-pub fn findings(data: &Path, settings: Settings, a: FindingsArgs) -> Result<ExitCode> {
-    let app = App::open(data, settings)?;
-    let v = app.read_findings(&crate::service::Caller::local(), a.id)?;
+pub async fn findings(data: &Path, settings: Settings, a: FindingsArgs) -> Result<ExitCode> {
+    let app = App::open(data, settings).await?;
+    let v = app
+        .read_findings(&crate::service::Caller::local(), a.id)
+        .await?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {

@@ -119,7 +119,7 @@ impl FromRequestParts<Ctx> for Caller {
             |e: crate::auth::AuthError| ApiError(StatusCode::UNAUTHORIZED, e.to_string());
         let token = header_value.ok_or_else(|| unauthorized(crate::auth::AuthError::Missing))?;
         let app = ctx.app.clone();
-        let key = tokio::task::spawn_blocking(move || app.authenticate(&token))
+        let key = tokio::spawn(async move { app.authenticate(&token).await })
             .await
             .map_err(internal)?
             .map_err(unauthorized)?;
@@ -139,18 +139,15 @@ fn parse_id(id: &str) -> Result<CallId, ApiError> {
     id.parse().map_err(|_| not_found(id))
 }
 
-pub fn serve(data: &Path, settings: Settings, args: ServeArgs) -> Result<ExitCode> {
-    let app = Arc::new(App::open(data, settings)?);
+pub async fn serve(data: &Path, settings: Settings, args: ServeArgs) -> Result<ExitCode> {
+    let app = Arc::new(App::open(data, settings).await?);
     // Load the model now: a missing model is a start-up error, not a failure per upload.
     app.engine()?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async move {
+    {
         // Transcription (untrusted files through decoders and whisper.cpp) runs in worker
         // processes: one that crashes takes only itself down, and its job is retried, then
         // dead-lettered. Index writes stay here, in the one indexer.
-        crate::worker::recover_orphans(&app)?;
+        crate::worker::recover_orphans(&app).await?;
         for slot in 0..args.workers {
             tokio::spawn(crate::worker::supervise(slot, app.clone(), data_dir(data)));
         }
@@ -165,7 +162,7 @@ pub fn serve(data: &Path, settings: Settings, args: ServeArgs) -> Result<ExitCod
             .with_graceful_shutdown(shutdown())
             .await?;
         Ok(ExitCode::SUCCESS)
-    })
+    }
 }
 
 fn data_dir(data: &Path) -> std::path::PathBuf {

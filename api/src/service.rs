@@ -269,52 +269,57 @@ pub struct CallRow {
 impl App {
     /// Records `action` on `target` for `caller`; an access that cannot be recorded must not
     /// happen, so a log that cannot be written fails the use case.
-    pub fn record(
+    pub async fn record(
         &self,
         caller: &Caller,
         action: AuditAction,
         target: Option<&str>,
         outcome: &str,
     ) -> Result<()> {
-        self.audit(&caller.actor(), action, target, outcome)?;
+        self.audit(&caller.actor(), action, target, outcome).await?;
         Ok(())
     }
 
     /// The key a token stands for.
-    pub fn authenticate(&self, token: &str) -> std::result::Result<ApiKey, AuthError> {
-        crate::auth::authenticate(&*self.catalog, token)
+    pub async fn authenticate(&self, token: &str) -> std::result::Result<ApiKey, AuthError> {
+        crate::auth::authenticate(&*self.catalog, token).await
     }
 
     /// A call the caller may see, for `action`; otherwise NotFound, with the refused access
     /// recorded under the call's canonical id.
-    pub fn call_for(&self, caller: &Caller, id: CallId, action: AuditAction) -> Result<Call> {
-        match self.catalog.get_in(id, &caller.scope())? {
+    pub async fn call_for(&self, caller: &Caller, id: CallId, action: AuditAction) -> Result<Call> {
+        match self.catalog.get_in(id, &caller.scope()).await? {
             Some(c) => Ok(c),
             None => {
-                self.record(caller, action, Some(&id.to_string()), "not_found")?;
+                self.record(caller, action, Some(&id.to_string()), "not_found")
+                    .await?;
                 Err(ServiceError::NotFound(format!("no call {id}")))
             }
         }
     }
 
     /// A call's record (metadata: the customer's phone number, the contract): a read.
-    pub fn read_call(&self, caller: &Caller, id: CallId) -> Result<Call> {
-        let call = self.call_for(caller, id, AuditAction::ReadCall)?;
-        self.record(caller, AuditAction::ReadCall, Some(&id.to_string()), "ok")?;
+    pub async fn read_call(&self, caller: &Caller, id: CallId) -> Result<Call> {
+        let call = self.call_for(caller, id, AuditAction::ReadCall).await?;
+        self.record(caller, AuditAction::ReadCall, Some(&id.to_string()), "ok")
+            .await?;
         Ok(call)
     }
 
     /// A call's transcript; NotReady (with the state and the reason) until it has one.
-    pub fn read_transcript(&self, caller: &Caller, id: CallId) -> Result<Transcript> {
-        let call = self.call_for(caller, id, AuditAction::ReadTranscript)?;
-        match self.catalog.transcript_in(id, &caller.scope())? {
+    pub async fn read_transcript(&self, caller: &Caller, id: CallId) -> Result<Transcript> {
+        let call = self
+            .call_for(caller, id, AuditAction::ReadTranscript)
+            .await?;
+        match self.catalog.transcript_in(id, &caller.scope()).await? {
             Some(t) => {
                 self.record(
                     caller,
                     AuditAction::ReadTranscript,
                     Some(&id.to_string()),
                     "ok",
-                )?;
+                )
+                .await?;
                 Ok(t)
             }
             None => Err(ServiceError::NotReady(match call.state {
@@ -330,11 +335,11 @@ impl App {
     }
 
     /// A call's verification (findings and verdict); NotReady until it is verified.
-    pub fn read_findings(&self, caller: &Caller, id: CallId) -> Result<Verification> {
-        let call = self.call_for(caller, id, AuditAction::ReadFindings)?;
-        match self.catalog.verification_in(id, &caller.scope())? {
+    pub async fn read_findings(&self, caller: &Caller, id: CallId) -> Result<Verification> {
+        let call = self.call_for(caller, id, AuditAction::ReadFindings).await?;
+        match self.catalog.verification_in(id, &caller.scope()).await? {
             Some(v) => {
-                self.record(caller, AuditAction::ReadFindings, Some(&id.to_string()), "ok")?;
+                self.record(caller, AuditAction::ReadFindings, Some(&id.to_string()), "ok").await?;
                 Ok(v)
             }
             None => Err(ServiceError::NotReady(match call.state {
@@ -351,17 +356,20 @@ impl App {
 
     /// A call with its transcript and verification as far as they exist (the call page): one
     /// read of the transcript.
-    pub fn view_call(&self, caller: &Caller, id: CallId) -> Result<CallView> {
-        let call = self.call_for(caller, id, AuditAction::ReadTranscript)?;
+    pub async fn view_call(&self, caller: &Caller, id: CallId) -> Result<CallView> {
+        let call = self
+            .call_for(caller, id, AuditAction::ReadTranscript)
+            .await?;
         let scope = caller.scope();
-        let transcript = self.catalog.transcript_in(id, &scope)?;
-        let verification = self.catalog.verification_in(id, &scope)?;
+        let transcript = self.catalog.transcript_in(id, &scope).await?;
+        let verification = self.catalog.verification_in(id, &scope).await?;
         self.record(
             caller,
             AuditAction::ReadTranscript,
             Some(&id.to_string()),
             "ok",
-        )?;
+        )
+        .await?;
         Ok(CallView {
             call,
             transcript,
@@ -370,14 +378,15 @@ impl App {
     }
 
     /// The calls the caller may see, newest first, with their verdicts.
-    pub fn list_calls(&self, caller: &Caller, limit: usize) -> Result<Vec<CallRow>> {
+    pub async fn list_calls(&self, caller: &Caller, limit: usize) -> Result<Vec<CallRow>> {
         let scope = caller.scope();
-        let calls = self.catalog.list_in(&scope, limit)?;
+        let calls = self.catalog.list_in(&scope, limit).await?;
         let mut rows = Vec::with_capacity(calls.len());
         for call in calls {
             let verdict = self
                 .catalog
-                .verification_in(call.id, &scope)?
+                .verification_in(call.id, &scope)
+                .await?
                 .map(|v| v.verdict);
             rows.push(CallRow { call, verdict });
         }
@@ -386,9 +395,10 @@ impl App {
 
     /// The stored original of a call the caller may see: its key and size, the read recorded.
     pub async fn original(&self, caller: &Caller, id: CallId) -> Result<(Call, ObjectKey, u64)> {
-        let call = self.call_for(caller, id, AuditAction::ReadAudio)?;
-        self.record(caller, AuditAction::ReadAudio, Some(&id.to_string()), "ok")?;
-        let key = self.original_key(id, &caller.scope())?;
+        let call = self.call_for(caller, id, AuditAction::ReadAudio).await?;
+        self.record(caller, AuditAction::ReadAudio, Some(&id.to_string()), "ok")
+            .await?;
+        let key = self.original_key(id, &caller.scope()).await?;
         let size = self.store.size(&key).await?;
         Ok((call, key, size))
     }
@@ -406,9 +416,9 @@ impl App {
     }
 
     /// A client's active rule set; NotFound (explaining the built-in packs) when it has none.
-    pub fn active_rules(&self, caller: &Caller, client: &ClientId) -> Result<StoredRuleSet> {
+    pub async fn active_rules(&self, caller: &Caller, client: &ClientId) -> Result<StoredRuleSet> {
         allow(caller, Permission::SeeClient(client))?;
-        self.catalog.ruleset(client, None)?.ok_or_else(|| {
+        self.catalog.ruleset(client, None).await?.ok_or_else(|| {
             ServiceError::NotFound(format!(
                 "client {client} has no rule set: its calls are checked with the built-in pack for their language ({}); store one with PUT /api/v1/clients/{client}/rules",
                 callproof_verify::PACKS
@@ -421,19 +431,23 @@ impl App {
     }
 
     /// The audit log, filtered (administrators only).
-    pub fn audit_log(&self, caller: &Caller, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+    pub async fn audit_log(
+        &self,
+        caller: &Caller,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditEntry>> {
         allow(caller, Permission::ReadAuditLog)?;
-        Ok(self.catalog.audit_entries(filter)?)
+        Ok(self.catalog.audit_entries(filter).await?)
     }
 
     /// The samples of the clients the caller may see (staff only).
-    pub fn list_samples(&self, caller: &Caller) -> Result<Vec<Sample>> {
+    pub async fn list_samples(&self, caller: &Caller) -> Result<Vec<Sample>> {
         allow(caller, Permission::Staff)?;
-        Ok(self.catalog.samples(&caller.scope())?)
+        Ok(self.catalog.samples(&caller.scope()).await?)
     }
 
     /// A sample the caller may see, with the latest reviews of each of its calls.
-    pub fn sample_with_reviews(
+    pub async fn sample_with_reviews(
         &self,
         caller: &Caller,
         id: &str,
@@ -441,13 +455,15 @@ impl App {
         allow(caller, Permission::Staff)?;
         let sample = self
             .catalog
-            .sample(id)?
+            .sample(id)
+            .await?
             .filter(|s| caller.scope().allows(&s.params.client))
             .ok_or_else(|| ServiceError::NotFound(format!("no sample {id}")))?;
         let mut reviews = Vec::new();
         for c in &sample.calls {
             let visible = self
-                .visible_reviews(c.call_id, &caller.scope(), &caller.actor())?
+                .visible_reviews(c.call_id, &caller.scope(), &caller.actor())
+                .await?
                 .unwrap_or_default();
             reviews.push(
                 crate::quality::latest_reviews(&visible)
@@ -460,7 +476,7 @@ impl App {
     }
 
     /// A client's verified calls started in `[from, to)`, for statistics and exports.
-    pub fn verified_calls(
+    pub async fn verified_calls(
         &self,
         caller: &Caller,
         client: &ClientId,
@@ -468,21 +484,21 @@ impl App {
         to: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Vec<(Call, Verification)>> {
         allow(caller, Permission::SeeClient(client))?;
-        Ok(self.catalog.verified_calls(client, from, to)?)
+        Ok(self.catalog.verified_calls(client, from, to).await?)
     }
 
     /// The interface language the caller chose last, if any.
-    pub fn language_of_key(&self, caller: &Caller) -> Result<Option<String>> {
+    pub async fn language_of_key(&self, caller: &Caller) -> Result<Option<String>> {
         match caller.api_key() {
-            Some(k) => Ok(self.catalog.key_language(&k.id)?),
+            Some(k) => Ok(self.catalog.key_language(&k.id).await?),
             None => Ok(None),
         }
     }
 
     /// Remembers the caller's interface language.
-    pub fn set_language_of_key(&self, caller: &Caller, language: &str) -> Result<()> {
+    pub async fn set_language_of_key(&self, caller: &Caller, language: &str) -> Result<()> {
         if let Some(k) = caller.api_key() {
-            self.catalog.set_key_language(&k.id, language)?;
+            self.catalog.set_key_language(&k.id, language).await?;
         }
         Ok(())
     }

@@ -44,12 +44,13 @@ pub fn this_process(role: &str) -> String {
 
 /// Gives back the jobs held by processes of this machine that no longer exist (a server or
 /// CLI stopped in the middle of a call), instead of waiting for their leases to run out.
-pub fn recover_orphans(app: &App) -> Result<()> {
+pub async fn recover_orphans(app: &App) -> Result<()> {
     let host = hostname();
     let mut owners = std::collections::BTreeSet::new();
     for job in app
         .catalog
-        .jobs(Some(callproof_metastore::JobState::Running), 10_000)?
+        .jobs(Some(callproof_metastore::JobState::Running), 10_000)
+        .await?
     {
         let Some(owner) = job.owner else { continue };
         let mut parts = owner.rsplitn(3, ':');
@@ -67,7 +68,8 @@ pub fn recover_orphans(app: &App) -> Result<()> {
     for owner in owners {
         for j in app
             .catalog
-            .release_owner(&owner, "the process working on it was gone at start-up")?
+            .release_owner(&owner, "the process working on it was gone at start-up")
+            .await?
         {
             eprintln!(
                 "call {}: taken back from {owner}, which is gone; job now {}",
@@ -86,67 +88,49 @@ fn hostname() -> String {
 }
 
 /// `callproof worker`: claims transcription jobs one after the other until stopped.
-pub fn run(data: &std::path::Path, settings: Settings, args: WorkerArgs) -> Result<ExitCode> {
-    let app = App::open(data, settings)?;
+pub async fn run(data: &std::path::Path, settings: Settings, args: WorkerArgs) -> Result<ExitCode> {
+    let app = Arc::new(App::open(data, settings).await?);
     app.engine()?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
     let owner = owner_of(std::process::id());
-    recover_orphans(&app)?;
+    recover_orphans(&app).await?;
+    // A stop between jobs is clean; one during a job leaves the job to its lease.
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     #[cfg(unix)]
-    for signal in [libc::SIGTERM, libc::SIGINT] {
-        // A stop between jobs is clean; one during a job leaves it to its lease.
-        let flag = stop.clone();
-        let _ = signal_hook_flag(signal, flag);
+    for kind in [
+        tokio::signal::unix::SignalKind::terminate(),
+        tokio::signal::unix::SignalKind::interrupt(),
+    ] {
+        if let Ok(mut signal) = tokio::signal::unix::signal(kind) {
+            let flag = stop.clone();
+            tokio::spawn(async move {
+                signal.recv().await;
+                flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            });
+        }
     }
     eprintln!("callproof worker {owner} ready");
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
         let Some(job) = app
             .catalog
-            .claim(JobKind::Transcribe, &owner, LEASE, None)?
+            .claim(JobKind::Transcribe, &owner, LEASE, None)
+            .await?
         else {
             if args.until_idle {
                 break;
             }
-            std::thread::sleep(IDLE);
+            tokio::time::sleep(IDLE).await;
             continue;
         };
         let id = job.call_id;
-        match app.run_transcription(rt.handle(), &job, &owner, Arc::new(|_: &str| {})) {
+        match app
+            .run_transcription(&job, &owner, Arc::new(|_: &str| {}))
+            .await
+        {
             Ok(_) => tracing::info!(%id, "call transcribed"),
             Err(e) => tracing::warn!(%id, "call not transcribed: {e:#}"),
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(unix)]
-fn signal_hook_flag(
-    signal: libc::c_int,
-    flag: Arc<std::sync::atomic::AtomicBool>,
-) -> std::io::Result<()> {
-    // A plain thread waiting on the signal through tokio would need a runtime per worker; a
-    // small dedicated runtime is simpler than hand-written async-signal-safe handlers.
-    std::thread::Builder::new()
-        .name(format!("signal-{signal}"))
-        .spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async {
-                let kind = tokio::signal::unix::SignalKind::from_raw(signal);
-                if let Ok(mut s) = tokio::signal::unix::signal(kind) {
-                    s.recv().await;
-                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
-                }
-            });
-        })
-        .map(|_| ())
 }
 
 /// Keeps worker process `slot` running: starts it, and when it exits, gives its jobs back with
@@ -207,7 +191,7 @@ pub async fn supervise(slot: usize, app: Arc<App>, data: PathBuf) {
         let owner = owner_of(pid);
         let why = format!("the worker transcribing it stopped: {reason}");
         let catalog = app.catalog.clone();
-        match tokio::task::spawn_blocking(move || catalog.release_owner(&owner, &why)).await {
+        match tokio::spawn(async move { catalog.release_owner(&owner, &why).await }).await {
             Ok(Ok(jobs)) => {
                 for j in jobs {
                     eprintln!(
@@ -264,16 +248,16 @@ pub async fn indexer(app: Arc<App>) {
     loop {
         let a = app.clone();
         let o = owner.clone();
-        let ran = tokio::task::spawn_blocking(move || -> Result<bool> {
-            let Some(job) = a.catalog.claim(JobKind::Index, &o, LEASE, None)? else {
+        let ran = tokio::spawn(async move {
+            let Some(job) = a.catalog.claim(JobKind::Index, &o, LEASE, None).await? else {
                 return Ok(false);
             };
             let id = job.call_id;
-            match a.run_indexing(&job, &o) {
+            match a.run_indexing(&job, &o).await {
                 Ok(()) => tracing::info!(%id, "call indexed"),
                 Err(e) => tracing::warn!(%id, "call not indexed: {e:#}"),
             }
-            Ok(true)
+            Ok::<_, anyhow::Error>(true)
         })
         .await;
         match ran {
@@ -304,7 +288,7 @@ pub struct JobsArgs {
 
 /// `callproof jobs`: the work queue, for the people who run callproof (queue depth, what is
 /// running where, what was dead-lettered and why).
-pub fn list(data: &std::path::Path, settings: Settings, a: JobsArgs) -> Result<ExitCode> {
+pub async fn list(data: &std::path::Path, settings: Settings, a: JobsArgs) -> Result<ExitCode> {
     use callproof_metastore::JobState;
     let state = match a.state.as_deref() {
         None => None,
@@ -316,8 +300,8 @@ pub fn list(data: &std::path::Path, settings: Settings, a: JobsArgs) -> Result<E
             anyhow::bail!("unknown job state {other:?}: give queued, running, done or dead")
         }
     };
-    let app = App::open(data, settings)?;
-    let jobs = app.catalog.jobs(state, a.limit)?;
+    let app = App::open(data, settings).await?;
+    let jobs = app.catalog.jobs(state, a.limit).await?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&jobs)?);
         return Ok(ExitCode::SUCCESS);

@@ -92,15 +92,16 @@ pub struct Job {
 pub const MAX_ATTEMPTS: u32 = 3;
 
 /// The work queue.
+#[async_trait::async_trait]
 pub trait Jobs: Send + Sync {
     /// Queues work for a call; a no-op while a job of that kind waits or runs for it.
-    fn enqueue(&self, call: CallId, kind: JobKind) -> Result<(), MetastoreError>;
+    async fn enqueue(&self, call: CallId, kind: JobKind) -> Result<(), MetastoreError>;
 
     /// Claims the oldest claimable job of `kind` — queued, or running under a lease that ran
     /// out — for `owner` until `lease` from now, optionally only `call`'s. Counts an attempt.
     /// A job that already used every attempt is dead-lettered (its call failed) instead of
     /// being handed out, and the next one is tried.
-    fn claim(
+    async fn claim(
         &self,
         kind: JobKind,
         owner: &str,
@@ -110,12 +111,17 @@ pub trait Jobs: Send + Sync {
 
     /// Extends the lease of a job `owner` still holds; false when it no longer does (its
     /// lease ran out and another worker took it over): the work must then be abandoned.
-    fn heartbeat(&self, job: i64, owner: &str, lease: Duration) -> Result<bool, MetastoreError>;
+    async fn heartbeat(
+        &self,
+        job: i64,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<bool, MetastoreError>;
 
     /// Marks a held job done and queues `next` for the same call in the same write; the
     /// call becomes `indexed` when its index job is done. False when `owner` no longer holds
     /// the job (nothing is written).
-    fn complete(
+    async fn complete(
         &self,
         job: i64,
         owner: &str,
@@ -125,7 +131,7 @@ pub trait Jobs: Send + Sync {
     /// Records a failed attempt. With `retry` the job is queued again while it has attempts
     /// left; otherwise (or after the last one) it is dead-lettered and the call fails with
     /// `reason`. Returns the job's new state.
-    fn fail(
+    async fn fail(
         &self,
         job: i64,
         owner: &str,
@@ -136,13 +142,14 @@ pub trait Jobs: Send + Sync {
     /// Every job `owner` holds, given back because that worker is gone (its process died):
     /// each is queued again with `reason` as its last error, or dead-lettered after its last
     /// attempt. Returns the jobs as they are now.
-    fn release_owner(&self, owner: &str, reason: &str) -> Result<Vec<Job>, MetastoreError>;
+    async fn release_owner(&self, owner: &str, reason: &str) -> Result<Vec<Job>, MetastoreError>;
 
     /// Jobs in `state` (all when None), oldest first, at most `limit`.
-    fn jobs(&self, state: Option<JobState>, limit: usize) -> Result<Vec<Job>, MetastoreError>;
+    async fn jobs(&self, state: Option<JobState>, limit: usize)
+        -> Result<Vec<Job>, MetastoreError>;
 
     /// The jobs of one call, oldest first.
-    fn jobs_of(&self, call: CallId) -> Result<Vec<Job>, MetastoreError>;
+    async fn jobs_of(&self, call: CallId) -> Result<Vec<Job>, MetastoreError>;
 }
 
 pub(crate) mod sqlite {
@@ -230,8 +237,9 @@ pub(crate) mod sqlite {
         )
     }
 
+    #[async_trait::async_trait]
     impl Jobs for SqliteMetastore {
-        fn enqueue(&self, call: CallId, kind: JobKind) -> Result<(), MetastoreError> {
+        async fn enqueue(&self, call: CallId, kind: JobKind) -> Result<(), MetastoreError> {
             let mut conn = self.conn();
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             enqueue_tx(&tx, call, kind, &Utc::now().to_rfc3339())?;
@@ -239,7 +247,7 @@ pub(crate) mod sqlite {
             Ok(())
         }
 
-        fn claim(
+        async fn claim(
             &self,
             kind: JobKind,
             owner: &str,
@@ -292,7 +300,7 @@ pub(crate) mod sqlite {
             }
         }
 
-        fn heartbeat(
+        async fn heartbeat(
             &self,
             job: i64,
             owner: &str,
@@ -306,7 +314,7 @@ pub(crate) mod sqlite {
             Ok(n == 1)
         }
 
-        fn complete(
+        async fn complete(
             &self,
             job: i64,
             owner: &str,
@@ -342,7 +350,7 @@ pub(crate) mod sqlite {
             Ok(true)
         }
 
-        fn fail(
+        async fn fail(
             &self,
             job: i64,
             owner: &str,
@@ -384,7 +392,11 @@ pub(crate) mod sqlite {
             Ok(state)
         }
 
-        fn release_owner(&self, owner: &str, reason: &str) -> Result<Vec<Job>, MetastoreError> {
+        async fn release_owner(
+            &self,
+            owner: &str,
+            reason: &str,
+        ) -> Result<Vec<Job>, MetastoreError> {
             let mut conn = self.conn();
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let held: Vec<Job> = {
@@ -421,7 +433,11 @@ pub(crate) mod sqlite {
             Ok(out)
         }
 
-        fn jobs(&self, state: Option<JobState>, limit: usize) -> Result<Vec<Job>, MetastoreError> {
+        async fn jobs(
+            &self,
+            state: Option<JobState>,
+            limit: usize,
+        ) -> Result<Vec<Job>, MetastoreError> {
             let conn = self.conn();
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {COLUMNS} WHERE (?1 IS NULL OR state = ?1) ORDER BY id LIMIT ?2"
@@ -431,7 +447,7 @@ pub(crate) mod sqlite {
                 .collect()
         }
 
-        fn jobs_of(&self, call: CallId) -> Result<Vec<Job>, MetastoreError> {
+        async fn jobs_of(&self, call: CallId) -> Result<Vec<Job>, MetastoreError> {
             let conn = self.conn();
             let mut stmt =
                 conn.prepare_cached(&format!("SELECT {COLUMNS} WHERE call_id = ?1 ORDER BY id"))?;

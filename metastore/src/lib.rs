@@ -7,8 +7,8 @@
 //! are numbered migrations (`migrations/NNNN_name.sql`), applied in order and recorded in the
 //! catalog, so every implementation and every old data folder reaches the same shape.
 //!
-//! The methods are synchronous: the pipeline runs on blocking threads (decoding, Whisper,
-//! tantivy), and an engine with an async client answers them from its own runtime.
+//! The methods are async (`async_trait`, so that `dyn Metastore` works): an engine with a
+//! network client (PostgreSQL) awaits it; the embedded SQLite engine answers at once.
 
 #[doc(hidden)]
 pub mod conformance;
@@ -117,46 +117,55 @@ pub struct StoredRuleSet {
 }
 
 /// Calls: their metadata, state and the key of their original.
+#[async_trait::async_trait]
 pub trait Calls: Send + Sync {
     /// The call of `client` that already holds these exact bytes, if any. Another tenant's
     /// identical recording is not a duplicate: nothing may reveal that it exists.
-    fn find_by_sha256(&self, client: &str, sha256: &str) -> Result<Option<CallId>, MetastoreError>;
+    async fn find_by_sha256(
+        &self,
+        client: &str,
+        sha256: &str,
+    ) -> Result<Option<CallId>, MetastoreError>;
 
-    fn insert(&self, c: &NewCall<'_>) -> Result<(), MetastoreError>;
+    async fn insert(&self, c: &NewCall<'_>) -> Result<(), MetastoreError>;
 
-    fn set_state(&self, id: CallId, state: &CallState) -> Result<(), MetastoreError>;
+    async fn set_state(&self, id: CallId, state: &CallState) -> Result<(), MetastoreError>;
 
-    fn object_key(&self, id: CallId) -> Result<Option<String>, MetastoreError>;
+    async fn object_key(&self, id: CallId) -> Result<Option<String>, MetastoreError>;
 
-    fn get(&self, id: CallId) -> Result<Option<Call>, MetastoreError>;
+    async fn get(&self, id: CallId) -> Result<Option<Call>, MetastoreError>;
 
     /// Calls in the given state, oldest first (used to resume work after a restart).
-    fn in_state(&self, state: &str) -> Result<Vec<Call>, MetastoreError>;
+    async fn in_state(&self, state: &str) -> Result<Vec<Call>, MetastoreError>;
 
     /// All calls, newest first, at most `limit`.
-    fn list(&self, limit: usize) -> Result<Vec<Call>, MetastoreError>;
+    async fn list(&self, limit: usize) -> Result<Vec<Call>, MetastoreError>;
 
     /// Removes a call that never completed ingestion (its original could not be stored).
-    fn delete(&self, id: CallId) -> Result<(), MetastoreError>;
+    async fn delete(&self, id: CallId) -> Result<(), MetastoreError>;
 
     /// A client's calls that have a transcript, oldest first: what re-verification walks.
-    fn transcribed_calls(&self, client: &str) -> Result<Vec<Call>, MetastoreError>;
+    async fn transcribed_calls(&self, client: &str) -> Result<Vec<Call>, MetastoreError>;
 
     /// A call, only if `scope` may see it: another tenant's call is indistinguishable from
     /// one that does not exist.
-    fn get_in(&self, id: CallId, scope: &Scope) -> Result<Option<Call>, MetastoreError>;
+    async fn get_in(&self, id: CallId, scope: &Scope) -> Result<Option<Call>, MetastoreError>;
 
     /// Calls `scope` may see, newest first.
-    fn list_in(&self, scope: &Scope, limit: usize) -> Result<Vec<Call>, MetastoreError>;
+    async fn list_in(&self, scope: &Scope, limit: usize) -> Result<Vec<Call>, MetastoreError>;
 
     /// The object key of a call's original, only if `scope` may see the call and the key lies
     /// under that call's tenant (`clients/<client>/…`): a row pointing into another tenant's
     /// objects is refused rather than served.
-    fn object_key_in(&self, id: CallId, scope: &Scope) -> Result<Option<String>, MetastoreError>;
+    async fn object_key_in(
+        &self,
+        id: CallId,
+        scope: &Scope,
+    ) -> Result<Option<String>, MetastoreError>;
 
     /// A client's verified calls started in `[from, to)` (received time when the start is
     /// unknown), oldest first, with their verification.
-    fn verified_calls(
+    async fn verified_calls(
         &self,
         client: &str,
         from: Option<DateTime<Utc>>,
@@ -165,27 +174,28 @@ pub trait Calls: Send + Sync {
 }
 
 /// What the pipeline produced for a call: its transcript and its latest verification.
+#[async_trait::async_trait]
 pub trait Results: Send + Sync {
-    fn put_transcript(&self, t: &Transcript) -> Result<(), MetastoreError>;
+    async fn put_transcript(&self, t: &Transcript) -> Result<(), MetastoreError>;
 
-    fn transcript(&self, id: CallId) -> Result<Option<Transcript>, MetastoreError>;
+    async fn transcript(&self, id: CallId) -> Result<Option<Transcript>, MetastoreError>;
 
-    fn put_verification(&self, v: &Verification) -> Result<(), MetastoreError>;
+    async fn put_verification(&self, v: &Verification) -> Result<(), MetastoreError>;
 
-    fn verification(&self, id: CallId) -> Result<Option<Verification>, MetastoreError>;
+    async fn verification(&self, id: CallId) -> Result<Option<Verification>, MetastoreError>;
 
     /// Number of verified calls per verdict for a client.
-    fn verdict_counts(&self, client: &str) -> Result<Vec<(Verdict, u64)>, MetastoreError>;
+    async fn verdict_counts(&self, client: &str) -> Result<Vec<(Verdict, u64)>, MetastoreError>;
 
     /// A call's transcript, only if `scope` may see the call.
-    fn transcript_in(
+    async fn transcript_in(
         &self,
         id: CallId,
         scope: &Scope,
     ) -> Result<Option<Transcript>, MetastoreError>;
 
     /// A call's verification, only if `scope` may see the call.
-    fn verification_in(
+    async fn verification_in(
         &self,
         id: CallId,
         scope: &Scope,
@@ -193,10 +203,11 @@ pub trait Results: Send + Sync {
 }
 
 /// Clients' rule sets, every version kept.
+#[async_trait::async_trait]
 pub trait RuleSets: Send + Sync {
     /// Stores a client's rule set. `version` None takes the next one. Storing the same content
     /// again is a no-op that returns the existing version.
-    fn put_ruleset(
+    async fn put_ruleset(
         &self,
         client: &str,
         version: Option<u32>,
@@ -205,20 +216,21 @@ pub trait RuleSets: Send + Sync {
     ) -> Result<StoredRuleSet, MetastoreError>;
 
     /// A client's rule set: the given version, or the active one (the highest version).
-    fn ruleset(
+    async fn ruleset(
         &self,
         client: &str,
         version: Option<u32>,
     ) -> Result<Option<StoredRuleSet>, MetastoreError>;
 
     /// Every version of a client's rule set, oldest first (sources included).
-    fn ruleset_versions(&self, client: &str) -> Result<Vec<StoredRuleSet>, MetastoreError>;
+    async fn ruleset_versions(&self, client: &str) -> Result<Vec<StoredRuleSet>, MetastoreError>;
 }
 
 /// API keys, their preferences, and the hash-chained audit log.
+#[async_trait::async_trait]
 pub trait Access: Send + Sync {
     /// Creates an API key; the caller keeps the secret, only its SHA-256 is stored.
-    fn create_key(
+    async fn create_key(
         &self,
         id: &str,
         name: &str,
@@ -228,15 +240,15 @@ pub trait Access: Send + Sync {
     ) -> Result<ApiKey, MetastoreError>;
 
     /// A key and its secret's SHA-256, revoked or not.
-    fn key(&self, id: &str) -> Result<Option<(ApiKey, String)>, MetastoreError>;
+    async fn key(&self, id: &str) -> Result<Option<(ApiKey, String)>, MetastoreError>;
 
-    fn keys(&self) -> Result<Vec<ApiKey>, MetastoreError>;
+    async fn keys(&self) -> Result<Vec<ApiKey>, MetastoreError>;
 
     /// Revokes a key; revoking twice keeps the first time.
-    fn revoke_key(&self, id: &str) -> Result<ApiKey, MetastoreError>;
+    async fn revoke_key(&self, id: &str) -> Result<ApiKey, MetastoreError>;
 
     /// Appends an entry to the hash-chained audit log.
-    fn audit(
+    async fn audit(
         &self,
         actor: &Actor,
         action: &str,
@@ -245,46 +257,47 @@ pub trait Access: Send + Sync {
     ) -> Result<AuditEntry, MetastoreError>;
 
     /// Audit entries, oldest first, filtered.
-    fn audit_entries(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>, MetastoreError>;
+    async fn audit_entries(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>, MetastoreError>;
 
     /// Walks the whole audit log, recomputing the chain. Ok(number of entries) or where it
     /// breaks.
-    fn verify_audit(&self) -> Result<Result<u64, AuditBreak>, MetastoreError>;
+    async fn verify_audit(&self) -> Result<Result<u64, AuditBreak>, MetastoreError>;
 
     /// The interface language a key's holder chose, if any.
-    fn key_language(&self, key_id: &str) -> Result<Option<String>, MetastoreError>;
+    async fn key_language(&self, key_id: &str) -> Result<Option<String>, MetastoreError>;
 
-    fn set_key_language(&self, key_id: &str, language: &str) -> Result<(), MetastoreError>;
+    async fn set_key_language(&self, key_id: &str, language: &str) -> Result<(), MetastoreError>;
 }
 
 /// Quality audits: samples, reviews (every version) and calibrations.
+#[async_trait::async_trait]
 pub trait Quality: Send + Sync {
-    fn put_sample(&self, s: &Sample) -> Result<(), MetastoreError>;
+    async fn put_sample(&self, s: &Sample) -> Result<(), MetastoreError>;
 
-    fn sample(&self, id: &str) -> Result<Option<Sample>, MetastoreError>;
+    async fn sample(&self, id: &str) -> Result<Option<Sample>, MetastoreError>;
 
     /// Samples of the clients `scope` may see, newest first.
-    fn samples(&self, scope: &Scope) -> Result<Vec<Sample>, MetastoreError>;
+    async fn samples(&self, scope: &Scope) -> Result<Vec<Sample>, MetastoreError>;
 
     /// The next version number of a reviewer's review of a call (within a calibration or not).
-    fn next_review_version(
+    async fn next_review_version(
         &self,
         call: CallId,
         reviewer: &str,
         calibration: Option<&str>,
     ) -> Result<u32, MetastoreError>;
 
-    fn put_review(&self, r: &Review) -> Result<(), MetastoreError>;
+    async fn put_review(&self, r: &Review) -> Result<(), MetastoreError>;
 
     /// Every review of a call, every version, oldest first.
-    fn reviews(&self, call: CallId) -> Result<Vec<Review>, MetastoreError>;
+    async fn reviews(&self, call: CallId) -> Result<Vec<Review>, MetastoreError>;
 
     /// Every review of a client's calls, oldest first.
-    fn client_reviews(&self, client: &str) -> Result<Vec<Review>, MetastoreError>;
+    async fn client_reviews(&self, client: &str) -> Result<Vec<Review>, MetastoreError>;
 
-    fn put_calibration(&self, c: &Calibration) -> Result<(), MetastoreError>;
+    async fn put_calibration(&self, c: &Calibration) -> Result<(), MetastoreError>;
 
-    fn calibration(&self, id: &str) -> Result<Option<Calibration>, MetastoreError>;
+    async fn calibration(&self, id: &str) -> Result<Option<Calibration>, MetastoreError>;
 }
 
 /// Every record family of one engine.

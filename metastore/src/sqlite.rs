@@ -366,8 +366,13 @@ impl SqliteMetastore {
     }
 }
 
+#[async_trait::async_trait]
 impl Calls for SqliteMetastore {
-    fn find_by_sha256(&self, client: &str, sha256: &str) -> Result<Option<CallId>, MetastoreError> {
+    async fn find_by_sha256(
+        &self,
+        client: &str,
+        sha256: &str,
+    ) -> Result<Option<CallId>, MetastoreError> {
         let id: Option<String> = self
             .conn()
             .query_row(
@@ -380,56 +385,60 @@ impl Calls for SqliteMetastore {
             .transpose()
     }
 
-    fn insert(&self, c: &NewCall<'_>) -> Result<(), MetastoreError> {
+    async fn insert(&self, c: &NewCall<'_>) -> Result<(), MetastoreError> {
         let now = Utc::now().to_rfc3339();
         let m = c.metadata;
         let metadata = serde_json::to_string(m).map_err(|e| corrupt(&c.id.to_string(), e))?;
         let audio = serde_json::to_string(c.audio).map_err(|e| corrupt(&c.id.to_string(), e))?;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let res = tx.execute(
-            "INSERT INTO calls (id, sha256, client, campaign, agent, customer_phone, contract_ref,
-                started_at, metadata, original_name, size_bytes, object_key, audio, state,
-                received_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'received', ?14, ?14)",
-            params![
-                c.id.to_string(),
-                c.sha256,
-                m.client,
-                m.campaign,
-                m.agent,
-                m.customer_phone,
-                m.contract_ref,
-                m.started_at.map(|t| t.to_rfc3339()),
-                metadata,
-                c.original_name,
-                c.size_bytes as i64,
-                c.object_key,
-                audio,
-                now,
-            ],
-        );
-        match res {
-            Ok(_) => {}
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                drop(tx);
-                drop(conn);
-                return match self.find_by_sha256(&m.client, c.sha256)? {
-                    Some(existing) => Err(MetastoreError::Duplicate { existing }),
-                    None => Err(rusqlite::Error::SqliteFailure(e, None).into()),
-                };
+        // The connection is locked only inside this block: nothing is awaited while it is.
+        let duplicate = {
+            let mut conn = self.conn();
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let res = tx.execute(
+                "INSERT INTO calls (id, sha256, client, campaign, agent, customer_phone, contract_ref,
+                    started_at, metadata, original_name, size_bytes, object_key, audio, state,
+                    received_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'received', ?14, ?14)",
+                params![
+                    c.id.to_string(),
+                    c.sha256,
+                    m.client,
+                    m.campaign,
+                    m.agent,
+                    m.customer_phone,
+                    m.contract_ref,
+                    m.started_at.map(|t| t.to_rfc3339()),
+                    metadata,
+                    c.original_name,
+                    c.size_bytes as i64,
+                    c.object_key,
+                    audio,
+                    now,
+                ],
+            );
+            match res {
+                Ok(_) => {
+                    // The call and its first job are one write: a call is never left without
+                    // its work.
+                    crate::jobs::sqlite::enqueue_tx(&tx, c.id, crate::JobKind::Transcribe, &now)?;
+                    tx.commit()?;
+                    return Ok(());
+                }
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    e
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
+        };
+        match self.find_by_sha256(&m.client, c.sha256).await? {
+            Some(existing) => Err(MetastoreError::Duplicate { existing }),
+            None => Err(rusqlite::Error::SqliteFailure(duplicate, None).into()),
         }
-        // The call and its first job are one write: a call is never left without its work.
-        crate::jobs::sqlite::enqueue_tx(&tx, c.id, crate::JobKind::Transcribe, &now)?;
-        tx.commit()?;
-        Ok(())
     }
 
-    fn set_state(&self, id: CallId, state: &CallState) -> Result<(), MetastoreError> {
+    async fn set_state(&self, id: CallId, state: &CallState) -> Result<(), MetastoreError> {
         let failure = match state {
             CallState::Failed(reason) => Some(reason.as_str()),
             _ => None,
@@ -446,7 +455,7 @@ impl Calls for SqliteMetastore {
         Ok(())
     }
 
-    fn object_key(&self, id: CallId) -> Result<Option<String>, MetastoreError> {
+    async fn object_key(&self, id: CallId) -> Result<Option<String>, MetastoreError> {
         Ok(self
             .conn()
             .query_row(
@@ -457,14 +466,14 @@ impl Calls for SqliteMetastore {
             .optional()?)
     }
 
-    fn get(&self, id: CallId) -> Result<Option<Call>, MetastoreError> {
+    async fn get(&self, id: CallId) -> Result<Option<Call>, MetastoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!("{SELECT_CALL} WHERE id = ?1"))?;
         let row = stmt.query_row([id.to_string()], raw_call).optional()?;
         row.map(RawCall::into_call).transpose()
     }
 
-    fn in_state(&self, state: &str) -> Result<Vec<Call>, MetastoreError> {
+    async fn in_state(&self, state: &str) -> Result<Vec<Call>, MetastoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "{SELECT_CALL} WHERE state = ?1 ORDER BY received_at"
@@ -474,7 +483,7 @@ impl Calls for SqliteMetastore {
             .collect()
     }
 
-    fn list(&self, limit: usize) -> Result<Vec<Call>, MetastoreError> {
+    async fn list(&self, limit: usize) -> Result<Vec<Call>, MetastoreError> {
         let conn = self.conn();
         let mut stmt =
             conn.prepare_cached(&format!("{SELECT_CALL} ORDER BY received_at DESC LIMIT ?1"))?;
@@ -483,13 +492,13 @@ impl Calls for SqliteMetastore {
             .collect()
     }
 
-    fn delete(&self, id: CallId) -> Result<(), MetastoreError> {
+    async fn delete(&self, id: CallId) -> Result<(), MetastoreError> {
         self.conn()
             .execute("DELETE FROM calls WHERE id = ?1", [id.to_string()])?;
         Ok(())
     }
 
-    fn transcribed_calls(&self, client: &str) -> Result<Vec<Call>, MetastoreError> {
+    async fn transcribed_calls(&self, client: &str) -> Result<Vec<Call>, MetastoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "{SELECT_CALL} WHERE client = ?1 AND id IN (SELECT call_id FROM transcripts)
@@ -500,7 +509,7 @@ impl Calls for SqliteMetastore {
             .collect()
     }
 
-    fn get_in(&self, id: CallId, scope: &Scope) -> Result<Option<Call>, MetastoreError> {
+    async fn get_in(&self, id: CallId, scope: &Scope) -> Result<Option<Call>, MetastoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "{SELECT_CALL_C} WHERE c.id = ?1
@@ -512,7 +521,7 @@ impl Calls for SqliteMetastore {
         row.map(RawCall::into_call).transpose()
     }
 
-    fn list_in(&self, scope: &Scope, limit: usize) -> Result<Vec<Call>, MetastoreError> {
+    async fn list_in(&self, scope: &Scope, limit: usize) -> Result<Vec<Call>, MetastoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "{SELECT_CALL_C} WHERE (?2 IS NULL OR c.client IN (SELECT value FROM json_each(?2)))
@@ -523,11 +532,15 @@ impl Calls for SqliteMetastore {
             .collect()
     }
 
-    fn object_key_in(&self, id: CallId, scope: &Scope) -> Result<Option<String>, MetastoreError> {
-        let Some(call) = self.get_in(id, scope)? else {
+    async fn object_key_in(
+        &self,
+        id: CallId,
+        scope: &Scope,
+    ) -> Result<Option<String>, MetastoreError> {
+        let Some(call) = self.get_in(id, scope).await? else {
             return Ok(None);
         };
-        let Some(key) = self.object_key(id)? else {
+        let Some(key) = self.object_key(id).await? else {
             return Ok(None);
         };
         if !key.starts_with(&format!("clients/{}/", call.metadata.client)) {
@@ -539,7 +552,7 @@ impl Calls for SqliteMetastore {
         Ok(Some(key))
     }
 
-    fn verified_calls(
+    async fn verified_calls(
         &self,
         client: &str,
         from: Option<DateTime<Utc>>,
@@ -572,8 +585,9 @@ impl Calls for SqliteMetastore {
     }
 }
 
+#[async_trait::async_trait]
 impl Results for SqliteMetastore {
-    fn put_transcript(&self, t: &Transcript) -> Result<(), MetastoreError> {
+    async fn put_transcript(&self, t: &Transcript) -> Result<(), MetastoreError> {
         let json = serde_json::to_string(t).map_err(|e| corrupt(&t.call_id.to_string(), e))?;
         self.conn().execute(
             "INSERT INTO transcripts (call_id, transcript) VALUES (?1, ?2)
@@ -583,7 +597,7 @@ impl Results for SqliteMetastore {
         Ok(())
     }
 
-    fn transcript(&self, id: CallId) -> Result<Option<Transcript>, MetastoreError> {
+    async fn transcript(&self, id: CallId) -> Result<Option<Transcript>, MetastoreError> {
         let json: Option<String> = self
             .conn()
             .query_row(
@@ -596,7 +610,7 @@ impl Results for SqliteMetastore {
             .transpose()
     }
 
-    fn put_verification(&self, v: &Verification) -> Result<(), MetastoreError> {
+    async fn put_verification(&self, v: &Verification) -> Result<(), MetastoreError> {
         let json = serde_json::to_string(v).map_err(|e| corrupt(&v.call_id.to_string(), e))?;
         self.conn().execute(
             "INSERT INTO verifications (call_id, verdict, ruleset_id, ruleset_version, verification, verified_at)
@@ -616,7 +630,7 @@ impl Results for SqliteMetastore {
         Ok(())
     }
 
-    fn verification(&self, id: CallId) -> Result<Option<Verification>, MetastoreError> {
+    async fn verification(&self, id: CallId) -> Result<Option<Verification>, MetastoreError> {
         let json: Option<String> = self
             .conn()
             .query_row(
@@ -629,7 +643,7 @@ impl Results for SqliteMetastore {
             .transpose()
     }
 
-    fn verdict_counts(&self, client: &str) -> Result<Vec<(Verdict, u64)>, MetastoreError> {
+    async fn verdict_counts(&self, client: &str) -> Result<Vec<(Verdict, u64)>, MetastoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT v.verdict, COUNT(*) FROM verifications v JOIN calls c ON c.id = v.call_id
@@ -647,88 +661,93 @@ impl Results for SqliteMetastore {
         Ok(out)
     }
 
-    fn transcript_in(
+    async fn transcript_in(
         &self,
         id: CallId,
         scope: &Scope,
     ) -> Result<Option<Transcript>, MetastoreError> {
-        if self.get_in(id, scope)?.is_none() {
+        if self.get_in(id, scope).await?.is_none() {
             return Ok(None);
         }
-        self.transcript(id)
+        self.transcript(id).await
     }
 
-    fn verification_in(
+    async fn verification_in(
         &self,
         id: CallId,
         scope: &Scope,
     ) -> Result<Option<Verification>, MetastoreError> {
-        if self.get_in(id, scope)?.is_none() {
+        if self.get_in(id, scope).await?.is_none() {
             return Ok(None);
         }
-        self.verification(id)
+        self.verification(id).await
     }
 }
 
+#[async_trait::async_trait]
 impl RuleSets for SqliteMetastore {
-    fn put_ruleset(
+    async fn put_ruleset(
         &self,
         client: &str,
         version: Option<u32>,
         sha256: &str,
         source: &str,
     ) -> Result<StoredRuleSet, MetastoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let same: Option<u32> = tx
-            .query_row(
-                "SELECT version FROM rulesets WHERE client = ?1 AND sha256 = ?2
-                 AND (?3 IS NULL OR version = ?3) ORDER BY version DESC LIMIT 1",
-                params![client, sha256, version],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let version = match (same, version) {
-            (Some(v), _) => v,
-            (None, Some(v)) => {
-                let taken: Option<u32> = tx
-                    .query_row(
-                        "SELECT version FROM rulesets WHERE client = ?1 AND version = ?2",
-                        params![client, v],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                if taken.is_some() {
-                    return Err(MetastoreError::RuleSetVersionTaken {
-                        client: client.to_string(),
-                        version: v,
-                    });
-                }
-                v
-            }
-            (None, None) => {
-                let max: Option<u32> = tx.query_row(
-                    "SELECT MAX(version) FROM rulesets WHERE client = ?1",
-                    [client],
+        // The connection is locked only inside this block: nothing is awaited while it is.
+        let version = {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            let same: Option<u32> = tx
+                .query_row(
+                    "SELECT version FROM rulesets WHERE client = ?1 AND sha256 = ?2
+                     AND (?3 IS NULL OR version = ?3) ORDER BY version DESC LIMIT 1",
+                    params![client, sha256, version],
                     |r| r.get(0),
+                )
+                .optional()?;
+            let version = match (same, version) {
+                (Some(v), _) => v,
+                (None, Some(v)) => {
+                    let taken: Option<u32> = tx
+                        .query_row(
+                            "SELECT version FROM rulesets WHERE client = ?1 AND version = ?2",
+                            params![client, v],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    if taken.is_some() {
+                        return Err(MetastoreError::RuleSetVersionTaken {
+                            client: client.to_string(),
+                            version: v,
+                        });
+                    }
+                    v
+                }
+                (None, None) => {
+                    let max: Option<u32> = tx.query_row(
+                        "SELECT MAX(version) FROM rulesets WHERE client = ?1",
+                        [client],
+                        |r| r.get(0),
+                    )?;
+                    max.unwrap_or(0) + 1
+                }
+            };
+            if same.is_none() {
+                tx.execute(
+                    "INSERT INTO rulesets (client, version, sha256, source, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![client, version, sha256, source, Utc::now().to_rfc3339()],
                 )?;
-                max.unwrap_or(0) + 1
             }
+            tx.commit()?;
+            version
         };
-        if same.is_none() {
-            tx.execute(
-                "INSERT INTO rulesets (client, version, sha256, source, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![client, version, sha256, source, Utc::now().to_rfc3339()],
-            )?;
-        }
-        tx.commit()?;
-        drop(conn);
-        self.ruleset(client, Some(version))?
+        self.ruleset(client, Some(version))
+            .await?
             .ok_or_else(|| corrupt(client, "rule set vanished after being stored"))
     }
 
-    fn ruleset(
+    async fn ruleset(
         &self,
         client: &str,
         version: Option<u32>,
@@ -765,7 +784,7 @@ impl RuleSets for SqliteMetastore {
         .transpose()
     }
 
-    fn ruleset_versions(&self, client: &str) -> Result<Vec<StoredRuleSet>, MetastoreError> {
+    async fn ruleset_versions(&self, client: &str) -> Result<Vec<StoredRuleSet>, MetastoreError> {
         let versions: Vec<u32> = {
             let conn = self.conn();
             let mut stmt = conn.prepare_cached(
@@ -774,15 +793,19 @@ impl RuleSets for SqliteMetastore {
             let rows = stmt.query_map([client], |r| r.get(0))?;
             rows.collect::<Result<_, _>>()?
         };
-        versions
-            .into_iter()
-            .filter_map(|v| self.ruleset(client, Some(v)).transpose())
-            .collect()
+        let mut out = Vec::with_capacity(versions.len());
+        for v in versions {
+            if let Some(r) = self.ruleset(client, Some(v)).await? {
+                out.push(r);
+            }
+        }
+        Ok(out)
     }
 }
 
+#[async_trait::async_trait]
 impl Access for SqliteMetastore {
-    fn create_key(
+    async fn create_key(
         &self,
         id: &str,
         name: &str,
@@ -813,7 +836,7 @@ impl Access for SqliteMetastore {
         })
     }
 
-    fn key(&self, id: &str) -> Result<Option<(ApiKey, String)>, MetastoreError> {
+    async fn key(&self, id: &str) -> Result<Option<(ApiKey, String)>, MetastoreError> {
         let conn = self.conn();
         let row = conn
             .query_row(
@@ -826,7 +849,7 @@ impl Access for SqliteMetastore {
         row.map(|(k, h)| Ok((k?, h))).transpose()
     }
 
-    fn keys(&self) -> Result<Vec<ApiKey>, MetastoreError> {
+    async fn keys(&self) -> Result<Vec<ApiKey>, MetastoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT id, name, role, clients, created_at, revoked_at, secret_sha256
@@ -837,17 +860,17 @@ impl Access for SqliteMetastore {
             .collect()
     }
 
-    fn revoke_key(&self, id: &str) -> Result<ApiKey, MetastoreError> {
+    async fn revoke_key(&self, id: &str) -> Result<ApiKey, MetastoreError> {
         self.conn().execute(
             "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
             params![id, Utc::now().to_rfc3339()],
         )?;
-        self.key(id)?.map(|(k, _)| k).ok_or_else(|| {
+        self.key(id).await?.map(|(k, _)| k).ok_or_else(|| {
             MetastoreError::NotFound(format!("no API key {id}; `callproof keys list` shows them"))
         })
     }
 
-    fn audit(
+    async fn audit(
         &self,
         actor: &Actor,
         action: &str,
@@ -906,7 +929,7 @@ impl Access for SqliteMetastore {
         })
     }
 
-    fn audit_entries(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>, MetastoreError> {
+    async fn audit_entries(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>, MetastoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT seq, at, key_id, role, tenant, action, target, outcome, prev_hash, hash
@@ -935,7 +958,7 @@ impl Access for SqliteMetastore {
             .collect()
     }
 
-    fn verify_audit(&self) -> Result<Result<u64, AuditBreak>, MetastoreError> {
+    async fn verify_audit(&self) -> Result<Result<u64, AuditBreak>, MetastoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT seq, at, key_id, role, tenant, action, target, outcome, prev_hash, hash
@@ -1036,7 +1059,7 @@ impl Access for SqliteMetastore {
         Ok(Ok(count))
     }
 
-    fn key_language(&self, key_id: &str) -> Result<Option<String>, MetastoreError> {
+    async fn key_language(&self, key_id: &str) -> Result<Option<String>, MetastoreError> {
         Ok(self
             .conn()
             .query_row(
@@ -1047,7 +1070,7 @@ impl Access for SqliteMetastore {
             .optional()?)
     }
 
-    fn set_key_language(&self, key_id: &str, language: &str) -> Result<(), MetastoreError> {
+    async fn set_key_language(&self, key_id: &str, language: &str) -> Result<(), MetastoreError> {
         self.conn().execute(
             "INSERT INTO key_preferences (key_id, language) VALUES (?1, ?2)
              ON CONFLICT(key_id) DO UPDATE SET language = excluded.language",
@@ -1057,8 +1080,9 @@ impl Access for SqliteMetastore {
     }
 }
 
+#[async_trait::async_trait]
 impl Quality for SqliteMetastore {
-    fn put_sample(&self, s: &Sample) -> Result<(), MetastoreError> {
+    async fn put_sample(&self, s: &Sample) -> Result<(), MetastoreError> {
         let json = serde_json::to_string(s).map_err(|e| corrupt(&s.id, e))?;
         self.conn().execute(
             "INSERT INTO samples (id, client, sample, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -1067,7 +1091,7 @@ impl Quality for SqliteMetastore {
         Ok(())
     }
 
-    fn sample(&self, id: &str) -> Result<Option<Sample>, MetastoreError> {
+    async fn sample(&self, id: &str) -> Result<Option<Sample>, MetastoreError> {
         let json: Option<String> = self
             .conn()
             .query_row("SELECT sample FROM samples WHERE id = ?1", [id], |r| {
@@ -1078,7 +1102,7 @@ impl Quality for SqliteMetastore {
             .transpose()
     }
 
-    fn samples(&self, scope: &Scope) -> Result<Vec<Sample>, MetastoreError> {
+    async fn samples(&self, scope: &Scope) -> Result<Vec<Sample>, MetastoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT id, sample FROM samples
@@ -1091,7 +1115,7 @@ impl Quality for SqliteMetastore {
         json_rows(rows)
     }
 
-    fn next_review_version(
+    async fn next_review_version(
         &self,
         call: CallId,
         reviewer: &str,
@@ -1106,7 +1130,7 @@ impl Quality for SqliteMetastore {
         Ok(max.unwrap_or(0) + 1)
     }
 
-    fn put_review(&self, r: &Review) -> Result<(), MetastoreError> {
+    async fn put_review(&self, r: &Review) -> Result<(), MetastoreError> {
         let json = serde_json::to_string(r).map_err(|e| corrupt(&r.id, e))?;
         self.conn().execute(
             "INSERT INTO reviews (id, call_id, reviewer, calibration_id, version, review, created_at)
@@ -1124,7 +1148,7 @@ impl Quality for SqliteMetastore {
         Ok(())
     }
 
-    fn reviews(&self, call: CallId) -> Result<Vec<Review>, MetastoreError> {
+    async fn reviews(&self, call: CallId) -> Result<Vec<Review>, MetastoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT id, review FROM reviews WHERE call_id = ?1 ORDER BY created_at, version",
@@ -1135,7 +1159,7 @@ impl Quality for SqliteMetastore {
         json_rows(rows)
     }
 
-    fn client_reviews(&self, client: &str) -> Result<Vec<Review>, MetastoreError> {
+    async fn client_reviews(&self, client: &str) -> Result<Vec<Review>, MetastoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT r.id, r.review FROM reviews r JOIN calls c ON c.id = r.call_id
@@ -1147,7 +1171,7 @@ impl Quality for SqliteMetastore {
         json_rows(rows)
     }
 
-    fn put_calibration(&self, c: &Calibration) -> Result<(), MetastoreError> {
+    async fn put_calibration(&self, c: &Calibration) -> Result<(), MetastoreError> {
         let json = serde_json::to_string(c).map_err(|e| corrupt(&c.id, e))?;
         self.conn().execute(
             "INSERT INTO calibrations (id, call_id, calibration) VALUES (?1, ?2, ?3)",
@@ -1156,7 +1180,7 @@ impl Quality for SqliteMetastore {
         Ok(())
     }
 
-    fn calibration(&self, id: &str) -> Result<Option<Calibration>, MetastoreError> {
+    async fn calibration(&self, id: &str) -> Result<Option<Calibration>, MetastoreError> {
         let json: Option<String> = self
             .conn()
             .query_row(
@@ -1183,8 +1207,8 @@ mod tests {
         (dir, cat, path)
     }
 
-    #[test]
-    fn audit_chain_detects_edits_and_deletions() {
+    #[tokio::test]
+    async fn audit_chain_detects_edits_and_deletions() {
         let (_dir, cat, path) = open();
         for i in 0..5 {
             cat.audit(
@@ -1193,43 +1217,46 @@ mod tests {
                 Some(&format!("call{i}")),
                 "ok",
             )
+            .await
             .unwrap();
         }
         let raw = Connection::open(&path).unwrap();
         raw.execute("UPDATE audit SET outcome = 'denied' WHERE seq = 3", [])
             .unwrap();
-        let brk = cat.verify_audit().unwrap().unwrap_err();
+        let brk = cat.verify_audit().await.unwrap().unwrap_err();
         assert_eq!(brk.seq, 3, "{brk:?}");
         assert!(brk.reason.contains("edited"), "{brk:?}");
         raw.execute("UPDATE audit SET outcome = 'ok' WHERE seq = 3", [])
             .unwrap();
-        assert_eq!(cat.verify_audit().unwrap(), Ok(5));
+        assert_eq!(cat.verify_audit().await.unwrap(), Ok(5));
         raw.execute("DELETE FROM audit WHERE seq = 2", []).unwrap();
-        let brk = cat.verify_audit().unwrap().unwrap_err();
+        let brk = cat.verify_audit().await.unwrap().unwrap_err();
         assert_eq!(brk.seq, 3, "{brk:?}");
         assert!(brk.reason.contains("missing"), "{brk:?}");
     }
 
-    #[test]
-    fn audit_truncation_is_detected() {
+    #[tokio::test]
+    async fn audit_truncation_is_detected() {
         let (_dir, cat, path) = open();
         for _ in 0..3 {
             cat.audit(&Actor::local(), "create_key", Some("k"), "ok")
+                .await
                 .unwrap();
         }
         let raw = Connection::open(&path).unwrap();
         raw.execute("DELETE FROM audit WHERE seq = 3", []).unwrap();
-        let brk = cat.verify_audit().unwrap().unwrap_err();
+        let brk = cat.verify_audit().await.unwrap().unwrap_err();
         assert_eq!(brk.seq, 3, "{brk:?}");
     }
 
     /// Deleting the head file used to switch the truncation check off silently.
-    #[test]
-    fn a_missing_audit_head_fails_closed() {
+    #[tokio::test]
+    async fn a_missing_audit_head_fails_closed() {
         let (_dir, cat, path) = open();
-        assert_eq!(cat.verify_audit().unwrap(), Ok(0));
+        assert_eq!(cat.verify_audit().await.unwrap(), Ok(0));
         for _ in 0..3 {
             cat.audit(&Actor::local(), "create_key", Some("k"), "ok")
+                .await
                 .unwrap();
         }
         let head = std::path::PathBuf::from(format!("{}.audit-head", path.display()));
@@ -1241,15 +1268,16 @@ mod tests {
         std::fs::remove_file(&head).unwrap();
         let raw = Connection::open(&path).unwrap();
         raw.execute("DELETE FROM audit WHERE seq = 3", []).unwrap();
-        let brk = cat.verify_audit().unwrap().unwrap_err();
+        let brk = cat.verify_audit().await.unwrap().unwrap_err();
         assert!(brk.reason.contains("head file"), "{brk:?}");
     }
 
     /// An audit entry whose head cannot be written is not committed.
-    #[test]
-    fn an_unwritable_audit_head_refuses_the_entry() {
+    #[tokio::test]
+    async fn an_unwritable_audit_head_refuses_the_entry() {
         let (_dir, cat, path) = open();
         cat.audit(&Actor::local(), "create_key", Some("k"), "ok")
+            .await
             .unwrap();
         let head = std::path::PathBuf::from(format!("{}.audit-head", path.display()));
         std::fs::remove_file(&head).unwrap();
@@ -1258,6 +1286,7 @@ mod tests {
         std::fs::write(head.join("x"), "x").unwrap();
         let err = cat
             .audit(&Actor::local(), "create_key", Some("k2"), "ok")
+            .await
             .unwrap_err();
         assert!(err.to_string().contains("audit head"), "{err}");
         let n: i64 = Connection::open(&path)
@@ -1269,8 +1298,8 @@ mod tests {
 
     /// A catalog made before numbered migrations (user_version 5, global UNIQUE(sha256)) keeps
     /// its rows, gets per-tenant duplicates, and its unfinished calls get their jobs.
-    #[test]
-    fn an_old_catalog_is_migrated() {
+    #[tokio::test]
+    async fn an_old_catalog_is_migrated() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.sqlite");
         {
@@ -1290,7 +1319,7 @@ mod tests {
         }
         let cat = SqliteMetastore::open(&path).unwrap();
         let id: CallId = "0192f0c4-7d2a-7000-8000-000000000001".parse().unwrap();
-        assert!(cat.get(id).unwrap().is_some());
+        assert!(cat.get(id).await.unwrap().is_some());
         let raw = Connection::open(&path).unwrap();
         let kept: i64 = raw
             .query_row("SELECT COUNT(*) FROM transcripts", [], |r| r.get(0))
@@ -1304,9 +1333,9 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(versions, vec![1, 2, 3]);
-        assert_eq!(cat.jobs_of(id).unwrap().len(), 1);
-        assert_eq!(cat.find_by_sha256("acme", "abc").unwrap(), Some(id));
-        assert_eq!(cat.find_by_sha256("globex", "abc").unwrap(), None);
+        assert_eq!(cat.jobs_of(id).await.unwrap().len(), 1);
+        assert_eq!(cat.find_by_sha256("acme", "abc").await.unwrap(), Some(id));
+        assert_eq!(cat.find_by_sha256("globex", "abc").await.unwrap(), None);
         // Opening again applies nothing twice.
         drop(cat);
         SqliteMetastore::open(&path).unwrap();

@@ -31,6 +31,6 @@ pub(super) async fn list_audit(
         to: utc("to", p.to)?,
         limit: p.limit,
     };
-    let entries = ctx.app.audit_log(&caller, &filter)?;
+    let entries = ctx.app.audit_log(&caller, &filter).await?;
     Ok(Json(serde_json::json!({ "entries": entries })).into_response())
 }

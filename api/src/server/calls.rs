@@ -89,7 +89,7 @@ pub(super) async fn get_call(
 ) -> Result<Response, ApiError> {
     let cid = parse_id(&id)?;
     // The call's metadata holds the customer's phone number: a read of personal data.
-    Ok(Json(ctx.app.read_call(&caller, cid)?).into_response())
+    Ok(Json(ctx.app.read_call(&caller, cid).await?).into_response())
 }
 
 pub(super) async fn get_transcript(
@@ -98,7 +98,7 @@ pub(super) async fn get_transcript(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     let cid = parse_id(&id)?;
-    Ok(Json(ctx.app.read_transcript(&caller, cid)?).into_response())
+    Ok(Json(ctx.app.read_transcript(&caller, cid).await?).into_response())
 }
 
 pub(super) async fn get_findings(
@@ -107,7 +107,7 @@ pub(super) async fn get_findings(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     let cid = parse_id(&id)?;
-    Ok(Json(ctx.app.read_findings(&caller, cid)?).into_response())
+    Ok(Json(ctx.app.read_findings(&caller, cid).await?).into_response())
 }
 
 #[derive(Deserialize)]
@@ -164,7 +164,10 @@ pub(super) async fn get_audio(
     // The audit log records the canonical id, whatever spelling the caller used.
     let id = cid.to_string();
     if excerpt.from_ms.is_some() || excerpt.to_ms.is_some() {
-        let call = ctx.app.call_for(&caller, cid, AuditAction::ReadAudio)?;
+        let call = ctx
+            .app
+            .call_for(&caller, cid, AuditAction::ReadAudio)
+            .await?;
         let duration = call.audio.as_ref().map_or(0, |a| a.duration_ms);
         let from = excerpt.from_ms.unwrap_or(0);
         let to = excerpt.to_ms.unwrap_or(duration).min(duration);
@@ -179,12 +182,14 @@ pub(super) async fn get_audio(
             .audio_excerpt(cid, &caller.scope(), from, to)
             .await?
             .ok_or_else(|| not_found(&id))?;
-        ctx.app.record(
-            &caller,
-            AuditAction::ReadAudio,
-            Some(&format!("{id}#{from}-{to}")),
-            "ok",
-        )?;
+        ctx.app
+            .record(
+                &caller,
+                AuditAction::ReadAudio,
+                Some(&format!("{id}#{from}-{to}")),
+                "ok",
+            )
+            .await?;
         let mut resp = (StatusCode::OK, wav).into_response();
         resp.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));

@@ -20,7 +20,7 @@ pub(super) async fn create_sample(
     )?;
     let app = ctx.app.clone();
     let actor = caller.actor();
-    let sample = tokio::task::spawn_blocking(move || app.create_sample(params, &actor))
+    let sample = tokio::spawn(async move { app.create_sample(params, &actor).await })
         .await
         .map_err(internal)?
         .map_err(unprocessable)?;
@@ -31,7 +31,7 @@ pub(super) async fn list_samples(
     State(ctx): State<Ctx>,
     caller: Caller,
 ) -> Result<Response, ApiError> {
-    let samples = ctx.app.list_samples(&caller)?;
+    let samples = ctx.app.list_samples(&caller).await?;
     Ok(Json(serde_json::json!({ "samples": samples })).into_response())
 }
 
@@ -41,7 +41,7 @@ pub(super) async fn get_sample(
     caller: Caller,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
-    let (sample, reviews) = ctx.app.sample_with_reviews(&caller, &id)?;
+    let (sample, reviews) = ctx.app.sample_with_reviews(&caller, &id).await?;
     let mut progress = Vec::new();
     for (c, latest) in sample.calls.iter().zip(&reviews) {
         progress.push(serde_json::json!({
@@ -74,7 +74,7 @@ pub(super) async fn post_review(
     let Json(input) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{e}; fields: decisions [{{rule_id, decision: confirm|overrule, reason, corrected_outcome, corrected_start_ms}}], added [{{rule_id, outcome, speaker, start_ms, end_ms, note}}], scores {{criterion: 0..5}}, comment, sample_id, calibration_id")))?;
     let app = ctx.app.clone();
     let (scope, actor) = (caller.scope(), caller.actor());
-    let review = tokio::task::spawn_blocking(move || app.submit_review(cid, &scope, &actor, input))
+    let review = tokio::spawn(async move { app.submit_review(cid, &scope, &actor, input).await })
         .await
         .map_err(internal)?
         .map_err(unprocessable)?
@@ -94,6 +94,7 @@ pub(super) async fn get_reviews(
     let reviews = ctx
         .app
         .visible_reviews(cid, &caller.scope(), &caller.actor())
+        .await
         .map_err(internal)?
         .ok_or_else(|| not_found(&id))?;
     Ok(Json(serde_json::json!({ "reviews": reviews })).into_response())
@@ -115,6 +116,7 @@ pub(super) async fn post_calibration(
     let c = ctx
         .app
         .create_calibration(cid, &caller.scope(), &caller.actor(), req.reviewers)
+        .await
         .map_err(unprocessable)?
         .ok_or_else(|| not_found(&req.call_id))?;
     Ok((StatusCode::CREATED, Json(c)).into_response())
@@ -129,6 +131,7 @@ pub(super) async fn get_calibration(
     let view = ctx
         .app
         .calibration_view(&id, &caller.scope(), &caller.actor())
+        .await
         .map_err(internal)?
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no calibration {id}")))?;
     Ok(Json(view).into_response())
@@ -173,7 +176,7 @@ pub(super) async fn get_stats(
     Query(p): Query<PeriodParams>,
 ) -> Result<Response, ApiError> {
     let (client, from, to) = period(&caller, p)?;
-    let calls = ctx.app.verified_calls(&caller, &client, from, to)?;
+    let calls = ctx.app.verified_calls(&caller, &client, from, to).await?;
     Ok(Json(crate::quality::stats(&calls)).into_response())
 }
 
@@ -183,10 +186,11 @@ pub(super) async fn export_findings(
     Query(p): Query<PeriodParams>,
 ) -> Result<Response, ApiError> {
     let (client, from, to) = period(&caller, p)?;
-    let calls = ctx.app.verified_calls(&caller, &client, from, to)?;
+    let calls = ctx.app.verified_calls(&caller, &client, from, to).await?;
     let csv = crate::quality::findings_csv(&calls).map_err(internal)?;
     ctx.app
-        .record(&caller, AuditAction::ExportFindings, Some(&client), "ok")?;
+        .record(&caller, AuditAction::ExportFindings, Some(&client), "ok")
+        .await?;
     Ok(csv_response(csv, &format!("findings-{client}.csv")))
 }
 
@@ -200,9 +204,11 @@ pub(super) async fn export_reviews(
     let reviews = ctx
         .app
         .exportable_reviews(&client, &caller.actor())
+        .await
         .map_err(internal)?;
     let csv = crate::quality::reviews_csv(&reviews).map_err(internal)?;
     ctx.app
-        .record(&caller, AuditAction::ExportReviews, Some(&client), "ok")?;
+        .record(&caller, AuditAction::ExportReviews, Some(&client), "ok")
+        .await?;
     Ok(csv_response(csv, &format!("reviews-{client}.csv")))
 }

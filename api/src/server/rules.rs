@@ -10,7 +10,7 @@ pub(super) async fn get_rules(
     UrlPath(client): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     let client = client_named(&client)?;
-    Ok(Json(ctx.app.active_rules(&caller, &client)?).into_response())
+    Ok(Json(ctx.app.active_rules(&caller, &client).await?).into_response())
 }
 
 /// Validates a rule set (TOML body) and stores it as the client's active one. A malformed
@@ -32,7 +32,8 @@ pub(super) async fn put_rules(
             _ => "denied",
         };
         ctx.app
-            .record(&caller, AuditAction::PutRules, Some(&client), outcome)?;
+            .record(&caller, AuditAction::PutRules, Some(&client), outcome)
+            .await?;
         return Err(e.into());
     }
     let client = named?;
@@ -44,7 +45,7 @@ pub(super) async fn put_rules(
     })?;
     let app = ctx.app.clone();
     let c = client.clone();
-    let res = tokio::task::spawn_blocking(move || app.store_rules(&c, &source))
+    let res = tokio::spawn(async move { app.store_rules(&c, &source).await })
         .await
         .map_err(internal)?;
     let outcome = match &res {
@@ -52,7 +53,8 @@ pub(super) async fn put_rules(
         Err(_) => "invalid".to_string(),
     };
     ctx.app
-        .record(&caller, AuditAction::PutRules, Some(&client), &outcome)?;
+        .record(&caller, AuditAction::PutRules, Some(&client), &outcome)
+        .await?;
     match res {
         Ok((stored, book)) => Ok((
             StatusCode::OK,
@@ -109,10 +111,12 @@ pub(super) async fn reverify(
     let client = client_named(&client)?;
     allow(&caller, Permission::ChangeRules(&client))?;
     ctx.app
-        .record(&caller, AuditAction::Reverify, Some(&client), "ok")?;
+        .record(&caller, AuditAction::Reverify, Some(&client), "ok")
+        .await?;
     let app = ctx.app.clone();
-    let report = tokio::task::spawn_blocking(move || {
+    let report = tokio::spawn(async move {
         app.reverify_client(&client, None, p.dry_run, &|_, _| {})
+            .await
     })
     .await
     .map_err(internal)??;
@@ -127,6 +131,10 @@ pub(super) async fn rules_report(
     allow(&caller, Permission::Staff)?;
     let client = client_named(&client)?;
     allow(&caller, Permission::SeeClient(&client))?;
-    let report = ctx.app.rules_field_report(&client).map_err(internal)?;
+    let report = ctx
+        .app
+        .rules_field_report(&client)
+        .await
+        .map_err(internal)?;
     Ok(Json(serde_json::json!({ "client": client, "rules": report })).into_response())
 }

@@ -60,7 +60,7 @@ pub(super) async fn search(
         tenants: caller.scope().clients().map(<[String]>::to_vec),
     };
     let actor = caller.actor();
-    let hits = tokio::task::spawn_blocking(move || app.search(&actor, &req))
+    let hits = tokio::spawn(async move { app.search(&actor, &req).await })
         .await
         .map_err(internal)?
         .map_err(

@@ -149,7 +149,7 @@ impl axum::extract::FromRequestParts<Ctx> for UiKey {
         let to_login = || Redirect::to("/ui/login").into_response();
         let token = cookie_key(&parts.headers).ok_or_else(to_login)?;
         let app = ctx.app.clone();
-        match tokio::task::spawn_blocking(move || app.authenticate(&token)).await {
+        match tokio::spawn(async move { app.authenticate(&token).await }).await {
             Ok(Ok(key)) => Ok(UiKey(key)),
             _ => Err(to_login()),
         }

@@ -79,7 +79,7 @@ pub(super) async fn search_page(
             Ok(req) => {
                 let app = ctx.app.clone();
                 let actor = callproof_models::Actor::of(&key);
-                match tokio::task::spawn_blocking(move || app.search(&actor, &req)).await {
+                match tokio::spawn(async move { app.search(&actor, &req).await }).await {
                     Ok(Ok(h)) => hits = h,
                     Ok(Err(e)) => error = Some(format!("{e:#}")),
                     Err(e) => error = Some(e.to_string()),
@@ -113,6 +113,7 @@ pub(super) async fn call_page(
         if let Err(e) = ctx
             .app
             .record(&who, AuditAction::ReadTranscript, Some(&id), "not_found")
+            .await
         {
             return error_page(l, e);
         }
@@ -122,7 +123,7 @@ pub(super) async fn call_page(
         call,
         transcript,
         verification,
-    } = match ctx.app.view_call(&who, cid) {
+    } = match ctx.app.view_call(&who, cid).await {
         Ok(v) => v,
         Err(e) => return error_page(l, e),
     };
@@ -171,7 +172,7 @@ pub(super) async fn calls_page(
     headers: HeaderMap,
 ) -> Response {
     let l = lang(&headers);
-    let calls = match ctx.app.list_calls(&caller(&key), 200) {
+    let calls = match ctx.app.list_calls(&caller(&key), 200).await {
         Ok(c) => c,
         Err(e) => return error_page(l, e),
     };

@@ -11,16 +11,16 @@ pub(super) async fn samples_page(
     if !is_staff(&key) {
         return forbidden_page(l);
     }
-    samples_view(&ctx, &key, l, None)
+    samples_view(&ctx, &key, l, None).await
 }
 
-pub(super) fn samples_view(
+pub(super) async fn samples_view(
     ctx: &Ctx,
     key: &ApiKey,
     l: &'static str,
     error: Option<String>,
 ) -> Response {
-    let samples = match ctx.app.list_samples(&caller(key)) {
+    let samples = match ctx.app.list_samples(&caller(key)).await {
         Ok(s) => s,
         Err(e) => return error_page(l, e),
     };
@@ -52,7 +52,7 @@ pub(super) async fn create_sample(
     if let Err(e) = crate::service::client_named(&client)
         .and_then(|c| allow(&caller(&key), Permission::SeeClient(&c)))
     {
-        return samples_view(&ctx, &key, l, Some(e.to_string()));
+        return samples_view(&ctx, &key, l, Some(e.to_string())).await;
     }
     let strata = get("by")
         .split(',')
@@ -84,9 +84,9 @@ pub(super) async fn create_sample(
     };
     let app = ctx.app.clone();
     let actor = callproof_models::Actor::of(&key);
-    match tokio::task::spawn_blocking(move || app.create_sample(params, &actor)).await {
+    match tokio::spawn(async move { app.create_sample(params, &actor).await }).await {
         Ok(Ok(s)) => Redirect::to(&format!("/ui/samples/{}", s.id)).into_response(),
-        Ok(Err(e)) => samples_view(&ctx, &key, l, Some(format!("{e:#}"))),
+        Ok(Err(e)) => samples_view(&ctx, &key, l, Some(format!("{e:#}"))).await,
         Err(e) => internal(e).into_response(),
     }
 }
@@ -101,7 +101,7 @@ pub(super) async fn sample_page(
     if !is_staff(&key) {
         return forbidden_page(l);
     }
-    let (sample, reviews) = match ctx.app.sample_with_reviews(&caller(&key), &id) {
+    let (sample, reviews) = match ctx.app.sample_with_reviews(&caller(&key), &id).await {
         Ok(s) => s,
         Err(e) => return error_page(l, e),
     };
@@ -140,7 +140,7 @@ pub(super) struct ReviewQuery {
     saved: Option<u32>,
 }
 
-pub(super) fn review_view(
+pub(super) async fn review_view(
     ctx: &Ctx,
     key: &ApiKey,
     l: &'static str,
@@ -152,7 +152,7 @@ pub(super) fn review_view(
     let Ok(cid) = id.parse::<callproof_models::CallId>() else {
         return error_page(l, ServiceError::NotFound(format!("no call {id}")));
     };
-    let view = match ctx.app.view_call(&who, cid) {
+    let view = match ctx.app.view_call(&who, cid).await {
         Ok(v) => v,
         Err(e) => return error_page(l, e),
     };
@@ -166,6 +166,7 @@ pub(super) fn review_view(
     let scorecard: Vec<minijinja::Value> = match ctx
         .app
         .rules_for(&call.metadata.client, &transcript.language)
+        .await
     {
         Ok((b, _)) => b
             .scorecard
@@ -175,7 +176,11 @@ pub(super) fn review_view(
         // A rule set that no longer loads is a fault to show, not an empty scorecard.
         Err(e) => return error_page(l, e.into()),
     };
-    let reviews = match ctx.app.visible_reviews(call.id, &who.scope(), &who.actor()) {
+    let reviews = match ctx
+        .app
+        .visible_reviews(call.id, &who.scope(), &who.actor())
+        .await
+    {
         Ok(r) => r.unwrap_or_default(),
         Err(e) => return error_page(l, e.into()),
     };
@@ -204,7 +209,7 @@ pub(super) async fn review_page(
     if !is_reviewer(&key) {
         return forbidden_page(l);
     }
-    review_view(&ctx, &key, l, &id, &q, None)
+    review_view(&ctx, &key, l, &id, &q, None).await
 }
 
 /// "1:05" or "65" (seconds) → milliseconds.
@@ -287,7 +292,7 @@ pub(super) async fn submit_review(
     };
     let app = ctx.app.clone();
     let (scope, actor) = (key.scope(), callproof_models::Actor::of(&key));
-    match tokio::task::spawn_blocking(move || app.submit_review(cid, &scope, &actor, input)).await {
+    match tokio::spawn(async move { app.submit_review(cid, &scope, &actor, input).await }).await {
         Ok(Ok(Some(r))) => Redirect::to(&format!(
             "/ui/calls/{id}/review?sample={}&calibration={}&saved={}",
             q.sample, q.calibration, r.version
@@ -295,7 +300,7 @@ pub(super) async fn submit_review(
         .into_response(),
         Ok(Ok(None)) => (StatusCode::NOT_FOUND, "no such call").into_response(),
         Ok(Err(e)) => {
-            let mut resp = review_view(&ctx, &key, l, &id, &q, Some(format!("{e:#}")));
+            let mut resp = review_view(&ctx, &key, l, &id, &q, Some(format!("{e:#}"))).await;
             *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             resp
         }
@@ -342,12 +347,16 @@ pub(super) async fn dashboard(
                     let utc = |t: Option<chrono::DateTime<chrono::FixedOffset>>| {
                         t.map(|t| t.with_timezone(&chrono::Utc))
                     };
-                    match ctx.app.verified_calls(
-                        &caller(&key),
-                        &client,
-                        utc(from),
-                        utc(to.map(|t| t + chrono::Duration::days(1))),
-                    ) {
+                    match ctx
+                        .app
+                        .verified_calls(
+                            &caller(&key),
+                            &client,
+                            utc(from),
+                            utc(to.map(|t| t + chrono::Duration::days(1))),
+                        )
+                        .await
+                    {
                         Ok(calls) => {
                             let s = crate::quality::stats(&calls);
                             for (title, keyname, rows) in [
@@ -410,12 +419,16 @@ pub(super) async fn create_calibration(
             reviewers.push(r.to_string());
         }
     }
-    match ctx.app.create_calibration(
-        cid,
-        &key.scope(),
-        &callproof_models::Actor::of(&key),
-        reviewers,
-    ) {
+    match ctx
+        .app
+        .create_calibration(
+            cid,
+            &key.scope(),
+            &callproof_models::Actor::of(&key),
+            reviewers,
+        )
+        .await
+    {
         Ok(Some(c)) => Redirect::to(&format!("/ui/calibrations/{}", c.id)).into_response(),
         Ok(None) => (StatusCode::NOT_FOUND, "no such call").into_response(),
         Err(e) => (
@@ -439,6 +452,7 @@ pub(super) async fn calibration_page(
     match ctx
         .app
         .calibration_view(&id, &key.scope(), &callproof_models::Actor::of(&key))
+        .await
     {
         Ok(Some(view)) => render(
             "calibration.html",

@@ -24,7 +24,7 @@ pub(super) async fn login(
     let token = f.key.trim().to_string();
     let app = ctx.app.clone();
     let t = token.clone();
-    match tokio::task::spawn_blocking(move || app.authenticate(&t)).await {
+    match tokio::spawn(async move { app.authenticate(&t).await }).await {
         Ok(Ok(key)) => {
             let mut resp = Redirect::to("/ui/search").into_response();
             if let Ok(v) = HeaderValue::from_str(&format!(
@@ -33,7 +33,7 @@ pub(super) async fn login(
                 resp.headers_mut().append(header::SET_COOKIE, v);
             }
             // The language is the user's (their key's) choice, wherever they sign in.
-            if let Ok(Some(pref)) = ctx.app.language_of_key(&caller(&key)) {
+            if let Ok(Some(pref)) = ctx.app.language_of_key(&caller(&key)).await {
                 let l = if pref == "en" { "en" } else { "fr" };
                 if let Ok(v) = HeaderValue::from_str(&format!(
                     "{LANG_COOKIE}={l}; SameSite=Strict; Path=/; Max-Age=31536000"
@@ -80,9 +80,9 @@ pub(super) async fn set_lang(
     // Signed in: remembered for the key, so it follows the user to other browsers.
     if let Some(token) = cookie_key(&headers) {
         let app = ctx.app.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            if let Ok(key) = app.authenticate(&token) {
-                let _ = app.set_language_of_key(&caller(&key), l);
+        let _ = tokio::spawn(async move {
+            if let Ok(key) = app.authenticate(&token).await {
+                let _ = app.set_language_of_key(&caller(&key), l).await;
             }
         })
         .await;
