@@ -19,7 +19,7 @@ pub enum SampleCommand {
     /// List stored samples.
     List,
     /// Show a stored sample's calls and how many have been reviewed.
-    Show { id: String },
+    Show { id: callproof_models::SampleId },
 }
 
 #[derive(Args)]

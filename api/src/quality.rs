@@ -23,7 +23,7 @@ impl App {
             .await?;
         let (calls, strata) = draw(&params, &candidates)?;
         let sample = Sample {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: callproof_models::SampleId::new(),
             params,
             calls,
             strata,
@@ -34,7 +34,7 @@ impl App {
         self.audit(
             actor,
             crate::service::AuditAction::CreateSample,
-            Some(&sample.id),
+            Some(sample.id.as_str()),
             "ok",
         )
         .await?;
@@ -104,10 +104,10 @@ impl App {
         let score = check_review(&v, &input, &self.scorecard(&call, &language).await?)?;
         let version = self
             .catalog
-            .next_review_version(id, &actor.key_id, input.calibration_id.as_deref())
+            .next_review_version(id, &actor.key_id, input.calibration_id.as_ref())
             .await?;
         let review = Review {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: callproof_models::ReviewId::new(),
             call_id: id,
             reviewer: actor.clone(),
             version,
@@ -175,7 +175,7 @@ impl App {
             }
         }
         let c = Calibration {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: callproof_models::CalibrationId::new(),
             call_id: id,
             reviewers,
             created_at: chrono::Utc::now(),
@@ -185,7 +185,7 @@ impl App {
         self.audit(
             actor,
             crate::service::AuditAction::CreateCalibration,
-            Some(&c.id),
+            Some(c.id.as_str()),
             "ok",
         )
         .await?;
@@ -194,7 +194,7 @@ impl App {
 
     async fn calibration_view_inner(
         &self,
-        cal: &str,
+        cal: &callproof_models::CalibrationId,
         all: &[Review],
     ) -> Result<Option<CalibrationView>> {
         let Some(c) = self.catalog.calibration(cal).await? else {
@@ -203,7 +203,7 @@ impl App {
         let mut latest: BTreeMap<String, &Review> = BTreeMap::new();
         for r in all
             .iter()
-            .filter(|r| r.input.calibration_id.as_deref() == Some(cal))
+            .filter(|r| r.input.calibration_id.as_ref() == Some(cal))
         {
             if latest
                 .get(&r.reviewer.key_id)
@@ -247,6 +247,11 @@ impl App {
         scope: &Scope,
         actor: &Actor,
     ) -> Result<Option<CalibrationView>> {
+        // An id that is not even well-formed names no calibration.
+        let Ok(cal) = cal.parse::<callproof_models::CalibrationId>() else {
+            return Ok(None);
+        };
+        let cal = &cal;
         let Some(c) = self.catalog.calibration(cal).await? else {
             return Ok(None);
         };
@@ -274,7 +279,7 @@ impl App {
     /// The reviews of `all` that `actor` may see: calibration answers of others only once
     /// every reviewer of that calibration has answered.
     async fn visible_to(&self, all: &[Review], actor: &Actor) -> Result<Vec<Review>> {
-        let mut complete: BTreeMap<String, bool> = BTreeMap::new();
+        let mut complete: BTreeMap<callproof_models::CalibrationId, bool> = BTreeMap::new();
         let mut out = Vec::new();
         for r in all {
             let visible = match &r.input.calibration_id {

@@ -453,12 +453,14 @@ impl App {
         id: &str,
     ) -> Result<(Sample, Vec<Vec<Review>>)> {
         allow(caller, Permission::Staff)?;
+        let no_sample = || ServiceError::NotFound(format!("no sample {id}"));
+        let sid: callproof_models::SampleId = id.parse().map_err(|_| no_sample())?;
         let sample = self
             .catalog
-            .sample(id)
+            .sample(&sid)
             .await?
             .filter(|s| caller.scope().allows(&s.params.client))
-            .ok_or_else(|| ServiceError::NotFound(format!("no sample {id}")))?;
+            .ok_or_else(no_sample)?;
         let mut reviews = Vec::new();
         for c in &sample.calls {
             let visible = self

@@ -16,8 +16,8 @@ mod jobs;
 mod sqlite;
 
 use callproof_models::{
-    Actor, ApiKey, AudioInfo, AuditEntry, Calibration, Call, CallId, CallMetadata, CallState,
-    Review, Role, Sample, Scope, Transcript, Verdict, Verification,
+    Actor, ApiKey, AudioInfo, AuditEntry, Calibration, CalibrationId, Call, CallId, CallMetadata,
+    CallState, Review, Role, Sample, SampleId, Scope, Transcript, Verdict, Verification,
 };
 use chrono::{DateTime, Utc};
 
@@ -274,7 +274,7 @@ pub trait Access: Send + Sync {
 pub trait Quality: Send + Sync {
     async fn put_sample(&self, s: &Sample) -> Result<(), MetastoreError>;
 
-    async fn sample(&self, id: &str) -> Result<Option<Sample>, MetastoreError>;
+    async fn sample(&self, id: &SampleId) -> Result<Option<Sample>, MetastoreError>;
 
     /// Samples of the clients `scope` may see, newest first.
     async fn samples(&self, scope: &Scope) -> Result<Vec<Sample>, MetastoreError>;
@@ -284,7 +284,7 @@ pub trait Quality: Send + Sync {
         &self,
         call: CallId,
         reviewer: &str,
-        calibration: Option<&str>,
+        calibration: Option<&CalibrationId>,
     ) -> Result<u32, MetastoreError>;
 
     async fn put_review(&self, r: &Review) -> Result<(), MetastoreError>;
@@ -297,7 +297,7 @@ pub trait Quality: Send + Sync {
 
     async fn put_calibration(&self, c: &Calibration) -> Result<(), MetastoreError>;
 
-    async fn calibration(&self, id: &str) -> Result<Option<Calibration>, MetastoreError>;
+    async fn calibration(&self, id: &CalibrationId) -> Result<Option<Calibration>, MetastoreError>;
 }
 
 /// Every record family of one engine.

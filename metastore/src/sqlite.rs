@@ -8,8 +8,8 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use callproof_models::{
-    Actor, ApiKey, AudioInfo, AuditEntry, Calibration, Call, CallId, CallState, Review, Role,
-    Sample, Scope, Transcript, Verdict, Verification,
+    Actor, ApiKey, AudioInfo, AuditEntry, Calibration, CalibrationId, Call, CallId, CallState,
+    Review, Role, Sample, SampleId, Scope, Transcript, Verdict, Verification,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -1083,22 +1083,29 @@ impl Access for SqliteMetastore {
 #[async_trait::async_trait]
 impl Quality for SqliteMetastore {
     async fn put_sample(&self, s: &Sample) -> Result<(), MetastoreError> {
-        let json = serde_json::to_string(s).map_err(|e| corrupt(&s.id, e))?;
+        let json = serde_json::to_string(s).map_err(|e| corrupt(s.id.as_str(), e))?;
         self.conn().execute(
             "INSERT INTO samples (id, client, sample, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![s.id, s.params.client, json, s.created_at.to_rfc3339()],
+            params![
+                s.id.as_str(),
+                s.params.client,
+                json,
+                s.created_at.to_rfc3339()
+            ],
         )?;
         Ok(())
     }
 
-    async fn sample(&self, id: &str) -> Result<Option<Sample>, MetastoreError> {
+    async fn sample(&self, id: &SampleId) -> Result<Option<Sample>, MetastoreError> {
         let json: Option<String> = self
             .conn()
-            .query_row("SELECT sample FROM samples WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT sample FROM samples WHERE id = ?1",
+                [id.as_str()],
+                |r| r.get(0),
+            )
             .optional()?;
-        json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(id, e)))
+        json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(id.as_str(), e)))
             .transpose()
     }
 
@@ -1119,27 +1126,27 @@ impl Quality for SqliteMetastore {
         &self,
         call: CallId,
         reviewer: &str,
-        calibration: Option<&str>,
+        calibration: Option<&CalibrationId>,
     ) -> Result<u32, MetastoreError> {
         let max: Option<u32> = self.conn().query_row(
             "SELECT MAX(version) FROM reviews WHERE call_id = ?1 AND reviewer = ?2
                AND calibration_id IS ?3",
-            params![call.to_string(), reviewer, calibration],
+            params![call.to_string(), reviewer, calibration.map(|c| c.as_str())],
             |r| r.get(0),
         )?;
         Ok(max.unwrap_or(0) + 1)
     }
 
     async fn put_review(&self, r: &Review) -> Result<(), MetastoreError> {
-        let json = serde_json::to_string(r).map_err(|e| corrupt(&r.id, e))?;
+        let json = serde_json::to_string(r).map_err(|e| corrupt(r.id.as_str(), e))?;
         self.conn().execute(
             "INSERT INTO reviews (id, call_id, reviewer, calibration_id, version, review, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
-                r.id,
+                r.id.as_str(),
                 r.call_id.to_string(),
                 r.reviewer.key_id,
-                r.input.calibration_id,
+                r.input.calibration_id.as_ref().map(|c| c.as_str()),
                 r.version,
                 json,
                 r.created_at.to_rfc3339()
@@ -1172,24 +1179,24 @@ impl Quality for SqliteMetastore {
     }
 
     async fn put_calibration(&self, c: &Calibration) -> Result<(), MetastoreError> {
-        let json = serde_json::to_string(c).map_err(|e| corrupt(&c.id, e))?;
+        let json = serde_json::to_string(c).map_err(|e| corrupt(c.id.as_str(), e))?;
         self.conn().execute(
             "INSERT INTO calibrations (id, call_id, calibration) VALUES (?1, ?2, ?3)",
-            params![c.id, c.call_id.to_string(), json],
+            params![c.id.as_str(), c.call_id.to_string(), json],
         )?;
         Ok(())
     }
 
-    async fn calibration(&self, id: &str) -> Result<Option<Calibration>, MetastoreError> {
+    async fn calibration(&self, id: &CalibrationId) -> Result<Option<Calibration>, MetastoreError> {
         let json: Option<String> = self
             .conn()
             .query_row(
                 "SELECT calibration FROM calibrations WHERE id = ?1",
-                [id],
+                [id.as_str()],
                 |r| r.get(0),
             )
             .optional()?;
-        json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(id, e)))
+        json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(id.as_str(), e)))
             .transpose()
     }
 }

@@ -65,6 +65,78 @@ impl FromStr for ClientId {
     }
 }
 
+/// Identifiers of records that are not calls: UUIDv7 strings, checked when parsed, so that an
+/// id that exists is a well-formed one and an ill-formed one answers "not found" at the door.
+macro_rules! record_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// A new id (UUIDv7: ids sort by creation time).
+            pub fn new() -> Self {
+                Self(uuid::Uuid::now_v7().to_string())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                uuid::Uuid::parse_str(s.trim())
+                    .map(|u| Self(u.to_string()))
+                    .map_err(|_| format!("{s:?} is not {} id (they are UUIDs)", $what))
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                s.parse()
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+record_id!(
+    /// A quality sample's identifier.
+    SampleId,
+    "a sample"
+);
+record_id!(
+    /// A review's identifier (one per version).
+    ReviewId,
+    "a review"
+);
+record_id!(
+    /// A calibration's identifier.
+    CalibrationId,
+    "a calibration"
+);
+
 /// A call's identifier: a UUIDv7, so identifiers sort by ingestion time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -700,7 +772,7 @@ pub struct StratumCount {
 /// A stored sample: its parameters and the calls they drew.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
-    pub id: String,
+    pub id: SampleId,
     pub params: SampleParams,
     pub calls: Vec<SampledCall>,
     pub strata: Vec<StratumCount>,
@@ -753,9 +825,9 @@ pub struct AddedFinding {
 #[serde(deny_unknown_fields)]
 pub struct ReviewInput {
     #[serde(default)]
-    pub sample_id: Option<String>,
+    pub sample_id: Option<SampleId>,
     #[serde(default)]
-    pub calibration_id: Option<String>,
+    pub calibration_id: Option<CalibrationId>,
     #[serde(default)]
     pub decisions: Vec<FindingDecision>,
     #[serde(default)]
@@ -771,7 +843,7 @@ pub struct ReviewInput {
 /// reviewed one for the record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Review {
-    pub id: String,
+    pub id: ReviewId,
     pub call_id: CallId,
     pub reviewer: Actor,
     pub version: u32,
@@ -788,7 +860,7 @@ pub struct Review {
 /// all have answered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
-    pub id: String,
+    pub id: CalibrationId,
     pub call_id: CallId,
     /// Reviewer key ids.
     pub reviewers: Vec<String>,
@@ -855,6 +927,10 @@ mod tests {
             assert!(ClientId::new(bad).is_err(), "{bad:?}");
         }
         assert!(serde_json::from_str::<ClientId>("\"../x\"").is_err());
+        let s = SampleId::new();
+        assert_eq!(s.as_str().parse::<SampleId>().unwrap(), s);
+        assert!("nope".parse::<CalibrationId>().is_err());
+        assert!(serde_json::from_str::<ReviewId>("\"../x\"").is_err());
         let c: ClientId = serde_json::from_str("\"acme\"").unwrap();
         assert_eq!(serde_json::to_string(&c).unwrap(), "\"acme\"");
     }

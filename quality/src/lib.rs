@@ -502,11 +502,15 @@ pub fn reviews_csv(reviews: &[Review]) -> std::result::Result<String, csv::Error
     for r in reviews {
         let count = |d: Decision| r.input.decisions.iter().filter(|x| x.decision == d).count();
         w.write_record([
-            r.id.clone(),
+            r.id.to_string(),
             r.call_id.to_string(),
             r.reviewer.key_id.clone(),
             r.version.to_string(),
-            r.input.calibration_id.clone().unwrap_or_default(),
+            r.input
+                .calibration_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             r.automatic_verdict.to_string(),
             r.reviewed_verdict.to_string(),
             count(Decision::Confirm).to_string(),

@@ -2,8 +2,8 @@
 
 use super::*;
 use callproof_models::{
-    Actor, AddedFinding, CallId, CallMetadata, CallState, Finding, FindingDecision, RuleKind,
-    RuleSetRef,
+    Actor, AddedFinding, CallId, CallMetadata, CallState, Finding, FindingDecision, ReviewId,
+    RuleKind, RuleSetRef,
 };
 use chrono::{DateTime, Utc};
 
@@ -314,7 +314,7 @@ fn field_precision_and_calibration_agreement() {
     let (_, v1) = call("julie", "hiver", "2026-03-02", &["price"]);
     let (_, v2) = call("julie", "hiver", "2026-03-02", &["price", "bloctel"]);
     let stored = |v: &Verification, who: &str, input: ReviewInput| Review {
-        id: format!("{who}-{}", v.call_id),
+        id: ReviewId::new(),
         call_id: v.call_id,
         reviewer: Actor {
             key_id: who.into(),
@@ -373,9 +373,10 @@ fn field_precision_and_calibration_agreement() {
     // Latest versions only.
     let mut newer = r1.clone();
     newer.version = 2;
-    newer.id = "v2".into();
+    newer.id = ReviewId::new();
+    let newest = newer.id.clone();
     let all = [r1, newer];
     let latest = latest_reviews(&all);
     assert_eq!(latest.len(), 1);
-    assert_eq!(latest[0].id, "v2");
+    assert_eq!(latest[0].id, newest);
 }

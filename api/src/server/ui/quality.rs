@@ -274,9 +274,16 @@ pub(super) async fn submit_review(
         .iter()
         .filter_map(|(k, v)| Some((k.strip_prefix("s_")?.to_string(), v.parse::<f32>().ok()?)))
         .collect();
+    let (sample_id, calibration_id) = match (
+        some(get("sample_id")).map(|s| s.parse()).transpose(),
+        some(get("calibration_id")).map(|s| s.parse()).transpose(),
+    ) {
+        (Ok(s), Ok(c)) => (s, c),
+        (Err(e), _) | (_, Err(e)) => return error_page(l, ServiceError::Invalid(e)),
+    };
     let input = callproof_models::ReviewInput {
-        sample_id: some(get("sample_id")),
-        calibration_id: some(get("calibration_id")),
+        sample_id,
+        calibration_id,
         decisions,
         added,
         scores,
