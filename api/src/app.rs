@@ -189,9 +189,9 @@ impl App {
             .index
             .bulk(self.settings.threads.clamp(1, 4), 256 << 20)?;
         for (i, call) in calls.iter().enumerate() {
-            if let Some(t) = self.catalog.transcript(call.id).await? {
+            if let Some(t) = self.catalog.transcript_in(call.id, &Scope::All).await? {
                 // Calls transcribed before verification existed are verified now.
-                let v = match self.catalog.verification(call.id).await? {
+                let v = match self.catalog.verification_in(call.id, &Scope::All).await? {
                     Some(v) => v,
                     None => self.verify_call(call, &t, None).await?,
                 };
@@ -282,7 +282,7 @@ impl App {
         let mut per_language: BTreeMap<String, (RuleBook, RuleSetRef)> = BTreeMap::new();
         let mut updated = Vec::new();
         for (i, call) in calls.iter().enumerate() {
-            let Some(t) = self.catalog.transcript(call.id).await? else {
+            let Some(t) = self.catalog.transcript_in(call.id, &Scope::All).await? else {
                 continue;
             };
             let rules = match &rules {
@@ -298,7 +298,11 @@ impl App {
             if !report.rulesets.contains(&rules.1) {
                 report.rulesets.push(rules.1.clone());
             }
-            let before = self.catalog.verification(call.id).await?.map(|v| v.verdict);
+            let before = self
+                .catalog
+                .verification_in(call.id, &Scope::All)
+                .await?
+                .map(|v| v.verdict);
             let (book, r) = rules;
             let v = verify::verify(
                 book,
@@ -399,8 +403,8 @@ impl App {
             return Ok(None);
         };
         let (Some(t), Some(v)) = (
-            self.catalog.transcript(id).await?,
-            self.catalog.verification(id).await?,
+            self.catalog.transcript_in(id, &Scope::All).await?,
+            self.catalog.verification_in(id, &Scope::All).await?,
         ) else {
             self.audit(
                 actor,
@@ -607,7 +611,7 @@ impl App {
             let _ = self.store.delete(&key).await;
             return Err(e.into());
         }
-        let call = self.catalog.get(id).await?.ok_or_else(|| {
+        let call = self.catalog.get_in(id, &Scope::All).await?.ok_or_else(|| {
             IngestError::Catalog(MetastoreError::Unavailable(
                 "the call vanished right after insertion".into(),
             ))
@@ -658,7 +662,7 @@ impl App {
             .holding(job, owner, async {
                 let call = self
                     .catalog
-                    .get(job.call_id)
+                    .get_in(job.call_id, &Scope::All)
                     .await?
                     .with_context(|| format!("call {} vanished", job.call_id))?;
                 crash_drill(&call);
@@ -706,15 +710,15 @@ impl App {
         let result = async {
             let call = self
                 .catalog
-                .get(job.call_id)
+                .get_in(job.call_id, &Scope::All)
                 .await?
                 .with_context(|| format!("call {} vanished", job.call_id))?;
             let t = self
                 .catalog
-                .transcript(call.id)
+                .transcript_in(call.id, &Scope::All)
                 .await?
                 .with_context(|| format!("call {} has no transcript to index", call.id))?;
-            let v = self.catalog.verification(call.id).await?;
+            let v = self.catalog.verification_in(call.id, &Scope::All).await?;
             // tantivy's writer blocks (and may wait for another process's lock).
             tokio::task::block_in_place(|| self.index_transcript(&t, &call, v.as_ref()))
         }

@@ -264,10 +264,18 @@ pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result
                 // The same recording whose processing was interrupted (or failed): finish it
                 // instead of refusing it, so re-running an ingest loses nothing.
                 Err(IngestError::Duplicate { existing }) => {
-                    match app.catalog.get(existing).await? {
+                    match app
+                        .catalog
+                        .get_in(existing, &callproof_models::Scope::All)
+                        .await?
+                    {
                         Some(call) if call.state != CallState::Indexed => {
                             bar.set_message(format!("{name}: resuming unfinished call {existing}"));
-                            let has_transcript = app.catalog.transcript(existing).await?.is_some();
+                            let has_transcript = app
+                                .catalog
+                                .transcript_in(existing, &callproof_models::Scope::All)
+                                .await?
+                                .is_some();
                             let kind = if has_transcript && call.state != CallState::Received {
                                 JobKind::Index
                             } else {
@@ -289,7 +297,7 @@ pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result
             .await?;
             let call = app
                 .catalog
-                .get(call.id)
+                .get_in(call.id, &callproof_models::Scope::All)
                 .await?
                 .with_context(|| format!("call {} vanished", call.id))?;
             if call.state != CallState::Indexed {
@@ -302,10 +310,13 @@ pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result
             }
             let t = app
                 .catalog
-                .transcript(call.id)
+                .transcript_in(call.id, &callproof_models::Scope::All)
                 .await?
                 .with_context(|| format!("call {} has no transcript", call.id))?;
-            let verification = app.catalog.verification(call.id).await?;
+            let verification = app
+                .catalog
+                .verification_in(call.id, &callproof_models::Scope::All)
+                .await?;
             Ok(IngestResult {
                 file: name.clone(),
                 call_id: Some(call.id),

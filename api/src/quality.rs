@@ -69,9 +69,13 @@ impl App {
             .await?;
             return Ok(None);
         };
-        let v = self.catalog.verification(id).await?.with_context(|| {
-            format!("call {id} is not verified yet: it can be reviewed once it is")
-        })?;
+        let v = self
+            .catalog
+            .verification_in(id, &Scope::All)
+            .await?
+            .with_context(|| {
+                format!("call {id} is not verified yet: it can be reviewed once it is")
+            })?;
         if let Some(cal) = &input.calibration_id {
             let c = self
                 .catalog
@@ -97,7 +101,7 @@ impl App {
         }
         let language = self
             .catalog
-            .transcript(id)
+            .transcript_in(id, &Scope::All)
             .await?
             .map(|t| t.language)
             .unwrap_or_else(|| self.language_of(&call.metadata));
@@ -308,7 +312,7 @@ impl App {
         let reviews = self.catalog.client_reviews(client).await?;
         let mut pairs = Vec::new();
         for r in latest_reviews(&reviews) {
-            if let Some(v) = self.catalog.verification(r.call_id).await? {
+            if let Some(v) = self.catalog.verification_in(r.call_id, &Scope::All).await? {
                 pairs.push((v, r.clone()));
             }
         }

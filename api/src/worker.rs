@@ -34,18 +34,18 @@ pub struct WorkerArgs {
 /// The name a worker process holds its jobs under: role, machine and process id, so that a
 /// process on this machine that is gone can be told apart from one that is alive.
 pub fn owner_of(pid: u32) -> String {
-    format!("worker:{}:{pid}", hostname())
+    format!("worker:{}:{pid}", machine())
 }
 
 /// The owner name of this process in `role` ("worker", "cli", "indexer").
 pub fn this_process(role: &str) -> String {
-    format!("{role}:{}:{}", hostname(), std::process::id())
+    format!("{role}:{}:{}", machine(), std::process::id())
 }
 
 /// Gives back the jobs held by processes of this machine that no longer exist (a server or
 /// CLI stopped in the middle of a call), instead of waiting for their leases to run out.
 pub async fn recover_orphans(app: &App) -> Result<()> {
-    let host = hostname();
+    let host = machine();
     let mut owners = std::collections::BTreeSet::new();
     for job in app
         .catalog
@@ -81,10 +81,15 @@ pub async fn recover_orphans(app: &App) -> Result<()> {
     Ok(())
 }
 
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into())
+/// This machine, as job owners name it: its machine id (unique even where containers share a
+/// host name), else its host name. Colons are left out: owners are split on them.
+fn machine() -> String {
+    ["/etc/machine-id", "/proc/sys/kernel/hostname"]
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .map(|s| s.trim().replace(':', "-"))
+        .find(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".into())
 }
 
 /// `callproof worker`: claims transcription jobs one after the other until stopped.

@@ -81,7 +81,11 @@ async fn new_call(m: &dyn Metastore, client: &str, sha: &str) -> CallId {
 }
 
 async fn state_of(m: &dyn Metastore, id: CallId) -> CallState {
-    m.get(id).await.unwrap().expect("the call exists").state
+    m.get_in(id, &Scope::All)
+        .await
+        .unwrap()
+        .expect("the call exists")
+        .state
 }
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -158,7 +162,11 @@ pub async fn verifications_are_stored_and_replaced(m: &dyn Metastore) {
     v.verdict = Verdict::Compliant;
     m.put_verification(&v).await.unwrap();
     assert_eq!(
-        m.verification(id).await.unwrap().unwrap().verdict,
+        m.verification_in(id, &Scope::All)
+            .await
+            .unwrap()
+            .unwrap()
+            .verdict,
         Verdict::Compliant
     );
     assert_eq!(

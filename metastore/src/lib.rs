@@ -1,6 +1,9 @@
 //! The metastore: every record callproof keeps about calls, behind one trait per record family.
 //!
-//! Callers (the service layer, workers, the CLI) see traits, not SQL: [`Calls`], [`Results`],
+//! Every read of a call or of what was made of it takes a [`Scope`]: code acting for the system
+//! (workers, the indexer, the local operator) says `Scope::All` where it reads, so that an
+//! unscoped read is always a visible choice. Callers (the service layer, workers, the CLI) see
+//! traits, not SQL: [`Calls`], [`Results`],
 //! [`RuleSets`], [`Access`], [`Quality`] and the work queue [`Jobs`], gathered in
 //! [`Metastore`]. Each implementation passes the same conformance suite
 //! ([`metastore_test_suite!`]); [`SqliteMetastore`] is the embedded default. Schema changes
@@ -131,10 +134,6 @@ pub trait Calls: Send + Sync {
 
     async fn set_state(&self, id: CallId, state: &CallState) -> Result<(), MetastoreError>;
 
-    async fn object_key(&self, id: CallId) -> Result<Option<String>, MetastoreError>;
-
-    async fn get(&self, id: CallId) -> Result<Option<Call>, MetastoreError>;
-
     /// Calls in the given state, oldest first (used to resume work after a restart).
     async fn in_state(&self, state: &str) -> Result<Vec<Call>, MetastoreError>;
 
@@ -178,11 +177,7 @@ pub trait Calls: Send + Sync {
 pub trait Results: Send + Sync {
     async fn put_transcript(&self, t: &Transcript) -> Result<(), MetastoreError>;
 
-    async fn transcript(&self, id: CallId) -> Result<Option<Transcript>, MetastoreError>;
-
     async fn put_verification(&self, v: &Verification) -> Result<(), MetastoreError>;
-
-    async fn verification(&self, id: CallId) -> Result<Option<Verification>, MetastoreError>;
 
     /// Number of verified calls per verdict for a client.
     async fn verdict_counts(&self, client: &str) -> Result<Vec<(Verdict, u64)>, MetastoreError>;

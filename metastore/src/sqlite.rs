@@ -304,6 +304,44 @@ impl RawCall {
 }
 
 impl SqliteMetastore {
+    // Unscoped reads, for the scoped ones below to build on.
+    fn object_key_any(&self, id: CallId) -> Result<Option<String>, MetastoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT object_key FROM calls WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn transcript_any(&self, id: CallId) -> Result<Option<Transcript>, MetastoreError> {
+        let json: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT transcript FROM transcripts WHERE call_id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(&id.to_string(), e)))
+            .transpose()
+    }
+
+    fn verification_any(&self, id: CallId) -> Result<Option<Verification>, MetastoreError> {
+        let json: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT verification FROM verifications WHERE call_id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(&id.to_string(), e)))
+            .transpose()
+    }
+
     /// Opens (creating it if needed) the catalog at `path` and applies the migrations it lacks.
     pub fn open(path: &Path) -> Result<Self, MetastoreError> {
         let open_err = |e: rusqlite::Error| {
@@ -455,24 +493,6 @@ impl Calls for SqliteMetastore {
         Ok(())
     }
 
-    async fn object_key(&self, id: CallId) -> Result<Option<String>, MetastoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT object_key FROM calls WHERE id = ?1",
-                [id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?)
-    }
-
-    async fn get(&self, id: CallId) -> Result<Option<Call>, MetastoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!("{SELECT_CALL} WHERE id = ?1"))?;
-        let row = stmt.query_row([id.to_string()], raw_call).optional()?;
-        row.map(RawCall::into_call).transpose()
-    }
-
     async fn in_state(&self, state: &str) -> Result<Vec<Call>, MetastoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
@@ -540,7 +560,7 @@ impl Calls for SqliteMetastore {
         let Some(call) = self.get_in(id, scope).await? else {
             return Ok(None);
         };
-        let Some(key) = self.object_key(id).await? else {
+        let Some(key) = self.object_key_any(id)? else {
             return Ok(None);
         };
         if !key.starts_with(&format!("clients/{}/", call.metadata.client)) {
@@ -597,19 +617,6 @@ impl Results for SqliteMetastore {
         Ok(())
     }
 
-    async fn transcript(&self, id: CallId) -> Result<Option<Transcript>, MetastoreError> {
-        let json: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT transcript FROM transcripts WHERE call_id = ?1",
-                [id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(&id.to_string(), e)))
-            .transpose()
-    }
-
     async fn put_verification(&self, v: &Verification) -> Result<(), MetastoreError> {
         let json = serde_json::to_string(v).map_err(|e| corrupt(&v.call_id.to_string(), e))?;
         self.conn().execute(
@@ -628,19 +635,6 @@ impl Results for SqliteMetastore {
             ],
         )?;
         Ok(())
-    }
-
-    async fn verification(&self, id: CallId) -> Result<Option<Verification>, MetastoreError> {
-        let json: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT verification FROM verifications WHERE call_id = ?1",
-                [id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(&id.to_string(), e)))
-            .transpose()
     }
 
     async fn verdict_counts(&self, client: &str) -> Result<Vec<(Verdict, u64)>, MetastoreError> {
@@ -669,7 +663,7 @@ impl Results for SqliteMetastore {
         if self.get_in(id, scope).await?.is_none() {
             return Ok(None);
         }
-        self.transcript(id).await
+        self.transcript_any(id)
     }
 
     async fn verification_in(
@@ -680,7 +674,7 @@ impl Results for SqliteMetastore {
         if self.get_in(id, scope).await?.is_none() {
             return Ok(None);
         }
-        self.verification(id).await
+        self.verification_any(id)
     }
 }
 
@@ -1326,7 +1320,7 @@ mod tests {
         }
         let cat = SqliteMetastore::open(&path).unwrap();
         let id: CallId = "0192f0c4-7d2a-7000-8000-000000000001".parse().unwrap();
-        assert!(cat.get(id).await.unwrap().is_some());
+        assert!(cat.get_in(id, &Scope::All).await.unwrap().is_some());
         let raw = Connection::open(&path).unwrap();
         let kept: i64 = raw
             .query_row("SELECT COUNT(*) FROM transcripts", [], |r| r.get(0))
