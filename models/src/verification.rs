@@ -1,0 +1,180 @@
+//! What checking a call against its rule set found: one finding per rule and a verdict.
+
+use super::*;
+
+/// Which rule set produced a verification: a client's stored version or a built-in pack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleSetRef {
+    /// The client the rule set belongs to, or the built-in pack's name ("fr-demarchage").
+    pub id: String,
+    pub version: u32,
+    /// SHA-256 of the rule set's TOML source, hex.
+    pub sha256: String,
+    /// True for a built-in pack used because the client has no rule set of its own.
+    #[serde(default)]
+    pub builtin: bool,
+}
+
+/// What a rule checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// One of several phrasings must be said.
+    Required,
+    /// A phrasing that must never be said.
+    Forbidden,
+    /// The customer's assent, after the offer items it depends on, not taken back.
+    Consent,
+    /// The call started inside the allowed calling hours.
+    CallingHours,
+    /// The call lasted at least a minimum time.
+    MinDuration,
+}
+
+/// What verification found for one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The requirement holds (for a forbidden rule: the phrasing was not said).
+    Met,
+    /// No phrasing of a required item (or of consent) was found.
+    Missing,
+    /// A forbidden phrasing was said.
+    ForbiddenSaid,
+    /// Said, but outside its window (too late, or before/after the wrong item).
+    OutOfWindow,
+    /// Said by the wrong party (for instance, consent stated only by the agent).
+    WrongSpeaker,
+    /// The customer refused, or took back an assent.
+    Refused,
+    /// The call started outside the allowed calling hours or on a public holiday.
+    OutsideHours,
+    /// The call is shorter than the rule's minimum duration.
+    TooShort,
+    /// The rule could not be checked (for instance: the call's start time is unknown).
+    NotCheckable,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Met => "met",
+            Outcome::Missing => "missing",
+            Outcome::ForbiddenSaid => "forbidden_said",
+            Outcome::OutOfWindow => "out_of_window",
+            Outcome::WrongSpeaker => "wrong_speaker",
+            Outcome::Refused => "refused",
+            Outcome::OutsideHours => "outside_hours",
+            Outcome::TooShort => "too_short",
+            Outcome::NotCheckable => "not_checkable",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How sure verification is of a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingStatus {
+    /// The rule holds.
+    Pass,
+    /// The match score is in the doubtful band: a person must listen.
+    Review,
+    /// The rule is broken.
+    Fail,
+}
+
+/// The evidence for one rule of one call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule_id: String,
+    pub kind: RuleKind,
+    pub outcome: Outcome,
+    pub status: FindingStatus,
+    /// Who said the matched text (absent for metadata rules and when nothing was found).
+    pub speaker: Option<Speaker>,
+    pub start_ms: Option<u64>,
+    pub end_ms: Option<u64>,
+    /// The transcript's words that matched, as recognised.
+    pub matched: Option<String>,
+    /// The rule phrasing that matched best.
+    pub phrase: Option<String>,
+    /// Match score, 0..1 (1 = every word recognised exactly).
+    pub score: Option<f32>,
+    /// One sentence a quality manager can act on.
+    pub detail: String,
+}
+
+/// A call's overall result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Compliant,
+    Violation,
+    NeedsReview,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Compliant => "compliant",
+            Verdict::Violation => "violation",
+            Verdict::NeedsReview => "needs_review",
+        }
+    }
+
+    /// A violation if any finding fails, else needs review if any is doubtful, else compliant.
+    pub fn of(findings: &[Finding]) -> Self {
+        match findings.iter().map(|f| f.status).max() {
+            Some(FindingStatus::Fail) => Verdict::Violation,
+            Some(FindingStatus::Review) => Verdict::NeedsReview,
+            _ => Verdict::Compliant,
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Verdict {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "compliant" => Ok(Verdict::Compliant),
+            "violation" => Ok(Verdict::Violation),
+            "needs_review" | "review" => Ok(Verdict::NeedsReview),
+            other => Err(format!(
+                "unknown verdict {other:?}: use compliant, violation or needs_review"
+            )),
+        }
+    }
+}
+
+/// The result of checking one call's transcript against one rule set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verification {
+    pub call_id: CallId,
+    pub ruleset: RuleSetRef,
+    pub verdict: Verdict,
+    /// One finding per rule, in the rule set's order; met requirements keep their evidence.
+    pub findings: Vec<Finding>,
+    pub verified_at: DateTime<Utc>,
+}
+
+impl Verification {
+    /// Rule ids whose finding is not a pass: what `rule:` searches find.
+    pub fn flagged_rules(&self) -> impl Iterator<Item = &str> {
+        self.findings
+            .iter()
+            .filter(|f| f.status != FindingStatus::Pass)
+            .map(|f| f.rule_id.as_str())
+    }
+}
