@@ -565,6 +565,12 @@ impl App {
     ) -> Result<Ingested, IngestError> {
         let mut metadata = metadata;
         if let Some(p) = &metadata.customer_phone {
+            if p.chars().count() > callproof_ingest::MAX_FIELD_CHARS {
+                return Err(IngestError::Metadata(format!(
+                    "customer_phone is longer than {} characters: it is not a phone number",
+                    callproof_ingest::MAX_FIELD_CHARS
+                )));
+            }
             metadata.customer_phone = Some(
                 callproof_ingest::normalise_phone(p)
                     .map_err(|e| IngestError::Metadata(format!("customer_phone: {e}")))?,

@@ -469,6 +469,18 @@ pub struct Verified {
 type BundleFiles = (BTreeMap<String, Vec<u8>>, Vec<String>);
 
 /// Reads every file of a bundle: a ZIP, or a folder it was extracted to.
+/// The number of entries the ZIP's end-of-central-directory record announces (None for ZIP64
+/// archives or an unreadable record, which the ZIP reader then judges on its own).
+fn central_directory_entries(bytes: &[u8]) -> Option<u64> {
+    const EOCD: [u8; 4] = [0x50, 0x4b, 0x05, 0x06];
+    let from = bytes.len().saturating_sub(22 + 65_535);
+    let at = (from..bytes.len().saturating_sub(21))
+        .rev()
+        .find(|&i| bytes[i..i + 4] == EOCD)?;
+    let total = u16::from_le_bytes([bytes[at + 10], bytes[at + 11]]);
+    (total != u16::MAX).then_some(u64::from(total))
+}
+
 fn read_bundle(path: &Path) -> Result<BundleFiles> {
     let mut files = BTreeMap::new();
     let mut problems = Vec::new();
@@ -483,8 +495,20 @@ fn read_bundle(path: &Path) -> Result<BundleFiles> {
         return Ok((files, problems));
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let listed = central_directory_entries(&bytes);
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
         .with_context(|| format!("{} is not a readable evidence bundle (ZIP)", path.display()))?;
+    // The ZIP reader keeps one entry per name; two entries of one name (a forged copy beside
+    // the signed one) show only as a count that does not add up. A reader may display either
+    // copy, so such a bundle proves nothing.
+    if let Some(n) = listed {
+        if n != zip.len() as u64 {
+            problems.push(format!(
+                "the archive lists {n} entries but holds {} distinct names: an entry name appears twice, so another copy than the signed one could be shown",
+                zip.len()
+            ));
+        }
+    }
     for i in 0..zip.len() {
         let mut f = match zip.by_index(i) {
             Ok(f) => f,
@@ -765,6 +789,39 @@ mod tests {
         let problems = check(&tampered, &key.verifying_key()).unwrap_err();
         assert!(
             problems.iter().any(|p| p.starts_with("transcript.json")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn a_second_entry_of_the_same_name_is_refused() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let zip = bundle(&key);
+        let mut src = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for i in 0..src.len() {
+            let mut f = src.by_index(i).unwrap();
+            let name = f.name().unwrap().to_string();
+            let mut b = Vec::new();
+            f.read_to_end(&mut b).unwrap();
+            out.start_file(name, opts).unwrap();
+            out.write_all(&b).unwrap();
+        }
+        // The zip crate refuses to write a duplicate name; a forger's tool does not, so the
+        // second entry is written under a same-length name and renamed in the bytes.
+        out.start_file("transcript.htmX", opts).unwrap();
+        out.write_all(b"<p>forged</p>").unwrap();
+        let mut forged = out.finish().unwrap().into_inner();
+        for w in 0..forged.len() - 15 {
+            if &forged[w..w + 15] == b"transcript.htmX" {
+                forged[w + 14] = b'l';
+            }
+        }
+        let problems = check(&forged, &key.verifying_key()).unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.contains("appears twice")),
             "{problems:?}"
         );
     }

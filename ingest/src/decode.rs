@@ -30,6 +30,54 @@ pub enum DecodeError {
     Empty,
     #[error("resampling to 16 kHz failed: {0}")]
     Resample(String),
+    /// The recording is outside what callproof accepts (see the `MAX_*`/`MIN_*` limits).
+    #[error("{0}")]
+    Limit(String),
+}
+
+/// Sample rates a telephone or studio recorder produces: 4 kHz to 192 kHz. A header outside
+/// them is a damaged or hostile file (a "1 Hz" WAV asks the resampler for gigabytes).
+pub const MIN_SAMPLE_RATE: u32 = 4_000;
+pub const MAX_SAMPLE_RATE: u32 = 192_000;
+/// Channels accepted: 1 (mixed) and 2 (agent and customer) are the norm; up to 8 for recorders
+/// that keep a conference's legs apart.
+pub const MAX_CHANNELS: usize = 8;
+/// The longest recording accepted: four hours.
+pub const MAX_DURATION_S: u64 = 4 * 3600;
+/// Decoded samples (all channels) accepted per recording, checked while decoding: 2 GB of f32,
+/// whatever the header says (a few kilobytes of constant FLAC frames can claim billions).
+pub const MAX_SAMPLES: u64 = 500_000_000;
+
+fn check_rate(rate: u32) -> Result<(), DecodeError> {
+    if (MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&rate) {
+        Ok(())
+    } else {
+        Err(DecodeError::Limit(format!(
+            "the recording says it is sampled at {rate} Hz; callproof accepts {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz, so the file is damaged or not a call recording: export it again from the recorder"
+        )))
+    }
+}
+
+fn check_channels(n: usize) -> Result<(), DecodeError> {
+    if (1..=MAX_CHANNELS).contains(&n) {
+        Ok(())
+    } else {
+        Err(DecodeError::Limit(format!(
+            "the recording has {n} channels; callproof accepts 1 to {MAX_CHANNELS} (one per party): mix or split it first"
+        )))
+    }
+}
+
+fn too_long(frames: u64, rate: u32, channels: usize) -> Option<DecodeError> {
+    let samples = frames.saturating_mul(channels.max(1) as u64);
+    if frames > MAX_DURATION_S * rate as u64 || samples > MAX_SAMPLES {
+        Some(DecodeError::Limit(format!(
+            "the recording is longer than callproof accepts ({} h at most, and {MAX_SAMPLES} samples over all channels): split it into calls",
+            MAX_DURATION_S / 3600
+        )))
+    } else {
+        None
+    }
 }
 
 /// A decoded recording: one sample vector per channel at the original rate.
@@ -229,6 +277,16 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedAudio, DecodeError> {
             codec: format!("{codec} (in {container})"),
         })?;
 
+    // What the header says is checked before anything is decoded.
+    if let Some(rate) = params.sample_rate {
+        check_rate(rate)?;
+        if let Some(n) = params.channels.as_ref().map(|c| c.count()) {
+            check_channels(n)?;
+            if let Some(e) = expected_frames.and_then(|f| too_long(f, rate, n)) {
+                return Err(e);
+            }
+        }
+    }
     let mut channels: Vec<Vec<f32>> = Vec::new();
     let mut sample_rate = params.sample_rate.unwrap_or(0);
     let mut plane: Vec<Vec<f32>> = Vec::new();
@@ -252,9 +310,17 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedAudio, DecodeError> {
         match decoder.decode(&packet) {
             Ok(buf) => {
                 sample_rate = buf.spec().rate();
+                check_rate(sample_rate)?;
                 buf.copy_to_vecs_planar::<f32>(&mut plane);
                 if channels.is_empty() {
+                    check_channels(plane.len())?;
                     channels = vec![Vec::new(); plane.len()];
+                }
+                // Checked as it grows: the header may lie about the length.
+                let decoded =
+                    channels.first().map_or(0, Vec::len) + plane.first().map_or(0, Vec::len);
+                if let Some(e) = too_long(decoded as u64, sample_rate, channels.len()) {
+                    return Err(e);
                 }
                 for (dst, src) in channels.iter_mut().zip(&plane) {
                     dst.extend_from_slice(src);

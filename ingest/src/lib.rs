@@ -38,6 +38,10 @@ pub fn normalise_phone(input: &str) -> Result<String, String> {
     Ok(number.format().mode(phonenumber::Mode::E164).to_string())
 }
 
+/// The longest text accepted in a metadata field (campaign, agent, contract reference…): every
+/// search answer and export repeats it.
+pub const MAX_FIELD_CHARS: usize = 200;
+
 /// Checks what a person supplied before any work is done; the tenant named comes back as a
 /// [`ClientId`].
 pub fn validate_metadata(m: &CallMetadata) -> Result<ClientId, IngestError> {
@@ -46,6 +50,22 @@ pub fn validate_metadata(m: &CallMetadata) -> Result<ClientId, IngestError> {
             "{e}; give it with --client or \"client\" in the JSON metadata"
         ))
     })?;
+    for (field, value) in [
+        ("campaign", &m.campaign),
+        ("agent", &m.agent),
+        ("contract_ref", &m.contract_ref),
+        ("customer_phone", &m.customer_phone),
+        ("customer_timezone", &m.customer_timezone),
+    ] {
+        if let Some(v) = value {
+            let n = v.chars().count();
+            if n > MAX_FIELD_CHARS {
+                return Err(IngestError::Metadata(format!(
+                    "{field} is {n} characters long; at most {MAX_FIELD_CHARS} are accepted (it is a name or a reference, not a document)"
+                )));
+            }
+        }
+    }
     if let Some(tz) = &m.customer_timezone {
         if tz.parse::<chrono_tz::Tz>().is_err() {
             return Err(IngestError::Metadata(format!(
@@ -70,6 +90,26 @@ pub fn channels_16k(audio: &DecodedAudio) -> Result<Vec<Vec<f32>>, DecodeError> 
         .iter()
         .map(|c| resample_to_16k(c, audio.sample_rate))
         .collect()
+}
+
+#[cfg(test)]
+mod field_tests {
+    use super::*;
+
+    #[test]
+    fn long_fields_are_refused() {
+        let meta = |campaign: String| CallMetadata {
+            client: "acme".into(),
+            campaign: Some(campaign),
+            ..Default::default()
+        };
+        assert!(validate_metadata(&meta("hiver-2026".into())).is_ok());
+        assert!(validate_metadata(&meta("x".repeat(MAX_FIELD_CHARS))).is_ok());
+        let err = validate_metadata(&meta("x".repeat(60_000_000)))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("campaign is 60000000 characters"), "{err}");
+    }
 }
 
 #[cfg(test)]

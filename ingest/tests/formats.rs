@@ -78,3 +78,40 @@ fn refused_files_name_the_problem() {
     assert!(err.to_string().contains("not an audio recording"), "{err}");
     assert!(err.to_string().contains("text file"), "{err}");
 }
+
+/// A PCM WAV whose header says `rate` Hz and `channels` channels, with `frames` frames of silence.
+fn wav(rate: u32, channels: u16, frames: u32) -> Vec<u8> {
+    let data = frames * channels as u32 * 2;
+    let mut b = Vec::new();
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&channels.to_le_bytes());
+    b.extend_from_slice(&rate.to_le_bytes());
+    b.extend_from_slice(&rate.wrapping_mul(channels as u32 * 2).to_le_bytes());
+    b.extend_from_slice(&(channels * 2).to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data.to_le_bytes());
+    b.resize(b.len() + data as usize, 0);
+    b
+}
+
+/// Headers no recorder writes are refused before decoding: a "1 Hz" WAV used to be accepted and
+/// then ask the resampler for gigabytes, aborting the process.
+#[test]
+fn impossible_rates_and_channel_counts_are_refused() {
+    for rate in [1, 3_999, 192_001, u32::MAX] {
+        match decode(&wav(rate, 2, 40)) {
+            Err(DecodeError::Limit(m)) => assert!(m.contains("Hz"), "{m}"),
+            other => panic!("{rate} Hz: expected a limit, got {other:?}"),
+        }
+    }
+    assert!(decode(&wav(8_000, 26, 40)).is_err());
+    // The limits themselves are accepted.
+    for rate in [4_000, 8_000, 192_000] {
+        assert!(decode(&wav(rate, 2, rate)).is_ok(), "{rate} Hz");
+    }
+}

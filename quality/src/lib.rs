@@ -425,6 +425,17 @@ pub fn stats(calls: &[(Call, Verification)]) -> Stats {
     }
 }
 
+/// A cell a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return is a formula to Excel and LibreOffice (`=HYPERLINK(…)` in a campaign name would be a
+/// live link in the client's sheet), so it gets a leading apostrophe, as OWASP advises.
+pub fn spreadsheet_safe(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
 /// Findings as CSV, one row per finding.
 pub fn findings_csv(calls: &[(Call, Verification)]) -> std::result::Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -448,33 +459,36 @@ pub fn findings_csv(calls: &[(Call, Verification)]) -> std::result::Result<Strin
     ])?;
     for (c, v) in calls {
         for f in &v.findings {
-            w.write_record([
-                c.id.to_string(),
-                c.metadata.client.clone(),
-                c.metadata.campaign.clone().unwrap_or_default(),
-                c.metadata.agent.clone().unwrap_or_default(),
-                c.metadata
-                    .started_at
-                    .map(|t| t.to_rfc3339())
-                    .unwrap_or_default(),
-                v.verdict.to_string(),
-                f.rule_id.clone(),
-                serde_json::to_value(f.kind)
-                    .ok()
-                    .and_then(|k| k.as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                f.outcome.to_string(),
-                serde_json::to_value(f.status)
-                    .ok()
-                    .and_then(|k| k.as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                f.speaker.map(|s| s.to_string()).unwrap_or_default(),
-                f.start_ms.map(|x| x.to_string()).unwrap_or_default(),
-                f.end_ms.map(|x| x.to_string()).unwrap_or_default(),
-                f.score.map(|x| x.to_string()).unwrap_or_default(),
-                f.matched.clone().unwrap_or_default(),
-                f.detail.clone(),
-            ])?;
+            w.write_record(
+                [
+                    c.id.to_string(),
+                    c.metadata.client.clone(),
+                    c.metadata.campaign.clone().unwrap_or_default(),
+                    c.metadata.agent.clone().unwrap_or_default(),
+                    c.metadata
+                        .started_at
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_default(),
+                    v.verdict.to_string(),
+                    f.rule_id.clone(),
+                    serde_json::to_value(f.kind)
+                        .ok()
+                        .and_then(|k| k.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    f.outcome.to_string(),
+                    serde_json::to_value(f.status)
+                        .ok()
+                        .and_then(|k| k.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    f.speaker.map(|s| s.to_string()).unwrap_or_default(),
+                    f.start_ms.map(|x| x.to_string()).unwrap_or_default(),
+                    f.end_ms.map(|x| x.to_string()).unwrap_or_default(),
+                    f.score.map(|x| x.to_string()).unwrap_or_default(),
+                    f.matched.clone().unwrap_or_default(),
+                    f.detail.clone(),
+                ]
+                .map(spreadsheet_safe),
+            )?;
         }
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
@@ -501,25 +515,28 @@ pub fn reviews_csv(reviews: &[Review]) -> std::result::Result<String, csv::Error
     ])?;
     for r in reviews {
         let count = |d: Decision| r.input.decisions.iter().filter(|x| x.decision == d).count();
-        w.write_record([
-            r.id.to_string(),
-            r.call_id.to_string(),
-            r.reviewer.key_id.clone(),
-            r.version.to_string(),
-            r.input
-                .calibration_id
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-            r.automatic_verdict.to_string(),
-            r.reviewed_verdict.to_string(),
-            count(Decision::Confirm).to_string(),
-            count(Decision::Overrule).to_string(),
-            r.input.added.len().to_string(),
-            r.score.map(|s| s.to_string()).unwrap_or_default(),
-            r.input.comment.clone().unwrap_or_default(),
-            r.created_at.to_rfc3339(),
-        ])?;
+        w.write_record(
+            [
+                r.id.to_string(),
+                r.call_id.to_string(),
+                r.reviewer.key_id.clone(),
+                r.version.to_string(),
+                r.input
+                    .calibration_id
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                r.automatic_verdict.to_string(),
+                r.reviewed_verdict.to_string(),
+                count(Decision::Confirm).to_string(),
+                count(Decision::Overrule).to_string(),
+                r.input.added.len().to_string(),
+                r.score.map(|s| s.to_string()).unwrap_or_default(),
+                r.input.comment.clone().unwrap_or_default(),
+                r.created_at.to_rfc3339(),
+            ]
+            .map(spreadsheet_safe),
+        )?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8_lossy(&bytes).to_string())
@@ -540,3 +557,25 @@ pub struct CalibrationView {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod csv_tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn formulas_are_not_left_live() {
+        for bad in [
+            "=HYPERLINK(\"http://x\",\"click\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(spreadsheet_safe(bad.into()), format!("'{bad}"));
+        }
+        for fine in ["acme", "0.5", "2026-03-02T10:15:00+01:00", ""] {
+            assert_eq!(spreadsheet_safe(fine.into()), fine);
+        }
+    }
+}

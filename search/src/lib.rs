@@ -45,6 +45,48 @@ pub enum SearchError {
     Tantivy(#[from] tantivy::TantivyError),
 }
 
+/// The longest query text accepted, in characters: a real dispute search is a few words; the
+/// query parser's work (and a fuzzy term's automaton) grows with it.
+pub const MAX_QUERY_CHARS: usize = 1000;
+/// The deepest nesting of parentheses accepted: the query parser recurses once per level, and
+/// thousands of levels overflow its stack and abort the process.
+pub const MAX_QUERY_DEPTH: usize = 16;
+
+/// Refuses, before parsing, a query longer or more deeply nested than the limits.
+fn check_limits(q: &str) -> Result<(), SearchError> {
+    let refuse = |detail: String| {
+        Err(SearchError::Query {
+            query: q.chars().take(80).collect::<String>()
+                + if q.chars().count() > 80 { "…" } else { "" },
+            detail,
+        })
+    };
+    let chars = q.chars().count();
+    if chars > MAX_QUERY_CHARS {
+        return refuse(format!(
+            "it is {chars} characters long and at most {MAX_QUERY_CHARS} are accepted: keep the words that matter and use filters (client, agent, dates, phone, contract) for the rest"
+        ));
+    }
+    let (mut depth, mut deepest, mut quoted) = (0usize, 0usize, false);
+    for c in q.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '(' if !quoted => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' if !quoted => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_QUERY_DEPTH {
+        return refuse(format!(
+            "its parentheses nest {deepest} deep and at most {MAX_QUERY_DEPTH} levels are accepted: flatten the query"
+        ));
+    }
+    Ok(())
+}
+
 /// Filters and paging of a search.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SearchRequest {
@@ -363,6 +405,7 @@ impl SearchIndex {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut words: Box<dyn Query> = Box::new(tantivy::query::EmptyQuery);
         let q = req.query.trim();
+        check_limits(q)?;
         if !q.is_empty() {
             // `verdict:` and `rule:` address the call's verification; words go to the text.
             let mut parser = QueryParser::for_index(&self.index, vec![f.text_fr, f.text_en]);
@@ -683,6 +726,30 @@ mod tests {
                 ..Default::default()
             },
         )
+    }
+
+    /// 2,500 nested parentheses used to overflow the parser's stack and abort the server.
+    #[test]
+    fn queries_past_the_limits_are_refused_not_parsed() {
+        let dir = tempfile::tempdir().unwrap();
+        let idx = SearchIndex::open(dir.path()).unwrap();
+        let ask = |q: String| {
+            idx.search(&SearchRequest {
+                query: q,
+                ..Default::default()
+            })
+        };
+        let deep = format!("{}accord{}", "(".repeat(2500), ")".repeat(2500));
+        let err = ask(deep).unwrap_err().to_string();
+        assert!(err.contains("characters long"), "{err}");
+        let nested = format!("{}accord{}", "(".repeat(40), ")".repeat(40));
+        let err = ask(nested).unwrap_err().to_string();
+        assert!(err.contains("nest 40 deep"), "{err}");
+        assert!(ask("x".repeat(100_000)).is_err());
+        // Within the limits, and parentheses inside quotes do not count.
+        let fine = format!("{}accord{}", "(".repeat(16), ")".repeat(16));
+        assert!(ask(fine).is_ok());
+        assert!(ask(format!("\"{}\"", "(".repeat(30))).is_ok());
     }
 
     /// What a tenant sees — scores, order, snippets — does not move when another tenant adds
