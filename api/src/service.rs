@@ -311,43 +311,54 @@ impl App {
         let call = self
             .call_for(caller, id, AuditAction::ReadTranscript)
             .await?;
-        match self.catalog.transcript_in(id, &caller.scope()).await? {
-            Some(t) => {
-                self.record(
-                    caller,
-                    AuditAction::ReadTranscript,
-                    Some(&id.to_string()),
-                    "ok",
-                )
-                .await?;
-                Ok(t)
-            }
-            None => Err(ServiceError::NotReady(match call.state {
-                callproof_models::CallState::Failed(reason) => {
-                    format!("call {id} failed, so it has no transcript: {reason}")
-                }
-                s => format!(
-                    "call {id} has no transcript yet (state: {}); try again shortly",
-                    s.name()
-                ),
-            })),
-        }
+        let t = self.catalog.transcript_in(id, &caller.scope()).await?;
+        self.answer_read(
+            caller,
+            AuditAction::ReadTranscript,
+            call,
+            t,
+            "has no transcript",
+        )
+        .await
     }
 
     /// A call's verification (findings and verdict); NotReady until it is verified.
     pub async fn read_findings(&self, caller: &Caller, id: CallId) -> Result<Verification> {
         let call = self.call_for(caller, id, AuditAction::ReadFindings).await?;
-        match self.catalog.verification_in(id, &caller.scope()).await? {
-            Some(v) => {
-                self.record(caller, AuditAction::ReadFindings, Some(&id.to_string()), "ok").await?;
-                Ok(v)
+        let v = self.catalog.verification_in(id, &caller.scope()).await?;
+        self.answer_read(
+            caller,
+            AuditAction::ReadFindings,
+            call,
+            v,
+            "is not verified",
+        )
+        .await
+    }
+
+    /// What the pipeline made of `call`, if it exists yet: recorded as read, or NotReady
+    /// saying why (the call failed, with its reason; or it is not that far yet).
+    async fn answer_read<T>(
+        &self,
+        caller: &Caller,
+        action: AuditAction,
+        call: Call,
+        found: Option<T>,
+        lacking: &str,
+    ) -> Result<T> {
+        let id = call.id;
+        match found {
+            Some(x) => {
+                self.record(caller, action, Some(&id.to_string()), "ok")
+                    .await?;
+                Ok(x)
             }
             None => Err(ServiceError::NotReady(match call.state {
                 callproof_models::CallState::Failed(reason) => {
-                    format!("call {id} failed, so it was not verified: {reason}")
+                    format!("call {id} failed, so it {lacking}: {reason}")
                 }
                 s => format!(
-                    "call {id} is not verified yet (state: {}); it is verified right after transcription, try again shortly",
+                    "call {id} {lacking} yet (state: {}); calls are transcribed, then verified, as soon as a worker is free: try again shortly",
                     s.name()
                 ),
             })),

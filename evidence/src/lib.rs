@@ -749,6 +749,30 @@ mod tests {
         .expect("the bundle is built")
     }
 
+    fn stored() -> zip::write::SimpleFileOptions {
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored)
+    }
+
+    /// The bundle's entries written again into a new archive, each passed through `edit`; the
+    /// writer is returned open, so a test can add entries before finishing it.
+    fn rezip(
+        zip: &[u8],
+        mut edit: impl FnMut(&str, &mut Vec<u8>),
+    ) -> zip::ZipWriter<Cursor<Vec<u8>>> {
+        let mut src = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for i in 0..src.len() {
+            let mut f = src.by_index(i).unwrap();
+            let name = f.name().unwrap().to_string();
+            let mut b = Vec::new();
+            f.read_to_end(&mut b).unwrap();
+            edit(&name, &mut b);
+            out.start_file(name, stored()).unwrap();
+            out.write_all(&b).unwrap();
+        }
+        out
+    }
+
     fn check(zip: &[u8], key: &VerifyingKey) -> std::result::Result<Verified, Vec<String>> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bundle.zip");
@@ -769,23 +793,15 @@ mod tests {
         assert!(wrong.iter().any(|p| p.contains("another key")), "{wrong:?}");
 
         // One byte of the transcript changed, the container rebuilt around it.
-        let mut src = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
-        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored);
-        for i in 0..src.len() {
-            let mut f = src.by_index(i).unwrap();
-            let name = f.name().unwrap().to_string();
-            let mut b = Vec::new();
-            f.read_to_end(&mut b).unwrap();
+        let tampered = rezip(&zip, |name, b| {
             if name == "transcript.json" {
                 let at = b.len() / 2;
                 b[at] ^= 1;
             }
-            out.start_file(name, opts).unwrap();
-            out.write_all(&b).unwrap();
-        }
-        let tampered = out.finish().unwrap().into_inner();
+        })
+        .finish()
+        .unwrap()
+        .into_inner();
         let problems = check(&tampered, &key.verifying_key()).unwrap_err();
         assert!(
             problems.iter().any(|p| p.starts_with("transcript.json")),
@@ -796,22 +812,10 @@ mod tests {
     #[test]
     fn a_second_entry_of_the_same_name_is_refused() {
         let key = SigningKey::from_bytes(&[7; 32]);
-        let zip = bundle(&key);
-        let mut src = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
-        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored);
-        for i in 0..src.len() {
-            let mut f = src.by_index(i).unwrap();
-            let name = f.name().unwrap().to_string();
-            let mut b = Vec::new();
-            f.read_to_end(&mut b).unwrap();
-            out.start_file(name, opts).unwrap();
-            out.write_all(&b).unwrap();
-        }
+        let mut out = rezip(&bundle(&key), |_, _| {});
         // The zip crate refuses to write a duplicate name; a forger's tool does not, so the
         // second entry is written under a same-length name and renamed in the bytes.
-        out.start_file("transcript.htmX", opts).unwrap();
+        out.start_file("transcript.htmX", stored()).unwrap();
         out.write_all(b"<p>forged</p>").unwrap();
         let mut forged = out.finish().unwrap().into_inner();
         for w in 0..forged.len() - 15 {
