@@ -216,7 +216,7 @@ pub fn allow(caller: &Caller, p: Permission<'_>) -> Result<()> {
             Role::Admin => Ok(()),
             Role::Agent | Role::QualityManager if scope.allows(c) => Ok(()),
             _ => Err(ServiceError::Forbidden(format!(
-                "{} may not add calls for client {c:?}",
+                "{} may not add calls for client \"{c}\"",
                 caller.describe()
             ))),
         },
