@@ -220,6 +220,21 @@ pub(crate) mod sqlite {
         Ok(())
     }
 
+    /// Puts a job back in the queue with `reason` as its last error, inside `tx`. A call whose
+    /// transcription goes back is `received` again; one waiting for its index job stays where
+    /// it is (its transcript is done).
+    fn requeue(tx: &Transaction<'_>, job: &Job, reason: &str) -> Result<(), MetastoreError> {
+        tx.execute(
+            "UPDATE jobs SET state = 'queued', owner = NULL, lease_until = NULL,
+                last_error = ?2, updated_at = ?3 WHERE id = ?1",
+            params![job.id, reason, ts(Duration::ZERO)],
+        )?;
+        if job.kind == JobKind::Transcribe {
+            set_call(tx, &job.call_id.to_string(), "received", None)?;
+        }
+        Ok(())
+    }
+
     /// Dead-letters a job and fails its call, inside `tx`.
     fn bury(tx: &Transaction<'_>, job: &Job, reason: &str) -> Result<(), MetastoreError> {
         tx.execute(
@@ -372,12 +387,7 @@ pub(crate) mod sqlite {
                 return Ok(held.state);
             }
             let state = if retry && held.attempts < held.max_attempts {
-                tx.execute(
-                    "UPDATE jobs SET state = 'queued', owner = NULL, lease_until = NULL,
-                        last_error = ?2, updated_at = ?3 WHERE id = ?1",
-                    params![job, reason, ts(Duration::ZERO)],
-                )?;
-                set_call(&tx, &held.call_id.to_string(), "received", None)?;
+                requeue(&tx, &held, reason)?;
                 JobState::Queued
             } else {
                 let why = if retry {
@@ -415,14 +425,7 @@ pub(crate) mod sqlite {
                     job.state = JobState::Dead;
                     job.last_error = Some(why);
                 } else {
-                    tx.execute(
-                        "UPDATE jobs SET state = 'queued', owner = NULL, lease_until = NULL,
-                            last_error = ?2, updated_at = ?3 WHERE id = ?1",
-                        params![job.id, reason, ts(Duration::ZERO)],
-                    )?;
-                    if job.kind == JobKind::Transcribe {
-                        set_call(&tx, &job.call_id.to_string(), "received", None)?;
-                    }
+                    requeue(&tx, &job, reason)?;
                     job.state = JobState::Queued;
                     job.last_error = Some(reason.to_string());
                 }
