@@ -18,7 +18,7 @@ use symphonia::core::meta::MetadataOptions;
 /// Sample rate Whisper expects.
 pub const TARGET_RATE: u32 = 16_000;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum DecodeError {
     #[error("this is not an audio recording ({0}); callproof accepts WAV, MP3, FLAC, Ogg Vorbis, AAC/M4A and AIFF")]
     NotAudio(String),
@@ -35,6 +35,17 @@ pub enum DecodeError {
     Limit(String),
 }
 
+/// What a recording may be, checked before and while it is decoded. The defaults are the
+/// `MIN_*`/`MAX_*` constants; the binary lets an operator change each one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AudioLimits {
+    pub min_sample_rate: u32,
+    pub max_sample_rate: u32,
+    pub max_channels: usize,
+    pub max_duration_s: u64,
+    pub max_samples: u64,
+}
+
 /// Sample rates a telephone or studio recorder produces: 4 kHz to 192 kHz. A header outside
 /// them is a damaged or hostile file (a "1 Hz" WAV asks the resampler for gigabytes).
 pub const MIN_SAMPLE_RATE: u32 = 4_000;
@@ -48,35 +59,52 @@ pub const MAX_DURATION_S: u64 = 4 * 3600;
 /// whatever the header says (a few kilobytes of constant FLAC frames can claim billions).
 pub const MAX_SAMPLES: u64 = 500_000_000;
 
-fn check_rate(rate: u32) -> Result<(), DecodeError> {
-    if (MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&rate) {
-        Ok(())
-    } else {
-        Err(DecodeError::Limit(format!(
-            "the recording says it is sampled at {rate} Hz; callproof accepts {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz, so the file is damaged or not a call recording: export it again from the recorder"
-        )))
+impl Default for AudioLimits {
+    fn default() -> Self {
+        Self {
+            min_sample_rate: MIN_SAMPLE_RATE,
+            max_sample_rate: MAX_SAMPLE_RATE,
+            max_channels: MAX_CHANNELS,
+            max_duration_s: MAX_DURATION_S,
+            max_samples: MAX_SAMPLES,
+        }
     }
 }
 
-fn check_channels(n: usize) -> Result<(), DecodeError> {
-    if (1..=MAX_CHANNELS).contains(&n) {
-        Ok(())
-    } else {
-        Err(DecodeError::Limit(format!(
-            "the recording has {n} channels; callproof accepts 1 to {MAX_CHANNELS} (one per party): mix or split it first"
-        )))
+impl AudioLimits {
+    fn check_rate(&self, rate: u32) -> Result<(), DecodeError> {
+        if (self.min_sample_rate..=self.max_sample_rate).contains(&rate) {
+            Ok(())
+        } else {
+            Err(DecodeError::Limit(format!(
+                "the recording says it is sampled at {rate} Hz; callproof accepts {} to {} Hz, so the file is damaged or not a call recording: export it again from the recorder",
+                self.min_sample_rate, self.max_sample_rate
+            )))
+        }
     }
-}
 
-fn too_long(frames: u64, rate: u32, channels: usize) -> Option<DecodeError> {
-    let samples = frames.saturating_mul(channels.max(1) as u64);
-    if frames > MAX_DURATION_S * rate as u64 || samples > MAX_SAMPLES {
-        Some(DecodeError::Limit(format!(
-            "the recording is longer than callproof accepts ({} h at most, and {MAX_SAMPLES} samples over all channels): split it into calls",
-            MAX_DURATION_S / 3600
-        )))
-    } else {
-        None
+    fn check_channels(&self, n: usize) -> Result<(), DecodeError> {
+        if (1..=self.max_channels).contains(&n) {
+            Ok(())
+        } else {
+            Err(DecodeError::Limit(format!(
+                "the recording has {n} channels; callproof accepts 1 to {} (one per party): mix or split it first",
+                self.max_channels
+            )))
+        }
+    }
+
+    fn too_long(&self, frames: u64, rate: u32, channels: usize) -> Option<DecodeError> {
+        let samples = frames.saturating_mul(channels.max(1) as u64);
+        if frames > self.max_duration_s.saturating_mul(rate as u64) || samples > self.max_samples {
+            Some(DecodeError::Limit(format!(
+                "the recording is longer than callproof accepts ({} min at most, and {} samples over all channels): split it into calls",
+                self.max_duration_s / 60,
+                self.max_samples
+            )))
+        } else {
+            None
+        }
     }
 }
 
@@ -236,13 +264,76 @@ fn codec_name(id: AudioCodecId) -> String {
         .unwrap_or_else(|| format!("codec {id}"))
 }
 
-/// Decodes a whole recording held in memory.
+/// Decodes a whole recording held in memory, within the default [`AudioLimits`].
 pub fn decode(bytes: &[u8]) -> Result<DecodedAudio, DecodeError> {
-    let container = sniff(bytes)?;
-    let mss = MediaSourceStream::new(
-        Box::new(Cursor::new(bytes.to_vec())),
-        MediaSourceStreamOptions::default(),
-    );
+    decode_with(bytes, &AudioLimits::default())
+}
+
+/// Decodes a whole recording held in memory, within `limits`.
+pub fn decode_with(bytes: &[u8], limits: &AudioLimits) -> Result<DecodedAudio, DecodeError> {
+    let mut channels: Vec<Vec<f32>> = Vec::new();
+    let source = Box::new(Cursor::new(bytes.to_vec()));
+    let summary = run(source, bytes, limits, &mut |plane: &[Vec<f32>]| {
+        if channels.is_empty() {
+            channels = vec![Vec::new(); plane.len()];
+        }
+        for (dst, src) in channels.iter_mut().zip(plane) {
+            dst.extend_from_slice(src);
+        }
+    })?;
+    Ok(DecodedAudio {
+        format: summary.format,
+        sample_rate: summary.sample_rate,
+        channels,
+    })
+}
+
+/// What a recording is, learnt by decoding all of it without keeping its samples.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AudioSummary {
+    /// "container/codec", e.g. "wav/pcm_mulaw".
+    pub format: String,
+    pub sample_rate: u32,
+    pub channels: u16,
+    pub frames: u64,
+}
+
+impl AudioSummary {
+    pub fn duration_ms(&self) -> u64 {
+        self.frames * 1000 / self.sample_rate.max(1) as u64
+    }
+}
+
+/// Decodes a recording file from start to end in constant memory (one packet at a time) and
+/// says what it holds: the check an upload passes before it is stored. A decode bomb costs
+/// time, bounded by `limits`, never memory.
+pub fn probe_file(
+    path: &std::path::Path,
+    limits: &AudioLimits,
+) -> Result<AudioSummary, DecodeError> {
+    use std::io::Read;
+    let open = |p: &std::path::Path| {
+        std::fs::File::open(p)
+            .map_err(|e| DecodeError::Damaged(format!("cannot read the recording: {e}")))
+    };
+    let mut head = Vec::with_capacity(64 << 10);
+    open(path)?
+        .take(64 << 10)
+        .read_to_end(&mut head)
+        .map_err(|e| DecodeError::Damaged(format!("cannot read the recording: {e}")))?;
+    run(Box::new(open(path)?), &head, limits, &mut |_| {})
+}
+
+/// The one decoding loop: checks the header against `limits`, then hands each decoded packet
+/// (one vector per channel) to `sink`, checking the decoded length as it grows.
+fn run(
+    source: Box<dyn symphonia::core::io::MediaSource>,
+    head: &[u8],
+    limits: &AudioLimits,
+    sink: &mut dyn FnMut(&[Vec<f32>]),
+) -> Result<AudioSummary, DecodeError> {
+    let container = sniff(head)?;
+    let mss = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
     let mut hint = Hint::new();
     hint.with_extension(container);
     let mut format = symphonia::default::get_probe()
@@ -279,17 +370,17 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedAudio, DecodeError> {
 
     // What the header says is checked before anything is decoded.
     if let Some(rate) = params.sample_rate {
-        check_rate(rate)?;
+        limits.check_rate(rate)?;
         if let Some(n) = params.channels.as_ref().map(|c| c.count()) {
-            check_channels(n)?;
-            if let Some(e) = expected_frames.and_then(|f| too_long(f, rate, n)) {
+            limits.check_channels(n)?;
+            if let Some(e) = expected_frames.and_then(|f| limits.too_long(f, rate, n)) {
                 return Err(e);
             }
         }
     }
-    let mut channels: Vec<Vec<f32>> = Vec::new();
     let mut sample_rate = params.sample_rate.unwrap_or(0);
     let mut plane: Vec<Vec<f32>> = Vec::new();
+    let (mut channels, mut frames) = (0usize, 0u64);
     let mut decode_errors = 0usize;
     let mut packets = 0usize;
     loop {
@@ -310,21 +401,23 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedAudio, DecodeError> {
         match decoder.decode(&packet) {
             Ok(buf) => {
                 sample_rate = buf.spec().rate();
-                check_rate(sample_rate)?;
+                limits.check_rate(sample_rate)?;
                 buf.copy_to_vecs_planar::<f32>(&mut plane);
-                if channels.is_empty() {
-                    check_channels(plane.len())?;
-                    channels = vec![Vec::new(); plane.len()];
+                if channels == 0 {
+                    limits.check_channels(plane.len())?;
+                    channels = plane.len();
+                } else if plane.len() != channels {
+                    return Err(DecodeError::Damaged(format!(
+                        "the channel count changes from {channels} to {} in the middle of the recording",
+                        plane.len()
+                    )));
                 }
                 // Checked as it grows: the header may lie about the length.
-                let decoded =
-                    channels.first().map_or(0, Vec::len) + plane.first().map_or(0, Vec::len);
-                if let Some(e) = too_long(decoded as u64, sample_rate, channels.len()) {
+                frames += plane.first().map_or(0, Vec::len) as u64;
+                if let Some(e) = limits.too_long(frames, sample_rate, channels) {
                     return Err(e);
                 }
-                for (dst, src) in channels.iter_mut().zip(&plane) {
-                    dst.extend_from_slice(src);
-                }
+                sink(&plane);
             }
             // A damaged frame in a long lossy stream is skipped, as players do.
             Err(SymError::DecodeError(_)) => decode_errors += 1,
@@ -336,7 +429,6 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedAudio, DecodeError> {
             "{decode_errors} of {packets} packets could not be decoded"
         )));
     }
-    let frames = channels.first().map_or(0, Vec::len) as u64;
     if frames == 0 || sample_rate == 0 {
         return Err(DecodeError::Empty);
     }
@@ -350,10 +442,11 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedAudio, DecodeError> {
             )));
         }
     }
-    Ok(DecodedAudio {
+    Ok(AudioSummary {
         format: format!("{container}/{codec}"),
         sample_rate,
-        channels,
+        channels: channels as u16,
+        frames,
     })
 }
 

@@ -10,7 +10,10 @@ pub mod decode;
 use callproof_models::{CallMetadata, ClientId};
 use sha2::{Digest, Sha256};
 
-pub use decode::{decode, resample_to_16k, DecodeError, DecodedAudio, TARGET_RATE};
+pub use decode::{
+    decode, decode_with, probe_file, resample_to_16k, AudioLimits, AudioSummary, DecodeError,
+    DecodedAudio, TARGET_RATE,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -42,9 +45,17 @@ pub fn normalise_phone(input: &str) -> Result<String, String> {
 /// search answer and export repeats it.
 pub const MAX_FIELD_CHARS: usize = 200;
 
-/// Checks what a person supplied before any work is done; the tenant named comes back as a
-/// [`ClientId`].
+/// Checks what a person supplied before any work is done, within the default field length;
+/// the tenant named comes back as a [`ClientId`].
 pub fn validate_metadata(m: &CallMetadata) -> Result<ClientId, IngestError> {
+    validate_metadata_within(m, MAX_FIELD_CHARS)
+}
+
+/// [`validate_metadata`] with `max_field_chars` characters at most per text field.
+pub fn validate_metadata_within(
+    m: &CallMetadata,
+    max_field_chars: usize,
+) -> Result<ClientId, IngestError> {
     let client = ClientId::new(m.client.clone()).map_err(|e| {
         IngestError::Metadata(format!(
             "{e}; give it with --client or \"client\" in the JSON metadata"
@@ -59,9 +70,9 @@ pub fn validate_metadata(m: &CallMetadata) -> Result<ClientId, IngestError> {
     ] {
         if let Some(v) = value {
             let n = v.chars().count();
-            if n > MAX_FIELD_CHARS {
+            if n > max_field_chars {
                 return Err(IngestError::Metadata(format!(
-                    "{field} is {n} characters long; at most {MAX_FIELD_CHARS} are accepted (it is a name or a reference, not a document)"
+                    "{field} is {n} characters long; at most {max_field_chars} are accepted (it is a name or a reference, not a document)"
                 )));
             }
         }

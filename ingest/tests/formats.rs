@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use callproof_ingest::{channels_16k, decode, DecodeError};
+use callproof_ingest::{channels_16k, decode, probe_file, AudioLimits, DecodeError};
 
 fn fixture(name: &str) -> Vec<u8> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -38,6 +38,18 @@ fn every_listed_format_decodes() {
             }
         };
         let ms = audio.duration_ms();
+        // The upload check (constant memory, from the file) sees what the full decode sees.
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/formats")
+            .join(file);
+        match probe_file(&path, &AudioLimits::default()) {
+            Ok(p)
+                if p.format == audio.format
+                    && p.sample_rate == audio.sample_rate
+                    && p.channels as usize == audio.channels.len()
+                    && p.frames == audio.frames() as u64 => {}
+            other => failures.push(format!("{file}: probe says {other:?}")),
+        }
         let peak = audio.channels[0].iter().fold(0f32, |m, v| m.max(v.abs()));
         let resampled = channels_16k(&audio).unwrap();
         let len = resampled[0].len() as i64;
@@ -113,5 +125,40 @@ fn impossible_rates_and_channel_counts_are_refused() {
     // The limits themselves are accepted.
     for rate in [4_000, 8_000, 192_000] {
         assert!(decode(&wav(rate, 2, rate)).is_ok(), "{rate} Hz");
+    }
+}
+
+/// A decode bomb: a small file of constant FLAC frames claiming hours of 8-channel audio. The
+/// header is believed only as far as the limits allow; the probe decodes it in constant memory
+/// and stops at the limit instead of holding gigabytes.
+#[test]
+fn limits_are_settings_and_bound_the_probe() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.wav");
+    std::fs::write(&path, wav(8_000, 2, 8_000 * 90)).unwrap();
+    assert!(probe_file(&path, &AudioLimits::default()).is_ok());
+    let strict = AudioLimits {
+        max_duration_s: 60,
+        ..AudioLimits::default()
+    };
+    match probe_file(&path, &strict) {
+        Err(DecodeError::Limit(m)) => assert!(m.contains("1 min at most"), "{m}"),
+        other => panic!("expected the duration limit, got {other:?}"),
+    }
+    let few = AudioLimits {
+        max_samples: 100_000,
+        ..AudioLimits::default()
+    };
+    assert!(matches!(
+        probe_file(&path, &few),
+        Err(DecodeError::Limit(_))
+    ));
+    let mono = AudioLimits {
+        max_channels: 1,
+        ..AudioLimits::default()
+    };
+    match probe_file(&path, &mono) {
+        Err(DecodeError::Limit(m)) => assert!(m.contains("2 channels"), "{m}"),
+        other => panic!("expected the channel limit, got {other:?}"),
     }
 }

@@ -47,6 +47,8 @@ macro_rules! metastore_test_suite {
             case!(an_expired_lease_is_claimable_again);
             case!(a_job_whose_worker_keeps_dying_is_dead_lettered);
             case!(failures_retry_then_dead_letter);
+            case!(sessions_expire_end_and_die_with_their_key);
+            case!(pending_objects_are_listed_until_ended);
         }
     };
 }
@@ -518,4 +520,72 @@ pub async fn failures_retry_then_dead_letter(m: &dyn Metastore) {
         .unwrap()
         .is_none());
     assert!(matches!(state_of(m, other).await, CallState::Failed(_)));
+}
+
+pub async fn sessions_expire_end_and_die_with_their_key(m: &dyn Metastore) {
+    use chrono::{Duration as Span, Utc};
+    for id in ["k1", "k2"] {
+        m.create_key(id, "agent", Role::Agent, &["acme".into()], "hash")
+            .await
+            .unwrap();
+    }
+    let now = Utc::now();
+    m.create_session("s1", "k1", now + Span::hours(1))
+        .await
+        .unwrap();
+    m.create_session("s2", "k1", now + Span::hours(1))
+        .await
+        .unwrap();
+    m.create_session("s3", "k2", now + Span::hours(1))
+        .await
+        .unwrap();
+    m.create_session("old", "k2", now - Span::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        m.session_key("s1", now).await.unwrap().as_deref(),
+        Some("k1")
+    );
+    assert_eq!(m.session_key("old", now).await.unwrap(), None, "expired");
+    assert_eq!(m.session_key("nope", now).await.unwrap(), None);
+    assert_eq!(
+        m.session_key("s1", now + Span::hours(2)).await.unwrap(),
+        None,
+        "past its expiry"
+    );
+    // Signing out ends one session; revoking a key ends all of its sessions.
+    m.delete_session("s2").await.unwrap();
+    assert_eq!(m.session_key("s2", now).await.unwrap(), None);
+    m.delete_session("s2").await.unwrap();
+    m.revoke_key("k1").await.unwrap();
+    assert_eq!(m.session_key("s1", now).await.unwrap(), None);
+    assert_eq!(
+        m.session_key("s3", now).await.unwrap().as_deref(),
+        Some("k2")
+    );
+}
+
+pub async fn pending_objects_are_listed_until_ended(m: &dyn Metastore) {
+    m.begin_object("clients/acme/calls/a/original.wav", "serve:h:1")
+        .await
+        .unwrap();
+    m.begin_object("clients/acme/calls/b/original.wav", "serve:h:2")
+        .await
+        .unwrap();
+    let pending = m.pending_objects().await.unwrap();
+    assert_eq!(pending.len(), 2);
+    assert_eq!(
+        pending[0],
+        (
+            "clients/acme/calls/a/original.wav".to_string(),
+            "serve:h:1".to_string()
+        )
+    );
+    m.end_object("clients/acme/calls/a/original.wav")
+        .await
+        .unwrap();
+    m.end_object("never/begun").await.unwrap();
+    let pending = m.pending_objects().await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].0, "clients/acme/calls/b/original.wav");
 }

@@ -262,6 +262,39 @@ pub trait Access: Send + Sync {
     async fn key_language(&self, key_id: &str) -> Result<Option<String>, MetastoreError>;
 
     async fn set_key_language(&self, key_id: &str, language: &str) -> Result<(), MetastoreError>;
+
+    /// Opens a web session for a key. `id_sha256` is the SHA-256 of the browser's session id:
+    /// the catalog never holds a usable session.
+    async fn create_session(
+        &self,
+        id_sha256: &str,
+        key_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), MetastoreError>;
+
+    /// The key of a session that exists and has not expired at `now`.
+    async fn session_key(
+        &self,
+        id_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, MetastoreError>;
+
+    /// Ends a session (sign-out); ending one that does not exist is not an error.
+    async fn delete_session(&self, id_sha256: &str) -> Result<(), MetastoreError>;
+}
+
+/// Originals being written, so that the object of an upload that died between storing it and
+/// cataloguing its call is found and removed.
+#[async_trait::async_trait]
+pub trait PendingObjects: Send + Sync {
+    /// Records that `owner` is about to store `object_key`.
+    async fn begin_object(&self, object_key: &str, owner: &str) -> Result<(), MetastoreError>;
+
+    /// The object is catalogued (or removed): it is no longer pending.
+    async fn end_object(&self, object_key: &str) -> Result<(), MetastoreError>;
+
+    /// Every pending object with its owner, oldest first.
+    async fn pending_objects(&self) -> Result<Vec<(String, String)>, MetastoreError>;
 }
 
 /// Quality audits: samples, reviews (every version) and calibrations.
@@ -296,9 +329,9 @@ pub trait Quality: Send + Sync {
 }
 
 /// Every record family of one engine.
-pub trait Metastore: Calls + Results + RuleSets + Access + Quality + Jobs {}
+pub trait Metastore: Calls + Results + RuleSets + Access + Quality + Jobs + PendingObjects {}
 
-impl<T: Calls + Results + RuleSets + Access + Quality + Jobs> Metastore for T {}
+impl<T: Calls + Results + RuleSets + Access + Quality + Jobs + PendingObjects> Metastore for T {}
 
 /// One migration: its number, name and SQL.
 pub(crate) struct Migration {
@@ -324,9 +357,14 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "jobs",
         sql: include_str!("../migrations/0003_jobs.sql"),
     },
+    Migration {
+        version: 4,
+        name: "sessions_and_pending_objects",
+        sql: include_str!("../migrations/0004_sessions_and_pending_objects.sql"),
+    },
 ];
 
 /// The traits in one import, for code that calls a `dyn Metastore`.
 pub mod prelude {
-    pub use crate::{Access, Calls, Jobs, Metastore, Quality, Results, RuleSets};
+    pub use crate::{Access, Calls, Jobs, Metastore, PendingObjects, Quality, Results, RuleSets};
 }

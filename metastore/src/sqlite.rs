@@ -16,8 +16,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    Access, AuditBreak, AuditFilter, Calls, MetastoreError, NewCall, Quality, Results, RuleSets,
-    StoredRuleSet, GENESIS, MIGRATIONS,
+    Access, AuditBreak, AuditFilter, Calls, MetastoreError, NewCall, PendingObjects, Quality,
+    Results, RuleSets, StoredRuleSet, GENESIS, MIGRATIONS,
 };
 
 pub struct SqliteMetastore {
@@ -855,10 +855,17 @@ impl Access for SqliteMetastore {
     }
 
     async fn revoke_key(&self, id: &str) -> Result<ApiKey, MetastoreError> {
-        self.conn().execute(
-            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
-            params![id, Utc::now().to_rfc3339()],
-        )?;
+        {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            tx.execute(
+                "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+                params![id, Utc::now().to_rfc3339()],
+            )?;
+            // A revoked key's web sessions end with it.
+            tx.execute("DELETE FROM web_sessions WHERE key_id = ?1", [id])?;
+            tx.commit()?;
+        }
         self.key(id).await?.map(|(k, _)| k).ok_or_else(|| {
             MetastoreError::NotFound(format!("no API key {id}; `callproof keys list` shows them"))
         })
@@ -1071,6 +1078,81 @@ impl Access for SqliteMetastore {
             params![key_id, language],
         )?;
         Ok(())
+    }
+
+    async fn create_session(
+        &self,
+        id_sha256: &str,
+        key_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), MetastoreError> {
+        let now = Utc::now();
+        let conn = self.conn();
+        // Expired sessions are swept as new ones open: the table stays the size of its users.
+        conn.execute(
+            "DELETE FROM web_sessions WHERE expires_at < ?1",
+            [now.to_rfc3339()],
+        )?;
+        conn.execute(
+            "INSERT INTO web_sessions (id_sha256, key_id, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![id_sha256, key_id, now.to_rfc3339(), expires_at.to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    async fn session_key(
+        &self,
+        id_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, MetastoreError> {
+        let row: Option<(String, String)> = self
+            .conn()
+            .query_row(
+                "SELECT key_id, expires_at FROM web_sessions WHERE id_sha256 = ?1",
+                [id_sha256],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.and_then(|(key, expires)| {
+            DateTime::parse_from_rfc3339(&expires)
+                .ok()
+                .filter(|e| *e > now)
+                .map(|_| key)
+        }))
+    }
+
+    async fn delete_session(&self, id_sha256: &str) -> Result<(), MetastoreError> {
+        self.conn()
+            .execute("DELETE FROM web_sessions WHERE id_sha256 = ?1", [id_sha256])?;
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl PendingObjects for SqliteMetastore {
+    async fn begin_object(&self, object_key: &str, owner: &str) -> Result<(), MetastoreError> {
+        self.conn().execute(
+            "INSERT INTO pending_objects (object_key, owner, created_at) VALUES (?1, ?2, ?3)",
+            params![object_key, owner, Utc::now().to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    async fn end_object(&self, object_key: &str) -> Result<(), MetastoreError> {
+        self.conn().execute(
+            "DELETE FROM pending_objects WHERE object_key = ?1",
+            [object_key],
+        )?;
+        Ok(())
+    }
+
+    async fn pending_objects(&self) -> Result<Vec<(String, String)>, MetastoreError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT object_key, owner FROM pending_objects ORDER BY created_at")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }
 
@@ -1333,7 +1415,7 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(versions, vec![1, 2, 3]);
+        assert_eq!(versions, vec![1, 2, 3, 4]);
         assert_eq!(cat.jobs_of(id).await.unwrap().len(), 1);
         assert_eq!(cat.find_by_sha256("acme", "abc").await.unwrap(), Some(id));
         assert_eq!(cat.find_by_sha256("globex", "abc").await.unwrap(), None);

@@ -52,39 +52,85 @@ pub const MAX_QUERY_CHARS: usize = 1000;
 /// thousands of levels overflow its stack and abort the process.
 pub const MAX_QUERY_DEPTH: usize = 16;
 
-/// Refuses, before parsing, a query longer or more deeply nested than the limits.
-fn check_limits(q: &str) -> Result<(), SearchError> {
-    let refuse = |detail: String| {
-        Err(SearchError::Query {
-            query: q.chars().take(80).collect::<String>()
-                + if q.chars().count() > 80 { "…" } else { "" },
-            detail,
-        })
-    };
-    let chars = q.chars().count();
-    if chars > MAX_QUERY_CHARS {
-        return refuse(format!(
-            "it is {chars} characters long and at most {MAX_QUERY_CHARS} are accepted: keep the words that matter and use filters (client, agent, dates, phone, contract) for the rest"
-        ));
-    }
-    let (mut depth, mut deepest, mut quoted) = (0usize, 0usize, false);
-    for c in q.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            '(' if !quoted => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            ')' if !quoted => depth = depth.saturating_sub(1),
-            _ => {}
+/// What a query text may be, checked before it is parsed. The defaults are the constants above;
+/// the binary lets an operator change them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryLimits {
+    pub max_chars: usize,
+    pub max_depth: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            max_chars: MAX_QUERY_CHARS,
+            max_depth: MAX_QUERY_DEPTH,
         }
     }
-    if deepest > MAX_QUERY_DEPTH {
-        return refuse(format!(
-            "its parentheses nest {deepest} deep and at most {MAX_QUERY_DEPTH} levels are accepted: flatten the query"
-        ));
+}
+
+impl QueryLimits {
+    /// Refuses, before parsing, a query longer or more deeply nested than the limits, or one
+    /// using query forms callproof does not offer.
+    fn check(&self, q: &str) -> Result<(), SearchError> {
+        let refuse = |detail: String| {
+            Err(SearchError::Query {
+                query: q.chars().take(80).collect::<String>()
+                    + if q.chars().count() > 80 { "…" } else { "" },
+                detail,
+            })
+        };
+        let (max_chars, max_depth) = (self.max_chars, self.max_depth);
+        let chars = q.chars().count();
+        if chars > max_chars {
+            return refuse(format!(
+                "it is {chars} characters long and at most {max_chars} are accepted: keep the words that matter and use filters (client, agent, dates, phone, contract) for the rest"
+            ));
+        }
+        let (mut depth, mut deepest, mut quoted) = (0usize, 0usize, false);
+        for c in q.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                '(' if !quoted => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                ')' if !quoted => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        if deepest > max_depth {
+            return refuse(format!(
+                "its parentheses nest {deepest} deep and at most {max_depth} levels are accepted: flatten the query"
+            ));
+        }
+        // Parsed once more by tantivy's grammar (bounded now) to refuse the forms that only
+        // fail when run (`client:*` needs a fast field) or cost more than words do.
+        if let Ok(ast) = tantivy::query_grammar::parse_query(q) {
+            if let Some(form) = unsupported_form(&ast) {
+                return refuse(format!(
+                    "{form} are not supported in a callproof search: search words and \"phrases\", and use the filters (client, agent, dates, phone, contract, verdict) for the rest"
+                ));
+            }
+        }
+        Ok(())
     }
-    Ok(())
+}
+
+/// The first query form of `ast` that callproof refuses, named for the person who wrote it.
+fn unsupported_form(ast: &tantivy::query_grammar::UserInputAst) -> Option<&'static str> {
+    use tantivy::query_grammar::{UserInputAst, UserInputLeaf};
+    match ast {
+        UserInputAst::Clause(clauses) => clauses.iter().find_map(|(_, c)| unsupported_form(c)),
+        UserInputAst::Boost(inner, _) => unsupported_form(inner),
+        UserInputAst::Leaf(leaf) => match leaf.as_ref() {
+            UserInputLeaf::Exists { .. } => Some("field:* (exists) queries"),
+            UserInputLeaf::Regex { .. } => Some("regular expressions"),
+            UserInputLeaf::Range { .. } => Some("ranges ([a TO b])"),
+            UserInputLeaf::Set { .. } => Some("sets (IN [a b])"),
+            UserInputLeaf::Literal(_) | UserInputLeaf::All => None,
+        },
+    }
 }
 
 /// Filters and paging of a search.
@@ -218,6 +264,7 @@ pub struct SearchIndex {
     f: Fields,
     /// Which documents of each segment belong to which tenants, for per-tenant BM25.
     views: tenant_stats::ViewCache,
+    query_limits: QueryLimits,
 }
 
 /// Adds calls to the index; nothing is visible until [`BulkIndexer::commit`].
@@ -360,6 +407,7 @@ impl SearchIndex {
             reader,
             f,
             views: Default::default(),
+            query_limits: QueryLimits::default(),
         })
     }
 
@@ -395,6 +443,11 @@ impl SearchIndex {
         })
     }
 
+    /// Changes the limits every query text is checked against.
+    pub fn set_query_limits(&mut self, limits: QueryLimits) {
+        self.query_limits = limits;
+    }
+
     /// Number of indexed segments.
     pub fn segment_count(&self) -> u64 {
         self.reader.searcher().num_docs()
@@ -405,7 +458,7 @@ impl SearchIndex {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut words: Box<dyn Query> = Box::new(tantivy::query::EmptyQuery);
         let q = req.query.trim();
-        check_limits(q)?;
+        self.query_limits.check(q)?;
         if !q.is_empty() {
             // `verdict:` and `rule:` address the call's verification; words go to the text.
             let mut parser = QueryParser::for_index(&self.index, vec![f.text_fr, f.text_en]);
@@ -750,6 +803,30 @@ mod tests {
         let fine = format!("{}accord{}", "(".repeat(16), ")".repeat(16));
         assert!(ask(fine).is_ok());
         assert!(ask(format!("\"{}\"", "(".repeat(30))).is_ok());
+        // Forms that failed only when run (a 500) or cost more than words are refused by name.
+        for (q, gist) in [
+            ("client:*", "exists"),
+            ("text_fr:*", "exists"),
+            ("IN [a b]", "sets"),
+            ("client:[a TO z]", "ranges"),
+        ] {
+            let err = ask(q.into()).unwrap_err().to_string();
+            assert!(err.contains(gist), "{q}: {err}");
+        }
+        // The limits are settings.
+        let mut idx = idx;
+        idx.set_query_limits(QueryLimits {
+            max_chars: 10,
+            max_depth: 1,
+        });
+        let err = idx
+            .search(&SearchRequest {
+                query: "accord client".into(),
+                ..Default::default()
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at most 10"), "{err}");
     }
 
     /// What a tenant sees — scores, order, snippets — does not move when another tenant adds

@@ -7,7 +7,7 @@
 //! embedded default); the same trait reaches S3-compatible storage at scale.
 
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -75,6 +75,12 @@ impl ObjectKey {
         }
     }
 
+    /// The key of a signed audit checkpoint: numbered by the audit entry it seals, zero-padded
+    /// so that keys list in order.
+    pub fn audit_checkpoint(seq: u64) -> Self {
+        Self(format!("{CHECKPOINTS}{seq:020}.json"))
+    }
+
     fn call_prefix(client: &str) -> String {
         format!("clients/{client}/calls/")
     }
@@ -90,9 +96,15 @@ impl std::fmt::Display for ObjectKey {
     }
 }
 
+/// Where signed audit checkpoints live in the store.
+const CHECKPOINTS: &str = "audit/checkpoints/";
+
 #[derive(Clone)]
 pub struct OriginalStore {
     inner: Arc<dyn ObjectStore>,
+    /// The folder of a local store: files are linked into it without passing through memory,
+    /// and the leftovers of a write killed half-way are found beside their object.
+    local_root: Option<PathBuf>,
 }
 
 impl OriginalStore {
@@ -111,6 +123,7 @@ impl OriginalStore {
         })?;
         Ok(Self {
             inner: Arc::new(fs),
+            local_root: Some(root.to_path_buf()),
         })
     }
 
@@ -127,7 +140,10 @@ impl OriginalStore {
 
     /// Any `object_store` backend (S3, memory for tests…).
     pub fn with_backend(inner: Arc<dyn ObjectStore>) -> Self {
-        Self { inner }
+        Self {
+            inner,
+            local_root: None,
+        }
     }
 
     /// Writes a new object; refuses to replace one. The local backend writes a temporary file
@@ -152,6 +168,105 @@ impl OriginalStore {
             }),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Stores the file at `path` as a new object; refuses to replace one. A local store links
+    /// the file into place (or copies it beside its place first, then links), so a large
+    /// upload never passes through memory and a reader never sees half an object.
+    pub async fn put_file(&self, key: &ObjectKey, path: &Path) -> Result<(), StoreError> {
+        let Some(root) = &self.local_root else {
+            // Other backends take the bytes; multipart uploads come with them.
+            let bytes = tokio::fs::read(path).await.map_err(|e| io_error(path, e))?;
+            return self.put(key, bytes.into()).await;
+        };
+        let dest = root.join(key.as_str());
+        let (src, dest) = (path.to_path_buf(), dest.clone());
+        let exists = || StoreError::Exists {
+            key: key.to_string(),
+        };
+        let linked = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            match std::fs::hard_link(&src, &dest) {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                    // Another file system: copy beside the destination, then link.
+                    let staging = staging_path(&dest, "copy");
+                    std::fs::copy(&src, &staging)?;
+                    std::fs::File::open(&staging)?.sync_all()?;
+                    let linked = std::fs::hard_link(&staging, &dest);
+                    let _ = std::fs::remove_file(&staging);
+                    linked
+                }
+                other => other,
+            }
+        })
+        .await
+        .map_err(|e| io_error(path, std::io::Error::other(e)))?;
+        match linked {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists()),
+            Err(e) => Err(io_error(path, e)),
+        }
+    }
+
+    /// Removes an object and, in a local store, what a write of it killed half-way left beside
+    /// it. Removing what is not there is not an error. Returns whether anything was removed.
+    pub async fn discard(&self, key: &ObjectKey) -> Result<bool, StoreError> {
+        let Some(root) = &self.local_root else {
+            return match self.inner.delete(&ObjectPath::from(key.as_str())).await {
+                Ok(()) => Ok(true),
+                Err(object_store::Error::NotFound { .. }) => Ok(false),
+                Err(e) => Err(e.into()),
+            };
+        };
+        let dest = root.join(key.as_str());
+        let mut removed = false;
+        if dest.exists() {
+            std::fs::remove_file(&dest).map_err(|e| io_error(&dest, e))?;
+            removed = true;
+        }
+        let (Some(dir), Some(name)) = (dest.parent(), dest.file_name()) else {
+            return Ok(removed);
+        };
+        let prefix = format!("{}#", name.to_string_lossy());
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().starts_with(&prefix) {
+                    std::fs::remove_file(e.path()).map_err(|err| io_error(&e.path(), err))?;
+                    removed = true;
+                }
+            }
+        }
+        // The call's folder goes too when nothing else is in it.
+        let _ = std::fs::remove_dir(dir);
+        Ok(removed)
+    }
+
+    /// Writes a signed audit checkpoint; create-only, like originals.
+    pub async fn put_checkpoint(&self, seq: u64, body: Bytes) -> Result<(), StoreError> {
+        self.put(&ObjectKey::audit_checkpoint(seq), body).await
+    }
+
+    /// Every audit checkpoint, in order of the entry it seals.
+    pub async fn checkpoints(&self) -> Result<Vec<(u64, Bytes)>, StoreError> {
+        use futures::TryStreamExt;
+        let prefix = ObjectPath::from(CHECKPOINTS);
+        let listed: Vec<_> = self.inner.list(Some(&prefix)).try_collect().await?;
+        let mut out = Vec::new();
+        for meta in listed {
+            let name = meta.location.filename().unwrap_or_default();
+            let Some(seq) = name
+                .strip_suffix(".json")
+                .and_then(|n| n.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            let body = self.inner.get(&meta.location).await?.bytes().await?;
+            out.push((seq, body));
+        }
+        out.sort_by_key(|(seq, _)| *seq);
+        Ok(out)
     }
 
     pub async fn get(&self, key: &ObjectKey) -> Result<Bytes, StoreError> {
@@ -194,6 +309,20 @@ impl OriginalStore {
     }
 }
 
+/// A name beside `dest` for a file being written, which `discard` recognises.
+fn staging_path(dest: &Path, what: &str) -> PathBuf {
+    let mut name = dest.as_os_str().to_owned();
+    name.push(format!("#{what}-{}", std::process::id()));
+    PathBuf::from(name)
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> StoreError {
+    StoreError::Backend(object_store::Error::Generic {
+        store: "LocalFileSystem",
+        source: format!("{}: {e}", path.display()).into(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,5 +357,53 @@ mod tests {
             Err(StoreError::NotFound { .. })
         ));
         assert!(OriginalStore::from_uri("s3://bucket").is_err());
+    }
+
+    #[tokio::test]
+    async fn files_are_linked_in_create_only_and_discarded_with_their_leftovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = OriginalStore::local(&dir.path().join("objects")).unwrap();
+        let upload = dir.path().join("upload.part");
+        std::fs::write(&upload, b"recording").unwrap();
+        let k = ObjectKey::original("acme", CallId::new(), "wav").unwrap();
+        store.put_file(&k, &upload).await.unwrap();
+        assert_eq!(store.get(&k).await.unwrap().as_ref(), b"recording");
+        let again = store.put_file(&k, &upload).await;
+        assert!(matches!(again, Err(StoreError::Exists { .. })), "{again:?}");
+        // What a write killed half-way leaves beside the object is removed with it.
+        let dest = dir.path().join("objects").join(k.as_str());
+        let partial = PathBuf::from(format!("{}#1", dest.display()));
+        std::fs::write(&partial, b"half").unwrap();
+        assert!(store.discard(&k).await.unwrap());
+        assert!(!dest.exists() && !partial.exists());
+        assert!(!store.discard(&k).await.unwrap(), "nothing left to remove");
+        assert!(
+            !dest.parent().unwrap().exists(),
+            "the empty call folder goes too"
+        );
+    }
+
+    #[tokio::test]
+    async fn checkpoints_are_listed_in_order_and_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = OriginalStore::local(dir.path()).unwrap();
+        for seq in [12u64, 3, 100] {
+            store
+                .put_checkpoint(seq, Bytes::from(seq.to_string()))
+                .await
+                .unwrap();
+        }
+        assert!(store
+            .put_checkpoint(3, Bytes::from_static(b"x"))
+            .await
+            .is_err());
+        let seqs: Vec<u64> = store
+            .checkpoints()
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.0)
+            .collect();
+        assert_eq!(seqs, vec![3, 12, 100]);
     }
 }
