@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use bytes::Bytes;
 use callproof_ingest::{DecodeError, DecodedAudio};
 use callproof_metastore::prelude::*;
 use callproof_metastore::{Job, JobKind, MetastoreError, NewCall, SqliteMetastore, StoredRuleSet};
@@ -85,6 +84,9 @@ pub enum IngestError {
     /// The caller's own check refused the call (e.g. a language the model cannot transcribe).
     #[error("{0}")]
     Rejected(String),
+    /// Larger than the upload limit.
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 impl From<MetastoreError> for IngestError {
@@ -103,6 +105,14 @@ impl From<callproof_ingest::IngestError> for IngestError {
             callproof_ingest::IngestError::Decode(d) => IngestError::Decode(d),
         }
     }
+}
+
+fn too_large(size: u64, limits: &crate::limits::Limits) -> IngestError {
+    IngestError::TooLarge(format!(
+        "the recording is {} MB and at most {} MB are accepted (--max-upload-mb): split the call or compress it (FLAC, or MP3 for speech)",
+        size.div_ceil(1_000_000),
+        limits.max_upload_mb
+    ))
 }
 
 /// A last check by the caller, run once the recording is known to be valid and new, before
@@ -132,6 +142,41 @@ pub struct Settings {
     pub threads: usize,
     /// The ed25519 key that signs evidence bundles (kept outside data folders).
     pub signing_key: std::path::PathBuf,
+    /// What one caller may send or cost.
+    pub limits: crate::limits::Limits,
+    /// Check uploaded recordings in a child process (`callproof probe-audio`) with its memory
+    /// capped, so that a decoder fault takes only the child down: set by `serve`.
+    pub isolate_decoding: bool,
+}
+
+/// A recording file to ingest, already hashed (while it was received or read).
+pub struct UploadFile<'a> {
+    pub path: &'a Path,
+    pub size: u64,
+    pub sha256: String,
+}
+
+impl<'a> UploadFile<'a> {
+    /// Hashes a file that is already on disk (the CLI's recordings), reading it in chunks.
+    pub async fn hash(path: &'a Path) -> std::io::Result<UploadFile<'a>> {
+        use sha2::{Digest, Sha256};
+        use tokio::io::AsyncReadExt;
+        let mut f = tokio::fs::File::open(path).await?;
+        let (mut hasher, mut size, mut buf) = (Sha256::new(), 0u64, vec![0u8; 1 << 16]);
+        loop {
+            let n = f.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            size += n as u64;
+        }
+        Ok(UploadFile {
+            path,
+            size,
+            sha256: hex::encode(hasher.finalize()),
+        })
+    }
 }
 
 pub struct App {
@@ -143,6 +188,13 @@ pub struct App {
     engine_load: Mutex<()>,
     /// One tantivy writer per index: workers of one process take turns.
     index_lock: Mutex<()>,
+    /// Uploads being received, and heavy reads (bundles, excerpts) being made: each bounded by
+    /// its limit, the rest answered "busy".
+    pub uploads: Arc<tokio::sync::Semaphore>,
+    heavy: Arc<tokio::sync::Semaphore>,
+    /// Where uploads are written while they arrive (inside the data folder, so that a local
+    /// store links them into place).
+    pub upload_dir: std::path::PathBuf,
 }
 
 impl App {
@@ -154,7 +206,7 @@ impl App {
         let store = OriginalStore::local(&data.join("objects"))?;
         let index_dir = data.join("index");
         // The index is derived data: one built by an older version is rebuilt, not refused.
-        let (index, rebuild) = match SearchIndex::open(&index_dir) {
+        let (mut index, rebuild) = match SearchIndex::open(&index_dir) {
             Err(SearchError::Outdated { .. }) => {
                 std::fs::remove_dir_all(&index_dir).with_context(|| {
                     format!("cannot remove the outdated index {}", index_dir.display())
@@ -163,14 +215,25 @@ impl App {
             }
             other => (other?, false),
         };
+        index.set_query_limits(settings.limits.query());
+        let upload_dir = data.join("tmp").join("uploads");
+        std::fs::create_dir_all(&upload_dir)
+            .with_context(|| format!("cannot create {}", upload_dir.display()))?;
         let app = Self {
             catalog,
             store,
             index,
+            uploads: Arc::new(tokio::sync::Semaphore::new(
+                settings.limits.max_concurrent_uploads.max(1),
+            )),
+            heavy: Arc::new(tokio::sync::Semaphore::new(
+                settings.limits.max_concurrent_heavy.max(1),
+            )),
             settings,
             engine: OnceLock::new(),
             engine_load: Mutex::new(()),
             index_lock: Mutex::new(()),
+            upload_dir,
         };
         if rebuild {
             let n = app.rebuild_index(&|_, _| {}).await?;
@@ -419,11 +482,14 @@ impl App {
             ))
             .into());
         };
+        // Decoding the whole recording is the heavy part: it waits for a slot, or says busy.
+        let _slot = self.heavy_slot()?;
         let key = self.original_key(id, scope).await?;
         let original = self.store.get(&key).await?;
         let decoded = {
-            let bytes = original.clone();
-            tokio::task::spawn_blocking(move || callproof_ingest::decode(&bytes)).await??
+            let (bytes, limits) = (original.clone(), self.settings.limits.audio());
+            tokio::task::spawn_blocking(move || callproof_ingest::decode_with(&bytes, &limits))
+                .await??
         };
         let signing = evidence::load_signing_key(&self.settings.signing_key)?;
         let zip = evidence::build(
@@ -462,10 +528,12 @@ impl App {
         if self.catalog.get_in(id, scope).await?.is_none() {
             return Ok(None);
         }
+        let _slot = self.heavy_slot()?;
         let key = self.original_key(id, scope).await?;
         let original = self.store.get(&key).await?;
+        let limits = self.settings.limits.audio();
         let wav = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
-            let audio = callproof_ingest::decode(&original)?;
+            let audio = callproof_ingest::decode_with(&original, &limits)?;
             Ok(evidence::wav_excerpt(
                 &evidence::Audio {
                     channels: &audio.channels,
@@ -552,23 +620,25 @@ impl App {
         Ok(ObjectKey::stored(&key, &call.metadata.client)?)
     }
 
-    /// Accepts one recording: metadata checked, duplicate refused (within the tenant), decoded
-    /// completely, the caller's precheck passed, then the original stored (create-only) and
-    /// the call recorded with its transcription job in one write. On any error nothing is
-    /// left in the store or the catalog.
+    /// Accepts a recording: checks its metadata, that it is new, and that it decodes within
+    /// the limits (without keeping its samples), then stores the file and catalogues the call,
+    /// which queues its transcription. Nothing is left behind when it is refused; an upload
+    /// killed between storing and cataloguing is removed at the next start
+    /// ([`App::remove_unfinished_uploads`]).
     pub async fn ingest(
         &self,
-        bytes: Bytes,
+        file: UploadFile<'_>,
         original_name: Option<&str>,
         metadata: CallMetadata,
         precheck: Precheck<'_>,
     ) -> Result<Ingested, IngestError> {
+        let limits = &self.settings.limits;
         let mut metadata = metadata;
         if let Some(p) = &metadata.customer_phone {
-            if p.chars().count() > callproof_ingest::MAX_FIELD_CHARS {
+            if p.chars().count() > limits.max_field_chars {
                 return Err(IngestError::Metadata(format!(
                     "customer_phone is longer than {} characters: it is not a phone number",
-                    callproof_ingest::MAX_FIELD_CHARS
+                    limits.max_field_chars
                 )));
             }
             metadata.customer_phone = Some(
@@ -576,23 +646,20 @@ impl App {
                     .map_err(|e| IngestError::Metadata(format!("customer_phone: {e}")))?,
             );
         }
-        callproof_ingest::validate_metadata(&metadata)?;
-        let sha256 = callproof_ingest::sha256_hex(&bytes);
+        callproof_ingest::validate_metadata_within(&metadata, limits.max_field_chars)?;
+        if file.size > limits.max_upload_bytes() {
+            return Err(too_large(file.size, limits));
+        }
         if let Some(existing) = self
             .catalog
-            .find_by_sha256(&metadata.client, &sha256)
+            .find_by_sha256(&metadata.client, &file.sha256)
             .await?
         {
             return Err(IngestError::Duplicate { existing });
         }
-        // Decoded completely before anything is written: a file that does not decode leaves
-        // nothing behind. The samples are dropped; the worker decodes the stored original.
-        let audio = {
-            let b = bytes.clone();
-            tokio::task::spawn_blocking(move || callproof_ingest::decode(&b))
-                .await
-                .map_err(|e| DecodeError::Damaged(format!("decoder crashed: {e}")))??
-        };
+        // Decoded completely before anything is written, in constant memory: a file that does
+        // not decode, or decodes past the limits, leaves nothing behind.
+        let audio = self.probe(file.path).await?;
         precheck(&metadata).map_err(IngestError::Rejected)?;
         let id = CallId::new();
         let extension = audio.format.split('/').next().unwrap_or("bin").to_string();
@@ -600,23 +667,33 @@ impl App {
         let info = AudioInfo {
             format: audio.format.clone(),
             sample_rate: audio.sample_rate,
-            channels: audio.channels.len() as u16,
+            channels: audio.channels,
             duration_ms: audio.duration_ms(),
         };
-        self.store.put(&key, bytes.clone()).await?;
-        let new = NewCall {
-            id,
-            metadata: &metadata,
-            sha256: &sha256,
-            original_name,
-            size_bytes: bytes.len() as u64,
-            object_key: key.as_str(),
-            audio: &info,
-        };
-        if let Err(e) = self.catalog.insert(&new).await {
-            let _ = self.store.delete(&key).await;
-            return Err(e.into());
+        self.catalog
+            .begin_object(key.as_str(), &crate::worker::this_process("upload"))
+            .await?;
+        let stored = async {
+            self.store.put_file(&key, file.path).await?;
+            let new = NewCall {
+                id,
+                metadata: &metadata,
+                sha256: &file.sha256,
+                original_name,
+                size_bytes: file.size,
+                object_key: key.as_str(),
+                audio: &info,
+            };
+            self.catalog.insert(&new).await?;
+            Ok::<_, IngestError>(())
         }
+        .await;
+        if let Err(e) = stored {
+            let _ = self.store.discard(&key).await;
+            let _ = self.catalog.end_object(key.as_str()).await;
+            return Err(e);
+        }
+        self.catalog.end_object(key.as_str()).await?;
         let call = self.catalog.get_in(id, &Scope::All).await?.ok_or_else(|| {
             IngestError::Catalog(MetastoreError::Unavailable(
                 "the call vanished right after insertion".into(),
@@ -625,12 +702,82 @@ impl App {
         Ok(Ingested { call })
     }
 
+    /// Decodes a recording file to the end without keeping its samples. Under `serve` it runs
+    /// in a child process whose memory is capped: whatever a hostile file does to a decoder,
+    /// the server stays up.
+    async fn probe(&self, path: &Path) -> Result<callproof_ingest::AudioSummary, DecodeError> {
+        let limits = self.settings.limits.audio();
+        if !self.settings.isolate_decoding {
+            let path = path.to_path_buf();
+            return tokio::task::spawn_blocking(move || {
+                callproof_ingest::probe_file(&path, &limits)
+            })
+            .await
+            .map_err(|e| DecodeError::Damaged(format!("the decoder crashed: {e}")))?;
+        }
+        crate::probe::in_child(path, &limits).await
+    }
+
+    /// Removes what uploads killed half-way left behind: objects stored but never catalogued
+    /// (their processes are gone) and the files they were receiving. Says so in the log.
+    pub async fn remove_unfinished_uploads(&self) -> Result<usize> {
+        let mut removed = 0;
+        for (key, owner) in self.catalog.pending_objects().await? {
+            if !crate::worker::owner_is_gone(&owner) {
+                continue;
+            }
+            // A pending key was made by ObjectKey::original; it is read back under its tenant.
+            let client = key.split('/').nth(1).unwrap_or_default();
+            match ObjectKey::stored(&key, client) {
+                Ok(k) => {
+                    if self.store.discard(&k).await? {
+                        removed += 1;
+                        eprintln!("removed {key}: its upload was interrupted ({owner} is gone) before the call was catalogued");
+                    }
+                }
+                Err(e) => {
+                    eprintln!("pending object {key:?} is not an original's key ({e}); left alone")
+                }
+            }
+            self.catalog.end_object(&key).await?;
+        }
+        if let Ok(entries) = std::fs::read_dir(&self.upload_dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                let pid = name.split('-').next().and_then(|p| p.parse::<u32>().ok());
+                let gone =
+                    pid.is_none_or(|p| !std::path::Path::new(&format!("/proc/{p}")).exists());
+                if gone && std::fs::remove_file(e.path()).is_ok() {
+                    removed += 1;
+                    eprintln!(
+                        "removed {}: a partial upload whose process is gone",
+                        e.path().display()
+                    );
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    /// A place in the heavy-work queue (bundles, excerpts), or "busy" at once.
+    pub fn heavy_slot(
+        &self,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, crate::service::ServiceError> {
+        self.heavy.clone().try_acquire_owned().map_err(|_| {
+            crate::service::ServiceError::Busy(format!(
+                "{} evidence bundles or audio excerpts are being made already (the limit, --max-concurrent-heavy); retry in a few seconds",
+                self.settings.limits.max_concurrent_heavy
+            ))
+        })
+    }
+
     /// Decodes a call's stored original again.
     pub async fn load_audio(&self, call: &Call) -> Result<DecodedAudio> {
         let key = self.original_key(call.id, &Scope::All).await?;
         let bytes = self.store.get(&key).await?;
+        let limits = self.settings.limits.audio();
         Ok(
-            tokio::task::spawn_blocking(move || callproof_ingest::decode(&bytes))
+            tokio::task::spawn_blocking(move || callproof_ingest::decode_with(&bytes, &limits))
                 .await
                 .map_err(|e| DecodeError::Damaged(format!("decoder crashed: {e}")))??,
         )

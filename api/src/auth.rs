@@ -21,6 +21,8 @@ pub enum AuthError {
     Unknown,
     #[error("the API key {0} was revoked; ask an administrator for a new one")]
     Revoked(String),
+    #[error("your session has ended (signed out, expired after 12 hours, or its key was revoked); sign in again")]
+    SessionEnded,
     #[error("the key store cannot be read: {0}")]
     Catalog(#[from] callproof_metastore::MetastoreError),
 }
@@ -80,4 +82,39 @@ pub async fn authenticate(catalog: &dyn Metastore, token: &str) -> Result<ApiKey
         return Err(AuthError::Revoked(key.id));
     }
     Ok(key)
+}
+
+/// How long a web session lasts: a working day.
+pub const SESSION_HOURS: i64 = 12;
+
+/// Opens a web session for `key`; returns the browser's session id (256 random bits), of
+/// which the catalog keeps only the SHA-256.
+pub async fn open_session(catalog: &dyn Metastore, key: &ApiKey) -> Result<String> {
+    let token = format!("cps_{}", random_hex(32)?);
+    let expires = chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS);
+    catalog
+        .create_session(&digest(&token), &key.id, expires)
+        .await?;
+    Ok(token)
+}
+
+/// The key of a live session (not expired, not signed out, its key not revoked).
+pub async fn session_key(catalog: &dyn Metastore, token: &str) -> Result<ApiKey, AuthError> {
+    let Some(key_id) = catalog
+        .session_key(&digest(token.trim()), chrono::Utc::now())
+        .await?
+    else {
+        return Err(AuthError::SessionEnded);
+    };
+    match catalog.key(&key_id).await? {
+        Some((key, _)) if key.revoked_at.is_none() => Ok(key),
+        Some((key, _)) => Err(AuthError::Revoked(key.id)),
+        None => Err(AuthError::SessionEnded),
+    }
+}
+
+/// Ends a session (signing out).
+pub async fn close_session(catalog: &dyn Metastore, token: &str) -> Result<()> {
+    catalog.delete_session(&digest(token.trim())).await?;
+    Ok(())
 }

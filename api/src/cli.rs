@@ -244,6 +244,7 @@ pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result
     app.engine()?;
     // Calls a stopped ingest (Ctrl-C, a crash) was working on are taken back at once.
     crate::worker::recover_orphans(&app).await?;
+    app.remove_unfinished_uploads().await?;
     let bar = ProgressBar::new(files.len() as u64);
     bar.set_style(ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
@@ -255,10 +256,12 @@ pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result
         bar.set_message(format!("{name}: decoding"));
         let outcome = async {
             let meta = args.meta.merge_into(sidecar(file)?);
-            let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
+            let upload = crate::app::UploadFile::hash(file)
+                .await
+                .with_context(|| format!("cannot read {name}"))?;
             let original = file.file_name().map(|n| n.to_string_lossy().to_string());
             let check = |m: &CallMetadata| app.check_language(m).map_err(|e| format!("{e:#}"));
-            let ingest = app.ingest(bytes.into(), original.as_deref(), meta, &check);
+            let ingest = app.ingest(upload, original.as_deref(), meta, &check);
             let call = match ingest.await {
                 Ok(ingested) => ingested.call,
                 // The same recording whose processing was interrupted (or failed): finish it

@@ -8,6 +8,8 @@ mod app;
 mod audits;
 mod auth;
 mod cli;
+mod limits;
+mod probe;
 mod quality;
 mod rules;
 mod server;
@@ -53,6 +55,8 @@ struct Cli {
     /// outside every data folder; CALLPROOF_SIGNING_KEY).
     #[arg(long = "signing-key", global = true)]
     signing_key: Option<PathBuf>,
+    #[command(flatten)]
+    limits: limits::Limits,
     #[command(subcommand)]
     command: Command,
 }
@@ -103,6 +107,14 @@ enum Command {
     Worker(worker::WorkerArgs),
     /// The work queue: queued, running and dead-lettered jobs.
     Jobs(worker::JobsArgs),
+    /// Decode a recording to its end and print what it holds as JSON (the server runs this as
+    /// a child process to check uploads).
+    #[command(name = "probe-audio", hide = true)]
+    ProbeAudio {
+        #[arg(long = "audio-limits")]
+        audio_limits: String,
+        path: PathBuf,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -114,6 +126,10 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    // The upload check runs alone in its own process: no runtime, no threads, nothing else.
+    if let Command::ProbeAudio { audio_limits, path } = &cli.command {
+        return probe::run_child(path, audio_limits);
+    }
     // `callproof calls | head` must end quietly when the reader goes away, like any Unix tool,
     // instead of panicking on a broken pipe. The server keeps Rust's default (SIGPIPE ignored):
     // a client hanging up must never stop it.
@@ -136,6 +152,8 @@ fn main() -> std::process::ExitCode {
             .signing_key
             .clone()
             .unwrap_or_else(evidence::default_signing_key_path),
+        limits: cli.limits.clone(),
+        isolate_decoding: matches!(cli.command, Command::Serve(_)),
     };
     // One runtime for every command: the metastore is async, and the server, its workers and
     // the CLI's own transcriptions share the same way of waiting for it.
@@ -173,6 +191,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve(args) => server::serve(data, settings, args).await,
             Command::Worker(args) => worker::run(data, settings, args).await,
             Command::Jobs(args) => worker::list(data, settings, args).await,
+            Command::ProbeAudio { .. } => Ok(std::process::ExitCode::SUCCESS),
         }
     });
     match result {

@@ -66,7 +66,12 @@ struct ApiError(StatusCode, String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+        let mut resp = (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response();
+        if self.0 == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        resp
     }
 }
 
@@ -84,6 +89,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ServiceError::Conflict(_) | ServiceError::NotReady(_) => StatusCode::CONFLICT,
+            ServiceError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError(status, e.to_string())
@@ -113,18 +119,126 @@ impl FromRequestParts<Ctx> for Caller {
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string)
             })
-            // The web interface's session cookie (HttpOnly, SameSite=Strict).
-            .or_else(|| ui::cookie_key(&parts.headers));
+            .map(Credential::Key)
+            // The web interface's session cookie (HttpOnly, SameSite=Strict), so that the
+            // page's audio element and downloads pass the same checks as any API call.
+            .or_else(|| ui::cookie_session(&parts.headers).map(Credential::Session));
         let unauthorized =
             |e: crate::auth::AuthError| ApiError(StatusCode::UNAUTHORIZED, e.to_string());
-        let token = header_value.ok_or_else(|| unauthorized(crate::auth::AuthError::Missing))?;
+        let credential =
+            header_value.ok_or_else(|| unauthorized(crate::auth::AuthError::Missing))?;
         let app = ctx.app.clone();
-        let key = tokio::spawn(async move { app.authenticate(&token).await })
-            .await
-            .map_err(internal)?
-            .map_err(unauthorized)?;
+        let key = tokio::spawn(async move {
+            match credential {
+                Credential::Key(token) => app.authenticate(&token).await,
+                Credential::Session(token) => app.authenticate_session(&token).await,
+            }
+        })
+        .await
+        .map_err(internal)?
+        .map_err(unauthorized)?;
         Ok(Caller::key(key))
     }
+}
+
+/// How a request says who it is.
+enum Credential {
+    /// An API key, in `Authorization: Bearer` or `X-Api-Key`.
+    Key(String),
+    /// A web session id, in the session cookie.
+    Session(String),
+}
+
+/// Refuses a state-changing request that a browser sent from another site. A request that
+/// carries no key of its own (the browser adds the session cookie by itself) must come with an
+/// `Origin` (or, failing that, a `Referer`) naming this server; an `Origin` naming another site
+/// is refused whatever the request carries. SameSite=Strict cookies are the first line; this is
+/// the second, for browsers and proxies that do not honour it.
+async fn same_origin(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<Response, ApiError> {
+    use axum::http::Method;
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(next.run(req).await);
+    }
+    let h = req.headers();
+    let text = |name: header::HeaderName| h.get(name).and_then(|v| v.to_str().ok());
+    let host = h
+        .get("x-forwarded-host")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| text(header::HOST))
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let host_of = |url: &str| {
+        url.split_once("://").map(|(_, rest)| {
+            rest.split('/')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+        })
+    };
+    let origin = text(header::ORIGIN).filter(|o| *o != "null");
+    let from = origin.or_else(|| text(header::REFERER)).and_then(host_of);
+    let own_key = h.contains_key(header::AUTHORIZATION) || h.contains_key("x-api-key");
+    let refused = match &from {
+        Some(from) => *from != host,
+        None => !own_key,
+    };
+    if refused {
+        return Err(ApiError(
+            StatusCode::FORBIDDEN,
+            format!(
+                "cross-site request refused: a {} from a browser must come from this server's own pages (Origin {}); API clients send their key in the Authorization header",
+                req.method(),
+                from.as_deref().unwrap_or("missing")
+            ),
+        ));
+    }
+    Ok(next.run(req).await)
+}
+
+/// Every refusal of the API is JSON `{"error": …}`, including those axum answers itself (a
+/// query string or body that does not deserialise, an unknown route, a wrong method), which
+/// are plain text or empty otherwise.
+async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let what = format!("{} {}", req.method(), req.uri().path());
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 64 << 10)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let text = match (status, text.is_empty()) {
+        (StatusCode::NOT_FOUND, true) => {
+            format!("no such endpoint: {what}; the README's \"HTTP API\" section lists them")
+        }
+        (StatusCode::METHOD_NOT_ALLOWED, true) => {
+            format!("{what} is not allowed on this endpoint; the README's \"HTTP API\" section lists the methods")
+        }
+        (_, true) => status
+            .canonical_reason()
+            .unwrap_or("request refused")
+            .to_string(),
+        (_, false) => text,
+    };
+    let mut out = ApiError(status, text).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -148,6 +262,7 @@ pub async fn serve(data: &Path, settings: Settings, args: ServeArgs) -> Result<E
         // processes: one that crashes takes only itself down, and its job is retried, then
         // dead-lettered. Index writes stay here, in the one indexer.
         crate::worker::recover_orphans(&app).await?;
+        app.remove_unfinished_uploads().await?;
         for slot in 0..args.workers {
             tokio::spawn(crate::worker::supervise(slot, app.clone(), data_dir(data)));
         }
@@ -188,6 +303,13 @@ async fn shutdown() {
 }
 
 fn router(ctx: Ctx) -> Router {
+    // The largest body: one recording at the upload limit and its metadata part.
+    let body_limit = ctx
+        .app
+        .settings
+        .limits
+        .max_upload_bytes()
+        .saturating_add(2 * crate::limits::MAX_METADATA_BYTES as u64);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/calls", post(upload))
@@ -216,7 +338,11 @@ fn router(ctx: Ctx) -> Router {
         .route("/api/v1/export/reviews.csv", get(export_reviews))
         .route("/api/v1/search", get(search))
         .merge(ui::routes())
-        .layer(DefaultBodyLimit::max(1 << 30))
+        .layer(axum::middleware::from_fn(same_origin))
+        .layer(axum::middleware::from_fn(json_errors))
+        .layer(DefaultBodyLimit::max(
+            usize::try_from(body_limit).unwrap_or(usize::MAX),
+        ))
         .with_state(ctx)
 }
 

@@ -22,7 +22,7 @@ use crate::app::App;
 use crate::auth::AuthError;
 
 /// Why a use case was not carried out. Each door maps it once: 404, 403, 400/422, 409, 409,
-/// 500 for the HTTP API.
+/// 503 (with Retry-After), 500 for the HTTP API.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     /// Missing, or outside the caller's scope: the two are never told apart.
@@ -37,6 +37,9 @@ pub enum ServiceError {
     /// The call exists but has not reached the state this needs yet.
     #[error("{0}")]
     NotReady(String),
+    /// Too much of this work is running already; the caller should retry shortly.
+    #[error("{0}")]
+    Busy(String),
     /// Ours, not the caller's: the catalog, the store or the engine failed.
     #[error("{0}")]
     Internal(String),
@@ -110,6 +113,8 @@ pub enum AuditAction {
     CreateCalibration,
     CreateKey,
     RevokeKey,
+    SignIn,
+    SignOut,
 }
 
 impl AuditAction {
@@ -130,6 +135,8 @@ impl AuditAction {
             AuditAction::CreateCalibration => "create_calibration",
             AuditAction::CreateKey => "create_key",
             AuditAction::RevokeKey => "revoke_key",
+            AuditAction::SignIn => "sign_in",
+            AuditAction::SignOut => "sign_out",
         }
     }
 }
@@ -182,6 +189,8 @@ pub enum Permission<'a> {
     SeeClient(&'a ClientId),
     /// Add calls for this client.
     Upload(&'a ClientId),
+    /// Add calls for some client: checked before an upload's body is read.
+    UploadAny,
     /// Change this client's rule set and re-verify its archive.
     ChangeRules(&'a ClientId),
     /// Samples, reviews, calibrations: quality work.
@@ -212,6 +221,13 @@ pub fn allow(caller: &Caller, p: Permission<'_>) -> Result<()> {
                 Err(unseen(c))
             }
         }
+        Permission::UploadAny => match role {
+            Role::Admin | Role::Agent | Role::QualityManager => Ok(()),
+            Role::Client => Err(ServiceError::Forbidden(format!(
+                "{} may not add calls: uploads are for the provider's agents, quality managers and administrators",
+                caller.describe()
+            ))),
+        },
         Permission::Upload(c) => match role {
             Role::Admin => Ok(()),
             Role::Agent | Role::QualityManager if scope.allows(c) => Ok(()),
@@ -283,6 +299,33 @@ impl App {
     /// The key a token stands for.
     pub async fn authenticate(&self, token: &str) -> std::result::Result<ApiKey, AuthError> {
         crate::auth::authenticate(&*self.catalog, token).await
+    }
+
+    /// The key behind a web session id.
+    pub async fn authenticate_session(
+        &self,
+        token: &str,
+    ) -> std::result::Result<ApiKey, AuthError> {
+        crate::auth::session_key(&*self.catalog, token).await
+    }
+
+    /// Signs a key in: a new web session, recorded in the audit log.
+    pub async fn open_session(&self, key: &ApiKey) -> Result<String> {
+        let caller = Caller::key(key.clone());
+        let token = crate::auth::open_session(&*self.catalog, key).await?;
+        self.record(&caller, AuditAction::SignIn, None, "ok")
+            .await?;
+        Ok(token)
+    }
+
+    /// Signs a session out; the session id is useless afterwards.
+    pub async fn close_session(&self, token: &str) -> Result<()> {
+        if let Ok(key) = self.authenticate_session(token).await {
+            self.record(&Caller::key(key), AuditAction::SignOut, None, "ok")
+                .await?;
+        }
+        crate::auth::close_session(&*self.catalog, token).await?;
+        Ok(())
     }
 
     /// A call the caller may see, for `action`; otherwise NotFound, with the refused access

@@ -45,7 +45,6 @@ pub fn this_process(role: &str) -> String {
 /// Gives back the jobs held by processes of this machine that no longer exist (a server or
 /// CLI stopped in the middle of a call), instead of waiting for their leases to run out.
 pub async fn recover_orphans(app: &App) -> Result<()> {
-    let host = machine();
     let mut owners = std::collections::BTreeSet::new();
     for job in app
         .catalog
@@ -53,15 +52,7 @@ pub async fn recover_orphans(app: &App) -> Result<()> {
         .await?
     {
         let Some(owner) = job.owner else { continue };
-        let mut parts = owner.rsplitn(3, ':');
-        let (Some(pid), Some(h)) = (parts.next(), parts.next()) else {
-            continue;
-        };
-        let gone = h == host
-            && pid
-                .parse::<u32>()
-                .is_ok_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists());
-        if gone {
+        if owner_is_gone(&owner) {
             owners.insert(owner);
         }
     }
@@ -79,6 +70,19 @@ pub async fn recover_orphans(app: &App) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether `owner` ("role:machine:pid") is a process of this machine that no longer exists.
+/// Owners on other machines are never judged gone from here: their leases tell.
+pub fn owner_is_gone(owner: &str) -> bool {
+    let mut parts = owner.rsplitn(3, ':');
+    let (Some(pid), Some(host)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    host == machine()
+        && pid
+            .parse::<u32>()
+            .is_ok_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
 }
 
 /// This machine, as job owners name it: its machine id (unique even where containers share a
@@ -222,7 +226,7 @@ pub async fn supervise(slot: usize, app: Arc<App>, data: PathBuf) {
     }
 }
 
-fn describe_exit(status: &std::process::ExitStatus) -> String {
+pub fn describe_exit(status: &std::process::ExitStatus) -> String {
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;

@@ -67,8 +67,12 @@ fn sign_in_search_and_call_page() {
     let server = serve(d, &["--signing-key", sk, "--model", "tiny.en"]);
     let base = server.base.clone();
     let url = |p: &str| format!("{base}{p}");
+    // A browser names the page a form was sent from (Origin): this server's own.
+    let mut origin = reqwest::header::HeaderMap::new();
+    origin.insert("origin", base.parse().unwrap());
     let http = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .default_headers(origin)
         .build()
         .unwrap();
 
@@ -99,6 +103,12 @@ fn sign_in_search_and_call_page() {
             cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
             "{cookie}"
         );
+        // The cookie holds a session of its own, never the key.
+        assert!(
+            cookie.starts_with("cp_session=cps_") && !cookie.contains(token.trim()),
+            "{cookie}"
+        );
+        assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
         cookie.split(';').next().unwrap().to_string()
     };
     let acme_cookie = login(&acme);
@@ -237,7 +247,41 @@ fn sign_in_search_and_call_page() {
         "{cookies:?}"
     );
 
-    // Signing out clears the cookie.
+    // Behind a TLS proxy the cookie is Secure.
+    let r = http
+        .post(url("/ui/login"))
+        .header("x-forwarded-proto", "https")
+        .form(&[("key", acme.trim())])
+        .send()
+        .unwrap();
+    assert!(r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("; Secure"));
+
+    // A form posted from another site, or with no origin at all, is refused even with the
+    // cookie; nothing is done.
+    let bare = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for origin in [Some("http://evil.example"), None] {
+        let mut req = bare
+            .post(url(&format!("/ui/calls/{id}/evidence")))
+            .header("cookie", &acme_cookie);
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        let r = req.send().unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "origin {origin:?}");
+        let err: serde_json::Value = r.json().unwrap();
+        assert!(
+            err["error"].as_str().unwrap().contains("cross-site"),
+            "{err}"
+        );
+    }
+
+    // Signing out ends the session on the server: the old cookie opens nothing any more.
     let r = http
         .post(url("/ui/logout"))
         .header("cookie", &acme_cookie)
@@ -247,4 +291,22 @@ fn sign_in_search_and_call_page() {
         .to_str()
         .unwrap()
         .contains("Max-Age=0"));
+    assert_eq!(
+        get(&acme_cookie, "/ui/search").headers()["location"],
+        "/ui/login"
+    );
+    let r = http
+        .get(url(&format!("/api/v1/calls/{id}")))
+        .header("cookie", &acme_cookie)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // Revoking a key ends its sessions.
+    assert_eq!(get(&globex_cookie, "/ui/search").status(), StatusCode::OK);
+    let globex_id = globex.trim().split('_').nth(1).unwrap().to_string();
+    ok(d, &["keys", "revoke", &globex_id]);
+    assert_eq!(
+        get(&globex_cookie, "/ui/search").headers()["location"],
+        "/ui/login"
+    );
 }

@@ -3,37 +3,109 @@
 
 use super::*;
 
+/// A file an upload is being written to; removed when the request ends, whatever happens
+/// (once stored, the object is a link of its own).
+struct TempUpload(std::path::PathBuf);
+
+impl Drop for TempUpload {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// `POST /api/v1/calls`: a multipart body with an `audio` file part and a `metadata` JSON
+/// part. The caller's right to upload is checked before the body is read (and the client's as
+/// soon as the metadata part arrives); the recording streams to a file, never into memory.
 pub(super) async fn upload(
     State(ctx): State<Ctx>,
     caller: Caller,
+    headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let bad = |m: String| ApiError(StatusCode::BAD_REQUEST, m);
-    let mut audio: Option<(Bytes, Option<String>)> = None;
-    let mut metadata: Option<CallMetadata> = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| bad(format!("malformed multipart body: {e}")))?
-    {
+    let limits = &ctx.app.settings.limits;
+    let max = limits.max_upload_bytes();
+    let too_large = |size: String| {
+        ApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the upload is {size} and at most {} MB are accepted (--max-upload-mb): split the call or compress it (FLAC, or MP3 for speech)",
+                limits.max_upload_mb
+            ),
+        )
+    };
+    allow(&caller, Permission::UploadAny)?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(n) = declared.filter(|n| *n > max + crate::limits::MAX_METADATA_BYTES as u64 * 2) {
+        return Err(too_large(format!("{} MB", n.div_ceil(1_000_000))));
+    }
+    let _permit = ctx.app.uploads.clone().try_acquire_owned().map_err(|_| {
+        ApiError::from(ServiceError::Busy(format!(
+            "{} uploads are being received already (the limit, --max-concurrent-uploads); retry in a few seconds",
+            limits.max_concurrent_uploads
+        )))
+    })?;
+    let multipart_error = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large("larger than the limit".into())
+        } else {
+            bad(format!("malformed multipart body: {}", e.body_text()))
+        }
+    };
+    let mut audio: Option<(TempUpload, u64, String, Option<String>)> = None;
+    let mut metadata: Option<(CallMetadata, ClientId)> = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         match field.name() {
+            Some("audio") if audio.is_some() => {
+                return Err(bad("two \"audio\" parts: send one recording per upload".into()))
+            }
+            Some("metadata") if metadata.is_some() => {
+                return Err(bad("two \"metadata\" parts: send one JSON object".into()))
+            }
             Some("audio") => {
+                use sha2::{Digest, Sha256};
+                use tokio::io::AsyncWriteExt;
                 let name = field.file_name().map(str::to_string);
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| bad(format!("reading the audio part: {e}")))?;
-                audio = Some((bytes, name));
+                let path = ctx.app.upload_dir.join(format!(
+                    "{}-{}.part",
+                    std::process::id(),
+                    uuid::Uuid::new_v4()
+                ));
+                let temp = TempUpload(path);
+                let mut file = tokio::fs::File::create(&temp.0).await.map_err(internal)?;
+                let (mut hasher, mut size) = (Sha256::new(), 0u64);
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    size += chunk.len() as u64;
+                    if size > max {
+                        return Err(too_large("larger than the limit".into()));
+                    }
+                    hasher.update(&chunk);
+                    file.write_all(&chunk).await.map_err(internal)?;
+                }
+                file.flush().await.map_err(internal)?;
+                audio = Some((temp, size, hex::encode(hasher.finalize()), name));
             }
             Some("metadata") => {
-                let text = field
-                    .text()
-                    .await
-                    .map_err(|e| bad(format!("reading the metadata part: {e}")))?;
-                metadata = Some(
-                    serde_json::from_str(&text)
-                        .map_err(|e| bad(format!("the metadata part is not valid call metadata: {e}")))?,
-                );
+                let mut raw = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    raw.extend_from_slice(&chunk);
+                    if raw.len() > crate::limits::MAX_METADATA_BYTES {
+                        return Err(too_large(format!(
+                            "a metadata part over {} KB",
+                            crate::limits::MAX_METADATA_BYTES >> 10
+                        )));
+                    }
+                }
+                let m = parse_metadata(&raw).map_err(bad)?;
+                let client = ClientId::new(m.client.clone())
+                    .map_err(|e| bad(format!("invalid metadata: {e}")))?;
+                // Known before the recording is read: a caller who may not add calls for this
+                // client is refused before sending it.
+                allow(&caller, Permission::Upload(&client))?;
+                metadata = Some((m, client));
             }
             Some(other) => {
                 return Err(bad(format!(
@@ -43,19 +115,23 @@ pub(super) async fn upload(
             None => {}
         }
     }
-    let (bytes, name) = audio.ok_or_else(|| bad("the \"audio\" file part is missing".into()))?;
-    let metadata = metadata.ok_or_else(|| {
+    let (metadata, client) = metadata.ok_or_else(|| {
         bad("the \"metadata\" part is missing: a JSON object with at least \"client\"".into())
     })?;
-    let client = ClientId::new(metadata.client.clone())
-        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("invalid metadata: {e}")))?;
+    let (temp, size, sha256, name) =
+        audio.ok_or_else(|| bad("the \"audio\" file part is missing".into()))?;
     allow(&caller, Permission::Upload(&client))?;
     // A call the model cannot transcribe (e.g. French with tiny.en) is refused before storing.
     let app = ctx.app.clone();
     let check = move |m: &CallMetadata| app.check_language(m).map_err(|e| format!("{e:#}"));
+    let file = crate::app::UploadFile {
+        path: &temp.0,
+        size,
+        sha256,
+    };
     match ctx
         .app
-        .ingest(bytes, name.as_deref(), metadata, &check)
+        .ingest(file, name.as_deref(), metadata, &check)
         .await
     {
         Ok(ingested) => {
@@ -71,6 +147,7 @@ pub(super) async fn upload(
                 IngestError::Duplicate { .. } => StatusCode::CONFLICT,
                 IngestError::Metadata(_) => StatusCode::BAD_REQUEST,
                 IngestError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                IngestError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
                 IngestError::Decode(
                     DecodeError::UnsupportedCodec { .. } | DecodeError::NotAudio(_),
                 ) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -80,6 +157,27 @@ pub(super) async fn upload(
             Err(ApiError(status, e.to_string()))
         }
     }
+}
+
+/// The metadata part: UTF-8 (invalid bytes are refused, not replaced) holding one JSON object
+/// (an array would be read field by field in order, silently).
+fn parse_metadata(raw: &[u8]) -> Result<CallMetadata, String> {
+    let text = std::str::from_utf8(raw).map_err(|e| {
+        format!(
+            "the metadata part is not valid UTF-8 (byte {}): send it as UTF-8 JSON",
+            e.valid_up_to()
+        )
+    })?;
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| format!("the metadata part is not valid JSON: {e}"))?;
+    if !value.is_object() {
+        return Err(
+            "the metadata part must be a JSON object such as {\"client\": \"acme\", \"language\": \"fr\"}"
+                .into(),
+        );
+    }
+    serde_json::from_value(value)
+        .map_err(|e| format!("the metadata part is not valid call metadata: {e}"))
 }
 
 pub(super) async fn get_call(

@@ -29,7 +29,8 @@ use calls::*;
 use quality::*;
 use session::*;
 
-pub const KEY_COOKIE: &str = "cp_key";
+/// The web session cookie: a random session id, never the API key.
+pub const SESSION_COOKIE: &str = "cp_session";
 const LANG_COOKIE: &str = "cp_lang";
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -90,9 +91,21 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The API key in a request's session cookie, if any.
-pub fn cookie_key(headers: &HeaderMap) -> Option<String> {
-    cookie(headers, KEY_COOKIE).map(str::to_string)
+/// The session id in a request's cookie, if any.
+pub fn cookie_session(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE).map(str::to_string)
+}
+
+/// Whether the browser reached us over TLS (directly or through a proxy that says so): the
+/// session cookie is then marked `Secure`.
+fn over_tls(headers: &HeaderMap) -> bool {
+    let says = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().contains("https"))
+    };
+    says("x-forwarded-proto") || says("forwarded")
 }
 
 fn lang(headers: &HeaderMap) -> &'static str {
@@ -126,6 +139,7 @@ fn error_page(l: &'static str, e: ServiceError) -> Response {
         ServiceError::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone()),
         ServiceError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
         ServiceError::NotReady(_) => (StatusCode::CONFLICT, w["no_transcript"].to_string()),
+        ServiceError::Busy(m) => (StatusCode::SERVICE_UNAVAILABLE, m.clone()),
         ServiceError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m.clone()),
     };
     let mut resp = Html(format!(
@@ -147,9 +161,9 @@ impl axum::extract::FromRequestParts<Ctx> for UiKey {
         ctx: &Ctx,
     ) -> Result<Self, Self::Rejection> {
         let to_login = || Redirect::to("/ui/login").into_response();
-        let token = cookie_key(&parts.headers).ok_or_else(to_login)?;
+        let token = cookie_session(&parts.headers).ok_or_else(to_login)?;
         let app = ctx.app.clone();
-        match tokio::spawn(async move { app.authenticate(&token).await }).await {
+        match tokio::spawn(async move { app.authenticate_session(&token).await }).await {
             Ok(Ok(key)) => Ok(UiKey(key)),
             _ => Err(to_login()),
         }

@@ -26,9 +26,17 @@ pub(super) async fn login(
     let t = token.clone();
     match tokio::spawn(async move { app.authenticate(&t).await }).await {
         Ok(Ok(key)) => {
+            // The browser gets a session of its own, never the key: signing out or revoking
+            // the key ends it, and a stolen cookie is not a key.
+            let session = match ctx.app.open_session(&key).await {
+                Ok(s) => s,
+                Err(e) => return error_page(l, e),
+            };
             let mut resp = Redirect::to("/ui/search").into_response();
+            let secure = if over_tls(&headers) { "; Secure" } else { "" };
             if let Ok(v) = HeaderValue::from_str(&format!(
-                "{KEY_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200"
+                "{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+                crate::auth::SESSION_HOURS * 3600
             )) {
                 resp.headers_mut().append(header::SET_COOKIE, v);
             }
@@ -57,11 +65,18 @@ pub(super) async fn login(
     }
 }
 
-pub(super) async fn logout() -> Response {
+/// Signing out ends the session on the server (the id is useless afterwards, wherever a copy
+/// of the cookie went) and clears the cookie.
+pub(super) async fn logout(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
+    if let Some(token) = cookie_session(&headers) {
+        if let Err(e) = ctx.app.close_session(&token).await {
+            return error_page(lang(&headers), e);
+        }
+    }
     let mut resp = Redirect::to("/ui/login").into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("cp_key=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+        HeaderValue::from_static("cp_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
     );
     resp
 }
@@ -78,10 +93,10 @@ pub(super) async fn set_lang(
 ) -> Response {
     let l = if f.lang == "en" { "en" } else { "fr" };
     // Signed in: remembered for the key, so it follows the user to other browsers.
-    if let Some(token) = cookie_key(&headers) {
+    if let Some(token) = cookie_session(&headers) {
         let app = ctx.app.clone();
         let _ = tokio::spawn(async move {
-            if let Ok(key) = app.authenticate(&token).await {
+            if let Ok(key) = app.authenticate_session(&token).await {
                 let _ = app.set_language_of_key(&caller(&key), l).await;
             }
         })
