@@ -231,8 +231,17 @@ pub async fn evidence(data: &Path, settings: Settings, a: EvidenceArgs) -> Resul
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Check the audit log's hash chain; names the first entry that was edited or removed.
-    Verify,
+    /// Check the audit log's hash chain and every signed checkpoint in the object store;
+    /// names the first entry that was edited or removed.
+    Verify {
+        /// The evidence key's public half to check checkpoints with (64 hex digits or a file);
+        /// default: the public half of the signing key.
+        #[arg(long = "public-key")]
+        public_key: Option<String>,
+    },
+    /// Seal the audit log's newest entry now with a signed checkpoint (`serve` does it every
+    /// --audit-checkpoint-minutes).
+    Checkpoint,
     /// List audit entries, oldest first.
     List {
         #[arg(long)]
@@ -257,14 +266,43 @@ pub enum AuditCommand {
 pub async fn audit(data: &Path, settings: Settings, cmd: AuditCommand) -> Result<ExitCode> {
     let app = App::open(data, settings).await?;
     match cmd {
-        AuditCommand::Verify => match app.catalog.verify_audit().await? {
-            Ok(n) => {
-                println!("audit log intact: {n} entries, hash chain verified");
+        AuditCommand::Verify { public_key } => {
+            let trusted = match public_key {
+                Some(k) => Some(evidence::parse_public_key(&k)?),
+                None => evidence::load_signing_key(&app.settings.signing_key)
+                    .ok()
+                    .map(|k| k.verifying_key()),
+            };
+            let check = app.check_audit(trusted.as_ref()).await?;
+            match check.broken {
+                None => {
+                    let sealed = match check.last_sealed {
+                        Some(s) => format!(
+                            "{} signed checkpoints agree (newest seals entry {s})",
+                            check.checkpoints
+                        ),
+                        None => "no signed checkpoint yet (`callproof audit checkpoint`)".into(),
+                    };
+                    println!(
+                        "audit log intact: {} entries, hash chain verified; {sealed}",
+                        check.entries
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(b) => {
+                    println!("audit log TAMPERED at entry {}: {}", b.seq, b.reason);
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        AuditCommand::Checkpoint => match app.write_checkpoint(None).await? {
+            Some(seq) => {
+                println!("audit log sealed at entry {seq} (signed checkpoint in the object store)");
                 Ok(ExitCode::SUCCESS)
             }
-            Err(b) => {
-                println!("audit log TAMPERED at entry {}: {}", b.seq, b.reason);
-                Ok(ExitCode::FAILURE)
+            None => {
+                println!("the audit log is empty: nothing to seal");
+                Ok(ExitCode::SUCCESS)
             }
         },
         AuditCommand::List {

@@ -7,6 +7,7 @@ mod access;
 mod app;
 mod audits;
 mod auth;
+mod checkpoints;
 mod cli;
 mod limits;
 mod probe;

@@ -54,6 +54,14 @@ pub struct ServeArgs {
     /// the data folder).
     #[arg(long, env = "CALLPROOF_WORKERS", default_value_t = 1)]
     pub workers: usize,
+    /// Seal the audit log with a signed checkpoint in the object store this often (minutes;
+    /// 0: never, leave it to `callproof audit checkpoint`).
+    #[arg(
+        long = "audit-checkpoint-minutes",
+        env = "CALLPROOF_AUDIT_CHECKPOINT_MINUTES",
+        default_value_t = 15
+    )]
+    pub audit_checkpoint_minutes: u64,
 }
 
 #[derive(Clone)]
@@ -267,6 +275,12 @@ pub async fn serve(data: &Path, settings: Settings, args: ServeArgs) -> Result<E
             tokio::spawn(crate::worker::supervise(slot, app.clone(), data_dir(data)));
         }
         tokio::spawn(crate::worker::indexer(app.clone()));
+        if args.audit_checkpoint_minutes > 0 {
+            tokio::spawn(crate::checkpoints::checkpointer(
+                app.clone(),
+                std::time::Duration::from_secs(args.audit_checkpoint_minutes * 60),
+            ));
+        }
         let ctx = Ctx { app };
         let router = router(ctx);
         let listener = tokio::net::TcpListener::bind(args.listen)

@@ -8,13 +8,18 @@
 //! given by the person verifying, then every file against the manifest, and names each file or
 //! field that fails. Evidence is never embellished: a call without consent says so plainly.
 
+pub mod checkpoint;
+
+/// The key types of signatures, for callers that hold or check keys.
+pub use ed25519_dalek::{SigningKey, VerifyingKey};
+
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 
 use callproof_models::{Actor, Call, FindingStatus, Outcome, RuleKind, Transcript, Verification};
 use chrono::Utc;
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, Signer};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 

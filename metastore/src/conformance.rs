@@ -307,6 +307,12 @@ pub async fn audit_chain_counts_and_filters(m: &dyn Metastore) {
             .unwrap();
     }
     assert_eq!(m.verify_audit().await.unwrap(), Ok(5));
+    let last = m.audit_last().await.unwrap().unwrap();
+    assert_eq!(last.seq, 5);
+    let fourth = m.audit_entry(4).await.unwrap().unwrap();
+    assert_eq!(fourth.target.as_deref(), Some("call3"));
+    assert_eq!(last.prev_hash, fourth.hash);
+    assert!(m.audit_entry(6).await.unwrap().is_none());
     let listed = m
         .audit_entries(&AuditFilter {
             target: Some("call3".into()),

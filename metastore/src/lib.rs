@@ -23,6 +23,7 @@ use callproof_models::{
     CallState, Review, Role, Sample, SampleId, Scope, Transcript, Verdict, Verification,
 };
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 
 pub use jobs::{Job, JobKind, JobState, Jobs};
 pub use sqlite::SqliteMetastore;
@@ -105,6 +106,27 @@ pub struct AuditFilter {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub limit: Option<usize>,
+}
+
+/// The hash of an audit entry: SHA-256 over its fields and the previous entry's hash. The same
+/// for every engine, so that a log moved between engines still verifies.
+pub fn audit_hash(
+    seq: u64,
+    at: &str,
+    actor: &Actor,
+    action: &str,
+    target: Option<&str>,
+    outcome: &str,
+    prev: &str,
+) -> String {
+    let line = format!(
+        "{seq}\x1f{at}\x1f{}\x1f{}\x1f{}\x1f{action}\x1f{}\x1f{outcome}\x1f{prev}",
+        actor.key_id,
+        actor.role,
+        actor.tenant.as_deref().unwrap_or(""),
+        target.unwrap_or("")
+    );
+    hex::encode(Sha256::digest(line.as_bytes()))
 }
 
 pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -253,6 +275,12 @@ pub trait Access: Send + Sync {
 
     /// Audit entries, oldest first, filtered.
     async fn audit_entries(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>, MetastoreError>;
+
+    /// One audit entry by its number.
+    async fn audit_entry(&self, seq: u64) -> Result<Option<AuditEntry>, MetastoreError>;
+
+    /// The newest audit entry (the head of the chain).
+    async fn audit_last(&self) -> Result<Option<AuditEntry>, MetastoreError>;
 
     /// Walks the whole audit log, recomputing the chain. Ok(number of entries) or where it
     /// breaks.

@@ -13,11 +13,10 @@ use callproof_models::{
 };
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
-use sha2::{Digest, Sha256};
 
 use crate::{
-    Access, AuditBreak, AuditFilter, Calls, MetastoreError, NewCall, PendingObjects, Quality,
-    Results, RuleSets, StoredRuleSet, GENESIS, MIGRATIONS,
+    audit_hash, Access, AuditBreak, AuditFilter, Calls, MetastoreError, NewCall, PendingObjects,
+    Quality, Results, RuleSets, StoredRuleSet, GENESIS, MIGRATIONS,
 };
 
 pub struct SqliteMetastore {
@@ -140,25 +139,6 @@ fn scope_json(scope: &Scope) -> Option<String> {
     scope
         .clients()
         .map(|list| serde_json::to_string(list).unwrap_or_else(|_| "[]".into()))
-}
-
-fn audit_hash(
-    seq: u64,
-    at: &str,
-    actor: &Actor,
-    action: &str,
-    target: Option<&str>,
-    outcome: &str,
-    prev: &str,
-) -> String {
-    let line = format!(
-        "{seq}\x1f{at}\x1f{}\x1f{}\x1f{}\x1f{action}\x1f{}\x1f{outcome}\x1f{prev}",
-        actor.key_id,
-        actor.role,
-        actor.tenant.as_deref().unwrap_or(""),
-        target.unwrap_or("")
-    );
-    hex::encode(Sha256::digest(line.as_bytes()))
 }
 
 /// Rows of (id, JSON) decoded; a row that does not decode names its id.
@@ -957,6 +937,30 @@ impl Access for SqliteMetastore {
         )?;
         rows.map(|r| r.map_err(MetastoreError::from).and_then(|x| x))
             .collect()
+    }
+
+    async fn audit_entry(&self, seq: u64) -> Result<Option<AuditEntry>, MetastoreError> {
+        self.conn()
+            .query_row(
+                "SELECT seq, at, key_id, role, tenant, action, target, outcome, prev_hash, hash
+                 FROM audit WHERE seq = ?1",
+                [seq as i64],
+                raw_audit,
+            )
+            .optional()?
+            .transpose()
+    }
+
+    async fn audit_last(&self) -> Result<Option<AuditEntry>, MetastoreError> {
+        self.conn()
+            .query_row(
+                "SELECT seq, at, key_id, role, tenant, action, target, outcome, prev_hash, hash
+                 FROM audit ORDER BY seq DESC LIMIT 1",
+                [],
+                raw_audit,
+            )
+            .optional()?
+            .transpose()
     }
 
     async fn verify_audit(&self) -> Result<Result<u64, AuditBreak>, MetastoreError> {

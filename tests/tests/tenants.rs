@@ -449,3 +449,114 @@ fn sha256_hex(b: &[u8]) -> String {
         .unwrap()
         .to_string()
 }
+
+/// With write access to the catalog, deleting entries and recomputing the whole chain (and its
+/// head file) used to leave `audit verify` saying "intact". A signed checkpoint in the object
+/// store, made before, still names the old hash of its entry.
+#[test]
+fn rewriting_the_audit_log_is_caught_by_signed_checkpoints() {
+    let keys = tempfile::tempdir().unwrap();
+    let env = Env {
+        data: tempfile::tempdir().unwrap(),
+        signing_key: keys.path().join("signing.key"),
+    };
+    env.ok(&["keys", "init"]);
+    for _ in 0..24 {
+        env.key("agent", &["acme"]);
+    }
+    let sealed = env.ok(&["audit", "checkpoint"]);
+    assert!(sealed.contains("sealed at entry 24"), "{sealed}");
+    for _ in 0..24 {
+        env.key("agent", &["acme"]);
+    }
+    let out = env.ok(&["audit", "verify"]);
+    assert!(
+        out.contains("48 entries") && out.contains("1 signed checkpoints agree"),
+        "{out}"
+    );
+
+    // Delete 26 of the 48 entries and recompute every number, hash and the head file.
+    let db = rusqlite::Connection::open(env.data.path().join("catalog.sqlite")).unwrap();
+    db.execute("DELETE FROM audit WHERE seq % 2 = 0 OR seq > 44", [])
+        .unwrap();
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+        String,
+    );
+    let rows: Vec<Row> = db
+        .prepare(
+            "SELECT seq, at, key_id, role, tenant, action, target, outcome FROM audit ORDER BY seq",
+        )
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), 22);
+    let mut prev = "0".repeat(64);
+    for (i, (old, at, key, role, tenant, action, target, outcome)) in rows.iter().enumerate() {
+        let seq = i + 1;
+        let line = format!(
+            "{seq}\x1f{at}\x1f{key}\x1f{role}\x1f{}\x1f{action}\x1f{}\x1f{outcome}\x1f{prev}",
+            tenant.as_deref().unwrap_or(""),
+            target.as_deref().unwrap_or("")
+        );
+        let hash = sha256_hex(line.as_bytes());
+        db.execute(
+            "UPDATE audit SET seq = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
+            rusqlite::params![seq as i64, prev, hash, old],
+        )
+        .unwrap();
+        prev = hash;
+    }
+    drop(db);
+    std::fs::write(
+        env.data.path().join("catalog.sqlite.audit-head"),
+        format!("22 {prev}\n"),
+    )
+    .unwrap();
+    // The chain alone is consistent again: only the checkpoint tells.
+    let out = env.run(&["audit", "verify"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("TAMPERED at entry 24") && text.contains("entries were deleted"),
+        "{text}"
+    );
+    // A checkpoint cannot be forged without the signing key: one signed by another key is
+    // refused.
+    let other = tempfile::tempdir().unwrap();
+    let forger = Env {
+        data: tempfile::tempdir().unwrap(),
+        signing_key: other.path().join("other.key"),
+    };
+    forger.ok(&["keys", "init"]);
+    let public = env.ok(&["keys", "public"]);
+    let out = forger.run(&["audit", "verify", "--public-key", public.trim()]);
+    assert!(out.status.success(), "no checkpoint there yet");
+    forger.key("agent", &["acme"]);
+    forger.ok(&["audit", "checkpoint"]);
+    let out = forger.run(&["audit", "verify", "--public-key", public.trim()]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        !out.status.success() && text.contains("not signed by the trusted key"),
+        "{text}"
+    );
+}
