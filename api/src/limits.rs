@@ -38,6 +38,9 @@ pub struct Limits {
         default_value_t = 2
     )]
     pub max_concurrent_heavy: usize,
+    /// Shortest recording accepted, in milliseconds (shorter is a fragment, not a call).
+    #[arg(long = "min-duration-ms", global = true, env = "CALLPROOF_MIN_DURATION_MS", default_value_t = callproof_ingest::decode::MIN_DURATION_MS)]
+    pub min_duration_ms: u64,
     /// Longest recording accepted, in minutes.
     #[arg(
         long = "max-duration-min",
@@ -82,6 +85,7 @@ impl Default for Limits {
             max_upload_mb: 512,
             max_concurrent_uploads: 4,
             max_concurrent_heavy: 2,
+            min_duration_ms: audio.min_duration_ms,
             max_duration_min: audio.max_duration_s / 60,
             max_channels: audio.max_channels,
             min_sample_rate: audio.min_sample_rate,
@@ -106,6 +110,7 @@ impl Limits {
             max_channels: self.max_channels,
             max_duration_s: self.max_duration_min.saturating_mul(60),
             max_samples: self.max_decoded_samples,
+            min_duration_ms: self.min_duration_ms,
         }
     }
 

@@ -44,6 +44,7 @@ pub struct AudioLimits {
     pub max_channels: usize,
     pub max_duration_s: u64,
     pub max_samples: u64,
+    pub min_duration_ms: u64,
 }
 
 /// Sample rates a telephone or studio recorder produces: 4 kHz to 192 kHz. A header outside
@@ -53,6 +54,9 @@ pub const MAX_SAMPLE_RATE: u32 = 192_000;
 /// Channels accepted: 1 (mixed) and 2 (agent and customer) are the norm; up to 8 for recorders
 /// that keep a conference's legs apart.
 pub const MAX_CHANNELS: usize = 8;
+/// The shortest recording accepted: a second. Shorter is a fragment (a file cut after its
+/// first packets, a header with nothing behind it), never a call.
+pub const MIN_DURATION_MS: u64 = 1000;
 /// The longest recording accepted: four hours.
 pub const MAX_DURATION_S: u64 = 4 * 3600;
 /// Decoded samples (all channels) accepted per recording, checked while decoding: 2 GB of f32,
@@ -67,6 +71,7 @@ impl Default for AudioLimits {
             max_channels: MAX_CHANNELS,
             max_duration_s: MAX_DURATION_S,
             max_samples: MAX_SAMPLES,
+            min_duration_ms: MIN_DURATION_MS,
         }
     }
 }
@@ -441,6 +446,13 @@ fn run(
                 frames as f64 / sample_rate as f64
             )));
         }
+    }
+    let ms = frames * 1000 / sample_rate as u64;
+    if ms < limits.min_duration_ms {
+        return Err(DecodeError::Limit(format!(
+            "the recording lasts {ms} ms, shorter than the {} ms a call takes at least: it is a fragment of a file; upload the whole recording",
+            limits.min_duration_ms
+        )));
     }
     Ok(AudioSummary {
         format: format!("{container}/{codec}"),

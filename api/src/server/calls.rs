@@ -295,10 +295,18 @@ pub(super) async fn get_audio(
     }
     let (call, key, size) = ctx.app.original(&caller, cid).await?;
     let ctype = content_type(call.audio.as_ref().map(|a| a.format.as_str()).unwrap_or(""));
-    let range = headers
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| http_range_header::parse_range_header(v).and_then(|r| r.validate(size)));
+    let asked = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let range = asked.map(|v| {
+        http_range_header::parse_range_header(v)
+            .map_err(|_| {
+                format!("the Range header {v:?} is not a byte range: ask for bytes=START-END (or bytes=START-)")
+            })
+            .and_then(|r| {
+                r.validate(size).map_err(|_| {
+                    format!("the requested range {v:?} is outside the recording ({size} bytes)")
+                })
+            })
+    });
     let mut resp = match range {
         Some(Ok(ranges)) if ranges.len() == 1 => {
             let r = &ranges[0];
@@ -311,12 +319,8 @@ pub(super) async fn get_audio(
             );
             resp
         }
-        Some(Err(_)) => {
-            let mut resp = ApiError(
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                format!("the requested range is outside the recording ({size} bytes)"),
-            )
-            .into_response();
+        Some(Err(why)) => {
+            let mut resp = ApiError(StatusCode::RANGE_NOT_SATISFIABLE, why).into_response();
             resp.headers_mut().insert(
                 header::CONTENT_RANGE,
                 HeaderValue::from_str(&format!("bytes */{size}")).map_err(internal)?,
