@@ -675,6 +675,7 @@ impl App {
             .await?;
         let stored = async {
             self.store.put_file(&key, file.path).await?;
+            upload_crash_drill(original_name);
             let new = NewCall {
                 id,
                 metadata: &metadata,
@@ -989,6 +990,18 @@ impl App {
 /// a decoder or in whisper.cpp would, when it takes up a call whose original file name is
 /// `CALLPROOF_CRASH_DRILL`. It shows that such a call is retried, then dead-lettered, while the
 /// server keeps answering. Unset (the default), it does nothing.
+/// The same drill for an upload: with `CALLPROOF_CRASH_DRILL=upload:<file name>` the process
+/// aborts after storing that recording and before cataloguing it, the moment a kill -9 leaves
+/// an object nothing references. The next start removes it.
+fn upload_crash_drill(original_name: Option<&str>) {
+    if let (Ok(drill), Some(name)) = (std::env::var("CALLPROOF_CRASH_DRILL"), original_name) {
+        if drill.strip_prefix("upload:") == Some(name) {
+            eprintln!("crash drill: aborting after storing {name}, before cataloguing it");
+            std::process::abort();
+        }
+    }
+}
+
 fn crash_drill(call: &Call) {
     if let (Ok(name), Some(original)) = (
         std::env::var("CALLPROOF_CRASH_DRILL"),

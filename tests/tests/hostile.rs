@@ -762,3 +762,149 @@ fn hostile_requests_are_refused_and_leave_nothing() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// A `callproof serve` with `env` set, its log kept.
+fn start_logged(
+    d: &Path,
+    env: &[(&str, &str)],
+) -> (KillOnDrop, String, std::sync::Arc<std::sync::Mutex<String>>) {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = Command::new(bin());
+    cmd.arg("--data")
+        .arg(d)
+        .args([
+            "--model",
+            "tiny.en",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--workers",
+            "0",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start callproof serve");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let server = KillOnDrop(child);
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let base = loop {
+        let line = lines.next().expect("server exited").expect("server output");
+        log.lock().unwrap().push_str(&(line.clone() + "\n"));
+        if let Some(url) = line.strip_prefix("callproof listening on ") {
+            break url.trim().to_string();
+        }
+    };
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for l in lines.map_while(Result::ok) {
+            let mut g = sink.lock().unwrap_or_else(|p| p.into_inner());
+            g.push_str(&l);
+            g.push('\n');
+        }
+    });
+    (server, base, log)
+}
+
+/// kill -9 while an upload arrives, and again between storing the recording and cataloguing
+/// it: the next start removes what each left (and says so), and nothing else is lost.
+#[test]
+fn uploads_killed_half_way_leave_nothing_after_the_next_start() {
+    ensure_model("tiny.en");
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let token = ok(d, &["keys", "create", "--role", "admin"])
+        .trim()
+        .to_string();
+    let admin = bearer_client(&token);
+    let probe = Probe {
+        base: "",
+        admin: &admin,
+        data: d,
+    };
+    let audio = std::fs::read(fixture("real/en_jfk_16k_mono.wav")).unwrap();
+    assert!(audio.len() > 300_000);
+
+    // 1. Killed while the body arrives: a partial upload file is left in tmp/uploads.
+    let (server, base, _) = start_logged(d, &[]);
+    let mut body = Vec::new();
+    body.extend_from_slice(b"--XyZ\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{\"client\":\"acme\",\"language\":\"en\"}\r\n--XyZ\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"slow.wav\"\r\nContent-Type: audio/wav\r\n\r\n");
+    body.extend_from_slice(&audio);
+    body.extend_from_slice(b"\r\n--XyZ--\r\n");
+    let mut conn = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    {
+        use std::io::Write;
+        write!(
+            conn,
+            "POST /api/v1/calls HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .unwrap();
+        conn.write_all(&body[..body.len() / 2]).unwrap();
+        conn.flush().unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while probe.leftovers().2 == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no partial upload appeared"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(server); // SIGKILL
+    drop(conn);
+    assert_eq!(probe.leftovers(), (0, 0, 1), "the partial upload is there");
+
+    // 2. Killed between storing and cataloguing (the crash drill aborts there): the next start
+    // removes the partial upload of step 1; this one leaves a stored object no row references.
+    let (server, base, log) = start_logged(d, &[("CALLPROOF_CRASH_DRILL", "upload:drill.wav")]);
+    assert!(
+        log.lock()
+            .unwrap()
+            .contains("a partial upload whose process is gone"),
+        "{}",
+        log.lock().unwrap()
+    );
+    let form = multipart::Form::new()
+        .part(
+            "audio",
+            multipart::Part::bytes(audio.clone()).file_name("drill.wav".to_string()),
+        )
+        .text("metadata", r#"{"client":"acme","language":"en"}"#);
+    let r = admin
+        .post(format!("{base}/api/v1/calls"))
+        .multipart(form)
+        .send();
+    assert!(r.is_err(), "the server aborted: {r:?}");
+    drop(server);
+    assert_eq!(
+        probe.leftovers(),
+        (0, 1, 1),
+        "the stored, uncatalogued object and the file it came from"
+    );
+
+    // 3. A normal start: the object is removed and the log says which; the same recording is
+    // then accepted as new.
+    let (_server, base, log) = start_logged(d, &[]);
+    let text = log.lock().unwrap().clone();
+    assert!(
+        text.contains("removed clients/acme/calls/") && text.contains("interrupted"),
+        "{text}"
+    );
+    assert_eq!(probe.leftovers(), (0, 0, 0));
+    let form = multipart::Form::new()
+        .part(
+            "audio",
+            multipart::Part::bytes(audio).file_name("drill.wav".to_string()),
+        )
+        .text("metadata", r#"{"client":"acme","language":"en"}"#);
+    let r = admin
+        .post(format!("{base}/api/v1/calls"))
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(probe.leftovers(), (1, 1, 0));
+}
