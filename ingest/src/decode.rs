@@ -329,9 +329,27 @@ pub fn probe_file(
     run(Box::new(open(path)?), &head, limits, &mut |_| {})
 }
 
-/// The one decoding loop: checks the header against `limits`, then hands each decoded packet
-/// (one vector per channel) to `sink`, checking the decoded length as it grows.
+/// The one decoding loop, with a decoder that panics on a hostile file answered as a damaged
+/// file rather than unwinding into the caller.
 fn run(
+    source: Box<dyn symphonia::core::io::MediaSource>,
+    head: &[u8],
+    limits: &AudioLimits,
+    sink: &mut dyn FnMut(&[Vec<f32>]),
+) -> Result<AudioSummary, DecodeError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_loop(source, head, limits, sink)
+    }))
+    .unwrap_or_else(|_| {
+        Err(DecodeError::Damaged(
+            "the decoder failed on this file".into(),
+        ))
+    })
+}
+
+/// Checks the header against `limits`, then hands each decoded packet (one vector per
+/// channel) to `sink`, checking the decoded length as it grows.
+fn decode_loop(
     source: Box<dyn symphonia::core::io::MediaSource>,
     head: &[u8],
     limits: &AudioLimits,
