@@ -533,14 +533,15 @@ impl App {
         let original = self.store.get(&key).await?;
         let limits = self.settings.limits.audio();
         let wav = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
-            let audio = callproof_ingest::decode_with(&original, &limits)?;
+            // Only the window is kept: an excerpt of a long call costs the excerpt's memory.
+            let audio = callproof_ingest::decode_window(&original, &limits, from_ms, to_ms)?;
             Ok(evidence::wav_excerpt(
                 &evidence::Audio {
                     channels: &audio.channels,
                     sample_rate: audio.sample_rate,
                 },
-                from_ms,
-                to_ms,
+                0,
+                to_ms.saturating_sub(from_ms),
             )?)
         })
         .await??;

@@ -278,7 +278,7 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedAudio, DecodeError> {
 pub fn decode_with(bytes: &[u8], limits: &AudioLimits) -> Result<DecodedAudio, DecodeError> {
     let mut channels: Vec<Vec<f32>> = Vec::new();
     let source = Box::new(Cursor::new(bytes.to_vec()));
-    let summary = run(source, bytes, limits, &mut |plane: &[Vec<f32>]| {
+    let summary = run(source, bytes, limits, &mut |_, plane: &[Vec<f32>]| {
         if channels.is_empty() {
             channels = vec![Vec::new(); plane.len()];
         }
@@ -286,6 +286,41 @@ pub fn decode_with(bytes: &[u8], limits: &AudioLimits) -> Result<DecodedAudio, D
             dst.extend_from_slice(src);
         }
     })?;
+    Ok(DecodedAudio {
+        format: summary.format,
+        sample_rate: summary.sample_rate,
+        channels,
+    })
+}
+
+/// Decodes a recording held in memory but keeps only the frames from `from_ms` to `to_ms`:
+/// an excerpt of a four-hour call costs the excerpt's memory, not the call's.
+pub fn decode_window(
+    bytes: &[u8],
+    limits: &AudioLimits,
+    from_ms: u64,
+    to_ms: u64,
+) -> Result<DecodedAudio, DecodeError> {
+    let mut channels: Vec<Vec<f32>> = Vec::new();
+    let mut seen = 0u64;
+    let source = Box::new(Cursor::new(bytes.to_vec()));
+    let summary = run(
+        source,
+        bytes,
+        limits,
+        &mut |rate: u32, plane: &[Vec<f32>]| {
+            if channels.is_empty() {
+                channels = vec![Vec::new(); plane.len()];
+            }
+            let n = plane.first().map_or(0, Vec::len) as u64;
+            let (from, to) = (from_ms * rate as u64 / 1000, to_ms * rate as u64 / 1000);
+            let (a, b) = (from.clamp(seen, seen + n), to.clamp(seen, seen + n));
+            for (dst, src) in channels.iter_mut().zip(plane) {
+                dst.extend_from_slice(&src[(a - seen) as usize..(b - seen) as usize]);
+            }
+            seen += n;
+        },
+    )?;
     Ok(DecodedAudio {
         format: summary.format,
         sample_rate: summary.sample_rate,
@@ -326,7 +361,7 @@ pub fn probe_file(
         .take(64 << 10)
         .read_to_end(&mut head)
         .map_err(|e| DecodeError::Damaged(format!("cannot read the recording: {e}")))?;
-    run(Box::new(open(path)?), &head, limits, &mut |_| {})
+    run(Box::new(open(path)?), &head, limits, &mut |_, _| {})
 }
 
 /// The one decoding loop, with a decoder that panics on a hostile file answered as a damaged
@@ -335,7 +370,7 @@ fn run(
     source: Box<dyn symphonia::core::io::MediaSource>,
     head: &[u8],
     limits: &AudioLimits,
-    sink: &mut dyn FnMut(&[Vec<f32>]),
+    sink: &mut dyn FnMut(u32, &[Vec<f32>]),
 ) -> Result<AudioSummary, DecodeError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         decode_loop(source, head, limits, sink)
@@ -353,7 +388,7 @@ fn decode_loop(
     source: Box<dyn symphonia::core::io::MediaSource>,
     head: &[u8],
     limits: &AudioLimits,
-    sink: &mut dyn FnMut(&[Vec<f32>]),
+    sink: &mut dyn FnMut(u32, &[Vec<f32>]),
 ) -> Result<AudioSummary, DecodeError> {
     let container = sniff(head)?;
     let mss = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
@@ -440,7 +475,7 @@ fn decode_loop(
                 if let Some(e) = limits.too_long(frames, sample_rate, channels) {
                     return Err(e);
                 }
-                sink(&plane);
+                sink(sample_rate, &plane);
             }
             // A damaged frame in a long lossy stream is skipped, as players do.
             Err(SymError::DecodeError(_)) => decode_errors += 1,

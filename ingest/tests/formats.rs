@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use callproof_ingest::{channels_16k, decode, probe_file, AudioLimits, DecodeError};
+use callproof_ingest::{channels_16k, decode, decode_window, probe_file, AudioLimits, DecodeError};
 
 fn fixture(name: &str) -> Vec<u8> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -160,5 +160,23 @@ fn limits_are_settings_and_bound_the_probe() {
     match probe_file(&path, &mono) {
         Err(DecodeError::Limit(m)) => assert!(m.contains("2 channels"), "{m}"),
         other => panic!("expected the channel limit, got {other:?}"),
+    }
+}
+
+/// An excerpt decodes only its window, sample for sample the same as the full decode's.
+#[test]
+fn a_window_is_the_same_samples_as_the_full_decode() {
+    for file in ["stereo_s16_8k.wav", "flac_16k.flac", "mp3_16k.mp3"] {
+        let bytes = fixture(file);
+        let full = decode(&bytes).unwrap();
+        let w = decode_window(&bytes, &AudioLimits::default(), 1000, 2250).unwrap();
+        let r = full.sample_rate as usize;
+        assert_eq!(w.channels.len(), full.channels.len(), "{file}");
+        for (wc, fc) in w.channels.iter().zip(&full.channels) {
+            assert_eq!(wc.as_slice(), &fc[r..r * 9 / 4], "{file}");
+        }
+        // Past the end: what there is.
+        let tail = decode_window(&bytes, &AudioLimits::default(), 2900, 99_000).unwrap();
+        assert_eq!(tail.frames(), full.frames() - r * 29 / 10, "{file}");
     }
 }

@@ -908,3 +908,75 @@ fn uploads_killed_half_way_leave_nothing_after_the_next_start() {
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     assert_eq!(probe.leftovers(), (1, 1, 0));
 }
+
+/// Uploads past --max-concurrent-uploads are answered 503 with Retry-After at once, without
+/// reading their bodies; when the slot frees, the next upload goes through.
+#[test]
+fn uploads_past_the_concurrency_limit_are_told_to_retry() {
+    ensure_model("tiny.en");
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let token = ok(d, &["keys", "create", "--role", "admin"])
+        .trim()
+        .to_string();
+    let admin = bearer_client(&token);
+    let server = serve(d, &["--model", "tiny.en", "--max-concurrent-uploads", "1"]);
+    let audio = std::fs::read(fixture("formats/pcm_s16_16k.wav")).unwrap();
+    // One upload holds the only slot: its body arrives slowly (half of it, then nothing).
+    let mut slow = std::net::TcpStream::connect(server.base.trim_start_matches("http://")).unwrap();
+    {
+        use std::io::Write;
+        let body_len = 400_000;
+        write!(
+            slow,
+            "POST /api/v1/calls HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {body_len}\r\n\r\n--XyZ\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"a.wav\"\r\n\r\n"
+        )
+        .unwrap();
+        slow.write_all(&vec![0u8; 100_000]).unwrap();
+        slow.flush().unwrap();
+    }
+    let upload = |bytes: Vec<u8>| {
+        let form = multipart::Form::new()
+            .part(
+                "audio",
+                multipart::Part::bytes(bytes).file_name("b.wav".to_string()),
+            )
+            .text("metadata", r#"{"client":"acme","language":"en"}"#);
+        admin
+            .post(format!("{}/api/v1/calls", server.base))
+            .multipart(form)
+            .send()
+            .unwrap()
+    };
+    // Refused before its body is read (a small one, so that it is all sent by then).
+    let r = upload(b"RIFF".repeat(100));
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.headers()["retry-after"], "5");
+    let err: serde_json::Value = r.json().unwrap();
+    assert!(
+        err["error"]
+            .as_str()
+            .unwrap()
+            .contains("--max-concurrent-uploads"),
+        "{err}"
+    );
+    // The slow one gives up; its slot and its partial file are freed.
+    drop(slow);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = upload(audio.clone());
+        if r.status() == StatusCode::ACCEPTED {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            r.text().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let partials = std::fs::read_dir(d.join("tmp").join("uploads"))
+        .unwrap()
+        .count();
+    assert_eq!(partials, 0);
+}
