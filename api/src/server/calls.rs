@@ -34,7 +34,9 @@ pub(super) async fn upload(
             ),
         )
     };
-    allow(&caller, Permission::UploadAny)?;
+    if let Err(e) = allow(&caller, Permission::UploadAny) {
+        return Err(refuse_early(&mut multipart, e.into()).await);
+    }
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -42,12 +44,13 @@ pub(super) async fn upload(
     if let Some(n) = declared.filter(|n| *n > max + crate::limits::MAX_METADATA_BYTES as u64 * 2) {
         return Err(too_large(format!("{} MB", n.div_ceil(1_000_000))));
     }
-    let _permit = ctx.app.uploads.clone().try_acquire_owned().map_err(|_| {
-        ApiError::from(ServiceError::Busy(format!(
+    let Ok(_permit) = ctx.app.uploads.clone().try_acquire_owned() else {
+        let busy = ServiceError::Busy(format!(
             "{} uploads are being received already (the limit, --max-concurrent-uploads); retry in a few seconds",
             limits.max_concurrent_uploads
-        )))
-    })?;
+        ));
+        return Err(refuse_early(&mut multipart, busy.into()).await);
+    };
     let multipart_error = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large("larger than the limit".into())
@@ -104,7 +107,9 @@ pub(super) async fn upload(
                     .map_err(|e| bad(format!("invalid metadata: {e}")))?;
                 // Known before the recording is read: a caller who may not add calls for this
                 // client is refused before sending it.
-                allow(&caller, Permission::Upload(&client))?;
+                if let Err(e) = allow(&caller, Permission::Upload(&client)) {
+                    return Err(refuse_early(&mut multipart, e.into()).await);
+                }
                 metadata = Some((m, client));
             }
             Some(other) => {
@@ -157,6 +162,26 @@ pub(super) async fn upload(
             Err(ApiError(status, e.to_string()))
         }
     }
+}
+
+/// Answers a refusal made before the body was read. Up to 1 MB of the body is read and thrown
+/// away first (a few seconds at most), so that an ordinary client sending a small upload gets
+/// the answer instead of a connection closed under it; a larger body is cut off.
+async fn refuse_early(multipart: &mut Multipart, refusal: ApiError) -> ApiError {
+    const DRAIN_BYTES: usize = 1 << 20;
+    let drain = async {
+        let mut seen = 0usize;
+        while let Ok(Some(mut field)) = multipart.next_field().await {
+            while let Ok(Some(chunk)) = field.chunk().await {
+                seen += chunk.len();
+                if seen > DRAIN_BYTES {
+                    return;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), drain).await;
+    refusal
 }
 
 /// The metadata part: UTF-8 (invalid bytes are refused, not replaced) holding one JSON object
