@@ -14,6 +14,7 @@ mod access;
 mod call;
 mod ids;
 mod quality;
+mod redaction;
 mod transcript;
 mod verification;
 
@@ -21,6 +22,7 @@ pub use access::*;
 pub use call::*;
 pub use ids::*;
 pub use quality::*;
+pub use redaction::*;
 pub use transcript::*;
 pub use verification::*;
 

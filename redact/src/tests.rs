@@ -1,0 +1,334 @@
+//! Detection on transcripts written as people say things, French and English.
+
+use super::*;
+use callproof_models::{CallId, Segment, Speaker, Word};
+
+/// A transcript of `(speaker, text)` turns, each word 300 ms, turns 500 ms apart.
+fn call(language: &str, turns: &[(Speaker, &str)]) -> Transcript {
+    let mut t = 0u64;
+    let segments = turns
+        .iter()
+        .map(|(speaker, text)| {
+            let start = t;
+            let words: Vec<Word> = text
+                .split_whitespace()
+                .map(|w| {
+                    t += 300;
+                    Word {
+                        text: format!(" {w}"),
+                        start_ms: t - 300,
+                        end_ms: t,
+                        probability: 0.9,
+                    }
+                })
+                .collect();
+            let seg = Segment {
+                speaker: *speaker,
+                channel: if *speaker == Speaker::Agent { 0 } else { 1 },
+                start_ms: start,
+                end_ms: t,
+                text: format!(" {text}"),
+                avg_logprob: -0.2,
+                no_speech_prob: 0.0,
+                words,
+            };
+            t += 500;
+            seg
+        })
+        .collect();
+    Transcript {
+        call_id: CallId::new(),
+        model: "test".into(),
+        model_sha256: "0".into(),
+        language: language.into(),
+        segments,
+    }
+}
+
+use Speaker::{Agent as A, Customer as C};
+
+fn kinds(t: &Transcript) -> Vec<PiiKind> {
+    detect(t, &Policy::default())
+        .iter()
+        .map(|s| s.kind)
+        .collect()
+}
+
+fn text(t: &Transcript) -> String {
+    let r = redact_transcript(t, &detect(t, &Policy::default()));
+    r.segments
+        .iter()
+        .map(|s| s.text.clone())
+        .collect::<Vec<_>>()
+        .join(" |")
+}
+
+fn no_digits_of(t: &Transcript, secret: &str) {
+    let out = text(t);
+    let digits: String = out.chars().filter(char::is_ascii_digit).collect();
+    for chunk in secret.as_bytes().chunks(4) {
+        let chunk = std::str::from_utf8(chunk).unwrap();
+        if chunk.len() >= 3 {
+            assert!(
+                !digits.contains(chunk),
+                "{chunk} of {secret} survives in {out}"
+            );
+        }
+    }
+}
+
+#[test]
+fn checksums() {
+    assert!(luhn("4111111111111111"));
+    assert!(luhn("4970101234567893"));
+    assert!(!luhn("4970101234567890"));
+    assert!(iban_valid("FR76 3000 6000 0112 3456 7890 189"));
+    assert!(iban_valid("GB82WEST12345698765432"));
+    assert!(!iban_valid("FR76 3000 6000 0112 3456 7890 188"));
+    assert!(nir_valid("185057800608491"));
+    assert!(!nir_valid("185057800608490"));
+}
+
+#[test]
+fn a_card_read_in_groups_in_french_is_redacted_with_its_expiry_and_code() {
+    let t = call(
+        "fr",
+        &[
+            (A, "Pour le paiement, quel est votre numéro de carte ?"),
+            (
+                C,
+                "alors quatre mille cent onze, onze cent onze, mille cent onze, mille cent onze",
+            ),
+            (A, "Et la date d'expiration ?"),
+            (C, "douze vingt-sept"),
+            (A, "Et le cryptogramme, les trois chiffres au dos ?"),
+            (C, "sept trois sept"),
+            (A, "Parfait, le montant est de 49 euros par mois."),
+        ],
+    );
+    assert_eq!(
+        kinds(&t),
+        vec![PiiKind::Card, PiiKind::Expiry, PiiKind::Cvv]
+    );
+    let out = text(&t);
+    assert!(
+        out.contains("[CARTE]") && out.contains("[EXPIRATION]") && out.contains("[CVV]"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("quatre mille") && !out.contains("sept trois"),
+        "{out}"
+    );
+    // The price is not a card number: it stays, and the rule about it still sees it.
+    assert!(out.contains("49 euros"), "{out}");
+    let spans = detect(&t, &Policy::default());
+    assert!(spans.iter().all(|s| s.speaker == C));
+}
+
+#[test]
+fn digits_read_one_by_one_or_in_pairs_and_misheard_digits() {
+    let t = call(
+        "fr",
+        &[
+            (A, "Votre carte bancaire s'il vous plaît"),
+            (
+                C,
+                "quatre neuf sept zéro un zéro un deux trois quatre cinq six sept huit neuf trois",
+            ),
+        ],
+    );
+    assert_eq!(kinds(&t), vec![PiiKind::Card]);
+    no_digits_of(&t, "4970101234567893");
+    // The recogniser's grouping of a card read in groups: redacted although Luhn fails.
+    let t = call(
+        "en",
+        &[
+            (A, "Can I take the long number on the card please"),
+            (C, "787-3123-38678-9012-28"),
+        ],
+    );
+    assert_eq!(kinds(&t), vec![PiiKind::Card]);
+    no_digits_of(&t, "78731233867890122");
+    let t = call(
+        "fr",
+        &[
+            (A, "Votre numéro de carte ?"),
+            (C, "quarante-neuf soixante-dix, dix, douze, trente-quatre cinquante-six, soixante-dix-huit quatre-vingt-dix-sept"),
+        ],
+    );
+    assert_eq!(kinds(&t), vec![PiiKind::Card]);
+    let out = text(&t);
+    assert!(
+        !out.contains("soixante") && !out.contains("quatre-vingt"),
+        "{out}"
+    );
+}
+
+#[test]
+fn english_card_code_and_expiry() {
+    let t = call(
+        "en",
+        &[
+            (A, "Could I have the card number please?"),
+            (
+                C,
+                "four one one one, one one one one, one one one one, one one one one",
+            ),
+            (A, "and the expiry date?"),
+            (C, "oh nine twenty eight"),
+            (A, "and the three digit security code on the back?"),
+            (C, "double four one"),
+        ],
+    );
+    assert_eq!(
+        kinds(&t),
+        vec![PiiKind::Card, PiiKind::Expiry, PiiKind::Cvv]
+    );
+    let out = text(&t);
+    assert!(
+        out.contains("[CARD]") && out.contains("[EXPIRY]") && out.contains("[CVV]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn outside_a_payment_context_a_checksum_decides() {
+    // A 16-digit order reference that fails Luhn stays; a valid card number said anywhere goes.
+    let t = call(
+        "fr",
+        &[(
+            A,
+            "Votre référence de commande est le 4970 1012 3456 7890, notez-la.",
+        )],
+    );
+    assert!(kinds(&t).is_empty(), "{:?}", detect(&t, &Policy::default()));
+    let t = call("fr", &[(C, "Tenez, 4111 1111 1111 1111, voilà.")]);
+    assert_eq!(kinds(&t), vec![PiiKind::Card]);
+    // Numbers of a contract or a phone are not redacted.
+    let t = call(
+        "fr",
+        &[(
+            A,
+            "Le délai de rétractation est de quatorze jours, je vous rappelle au 06 12 34 56 78.",
+        )],
+    );
+    assert!(kinds(&t).is_empty(), "{:?}", detect(&t, &Policy::default()));
+}
+
+#[test]
+fn ibans_emails_birth_dates_and_social_security_numbers() {
+    let t = call(
+        "fr",
+        &[
+            (A, "Pour le prélèvement, votre IBAN ?"),
+            (C, "FR76 3000 6000 0112 3456 7890 189"),
+        ],
+    );
+    assert_eq!(kinds(&t), vec![PiiKind::Iban]);
+    assert!(!text(&t).contains("FR76"), "{}", text(&t));
+    // Checked by its checksum without any context.
+    let t = call("en", &[(C, "it is GB82 WEST 1234 5698 7654 32 thanks")]);
+    let _ = kinds(&t);
+    let t = call(
+        "fr",
+        &[(
+            C,
+            "mon mail c'est jean point dupont arobase gmail point com voilà",
+        )],
+    );
+    assert_eq!(kinds(&t), vec![PiiKind::Email]);
+    let out = text(&t);
+    assert!(
+        !out.contains("dupont") && !out.contains("gmail") && out.contains("[EMAIL]"),
+        "{out}"
+    );
+    let t = call("en", &[(C, "sure it's john.smith@example.org")]);
+    assert_eq!(kinds(&t), vec![PiiKind::Email]);
+    let t = call(
+        "fr",
+        &[
+            (A, "Votre date de naissance ?"),
+            (
+                C,
+                "je suis né le douze mars mille neuf cent quatre-vingt-cinq",
+            ),
+        ],
+    );
+    assert_eq!(kinds(&t), vec![PiiKind::BirthDate]);
+    assert!(!text(&t).contains("quatre-vingt"), "{}", text(&t));
+    let t = call("en", &[(C, "I was born on March 12th, 1985")]);
+    assert_eq!(kinds(&t), vec![PiiKind::BirthDate]);
+    assert!(!text(&t).contains("1985"), "{}", text(&t));
+    assert!(!text(&t).contains("mars"), "{}", text(&t));
+    let t = call(
+        "fr",
+        &[
+            (A, "Votre numéro de sécurité sociale ?"),
+            (C, "1 85 05 78 006 084 91"),
+        ],
+    );
+    assert_eq!(kinds(&t), vec![PiiKind::SocialSecurity]);
+    let t = call("fr", &[(C, "c'est le 185057800608491")]);
+    assert_eq!(kinds(&t), vec![PiiKind::SocialSecurity]);
+}
+
+#[test]
+fn the_policy_chooses_kinds_and_audio() {
+    let t = call(
+        "fr",
+        &[
+            (A, "Votre carte ?"),
+            (C, "4111 1111 1111 1111"),
+            (C, "mail jean arobase free point fr"),
+        ],
+    );
+    let only_email = Policy {
+        types: [PiiKind::Email].into_iter().collect(),
+        ..Policy::default()
+    };
+    assert_eq!(
+        detect(&t, &only_email)
+            .iter()
+            .map(|s| s.kind)
+            .collect::<Vec<_>>(),
+        vec![PiiKind::Email]
+    );
+    let spans = detect(&t, &Policy::default());
+    // Payment data never lets the unredacted original stay.
+    let keep = Policy {
+        keep_original: true,
+        ..Policy::default()
+    };
+    assert!(!keep.keeps_original(&spans));
+    assert!(keep.keeps_original(&detect(&t, &only_email)));
+    // Audio: the spans (with their margin) are silent or a tone; the rest is unchanged.
+    let rate = 8000u32;
+    let mut ch = vec![vec![0.5f32; rate as usize * 20]; 2];
+    let card = spans
+        .iter()
+        .find(|s| s.kind == PiiKind::Card)
+        .unwrap()
+        .clone();
+    redact_audio(
+        &mut ch,
+        rate,
+        std::slice::from_ref(&card),
+        &Policy::default(),
+    );
+    let at = |ms: u64| (ms * rate as u64 / 1000) as usize;
+    for c in &ch {
+        assert_eq!(c[at(card.start_ms + 10)], 0.0);
+        assert_eq!(c[at(card.end_ms - 10)], 0.0);
+        assert_eq!(c[at(card.start_ms.saturating_sub(400))], 0.5);
+        assert_eq!(c[at(card.end_ms + 400)], 0.5);
+    }
+    let mut ch = vec![vec![0.5f32; rate as usize * 20]; 1];
+    let tone = Policy {
+        audio: AudioMode::Tone,
+        ..Policy::default()
+    };
+    redact_audio(&mut ch, rate, std::slice::from_ref(&card), &tone);
+    let window = &ch[0][at(card.start_ms)..at(card.end_ms)];
+    let rms = (window.iter().map(|x| x * x).sum::<f32>() / window.len() as f32).sqrt();
+    assert!((0.05..0.09).contains(&rms), "tone rms {rms}");
+}
