@@ -107,6 +107,27 @@ impl From<callproof_ingest::IngestError> for IngestError {
     }
 }
 
+/// Writes channels of f32 samples as a 16-bit PCM WAV.
+fn write_wav(path: &Path, channels: &[Vec<f32>], rate: u32) -> Result<()> {
+    let spec = hound::WavSpec {
+        channels: channels.len() as u16,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let frames = channels.first().map_or(0, Vec::len);
+    for i in 0..frames {
+        for c in channels {
+            let v = c.get(i).copied().unwrap_or(0.0).clamp(-1.0, 1.0);
+            w.write_sample((v * i16::MAX as f32) as i16)?;
+        }
+    }
+    w.finalize()?;
+    Ok(())
+}
+
 fn too_large(size: u64, limits: &crate::limits::Limits) -> IngestError {
     IngestError::TooLarge(format!(
         "the recording is {} MB and at most {} MB are accepted (--max-upload-mb): split the call or compress it (FLAC, or MP3 for speech)",
@@ -773,6 +794,84 @@ impl App {
         })
     }
 
+    /// Applies the client's redaction policy to a freshly transcribed call: finds card
+    /// numbers, codes, IBANs… in the transcript; when there are any, writes the recording with
+    /// those spans silenced (or toned) as the call's new original, removes the unredacted one
+    /// (unless the policy keeps it and nothing found is payment data), and records what was
+    /// removed. Returns the transcript with the spans' words replaced by their labels.
+    pub async fn redact_call(
+        &self,
+        call: &Call,
+        t: Transcript,
+        audio: DecodedAudio,
+    ) -> Result<Transcript> {
+        let (book, _) = self.rules_for(&call.metadata.client, &t.language).await?;
+        let policy = book.redaction;
+        let found = callproof_redact::detect(&t, &policy);
+        let redacted = callproof_redact::redact_transcript(&t, &found);
+        // The audio also loses the customer's answers to payment questions, heard or not.
+        let mut spans = found;
+        spans.extend(callproof_redact::answer_windows(&t, &policy));
+        spans.sort_by_key(|s| (s.start_ms, s.end_ms));
+        if spans.is_empty() {
+            return Ok(t);
+        }
+        let (path, sha256, size) = {
+            let (spans, policy) = (spans.clone(), policy.clone());
+            let dir = self.upload_dir.clone();
+            let id = call.id;
+            tokio::task::spawn_blocking(move || -> Result<_> {
+                let mut channels = audio.channels;
+                callproof_redact::redact_audio(&mut channels, audio.sample_rate, &spans, &policy);
+                let path = dir.join(format!("{}-{id}-redacted.wav", std::process::id()));
+                write_wav(&path, &channels, audio.sample_rate)?;
+                let bytes = std::fs::read(&path)?;
+                Ok((
+                    path,
+                    callproof_ingest::sha256_hex(&bytes),
+                    bytes.len() as u64,
+                ))
+            })
+            .await??
+        };
+        let old_key = self.original_key(call.id, &Scope::All).await?;
+        let key = ObjectKey::redacted(&call.metadata.client, call.id)?;
+        let result = async {
+            if old_key != key {
+                self.catalog
+                    .begin_object(key.as_str(), &crate::worker::this_process("redact"))
+                    .await?;
+                // A retried job finds its own redacted file from a run that died here.
+                let _ = self.store.discard(&key).await;
+                self.store.put_file(&key, &path).await?;
+                self.catalog
+                    .replace_original(call.id, key.as_str(), "wav/pcm_s16le", size)
+                    .await?;
+                self.catalog.end_object(key.as_str()).await?;
+            }
+            let kept = policy.keeps_original(&spans);
+            if !kept && old_key != key {
+                self.store.discard(&old_key).await?;
+            }
+            self.catalog
+                .put_redaction(&callproof_models::Redaction {
+                    call_id: call.id,
+                    spans,
+                    audio: policy.audio,
+                    original_sha256: call.sha256.clone(),
+                    redacted_sha256: Some(sha256),
+                    original_kept: kept,
+                    at: chrono::Utc::now(),
+                })
+                .await?;
+            Ok::<_, anyhow::Error>(())
+        }
+        .await;
+        let _ = std::fs::remove_file(&path);
+        result?;
+        Ok(redacted)
+    }
+
     /// Decodes a call's stored original again.
     pub async fn load_audio(&self, call: &Call) -> Result<DecodedAudio> {
         let key = self.original_key(call.id, &Scope::All).await?;
@@ -824,10 +923,15 @@ impl App {
                 let audio = self.load_audio(&call).await?;
                 // Whisper is CPU-bound for minutes: on a blocking thread, not the runtime's.
                 let (app, c, report) = (self.clone(), call.clone(), progress.clone());
-                let t =
-                    tokio::task::spawn_blocking(move || app.transcribe_call(&c, &audio, report))
-                        .await
-                        .context("the transcription stopped unexpectedly")??;
+                let (t, audio) = tokio::task::spawn_blocking(move || {
+                    app.transcribe_call(&c, &audio, report).map(|t| (t, audio))
+                })
+                .await
+                .context("the transcription stopped unexpectedly")??;
+                // Card numbers, codes and other personal data leave the transcript and the
+                // recording before anything is stored or indexed.
+                progress("redacting");
+                let t = self.redact_call(&call, t, audio).await?;
                 self.catalog.put_transcript(&t).await?;
                 progress("verifying");
                 self.verify_call(&call, &t, None).await?;

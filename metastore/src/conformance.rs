@@ -49,6 +49,7 @@ macro_rules! metastore_test_suite {
             case!(failures_retry_then_dead_letter);
             case!(sessions_expire_end_and_die_with_their_key);
             case!(pending_objects_are_listed_until_ended);
+            case!(a_redacted_recording_replaces_the_original);
         }
     };
 }
@@ -594,4 +595,59 @@ pub async fn pending_objects_are_listed_until_ended(m: &dyn Metastore) {
     let pending = m.pending_objects().await.unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].0, "clients/acme/calls/b/original.wav");
+}
+
+pub async fn a_redacted_recording_replaces_the_original(m: &dyn Metastore) {
+    use callproof_models::{PiiKind, Redaction, RedactionAudio, RedactionSpan, Speaker};
+    let id = call_of(m, "acme", "sha-original").await.unwrap();
+    m.replace_original(
+        id,
+        "clients/acme/calls/x/redacted.wav",
+        "wav/pcm_s16le",
+        1234,
+    )
+    .await
+    .unwrap();
+    let call = m.get_in(id, &Scope::All).await.unwrap().unwrap();
+    assert_eq!(call.audio.as_ref().unwrap().format, "wav/pcm_s16le");
+    assert_eq!(call.size_bytes, 1234);
+    assert_eq!(
+        call.sha256, "sha-original",
+        "still known by what was uploaded"
+    );
+    assert_eq!(
+        m.object_key_in(id, &Scope::All).await.unwrap().as_deref(),
+        Some("clients/acme/calls/x/redacted.wav")
+    );
+    assert_eq!(
+        m.find_by_sha256("acme", "sha-original").await.unwrap(),
+        Some(id)
+    );
+    let r = Redaction {
+        call_id: id,
+        spans: vec![RedactionSpan {
+            kind: PiiKind::Card,
+            speaker: Speaker::Customer,
+            channel: 1,
+            start_ms: 1000,
+            end_ms: 5000,
+            reason: "payment context: carte".into(),
+        }],
+        audio: RedactionAudio::Silence,
+        original_sha256: "sha-original".into(),
+        redacted_sha256: Some("sha-redacted".into()),
+        original_kept: false,
+        at: chrono::Utc::now(),
+    };
+    m.put_redaction(&r).await.unwrap();
+    assert_eq!(
+        m.redaction_in(id, &Scope::All).await.unwrap(),
+        Some(r.clone())
+    );
+    let acme = Scope::Clients(vec!["acme".into()]);
+    let globex = Scope::Clients(vec!["globex".into()]);
+    assert!(m.redaction_in(id, &acme).await.unwrap().is_some());
+    assert_eq!(m.redaction_in(id, &globex).await.unwrap(), None);
+    let other = call_of(m, "acme", "sha-other").await.unwrap();
+    assert_eq!(m.redaction_in(other, &Scope::All).await.unwrap(), None);
 }

@@ -20,7 +20,7 @@ mod sqlite;
 
 use callproof_models::{
     Actor, ApiKey, AudioInfo, AuditEntry, Calibration, CalibrationId, Call, CallId, CallMetadata,
-    CallState, Review, Role, Sample, SampleId, Scope, Transcript, Verdict, Verification,
+    CallState, Redaction, Review, Role, Sample, SampleId, Scope, Transcript, Verdict, Verification,
 };
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -156,6 +156,16 @@ pub trait Calls: Send + Sync {
 
     async fn set_state(&self, id: CallId, state: &CallState) -> Result<(), MetastoreError>;
 
+    /// Points a call at a new recording (its redacted version): key, format, size. The call's
+    /// `sha256` stays the original's, so that the same upload is still known as a duplicate.
+    async fn replace_original(
+        &self,
+        id: CallId,
+        object_key: &str,
+        format: &str,
+        size_bytes: u64,
+    ) -> Result<(), MetastoreError>;
+
     /// Calls in the given state, oldest first (used to resume work after a restart).
     async fn in_state(&self, state: &str) -> Result<Vec<Call>, MetastoreError>;
 
@@ -200,6 +210,16 @@ pub trait Results: Send + Sync {
     async fn put_transcript(&self, t: &Transcript) -> Result<(), MetastoreError>;
 
     async fn put_verification(&self, v: &Verification) -> Result<(), MetastoreError>;
+
+    /// Stores (or replaces) what was redacted from a call.
+    async fn put_redaction(&self, r: &Redaction) -> Result<(), MetastoreError>;
+
+    /// What was redacted from a call `scope` may see, if anything was.
+    async fn redaction_in(
+        &self,
+        call: CallId,
+        scope: &Scope,
+    ) -> Result<Option<Redaction>, MetastoreError>;
 
     /// Number of verified calls per verdict for a client.
     async fn verdict_counts(&self, client: &str) -> Result<Vec<(Verdict, u64)>, MetastoreError>;
@@ -389,6 +409,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 4,
         name: "sessions_and_pending_objects",
         sql: include_str!("../migrations/0004_sessions_and_pending_objects.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "redactions",
+        sql: include_str!("../migrations/0005_redactions.sql"),
     },
 ];
 

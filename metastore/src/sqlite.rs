@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use callproof_models::{
     Actor, ApiKey, AudioInfo, AuditEntry, Calibration, CalibrationId, Call, CallId, CallState,
-    Review, Role, Sample, SampleId, Scope, Transcript, Verdict, Verification,
+    Redaction, Review, Role, Sample, SampleId, Scope, Transcript, Verdict, Verification,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -473,6 +473,45 @@ impl Calls for SqliteMetastore {
         Ok(())
     }
 
+    async fn replace_original(
+        &self,
+        id: CallId,
+        object_key: &str,
+        format: &str,
+        size_bytes: u64,
+    ) -> Result<(), MetastoreError> {
+        let conn = self.conn();
+        let audio: Option<String> = conn
+            .query_row(
+                "SELECT audio FROM calls WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| MetastoreError::NotFound(format!("no call {id}")))?;
+        let audio = match audio {
+            Some(json) => {
+                let mut info: AudioInfo =
+                    serde_json::from_str(&json).map_err(|e| corrupt(&id.to_string(), e))?;
+                info.format = format.to_string();
+                Some(serde_json::to_string(&info).map_err(|e| corrupt(&id.to_string(), e))?)
+            }
+            None => None,
+        };
+        conn.execute(
+            "UPDATE calls SET object_key = ?2, size_bytes = ?3, audio = ?4, updated_at = ?5
+             WHERE id = ?1",
+            params![
+                id.to_string(),
+                object_key,
+                size_bytes as i64,
+                audio,
+                Utc::now().to_rfc3339()
+            ],
+        )?;
+        Ok(())
+    }
+
     async fn in_state(&self, state: &str) -> Result<Vec<Call>, MetastoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
@@ -615,6 +654,36 @@ impl Results for SqliteMetastore {
             ],
         )?;
         Ok(())
+    }
+
+    async fn put_redaction(&self, r: &Redaction) -> Result<(), MetastoreError> {
+        let json = serde_json::to_string(r).map_err(|e| corrupt(&r.call_id.to_string(), e))?;
+        self.conn().execute(
+            "INSERT INTO redactions (call_id, json) VALUES (?1, ?2)
+             ON CONFLICT(call_id) DO UPDATE SET json = excluded.json",
+            params![r.call_id.to_string(), json],
+        )?;
+        Ok(())
+    }
+
+    async fn redaction_in(
+        &self,
+        id: CallId,
+        scope: &Scope,
+    ) -> Result<Option<Redaction>, MetastoreError> {
+        if self.get_in(id, scope).await?.is_none() {
+            return Ok(None);
+        }
+        let json: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT json FROM redactions WHERE call_id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(&id.to_string(), e)))
+            .transpose()
     }
 
     async fn verdict_counts(&self, client: &str) -> Result<Vec<(Verdict, u64)>, MetastoreError> {
@@ -1419,7 +1488,7 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5]);
         assert_eq!(cat.jobs_of(id).await.unwrap().len(), 1);
         assert_eq!(cat.find_by_sha256("acme", "abc").await.unwrap(), Some(id));
         assert_eq!(cat.find_by_sha256("globex", "abc").await.unwrap(), None);

@@ -23,6 +23,8 @@ pub use callproof_models::{
 struct Tok {
     seg: usize,
     word: usize,
+    /// As written, for the case of letters (an IBAN's country code is upper case).
+    raw: String,
     norm: String,
     start_ms: u64,
     end_ms: u64,
@@ -47,6 +49,7 @@ fn tokens(t: &Transcript) -> Vec<Tok> {
             s.words.iter().enumerate().map(move |(wi, w)| Tok {
                 seg: si,
                 word: wi,
+                raw: w.text.trim().to_string(),
                 norm: normalise(&w.text),
                 start_ms: w.start_ms,
                 end_ms: w.end_ms,
@@ -61,6 +64,13 @@ fn tokens(t: &Transcript) -> Vec<Tok> {
 /// Words that put the digits after them in a payment context.
 const PAYMENT: &[&str] = &[
     "carte",
+    "prélèvement",
+    "prelevement",
+    "coordonnées bancaires",
+    "numéro de compte",
+    "direct debit",
+    "bank details",
+    "account number",
     "cb",
     "visa",
     "mastercard",
@@ -106,7 +116,15 @@ const EXPIRY: &[&str] = &[
     "valid",
 ];
 const IBAN: &[&str] = &["iban", "rib", "compte", "account", "sort", "bic"];
-const SOCIAL: &[&str] = &["sociale", "sécu", "secu", "social", "insurance", "nir"];
+const SOCIAL: &[&str] = &[
+    "sécurité sociale",
+    "securite sociale",
+    "sécu",
+    "secu",
+    "social security",
+    "national insurance",
+    "nir",
+];
 const BIRTH: &[&[&str]] = &[
     &["né", "le"],
     &["née", "le"],
@@ -324,16 +342,25 @@ pub fn detect(t: &Transcript, policy: &Policy) -> Vec<Span> {
         let mut head = String::new();
         for k in (i.saturating_sub(3)..i).rev() {
             let w = &toks[k].norm;
-            let letters = w.chars().take_while(|c| c.is_ascii_alphabetic()).count();
-            if (1..=2).contains(&letters)
-                && w.len() <= 4
-                && w.chars().skip(letters).all(|c| c.is_ascii_digit())
-                && !taken[k]
-            {
+            let raw = toks[k].raw.trim_matches(|c: char| !c.is_alphanumeric());
+            let letters = raw.chars().take_while(|c| c.is_ascii_uppercase()).count();
+            let shaped = (1..=2).contains(&letters)
+                && raw.len() <= 4
+                && raw.chars().skip(letters).all(|c| c.is_ascii_digit());
+            let so_far = head.chars().filter(char::is_ascii_alphabetic).count();
+            if shaped && !taken[k] && so_far + letters <= 2 {
                 head = format!("{w}{head}");
                 start = k;
             } else {
                 break;
+            }
+        }
+        if head.is_empty() {
+            // "FR76…" written as one token: its letters are the head.
+            let raw = toks[i].raw.trim_matches(|c: char| !c.is_alphanumeric());
+            let letters: String = raw.chars().take_while(|c| c.is_ascii_uppercase()).collect();
+            if letters.len() == 2 {
+                head = letters.to_lowercase();
             }
         }
         let kind = classify(&toks, start, j, &digits, &head);
@@ -393,20 +420,102 @@ pub fn detect(t: &Transcript, policy: &Policy) -> Vec<Span> {
     spans
 }
 
-/// Whether any of `words` appears in the context before token `at` (same exchange).
+/// How long after a payment question the customer's answer is removed from the audio.
+const ANSWER_MS: u64 = 15_000;
+
+/// The customer's answers to the agent's payment questions ("le cryptogramme, les trois
+/// chiffres au dos ?"), as spans of audio to remove whatever the recogniser made of them: a
+/// code said too fast or too quietly to be transcribed is still in the recording, and PCI DSS
+/// 3.3.1 forbids keeping it. Each runs from the end of the question to the agent's next turn
+/// (at most 15 s), on the customer's channel. Needs the agent and the customer apart: a mono
+/// recording has none.
+pub fn answer_windows(t: &Transcript, policy: &Policy) -> Vec<Span> {
+    use callproof_models::Speaker;
+    let toks = tokens(t);
+    let customer = t
+        .segments
+        .iter()
+        .find(|s| s.speaker == Speaker::Customer)
+        .map(|s| s.channel);
+    let Some(customer) = customer else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (si, seg) in t.segments.iter().enumerate() {
+        if seg.speaker != Speaker::Agent {
+            continue;
+        }
+        // The question's own words, as tokens, for the phrase matcher.
+        let own: Vec<usize> = toks
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k.seg == si)
+            .map(|(i, _)| i)
+            .collect();
+        let (Some(&first), Some(&last)) = (own.first(), own.last()) else {
+            continue;
+        };
+        let asks = |words: &[&str]| find_phrase(&toks, first..last + 1, words, |_| true);
+        let kind = if let Some(w) = asks(CVV) {
+            Some((PiiKind::Cvv, w))
+        } else if let Some(w) = asks(EXPIRY) {
+            Some((PiiKind::Expiry, w))
+        } else if let Some(w) = asks(IBAN).filter(|_| asks(PAYMENT).is_some()) {
+            Some((PiiKind::Iban, w))
+        } else {
+            asks(PAYMENT).map(|w| (PiiKind::Card, w))
+        };
+        let Some((kind, word)) = kind else { continue };
+        if !policy.types.contains(&kind) {
+            continue;
+        }
+        let next_agent = t.segments[si + 1..]
+            .iter()
+            .find(|s| s.speaker == Speaker::Agent)
+            .map(|s| s.start_ms);
+        let end = next_agent.unwrap_or(u64::MAX).min(seg.end_ms + ANSWER_MS);
+        if end > seg.end_ms {
+            out.push(Span {
+                kind,
+                speaker: Speaker::Customer,
+                channel: customer,
+                start_ms: seg.end_ms,
+                end_ms: end,
+                reason: format!("the answer to a payment question ({word})"),
+            });
+        }
+    }
+    out
+}
+
+/// The first of `words` (a word, or a phrase of several) found in `toks[range]`, searching
+/// from its end backwards, among the tokens `keep` accepts.
+fn find_phrase(
+    toks: &[Tok],
+    range: std::ops::Range<usize>,
+    words: &[&str],
+    keep: impl Fn(&Tok) -> bool,
+) -> Option<String> {
+    let is = |t: &Tok, k: &str| t.norm == k || t.norm.ends_with(&format!("'{k}"));
+    let end = range.end;
+    range.rev().take_while(|&i| keep(&toks[i])).find_map(|i| {
+        words.iter().find_map(|phrase| {
+            let parts: Vec<&str> = phrase.split(' ').collect();
+            let fits = i + parts.len() <= end
+                && parts.iter().enumerate().all(|(k, p)| is(&toks[i + k], p));
+            fits.then(|| phrase.to_string())
+        })
+    })
+}
+
+/// Whether any of `words` appears in the context before token `at` (the same exchange: the
+/// last 30 words, within 30 s); returns the one found.
 fn context_has(toks: &[Tok], at: usize, words: &[&str]) -> Option<String> {
     let from = at.saturating_sub(CONTEXT_WORDS);
-    toks[from..at]
-        .iter()
-        .rev()
-        .take_while(|t| toks[at].start_ms.saturating_sub(t.end_ms) <= CONTEXT_MS)
-        .find(|t| {
-            let w = t.norm.as_str();
-            words
-                .iter()
-                .any(|k| w == *k || w.ends_with(&format!("'{k}")))
-        })
-        .map(|t| t.norm.clone())
+    let start = toks[at].start_ms;
+    find_phrase(toks, from..at, words, |t| {
+        start.saturating_sub(t.end_ms) <= CONTEXT_MS
+    })
 }
 
 /// What a run of digits is, if it must be redacted.
@@ -488,7 +597,11 @@ pub fn redact_transcript(t: &Transcript, spans: &[Span]) -> Transcript {
                 Some(k) => {
                     touched = true;
                     open = Some(k);
-                    let lead = if w.text.starts_with(' ') { " " } else { "" };
+                    let lead = if w.text.starts_with(' ') || !words.is_empty() {
+                        " "
+                    } else {
+                        ""
+                    };
                     words.push(callproof_models::Word {
                         text: format!("{lead}{}", spans[k].kind.label(&t.language)),
                         ..w
@@ -502,11 +615,16 @@ pub fn redact_transcript(t: &Transcript, spans: &[Span]) -> Transcript {
         }
         seg.words = words;
         if touched {
-            let text: String = seg.words.iter().map(|w| w.text.as_str()).collect();
-            seg.text = text.trim().to_string();
-            if !seg.text.starts_with(' ') && t.segments.iter().any(|s| s.text.starts_with(' ')) {
-                seg.text.insert(0, ' ');
-            }
+            // Words may or may not carry their leading space: joined with one either way.
+            let text = seg
+                .words
+                .iter()
+                .map(|w| w.text.trim())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let lead = if seg.text.starts_with(' ') { " " } else { "" };
+            seg.text = format!("{lead}{text}");
         }
     }
     out

@@ -79,12 +79,14 @@ fn pieces(token: &str) -> Option<Vec<Piece>> {
         })
         .unwrap_or(token);
     if token.chars().any(|c| c.is_ascii_digit()) {
-        // Written digits, with the separators people and recognisers put between groups.
-        if token
+        // Written digits, with the separators people and recognisers put between groups, and
+        // letters mixed in ("FR-6736101.235…", an IBAN as the recogniser wrote it) once there
+        // are enough digits to be a number rather than a name ("b2b").
+        let digits: String = token.chars().filter(char::is_ascii_digit).collect();
+        let plain = token
             .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '.' | '/' | ' ' | ','))
-        {
-            let digits: String = token.chars().filter(char::is_ascii_digit).collect();
+            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '.' | '/' | ' ' | ','));
+        if plain || digits.len() >= 4 {
             return Some(vec![Piece::Digits(digits)]);
         }
         return None;
@@ -291,6 +293,8 @@ mod tests {
         assert!(!is_numeric("et"));
         assert!(is_numeric("quatre-vingt-dix"));
         assert!(is_numeric("4970"));
-        assert!(!is_numeric("fr76")); // letters and digits: an IBAN's head, not a number
+        assert!(!is_numeric("b2b"));
+        assert!(is_numeric("fr-6736101.235678801.149"));
+        assert_eq!(d("FR-6736101.235678801.149"), "6736101235678801149");
     }
 }

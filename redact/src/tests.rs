@@ -165,6 +165,24 @@ fn digits_read_one_by_one_or_in_pairs_and_misheard_digits() {
 }
 
 #[test]
+fn a_word_near_a_number_is_not_a_context_unless_it_is_the_phrase() {
+    // "social" alone (here a misheard company name) does not make a card a social security
+    // number; the phrase does.
+    let t = call(
+        "en",
+        &[
+            (
+                A,
+                "this is Daniel for my social, could I have the long number on your card",
+            ),
+            (C, "yes it is 4970 1012 3456 7893"),
+        ],
+    );
+    assert_eq!(kinds(&t), vec![PiiKind::Card]);
+    assert!(text(&t).contains("it is [CARD]"), "{}", text(&t));
+}
+
+#[test]
 fn english_card_code_and_expiry() {
     let t = call(
         "en",
@@ -331,4 +349,41 @@ fn the_policy_chooses_kinds_and_audio() {
     let window = &ch[0][at(card.start_ms)..at(card.end_ms)];
     let rms = (window.iter().map(|x| x * x).sum::<f32>() / window.len() as f32).sqrt();
     assert!((0.05..0.09).contains(&rms), "tone rms {rms}");
+}
+
+#[test]
+fn an_answer_the_recogniser_missed_is_still_removed_from_the_audio() {
+    // The customer's code was not transcribed at all: the answer window after the agent's
+    // question covers it, on the customer's channel, until the agent speaks again.
+    let t = call(
+        "fr",
+        &[
+            (
+                A,
+                "Et le cryptogramme, les trois chiffres au dos de la carte ?",
+            ),
+            (A, "Pour le prélèvement, votre IBAN ?"),
+            (C, "oui un instant"),
+            (A, "Merci beaucoup, au revoir."),
+        ],
+    );
+    let w = answer_windows(&t, &Policy::default());
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert_eq!(w[0].kind, PiiKind::Cvv);
+    assert_eq!(
+        (w[0].start_ms, w[0].end_ms),
+        (t.segments[0].end_ms, t.segments[1].start_ms)
+    );
+    assert_eq!(w[0].channel, 1);
+    assert_eq!(w[1].kind, PiiKind::Iban);
+    assert_eq!(w[1].end_ms, t.segments[3].start_ms);
+    // A question that is not about payment opens no window; nor does a mono recording.
+    let t = call("fr", &[(A, "Vous êtes bien madame Durand ?"), (C, "oui")]);
+    assert!(answer_windows(&t, &Policy::default()).is_empty());
+    let mut mono = call("fr", &[(A, "Votre numéro de carte ?"), (C, "un instant")]);
+    for s in &mut mono.segments {
+        s.speaker = Speaker::Unknown;
+        s.channel = 0;
+    }
+    assert!(answer_windows(&mono, &Policy::default()).is_empty());
 }

@@ -61,6 +61,13 @@ impl ObjectKey {
         )))
     }
 
+    /// The key of a call's redacted recording, which replaces its original (a WAV: the
+    /// redacted samples are written anew).
+    pub fn redacted(client: &str, id: CallId) -> Result<Self, StoreError> {
+        let original = Self::original(client, id, "wav")?;
+        Ok(Self(original.0.replace("/original.wav", "/redacted.wav")))
+    }
+
     /// A key read back from the catalog, accepted only if it lies under `client`'s calls: a
     /// row pointing into another tenant's objects is refused rather than served.
     pub fn stored(key: &str, client: &str) -> Result<Self, StoreError> {

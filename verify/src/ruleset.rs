@@ -55,6 +55,10 @@ struct RawFile {
     rule: Vec<toml::Spanned<RawRule>>,
     #[serde(default)]
     scorecard: Vec<Criterion>,
+    /// What is redacted from this client's calls (default: every kind, silence, no
+    /// unredacted original kept).
+    #[serde(default)]
+    redaction: Option<callproof_models::RedactionPolicy>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,6 +184,8 @@ pub struct RuleBook {
     /// Rules in evaluation order (every rule after those its `after`/`before` name).
     pub rules: Vec<Rule>,
     pub scorecard: Vec<Criterion>,
+    /// The client's redaction policy (`[redaction]`), or its pack's, or the default.
+    pub redaction: callproof_models::RedactionPolicy,
     /// SHA-256 of the source text, hex.
     pub sha256: String,
 }
@@ -405,6 +411,13 @@ impl RuleBook {
             review_below,
             absent_below,
             rules,
+            redaction: match raw.redaction {
+                Some(r) => r,
+                None => base
+                    .as_ref()
+                    .map(|b| b.redaction.clone())
+                    .unwrap_or_default(),
+            },
             scorecard: if raw.scorecard.is_empty() {
                 base.map(|b| b.scorecard).unwrap_or_default()
             } else {
@@ -732,6 +745,29 @@ say = ["électricité verte"]
         assert!(b.rules.iter().any(|r| r.id == "green_energy"));
         assert!(b.rules.iter().any(|r| r.id == "consent"));
         assert_eq!(b.sha256.len(), 64);
+    }
+
+    #[test]
+    fn redaction_policy_from_the_rule_set() {
+        use callproof_models::{PiiKind, RedactionAudio};
+        let b = RuleBook::parse("[ruleset]\nextends = \"fr-demarchage\"\n").unwrap();
+        assert_eq!(b.redaction, callproof_models::RedactionPolicy::default());
+        assert!(b.redaction.types.contains(&PiiKind::Cvv));
+        let b = RuleBook::parse(
+            "[ruleset]\nextends = \"fr-demarchage\"\n\n[redaction]\ntypes = [\"card\", \"cvv\"]\naudio = \"tone\"\nkeep_original = true\n",
+        )
+        .unwrap();
+        assert_eq!(
+            b.redaction.types.iter().copied().collect::<Vec<_>>(),
+            vec![PiiKind::Card, PiiKind::Cvv]
+        );
+        assert_eq!(b.redaction.audio, RedactionAudio::Tone);
+        assert!(b.redaction.keep_original);
+        let e = error_of("[ruleset]\n\n[redaction]\ntypes = [\"cards\"]\n");
+        assert!(
+            e.message.contains("cards") && e.message.contains("card"),
+            "{e}"
+        );
     }
 
     fn error_of(src: &str) -> RuleSetError {
