@@ -513,6 +513,7 @@ impl App {
                 .await??
         };
         let signing = evidence::load_signing_key(&self.settings.signing_key)?;
+        let redaction = self.catalog.redaction_in(id, scope).await?;
         let zip = evidence::build(
             &evidence::BundleInput {
                 call: &call,
@@ -525,6 +526,7 @@ impl App {
                 },
                 requested_by: actor.clone(),
                 include_original,
+                redaction: redaction.as_ref(),
             },
             &signing,
         )?;

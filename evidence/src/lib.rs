@@ -197,6 +197,11 @@ pub struct Manifest {
     pub consent: ConsentStatement,
     pub findings: Vec<callproof_models::Finding>,
     pub files: Vec<FileEntry>,
+    /// What was removed from the recording and the transcript (card numbers, codes, personal
+    /// data): kinds, speakers, times and reasons, and the SHA-256 of the recording as received
+    /// and as redacted. The recording in the bundle is the redacted one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redaction: Option<callproof_models::Redaction>,
     /// The public half of the key that signed it, hex; verify with a key obtained separately.
     pub signing_public_key: String,
 }
@@ -371,6 +376,9 @@ pub struct BundleInput<'a> {
     pub audio: &'a Audio<'a>,
     pub requested_by: Actor,
     pub include_original: bool,
+    /// What was redacted from the call, if anything: the bundle then carries the redacted
+    /// recording and says what was removed, where and why (never the data itself).
+    pub redaction: Option<&'a callproof_models::Redaction>,
 }
 
 /// Builds and signs a bundle; returns the ZIP bytes.
@@ -429,6 +437,7 @@ pub fn build(input: &BundleInput<'_>, key: &SigningKey) -> Result<Vec<u8>> {
         verified_at: input.verification.verified_at,
         consent: consent_statement(input.verification),
         findings: input.verification.findings.clone(),
+        redaction: input.redaction.cloned(),
         files: files
             .iter()
             .map(|(p, b)| FileEntry {
@@ -748,6 +757,7 @@ mod tests {
                 },
                 requested_by: Actor::local(),
                 include_original: true,
+                redaction: None,
             },
             key,
         )

@@ -213,6 +213,16 @@ fn card_data_is_redacted_everywhere_in_french_and_english() {
             ],
         );
         let mut zip = zip::ZipArchive::new(std::fs::File::open(&bundle).unwrap()).unwrap();
+        // The bundle says what was removed and carries the redacted recording.
+        let manifest: serde_json::Value = {
+            let mut f = zip.by_name("manifest.json").unwrap();
+            serde_json::from_reader(&mut f).unwrap()
+        };
+        assert_eq!(manifest["redaction"]["spans"], record["spans"]);
+        assert_eq!(
+            manifest["original"]["sha256"], record["redacted_sha256"],
+            "the recording in the bundle is the redacted one"
+        );
         for i in 0..zip.len() {
             let mut f = zip.by_index(i).unwrap();
             let name = f.name().unwrap().to_string();
