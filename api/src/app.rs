@@ -641,6 +641,12 @@ impl App {
             .object_key_in(id, scope)
             .await?
             .context("the call has no stored original")?;
+        if key.is_empty() {
+            return Err(crate::service::ServiceError::NotFound(format!(
+                "the recording of call {id} was deleted at the end of its retention period; its transcript and findings are kept longer"
+            ))
+            .into());
+        }
         Ok(ObjectKey::stored(&key, &call.metadata.client)?)
     }
 

@@ -12,6 +12,7 @@ mod cli;
 mod limits;
 mod probe;
 mod quality;
+mod retention;
 mod rules;
 mod server;
 mod service;
@@ -108,6 +109,16 @@ enum Command {
     Worker(worker::WorkerArgs),
     /// The work queue: queued, running and dead-lettered jobs.
     Jobs(worker::JobsArgs),
+    /// Legal holds: place, release (two different people), list.
+    #[command(subcommand)]
+    Hold(retention::HoldCommand),
+    /// Delete what is past its retention period (recordings, then calls), except held calls.
+    Retention(retention::RetentionArgs),
+    /// Erase every call of a customer (by phone or contract), except held ones.
+    Erase(retention::SubjectArgs),
+    /// Everything held about a customer (calls, transcripts, findings) as one archive.
+    #[command(name = "export-subject")]
+    ExportSubject(retention::SubjectArgs),
     /// Decode a recording to its end and print what it holds as JSON (the server runs this as
     /// a child process to check uploads).
     #[command(name = "probe-audio", hide = true)]
@@ -192,6 +203,10 @@ fn main() -> std::process::ExitCode {
             Command::Serve(args) => server::serve(data, settings, args).await,
             Command::Worker(args) => worker::run(data, settings, args).await,
             Command::Jobs(args) => worker::list(data, settings, args).await,
+            Command::Hold(cmd) => retention::hold(data, settings, cmd).await,
+            Command::Retention(args) => retention::retention(data, settings, args).await,
+            Command::Erase(args) => retention::erase(data, settings, args).await,
+            Command::ExportSubject(args) => retention::export_subject(data, settings, args).await,
             Command::ProbeAudio { .. } => Ok(std::process::ExitCode::SUCCESS),
         }
     });

@@ -32,6 +32,7 @@ use crate::service::{allow, client_named, AuditAction, Caller, Permission, Servi
 
 mod audit;
 mod calls;
+mod compliance;
 mod quality;
 mod rules;
 mod search;
@@ -39,6 +40,7 @@ mod ui;
 
 use audit::*;
 use calls::*;
+use compliance::*;
 use quality::*;
 use rules::*;
 use search::*;
@@ -275,6 +277,7 @@ pub async fn serve(data: &Path, settings: Settings, args: ServeArgs) -> Result<E
             tokio::spawn(crate::worker::supervise(slot, app.clone(), data_dir(data)));
         }
         tokio::spawn(crate::worker::indexer(app.clone()));
+        tokio::spawn(crate::retention::janitor(app.clone()));
         if args.audit_checkpoint_minutes > 0 {
             tokio::spawn(crate::checkpoints::checkpointer(
                 app.clone(),
@@ -351,6 +354,9 @@ fn router(ctx: Ctx) -> Router {
         .route("/api/v1/export/findings.csv", get(export_findings))
         .route("/api/v1/export/reviews.csv", get(export_reviews))
         .route("/api/v1/search", get(search))
+        .route("/api/v1/holds", get(list_holds).post(place_hold))
+        .route("/api/v1/holds/{id}/release", post(release_hold))
+        .route("/api/v1/erasures", post(erase))
         .merge(ui::routes())
         .layer(axum::middleware::from_fn(same_origin))
         .layer(axum::middleware::from_fn(json_errors))

@@ -115,6 +115,11 @@ pub enum AuditAction {
     RevokeKey,
     SignIn,
     SignOut,
+    PlaceHold,
+    ReleaseHold,
+    RetentionRun,
+    Erase,
+    ExportSubject,
 }
 
 impl AuditAction {
@@ -137,6 +142,11 @@ impl AuditAction {
             AuditAction::RevokeKey => "revoke_key",
             AuditAction::SignIn => "sign_in",
             AuditAction::SignOut => "sign_out",
+            AuditAction::PlaceHold => "place_hold",
+            AuditAction::ReleaseHold => "release_hold",
+            AuditAction::RetentionRun => "retention_run",
+            AuditAction::Erase => "erase",
+            AuditAction::ExportSubject => "export_subject",
         }
     }
 }
@@ -199,6 +209,8 @@ pub enum Permission<'a> {
     Staff,
     /// The audit log.
     ReadAuditLog,
+    /// Legal holds, erasure and access requests for this client's customers.
+    Compliance(&'a ClientId),
 }
 
 /// A tenant named in a request (URL, form, query): one whose name is not even valid does not
@@ -260,6 +272,18 @@ pub fn allow(caller: &Caller, p: Permission<'_>) -> Result<()> {
             )),
             _ => Ok(()),
         },
+        Permission::Compliance(c) => {
+            if !scope.allows(c) {
+                return Err(unseen(c));
+            }
+            match role {
+                Role::Admin | Role::QualityManager => Ok(()),
+                _ => Err(ServiceError::Forbidden(format!(
+                    "{} may not place holds or erase data: ask a quality manager or an administrator",
+                    caller.describe()
+                ))),
+            }
+        }
         Permission::ReadAuditLog => match role {
             Role::Admin => Ok(()),
             _ => Err(ServiceError::Forbidden(

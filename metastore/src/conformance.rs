@@ -50,6 +50,7 @@ macro_rules! metastore_test_suite {
             case!(sessions_expire_end_and_die_with_their_key);
             case!(pending_objects_are_listed_until_ended);
             case!(a_redacted_recording_replaces_the_original);
+            case!(holds_are_kept_and_listed_until_released);
         }
     };
 }
@@ -650,4 +651,46 @@ pub async fn a_redacted_recording_replaces_the_original(m: &dyn Metastore) {
     assert_eq!(m.redaction_in(id, &globex).await.unwrap(), None);
     let other = call_of(m, "acme", "sha-other").await.unwrap();
     assert_eq!(m.redaction_in(other, &Scope::All).await.unwrap(), None);
+    // A recording deleted at the end of its retention period leaves an empty key.
+    m.replace_original(other, "", "deleted", 0).await.unwrap();
+    assert_eq!(
+        m.object_key_in(other, &Scope::All)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("")
+    );
+}
+
+pub async fn holds_are_kept_and_listed_until_released(m: &dyn Metastore) {
+    use callproof_models::{HoldTarget, LegalHold};
+    let now = chrono::Utc::now();
+    let mut h = LegalHold {
+        id: "h1".into(),
+        client: "acme".into(),
+        target: HoldTarget::CustomerPhone("+33612345678".into()),
+        reason: "dispute 42".into(),
+        placed_by: "k1".into(),
+        placed_at: now,
+        release_requested_by: None,
+        release_requested_at: None,
+        released_by: None,
+        released_at: None,
+    };
+    m.put_hold(&h).await.unwrap();
+    let other = LegalHold {
+        id: "h2".into(),
+        client: "globex".into(),
+        ..h.clone()
+    };
+    m.put_hold(&other).await.unwrap();
+    assert_eq!(m.hold("h1").await.unwrap(), Some(h.clone()));
+    assert_eq!(m.holds(Some("acme"), true).await.unwrap(), vec![h.clone()]);
+    assert_eq!(m.holds(None, true).await.unwrap().len(), 2);
+    h.released_by = Some("k2".into());
+    h.released_at = Some(now);
+    m.put_hold(&h).await.unwrap();
+    assert!(m.holds(Some("acme"), true).await.unwrap().is_empty());
+    assert_eq!(m.holds(Some("acme"), false).await.unwrap(), vec![h]);
+    assert_eq!(m.hold("nope").await.unwrap(), None);
 }

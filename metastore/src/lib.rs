@@ -20,7 +20,8 @@ mod sqlite;
 
 use callproof_models::{
     Actor, ApiKey, AudioInfo, AuditEntry, Calibration, CalibrationId, Call, CallId, CallMetadata,
-    CallState, Redaction, Review, Role, Sample, SampleId, Scope, Transcript, Verdict, Verification,
+    CallState, LegalHold, Redaction, Review, Role, Sample, SampleId, Scope, Transcript, Verdict,
+    Verification,
 };
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -158,6 +159,8 @@ pub trait Calls: Send + Sync {
 
     /// Points a call at a new recording (its redacted version): key, format, size. The call's
     /// `sha256` stays the original's, so that the same upload is still known as a duplicate.
+    /// An empty key says the recording was deleted (retention): `object_key_in` answers it
+    /// empty.
     async fn replace_original(
         &self,
         id: CallId,
@@ -331,6 +334,22 @@ pub trait Access: Send + Sync {
     async fn delete_session(&self, id_sha256: &str) -> Result<(), MetastoreError>;
 }
 
+/// Legal holds.
+#[async_trait::async_trait]
+pub trait Holds: Send + Sync {
+    /// Stores a hold, new or updated (a release asked or confirmed).
+    async fn put_hold(&self, h: &LegalHold) -> Result<(), MetastoreError>;
+
+    async fn hold(&self, id: &str) -> Result<Option<LegalHold>, MetastoreError>;
+
+    /// A client's holds (every client's with `None`), the active ones only if asked.
+    async fn holds(
+        &self,
+        client: Option<&str>,
+        active_only: bool,
+    ) -> Result<Vec<LegalHold>, MetastoreError>;
+}
+
 /// Originals being written, so that the object of an upload that died between storing it and
 /// cataloguing its call is found and removed.
 #[async_trait::async_trait]
@@ -377,9 +396,15 @@ pub trait Quality: Send + Sync {
 }
 
 /// Every record family of one engine.
-pub trait Metastore: Calls + Results + RuleSets + Access + Quality + Jobs + PendingObjects {}
+pub trait Metastore:
+    Calls + Results + RuleSets + Access + Quality + Jobs + PendingObjects + Holds
+{
+}
 
-impl<T: Calls + Results + RuleSets + Access + Quality + Jobs + PendingObjects> Metastore for T {}
+impl<T: Calls + Results + RuleSets + Access + Quality + Jobs + PendingObjects + Holds> Metastore
+    for T
+{
+}
 
 /// One migration: its number, name and SQL.
 pub(crate) struct Migration {
@@ -415,9 +440,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "redactions",
         sql: include_str!("../migrations/0005_redactions.sql"),
     },
+    Migration {
+        version: 6,
+        name: "legal_holds",
+        sql: include_str!("../migrations/0006_legal_holds.sql"),
+    },
 ];
 
 /// The traits in one import, for code that calls a `dyn Metastore`.
 pub mod prelude {
-    pub use crate::{Access, Calls, Jobs, Metastore, PendingObjects, Quality, Results, RuleSets};
+    pub use crate::{
+        Access, Calls, Holds, Jobs, Metastore, PendingObjects, Quality, Results, RuleSets,
+    };
 }

@@ -9,14 +9,14 @@ use std::sync::Mutex;
 
 use callproof_models::{
     Actor, ApiKey, AudioInfo, AuditEntry, Calibration, CalibrationId, Call, CallId, CallState,
-    Redaction, Review, Role, Sample, SampleId, Scope, Transcript, Verdict, Verification,
+    LegalHold, Redaction, Review, Role, Sample, SampleId, Scope, Transcript, Verdict, Verification,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::{
-    audit_hash, Access, AuditBreak, AuditFilter, Calls, MetastoreError, NewCall, PendingObjects,
-    Quality, Results, RuleSets, StoredRuleSet, GENESIS, MIGRATIONS,
+    audit_hash, Access, AuditBreak, AuditFilter, Calls, Holds, MetastoreError, NewCall,
+    PendingObjects, Quality, Results, RuleSets, StoredRuleSet, GENESIS, MIGRATIONS,
 };
 
 pub struct SqliteMetastore {
@@ -582,6 +582,10 @@ impl Calls for SqliteMetastore {
         let Some(key) = self.object_key_any(id)? else {
             return Ok(None);
         };
+        // A recording deleted at the end of its retention period leaves no key.
+        if key.is_empty() {
+            return Ok(Some(key));
+        }
         if !key.starts_with(&format!("clients/{}/", call.metadata.client)) {
             return Err(corrupt(
                 &id.to_string(),
@@ -1203,6 +1207,44 @@ impl Access for SqliteMetastore {
 }
 
 #[async_trait::async_trait]
+impl Holds for SqliteMetastore {
+    async fn put_hold(&self, h: &LegalHold) -> Result<(), MetastoreError> {
+        let json = serde_json::to_string(h).map_err(|e| corrupt(&h.id, e))?;
+        self.conn().execute(
+            "INSERT INTO legal_holds (id, client, json, active) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(id) DO UPDATE SET json = excluded.json, active = excluded.active",
+            params![h.id, h.client, json, h.is_active()],
+        )?;
+        Ok(())
+    }
+
+    async fn hold(&self, id: &str) -> Result<Option<LegalHold>, MetastoreError> {
+        let json: Option<String> = self
+            .conn()
+            .query_row("SELECT json FROM legal_holds WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(id, e)))
+            .transpose()
+    }
+
+    async fn holds(
+        &self,
+        client: Option<&str>,
+        active_only: bool,
+    ) -> Result<Vec<LegalHold>, MetastoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, json FROM legal_holds WHERE (?1 IS NULL OR client = ?1)
+               AND (?2 = 0 OR active = 1) ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![client, active_only], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        json_rows(rows)
+    }
+}
+
+#[async_trait::async_trait]
 impl PendingObjects for SqliteMetastore {
     async fn begin_object(&self, object_key: &str, owner: &str) -> Result<(), MetastoreError> {
         self.conn().execute(
@@ -1488,7 +1530,7 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
         assert_eq!(cat.jobs_of(id).await.unwrap().len(), 1);
         assert_eq!(cat.find_by_sha256("acme", "abc").await.unwrap(), Some(id));
         assert_eq!(cat.find_by_sha256("globex", "abc").await.unwrap(), None);

@@ -15,6 +15,7 @@ mod call;
 mod ids;
 mod quality;
 mod redaction;
+mod retention;
 mod transcript;
 mod verification;
 
@@ -23,6 +24,7 @@ pub use call::*;
 pub use ids::*;
 pub use quality::*;
 pub use redaction::*;
+pub use retention::*;
 pub use transcript::*;
 pub use verification::*;
 

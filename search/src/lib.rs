@@ -434,6 +434,17 @@ impl SearchIndex {
         bulk.commit(self)
     }
 
+    /// Removes every document of a call (erasure, retention); gone from searches on return.
+    pub fn remove_call(&self, call: callproof_models::CallId) -> Result<(), SearchError> {
+        let bulk = BulkIndexer {
+            writer: self.writer(1, 32_000_000)?,
+            f: self.f,
+        };
+        bulk.writer
+            .delete_term(Term::from_field_text(self.f.call_id, &call.to_string()));
+        bulk.commit(self)
+    }
+
     /// A writer for loading many calls at once (re-indexing, benchmarks): one commit at the end
     /// instead of one per call.
     pub fn bulk(&self, threads: usize, heap_bytes: usize) -> Result<BulkIndexer, SearchError> {

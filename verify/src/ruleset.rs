@@ -59,6 +59,9 @@ struct RawFile {
     /// unredacted original kept).
     #[serde(default)]
     redaction: Option<callproof_models::RedactionPolicy>,
+    /// How long this client's recordings and analyses are kept (default: 183 and 365 days).
+    #[serde(default)]
+    retention: Option<callproof_models::RetentionPolicy>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -186,6 +189,8 @@ pub struct RuleBook {
     pub scorecard: Vec<Criterion>,
     /// The client's redaction policy (`[redaction]`), or its pack's, or the default.
     pub redaction: callproof_models::RedactionPolicy,
+    /// The client's retention periods (`[retention]`), or its pack's, or the default.
+    pub retention: callproof_models::RetentionPolicy,
     /// SHA-256 of the source text, hex.
     pub sha256: String,
 }
@@ -411,6 +416,13 @@ impl RuleBook {
             review_below,
             absent_below,
             rules,
+            retention: match raw.retention {
+                Some(r) => r,
+                None => base
+                    .as_ref()
+                    .map(|b| b.retention.clone())
+                    .unwrap_or_default(),
+            },
             redaction: match raw.redaction {
                 Some(r) => r,
                 None => base
