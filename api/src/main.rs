@@ -112,8 +112,9 @@ enum Command {
     /// Legal holds: place, release (two different people), list.
     #[command(subcommand)]
     Hold(retention::HoldCommand),
-    /// Delete what is past its retention period (recordings, then calls), except held calls.
-    Retention(retention::RetentionArgs),
+    /// Retention: delete what is past its period (recordings, then calls), except held calls.
+    #[command(subcommand)]
+    Retention(retention::RetentionCommand),
     /// Erase every call of a customer (by phone or contract), except held ones.
     Erase(retention::SubjectArgs),
     /// Everything held about a customer (calls, transcripts, findings) as one archive.

@@ -451,6 +451,14 @@ pub enum HoldCommand {
     },
 }
 
+/// `callproof retention …`
+#[derive(clap::Subcommand)]
+pub enum RetentionCommand {
+    /// Delete what is past its retention period (recordings, then calls), except held calls;
+    /// says what it deleted.
+    Run(RetentionArgs),
+}
+
 #[derive(clap::Args)]
 pub struct RetentionArgs {
     /// Show what would be deleted, delete nothing.
@@ -536,8 +544,9 @@ pub async fn hold(
 pub async fn retention(
     data: &std::path::Path,
     settings: crate::app::Settings,
-    args: RetentionArgs,
+    cmd: RetentionCommand,
 ) -> Result<std::process::ExitCode> {
+    let RetentionCommand::Run(args) = cmd;
     let app = App::open(data, settings).await?;
     let now = args.now.map_or_else(Utc::now, |t| t.with_timezone(&Utc));
     let r = app

@@ -94,7 +94,7 @@ fn retention_holds_and_erasure() {
     let hold_id = hold["id"].as_str().unwrap().to_string();
 
     // A dry run says what would go and deletes nothing.
-    let dry = json(d, &["retention", "--dry-run", "--now", now]);
+    let dry = json(d, &["retention", "run", "--dry-run", "--now", now]);
     assert_eq!(dry["calls_deleted"], serde_json::json!([old]), "{dry}");
     assert_eq!(
         dry["recordings_deleted"],
@@ -106,7 +106,7 @@ fn retention_holds_and_erasure() {
     assert_eq!(objects(d, &old), 1);
 
     // The run: the old call is gone everywhere, the middle one keeps its analyses only.
-    let run = json(d, &["retention", "--now", now]);
+    let run = json(d, &["retention", "run", "--now", now]);
     assert_eq!(run["calls_deleted"], serde_json::json!([old]), "{run}");
     let ids = call_ids(d);
     assert!(!ids.contains(&old) && ids.contains(&middle) && ids.contains(&held));
@@ -133,11 +133,11 @@ fn retention_holds_and_erasure() {
         String::from_utf8_lossy(&again.stderr)
     );
     assert_eq!(
-        json(d, &["retention", "--now", now])["held"],
+        json(d, &["retention", "run", "--now", now])["held"],
         serde_json::json!([held])
     );
     ok(d, &["hold", "release", &hold_id, "--by", "bob"]);
-    let run = json(d, &["retention", "--now", now]);
+    let run = json(d, &["retention", "run", "--now", now]);
     assert_eq!(run["calls_deleted"], serde_json::json!([held]), "{run}");
     assert!(!call_ids(d).contains(&held));
 
