@@ -64,6 +64,8 @@ fn tokens(t: &Transcript) -> Vec<Tok> {
 /// Words that put the digits after them in a payment context.
 const PAYMENT: &[&str] = &[
     "carte",
+    "chiffres",
+    "digits",
     "prélèvement",
     "prelevement",
     "coordonnées bancaires",
@@ -422,13 +424,17 @@ pub fn detect(t: &Transcript, policy: &Policy) -> Vec<Span> {
 
 /// How long after a payment question the customer's answer is removed from the audio.
 const ANSWER_MS: u64 = 15_000;
+/// How long a payment dialogue lasts after the agent's last payment word.
+const DIALOGUE_MS: u64 = 30_000;
 
 /// The customer's answers to the agent's payment questions ("le cryptogramme, les trois
 /// chiffres au dos ?"), as spans of audio to remove whatever the recogniser made of them: a
 /// code said too fast or too quietly to be transcribed is still in the recording, and PCI DSS
 /// 3.3.1 forbids keeping it. Each runs from the end of the question to the agent's next turn
-/// (at most 15 s), on the customer's channel. Needs the agent and the customer apart: a mono
-/// recording has none.
+/// (at most 15 s), on the customer's channel. A payment dialogue lasts 30 s past the agent's
+/// last payment word: every agent turn in it is taken as a payment prompt ("je vous écoute",
+/// "and when does it expire?"), whatever the recogniser made of it. Needs the agent and the
+/// customer apart: a mono recording has none.
 pub fn answer_windows(t: &Transcript, policy: &Policy) -> Vec<Span> {
     use callproof_models::Speaker;
     let toks = tokens(t);
@@ -441,6 +447,8 @@ pub fn answer_windows(t: &Transcript, policy: &Policy) -> Vec<Span> {
         return Vec::new();
     };
     let mut out = Vec::new();
+    // The payment dialogue: until when, and what was last asked in it.
+    let mut dialogue: Option<(u64, PiiKind, String)> = None;
     for (si, seg) in t.segments.iter().enumerate() {
         if seg.speaker != Speaker::Agent {
             continue;
@@ -465,7 +473,16 @@ pub fn answer_windows(t: &Transcript, policy: &Policy) -> Vec<Span> {
         } else {
             asks(PAYMENT).map(|w| (PiiKind::Card, w))
         };
-        let Some((kind, word)) = kind else { continue };
+        let (kind, word) = match (kind, &dialogue) {
+            (Some((kind, word)), _) => {
+                dialogue = Some((seg.end_ms + DIALOGUE_MS, kind, word.clone()));
+                (kind, word)
+            }
+            (None, Some((until, kind, word))) if seg.start_ms <= *until => {
+                (*kind, format!("{word}, in the payment dialogue"))
+            }
+            (None, _) => continue,
+        };
         if !policy.types.contains(&kind) {
             continue;
         }
@@ -488,6 +505,35 @@ pub fn answer_windows(t: &Transcript, policy: &Policy) -> Vec<Span> {
     out
 }
 
+/// Whether a recognised word is a context word, allowing for the recogniser's mishearings of
+/// the long, rare words payment talk is made of ("crito-gramme", "expirquant", "CVB"): the same
+/// word (or after an elided article, "d'expiration"), or within a small edit distance that
+/// for long words (two letters off, or the same first five letters), or an acronym one letter
+/// off; short words must be heard as they are.
+fn heard_as(token: &str, keyword: &str) -> bool {
+    let token = token.rsplit('\'').next().unwrap_or(token).replace('-', "");
+    if token == keyword {
+        return true;
+    }
+    let (n, k) = (token.chars().count(), keyword.chars().count());
+    let distance = strsim::levenshtein(&token, keyword);
+    let vowel = |c: char| "aeiouyéèàù".contains(c);
+    match k {
+        // An acronym misheard as another (CVV as "CVB"): three letters, no vowel, one letter
+        // off, the first two kept.
+        3 => {
+            n == 3
+                && distance <= 1
+                && !token.chars().any(vowel)
+                && token.chars().take(2).eq(keyword.chars().take(2))
+        }
+        // Short words ("card", "carte", "visa") are matched exactly: one letter off is
+        // another common word ("care", "carré").
+        0..=5 => false,
+        _ => distance <= 2 || (n >= 6 && token.chars().take(5).eq(keyword.chars().take(5))),
+    }
+}
+
 /// The first of `words` (a word, or a phrase of several) found in `toks[range]`, searching
 /// from its end backwards, among the tokens `keep` accepts.
 fn find_phrase(
@@ -496,7 +542,7 @@ fn find_phrase(
     words: &[&str],
     keep: impl Fn(&Tok) -> bool,
 ) -> Option<String> {
-    let is = |t: &Tok, k: &str| t.norm == k || t.norm.ends_with(&format!("'{k}"));
+    let is = |t: &Tok, k: &str| heard_as(&t.norm, k);
     let end = range.end;
     range.rev().take_while(|&i| keep(&toks[i])).find_map(|i| {
         words.iter().find_map(|phrase| {

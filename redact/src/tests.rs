@@ -368,7 +368,8 @@ fn an_answer_the_recogniser_missed_is_still_removed_from_the_audio() {
         ],
     );
     let w = answer_windows(&t, &Policy::default());
-    assert_eq!(w.len(), 2, "{w:?}");
+    // The goodbye is still in the payment dialogue: what follows it is removed too.
+    assert_eq!(w.len(), 3, "{w:?}");
     assert_eq!(w[0].kind, PiiKind::Cvv);
     assert_eq!(
         (w[0].start_ms, w[0].end_ms),
@@ -386,4 +387,35 @@ fn an_answer_the_recogniser_missed_is_still_removed_from_the_audio() {
         s.channel = 0;
     }
     assert!(answer_windows(&mono, &Policy::default()).is_empty());
+}
+
+#[test]
+fn misheard_payment_words_and_the_payment_dialogue() {
+    assert!(heard_as("crito-gramme", "cryptogramme"));
+    assert!(heard_as("expirquant", "expire"));
+    assert!(heard_as("cvb", "cvv"));
+    assert!(heard_as("d'expiration", "expiration"));
+    assert!(!heard_as("rob", "rib"));
+    assert!(!heard_as("carré", "crypto"));
+    assert!(!heard_as("date", "carte"));
+    // Prompts without a payment word, inside the dialogue, open windows too; a turn long after
+    // it does not.
+    let t = call(
+        "en",
+        &[
+            (A, "Shall we set up the first payment on a debit card?"),
+            (C, "sure"),
+            (A, "Go ahead whenever you are ready."),
+            (C, "side side side side four four"),
+            (A, "And the CVB on the reverse?"),
+            (A, "Lovely, that is all done, thank you very much for your time today madam, and have a very good afternoon, goodbye now and take care of yourself, see you soon"),
+            (A, "Another thing entirely, with many more words to make the call longer than the dialogue lasts, so that this turn comes well after it, which is what we check here now okay, and more words again and again and again to be sure that the time passes well beyond thirty seconds of talk, and then some more words after that to be really sure of it"),
+            (A, "And a last turn."),
+        ],
+    );
+    let w = answer_windows(&t, &Policy::default());
+    let starts: Vec<u64> = w.iter().map(|s| s.start_ms).collect();
+    assert!(starts.contains(&t.segments[2].end_ms), "{w:?}");
+    assert!(starts.contains(&t.segments[4].end_ms), "{w:?}");
+    assert!(!starts.contains(&t.segments[7].end_ms), "{w:?}");
 }
