@@ -816,10 +816,15 @@ impl App {
         let (book, _) = self.rules_for(&call.metadata.client, &t.language).await?;
         let policy = book.redaction;
         let found = callproof_redact::detect(&t, &policy);
-        let redacted = callproof_redact::redact_transcript(&t, &found);
-        // The audio also loses the customer's answers to payment questions, heard or not.
+        // The customer's answers to payment questions lose every number they hold in the text,
+        // and all of their audio, heard or not.
+        let windows = callproof_redact::answer_windows(&t, &policy);
+        let redacted = callproof_redact::redact_numbers_in(
+            &callproof_redact::redact_transcript(&t, &found),
+            &windows,
+        );
         let mut spans = found;
-        spans.extend(callproof_redact::answer_windows(&t, &policy));
+        spans.extend(windows);
         spans.sort_by_key(|s| (s.start_ms, s.end_ms));
         if spans.is_empty() {
             return Ok(t);

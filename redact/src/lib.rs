@@ -676,6 +676,61 @@ pub fn redact_transcript(t: &Transcript, spans: &[Span]) -> Transcript {
     out
 }
 
+/// Within the customer's answers to payment questions ([`answer_windows`]), every number the
+/// recogniser wrote — even a lone digit between misheard words ("3 s'accueille 2") — is
+/// payment data: each is replaced by the window's label. Other words stay.
+pub fn redact_numbers_in(t: &Transcript, windows: &[Span]) -> Transcript {
+    let mut out = t.clone();
+    if windows.is_empty() {
+        return out;
+    }
+    for seg in out.segments.iter_mut() {
+        let mut touched = false;
+        let mut words: Vec<callproof_models::Word> = Vec::with_capacity(seg.words.len());
+        let mut last_label: Option<usize> = None;
+        for w in seg.words.drain(..) {
+            let mid = (w.start_ms + w.end_ms) / 2;
+            let window = windows
+                .iter()
+                .position(|s| s.channel == seg.channel && mid >= s.start_ms && mid <= s.end_ms);
+            let numeric = numbers::is_numeric(&normalise(&w.text));
+            match window {
+                Some(k) if numeric => {
+                    touched = true;
+                    if last_label == Some(k) {
+                        if let Some(prev) = words.last_mut() {
+                            prev.end_ms = prev.end_ms.max(w.end_ms);
+                        }
+                    } else {
+                        last_label = Some(k);
+                        words.push(callproof_models::Word {
+                            text: format!(" {}", windows[k].kind.label(&t.language)),
+                            ..w
+                        });
+                    }
+                }
+                _ => {
+                    last_label = None;
+                    words.push(w);
+                }
+            }
+        }
+        seg.words = words;
+        if touched {
+            let text = seg
+                .words
+                .iter()
+                .map(|w| w.text.trim())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let lead = if seg.text.starts_with(' ') { " " } else { "" };
+            seg.text = format!("{lead}{text}");
+        }
+    }
+    out
+}
+
 /// Silences (or covers with a tone) every span, with the policy's margin, in every channel:
 /// in a stereo call the other party's channel carries an echo of the same words.
 pub fn redact_audio(channels: &mut [Vec<f32>], sample_rate: u32, spans: &[Span], policy: &Policy) {

@@ -419,3 +419,25 @@ fn misheard_payment_words_and_the_payment_dialogue() {
     assert!(starts.contains(&t.segments[4].end_ms), "{w:?}");
     assert!(!starts.contains(&t.segments[7].end_ms), "{w:?}");
 }
+
+#[test]
+fn lone_digits_in_a_payment_answer_are_redacted_other_words_stay() {
+    let t = call(
+        "fr",
+        &[
+            (A, "J'ai besoin du numéro inscrit sur votre carte."),
+            (C, "3 s'accueille 2, 4 s'accadera voilà"),
+            (A, "Merci."),
+        ],
+    );
+    let w = answer_windows(&t, &Policy::default());
+    let r = redact_numbers_in(&t, &w);
+    let text = &r.segments[1].text;
+    assert!(!text.chars().any(|c| c.is_ascii_digit()), "{text}");
+    assert!(
+        text.contains("s'accueille") && text.contains("voilà"),
+        "{text}"
+    );
+    // Outside a payment answer, numbers stay.
+    assert_eq!(r.segments[0].text, t.segments[0].text);
+}
