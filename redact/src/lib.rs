@@ -677,8 +677,8 @@ pub fn redact_transcript(t: &Transcript, spans: &[Span]) -> Transcript {
 }
 
 /// Within the customer's answers to payment questions ([`answer_windows`]), every number the
-/// recogniser wrote — even a lone digit between misheard words ("3 s'accueille 2") — is
-/// payment data: each is replaced by the window's label. Other words stay.
+/// recogniser wrote — even a lone digit between misheard words ("3 s'accueille 2", "DO-09") —
+/// is payment data: each is replaced by the window's label. Other words stay.
 pub fn redact_numbers_in(t: &Transcript, windows: &[Span]) -> Transcript {
     let mut out = t.clone();
     if windows.is_empty() {
@@ -693,7 +693,9 @@ pub fn redact_numbers_in(t: &Transcript, windows: &[Span]) -> Transcript {
             let window = windows
                 .iter()
                 .position(|s| s.channel == seg.channel && mid >= s.start_ms && mid <= s.end_ms);
-            let numeric = numbers::is_numeric(&normalise(&w.text));
+            // A number, or any word with a digit in it ("DO-09": a misheard date).
+            let norm = normalise(&w.text);
+            let numeric = numbers::is_numeric(&norm) || norm.chars().any(|c| c.is_ascii_digit());
             match window {
                 Some(k) if numeric => {
                     touched = true;

@@ -426,7 +426,7 @@ fn lone_digits_in_a_payment_answer_are_redacted_other_words_stay() {
         "fr",
         &[
             (A, "J'ai besoin du numéro inscrit sur votre carte."),
-            (C, "3 s'accueille 2, 4 s'accadera voilà"),
+            (C, "3 s'accueille 2, 4 s'accadera voilà DO-09"),
             (A, "Merci."),
         ],
     );
