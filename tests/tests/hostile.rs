@@ -193,7 +193,6 @@ fn hostile_requests_are_refused_and_leave_nothing() {
             "20000000",
         ],
     );
-    let _ = server;
     let p = Probe {
         base: &server.base,
         admin: &admin,
