@@ -57,13 +57,14 @@ fn is_number(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_digit())
 }
 
-/// Similarity of two normalised words: 1 when equal, by edit distance otherwise; numbers must
-/// be equal.
+/// Similarity of two normalised words: 1 when equal, by edit distance otherwise; numbers and
+/// negations must be equal: "mon" is one letter from "non", and reading one for the other
+/// turns "je confirme mon accord. Merci" into "non merci".
 pub fn word_sim(p: &str, s: &str) -> f32 {
     if p == s {
         return 1.0;
     }
-    if is_number(p) || is_number(s) {
+    if is_number(p) || is_number(s) || NEGATIONS.contains(&p) || NEGATIONS.contains(&s) {
         return 0.0;
     }
     let longest = p.chars().count().max(s.chars().count());
@@ -395,6 +396,20 @@ mod tests {
             1.0
         );
         assert!(best(&p, "Thank you, goodbye", "en").is_none());
+    }
+
+    /// "non merci" matched "mon accord. Merci" at 0.81 and called a consent a refusal.
+    #[test]
+    fn a_negation_is_never_matched_fuzzily() {
+        assert_eq!(word_sim("non", "mon"), 0.0);
+        assert_eq!(word_sim("mon", "non"), 0.0);
+        assert_eq!(word_sim("not", "note"), 0.0);
+        let p = pat(&["non", "merci"]);
+        let got = best(&p, "je confirme mon accord. Merci", "fr")
+            .map(|r| r.0)
+            .unwrap_or(0.0);
+        assert!(got < 0.75, "{got}");
+        assert_eq!(best(&p, "non merci, au revoir", "fr").unwrap().0, 1.0);
     }
 
     #[test]
