@@ -618,26 +618,50 @@ fn classify(
 /// and the text of each segment touched is rebuilt from its words, so that no digit of a span
 /// survives anywhere in it.
 pub fn redact_transcript(t: &Transcript, spans: &[Span]) -> Transcript {
+    // Every channel: an agent repeating a number over the customer is redacted too.
+    relabel(t, spans, |_, w, s| {
+        let mid = (w.start_ms + w.end_ms) / 2;
+        mid >= s.start_ms && mid <= s.end_ms
+    })
+}
+
+/// Within the customer's answers to payment questions ([`answer_windows`]), every number the
+/// recogniser wrote — even a lone digit between misheard words ("3 s'accueille 2", "DO-09") —
+/// is payment data: each is replaced by the window's label. Other words stay.
+pub fn redact_numbers_in(t: &Transcript, windows: &[Span]) -> Transcript {
+    relabel(t, windows, |seg, w, s| {
+        let mid = (w.start_ms + w.end_ms) / 2;
+        // A number, or any word with a digit in it ("DO-09": a misheard date).
+        let norm = normalise(&w.text);
+        s.channel == seg.channel
+            && mid >= s.start_ms
+            && mid <= s.end_ms
+            && (numbers::is_numeric(&norm) || norm.chars().any(|c| c.is_ascii_digit()))
+    })
+}
+
+/// Replaces the words `hit` puts in a span by the span's label — consecutive words of one span
+/// become one label word stretched over them — and rebuilds the text of every segment touched
+/// from its words, so that nothing of a span survives in it.
+fn relabel(
+    t: &Transcript,
+    spans: &[Span],
+    hit: impl Fn(&callproof_models::Segment, &callproof_models::Word, &Span) -> bool,
+) -> Transcript {
     let mut out = t.clone();
     if spans.is_empty() {
         return out;
     }
     for seg in out.segments.iter_mut() {
         let mut touched = false;
-        let mut words = Vec::with_capacity(seg.words.len());
+        let mut words: Vec<callproof_models::Word> = Vec::with_capacity(seg.words.len());
         let mut open: Option<usize> = None;
-        for w in seg.words.drain(..) {
-            let mid = (w.start_ms + w.end_ms) / 2;
-            // Every channel: an agent repeating a number over the customer is redacted too.
-            let inside = spans
-                .iter()
-                .position(|s| mid >= s.start_ms && mid <= s.end_ms);
-            match inside {
+        let old = std::mem::take(&mut seg.words);
+        for w in old {
+            match spans.iter().position(|s| hit(seg, &w, s)) {
                 Some(k) if open == Some(k) => {
-                    touched = true;
-                    if let Some(last) = words.last_mut() {
-                        let last: &mut callproof_models::Word = last;
-                        last.end_ms = last.end_ms.max(w.end_ms);
+                    if let Some(prev) = words.last_mut() {
+                        prev.end_ms = prev.end_ms.max(w.end_ms);
                     }
                 }
                 Some(k) => {
@@ -662,63 +686,6 @@ pub fn redact_transcript(t: &Transcript, spans: &[Span]) -> Transcript {
         seg.words = words;
         if touched {
             // Words may or may not carry their leading space: joined with one either way.
-            let text = seg
-                .words
-                .iter()
-                .map(|w| w.text.trim())
-                .filter(|w| !w.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ");
-            let lead = if seg.text.starts_with(' ') { " " } else { "" };
-            seg.text = format!("{lead}{text}");
-        }
-    }
-    out
-}
-
-/// Within the customer's answers to payment questions ([`answer_windows`]), every number the
-/// recogniser wrote — even a lone digit between misheard words ("3 s'accueille 2", "DO-09") —
-/// is payment data: each is replaced by the window's label. Other words stay.
-pub fn redact_numbers_in(t: &Transcript, windows: &[Span]) -> Transcript {
-    let mut out = t.clone();
-    if windows.is_empty() {
-        return out;
-    }
-    for seg in out.segments.iter_mut() {
-        let mut touched = false;
-        let mut words: Vec<callproof_models::Word> = Vec::with_capacity(seg.words.len());
-        let mut last_label: Option<usize> = None;
-        for w in seg.words.drain(..) {
-            let mid = (w.start_ms + w.end_ms) / 2;
-            let window = windows
-                .iter()
-                .position(|s| s.channel == seg.channel && mid >= s.start_ms && mid <= s.end_ms);
-            // A number, or any word with a digit in it ("DO-09": a misheard date).
-            let norm = normalise(&w.text);
-            let numeric = numbers::is_numeric(&norm) || norm.chars().any(|c| c.is_ascii_digit());
-            match window {
-                Some(k) if numeric => {
-                    touched = true;
-                    if last_label == Some(k) {
-                        if let Some(prev) = words.last_mut() {
-                            prev.end_ms = prev.end_ms.max(w.end_ms);
-                        }
-                    } else {
-                        last_label = Some(k);
-                        words.push(callproof_models::Word {
-                            text: format!(" {}", windows[k].kind.label(&t.language)),
-                            ..w
-                        });
-                    }
-                }
-                _ => {
-                    last_label = None;
-                    words.push(w);
-                }
-            }
-        }
-        seg.words = words;
-        if touched {
             let text = seg
                 .words
                 .iter()
