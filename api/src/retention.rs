@@ -511,15 +511,11 @@ pub async fn hold(
             };
             let h = app
                 .place_hold(&caller, Some(&by), &client_arg(&client)?, target, &reason)
-                .await
-                .map_err(|e| anyhow::anyhow!(ServiceError::from(e)))?;
+                .await?;
             println!("{}", serde_json::to_string_pretty(&h)?);
         }
         HoldCommand::Release { id, by } => {
-            let h = app
-                .release_hold(&caller, Some(&by), &id)
-                .await
-                .map_err(|e| anyhow::anyhow!(ServiceError::from(e)))?;
+            let h = app.release_hold(&caller, Some(&by), &id).await?;
             if h.is_active() {
                 println!(
                     "release of hold {id} asked by {by}; a second, different person confirms it with `callproof hold release {id} --by NAME`"
@@ -569,8 +565,7 @@ pub async fn erase(
             args.phone.as_deref(),
             args.contract.as_deref(),
         )
-        .await
-        .map_err(|e| anyhow::anyhow!(ServiceError::from(e)))?;
+        .await?;
     println!("{}", serde_json::to_string_pretty(&r)?);
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -591,8 +586,7 @@ pub async fn export_subject(
             args.phone.as_deref(),
             args.contract.as_deref(),
         )
-        .await
-        .map_err(|e| anyhow::anyhow!(ServiceError::from(e)))?;
+        .await?;
     std::fs::write(&out, zip)?;
     println!("{n} calls written to {}", out.display());
     Ok(std::process::ExitCode::SUCCESS)
