@@ -79,7 +79,7 @@ fn catalog_text(data: &Path) -> String {
 }
 
 /// The words a person could read in `text`: for JSON, its string values (not the numbers:
-/// times and probabilities), without digests and ids (hex that may hold any digits).
+/// times and probabilities), without digests, ids and timestamps (which may hold any digits).
 fn readable(text: &str) -> String {
     fn leaves(v: &serde_json::Value, out: &mut String) {
         match v {
@@ -101,7 +101,14 @@ fn readable(text: &str) -> String {
         .split(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>' || c == '/')
         .filter(|w| {
             let hexish = w.len() >= 16 && w.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-            !hexish
+            // RFC 3339 times carry nanoseconds, which may hold any four digits.
+            let time = w.len() >= 20
+                && w.as_bytes().get(10) == Some(&b'T')
+                && w.ends_with('Z')
+                && w[..w.len() - 1]
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || "-:.T".contains(c));
+            !hexish && !time
         })
         .collect::<Vec<_>>()
         .join(" ")
