@@ -52,7 +52,7 @@ bin="target/$profile/callproof"
 
 # --- models (shared cache: CALLPROOF_MODELS, default ~/.cache/callproof/models) ---------------
 installed=$("$bin" model list --json)
-for model in tiny.en base; do
+for model in tiny.en base speaker; do
   if ! grep -q "\"name\": \"$model\"" <<<"$installed"; then
     "$bin" model install "$model"
   fi

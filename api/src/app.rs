@@ -8,7 +8,7 @@
 //! the same way whichever door it came in by.
 
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,7 @@ use callproof_metastore::prelude::*;
 use callproof_metastore::{Job, JobKind, MetastoreError, NewCall, SqliteMetastore, StoredRuleSet};
 use callproof_models::{
     Actor, AudioInfo, Call, CallId, CallMetadata, CallState, ChannelRoles, ClientId, RuleSetRef,
-    Scope, Transcript, Verdict, Verification,
+    Scope, Segment, Speaker, Transcript, Verdict, Verification,
 };
 use callproof_storage::{ObjectKey, OriginalStore, StoreError};
 use std::collections::BTreeMap;
@@ -207,6 +207,8 @@ pub struct App {
     pub settings: Settings,
     engine: OnceLock<Arc<Engine>>,
     engine_load: Mutex<()>,
+    /// The speaker encoder for mono recordings, if installed (`callproof model install speaker`).
+    speaker_model: OnceLock<Option<Arc<callproof_diarize::SpeakerModel>>>,
     /// One tantivy writer per index: workers of one process take turns.
     index_lock: Mutex<()>,
     /// Uploads being received, and heavy reads (bundles, excerpts) being made: each bounded by
@@ -253,6 +255,7 @@ impl App {
             settings,
             engine: OnceLock::new(),
             engine_load: Mutex::new(()),
+            speaker_model: OnceLock::new(),
             index_lock: Mutex::new(()),
             upload_dir,
         };
@@ -616,6 +619,26 @@ impl App {
         Ok(engine)
     }
 
+    /// The speaker encoder that tells voices apart on a mono recording, loaded on first use;
+    /// `None` when it is not installed (mono calls then keep "unknown" speakers, and every
+    /// finding that depends on who spoke is for a person to confirm).
+    pub fn speaker_model(&self) -> Result<Option<Arc<callproof_diarize::SpeakerModel>>> {
+        if let Some(m) = self.speaker_model.get() {
+            return Ok(m.clone());
+        }
+        let path = speaker_model_path();
+        let model = if path.exists() {
+            Some(Arc::new(callproof_diarize::SpeakerModel::load(&path)?))
+        } else {
+            tracing::warn!(
+                "no speaker model in {}: mono recordings keep unknown speakers; install it with `callproof model install speaker`",
+                path.display()
+            );
+            None
+        };
+        Ok(self.speaker_model.get_or_init(|| model).clone())
+    }
+
     /// The language a call will be transcribed in.
     pub fn language_of(&self, meta: &CallMetadata) -> String {
         meta.language
@@ -934,10 +957,17 @@ impl App {
                     .with_context(|| format!("call {} vanished", job.call_id))?;
                 crash_drill(&call);
                 let audio = self.load_audio(&call).await?;
+                // The rule set tells, on a mono recording, which voice is the seller's.
+                let script = self
+                    .rules_for(&call.metadata.client, &self.language_of(&call.metadata))
+                    .await
+                    .ok()
+                    .map(|(book, _)| book);
                 // Whisper is CPU-bound for minutes: on a blocking thread, not the runtime's.
                 let (app, c, report) = (self.clone(), call.clone(), progress.clone());
                 let (t, audio) = tokio::task::spawn_blocking(move || {
-                    app.transcribe_call(&c, &audio, report).map(|t| (t, audio))
+                    app.transcribe_call(&c, &audio, script.as_ref(), report)
+                        .map(|t| (t, audio))
                 })
                 .await
                 .context("the transcription stopped unexpectedly")??;
@@ -1046,6 +1076,7 @@ impl App {
         &self,
         call: &Call,
         audio: &DecodedAudio,
+        script: Option<&RuleBook>,
         progress: StageProgress,
     ) -> Result<Transcript> {
         let language = self.language_of(&call.metadata);
@@ -1071,7 +1102,37 @@ impl App {
             progress(&stage);
             let report = progress.clone();
             opts.progress = Some(Arc::new(move |pct: i32| report(&format!("{stage} {pct}%"))));
-            segments.extend(engine.transcribe(samples, speaker, i as u16, &opts)?);
+            // A channel that carries several voices (a mono recording, or a channel whose
+            // role is "unknown"): the voices say who spoke, and each voice is transcribed on
+            // its own, as a stereo channel is.
+            match (speaker, self.speaker_model()?) {
+                (Speaker::Unknown, Some(model)) => {
+                    progress(&format!("telling voices apart on channel {}/{n}", i + 1));
+                    let d = callproof_diarize::diarize(
+                        &model,
+                        samples,
+                        &callproof_diarize::DiarizeOptions::default(),
+                    );
+                    let tracks = callproof_diarize::voice_tracks(samples, &d, 200);
+                    let mut voiced = Vec::new();
+                    for (k, track) in tracks.iter().enumerate() {
+                        let stage = format!(
+                            "transcribing channel {}/{n}, voice {}/{}",
+                            i + 1,
+                            k + 1,
+                            tracks.len()
+                        );
+                        progress(&stage);
+                        let report = progress.clone();
+                        opts.progress =
+                            Some(Arc::new(move |pct: i32| report(&format!("{stage} {pct}%"))));
+                        let heard = engine.transcribe(track, speaker, i as u16, &opts)?;
+                        voiced.extend(callproof_diarize::attribute_track(heard, &d, k));
+                    }
+                    segments.extend(assign_roles(voiced, script, call.id, &language));
+                }
+                _ => segments.extend(engine.transcribe(samples, speaker, i as u16, &opts)?),
+            }
         }
         segments.sort_by_key(|s| (s.start_ms, s.channel));
         let transcript = Transcript {
@@ -1104,6 +1165,89 @@ impl App {
     }
 }
 
+/// Where `callproof model install speaker` puts the speaker encoder.
+pub fn speaker_model_path() -> PathBuf {
+    ModelCache::from_env()
+        .dir()
+        .join(callproof_diarize::MODEL_FILE)
+}
+
+/// Gives diarized voices their roles. The agent is the voice that carries the seller's script
+/// (the rule set's agent phrasings: identity, disclosures), the first voice to speak when none
+/// does or there is no rule set; the customer is the voice that speaks most among the others;
+/// any further voice (a supervisor, a third party) stays "unknown".
+fn assign_roles(
+    voiced: Vec<(Option<usize>, Segment)>,
+    script: Option<&RuleBook>,
+    call_id: CallId,
+    language: &str,
+) -> Vec<Segment> {
+    let voices = voiced
+        .iter()
+        .filter_map(|(v, _)| *v)
+        .max()
+        .map_or(0, |m| m + 1);
+    let as_agent = |agent: usize| -> Transcript {
+        Transcript {
+            call_id,
+            model: String::new(),
+            model_sha256: String::new(),
+            language: language.to_string(),
+            segments: voiced
+                .iter()
+                .map(|(v, s)| {
+                    let mut s = s.clone();
+                    s.speaker = if *v == Some(agent) {
+                        Speaker::Agent
+                    } else {
+                        Speaker::Customer
+                    };
+                    s
+                })
+                .collect(),
+        }
+    };
+    let first = voiced
+        .iter()
+        .filter_map(|(v, s)| v.map(|v| (s.start_ms, v)))
+        .min()
+        .map(|(_, v)| v);
+    let agent = match script {
+        Some(book) if voices > 1 => {
+            let scores: Vec<usize> = (0..voices)
+                .map(|v| verify::script_score(book, &as_agent(v)))
+                .collect();
+            let best = scores.iter().copied().max().unwrap_or(0);
+            // On a tie the first voice to speak, the seller's usual place on an outbound call.
+            match first {
+                Some(f) if scores.get(f) == Some(&best) => Some(f),
+                _ => scores.iter().position(|s| *s == best),
+            }
+        }
+        _ => first,
+    };
+    let mut speech = vec![0u64; voices];
+    for (v, s) in &voiced {
+        if let Some(v) = v {
+            speech[*v] += s.end_ms.saturating_sub(s.start_ms);
+        }
+    }
+    let customer = (0..voices)
+        .filter(|v| Some(*v) != agent)
+        .max_by_key(|v| speech[*v]);
+    voiced
+        .into_iter()
+        .map(|(v, mut s)| {
+            s.speaker = match v {
+                Some(v) if Some(v) == agent => Speaker::Agent,
+                Some(v) if Some(v) == customer => Speaker::Customer,
+                _ => Speaker::Unknown,
+            };
+            s
+        })
+        .collect()
+}
+
 /// A fault-injection drill for tests and operators: a worker aborts on purpose, as a crash in
 /// a decoder or in whisper.cpp would, when it takes up a call whose original file name is
 /// `CALLPROOF_CRASH_DRILL`. It shows that such a call is retried, then dead-lettered, while the
@@ -1129,5 +1273,61 @@ fn crash_drill(call: &Call) {
             eprintln!("crash drill: aborting on call {}", call.id);
             std::process::abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(start_ms: u64, text: &str) -> Segment {
+        let words = text
+            .split_whitespace()
+            .enumerate()
+            .map(|(i, w)| callproof_models::Word {
+                text: w.to_string(),
+                start_ms: start_ms + 300 * i as u64,
+                end_ms: start_ms + 300 * (i as u64 + 1),
+                probability: 0.9,
+            })
+            .collect::<Vec<_>>();
+        Segment {
+            speaker: Speaker::Unknown,
+            channel: 0,
+            start_ms,
+            end_ms: words.last().map_or(start_ms, |w| w.end_ms),
+            text: text.into(),
+            avg_logprob: -0.2,
+            no_speech_prob: 0.0,
+            words,
+            attribution: callproof_models::Attribution::diarization(0.9),
+        }
+    }
+
+    #[test]
+    fn the_voice_that_carries_the_script_is_the_agent_even_when_it_speaks_second() {
+        let book = RuleBook::pack("fr-demarchage").unwrap();
+        let voiced = vec![
+            (Some(0), seg(0, "Allô ? Oui ?")),
+            (Some(1), seg(2_000, "Bonjour, je suis Julie Martin de la société Isosell, je vous appelle de la part d'Électricité du Centre.")),
+            (Some(1), seg(9_000, "Vous disposez d'un délai de rétractation de quatorze jours.")),
+            (Some(0), seg(14_000, "D'accord.")),
+            (Some(2), seg(16_000, "Bonjour, ici le superviseur.")),
+        ];
+        let out = assign_roles(voiced, Some(&book), CallId::new(), "fr");
+        let roles: Vec<Speaker> = out.iter().map(|s| s.speaker).collect();
+        assert_eq!(
+            roles,
+            [
+                Speaker::Customer,
+                Speaker::Agent,
+                Speaker::Agent,
+                Speaker::Customer,
+                Speaker::Unknown
+            ]
+        );
+        // Without a rule set, the first voice to speak is taken as the agent.
+        let out = assign_roles(vec![(Some(0), seg(0, "Allô ?"))], None, CallId::new(), "fr");
+        assert_eq!(out[0].speaker, Speaker::Agent);
     }
 }

@@ -23,8 +23,9 @@ use crate::service::Caller;
 
 #[derive(Subcommand)]
 pub enum ModelCommand {
-    /// Install a model: a known name (tiny.en, base), a CTranslate2 folder, a ggml file or an
-    /// http(s) URL to one.
+    /// Install a model: a known Whisper name (tiny.en, base), a CTranslate2 folder, a ggml file
+    /// or an http(s) URL to one; or `speaker`, the voice encoder that tells speakers apart on
+    /// mono recordings.
     Install {
         source: String,
         /// Name in the cache (default: derived from the source).
@@ -41,9 +42,67 @@ pub enum ModelCommand {
     },
 }
 
+/// The speaker model's manifest in the model cache (not `.json`: that suffix is for Whisper models).
+const SPEAKER_MANIFEST: &str = "speaker-ge2e.manifest";
+
+/// `callproof model install speaker`: the pinned resemblyzer wheel fetched with pip, its GE2E
+/// encoder converted to safetensors, loaded once to prove it, and described in a manifest.
+fn install_speaker(cache: &ModelCache) -> Result<()> {
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_style(ProgressStyle::with_template(
+        "{spinner} {elapsed:>4} {msg}",
+    )?);
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    let started = Instant::now();
+    let w = &callproof_diarize::WHEEL;
+    let wheel = callproof_transcribe::cache::Wheel {
+        package: w.package,
+        version: w.version,
+        file: w.file,
+        sha256: w.sha256,
+    };
+    let path = cache.fetch_wheel(&wheel, &|msg: &str| spinner.set_message(msg.to_string()))?;
+    spinner.set_message("converting the speaker encoder (GE2E) to safetensors");
+    let out = crate::app::speaker_model_path();
+    let c = callproof_diarize::convert_wheel(&path, &out)?;
+    spinner.set_message("loading it once");
+    callproof_diarize::SpeakerModel::load(&out)?;
+    spinner.finish_and_clear();
+    let size = std::fs::metadata(&out)?.len();
+    let manifest = serde_json::json!({
+        "name": "speaker",
+        "file": callproof_diarize::MODEL_FILE,
+        "sha256": c.sha256,
+        "size_bytes": size,
+        "parameters": c.parameters,
+        "source": format!("{}=={} ({}), resemblyzer/pretrained.pt", w.package, w.version, w.file),
+        "source_checksums": [
+            {"file": w.file, "sha256": w.sha256},
+            {"file": "resemblyzer/pretrained.pt", "sha256": c.source_sha256},
+        ],
+        "installed_at": chrono::Utc::now(),
+    });
+    std::fs::write(
+        cache.dir().join(SPEAKER_MANIFEST),
+        serde_json::to_vec_pretty(&manifest)?,
+    )?;
+    println!(
+        "installed speaker (GE2E speaker encoder, {} parameters, {} MB) in {:.1} s\n  file   {}\n  sha256 {}\n  from   {} sha256 {}",
+        c.parameters,
+        size / 1_000_000,
+        started.elapsed().as_secs_f64(),
+        out.display(),
+        c.sha256,
+        w.file,
+        w.sha256
+    );
+    Ok(())
+}
+
 pub fn model(cmd: ModelCommand) -> Result<ExitCode> {
     let cache = ModelCache::from_env();
     match cmd {
+        ModelCommand::Install { source, .. } if source == "speaker" => install_speaker(&cache)?,
         ModelCommand::Install { source, name, q8 } => {
             let src = ModelSource::parse(&source)?;
             // "base-q8_0" names the quantised variant of a known model.
@@ -83,8 +142,16 @@ pub fn model(cmd: ModelCommand) -> Result<ExitCode> {
         }
         ModelCommand::List { json } => {
             let models = cache.list()?;
+            let speaker = std::fs::read(cache.dir().join(SPEAKER_MANIFEST))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .filter(|_| crate::app::speaker_model_path().exists());
             if json {
-                println!("{}", serde_json::to_string_pretty(&models)?);
+                let mut all = serde_json::to_value(&models)?;
+                if let (Some(list), Some(sp)) = (all.as_array_mut(), speaker.clone()) {
+                    list.push(sp);
+                }
+                println!("{}", serde_json::to_string_pretty(&all)?);
             } else if models.is_empty() {
                 println!(
                     "no models in {}; install one with `callproof model install base` (French) or `tiny.en`",
@@ -106,6 +173,20 @@ pub fn model(cmd: ModelCommand) -> Result<ExitCode> {
                         &m.sha256[..16.min(m.sha256.len())]
                     );
                 }
+            }
+            match speaker {
+                Some(sp) if !json => println!(
+                    "  {:<14} {:>5} MB  {:<6} {:<12}  sha256 {}",
+                    "speaker",
+                    sp["size_bytes"].as_u64().unwrap_or(0) / 1_000_000,
+                    "f32",
+                    "voices",
+                    sp["sha256"].as_str().unwrap_or("").get(..16).unwrap_or("")
+                ),
+                None if !json => println!(
+                    "  (no speaker model: mono recordings keep unknown speakers; `callproof model install speaker`)"
+                ),
+                _ => {}
             }
         }
     }
@@ -603,7 +684,7 @@ fn print_transcript(t: &Transcript) {
             "[{} → {}] {:<8} {}",
             clock(s.start_ms),
             clock(s.end_ms),
-            s.speaker.as_str(),
+            s.speaker_label(),
             s.text
         );
     }

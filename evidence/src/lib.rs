@@ -328,7 +328,7 @@ fn transcript_html(call: &Call, t: &Transcript, v: &Verification) -> String {
             "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td></tr>",
             s.speaker,
             clock(s.start_ms),
-            s.speaker,
+            s.speaker_label(),
             html_escape(s.text.trim())
         ));
     }
@@ -711,6 +711,7 @@ mod tests {
                 avg_logprob: -0.2,
                 no_speech_prob: 0.01,
                 words,
+                attribution: Default::default(),
             }],
         };
         let v = Verification {
@@ -734,6 +735,7 @@ mod tests {
                 phrase: Some("je confirme mon accord".into()),
                 score: Some(1.0),
                 detail: "the customer consents".into(),
+                attribution: None,
             }],
             verified_at: Utc::now(),
         };

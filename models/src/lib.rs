@@ -69,6 +69,7 @@ mod tests {
             phrase: None,
             score: None,
             detail: String::new(),
+            attribution: None,
         };
         use FindingStatus::*;
         assert_eq!(Verdict::of(&[]), Verdict::Compliant);

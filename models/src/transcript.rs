@@ -25,6 +25,71 @@ pub struct Segment {
     pub avg_logprob: f32,
     pub no_speech_prob: f32,
     pub words: Vec<Word>,
+    /// How `speaker` was decided; older transcripts, made before diarization, were by channel.
+    #[serde(default)]
+    pub attribution: Attribution,
+}
+
+impl Segment {
+    /// The speaker as people read it: "agent", or "agent (by voice, 87 %)" when voices rather
+    /// than channels told who spoke.
+    pub fn speaker_label(&self) -> String {
+        match self.attribution.source {
+            AttributionSource::Channel => self.speaker.to_string(),
+            AttributionSource::Diarization => format!(
+                "{} (by voice, {:.0} %)",
+                self.speaker,
+                self.attribution.confidence * 100.0
+            ),
+        }
+    }
+}
+
+/// Where a segment's speaker comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttributionSource {
+    /// The recording's channel carries one party: certain.
+    Channel,
+    /// Told apart by voice on a channel that carries several (a mono recording).
+    Diarization,
+}
+
+/// How a segment's speaker was decided, and how sure that is.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Attribution {
+    pub source: AttributionSource,
+    /// 0..1: 1 for a channel; for diarization, how much closer the voice is to its speaker
+    /// than to any other.
+    pub confidence: f32,
+}
+
+impl Attribution {
+    /// Below this confidence, who said it is doubtful: findings that depend on the speaker
+    /// are for a person to confirm.
+    pub const DOUBTFUL_BELOW: f32 = 0.5;
+
+    pub const CHANNEL: Self = Self {
+        source: AttributionSource::Channel,
+        confidence: 1.0,
+    };
+
+    pub fn diarization(confidence: f32) -> Self {
+        Self {
+            source: AttributionSource::Diarization,
+            confidence: confidence.clamp(0.0, 1.0),
+        }
+    }
+
+    pub fn is_doubtful(&self) -> bool {
+        self.confidence < Self::DOUBTFUL_BELOW
+    }
+}
+
+impl Default for Attribution {
+    fn default() -> Self {
+        Self::CHANNEL
+    }
 }
 
 /// The transcript of a whole call: every channel's segments, merged in time order.

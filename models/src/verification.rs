@@ -108,6 +108,10 @@ pub struct Finding {
     pub score: Option<f32>,
     /// One sentence a quality manager can act on.
     pub detail: String,
+    /// How the speaker of the matched words was told, when voices rather than channels told
+    /// it (a mono recording).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<Attribution>,
 }
 
 /// A call's overall result.

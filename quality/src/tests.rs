@@ -24,6 +24,7 @@ fn finding(rule: &str, status: FindingStatus) -> Finding {
         phrase: None,
         score: None,
         detail: String::new(),
+        attribution: None,
     }
 }
 

@@ -31,6 +31,7 @@ fn call(language: &str, turns: &[(Speaker, &str)]) -> Transcript {
                 avg_logprob: -0.2,
                 no_speech_prob: 0.0,
                 words,
+                attribution: Default::default(),
             };
             t += 500;
             seg

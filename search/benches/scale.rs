@@ -129,6 +129,7 @@ fn synthetic_call(rng: &mut Rng, n_segments: usize) -> (Transcript, CallMetadata
                 avg_logprob: -0.3,
                 no_speech_prob: 0.01,
                 words,
+                attribution: Default::default(),
             }
         })
         .collect();

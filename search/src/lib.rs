@@ -769,6 +769,7 @@ mod tests {
             avg_logprob: -0.2,
             no_speech_prob: 0.0,
             words,
+            attribution: Default::default(),
         }
     }
 

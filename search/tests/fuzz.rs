@@ -44,6 +44,7 @@ fn index() -> (tempfile::TempDir, SearchIndex) {
                 avg_logprob: -0.2,
                 no_speech_prob: 0.0,
                 words,
+                attribution: Default::default(),
             }],
         };
         let meta = CallMetadata {

