@@ -13,9 +13,9 @@ pub struct DiarizeOptions {
     pub max_speakers: usize,
     /// A second speaker is accepted when its voice is less similar than this (cosine of
     /// centroids) to the first, however little it speaks: a customer may say only "non merci".
+    /// Measured: two voices 0.65–0.80 (synthetic calls), 0.74–0.75 (real calls); one voice
+    /// split in two 0.84–0.92.
     pub second_speaker_below: f32,
-    /// ... or less similar than this when both speak at least `min_speaker_ms`.
-    pub second_speaker_long_below: f32,
     /// A third or further speaker must be less similar than this to every other one, and speak
     /// at least `min_speaker_ms`.
     pub more_speakers_below: f32,
@@ -32,8 +32,7 @@ impl Default for DiarizeOptions {
     fn default() -> Self {
         Self {
             max_speakers: 4,
-            second_speaker_below: 0.85,
-            second_speaker_long_below: 0.80,
+            second_speaker_below: 0.82,
             more_speakers_below: 0.82,
             min_speaker_ms: 4_000,
             window: 150,
@@ -294,7 +293,6 @@ pub fn diarize(model: &SpeakerModel, samples: &[f32], opts: &DiarizeOptions) -> 
         let enough = speech_ms.iter().all(|ms| *ms >= opts.min_speaker_ms);
         let accept = if k == 2 {
             closest < opts.second_speaker_below
-                || (enough && closest < opts.second_speaker_long_below)
         } else {
             enough && closest < opts.more_speakers_below
         };
