@@ -354,7 +354,7 @@ pub fn diarize(model: &SpeakerModel, samples: &[f32], opts: &DiarizeOptions) -> 
 
 /// The best speaker of a row of similarities, with a confidence: sure when the voice is
 /// clearly closer (by 0.2 in cosine similarity) to its speaker than to any other, and clearly
-/// like its speaker at all (0.8 or more). The second test matters most when only one voice was
+/// like its speaker at all (0.85 or more). The second test matters most when only one voice was
 /// found: a short answer by a second voice too brief to be told apart is unlike the first.
 fn best_of(row: &[f32]) -> (usize, f32) {
     let mut idx: Vec<usize> = (0..row.len()).collect();
@@ -363,7 +363,7 @@ fn best_of(row: &[f32]) -> (usize, f32) {
         [a, b, ..] => row[*a] - row[*b],
         _ => 1.0,
     };
-    let likeness = (row[idx[0]] - 0.6) / 0.2;
+    let likeness = (row[idx[0]] - 0.7) / 0.15;
     (idx[0], (margin / 0.2).min(likeness).clamp(0.0, 1.0))
 }
 
