@@ -24,9 +24,10 @@ command -v python3 >/dev/null || { echo "python3 is missing: apt-get install pyt
 
 # --- system packages -------------------------------------------------------------------------
 # cmake and a C++ compiler build whisper.cpp; espeak-ng, the mbrola voices and sox render the
-# generated test calls; Chromium and its driver run the web interface's browser tests.
+# generated test calls; Chromium and its driver run the web interface's browser tests; zip,
+# unzip and 7z re-pack evidence bundles the way users' archivers do.
 need_apt=0
-for cmd in cmake g++ espeak-ng sox soxi chromium chromedriver; do command -v "$cmd" >/dev/null || need_apt=1; done
+for cmd in cmake g++ espeak-ng sox soxi chromium chromedriver zip unzip 7z; do command -v "$cmd" >/dev/null || need_apt=1; done
 for voice in fr1 fr4 us1 us2; do [ -d "/usr/share/mbrola/$voice" ] || need_apt=1; done
 if [ "$need_apt" -eq 1 ]; then
   # The mbrola voices live in Debian's contrib and non-free sections: enable them for the
@@ -38,7 +39,7 @@ if [ "$need_apt" -eq 1 ]; then
   fi
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq cmake g++ make espeak-ng sox libsox-fmt-base \
-    mbrola-fr1 mbrola-fr4 mbrola-us1 mbrola-us2 chromium chromium-driver >/dev/null
+    mbrola-fr1 mbrola-fr4 mbrola-us1 mbrola-us2 chromium chromium-driver zip unzip p7zip-full >/dev/null
 fi
 python3 -m pip --version >/dev/null 2>&1 || $sudo apt-get install -y -qq python3-pip >/dev/null
 

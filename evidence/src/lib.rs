@@ -506,7 +506,7 @@ fn read_bundle(path: &Path) -> Result<BundleFiles> {
                 .unwrap_or_default();
             files.insert(rel, std::fs::read(&entry)?);
         }
-        return Ok((files, problems));
+        return Ok((unwrap_top_folder(files), problems));
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let listed = central_directory_entries(&bytes);
@@ -538,6 +538,11 @@ fn read_bundle(path: &Path) -> Result<BundleFiles> {
                 continue;
             }
         };
+        // Folder entries ("excerpts/") hold nothing: archivers add them, the signature covers
+        // files only.
+        if f.is_dir() {
+            continue;
+        }
         let mut buf = Vec::new();
         match f.read_to_end(&mut buf) {
             Ok(_) => {
@@ -546,7 +551,30 @@ fn read_bundle(path: &Path) -> Result<BundleFiles> {
             Err(e) => problems.push(format!("{name}: damaged inside the archive ({e})")),
         }
     }
-    Ok((files, problems))
+    Ok((unwrap_top_folder(files), problems))
+}
+
+/// A bundle extracted and compressed again as a folder ("bundle/manifest.json", …): the one
+/// folder around every file is the container's, not the content's.
+fn unwrap_top_folder(files: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {
+    if files.contains_key("manifest.json") {
+        return files;
+    }
+    let Some(prefix) = files
+        .keys()
+        .find_map(|k| k.strip_suffix("manifest.json"))
+        .filter(|p| p.ends_with('/') && p.matches('/').count() == 1)
+        .map(str::to_string)
+    else {
+        return files;
+    };
+    if !files.keys().all(|k| k.starts_with(&prefix)) {
+        return files;
+    }
+    files
+        .into_iter()
+        .map(|(k, v)| (k[prefix.len()..].to_string(), v))
+        .collect()
 }
 
 fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -822,6 +850,58 @@ mod tests {
         let problems = check(&tampered, &key.verifying_key()).unwrap_err();
         assert!(
             problems.iter().any(|p| p.starts_with("transcript.json")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn a_bundle_rezipped_by_an_archiver_still_verifies_and_still_refuses_changes() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let zip = bundle(&key);
+        // What a desktop "compress" or a mail gateway makes of it: deflated entries, folder
+        // entries, all inside one folder named after the archive.
+        let rezip_as = |edit: &dyn Fn(&str, &mut Vec<u8>), extra: Option<(&str, &[u8])>| {
+            let mut src = zip::ZipArchive::new(Cursor::new(zip.as_slice())).unwrap();
+            let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+            let deflated = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            out.add_directory("bundle/", deflated).unwrap();
+            out.add_directory("bundle/excerpts/", deflated).unwrap();
+            for i in 0..src.len() {
+                let mut f = src.by_index(i).unwrap();
+                let name = f.name().unwrap().to_string();
+                let mut b = Vec::new();
+                f.read_to_end(&mut b).unwrap();
+                edit(&name, &mut b);
+                out.start_file(format!("bundle/{name}"), deflated).unwrap();
+                out.write_all(&b).unwrap();
+            }
+            if let Some((name, bytes)) = extra {
+                out.start_file(format!("bundle/{name}"), deflated).unwrap();
+                out.write_all(bytes).unwrap();
+            }
+            out.finish().unwrap().into_inner()
+        };
+        let same = rezip_as(&|_, _| {}, None);
+        let ok = check(&same, &key.verifying_key()).expect("re-zipped, untouched");
+        assert_eq!(ok.verdict, Verdict::Compliant);
+        let extra = rezip_as(&|_, _| {}, Some(("excerpts/forged.wav", b"RIFF")));
+        let problems = check(&extra, &key.verifying_key()).unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.contains("excerpts/forged.wav")),
+            "{problems:?}"
+        );
+        let altered = rezip_as(
+            &|name, b| {
+                if name == "transcript.html" {
+                    b.extend_from_slice(b"<p>added</p>");
+                }
+            },
+            None,
+        );
+        let problems = check(&altered, &key.verifying_key()).unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.starts_with("transcript.html")),
             "{problems:?}"
         );
     }

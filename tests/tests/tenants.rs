@@ -382,6 +382,38 @@ fn tenants_evidence_and_audit() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("another key"));
 
+    // Re-packed by ordinary archivers — Python's zipfile (deflate, folder entries), `zip -r`
+    // of the extracted folder, 7-Zip — the signed content is judged, not the container; a file
+    // added on the way is still refused.
+    let x = dir.path().join("x");
+    let sh = |script: &str| {
+        let st = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(dir.path())
+            .status()
+            .unwrap();
+        assert!(
+            st.success(),
+            "{script} (zip, unzip and 7z come from scripts/setup.sh)"
+        );
+    };
+    sh("mkdir -p x/bundle && unzip -q bundle.zip -d x/bundle");
+    sh("python3 -c \"import os, zipfile\nwith zipfile.ZipFile('py.zip', 'w', zipfile.ZIP_DEFLATED) as z:\n    for d, dirs, files in os.walk('x/bundle'):\n        rel = os.path.relpath(d, 'x/bundle')\n        if rel != '.': z.write(d, rel + '/')\n        for f in files: z.write(os.path.join(d, f), os.path.normpath(os.path.join(rel, f)))\"");
+    sh("cd x && zip -qr ../zipr.zip bundle");
+    sh("cd x/bundle && 7z a -tzip -bso0 -bsp0 ../../7z.zip .");
+    for repacked in ["py.zip", "zipr.zip", "7z.zip"] {
+        let out = verify(&dir.path().join(repacked), &public_key);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "{repacked}: {text}");
+        assert!(text.starts_with("valid"), "{repacked}: {text}");
+    }
+    std::fs::write(x.join("bundle/note.txt"), "added").unwrap();
+    sh("cd x && zip -qr ../added.zip bundle");
+    let out = verify(&dir.path().join("added.zip"), &public_key);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!out.status.success() && text.contains("note.txt"), "{text}");
+
     // A revoked key gets 401.
     let id_of_a = token_a.split('_').nth(1).unwrap().to_string();
     env.ok(&["keys", "revoke", &id_of_a]);
