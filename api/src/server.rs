@@ -340,6 +340,7 @@ fn router(ctx: Ctx) -> Router {
         )
         .route("/api/v1/clients/{client}/verify", post(reverify))
         .route("/api/v1/calls/{id}/evidence", post(create_evidence))
+        .route("/api/v1/evidence/public-key", get(evidence_key))
         .route("/api/v1/audit", get(list_audit))
         .route("/api/v1/samples", get(list_samples).post(create_sample))
         .route("/api/v1/samples/{id}", get(get_sample))

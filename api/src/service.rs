@@ -293,6 +293,18 @@ pub fn allow(caller: &Caller, p: Permission<'_>) -> Result<()> {
     }
 }
 
+/// The evidence signing key as it is published.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EvidenceKey {
+    pub algorithm: &'static str,
+    /// The 32-byte ed25519 public key, hex.
+    pub public_key: String,
+    /// What a person compares when the key reaches them another way.
+    pub fingerprint: String,
+    /// The exact command that checks a bundle with this key.
+    pub command: String,
+}
+
 /// A call with what the pipeline made of it so far.
 pub struct CallView {
     pub call: Call,
@@ -516,6 +528,21 @@ impl App {
     ) -> Result<Vec<AuditEntry>> {
         allow(caller, Permission::ReadAuditLog)?;
         Ok(self.catalog.audit_entries(filter).await?)
+    }
+
+    /// The key that signs evidence bundles, for anyone signed in: it is public by nature, and a
+    /// client must check bundles with the copy it got here, never with the one a bundle names.
+    pub fn evidence_key(&self, _caller: &Caller) -> Result<EvidenceKey> {
+        let key = callproof_evidence::load_signing_key(&self.settings.signing_key)
+            .map_err(|e| ServiceError::Internal(format!("{e:#}")))?
+            .verifying_key();
+        let public_key = hex::encode(key.to_bytes());
+        Ok(EvidenceKey {
+            algorithm: "ed25519",
+            fingerprint: callproof_evidence::fingerprint(&key),
+            command: format!("callproof evidence verify bundle.zip --public-key {public_key}"),
+            public_key,
+        })
     }
 
     /// The samples of the clients the caller may see (staff only).

@@ -152,6 +152,15 @@ pub fn load_signing_key(path: &Path) -> Result<SigningKey> {
     Ok(SigningKey::from_bytes(&bytes))
 }
 
+/// A key's fingerprint as people compare it over the phone: the first 16 bytes of the SHA-256
+/// of its 32 bytes, in groups of four hex digits ("SHA256:3f2a 9c1b …").
+pub fn fingerprint(key: &VerifyingKey) -> String {
+    let digest = Sha256::digest(key.to_bytes());
+    let hex = hex::encode(&digest[..16]);
+    let groups: Vec<&str> = (0..hex.len()).step_by(4).map(|i| &hex[i..i + 4]).collect();
+    format!("SHA256:{}", groups.join(" "))
+}
+
 /// A public key given as 64 hex digits, or a file holding them (`callproof keys public`).
 pub fn parse_public_key(arg: &str) -> Result<VerifyingKey> {
     let text = if Path::new(arg).is_file() {

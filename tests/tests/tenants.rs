@@ -328,7 +328,24 @@ fn tenants_evidence_and_audit() {
             key,
         ])
     };
-    let out = verify(&path, &public_key);
+    // The client gets the key from the service, not from inside the bundle.
+    let published: serde_json::Value = a
+        .get(format!("{}/api/v1/evidence/public-key", s.base))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(published["public_key"], public_key.as_str(), "{published}");
+    assert_eq!(published["algorithm"], "ed25519");
+    assert!(published["fingerprint"]
+        .as_str()
+        .unwrap()
+        .starts_with("SHA256:"));
+    assert!(published["command"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("--public-key {public_key}")));
+    let out = verify(&path, published["public_key"].as_str().unwrap());
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{text}");
     assert!(text.starts_with("valid"), "{text}");

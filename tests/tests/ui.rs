@@ -172,6 +172,18 @@ fn sign_in_search_and_call_page() {
         ],
     );
     assert!(out.starts_with("valid"), "{out}");
+    // "Vérifier une preuve": the key, its fingerprint and the exact command, in French.
+    let page = get(&acme_cookie, "/ui/verify").text().unwrap();
+    assert!(page.contains("Vérifier une preuve"), "{page}");
+    assert!(page.contains(public.trim()), "{page}");
+    assert!(page.contains("SHA256:"), "{page}");
+    assert!(
+        page.contains(&format!(
+            "callproof evidence verify bundle.zip --public-key {}",
+            public.trim()
+        )),
+        "{page}"
+    );
 
     // Another tenant's key: no such call, no search hit.
     let globex_cookie = login(&globex);

@@ -257,6 +257,14 @@ pub(super) async fn create_evidence(
     Ok(bundle_response(&id, zip))
 }
 
+/// The evidence signing key, published: the key a client checks bundles with.
+pub(super) async fn evidence_key(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    Ok(Json(ctx.app.evidence_key(&caller)?).into_response())
+}
+
 pub(super) fn content_type(format: &str) -> &'static str {
     match format.split('/').next().unwrap_or_default() {
         "wav" => "audio/wav",

@@ -43,6 +43,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("sample.html", include_str!("../../ui/sample.html")),
     ("review.html", include_str!("../../ui/review.html")),
     ("dashboard.html", include_str!("../../ui/dashboard.html")),
+    ("verify.html", include_str!("../../ui/verify.html")),
     (
         "calibration.html",
         include_str!("../../ui/calibration.html"),
@@ -208,6 +209,7 @@ pub fn routes() -> Router<Ctx> {
             get(review_page).post(submit_review),
         )
         .route("/ui/dashboard", get(dashboard))
+        .route("/ui/verify", get(verify_page))
         .route("/ui/calibrations", post(create_calibration))
         .route("/ui/calibrations/{id}", get(calibration_page))
 }
@@ -228,6 +230,22 @@ fn day(s: &str, name: &str) -> Result<Option<chrono::DateTime<chrono::FixedOffse
                     .ok_or_else(|| format!("{name}: {d} is not a date"))
             })
             .map(Some),
+    }
+}
+
+/// "Check a proof": the key that signs bundles, its fingerprint and the exact command, so that
+/// a client never has to trust the key a bundle names.
+async fn verify_page(State(ctx): State<Ctx>, UiKey(key): UiKey, headers: HeaderMap) -> Response {
+    let l = lang(&headers);
+    match ctx.app.evidence_key(&caller(&key)) {
+        Ok(k) => render(
+            "verify.html",
+            merge(
+                page_ctx(&key, l, &words(l)["verify_title"]),
+                minijinja::context! { key => k },
+            ),
+        ),
+        Err(e) => error_page(l, e),
     }
 }
 
