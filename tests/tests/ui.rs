@@ -185,8 +185,26 @@ fn sign_in_search_and_call_page() {
         "{page}"
     );
 
+    // Pages a client may not open, and calls it cannot see, answer with a page like the
+    // others: styled, in French, with the navigation and a way back.
+    let r = get(&acme_cookie, "/ui/samples");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let page = r.text().unwrap();
+    assert!(
+        page.contains("ne vous est pas ouverte") && page.contains("<nav"),
+        "{page}"
+    );
+    assert!(page.contains("/ui/static/app.css"), "{page}");
+
     // Another tenant's key: no such call, no search hit.
     let globex_cookie = login(&globex);
+    let r = get(&globex_cookie, &format!("/ui/calls/{id}"));
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let page = r.text().unwrap();
+    assert!(
+        page.contains("Appel introuvable") && page.contains("Retour à la recherche"),
+        "{page}"
+    );
     assert_eq!(
         get(&globex_cookie, &format!("/ui/calls/{id}")).status(),
         StatusCode::NOT_FOUND

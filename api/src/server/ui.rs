@@ -44,6 +44,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("review.html", include_str!("../../ui/review.html")),
     ("dashboard.html", include_str!("../../ui/dashboard.html")),
     ("verify.html", include_str!("../../ui/verify.html")),
+    ("error.html", include_str!("../../ui/error.html")),
     (
         "calibration.html",
         include_str!("../../ui/calibration.html"),
@@ -131,25 +132,31 @@ fn caller(key: &ApiKey) -> Caller {
     Caller::key(key.clone())
 }
 
-/// The one place where the service's errors become pages.
-fn error_page(l: &'static str, e: ServiceError) -> Response {
+/// The one place where the service's errors become pages: styled like every page, in the
+/// reader's language, with the navigation, the status and what to do.
+fn error_page(key: &ApiKey, l: &'static str, e: ServiceError) -> Response {
     let w = words(l);
     let (status, text) = match &e {
         ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, w["not_found"].to_string()),
-        ServiceError::Forbidden(_) => return forbidden_page(l),
+        ServiceError::Forbidden(_) => return forbidden_page(key, l),
         ServiceError::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone()),
         ServiceError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
         ServiceError::NotReady(_) => (StatusCode::CONFLICT, w["no_transcript"].to_string()),
         ServiceError::Busy(m) => (StatusCode::SERVICE_UNAVAILABLE, m.clone()),
         ServiceError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m.clone()),
     };
-    let mut resp = Html(format!(
-        "<!doctype html><html lang=\"{l}\"><meta charset=\"utf-8\"><title>{}</title><p>{}</p><p><a href=\"/ui/search\">{}</a></p></html>",
-        status.as_u16(),
-        callproof_evidence::html_escape(&text),
-        w["search"]
-    ))
-    .into_response();
+    status_page(key, l, status, text)
+}
+
+fn status_page(key: &ApiKey, l: &'static str, status: StatusCode, text: String) -> Response {
+    let title = format!("{} {}", status.as_u16(), words(l)["error"]);
+    let mut resp = render(
+        "error.html",
+        merge(
+            page_ctx(key, l, &title),
+            minijinja::context! { status => status.as_u16(), message => text },
+        ),
+    );
     *resp.status_mut() = status;
     resp
 }
@@ -245,7 +252,7 @@ async fn verify_page(State(ctx): State<Ctx>, UiKey(key): UiKey, headers: HeaderM
                 minijinja::context! { key => k },
             ),
         ),
-        Err(e) => error_page(l, e),
+        Err(e) => error_page(&key, l, e),
     }
 }
 
@@ -257,19 +264,13 @@ fn merge(a: minijinja::Value, b: minijinja::Value) -> minijinja::Value {
     minijinja::context! { ..a, ..b }
 }
 
-fn forbidden_page(l: &str) -> Response {
-    (
+fn forbidden_page(key: &ApiKey, l: &'static str) -> Response {
+    status_page(
+        key,
+        l,
         StatusCode::FORBIDDEN,
-        Html(format!(
-            "<!doctype html><html lang=\"{l}\"><meta charset=\"utf-8\"><p>{}</p></html>",
-            if l == "en" {
-                "This page is for quality managers."
-            } else {
-                "Cette page est réservée aux responsables qualité."
-            }
-        )),
+        words(l)["forbidden"].to_string(),
     )
-        .into_response()
 }
 
 fn is_reviewer(key: &ApiKey) -> bool {

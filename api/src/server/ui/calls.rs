@@ -115,9 +115,9 @@ pub(super) async fn call_page(
             .record(&who, AuditAction::ReadTranscript, Some(&id), "not_found")
             .await
         {
-            return error_page(l, e);
+            return error_page(&key, l, e);
         }
-        return error_page(l, ServiceError::NotFound(format!("no call {id}")));
+        return error_page(&key, l, ServiceError::NotFound(format!("no call {id}")));
     };
     let crate::service::CallView {
         call,
@@ -125,7 +125,7 @@ pub(super) async fn call_page(
         verification,
     } = match ctx.app.view_call(&who, cid).await {
         Ok(v) => v,
-        Err(e) => return error_page(l, e),
+        Err(e) => return error_page(&key, l, e),
     };
     let duration_ms = call.audio.as_ref().map(|a| a.duration_ms).unwrap_or(0);
     render(
@@ -147,6 +147,7 @@ pub(super) async fn evidence(
 ) -> Response {
     let Ok(cid) = id.parse::<callproof_models::CallId>() else {
         return error_page(
+            &key,
             lang(&headers),
             ServiceError::NotFound(format!("no call {id}")),
         );
@@ -158,10 +159,11 @@ pub(super) async fn evidence(
     {
         Ok(Some(zip)) => crate::server::bundle_response(&id, zip),
         Ok(None) => error_page(
+            &key,
             lang(&headers),
             ServiceError::NotFound(format!("no call {id}")),
         ),
-        Err(e) => error_page(lang(&headers), e.into()),
+        Err(e) => error_page(&key, lang(&headers), e.into()),
     }
 }
 
@@ -174,7 +176,7 @@ pub(super) async fn calls_page(
     let l = lang(&headers);
     let calls = match ctx.app.list_calls(&caller(&key), 200).await {
         Ok(c) => c,
-        Err(e) => return error_page(l, e),
+        Err(e) => return error_page(&key, l, e),
     };
     let rows: Vec<minijinja::Value> = calls
         .iter()

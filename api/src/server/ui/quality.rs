@@ -9,7 +9,7 @@ pub(super) async fn samples_page(
 ) -> Response {
     let l = lang(&headers);
     if !is_staff(&key) {
-        return forbidden_page(l);
+        return forbidden_page(&key, l);
     }
     samples_view(&ctx, &key, l, None).await
 }
@@ -22,7 +22,7 @@ pub(super) async fn samples_view(
 ) -> Response {
     let samples = match ctx.app.list_samples(&caller(key)).await {
         Ok(s) => s,
-        Err(e) => return error_page(l, e),
+        Err(e) => return error_page(key, l, e),
     };
     let seed = chrono::Utc::now().timestamp() % 100_000;
     render(
@@ -45,7 +45,7 @@ pub(super) async fn create_sample(
 ) -> Response {
     let l = lang(&headers);
     if !is_reviewer(&key) {
-        return forbidden_page(l);
+        return forbidden_page(&key, l);
     }
     let get = |k: &str| f.get(k).map(|s| s.trim()).unwrap_or("");
     let client = get("client").to_string();
@@ -99,11 +99,11 @@ pub(super) async fn sample_page(
 ) -> Response {
     let l = lang(&headers);
     if !is_staff(&key) {
-        return forbidden_page(l);
+        return forbidden_page(&key, l);
     }
     let (sample, reviews) = match ctx.app.sample_with_reviews(&caller(&key), &id).await {
         Ok(s) => s,
-        Err(e) => return error_page(l, e),
+        Err(e) => return error_page(&key, l, e),
     };
     let mut reviewed = 0;
     let rows: Vec<minijinja::Value> = sample
@@ -150,15 +150,16 @@ pub(super) async fn review_view(
 ) -> Response {
     let who = caller(key);
     let Ok(cid) = id.parse::<callproof_models::CallId>() else {
-        return error_page(l, ServiceError::NotFound(format!("no call {id}")));
+        return error_page(key, l, ServiceError::NotFound(format!("no call {id}")));
     };
     let view = match ctx.app.view_call(&who, cid).await {
         Ok(v) => v,
-        Err(e) => return error_page(l, e),
+        Err(e) => return error_page(key, l, e),
     };
     let call = view.call;
     let (Some(transcript), Some(verification)) = (view.transcript, view.verification) else {
         return error_page(
+            key,
             l,
             ServiceError::NotReady(format!("call {id} is not verified yet")),
         );
@@ -174,7 +175,7 @@ pub(super) async fn review_view(
             .map(|c| minijinja::context! { criterion => c.criterion.clone(), weight => c.weight })
             .collect(),
         // A rule set that no longer loads is a fault to show, not an empty scorecard.
-        Err(e) => return error_page(l, e.into()),
+        Err(e) => return error_page(key, l, e.into()),
     };
     let reviews = match ctx
         .app
@@ -182,7 +183,7 @@ pub(super) async fn review_view(
         .await
     {
         Ok(r) => r.unwrap_or_default(),
-        Err(e) => return error_page(l, e.into()),
+        Err(e) => return error_page(key, l, e.into()),
     };
     let message = q.saved.map(|v| format!("{}{v}", words(l)["review_saved"]));
     render(
@@ -207,7 +208,7 @@ pub(super) async fn review_page(
 ) -> Response {
     let l = lang(&headers);
     if !is_reviewer(&key) {
-        return forbidden_page(l);
+        return forbidden_page(&key, l);
     }
     review_view(&ctx, &key, l, &id, &q, None).await
 }
@@ -235,7 +236,7 @@ pub(super) async fn submit_review(
 ) -> Response {
     let l = lang(&headers);
     if !is_reviewer(&key) {
-        return forbidden_page(l);
+        return forbidden_page(&key, l);
     }
     let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
     let some = |s: String| (!s.is_empty()).then_some(s);
@@ -279,7 +280,7 @@ pub(super) async fn submit_review(
         some(get("calibration_id")).map(|s| s.parse()).transpose(),
     ) {
         (Ok(s), Ok(c)) => (s, c),
-        (Err(e), _) | (_, Err(e)) => return error_page(l, ServiceError::Invalid(e)),
+        (Err(e), _) | (_, Err(e)) => return error_page(&key, l, ServiceError::Invalid(e)),
     };
     let input = callproof_models::ReviewInput {
         sample_id,
@@ -295,7 +296,7 @@ pub(super) async fn submit_review(
         saved: None,
     };
     let Ok(cid) = id.parse::<callproof_models::CallId>() else {
-        return (StatusCode::NOT_FOUND, "no such call").into_response();
+        return error_page(&key, l, ServiceError::NotFound("no such call".into()));
     };
     let app = ctx.app.clone();
     let (scope, actor) = (key.scope(), callproof_models::Actor::of(&key));
@@ -305,7 +306,7 @@ pub(super) async fn submit_review(
             q.sample, q.calibration, r.version
         ))
         .into_response(),
-        Ok(Ok(None)) => (StatusCode::NOT_FOUND, "no such call").into_response(),
+        Ok(Ok(None)) => error_page(&key, l, ServiceError::NotFound("no such call".into())),
         Ok(Err(e)) => {
             let mut resp = review_view(&ctx, &key, l, &id, &q, Some(format!("{e:#}"))).await;
             *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -410,10 +411,10 @@ pub(super) async fn create_calibration(
 ) -> Response {
     let l = lang(&headers);
     if !is_reviewer(&key) {
-        return forbidden_page(l);
+        return forbidden_page(&key, l);
     }
     let Ok(cid) = f.call_id.parse::<callproof_models::CallId>() else {
-        return (StatusCode::NOT_FOUND, "no such call").into_response();
+        return error_page(&key, l, ServiceError::NotFound("no such call".into()));
     };
     let mut reviewers = vec![key.id.clone()];
     for r in f
@@ -437,7 +438,7 @@ pub(super) async fn create_calibration(
         .await
     {
         Ok(Some(c)) => Redirect::to(&format!("/ui/calibrations/{}", c.id)).into_response(),
-        Ok(None) => (StatusCode::NOT_FOUND, "no such call").into_response(),
+        Ok(None) => error_page(&key, l, ServiceError::NotFound("no such call".into())),
         Err(e) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             Html(callproof_evidence::html_escape(&format!("{e:#}"))),
@@ -454,7 +455,7 @@ pub(super) async fn calibration_page(
 ) -> Response {
     let l = lang(&headers);
     if !is_staff(&key) {
-        return forbidden_page(l);
+        return forbidden_page(&key, l);
     }
     match ctx
         .app
@@ -468,7 +469,11 @@ pub(super) async fn calibration_page(
                 minijinja::context! { view => view },
             ),
         ),
-        Ok(None) => (StatusCode::NOT_FOUND, "no such calibration").into_response(),
+        Ok(None) => error_page(
+            &key,
+            l,
+            ServiceError::NotFound("no such calibration".into()),
+        ),
         Err(e) => internal(e).into_response(),
     }
 }

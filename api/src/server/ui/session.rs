@@ -30,7 +30,7 @@ pub(super) async fn login(
             // the key ends it, and a stolen cookie is not a key.
             let session = match ctx.app.open_session(&key).await {
                 Ok(s) => s,
-                Err(e) => return error_page(l, e),
+                Err(e) => return error_page(&key, l, e),
             };
             let mut resp = Redirect::to("/ui/search").into_response();
             let secure = if over_tls(&headers) { "; Secure" } else { "" };
@@ -70,7 +70,7 @@ pub(super) async fn login(
 pub(super) async fn logout(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
     if let Some(token) = cookie_session(&headers) {
         if let Err(e) = ctx.app.close_session(&token).await {
-            return error_page(lang(&headers), e);
+            return internal(e).into_response();
         }
     }
     let mut resp = Redirect::to("/ui/login").into_response();
