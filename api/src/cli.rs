@@ -42,17 +42,23 @@ pub enum ModelCommand {
     },
 }
 
+/// The spinner model installs show their steps on.
+fn spinner() -> Result<ProgressBar> {
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_style(ProgressStyle::with_template(
+        "{spinner} {elapsed:>4} {msg}",
+    )?);
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    Ok(spinner)
+}
+
 /// The speaker model's manifest in the model cache (not `.json`: that suffix is for Whisper models).
 const SPEAKER_MANIFEST: &str = "speaker-ge2e.manifest";
 
 /// `callproof model install speaker`: the pinned resemblyzer wheel fetched with pip, its GE2E
 /// encoder converted to safetensors, loaded once to prove it, and described in a manifest.
 fn install_speaker(cache: &ModelCache) -> Result<()> {
-    let spinner = ProgressBar::new_spinner();
-    spinner.set_style(ProgressStyle::with_template(
-        "{spinner} {elapsed:>4} {msg}",
-    )?);
-    spinner.enable_steady_tick(Duration::from_millis(120));
+    let spinner = spinner()?;
     let started = Instant::now();
     let w = &callproof_diarize::WHEEL;
     let wheel = callproof_transcribe::cache::Wheel {
@@ -112,11 +118,7 @@ pub fn model(cmd: ModelCommand) -> Result<ExitCode> {
             } else {
                 WeightType::F16
             };
-            let spinner = ProgressBar::new_spinner();
-            spinner.set_style(ProgressStyle::with_template(
-                "{spinner} {elapsed:>4} {msg}",
-            )?);
-            spinner.enable_steady_tick(Duration::from_millis(120));
+            let spinner = spinner()?;
             let started = Instant::now();
             let m = cache.install(&src, name.as_deref(), weights, &|msg: &str| {
                 spinner.set_message(msg.to_string())

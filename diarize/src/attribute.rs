@@ -66,64 +66,6 @@ pub fn attribute(segments: Vec<Segment>, d: &Diarization) -> Vec<(Option<usize>,
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use callproof_models::{AttributionSource, Speaker, Word};
-
-    fn word(text: &str, start_ms: u64, end_ms: u64) -> Word {
-        Word {
-            text: text.into(),
-            start_ms,
-            end_ms,
-            probability: 0.9,
-        }
-    }
-
-    #[test]
-    fn a_segment_spanning_two_voices_is_cut_between_them() {
-        let mut d = Diarization {
-            speakers: 2,
-            frames: vec![None; 300],
-            ..Default::default()
-        };
-        for t in 0..150 {
-            d.frames[t] = Some((0, 0.9));
-        }
-        for t in 160..300 {
-            d.frames[t] = Some((1, 0.7));
-        }
-        let seg = Segment {
-            speaker: Speaker::Unknown,
-            channel: 0,
-            start_ms: 0,
-            end_ms: 2900,
-            text: "Acceptez-vous ? Oui, j'accepte.".into(),
-            avg_logprob: -0.2,
-            no_speech_prob: 0.01,
-            words: vec![
-                word("Acceptez-vous", 0, 900),
-                word("?", 900, 1400),
-                word("Oui,", 1650, 2000),
-                word("j'accepte.", 2000, 2900),
-            ],
-            attribution: Default::default(),
-        };
-        let out = attribute(vec![seg], &d);
-        assert_eq!(out.len(), 2);
-        assert_eq!(out[0].0, Some(0));
-        assert_eq!(out[0].1.text, "Acceptez-vous ?");
-        assert_eq!(out[1].0, Some(1));
-        assert_eq!(out[1].1.text, "Oui, j'accepte.");
-        assert_eq!((out[1].1.start_ms, out[1].1.end_ms), (1650, 2900));
-        assert_eq!(out[1].1.attribution.source, AttributionSource::Diarization);
-        assert!((out[1].1.attribution.confidence - 0.7).abs() < 1e-6);
-        // Every word kept once, in order.
-        let words: Vec<_> = out.iter().flat_map(|(_, s)| s.words.iter()).collect();
-        assert_eq!(words.len(), 4);
-    }
-}
-
 /// One copy of `samples` per speaker, silent except where that speaker talks (turns widened by
 /// `pad_ms` on each side so word edges are not clipped). Each copy is then transcribed alone,
 /// as a stereo channel is: the recogniser hears one voice at a time, the way it does on stereo
@@ -198,22 +140,81 @@ pub fn attribute_track(
 }
 
 #[cfg(test)]
-mod track_tests {
+mod tests {
     use super::*;
+    use callproof_models::{AttributionSource, Speaker, Word};
+
+    /// Two voices over `frames` 10 ms frames: `a` frames speaker 0, `b` frames speaker 1.
+    fn two_voices(
+        frames: usize,
+        a: std::ops::Range<usize>,
+        ca: f32,
+        b: std::ops::Range<usize>,
+        cb: f32,
+    ) -> Diarization {
+        let mut d = Diarization {
+            speakers: 2,
+            frames: vec![None; frames],
+            ..Default::default()
+        };
+        for t in a {
+            d.frames[t] = Some((0, ca));
+        }
+        for t in b {
+            d.frames[t] = Some((1, cb));
+        }
+        d
+    }
+
+    /// An undiarized segment of timed words.
+    fn segment(words: &[(&str, u64, u64)]) -> Segment {
+        Segment {
+            speaker: Speaker::Unknown,
+            channel: 0,
+            start_ms: words[0].1,
+            end_ms: words[words.len() - 1].2,
+            text: String::new(),
+            avg_logprob: -0.2,
+            no_speech_prob: 0.01,
+            words: words
+                .iter()
+                .map(|(t, s, e)| Word {
+                    text: t.to_string(),
+                    start_ms: *s,
+                    end_ms: *e,
+                    probability: 0.9,
+                })
+                .collect(),
+            attribution: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_segment_spanning_two_voices_is_cut_between_them() {
+        let d = two_voices(300, 0..150, 0.9, 160..300, 0.7);
+        let seg = segment(&[
+            ("Acceptez-vous", 0, 900),
+            ("?", 900, 1400),
+            ("Oui,", 1650, 2000),
+            ("j'accepte.", 2000, 2900),
+        ]);
+        let out = attribute(vec![seg], &d);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].0, Some(0));
+        assert_eq!(out[0].1.text, "Acceptez-vous ?");
+        assert_eq!(out[1].0, Some(1));
+        assert_eq!(out[1].1.text, "Oui, j'accepte.");
+        assert_eq!((out[1].1.start_ms, out[1].1.end_ms), (1650, 2900));
+        assert_eq!(out[1].1.attribution.source, AttributionSource::Diarization);
+        assert!((out[1].1.attribution.confidence - 0.7).abs() < 1e-6);
+        // Every word kept once, in order.
+        let words: Vec<_> = out.iter().flat_map(|(_, s)| s.words.iter()).collect();
+        assert_eq!(words.len(), 4);
+    }
 
     #[test]
     fn each_voice_track_keeps_its_speaker_and_a_margin() {
-        let mut d = Diarization {
-            speakers: 2,
-            frames: vec![None; 100],
-            ..Default::default()
-        };
-        for t in 0..40 {
-            d.frames[t] = Some((0, 1.0));
-        }
-        for t in 60..100 {
-            d.frames[t] = Some((1, 1.0));
-        }
+        let d = two_voices(100, 0..40, 1.0, 60..100, 1.0);
         let samples = vec![1.0f32; 100 * 160];
         let tracks = voice_tracks(&samples, &d, 50);
         assert_eq!(tracks.len(), 2);
@@ -229,44 +230,15 @@ mod track_tests {
 
     #[test]
     fn a_word_heard_in_two_tracks_is_kept_once() {
-        let mut d = Diarization {
-            speakers: 2,
-            frames: vec![None; 300],
-            ..Default::default()
-        };
-        for t in 0..150 {
-            d.frames[t] = Some((0, 0.9));
-        }
-        for t in 150..300 {
-            d.frames[t] = Some((1, 0.9));
-        }
-        let seg = |words: Vec<(&str, u64, u64)>| Segment {
-            speaker: callproof_models::Speaker::Unknown,
-            channel: 0,
-            start_ms: words[0].1,
-            end_ms: words[words.len() - 1].2,
-            text: String::new(),
-            avg_logprob: -0.2,
-            no_speech_prob: 0.0,
-            words: words
-                .into_iter()
-                .map(|(t, s, e)| callproof_models::Word {
-                    text: t.into(),
-                    start_ms: s,
-                    end_ms: e,
-                    probability: 0.9,
-                })
-                .collect(),
-            attribution: Default::default(),
-        };
-        // Track 0 heard the first words of speaker 1 in its margin, and track 1 heard them too.
+        let d = two_voices(300, 0..150, 0.9, 150..300, 0.9);
+        // Track 0 heard the first word of speaker 1 in its margin, and track 1 heard it too.
         let t0 = attribute_track(
-            vec![seg(vec![("Bonjour", 0, 1400), ("Oui", 1550, 1800)])],
+            vec![segment(&[("Bonjour", 0, 1400), ("Oui", 1550, 1800)])],
             &d,
             0,
         );
         let t1 = attribute_track(
-            vec![seg(vec![("Oui", 1550, 1800), ("merci", 1800, 2500)])],
+            vec![segment(&[("Oui", 1550, 1800), ("merci", 1800, 2500)])],
             &d,
             1,
         );

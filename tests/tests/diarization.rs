@@ -181,28 +181,23 @@ fn a_mono_call_gets_its_roles_and_the_stereo_verdict() {
         .status()
         .unwrap();
     assert!(st.success());
-    let mono = work.path().join("fr_vente_consentement_mono.wav");
-    sox(&[
-        stereo.to_str().unwrap(),
-        "-c",
-        "1",
-        "-e",
-        "u-law",
-        mono.to_str().unwrap(),
-        "remix",
-        "1,2",
-    ]);
-    let agent_only = work.path().join("agent_only.wav");
-    sox(&[
-        stereo.to_str().unwrap(),
-        "-c",
-        "1",
-        "-e",
-        "u-law",
-        agent_only.to_str().unwrap(),
-        "remix",
-        "1",
-    ]);
+    // The channels mixed down (1,2), and the agent's alone (1), as mono µ-law.
+    let mono_of = |name: &str, remix: &str| {
+        let out = work.path().join(name);
+        sox(&[
+            stereo.to_str().unwrap(),
+            "-c",
+            "1",
+            "-e",
+            "u-law",
+            out.to_str().unwrap(),
+            "remix",
+            remix,
+        ]);
+        out
+    };
+    let mono = mono_of("fr_vente_consentement_mono.wav", "1,2");
+    let agent_only = mono_of("agent_only.wav", "1");
 
     let data = work.path().join("data");
     let (ts, fs) = ingest(&data, &stereo);

@@ -283,16 +283,22 @@ fn calling_hours_in_the_customers_time_zone() {
     );
 }
 
-#[test]
-fn english_pack_and_mono_recordings() {
-    let book = RuleBook::pack("en-sales").unwrap();
-    let m = meta("2026-03-03T10:30:00+00:00");
+/// A compliant English sale on two channels.
+fn english_sale() -> Transcript {
     let mut t = transcript(&[
         (A, 0, "Hello, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is recorded."),
         (A, 9_000, "The price is forty five pounds per month, and you have a fourteen day cancellation period."),
         (C, 16_000, "Yes, I agree to switch."),
     ]);
     t.language = "en".into();
+    t
+}
+
+#[test]
+fn english_pack_and_mono_recordings() {
+    let book = RuleBook::pack("en-sales").unwrap();
+    let m = meta("2026-03-03T10:30:00+00:00");
+    let mut t = english_sale();
     let v = run(&book, &t, &m);
     assert_eq!(v.verdict, Verdict::Compliant, "{:#?}", v.findings);
     // The same words on a mono recording: nobody can tell who assented.
@@ -308,12 +314,7 @@ fn english_pack_and_mono_recordings() {
 fn diarized_speakers_decide_only_when_the_voices_were_told_apart_surely() {
     let book = RuleBook::pack("en-sales").unwrap();
     let m = meta("2026-03-03T10:30:00+00:00");
-    let mut t = transcript(&[
-        (A, 0, "Hello, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is recorded."),
-        (A, 9_000, "The price is forty five pounds per month, and you have a fourteen day cancellation period."),
-        (C, 16_000, "Yes, I agree to switch."),
-    ]);
-    t.language = "en".into();
+    let mut t = english_sale();
     // A mono recording whose voices were told apart with confidence: verdicts as on stereo,
     // and each finding says how its speaker was told.
     for s in &mut t.segments {
