@@ -18,14 +18,7 @@ models=${CALLPROOF_MODELS:-$HOME/.cache/callproof/models}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-mkdir -p "$work/heldout-scripts"
-for f in "$root"/tests/calls/*.txt; do
-  out="$work/heldout-scripts/$(basename "$f")"
-  sed -e 's/mb-fr1/SWAP/; s/mb-fr4/mb-fr1/; s/SWAP/mb-fr4/' \
-      -e 's/mb-us1/SWAP/; s/mb-us2/mb-us1/; s/SWAP/mb-us2/' \
-      -e '/^# speed:/d' "$f" > "$out"
-  sed -i '1a # speed: 140' "$out"
-done
+"$root/bench/heldout-scripts.sh" "$work/heldout-scripts"
 
 for set in labelled heldout; do
   if [ "$set" = labelled ]; then scripts=("$root"/tests/calls/*.txt); else scripts=("$work"/heldout-scripts/*.txt); fi

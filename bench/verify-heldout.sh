@@ -12,14 +12,7 @@ bin=${CALLPROOF_BIN:-$root/target/release/callproof}
 [ -x "$bin" ] || { echo "build first: cargo build --release --bin callproof" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/scripts"
-for f in "$root"/tests/calls/*.txt; do
-  out="$work/scripts/$(basename "$f")"
-  sed -e 's/mb-fr1/SWAP/; s/mb-fr4/mb-fr1/; s/SWAP/mb-fr4/' \
-      -e 's/mb-us1/SWAP/; s/mb-us2/mb-us1/; s/SWAP/mb-us2/' \
-      -e '/^# speed:/d' "$f" > "$out"
-  sed -i '1a # speed: 140' "$out"
-done
+"$root/bench/heldout-scripts.sh" "$work/scripts"
 "$root/tests/scripts/render-set.sh" "$work/set" "$work"/scripts/*.txt 2>/dev/null
 start=$(date +%s)
 "$bin" --data "$work/data" --model base ingest "$work/set" >/dev/null

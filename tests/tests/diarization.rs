@@ -59,6 +59,19 @@ fn speaker_model() -> SpeakerModel {
     model
 }
 
+/// One script of `tests/calls`, rendered to stereo µ-law in `dir`.
+fn render_call(name: &str, dir: &Path) -> PathBuf {
+    let out = dir.join(format!("{name}.wav"));
+    let st = Command::new(root().join("tests/scripts/render-call.sh"))
+        .arg(root().join(format!("tests/calls/{name}.txt")))
+        .arg(&out)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success(), "render-call.sh {name}");
+    out
+}
+
 fn render_set(out: &Path) -> Vec<PathBuf> {
     let st = Command::new(root().join("tests/scripts/render-set.sh"))
         .arg(out)
@@ -129,14 +142,7 @@ fn one_voice_and_silence_are_not_split() {
     let model = speaker_model();
     let work = tempfile::tempdir().unwrap();
     // The agent's channel alone: one voice.
-    let wav = work.path().join("call.wav");
-    let st = Command::new(root().join("tests/scripts/render-call.sh"))
-        .arg(root().join("tests/calls/fr_energie_rappel.txt"))
-        .arg(&wav)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let wav = render_call("fr_energie_rappel", work.path());
     let ch = channels_16k(&wav, work.path());
     let d = diarize(&model, &ch[0], &DiarizeOptions::default());
     assert_eq!(d.speakers, 1, "closest {:.2}", d.closest_speakers);
@@ -173,14 +179,7 @@ fn a_mono_call_gets_its_roles_and_the_stereo_verdict() {
     ensure_model("base");
     speaker_model();
     let work = tempfile::tempdir().unwrap();
-    let stereo = work.path().join("fr_vente_consentement.wav");
-    let st = Command::new(root().join("tests/scripts/render-call.sh"))
-        .arg(root().join("tests/calls/fr_vente_consentement.txt"))
-        .arg(&stereo)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let stereo = render_call("fr_vente_consentement", work.path());
     // The channels mixed down (1,2), and the agent's alone (1), as mono µ-law.
     let mono_of = |name: &str, remix: &str| {
         let out = work.path().join(name);
