@@ -813,18 +813,29 @@ mod tests {
         zip: &[u8],
         mut edit: impl FnMut(&str, &mut Vec<u8>),
     ) -> zip::ZipWriter<Cursor<Vec<u8>>> {
-        let mut src = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        copy_entries(zip, &mut out, "", stored(), &mut edit);
+        out
+    }
+
+    /// Every entry of `zip` into `out` under `prefix`, each passed through `edit`.
+    fn copy_entries(
+        zip: &[u8],
+        out: &mut zip::ZipWriter<Cursor<Vec<u8>>>,
+        prefix: &str,
+        options: zip::write::SimpleFileOptions,
+        edit: &mut dyn FnMut(&str, &mut Vec<u8>),
+    ) {
+        let mut src = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
         for i in 0..src.len() {
             let mut f = src.by_index(i).unwrap();
             let name = f.name().unwrap().to_string();
             let mut b = Vec::new();
             f.read_to_end(&mut b).unwrap();
             edit(&name, &mut b);
-            out.start_file(name, stored()).unwrap();
+            out.start_file(format!("{prefix}{name}"), options).unwrap();
             out.write_all(&b).unwrap();
         }
-        out
     }
 
     fn check(zip: &[u8], key: &VerifyingKey) -> std::result::Result<Verified, Vec<String>> {
@@ -870,21 +881,12 @@ mod tests {
         // What a desktop "compress" or a mail gateway makes of it: deflated entries, folder
         // entries, all inside one folder named after the archive.
         let rezip_as = |edit: &dyn Fn(&str, &mut Vec<u8>), extra: Option<(&str, &[u8])>| {
-            let mut src = zip::ZipArchive::new(Cursor::new(zip.as_slice())).unwrap();
             let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
             let deflated = zip::write::SimpleFileOptions::default()
                 .compression_method(zip::CompressionMethod::Deflated);
             out.add_directory("bundle/", deflated).unwrap();
             out.add_directory("bundle/excerpts/", deflated).unwrap();
-            for i in 0..src.len() {
-                let mut f = src.by_index(i).unwrap();
-                let name = f.name().unwrap().to_string();
-                let mut b = Vec::new();
-                f.read_to_end(&mut b).unwrap();
-                edit(&name, &mut b);
-                out.start_file(format!("bundle/{name}"), deflated).unwrap();
-                out.write_all(&b).unwrap();
-            }
+            copy_entries(&zip, &mut out, "bundle/", deflated, &mut |n, b| edit(n, b));
             if let Some((name, bytes)) = extra {
                 out.start_file(format!("bundle/{name}"), deflated).unwrap();
                 out.write_all(bytes).unwrap();
