@@ -44,6 +44,8 @@ macro_rules! metastore_test_suite {
             case!(a_new_call_is_queued_for_transcription);
             case!(jobs_flow_from_transcription_to_index);
             case!(a_job_is_claimed_once);
+            case!(concurrent_claims_take_each_job_once);
+            case!(concurrent_audit_entries_form_one_chain);
             case!(an_expired_lease_is_claimable_again);
             case!(a_job_whose_worker_keeps_dying_is_dead_lettered);
             case!(failures_retry_then_dead_letter);
@@ -414,6 +416,53 @@ pub async fn a_job_is_claimed_once(m: &dyn Metastore) {
         .await
         .unwrap()
         .is_none());
+}
+
+/// Workers claiming at the same moment (on several machines, for a shared catalog) never get
+/// the same job, and together they take every job.
+pub async fn concurrent_claims_take_each_job_once(m: &dyn Metastore) {
+    let mut calls = Vec::new();
+    for i in 0..24 {
+        calls.push(new_call(m, "acme", &format!("cc{i}")).await);
+    }
+    let worker = |w: usize| async move {
+        let mut got = Vec::new();
+        while let Some(job) = m
+            .claim(JobKind::Transcribe, &format!("w{w}"), LEASE, None)
+            .await
+            .unwrap()
+        {
+            got.push(job.call_id);
+            tokio::task::yield_now().await;
+        }
+        got
+    };
+    let claimed: Vec<CallId> = futures_util::future::join_all((0..6).map(worker))
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut sorted = claimed.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), claimed.len(), "a job was claimed twice");
+    calls.sort();
+    assert_eq!(sorted, calls, "every job is claimed");
+}
+
+/// Entries appended at the same moment (from several nodes) are numbered in one sequence and
+/// chain.
+pub async fn concurrent_audit_entries_form_one_chain(m: &dyn Metastore) {
+    let one = |i: usize| async move {
+        m.audit(&Actor::local(), "read_call", Some(&format!("c{i}")), "ok")
+            .await
+            .unwrap()
+            .seq
+    };
+    let mut seqs: Vec<u64> = futures_util::future::join_all((0..20).map(one)).await;
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=20).collect::<Vec<u64>>());
+    assert_eq!(m.verify_audit().await.unwrap(), Ok(20));
 }
 
 pub async fn an_expired_lease_is_claimable_again(m: &dyn Metastore) {

@@ -32,7 +32,7 @@ impl JobKind {
             JobKind::Index => "index",
         }
     }
-    fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         match s {
             "transcribe" => Some(JobKind::Transcribe),
             "index" => Some(JobKind::Index),
@@ -61,7 +61,7 @@ impl JobState {
             JobState::Dead => "dead",
         }
     }
-    fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         match s {
             "queued" => Some(JobState::Queued),
             "running" => Some(JobState::Running),
@@ -150,6 +150,14 @@ pub trait Jobs: Send + Sync {
 
     /// The jobs of one call, oldest first.
     async fn jobs_of(&self, call: CallId) -> Result<Vec<Job>, MetastoreError>;
+}
+
+/// Why a job was dead-lettered after its attempts ran out, in the words every engine uses.
+pub(crate) fn dead_reason(job: &Job, last: &str) -> String {
+    format!(
+        "gave up after {} attempts; the last one: {last}. The recording may be damaged or hostile; `callproof jobs` lists dead-lettered work",
+        job.attempts
+    )
 }
 
 pub(crate) mod sqlite {
@@ -243,13 +251,6 @@ pub(crate) mod sqlite {
             params![job.id, reason, Utc::now().to_rfc3339()],
         )?;
         set_call(tx, &job.call_id.to_string(), "failed", Some(reason))
-    }
-
-    fn dead_reason(job: &Job, last: &str) -> String {
-        format!(
-            "gave up after {} attempts; the last one: {last}. The recording may be damaged or hostile; `callproof jobs` lists dead-lettered work",
-            job.attempts
-        )
     }
 
     #[async_trait::async_trait]

@@ -6,7 +6,8 @@
 //! traits, not SQL: [`Calls`], [`Results`],
 //! [`RuleSets`], [`Access`], [`Quality`] and the work queue [`Jobs`], gathered in
 //! [`Metastore`]. Each implementation passes the same conformance suite
-//! ([`metastore_test_suite!`]); [`SqliteMetastore`] is the embedded default. Schema changes
+//! ([`metastore_test_suite!`]); [`SqliteMetastore`] is the embedded default,
+//! [`PostgresMetastore`] the catalog several machines share. Schema changes
 //! are numbered migrations (`migrations/NNNN_name.sql`), applied in order and recorded in the
 //! catalog, so every implementation and every old data folder reaches the same shape.
 //!
@@ -16,7 +17,10 @@
 #[doc(hidden)]
 pub mod conformance;
 mod jobs;
+mod postgres;
 mod sqlite;
+#[doc(hidden)]
+pub mod testing;
 
 use callproof_models::{
     Actor, ApiKey, AudioInfo, AuditEntry, Calibration, CalibrationId, Call, CallId, CallMetadata,
@@ -27,6 +31,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 pub use jobs::{Job, JobKind, JobState, Jobs};
+pub use postgres::PostgresMetastore;
 pub use sqlite::SqliteMetastore;
 
 /// What went wrong, in the four kinds callers act on (plus data that no longer reads).
