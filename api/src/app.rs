@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use callproof_ingest::{DecodeError, DecodedAudio};
 use callproof_metastore::prelude::*;
-use callproof_metastore::{Job, JobKind, MetastoreError, NewCall, SqliteMetastore, StoredRuleSet};
+use callproof_metastore::{Job, JobKind, MetastoreError, NewCall, StoredRuleSet};
 use callproof_models::{
     Actor, AudioInfo, Call, CallId, CallMetadata, CallState, ChannelRoles, ClientId, RuleSetRef,
     Scope, Segment, Speaker, Transcript, Verdict, Verification,
@@ -155,6 +155,8 @@ pub type StageProgress = Arc<dyn Fn(&str) + Send + Sync>;
 /// Settings that do not belong to one call.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// Where the catalog and the recordings are (the data folder's by default).
+    pub engines: crate::engines::Engines,
     /// Installed model used for transcription.
     pub model: String,
     /// Language of calls whose metadata gives none.
@@ -224,9 +226,8 @@ impl App {
     pub async fn open(data: &Path, settings: Settings) -> Result<Self> {
         std::fs::create_dir_all(data)
             .with_context(|| format!("cannot create the data folder {}", data.display()))?;
-        let catalog: Arc<dyn Metastore> =
-            Arc::new(SqliteMetastore::open(&data.join("catalog.sqlite"))?);
-        let store = OriginalStore::local(&data.join("objects"))?;
+        let catalog = settings.engines.open_catalog(data).await?;
+        let store = settings.engines.open_store(data).await?;
         let index_dir = data.join("index");
         // The index is derived data: one built by an older version is rebuilt, not refused.
         let (mut index, rebuild) = match SearchIndex::open(&index_dir) {
@@ -238,6 +239,9 @@ impl App {
             }
             other => (other?, false),
         };
+        // An index folder that was removed (or a new node's) starts empty: it is rebuilt from
+        // the catalog, then follows the change log from there.
+        let empty = !rebuild && index.segment_count() == 0 && index.followed()? == 0;
         index.set_query_limits(settings.limits.query());
         let upload_dir = data.join("tmp").join("uploads");
         std::fs::create_dir_all(&upload_dir)
@@ -262,6 +266,13 @@ impl App {
         if rebuild {
             let n = app.rebuild_index(&|_, _| {}).await?;
             eprintln!("the search index was built by an older callproof: rebuilt it from the catalog ({n} calls)");
+        } else if empty && !app.catalog.in_state("indexed").await?.is_empty() {
+            // Best effort: another process may hold the index writer; the change log's
+            // follower (in `serve`) or `callproof reindex` completes it then.
+            match app.rebuild_index(&|_, _| {}).await {
+                Ok(n) => eprintln!("the search index was empty: rebuilt it from the catalog ({n} calls)"),
+                Err(e) => eprintln!("warning: the search index is empty and could not be rebuilt now ({e:#}); `callproof reindex` rebuilds it"),
+            }
         }
         Ok(app)
     }
@@ -269,6 +280,8 @@ impl App {
     /// Re-indexes every indexed call from the catalog (transcript and verification) in one
     /// commit. `progress(done, total)` is called after each call.
     pub async fn rebuild_index(&self, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<usize> {
+        // Read first: a change made while the calls are read is applied again by the follower.
+        let upto = self.catalog.last_index_change().await?;
         let calls = self.catalog.in_state("indexed").await?;
         // The bulk writer holds tantivy's own index lock for the whole rebuild: other writers
         // (the indexer) wait for it and retry.
@@ -286,8 +299,56 @@ impl App {
             }
             progress(i + 1, calls.len());
         }
-        tokio::task::block_in_place(|| bulk.commit(&self.index))?;
+        tokio::task::block_in_place(|| bulk.commit_followed(&self.index, upto))?;
         Ok(calls.len())
+    }
+
+    /// Brings this node's index up to the catalog's change log: the calls indexed, re-verified
+    /// or removed anywhere (by another serving node, a worker elsewhere, the CLI) since this
+    /// index last followed it. Documents and position go in one commit. Returns the number of
+    /// calls changed.
+    pub async fn follow_index(&self) -> Result<usize> {
+        let from = self.index.followed()?;
+        let changes = self.catalog.index_changes(from, 500).await?;
+        let Some(last) = changes.last().map(|c| c.seq) else {
+            return Ok(0);
+        };
+        // Only each call's newest change matters.
+        let mut latest: BTreeMap<CallId, bool> = BTreeMap::new();
+        for c in &changes {
+            latest.insert(c.call_id, c.removed);
+        }
+        let mut docs = Vec::with_capacity(latest.len());
+        for (id, removed) in latest {
+            let call = match removed {
+                true => None,
+                false => self.catalog.get_in(id, &Scope::All).await?,
+            };
+            let t = match &call {
+                Some(_) => self.catalog.transcript_in(id, &Scope::All).await?,
+                None => None,
+            };
+            let v = match &t {
+                Some(_) => self.catalog.verification_in(id, &Scope::All).await?,
+                None => None,
+            };
+            docs.push((id, call.zip(t), v));
+        }
+        let n = docs.len();
+        tokio::task::block_in_place(|| -> Result<()> {
+            let _guard = self.index_lock.lock().unwrap_or_else(|p| p.into_inner());
+            let mut bulk = self.index.bulk(1, 64 << 20)?;
+            for (id, found, v) in &docs {
+                match found {
+                    Some((call, t)) => bulk.replace_call(t, &call.metadata, v.as_ref())?,
+                    // Erased, or gone before its change was read: its documents go.
+                    None => bulk.remove_call(*id),
+                }
+            }
+            bulk.commit_followed(&self.index, last)?;
+            Ok(())
+        })?;
+        Ok(n)
     }
 
     /// The rules a client's calls are checked against: its active stored rule set, or the
@@ -428,6 +489,13 @@ impl App {
                 }
             }
             bulk.commit(&self.index)?;
+            drop(_guard);
+            // Other serving nodes re-index these calls from the change log.
+            for (call, _, _) in &updated {
+                if call.state == CallState::Indexed {
+                    self.catalog.index_changed(call.id).await?;
+                }
+            }
         }
         Ok(report)
     }

@@ -9,6 +9,7 @@ mod audits;
 mod auth;
 mod checkpoints;
 mod cli;
+mod engines;
 mod limits;
 mod probe;
 mod quality;
@@ -39,6 +40,17 @@ struct Cli {
         default_value = "callproof-data"
     )]
     data: PathBuf,
+    /// The catalog: sqlite://PATH or postgres://user:password@host:port/database (default: the
+    /// data folder's SQLite file).
+    #[arg(long, global = true, env = "CALLPROOF_CATALOG")]
+    catalog: Option<String>,
+    /// Where recordings are kept: a folder, file:///PATH or s3://bucket/prefix (credentials from
+    /// AWS_* variables or the configuration file; default: the data folder's objects/).
+    #[arg(long, global = true, env = "CALLPROOF_OBJECTS")]
+    objects: Option<String>,
+    /// A TOML file with `catalog`, `objects` and an [s3] table of aws_* settings; flags win.
+    #[arg(long, global = true, env = "CALLPROOF_CONFIG")]
+    config: Option<PathBuf>,
     /// Installed Whisper model to transcribe with (see `callproof model list`).
     #[arg(long, global = true, env = "CALLPROOF_MODEL", default_value = "base")]
     model: String,
@@ -153,7 +165,19 @@ fn main() -> std::process::ExitCode {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         }
     }
+    let engines = match engines::Engines::resolve(
+        cli.catalog.clone(),
+        cli.objects.clone(),
+        cli.config.clone(),
+    ) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let settings = app::Settings {
+        engines,
         model: cli.model.clone(),
         default_language: cli.default_language.clone(),
         threads: cli.threads.unwrap_or_else(|| {

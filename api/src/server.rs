@@ -284,11 +284,13 @@ pub async fn serve(data: &Path, settings: Settings, args: ServeArgs) -> Result<E
                 std::time::Duration::from_secs(args.audit_checkpoint_minutes * 60),
             ));
         }
+        let ctx_engines = app.settings.engines.describe(data);
         let ctx = Ctx { app };
         let router = router(ctx);
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
+        eprintln!("{}", ctx_engines);
         eprintln!("callproof listening on http://{}", listener.local_addr()?);
         axum::serve(listener, router)
             .with_graceful_shutdown(shutdown())

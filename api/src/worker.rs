@@ -181,6 +181,7 @@ pub async fn supervise(slot: usize, app: Arc<App>, data: PathBuf) {
                 Ok(())
             });
         }
+        settings.engines.pass_to(&mut cmd);
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {
@@ -254,7 +255,15 @@ pub fn describe_exit(status: &std::process::ExitStatus) -> String {
 /// Drains index jobs: the only tantivy writer of this server.
 pub async fn indexer(app: Arc<App>) {
     let owner = this_process("indexer");
+    let mut followed_at = std::time::Instant::now();
     loop {
+        // What other nodes indexed or removed reaches this node's index within a second.
+        if followed_at.elapsed() >= Duration::from_millis(500) {
+            followed_at = std::time::Instant::now();
+            if let Err(e) = app.follow_index().await {
+                tracing::warn!("the index cannot follow the catalog's changes: {e:#}");
+            }
+        }
         let a = app.clone();
         let o = owner.clone();
         let ran = tokio::spawn(async move {

@@ -46,6 +46,7 @@ macro_rules! metastore_test_suite {
             case!(a_job_is_claimed_once);
             case!(concurrent_claims_take_each_job_once);
             case!(concurrent_audit_entries_form_one_chain);
+            case!(index_changes_follow_indexing_and_deletion);
             case!(an_expired_lease_is_claimable_again);
             case!(a_job_whose_worker_keeps_dying_is_dead_lettered);
             case!(failures_retry_then_dead_letter);
@@ -463,6 +464,40 @@ pub async fn concurrent_audit_entries_form_one_chain(m: &dyn Metastore) {
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=20).collect::<Vec<u64>>());
     assert_eq!(m.verify_audit().await.unwrap(), Ok(20));
+}
+
+/// Completing an index job, announcing a change and deleting a call each append to the
+/// index's change log, in order; a follower reads from where it stopped.
+pub async fn index_changes_follow_indexing_and_deletion(m: &dyn Metastore) {
+    assert_eq!(m.last_index_change().await.unwrap(), 0);
+    let id = new_call(m, "acme", "ix1").await;
+    let t = m
+        .claim(JobKind::Transcribe, "w", LEASE, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(m.complete(t.id, "w", Some(JobKind::Index)).await.unwrap());
+    assert!(
+        m.index_changes(0, 10).await.unwrap().is_empty(),
+        "not indexed yet"
+    );
+    let i = m
+        .claim(JobKind::Index, "indexer", LEASE, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(m.complete(i.id, "indexer", None).await.unwrap());
+    m.index_changed(id).await.unwrap();
+    m.delete(id).await.unwrap();
+    // Deleting what is not there announces nothing.
+    m.delete(id).await.unwrap();
+    let all = m.index_changes(0, 10).await.unwrap();
+    let ops: Vec<(CallId, bool)> = all.iter().map(|c| (c.call_id, c.removed)).collect();
+    assert_eq!(ops, vec![(id, false), (id, false), (id, true)]);
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(m.last_index_change().await.unwrap(), all[2].seq);
+    let rest = m.index_changes(all[0].seq, 1).await.unwrap();
+    assert_eq!(rest, vec![all[1].clone()]);
 }
 
 pub async fn an_expired_lease_is_claimable_again(m: &dyn Metastore) {

@@ -358,7 +358,9 @@ pub(crate) mod sqlite {
             match next {
                 Some(k) => enqueue_tx(&tx, held.call_id, k, &now)?,
                 None if held.kind == JobKind::Index => {
-                    set_call(&tx, &held.call_id.to_string(), "indexed", None)?
+                    set_call(&tx, &held.call_id.to_string(), "indexed", None)?;
+                    // The other serving nodes index it from the change log.
+                    crate::sqlite::append_index_change(&tx, held.call_id, false)?;
                 }
                 None => {}
             }

@@ -400,14 +400,53 @@ pub trait Quality: Send + Sync {
     async fn calibration(&self, id: &CalibrationId) -> Result<Option<Calibration>, MetastoreError>;
 }
 
+/// One change to what a call's search documents hold.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IndexChange {
+    /// Position in the log: increasing, and visible in that order.
+    pub seq: u64,
+    pub call_id: CallId,
+    /// The call is gone (erased, past retention): its documents go too. Otherwise the call's
+    /// documents are to be rebuilt from the catalog.
+    pub removed: bool,
+}
+
+/// The index's change log, which every serving node follows into its own index. Completing a
+/// call's index job and deleting a call append to it in the same write; other changes to what
+/// is indexed (a new verification) are announced with [`IndexChanges::index_changed`].
+#[async_trait::async_trait]
+pub trait IndexChanges: Send + Sync {
+    /// Announces that a call's indexed content changed (re-verified).
+    async fn index_changed(&self, call: CallId) -> Result<(), MetastoreError>;
+
+    /// Changes after `seq`, oldest first, at most `limit`.
+    async fn index_changes(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<IndexChange>, MetastoreError>;
+
+    /// The newest change's number (0 for none).
+    async fn last_index_change(&self) -> Result<u64, MetastoreError>;
+}
+
 /// Every record family of one engine.
 pub trait Metastore:
-    Calls + Results + RuleSets + Access + Quality + Jobs + PendingObjects + Holds
+    Calls + Results + RuleSets + Access + Quality + Jobs + PendingObjects + Holds + IndexChanges
 {
 }
 
-impl<T: Calls + Results + RuleSets + Access + Quality + Jobs + PendingObjects + Holds> Metastore
-    for T
+impl<
+        T: Calls
+            + Results
+            + RuleSets
+            + Access
+            + Quality
+            + Jobs
+            + PendingObjects
+            + Holds
+            + IndexChanges,
+    > Metastore for T
 {
 }
 
@@ -450,11 +489,17 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "legal_holds",
         sql: include_str!("../migrations/0006_legal_holds.sql"),
     },
+    Migration {
+        version: 7,
+        name: "index_changes",
+        sql: include_str!("../migrations/0007_index_changes.sql"),
+    },
 ];
 
 /// The traits in one import, for code that calls a `dyn Metastore`.
 pub mod prelude {
     pub use crate::{
-        Access, Calls, Holds, Jobs, Metastore, PendingObjects, Quality, Results, RuleSets,
+        Access, Calls, Holds, IndexChanges, Jobs, Metastore, PendingObjects, Quality, Results,
+        RuleSets,
     };
 }

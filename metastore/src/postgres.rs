@@ -21,16 +21,23 @@ use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
 
 use crate::jobs::{Job, JobKind, JobState, Jobs, MAX_ATTEMPTS};
 use crate::{
-    audit_hash, Access, AuditBreak, AuditFilter, Calls, Holds, MetastoreError, NewCall,
-    PendingObjects, Quality, Results, RuleSets, StoredRuleSet, GENESIS,
+    audit_hash, Access, AuditBreak, AuditFilter, Calls, Holds, IndexChange, IndexChanges,
+    MetastoreError, NewCall, PendingObjects, Quality, Results, RuleSets, StoredRuleSet, GENESIS,
 };
 
 /// The PostgreSQL schema's history, oldest first. Never edit one that shipped: add the next.
-const PG_MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/postgres/0001_initial.sql"),
-)];
+const PG_MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "index_changes",
+        include_str!("../migrations/postgres/0002_index_changes.sql"),
+    ),
+];
 
 /// The key of the advisory lock that serialises migrations across nodes ("callproof" in
 /// ASCII, truncated to 63 bits).
@@ -441,10 +448,17 @@ impl Calls for PostgresMetastore {
     }
 
     async fn delete(&self, id: CallId) -> Result<(), MetastoreError> {
-        sqlx::query("DELETE FROM calls WHERE id = $1")
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query("DELETE FROM calls WHERE id = $1")
             .bind(id.to_string())
-            .execute(&self.pool)
-            .await?;
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n > 0 {
+            // Every serving node's index drops the call's documents.
+            append_index_change(&mut tx, id, true).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -1505,7 +1519,9 @@ impl Jobs for PostgresMetastore {
         match next {
             Some(k) => enqueue_tx(&mut tx, held.call_id, k).await?,
             None if held.kind == JobKind::Index => {
-                set_call(&mut tx, held.call_id, "indexed", None).await?
+                set_call(&mut tx, held.call_id, "indexed", None).await?;
+                // The other serving nodes index it from the change log.
+                append_index_change(&mut tx, held.call_id, false).await?;
             }
             None => {}
         }
@@ -1604,6 +1620,67 @@ impl Jobs for PostgresMetastore {
             .fetch_all(&self.pool)
             .await?,
         )
+    }
+}
+
+/// Appends to the index's change log inside `tx`. The number comes from the head row, whose
+/// lock is held until `tx` commits: changes become visible in the order of their numbers.
+async fn append_index_change(
+    tx: &mut Tx,
+    call: CallId,
+    removed: bool,
+) -> Result<(), MetastoreError> {
+    let seq: i64 = sqlx::query_scalar("UPDATE index_change_head SET seq = seq + 1 RETURNING seq")
+        .fetch_one(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO index_changes (seq, call_id, removed, at) VALUES ($1, $2, $3, clock_timestamp())",
+    )
+    .bind(seq)
+    .bind(call.to_string())
+    .bind(removed)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl IndexChanges for PostgresMetastore {
+    async fn index_changed(&self, call: CallId) -> Result<(), MetastoreError> {
+        let mut tx = self.pool.begin().await?;
+        append_index_change(&mut tx, call, false).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn index_changes(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<IndexChange>, MetastoreError> {
+        let rows: Vec<(i64, String, bool)> = sqlx::query_as(
+            "SELECT seq, call_id, removed FROM index_changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after.min(i64::MAX as u64) as i64)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(seq, call, removed)| {
+                Ok(IndexChange {
+                    seq: seq.max(0) as u64,
+                    call_id: call.parse().map_err(|e: String| corrupt(&call, e))?,
+                    removed,
+                })
+            })
+            .collect()
+    }
+
+    async fn last_index_change(&self) -> Result<u64, MetastoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT seq FROM index_change_head")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n.max(0) as u64)
     }
 }
 

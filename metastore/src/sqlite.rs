@@ -15,9 +15,24 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::{
-    audit_hash, Access, AuditBreak, AuditFilter, Calls, Holds, MetastoreError, NewCall,
-    PendingObjects, Quality, Results, RuleSets, StoredRuleSet, GENESIS, MIGRATIONS,
+    audit_hash, Access, AuditBreak, AuditFilter, Calls, Holds, IndexChange, IndexChanges,
+    MetastoreError, NewCall, PendingObjects, Quality, Results, RuleSets, StoredRuleSet, GENESIS,
+    MIGRATIONS,
 };
+
+/// Appends to the index's change log inside `tx` (SQLite has one writer at a time, so numbers
+/// are visible in order).
+pub(crate) fn append_index_change(
+    tx: &rusqlite::Transaction<'_>,
+    call: CallId,
+    removed: bool,
+) -> Result<(), MetastoreError> {
+    tx.execute(
+        "INSERT INTO index_changes (call_id, removed, at) VALUES (?1, ?2, ?3)",
+        params![call.to_string(), removed, Utc::now().to_rfc3339()],
+    )?;
+    Ok(())
+}
 
 pub struct SqliteMetastore {
     conn: Mutex<Connection>,
@@ -532,8 +547,14 @@ impl Calls for SqliteMetastore {
     }
 
     async fn delete(&self, id: CallId) -> Result<(), MetastoreError> {
-        self.conn()
-            .execute("DELETE FROM calls WHERE id = ?1", [id.to_string()])?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let n = tx.execute("DELETE FROM calls WHERE id = ?1", [id.to_string()])?;
+        if n > 0 {
+            // Every serving node's index drops the call's documents.
+            append_index_change(&tx, id, true)?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -1391,6 +1412,53 @@ impl Quality for SqliteMetastore {
             .transpose()
     }
 }
+#[async_trait::async_trait]
+impl IndexChanges for SqliteMetastore {
+    async fn index_changed(&self, call: CallId) -> Result<(), MetastoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        append_index_change(&tx, call, false)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    async fn index_changes(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<IndexChange>, MetastoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, call_id, removed FROM index_changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after as i64, limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, bool>(2)?,
+            ))
+        })?;
+        rows.map(|r| {
+            let (seq, call, removed) = r?;
+            Ok(IndexChange {
+                seq: seq.max(0) as u64,
+                call_id: call.parse().map_err(|e: String| corrupt(&call, e))?,
+                removed,
+            })
+        })
+        .collect()
+    }
+
+    async fn last_index_change(&self) -> Result<u64, MetastoreError> {
+        let n: i64 =
+            self.conn()
+                .query_row("SELECT COALESCE(MAX(seq), 0) FROM index_changes", [], |r| {
+                    r.get(0)
+                })?;
+        Ok(n.max(0) as u64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! SQLite-only checks: tampering with the file behind the store's back, and migrating a
@@ -1530,7 +1598,7 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
         assert_eq!(cat.jobs_of(id).await.unwrap().len(), 1);
         assert_eq!(cat.find_by_sha256("acme", "abc").await.unwrap(), Some(id));
         assert_eq!(cat.find_by_sha256("globex", "abc").await.unwrap(), None);

@@ -257,6 +257,9 @@ fn analyzer(language: Language) -> TextAnalyzer {
         .build()
 }
 
+/// The commit payload's prefix for the change-log position.
+const FOLLOWED: &str = "followed=";
+
 /// The segment index of one data folder.
 pub struct SearchIndex {
     index: Index,
@@ -347,9 +350,31 @@ impl BulkIndexer {
         Ok(())
     }
 
-    /// Makes everything added visible to `index`'s searches.
-    pub fn commit(mut self, index: &SearchIndex) -> Result<(), SearchError> {
-        self.writer.commit()?;
+    /// Removes every document of a call.
+    pub fn remove_call(&mut self, call: callproof_models::CallId) {
+        self.writer
+            .delete_term(Term::from_field_text(self.f.call_id, &call.to_string()));
+    }
+
+    /// Makes everything added visible to `index`'s searches. The position in the catalog's
+    /// change log that the index has followed to is kept as it was.
+    pub fn commit(self, index: &SearchIndex) -> Result<(), SearchError> {
+        // This writer holds the index's lock: no other commit can come in between.
+        let followed = index.followed()?;
+        self.commit_followed(index, followed)
+    }
+
+    /// Commits, recording that the index now reflects the catalog's change log up to
+    /// `followed`: the documents and the position are written in one commit, so a node that
+    /// stops in between neither skips nor loses a change.
+    pub fn commit_followed(
+        mut self,
+        index: &SearchIndex,
+        followed: u64,
+    ) -> Result<(), SearchError> {
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&format!("{FOLLOWED}{followed}"));
+        prepared.commit()?;
         self.writer.wait_merging_threads()?;
         index.reader.reload()?;
         Ok(())
@@ -452,6 +477,16 @@ impl SearchIndex {
             writer: self.writer(threads, heap_bytes)?,
             f: self.f,
         })
+    }
+
+    /// The position in the catalog's change log that this index reflects (0 for a new index).
+    pub fn followed(&self) -> Result<u64, SearchError> {
+        let payload = self.index.load_metas()?.payload;
+        Ok(payload
+            .as_deref()
+            .and_then(|p| p.strip_prefix(FOLLOWED))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0))
     }
 
     /// Changes the limits every query text is checked against.
@@ -1053,6 +1088,40 @@ mod tests {
         // Re-indexing a call replaces its segments instead of duplicating them.
         idx.index_call(&t1, &m1, None).unwrap();
         assert_eq!(idx.segment_count(), 3);
+    }
+
+    /// The change-log position is written with the documents, kept by commits that do not
+    /// move it, and read back after reopening.
+    #[test]
+    fn the_followed_position_survives_commits_and_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let idx = SearchIndex::open(dir.path()).unwrap();
+        assert_eq!(idx.followed().unwrap(), 0);
+        let (t1, m1) = call(
+            "acme",
+            "2026-03-02T10:00:00+01:00",
+            vec![seg(Speaker::Customer, 0, "oui je confirme")],
+        );
+        let mut bulk = idx.bulk(1, 16 << 20).unwrap();
+        bulk.replace_call(&t1, &m1, None).unwrap();
+        bulk.commit_followed(&idx, 7).unwrap();
+        assert_eq!(idx.followed().unwrap(), 7);
+        idx.index_call(&t1, &m1, None).unwrap();
+        assert_eq!(
+            idx.followed().unwrap(),
+            7,
+            "a plain commit keeps the position"
+        );
+        assert_eq!(idx.segment_count(), 1, "replacing does not duplicate");
+        let mut bulk = idx.bulk(1, 16 << 20).unwrap();
+        bulk.remove_call(t1.call_id);
+        bulk.commit_followed(&idx, 9).unwrap();
+        assert_eq!(idx.segment_count(), 0);
+        drop(idx);
+        assert_eq!(
+            SearchIndex::open(dir.path()).unwrap().followed().unwrap(),
+            9
+        );
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub enum StoreError {
     Exists { key: String },
     #[error("{0}")]
     InvalidKey(String),
-    #[error("unsupported object store {0:?}: give a folder path or file:///absolute/path")]
+    #[error("unsupported object store {0:?}: give a folder path, file:///absolute/path or s3://bucket/prefix")]
     UnsupportedUri(String),
     #[error("object store: {0}")]
     Backend(#[from] object_store::Error),
@@ -135,14 +135,97 @@ impl OriginalStore {
     }
 
     /// A store named by URI: a plain folder path or `file:///absolute/path` (created if
-    /// missing).
+    /// missing), or `s3://bucket/prefix` — any S3-compatible store, configured by the usual
+    /// `AWS_*` variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`,
+    /// `AWS_ENDPOINT_URL` for a store other than Amazon's, `AWS_ALLOW_HTTP=true` for one on
+    /// plain HTTP). Writes are create-only there too: conditional puts (`If-None-Match: *`).
     pub fn from_uri(uri: &str) -> Result<Self, StoreError> {
+        Self::from_uri_with(uri, &[])
+    }
+
+    /// [`from_uri`](Self::from_uri), with S3 settings (`aws_access_key_id`, `aws_endpoint`, …:
+    /// the `AWS_*` names in lower case) that take precedence over the environment: from a
+    /// configuration file.
+    pub fn from_uri_with(uri: &str, s3_settings: &[(String, String)]) -> Result<Self, StoreError> {
+        if let Some(rest) = uri.strip_prefix("s3://") {
+            return Self::s3(uri, rest, s3_settings);
+        }
         match uri.strip_prefix("file://") {
             Some(path) if path.starts_with('/') => Self::local(Path::new(path)),
             Some(_) => Err(StoreError::UnsupportedUri(uri.to_string())),
             None if uri.contains("://") => Err(StoreError::UnsupportedUri(uri.to_string())),
             None => Self::local(Path::new(uri)),
         }
+    }
+
+    fn s3(uri: &str, rest: &str, settings: &[(String, String)]) -> Result<Self, StoreError> {
+        use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey, S3ConditionalPut};
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let prefix = prefix.trim_matches('/');
+        if bucket.is_empty() || prefix.split('/').any(|p| p == "." || p == "..") {
+            return Err(StoreError::UnsupportedUri(uri.to_string()));
+        }
+        let mut builder = AmazonS3Builder::from_env();
+        for (key, value) in settings {
+            let key: AmazonS3ConfigKey = key.to_ascii_lowercase().parse().map_err(|_| {
+                StoreError::InvalidKey(format!(
+                    "unknown S3 setting {key:?}: use the AWS_* variable names (aws_endpoint, aws_region, aws_access_key_id, …)"
+                ))
+            })?;
+            builder = builder.with_config(key, value);
+        }
+        let s3 = builder
+            .with_bucket_name(bucket)
+            .with_conditional_put(S3ConditionalPut::ETagMatch)
+            .build()
+            .map_err(|source| StoreError::Open {
+                root: uri.to_string(),
+                source,
+            })?;
+        let inner: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            Arc::new(s3)
+        } else {
+            Arc::new(object_store::prefix::PrefixStore::new(s3, prefix))
+        };
+        Ok(Self {
+            inner,
+            local_root: None,
+        })
+    }
+
+    /// Checks that the store answers and may be written: a marker object is written (create
+    /// only), read back and removed. Run at start so that a wrong bucket, endpoint or
+    /// credential is reported before the first upload is accepted.
+    pub async fn check(&self) -> Result<(), StoreError> {
+        let key = ObjectKey(format!(
+            "callproof/write-check/{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        self.put(&key, Bytes::from_static(b"ok")).await?;
+        let back = self.get(&key).await?;
+        self.delete(&key).await?;
+        if back.as_ref() != b"ok" {
+            return Err(StoreError::InvalidKey(
+                "the object store returned other bytes than were written".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every object under `prefix` with its size, in key order.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        use futures::TryStreamExt;
+        let prefix = ObjectPath::from(prefix);
+        let listed: Vec<_> = self.inner.list(Some(&prefix)).try_collect().await?;
+        let mut out: Vec<(String, u64)> = listed
+            .into_iter()
+            .map(|m| (m.location.to_string(), m.size))
+            .collect();
+        out.sort();
+        Ok(out)
     }
 
     /// Any `object_store` backend (S3, memory for tests…).
@@ -330,6 +413,9 @@ fn io_error(path: &Path, e: std::io::Error) -> StoreError {
     })
 }
 
+#[doc(hidden)]
+pub mod testing;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,7 +449,7 @@ mod tests {
             store.get(&k).await,
             Err(StoreError::NotFound { .. })
         ));
-        assert!(OriginalStore::from_uri("s3://bucket").is_err());
+        assert!(OriginalStore::from_uri("gs://bucket").is_err());
     }
 
     #[tokio::test]
