@@ -3,7 +3,7 @@
 # system packages, the release binary, the Whisper models (tiny.en and base), and finally
 # scripts/demo.sh (ingest sample calls, search, serve). `--no-demo` stops after set-up.
 #
-# Needs a Rust toolchain (cargo ≥ 1.89) and Python 3 with pip; everything else comes from
+# Needs a Rust toolchain (cargo ≥ 1.94) and Python 3 with pip; everything else comes from
 # Debian's packages, crates.io and PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ done
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
-command -v cargo >/dev/null || { echo "cargo is missing: install a Rust toolchain (1.89 or newer) first" >&2; exit 1; }
+command -v cargo >/dev/null || { echo "cargo is missing: install a Rust toolchain (1.94 or newer) first" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "python3 is missing: apt-get install python3 python3-pip" >&2; exit 1; }
 
 # --- system packages -------------------------------------------------------------------------
