@@ -42,8 +42,8 @@ pub enum ModelCommand {
     },
 }
 
-/// The spinner model installs show their steps on.
-fn spinner() -> Result<ProgressBar> {
+/// The spinner long steps (model installs, migrations) show their steps on.
+pub fn spinner() -> Result<ProgressBar> {
     let spinner = ProgressBar::new_spinner();
     spinner.set_style(ProgressStyle::with_template(
         "{spinner} {elapsed:>4} {msg}",
@@ -240,8 +240,9 @@ impl MetadataArgs {
 
 #[derive(Args)]
 pub struct IngestArgs {
-    /// Recordings, or folders searched recursively. `call.json` next to `call.wav` gives its
-    /// metadata.
+    /// Recordings, folders searched recursively, or s3://bucket/prefix/ (what a telephony
+    /// platform dropped there; already imported recordings are skipped). `call.json` next to
+    /// `call.wav` gives its metadata.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
@@ -286,6 +287,13 @@ fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// A new folder under `parent` for one run's downloads.
+fn tempfile_in(parent: &Path) -> Result<PathBuf> {
+    let dir = parent.join(format!("import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
 fn sidecar(file: &Path) -> Result<CallMetadata> {
     let json = file.with_extension("json");
     if !json.exists() {
@@ -314,8 +322,64 @@ struct IngestResult {
     error: Option<String>,
 }
 
+/// Downloads the recordings under an S3 prefix, each with its `.json` sidecar when there is
+/// one, into `dest` (keys kept as relative paths, so sidecars stay beside their recordings).
+async fn fetch_bucket(uri: &str, settings: &Settings, dest: &Path) -> Result<Vec<PathBuf>> {
+    let bucket = callproof_storage::SourceBucket::open(uri, &settings.engines.s3)?;
+    let listed = bucket.list().await.with_context(|| {
+        format!("cannot list {uri}; check the bucket, AWS_ENDPOINT_URL and the credentials")
+    })?;
+    let keys: std::collections::BTreeSet<&str> = listed.iter().map(|(k, _)| k.as_str()).collect();
+    let mut files = Vec::new();
+    for (key, _) in &listed {
+        let is_audio = Path::new(key)
+            .extension()
+            .and_then(|x| x.to_str())
+            .is_some_and(|x| AUDIO_EXTENSIONS.contains(&x.to_ascii_lowercase().as_str()));
+        // Keys become paths under `dest`: a key that would climb out of it is not imported.
+        if !is_audio
+            || key
+                .split('/')
+                .any(|p| p.is_empty() || p == "." || p == "..")
+        {
+            continue;
+        }
+        let local = dest.join(key);
+        bucket.download(key, &local).await?;
+        let side = Path::new(key).with_extension("json");
+        if let Some(side) = side.to_str().filter(|s| keys.contains(s)) {
+            bucket.download(side, &dest.join(side)).await?;
+        }
+        files.push(local);
+    }
+    Ok(files)
+}
+
 pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result<ExitCode> {
-    let files = collect_files(&args.paths)?;
+    let (buckets, local): (Vec<&PathBuf>, Vec<&PathBuf>) = args
+        .paths
+        .iter()
+        .partition(|p| p.to_string_lossy().starts_with("s3://"));
+    let local: Vec<PathBuf> = local.into_iter().cloned().collect();
+    let mut files = collect_files(&local)?;
+    // Recordings from buckets are downloaded into the data folder for the run; already
+    // imported ones are recognised by their content (SHA-256) and skipped.
+    let staging = tempfile_in(&data.join("tmp"))?;
+    let from_buckets = !buckets.is_empty();
+    let mut labels = std::collections::HashMap::new();
+    for uri in buckets {
+        let uri = uri.to_string_lossy();
+        let dest = staging.join(format!("bucket{}", files.len()));
+        for f in fetch_bucket(&uri, &settings, &dest).await? {
+            if let Ok(key) = f.strip_prefix(&dest) {
+                labels.insert(
+                    f.clone(),
+                    format!("{}/{}", uri.trim_end_matches('/'), key.display()),
+                );
+            }
+            files.push(f);
+        }
+    }
     if files.is_empty() {
         bail!(
             "no recordings found in the given paths (looked for {})",
@@ -335,7 +399,10 @@ pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result
     bar.enable_steady_tick(Duration::from_millis(200));
     let mut results = Vec::new();
     for file in &files {
-        let name = file.display().to_string();
+        let name = labels
+            .get(file)
+            .cloned()
+            .unwrap_or_else(|| file.display().to_string());
         bar.set_message(format!("{name}: decoding"));
         let outcome = async {
             let meta = args.meta.merge_into(sidecar(file)?);
@@ -440,6 +507,9 @@ pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result
         });
         if !args.json {
             let line = match (&r.error, r.call_id) {
+                (Some(_), Some(id)) if from_buckets => {
+                    format!("skipped  {id}  {name}  (already imported)")
+                }
                 (None, Some(id)) => format!(
                     "indexed  {id}  {name}  ({:.1} s of audio, {} segments){}",
                     r.duration_ms.unwrap_or(0) as f64 / 1000.0,
@@ -461,11 +531,26 @@ pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result
         results.push(r);
     }
     bar.finish_and_clear();
-    let failed = results.iter().filter(|r| r.error.is_some()).count();
+    let _ = std::fs::remove_dir_all(&staging);
+    let failed = results
+        .iter()
+        .filter(|r| r.error.is_some() && !(from_buckets && r.state == "duplicate"))
+        .count();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&results)?);
     } else {
-        println!("{} ingested, {} failed", results.len() - failed, failed);
+        let skipped = results
+            .iter()
+            .filter(|r| from_buckets && r.state == "duplicate")
+            .count();
+        if skipped > 0 {
+            println!(
+                "{} ingested, {skipped} skipped (already imported), {failed} failed",
+                results.len() - failed - skipped
+            );
+        } else {
+            println!("{} ingested, {} failed", results.len() - failed, failed);
+        }
     }
     Ok(if failed > 0 {
         ExitCode::FAILURE

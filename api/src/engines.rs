@@ -130,6 +130,77 @@ impl Engines {
     }
 }
 
+/// `callproof migrate`: an embedded data folder into the shared engines.
+#[derive(clap::Args)]
+pub struct MigrateArgs {
+    /// The data folder to copy (its catalog.sqlite and objects/); the targets are --catalog
+    /// (PostgreSQL) and --objects.
+    #[arg(long)]
+    pub from: PathBuf,
+}
+
+/// Copies an embedded data folder into PostgreSQL and the object store named by the global
+/// options: recordings first (so that no copied call lacks its recording), then every record
+/// of the catalog in one transaction. Nothing is transcribed again; running it again copies
+/// only what is missing.
+pub async fn migrate(
+    settings: &crate::app::Settings,
+    args: MigrateArgs,
+) -> Result<std::process::ExitCode> {
+    let e = &settings.engines;
+    let Some(url) = e.catalog.as_deref().filter(|c| is_postgres(c)) else {
+        bail!("give the target catalog: --catalog postgres://user:password@host:port/database (or CALLPROOF_CATALOG)");
+    };
+    if e.objects.is_none() {
+        bail!("give the target object store: --objects s3://bucket/prefix (or CALLPROOF_OBJECTS)");
+    }
+    let catalog_file = args.from.join("catalog.sqlite");
+    if !catalog_file.is_file() {
+        bail!(
+            "{} holds no catalog.sqlite: --from names the data folder to copy",
+            args.from.display()
+        );
+    }
+    let source = OriginalStore::local(&args.from.join("objects"))?;
+    let target = e.open_store(&args.from).await?;
+    let spinner = crate::cli::spinner()?;
+    spinner.set_message("copying recordings");
+    let (copied, present) = source
+        .copy_all_into(&target, &|n| {
+            spinner.set_message(format!("copying recordings: {n}"))
+        })
+        .await?;
+    spinner.set_message("copying the catalog");
+    let pg = PostgresMetastore::connect(url).await?;
+    let report = callproof_metastore::copy_sqlite_into_postgres(&catalog_file, &pg, &|table, n| {
+        spinner.set_message(format!("copying the catalog: {table} ({n} rows)"))
+    })
+    .await?;
+    spinner.finish_and_clear();
+    println!("recordings: {copied} copied, {present} already there");
+    for (table, copied, present) in &report.tables {
+        if copied + present > 0 {
+            println!("{table:<16} {copied} copied, {present} already there");
+        }
+    }
+    use callproof_metastore::Access;
+    match pg.verify_audit().await? {
+        Ok(n) => println!(
+            "audit log: {n} entries, chain verified in {}",
+            without_password(url)
+        ),
+        Err(b) => bail!(
+            "the copied audit log does not verify at entry {}: {}",
+            b.seq,
+            b.reason
+        ),
+    }
+    println!(
+        "done: point every node at it (--catalog, --objects); their indexes are built from the catalog"
+    );
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }

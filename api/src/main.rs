@@ -124,6 +124,9 @@ enum Command {
     /// Legal holds: place, release (two different people), list.
     #[command(subcommand)]
     Hold(retention::HoldCommand),
+    /// Copy an embedded data folder into PostgreSQL and S3 (--catalog, --objects) without
+    /// transcribing anything again.
+    Migrate(engines::MigrateArgs),
     /// Retention: delete what is past its period (recordings, then calls), except held calls.
     #[command(subcommand)]
     Retention(retention::RetentionCommand),
@@ -229,6 +232,7 @@ fn main() -> std::process::ExitCode {
             Command::Worker(args) => worker::run(data, settings, args).await,
             Command::Jobs(args) => worker::list(data, settings, args).await,
             Command::Hold(cmd) => retention::hold(data, settings, cmd).await,
+            Command::Migrate(args) => engines::migrate(&settings, args).await,
             Command::Retention(args) => retention::retention(data, settings, args).await,
             Command::Erase(args) => retention::erase(data, settings, args).await,
             Command::ExportSubject(args) => retention::export_subject(data, settings, args).await,

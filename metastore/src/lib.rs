@@ -17,6 +17,7 @@
 #[doc(hidden)]
 pub mod conformance;
 mod jobs;
+mod migrate;
 mod postgres;
 mod sqlite;
 #[doc(hidden)]
@@ -31,6 +32,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 pub use jobs::{Job, JobKind, JobState, Jobs};
+pub use migrate::{copy_sqlite_into_postgres, CopyReport};
 pub use postgres::PostgresMetastore;
 pub use sqlite::SqliteMetastore;
 

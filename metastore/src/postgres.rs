@@ -1644,6 +1644,14 @@ async fn append_index_change(
     Ok(())
 }
 
+/// A call to re-index, announced inside a transaction of the migration from SQLite.
+pub(crate) async fn append_index_change_in(
+    tx: &mut Tx,
+    call: CallId,
+) -> Result<(), MetastoreError> {
+    append_index_change(tx, call, false).await
+}
+
 #[async_trait::async_trait]
 impl IndexChanges for PostgresMetastore {
     async fn index_changed(&self, call: CallId) -> Result<(), MetastoreError> {

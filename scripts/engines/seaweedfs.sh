@@ -8,7 +8,8 @@
 #       BUCKET, and prints the environment a client needs (AWS_* variables, one per line)
 #   seaweedfs.sh stop DIR
 #
-# With WATCH_PID, the server stops by itself once that process is gone.
+# With WATCH_PID, the server stops by itself once that process is gone. The Iceberg and Lance
+# catalogs are off: their fixed default ports would collide between servers on one machine.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 weed=${WEED:-$here/../../target/engines/seaweedfs/bin/weed}
@@ -41,12 +42,14 @@ JSON
     setsid "$weed" server -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
         -master.port="$base" -volume.port=$((base + 1)) -filer.port=$((base + 2)) \
         -s3 -s3.port=$((base + 3)) -s3.config="$dir/s3.json" -master.telemetry=false \
+        -s3.port.iceberg=0 -s3.port.lance=0 \
         -volume.max=0 -master.volumeSizeLimitMB=64 \
         </dev/null >"$dir/server.log" 2>&1 &
     echo $! >"$dir/pid"
     # Ready when the S3 gateway answers and the bucket can be made.
     ok=0
-    for _ in $(seq 300); do
+    for _ in $(seq 600); do
+        kill -0 "$(cat "$dir/pid")" 2>/dev/null || break # the server died: no point waiting
         if curl -s -o /dev/null "http://127.0.0.1:$((base + 3))/" 2>/dev/null &&
             echo "s3.bucket.create -name $bucket" | "$weed" shell -master="127.0.0.1:$base" >"$dir/shell.log" 2>&1 &&
             ! grep -qi "error" "$dir/shell.log"; then
@@ -56,7 +59,7 @@ JSON
         sleep 0.2
     done
     if [ "$ok" != 1 ]; then
-        tail -20 "$dir/server.log" "$dir/shell.log" >&2
+        tail -n 20 "$dir/server.log" "$dir/shell.log" >&2
         stop "$dir"
         exit 1
     fi

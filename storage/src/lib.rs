@@ -215,6 +215,46 @@ impl OriginalStore {
         Ok(())
     }
 
+    /// Copies every object of this store into `target` under the same key, create-only:
+    /// an object already there with the same size is counted as present (a copy run again),
+    /// one with another size is an error (never overwritten). Leftovers of writes killed
+    /// half-way (local names with `#`) are not copied. Returns (copied, present).
+    pub async fn copy_all_into(
+        &self,
+        target: &OriginalStore,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<(u64, u64), StoreError> {
+        let (mut copied, mut present) = (0, 0);
+        for (key, size) in self.list("").await? {
+            if key.contains('#') {
+                continue;
+            }
+            let path = ObjectPath::from(key.as_str());
+            let body = self.inner.get(&path).await?.bytes().await?;
+            let opts = PutOptions {
+                mode: PutMode::Create,
+                ..Default::default()
+            };
+            match target
+                .inner
+                .put_opts(&path, PutPayload::from_bytes(body), opts)
+                .await
+            {
+                Ok(_) => copied += 1,
+                Err(object_store::Error::AlreadyExists { .. }) => {
+                    let there = target.inner.head(&path).await?.size;
+                    if there != size {
+                        return Err(StoreError::Exists { key });
+                    }
+                    present += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            progress(copied + present);
+        }
+        Ok((copied, present))
+    }
+
     /// Every object under `prefix` with its size, in key order.
     pub async fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>, StoreError> {
         use futures::TryStreamExt;
@@ -226,6 +266,11 @@ impl OriginalStore {
             .collect();
         out.sort();
         Ok(out)
+    }
+
+    /// The backend, for a reader of foreign objects ([`SourceBucket`]).
+    pub(crate) fn backend(&self) -> Arc<dyn ObjectStore> {
+        self.inner.clone()
     }
 
     /// Any `object_store` backend (S3, memory for tests…).
@@ -413,8 +458,11 @@ fn io_error(path: &Path, e: std::io::Error) -> StoreError {
     })
 }
 
+mod source;
 #[doc(hidden)]
 pub mod testing;
+
+pub use source::SourceBucket;
 
 #[cfg(test)]
 mod tests {

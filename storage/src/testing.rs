@@ -82,3 +82,14 @@ pub fn seaweedfs() -> &'static S3Server {
         Err(e) => panic!("{e}"),
     }
 }
+
+/// Writes an object as another system would (a telephony platform dropping a recording).
+pub async fn put_foreign(uri: &str, settings: &[(String, String)], key: &str, body: Vec<u8>) {
+    use object_store::ObjectStoreExt;
+    let store = crate::OriginalStore::from_uri_with(uri, settings).expect("an S3 store");
+    store
+        .backend()
+        .put(&object_store::path::Path::from(key), body.into())
+        .await
+        .expect("the object is written");
+}

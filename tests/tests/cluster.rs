@@ -409,3 +409,178 @@ fn the_embedded_default_survives_kill_9_too() {
     };
     drill(&Engines { env: Vec::new() }, 1, 1, Some(data.path()), &list);
 }
+
+/// The S3 server's settings plus a fresh PostgreSQL database, as the environment of every
+/// process of a deployment on several machines.
+fn shared_engines(rt: &tokio::runtime::Runtime) -> (Engines, String) {
+    let catalog = rt.block_on(callproof_metastore::testing::fresh_postgres_database());
+    let s3 = callproof_storage::testing::seaweedfs();
+    let objects = s3.fresh_uri();
+    let mut env = s3.env();
+    env.push(("CALLPROOF_CATALOG".into(), catalog));
+    env.push(("CALLPROOF_OBJECTS".into(), objects.clone()));
+    (Engines { env }, objects)
+}
+
+/// `callproof ingest s3://…` imports what a telephony platform dropped in a bucket, with the
+/// metadata of its `.json` sidecars, and skips what it already imported when run again.
+#[test]
+fn recordings_dropped_in_a_bucket_are_imported_once() {
+    ensure_model("tiny.en");
+    let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s3 = callproof_storage::testing::seaweedfs();
+    let source = s3.fresh_uri();
+    let scratch = tempfile::tempdir().unwrap();
+    let files = recordings(scratch.path());
+    for (i, f) in files.iter().take(3).enumerate() {
+        let key = format!("2026/03/02/call{i}.wav");
+        rt.block_on(callproof_storage::testing::put_foreign(
+            &source,
+            &s3.settings,
+            &key,
+            std::fs::read(f).unwrap(),
+        ));
+        if i < 2 {
+            let side = format!(
+                r#"{{"client":"acme","campaign":"spring","agent":"a{i}","language":"en"}}"#
+            );
+            rt.block_on(callproof_storage::testing::put_foreign(
+                &source,
+                &s3.settings,
+                &key.replace(".wav", ".json"),
+                side.into_bytes(),
+            ));
+        }
+    }
+    // Not a recording: ignored.
+    rt.block_on(callproof_storage::testing::put_foreign(
+        &source,
+        &s3.settings,
+        "README.txt",
+        b"exported by the PBX".to_vec(),
+    ));
+    let e = Engines { env: s3.env() };
+    let data = scratch.path().join("data");
+    let uri = format!("{source}/");
+    let out = e.ok(
+        &data,
+        &[
+            "ingest",
+            &uri,
+            "--client",
+            "globex",
+            "--language",
+            "en",
+            "--json",
+        ],
+    );
+    let results: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(results.len(), 3, "{out}");
+    assert!(results.iter().all(|r| r["state"] == "indexed"), "{out}");
+    assert!(
+        results[0]["file"].as_str().unwrap().starts_with(&source),
+        "results name the object: {out}"
+    );
+    let calls: Vec<serde_json::Value> =
+        serde_json::from_str(&e.ok(&data, &["calls", "--json"])).unwrap();
+    let mut clients: Vec<&str> = calls
+        .iter()
+        .map(|c| c["metadata"]["client"].as_str().unwrap())
+        .collect();
+    clients.sort();
+    assert_eq!(
+        clients,
+        vec!["acme", "acme", "globex"],
+        "sidecars first, flags fill the rest"
+    );
+    // Again: nothing new, nothing failed.
+    let again = e
+        .command(&data)
+        .args(["ingest", &uri, "--client", "globex", "--language", "en"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        again.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(text.contains("0 ingested, 3 skipped"), "{text}");
+    let calls: Vec<serde_json::Value> =
+        serde_json::from_str(&e.ok(&data, &["calls", "--json"])).unwrap();
+    assert_eq!(calls.len(), 3);
+}
+
+/// `callproof migrate` copies an embedded data folder into PostgreSQL + S3 without
+/// transcribing again: same calls, transcripts and keys, the audit chain still verifies, a new
+/// node's index is built from the catalog, and running it again copies nothing twice.
+#[test]
+fn an_embedded_data_folder_migrates_into_postgres_and_s3() {
+    ensure_model("tiny.en");
+    let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let old = scratch.path().join("old");
+    let files = recordings(scratch.path());
+    let embedded = Engines { env: Vec::new() };
+    for f in files.iter().take(2) {
+        embedded.ok(
+            &old,
+            &[
+                "ingest",
+                f.to_str().unwrap(),
+                "--client",
+                "acme",
+                "--language",
+                "en",
+            ],
+        );
+    }
+    let token = embedded
+        .ok(&old, &["keys", "create", "--role", "admin"])
+        .trim()
+        .to_string();
+    let before: Vec<serde_json::Value> =
+        serde_json::from_str(&embedded.ok(&old, &["calls", "--json"])).unwrap();
+    let id = before[0]["id"].as_str().unwrap().to_string();
+    let transcript = embedded.ok(&old, &["transcript", &id, "--json"]);
+
+    let (shared, _) = shared_engines(&rt);
+    let node = scratch.path().join("node");
+    let out = shared.ok(&node, &["migrate", "--from", old.to_str().unwrap()]);
+    assert!(out.contains("chain verified"), "{out}");
+    assert!(out.contains("recordings: 2 copied"), "{out}");
+    let after: Vec<serde_json::Value> =
+        serde_json::from_str(&shared.ok(&node, &["calls", "--json"])).unwrap();
+    assert_eq!(
+        before.iter().map(|c| &c["id"]).collect::<Vec<_>>(),
+        after.iter().map(|c| &c["id"]).collect::<Vec<_>>()
+    );
+    assert_eq!(shared.ok(&node, &["transcript", &id, "--json"]), transcript);
+    let found: Vec<serde_json::Value> =
+        serde_json::from_str(&shared.ok(&node, &["search", "country", "--json"])).unwrap();
+    assert_eq!(
+        found.len(),
+        2,
+        "the new node's index is built from the catalog"
+    );
+    shared.ok(&node, &["audit", "verify"]);
+    // The key made before the move works against the shared catalog, and the recording plays.
+    let served = start_node(&shared, &node);
+    let audio = bearer_client(&token)
+        .get(format!("{}/api/v1/calls/{id}/audio", served.base))
+        .send()
+        .unwrap();
+    assert_eq!(audio.status(), StatusCode::OK);
+    drop(served);
+    let again = shared.ok(&node, &["migrate", "--from", old.to_str().unwrap()]);
+    assert!(
+        again.contains("recordings: 0 copied, 2 already there"),
+        "{again}"
+    );
+    assert!(
+        again.contains("calls            0 copied, 2 already there"),
+        "{again}"
+    );
+}
