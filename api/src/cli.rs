@@ -250,6 +250,10 @@ pub struct IngestArgs {
     /// Print one JSON result per recording.
     #[arg(long)]
     pub json: bool,
+    /// Store and queue the recordings only: `callproof worker` processes (here or on other
+    /// machines) transcribe them, and a server's indexer indexes them.
+    #[arg(long = "queue-only")]
+    pub queue_only: bool,
 }
 
 const AUDIO_EXTENSIONS: &[&str] = &[
@@ -387,8 +391,11 @@ pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result
         );
     }
     let app = Arc::new(App::open(data, settings).await?);
-    // Fail before the first file if the model is missing, not once per file.
-    app.engine()?;
+    // Fail before the first file if the model is missing, not once per file (the workers
+    // that transcribe queued calls check their own).
+    if !args.queue_only {
+        app.engine()?;
+    }
     // Calls a stopped ingest (Ctrl-C, a crash) was working on are taken back at once.
     crate::worker::recover_orphans(&app).await?;
     app.remove_unfinished_uploads().await?;
@@ -442,6 +449,18 @@ pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result
                 }
                 Err(e) => return Err(e.into()),
             };
+            if args.queue_only {
+                return Ok(IngestResult {
+                    file: name.clone(),
+                    call_id: Some(call.id),
+                    state: "queued".into(),
+                    duration_ms: call.audio.as_ref().map(|a| a.duration_ms),
+                    segments: None,
+                    verdict: None,
+                    flagged: Vec::new(),
+                    error: None,
+                });
+            }
             let (report, file_name) = (bar.clone(), name.clone());
             app.process_now(
                 call.id,
@@ -507,6 +526,10 @@ pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result
         });
         if !args.json {
             let line = match (&r.error, r.call_id) {
+                (None, Some(id)) if r.state == "queued" => format!(
+                    "queued   {id}  {name}  ({:.1} s of audio)",
+                    r.duration_ms.unwrap_or(0) as f64 / 1000.0
+                ),
                 (Some(_), Some(id)) if from_buckets => {
                     format!("skipped  {id}  {name}  (already imported)")
                 }
@@ -543,13 +566,18 @@ pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result
             .iter()
             .filter(|r| from_buckets && r.state == "duplicate")
             .count();
+        let done = if args.queue_only {
+            "queued"
+        } else {
+            "ingested"
+        };
         if skipped > 0 {
             println!(
-                "{} ingested, {skipped} skipped (already imported), {failed} failed",
+                "{} {done}, {skipped} skipped (already imported), {failed} failed",
                 results.len() - failed - skipped
             );
         } else {
-            println!("{} ingested, {} failed", results.len() - failed, failed);
+            println!("{} {done}, {failed} failed", results.len() - failed);
         }
     }
     Ok(if failed > 0 {

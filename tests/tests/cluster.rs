@@ -2,8 +2,9 @@
 //! SeaweedFS (S3), two `serve` nodes each with its own index, three `worker` processes. Calls
 //! are uploaded through both nodes; one worker is killed with SIGKILL in the middle of a
 //! transcription and one serve node is killed once; both are restarted. Every call must then
-//! be indexed exactly once, found on both nodes, nothing left claimed, and the catalog and the
-//! bucket must agree. The same drill runs on the embedded default (SQLite + folder).
+//! be indexed exactly once, found on both nodes, nothing left claimed; a customer erased
+//! through one node must disappear from both; and the catalog and the bucket must agree. The
+//! same drill runs on the embedded default (SQLite + folder).
 
 mod common;
 
@@ -112,14 +113,22 @@ fn recordings(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn upload(c: &reqwest::blocking::Client, base: &str, file: &Path) -> Result<String, String> {
+fn upload(
+    c: &reqwest::blocking::Client,
+    base: &str,
+    file: &Path,
+    contract: &str,
+) -> Result<String, String> {
     let form = multipart::Form::new()
         .part(
             "audio",
             multipart::Part::bytes(std::fs::read(file).unwrap())
                 .file_name(file.file_name().unwrap().to_string_lossy().to_string()),
         )
-        .text("metadata", r#"{"client":"acme","language":"en"}"#);
+        .text(
+            "metadata",
+            format!(r#"{{"client":"acme","language":"en","contract_ref":"{contract}"}}"#),
+        );
     let r = c
         .post(format!("{base}/api/v1/calls"))
         .multipart(form)
@@ -215,7 +224,11 @@ fn drill(
             killed_node = false;
         }
         let via = if killed_node && node == 1 { 0 } else { node };
-        ids.push(upload(&c, &serving[via].base, f).unwrap_or_else(|e| panic!("upload {i}: {e}")));
+        let contract = format!("C-{i}");
+        ids.push(
+            upload(&c, &serving[via].base, f, &contract)
+                .unwrap_or_else(|e| panic!("upload {i}: {e}")),
+        );
     }
 
     // One worker dies (SIGKILL) while it holds a transcription, and is started again.
@@ -335,6 +348,27 @@ fn drill(
         "no job was retried after the worker was killed"
     );
 
+    // A customer's erasure through one node removes their call from every node's index, the
+    // catalog and the store.
+    let erased = c
+        .post(format!("{}/api/v1/erasures", serving[0].base))
+        .json(&serde_json::json!({"client": "acme", "contract_ref": "C-0"}))
+        .send()
+        .unwrap();
+    assert_eq!(erased.status(), StatusCode::OK, "{:?}", erased.text());
+    let want: BTreeSet<String> = ids[1..].iter().cloned().collect();
+    for node in &serving {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while found(&c, &node.base).contains_key(&ids[0]) {
+            assert!(
+                Instant::now() < deadline,
+                "the erased call is still found on {}",
+                node.base
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
     // The catalog and the store agree: one original per call, no orphan, nothing pending.
     let calls: serde_json::Value =
         serde_json::from_str(&e.ok(&cli, &["calls", "--json", "--limit", "1000"])).unwrap();
@@ -354,7 +388,7 @@ fn drill(
     assert_eq!(originals, want, "objects: {stored:?}");
     assert_eq!(
         stored.iter().filter(|k| k.starts_with("clients/")).count(),
-        CALLS,
+        CALLS - 1,
         "one object per call: {stored:?}"
     );
     drop(running);
