@@ -20,7 +20,7 @@ async fn seed_postgres(m: &PostgresMetastore) {
     sqlx::query(
         "INSERT INTO calls (id, sha256, client, metadata, size_bytes, object_key, state,
             received_at, updated_at)
-         SELECT 'c' || g, 's' || g, 'acme', '{\"client\":\"acme\"}', 1, 'k', 'received', now(), now()
+         SELECT '01900000-0000-7000-8000-' || lpad(to_hex(g), 12, '0'), 's' || g, 'acme', '{\"client\":\"acme\"}', 1, 'k', 'received', now(), now()
          FROM generate_series(1, $1) g",
     )
     .bind(QUEUED as i64)
@@ -29,13 +29,18 @@ async fn seed_postgres(m: &PostgresMetastore) {
     .unwrap();
     sqlx::query(
         "INSERT INTO jobs (call_id, kind, state, max_attempts, created_at, updated_at)
-         SELECT 'c' || g, 'transcribe', 'queued', 3, now(), now() FROM generate_series(1, $1) g",
+         SELECT '01900000-0000-7000-8000-' || lpad(to_hex(g), 12, '0'), 'transcribe', 'queued', 3, now(), now() FROM generate_series(1, $1) g",
     )
     .bind(QUEUED as i64)
     .execute(pool)
     .await
     .unwrap();
     sqlx::query("ANALYZE").execute(pool).await.unwrap();
+}
+
+/// Call ids as callproof makes them (UUID v7 shape), numbered.
+fn id(g: usize) -> String {
+    format!("01900000-0000-7000-8000-{g:012x}")
 }
 
 fn seed_sqlite(path: &std::path::Path) {
@@ -47,13 +52,13 @@ fn seed_sqlite(path: &std::path::Path) {
                 received_at, updated_at)
              VALUES (?1, ?2, 'acme', '{\"client\":\"acme\"}', 1, 'k', 'received',
                 '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
-            rusqlite::params![format!("c{g}"), format!("s{g}")],
+            rusqlite::params![id(g), format!("s{g}")],
         )
         .unwrap();
         tx.execute(
             "INSERT INTO jobs (call_id, kind, state, max_attempts, created_at, updated_at)
              VALUES (?1, 'transcribe', 'queued', 3, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
-            [format!("c{g}")],
+            [id(g)],
         )
         .unwrap();
     }

@@ -276,11 +276,16 @@ pub(crate) mod sqlite {
             loop {
                 let next = tx
                     .query_row(
+                        // Each branch walks the (state, kind, id) index from its start: one
+                        // condition with OR made SQLite scan every job, done ones included
+                        // (68 claims/s with 100,000 jobs; bench: metastore/examples/queue.rs).
                         &format!(
-                            "SELECT {COLUMNS} WHERE kind = ?1
-                               AND (state = 'queued' OR (state = 'running' AND lease_until < ?2))
-                               AND (?3 IS NULL OR call_id = ?3)
-                             ORDER BY id LIMIT 1"
+                            "SELECT {COLUMNS} WHERE id = (SELECT MIN(id) FROM (
+                                SELECT MIN(id) AS id FROM jobs WHERE state = 'queued'
+                                   AND kind = ?1 AND (?3 IS NULL OR call_id = ?3)
+                                UNION ALL
+                                SELECT MIN(id) FROM jobs WHERE state = 'running' AND kind = ?1
+                                   AND lease_until < ?2 AND (?3 IS NULL OR call_id = ?3)))"
                         ),
                         params![kind.as_str(), now, call.map(|c| c.to_string())],
                         row,
