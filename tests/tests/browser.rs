@@ -304,6 +304,49 @@ fn search_play_seek_bundle_and_isolation_in_chromium() {
         "return document.querySelector('.segment.playing') === document.querySelector('.segment:last-child') || document.getElementById('player').paused",
     );
 
+    // The header argues the case: the consent line, with its moment.
+    assert_eq!(
+        b.js("return document.getElementById('consent-line') !== null"),
+        Value::Bool(true)
+    );
+    // Keyboard: with a time button focused, space pauses (instead of seeking again) and k
+    // plays again.
+    let time_button = b.find(".segment:last-child .seg-time");
+    b.js("var p = document.getElementById('player'); p.play(); return true");
+    b.wait_for(
+        "playing",
+        "return !document.getElementById('player').paused",
+    );
+    b.type_into(&time_button, " ");
+    b.wait_for(
+        "space pauses while a time button has the focus",
+        "return document.getElementById('player').paused",
+    );
+    b.type_into(&time_button, "k");
+    b.wait_for(
+        "k plays again",
+        "return !document.getElementById('player').paused",
+    );
+    b.js("document.getElementById('player').pause(); return true");
+    // "Link to this moment" puts the moment in the address.
+    b.click(&b.find("#moment-link"));
+    assert!(b.url().contains("#t="), "{}", b.url());
+    // At 400 px: nothing wider than the screen, the player a bar, not half the page.
+    b.cmd("POST", "/window/rect", json!({"width": 400, "height": 800}));
+    b.wait_for("a narrow window", "return window.innerWidth <= 400");
+    let narrow = b.js(
+        "var w = window.innerWidth; \
+         var bar = document.querySelector('.player-bar').getBoundingClientRect(); \
+         return [document.documentElement.scrollWidth <= w + 1, bar.height < window.innerHeight / 3]",
+    );
+    assert_eq!(narrow, json!([true, true]), "layout at 400 px");
+    b.screenshot("call-400px");
+    b.cmd(
+        "POST",
+        "/window/rect",
+        json!({"width": 1280, "height": 900}),
+    );
+
     // The bundle button downloads a signed bundle that verifies offline.
     b.click(&b.find(".player-bar form button"));
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -144,12 +144,18 @@ pub struct Served {
 /// Starts `callproof --data DATA ARGS... serve --listen 127.0.0.1:0` and waits until it
 /// listens. `args` are the global options (model, signing key).
 pub fn serve(data: &Path, args: &[&str]) -> Served {
+    serve_with(data, args, &[])
+}
+
+/// [`serve`] with options of `serve` itself (`--workers 0`…) after the command.
+pub fn serve_with(data: &Path, args: &[&str], serve_args: &[&str]) -> Served {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(bin())
         .arg("--data")
         .arg(data)
         .args(args)
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(serve_args)
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()

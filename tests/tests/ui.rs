@@ -143,6 +143,22 @@ fn sign_in_search_and_call_page() {
     );
     assert!(page.contains("data-seek=") && page.contains("class=\"segment"));
     assert!(page.contains("<h2>Findings</h2>") && page.contains("lang=\"en\""));
+    // The header argues the case: the consent line first, findings broken first.
+    assert!(page.contains("id=\"consent-line\""), "{page}");
+    assert!(page.contains("Consent : <strong>"), "{page}");
+    let order: Vec<usize> = ["finding fail", "finding review", "finding pass"]
+        .iter()
+        .filter_map(|c| page.find(&format!("class=\"{c}\"")))
+        .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "findings out of order: {order:?}"
+    );
+    assert!(
+        page.contains("Duration</dt>") && page.contains("id=\"moment-link\""),
+        "{page}"
+    );
+    assert!(page.contains("class=\"skip\" href=\"#main\""), "{page}");
     // The player's audio is served with the session cookie, with Range.
     let r = http
         .get(url(&format!("/api/v1/calls/{id}/audio")))
@@ -339,4 +355,55 @@ fn sign_in_search_and_call_page() {
         get(&globex_cookie, "/ui/search").headers()["location"],
         "/ui/login"
     );
+}
+
+/// A call still being transcribed says so, reloads itself, and offers no bundle yet.
+#[test]
+fn a_call_in_progress_says_so_and_offers_no_bundle() {
+    ensure_model("tiny.en");
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let queued = json(
+        d,
+        &[
+            "ingest",
+            "--queue-only",
+            fixture("real/en_jfk_16k_mono.wav").to_str().unwrap(),
+            "--client",
+            "acme",
+            "--language",
+            "en",
+            "--json",
+        ],
+    );
+    assert_eq!(queued[0]["state"], "queued", "{queued}");
+    let id = queued[0]["call_id"].as_str().unwrap().to_string();
+    let token = ok(d, &["keys", "create", "--role", "admin"]);
+    // No workers: the call stays queued while the page is read.
+    let server = serve_with(d, &["--model", "tiny.en"], &["--workers", "0"]);
+    let base = server.base.clone();
+    let mut origin = reqwest::header::HeaderMap::new();
+    origin.insert("origin", base.parse().unwrap());
+    let http = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(origin)
+        .build()
+        .unwrap();
+    let r = http
+        .post(format!("{base}/ui/login"))
+        .form(&[("key", token.trim())])
+        .send()
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let page = http
+        .get(format!("{base}/ui/calls/{id}"))
+        .header("cookie", &cookie)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("Transcription en cours"), "{page}");
+    assert!(page.contains("http-equiv=\"refresh\""), "{page}");
+    assert!(!page.contains("/evidence\""), "no bundle yet: {page}");
 }

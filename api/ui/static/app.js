@@ -44,10 +44,27 @@
     }
   });
 
-  // Keyboard: k or space plays/pauses, j / l go back / forward 5 s (outside form fields).
+  // "Link to this moment": the address of this page at the current time (#t=<ms>), put in
+  // the address bar and, where the browser allows, on the clipboard.
+  var moment = document.getElementById("moment-link");
+  if (moment) {
+    moment.addEventListener("click", function () {
+      var url = location.href.split("#")[0] + "#t=" + Math.floor(audio.currentTime * 1000);
+      history.replaceState(null, "", url);
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(url).catch(function () {});
+      }
+      moment.setAttribute("data-url", url);
+    });
+  }
+
+  // Keyboard: k or space plays/pauses, j / l go back / forward 5 s — outside form fields, and
+  // also while a time button (a transcript time, a finding, a timeline mark) has the focus,
+  // so that seeking with Enter and pausing with space go together.
   document.addEventListener("keydown", function (e) {
     var tag = (e.target.tagName || "").toLowerCase();
-    if (tag === "input" || tag === "textarea" || tag === "select" || tag === "button" || e.target === audio) return;
+    var seekButton = tag === "button" && e.target.hasAttribute("data-seek");
+    if (tag === "input" || tag === "textarea" || tag === "select" || (tag === "button" && !seekButton) || e.target === audio) return;
     if (e.key === "k" || e.key === " ") {
       e.preventDefault();
       if (audio.paused) { var p = audio.play(); if (p && p.catch) p.catch(function () {}); } else { audio.pause(); }

@@ -2,6 +2,7 @@
 //! calls list, the bundle button.
 
 use super::*;
+use callproof_models::{CallState, Finding, FindingStatus, RuleKind};
 
 #[derive(Deserialize, Default, serde::Serialize)]
 pub(super) struct SearchForm {
@@ -128,12 +129,33 @@ pub(super) async fn call_page(
         Err(e) => return error_page(&key, l, e),
     };
     let duration_ms = call.audio.as_ref().map(|a| a.duration_ms).unwrap_or(0);
+    // What a person disputing the call looks for first: broken rules, then doubtful ones.
+    let findings: Vec<Finding> = verification.as_ref().map_or_else(Vec::new, |v| {
+        let mut f = v.findings.clone();
+        f.sort_by_key(|f| match f.status {
+            FindingStatus::Fail => 0,
+            FindingStatus::Review => 1,
+            FindingStatus::Pass => 2,
+        });
+        f
+    });
+    let consent = findings
+        .iter()
+        .find(|f| f.kind == RuleKind::Consent)
+        .cloned();
+    // Until it is indexed (or failed), the page says so and reloads itself.
+    let processing = matches!(call.state, CallState::Received | CallState::Transcribing);
+    let started = call
+        .metadata
+        .started_at
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S (UTC%:z)").to_string());
     render(
         "call.html",
         minijinja::context! {
             lang => l, t => words(l), title => format!("{} {}", words(l)["call"], call.id),
             user => user(&key), call => call, transcript => transcript,
-            verification => verification, duration_ms => duration_ms,
+            verification => verification, duration_ms => duration_ms, findings => findings,
+            consent => consent, processing => processing, started => started,
         },
     )
 }
