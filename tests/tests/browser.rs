@@ -287,8 +287,20 @@ fn search_play_seek_bundle_and_isolation_in_chromium() {
     );
     b.screenshot("call");
     // The consent finding is listed with its time.
-    let consent = b.js("return document.querySelector('.finding .rule') !== null && [...document.querySelectorAll('.finding')].some(f => f.textContent.includes('consent'))");
+    let consent = b.js("return document.querySelector('.finding .rule') !== null && [...document.querySelectorAll('.finding')].some(f => f.dataset.rule === 'consent')");
     assert_eq!(consent, Value::Bool(true));
+    // Rule names in the page's language, never raw ids.
+    let names =
+        b.js("return [...document.querySelectorAll('.finding .rule')].map(r => r.textContent)");
+    let names: Vec<String> = serde_json::from_value(names).unwrap();
+    assert!(
+        names.contains(&"Consentement du client".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().all(|n| !n.contains('_')),
+        "raw rule ids: {names:?}"
+    );
 
     // Clicking a later segment moves playback there.
     let last = b.js("var s = document.querySelectorAll('.segment .seg-time'); return Number(s[s.length - 1].dataset.seek)");
