@@ -555,8 +555,11 @@ pub struct CalibrationView {
     pub agreement: Vec<Agreement>,
 }
 
+mod talk;
 #[cfg(test)]
 mod tests;
+
+pub use talk::{talk_stats, TalkStats};
 
 #[cfg(test)]
 mod csv_tests {

@@ -159,6 +159,14 @@ fn sign_in_search_and_call_page() {
         "{page}"
     );
     assert!(page.contains("class=\"skip\" href=\"#main\""), "{page}");
+    // Talk time, the longest silence, overtalk, and who spoke when.
+    assert!(
+        page.contains("Talk time · ")
+            && page.contains("Longest silence")
+            && page.contains("Overtalk"),
+        "{page}"
+    );
+    assert!(page.contains("<div class=\"strip "), "{page}");
     // The player's audio is served with the session cookie, with Range.
     let r = http
         .get(url(&format!("/api/v1/calls/{id}/audio")))

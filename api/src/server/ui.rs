@@ -300,4 +300,98 @@ mod tests {
         assert_eq!(super::words("fr")["search"], "Recherche");
         assert_eq!(super::words("en")["search"], "Search");
     }
+
+    /// Words heard with low confidence are marked, and so is a very short customer turn that
+    /// the recogniser was unsure of (the "oui" that may never have been said).
+    #[test]
+    fn doubtful_words_and_likely_invented_turns_are_marked() {
+        use callproof_models::{
+            AudioInfo, Call, CallId, CallMetadata, CallState, Segment, Speaker, Transcript, Word,
+        };
+        let word = |text: &str, start_ms: u64, probability: f32| Word {
+            text: text.into(),
+            start_ms,
+            end_ms: start_ms + 300,
+            probability,
+        };
+        let seg = |speaker, start_ms, words: Vec<Word>, avg_logprob| Segment {
+            speaker,
+            channel: 0,
+            start_ms,
+            end_ms: start_ms + 1_000,
+            text: words
+                .iter()
+                .map(|w| w.text.clone())
+                .collect::<Vec<_>>()
+                .join(" "),
+            avg_logprob,
+            no_speech_prob: 0.1,
+            words,
+            attribution: Default::default(),
+        };
+        let id = CallId::new();
+        let transcript = Transcript {
+            call_id: id,
+            model: "base".into(),
+            model_sha256: String::new(),
+            language: "fr".into(),
+            segments: vec![
+                seg(
+                    Speaker::Agent,
+                    0,
+                    vec![word("Bonjour", 0, 0.95), word("Bloctel", 400, 0.2)],
+                    -0.3,
+                ),
+                seg(
+                    Speaker::Customer,
+                    2_000,
+                    vec![word("oui", 2_000, 0.4)],
+                    -1.2,
+                ),
+                seg(
+                    Speaker::Customer,
+                    4_000,
+                    vec![word("non", 4_000, 0.9)],
+                    -0.2,
+                ),
+            ],
+        };
+        let call = Call {
+            id,
+            metadata: CallMetadata {
+                client: "acme".into(),
+                ..Default::default()
+            },
+            sha256: String::new(),
+            original_name: None,
+            size_bytes: 1,
+            audio: Some(AudioInfo {
+                format: "wav".into(),
+                sample_rate: 8000,
+                channels: 2,
+                duration_ms: 6_000,
+            }),
+            state: CallState::Indexed,
+            received_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        let talk = callproof_quality::talk_stats(&transcript, 6_000);
+        let html = super::env()
+            .get_template("call.html")
+            .unwrap()
+            .render(minijinja::context! {
+                lang => "fr", t => super::words("fr"), title => "x", call => call,
+                transcript => transcript, duration_ms => 6_000u64, findings => Vec::<u8>::new(),
+                talk => talk, strips => Vec::<u8>::new(), processing => false,
+            })
+            .unwrap();
+        let marked = html.matches("word doubtful-word\" data-seek").count();
+        assert_eq!(marked, 2, "Bloctel and the doubtful oui: {html}");
+        assert_eq!(
+            html.matches("segment customer likely-invented").count(),
+            1,
+            "{html}"
+        );
+        assert!(html.contains("Temps de parole · Agent"), "{html}");
+    }
 }

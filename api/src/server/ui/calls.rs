@@ -102,6 +102,10 @@ pub(super) async fn search_page(
     )
 }
 
+/// A stretch of speech on a who-spoke-when strip: left and width in percent of the call, and
+/// where it starts (ms).
+type Span = (f64, f64, u64);
+
 pub(super) async fn call_page(
     State(ctx): State<Ctx>,
     UiKey(key): UiKey,
@@ -149,6 +153,31 @@ pub(super) async fn call_page(
         .metadata
         .started_at
         .map(|t| t.format("%Y-%m-%d %H:%M:%S (UTC%:z)").to_string());
+    let talk = transcript
+        .as_ref()
+        .map(|t| callproof_quality::talk_stats(t, duration_ms));
+    // Who spoke when, one strip per speaker, positioned in percent of the call.
+    let strips: Vec<(String, Vec<Span>)> = match (&transcript, duration_ms) {
+        (Some(t), d) if d > 0 => {
+            let mut by: std::collections::BTreeMap<
+                callproof_models::Speaker,
+                Vec<(f64, f64, u64)>,
+            > = Default::default();
+            for s in &t.segments {
+                let left = s.start_ms as f64 * 100.0 / d as f64;
+                let width = (s.end_ms.saturating_sub(s.start_ms)) as f64 * 100.0 / d as f64;
+                by.entry(s.speaker).or_default().push((
+                    (left * 100.0).round() / 100.0,
+                    (width.max(0.2) * 100.0).round() / 100.0,
+                    s.start_ms,
+                ));
+            }
+            by.into_iter()
+                .map(|(k, v)| (k.as_str().to_string(), v))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     render(
         "call.html",
         minijinja::context! {
@@ -156,6 +185,7 @@ pub(super) async fn call_page(
             user => user(&key), call => call, transcript => transcript,
             verification => verification, duration_ms => duration_ms, findings => findings,
             consent => consent, processing => processing, started => started,
+            talk => talk, strips => strips,
         },
     )
 }
