@@ -524,7 +524,9 @@ impl App {
         req: &callproof_search::SearchRequest,
     ) -> Result<Vec<callproof_models::CallHit>> {
         // tantivy answers synchronously: off the runtime's async workers.
+        let started = Instant::now();
         let hits = tokio::task::block_in_place(|| self.index.search(req))?;
+        crate::metrics::search(started.elapsed());
         for hit in &hits {
             self.audit(
                 actor,

@@ -11,6 +11,7 @@ mod checkpoints;
 mod cli;
 mod engines;
 mod limits;
+mod metrics;
 mod probe;
 mod quality;
 mod retention;

@@ -331,6 +331,7 @@ fn router(ctx: Ctx) -> Router {
         .saturating_add(2 * crate::limits::MAX_METADATA_BYTES as u64);
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/api/v1/calls", post(upload))
         .route("/api/v1/calls/{id}", get(get_call))
         .route("/api/v1/calls/{id}/transcript", get(get_transcript))
@@ -363,10 +364,38 @@ fn router(ctx: Ctx) -> Router {
         .merge(ui::routes())
         .layer(axum::middleware::from_fn(same_origin))
         .layer(axum::middleware::from_fn(json_errors))
+        .layer(axum::middleware::from_fn(count_requests))
         .layer(DefaultBodyLimit::max(
             usize::try_from(body_limit).unwrap_or(usize::MAX),
         ))
         .with_state(ctx)
+}
+
+/// Counts every answered request under its route template (`/api/v1/calls/{id}`, or
+/// `unmatched` for a path no route has: the raw path would let any caller grow the labels).
+async fn count_requests(
+    matched: Option<axum::extract::MatchedPath>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let route = matched.map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let method = req.method().as_str().to_string();
+    let resp = next.run(req).await;
+    crate::metrics::request(&route, &method, resp.status().as_u16());
+    resp
+}
+
+/// `GET /metrics`: Prometheus metrics, for an administrator's key (Prometheus sends it as its
+/// bearer token).
+async fn metrics(State(ctx): State<Ctx>, caller: Caller) -> Result<Response, ApiError> {
+    let ops = ctx.app.operations(&caller).await?;
+    let body = crate::metrics::render(&ops).map_err(internal)?;
+    let mut resp = body.into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    Ok(resp)
 }
 
 async fn healthz(State(ctx): State<Ctx>) -> Json<serde_json::Value> {

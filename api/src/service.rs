@@ -209,6 +209,8 @@ pub enum Permission<'a> {
     Staff,
     /// The audit log.
     ReadAuditLog,
+    /// Running the service: its metrics (queue depth, calls by state, request counts).
+    Operate,
     /// Legal holds, erasure and access requests for this client's customers.
     Compliance(&'a ClientId),
 }
@@ -290,6 +292,35 @@ pub fn allow(caller: &Caller, p: Permission<'_>) -> Result<()> {
                 "only administrators read the audit log".into(),
             )),
         },
+        Permission::Operate => match role {
+            Role::Admin => Ok(()),
+            _ => Err(ServiceError::Forbidden(
+                "only administrators read the service's metrics (give Prometheus an admin key as its bearer token)".into(),
+            )),
+        },
+    }
+}
+
+/// What the people who run callproof watch, across every tenant (counts only).
+pub struct Operations {
+    /// Calls per state.
+    pub calls: Vec<(String, u64)>,
+    /// Jobs per kind and state: the queue's depth, what runs, the dead letters.
+    pub jobs: Vec<(
+        callproof_metastore::JobKind,
+        callproof_metastore::JobState,
+        u64,
+    )>,
+}
+
+impl App {
+    /// The counts behind `/metrics`; administrators only.
+    pub async fn operations(&self, caller: &Caller) -> Result<Operations> {
+        allow(caller, Permission::Operate)?;
+        Ok(Operations {
+            calls: self.catalog.state_counts().await?,
+            jobs: self.catalog.job_counts().await?,
+        })
     }
 }
 

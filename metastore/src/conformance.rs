@@ -47,6 +47,7 @@ macro_rules! metastore_test_suite {
             case!(concurrent_claims_take_each_job_once);
             case!(concurrent_audit_entries_form_one_chain);
             case!(index_changes_follow_indexing_and_deletion);
+            case!(calls_and_jobs_are_counted_by_state);
             case!(an_expired_lease_is_claimable_again);
             case!(a_job_whose_worker_keeps_dying_is_dead_lettered);
             case!(failures_retry_then_dead_letter);
@@ -498,6 +499,32 @@ pub async fn index_changes_follow_indexing_and_deletion(m: &dyn Metastore) {
     assert_eq!(m.last_index_change().await.unwrap(), all[2].seq);
     let rest = m.index_changes(all[0].seq, 1).await.unwrap();
     assert_eq!(rest, vec![all[1].clone()]);
+}
+
+/// Monitoring counts: calls per state, jobs per kind and state.
+pub async fn calls_and_jobs_are_counted_by_state(m: &dyn Metastore) {
+    assert!(m.state_counts().await.unwrap().is_empty());
+    new_call(m, "acme", "n1").await;
+    new_call(m, "acme", "n2").await;
+    new_call(m, "globex", "n3").await;
+    let j = m
+        .claim(JobKind::Transcribe, "w", LEASE, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(m.complete(j.id, "w", Some(JobKind::Index)).await.unwrap());
+    assert_eq!(
+        m.state_counts().await.unwrap(),
+        vec![("received".to_string(), 2), ("transcribing".to_string(), 1)]
+    );
+    assert_eq!(
+        m.job_counts().await.unwrap(),
+        vec![
+            (JobKind::Index, JobState::Queued, 1),
+            (JobKind::Transcribe, JobState::Done, 1),
+            (JobKind::Transcribe, JobState::Queued, 2),
+        ]
+    );
 }
 
 pub async fn an_expired_lease_is_claimable_again(m: &dyn Metastore) {

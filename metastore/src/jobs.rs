@@ -150,6 +150,28 @@ pub trait Jobs: Send + Sync {
 
     /// The jobs of one call, oldest first.
     async fn jobs_of(&self, call: CallId) -> Result<Vec<Job>, MetastoreError>;
+
+    /// Number of jobs of each kind in each state (queue depth, running, dead letters).
+    async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, u64)>, MetastoreError>;
+}
+
+/// Rows of (kind, state, count) as the engines read them.
+pub(crate) fn counted(
+    rows: Vec<(String, String, i64)>,
+) -> Result<Vec<(JobKind, JobState, u64)>, MetastoreError> {
+    rows.into_iter()
+        .map(|(k, s, n)| {
+            let bad = |what: &str| MetastoreError::Corrupt {
+                id: "jobs".into(),
+                detail: format!("{what} {k}/{s}"),
+            };
+            Ok((
+                JobKind::parse(&k).ok_or_else(|| bad("unknown kind"))?,
+                JobState::parse(&s).ok_or_else(|| bad("unknown state"))?,
+                n.max(0) as u64,
+            ))
+        })
+        .collect()
 }
 
 /// Why a job was dead-lettered after its attempts ran out, in the words every engine uses.
@@ -456,6 +478,15 @@ pub(crate) mod sqlite {
             let rows = stmt.query_map(params![state.map(JobState::as_str), limit as i64], row)?;
             rows.map(|r| r.map_err(MetastoreError::from).and_then(|x| x))
                 .collect()
+        }
+
+        async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, u64)>, MetastoreError> {
+            let conn = self.conn();
+            let mut stmt = conn.prepare_cached(
+                "SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state ORDER BY kind, state",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            super::counted(rows.collect::<Result<_, _>>()?)
         }
 
         async fn jobs_of(&self, call: CallId) -> Result<Vec<Job>, MetastoreError> {

@@ -176,6 +176,9 @@ pub trait Calls: Send + Sync {
         size_bytes: u64,
     ) -> Result<(), MetastoreError>;
 
+    /// Number of calls in each state (states without calls left out), for monitoring.
+    async fn state_counts(&self) -> Result<Vec<(String, u64)>, MetastoreError>;
+
     /// Calls in the given state, oldest first (used to resume work after a restart).
     async fn in_state(&self, state: &str) -> Result<Vec<Call>, MetastoreError>;
 

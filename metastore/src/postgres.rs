@@ -425,6 +425,17 @@ impl Calls for PostgresMetastore {
         Ok(())
     }
 
+    async fn state_counts(&self) -> Result<Vec<(String, u64)>, MetastoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM calls GROUP BY state ORDER BY state")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(s, n)| (s, n.max(0) as u64))
+            .collect())
+    }
+
     async fn in_state(&self, state: &str) -> Result<Vec<Call>, MetastoreError> {
         calls(
             sqlx::query_as(AssertSqlSafe(format!(
@@ -1606,6 +1617,16 @@ impl Jobs for PostgresMetastore {
             )))
             .bind(state.map(JobState::as_str))
             .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?,
+        )
+    }
+
+    async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, u64)>, MetastoreError> {
+        crate::jobs::counted(
+            sqlx::query_as(
+                "SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state ORDER BY kind, state",
+            )
             .fetch_all(&self.pool)
             .await?,
         )

@@ -527,6 +527,15 @@ impl Calls for SqliteMetastore {
         Ok(())
     }
 
+    async fn state_counts(&self) -> Result<Vec<(String, u64)>, MetastoreError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT state, COUNT(*) FROM calls GROUP BY state ORDER BY state")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        rows.map(|r| r.map(|(s, n)| (s, n.max(0) as u64)).map_err(Into::into))
+            .collect()
+    }
+
     async fn in_state(&self, state: &str) -> Result<Vec<Call>, MetastoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(

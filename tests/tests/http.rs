@@ -347,3 +347,74 @@ fn http_api_end_to_end_and_restart() {
         .iter()
         .any(|f| f["rule_id"] == "min_duration"));
 }
+
+/// `/metrics`: Prometheus text for an administrator's key — the queue's depth and the calls
+/// by state for the whole catalog, requests by route template, search latency; refused to
+/// anyone else.
+#[test]
+fn metrics_show_the_queue_and_requests_to_administrators_only() {
+    ensure_model("tiny.en");
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    ok(
+        d,
+        &[
+            "ingest",
+            "--queue-only",
+            fixture("real/en_jfk_16k_mono.wav").to_str().unwrap(),
+            "--client",
+            "acme",
+            "--language",
+            "en",
+        ],
+    );
+    let admin = ok(d, &["keys", "create", "--role", "admin"]);
+    let client = ok(
+        d,
+        &["keys", "create", "--role", "client", "--client", "acme"],
+    );
+    let server = serve_with(d, &["--model", "tiny.en"], &["--workers", "0"]);
+    let base = &server.base;
+    let anonymous = reqwest::blocking::Client::new();
+    assert_eq!(
+        anonymous
+            .get(format!("{base}/metrics"))
+            .send()
+            .unwrap()
+            .status(),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        bearer_client(&client)
+            .get(format!("{base}/metrics"))
+            .send()
+            .unwrap()
+            .status(),
+        reqwest::StatusCode::FORBIDDEN
+    );
+    let c = bearer_client(&admin);
+    c.get(format!("{base}/healthz")).send().unwrap();
+    c.get(format!("{base}/api/v1/search?q=country"))
+        .send()
+        .unwrap();
+    c.get(format!("{base}/api/v1/calls/nope")).send().unwrap();
+    let r = c.get(format!("{base}/metrics")).send().unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/openmetrics-text"));
+    let text = r.text().unwrap();
+    for line in [
+        "callproof_jobs{kind=\"transcribe\",state=\"queued\"} 1",
+        "callproof_jobs{kind=\"transcribe\",state=\"dead\"} 0",
+        "callproof_calls{state=\"received\"} 1",
+        "callproof_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1",
+        "callproof_http_requests_total{route=\"/api/v1/calls/{id}\",method=\"GET\",status=\"404\"} 1",
+        "callproof_search_seconds_count 1",
+    ] {
+        assert!(text.contains(line), "no {line:?} in\n{text}");
+    }
+    // Labels are route templates, never raw paths.
+    assert!(!text.contains("/api/v1/calls/nope"), "{text}");
+}
