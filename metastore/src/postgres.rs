@@ -283,6 +283,24 @@ impl PostgresMetastore {
         Ok(())
     }
 
+    /// A JSON document of a call (`sql` selects it by call id), only if `scope` may see the
+    /// call.
+    async fn scoped_document<T: serde::de::DeserializeOwned>(
+        &self,
+        id: CallId,
+        scope: &Scope,
+        sql: &'static str,
+    ) -> Result<Option<T>, MetastoreError> {
+        if self.get_in(id, scope).await?.is_none() {
+            return Ok(None);
+        }
+        let ids = id.to_string();
+        self.document(sql, &ids)
+            .await?
+            .map(|j| from_json(&ids, &j))
+            .transpose()
+    }
+
     /// The connection pool, for tests and tools that inspect the catalog directly.
     pub fn pool(&self) -> &PgPool {
         &self.pool
@@ -629,14 +647,8 @@ impl Results for PostgresMetastore {
         id: CallId,
         scope: &Scope,
     ) -> Result<Option<Redaction>, MetastoreError> {
-        if self.get_in(id, scope).await?.is_none() {
-            return Ok(None);
-        }
-        let ids = id.to_string();
-        self.document("SELECT json FROM redactions WHERE call_id = $1", &ids)
-            .await?
-            .map(|j| from_json(&ids, &j))
-            .transpose()
+        self.scoped_document(id, scope, "SELECT json FROM redactions WHERE call_id = $1")
+            .await
     }
 
     async fn verdict_counts(&self, client: &str) -> Result<Vec<(Verdict, u64)>, MetastoreError> {
@@ -660,17 +672,12 @@ impl Results for PostgresMetastore {
         id: CallId,
         scope: &Scope,
     ) -> Result<Option<Transcript>, MetastoreError> {
-        if self.get_in(id, scope).await?.is_none() {
-            return Ok(None);
-        }
-        let ids = id.to_string();
-        self.document(
+        self.scoped_document(
+            id,
+            scope,
             "SELECT transcript FROM transcripts WHERE call_id = $1",
-            &ids,
         )
-        .await?
-        .map(|j| from_json(&ids, &j))
-        .transpose()
+        .await
     }
 
     async fn verification_in(
@@ -678,17 +685,12 @@ impl Results for PostgresMetastore {
         id: CallId,
         scope: &Scope,
     ) -> Result<Option<Verification>, MetastoreError> {
-        if self.get_in(id, scope).await?.is_none() {
-            return Ok(None);
-        }
-        let ids = id.to_string();
-        self.document(
+        self.scoped_document(
+            id,
+            scope,
             "SELECT verification FROM verifications WHERE call_id = $1",
-            &ids,
         )
-        .await?
-        .map(|j| from_json(&ids, &j))
-        .transpose()
+        .await
     }
 }
 

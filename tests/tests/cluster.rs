@@ -9,7 +9,6 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -51,32 +50,8 @@ impl Engines {
 }
 
 /// A `serve` node without its own workers (they run apart, as on other machines).
-struct Node {
-    child: KillOnDrop,
-    base: String,
-}
-
-fn start_node(e: &Engines, data: &Path) -> Node {
-    let mut child = e
-        .command(data)
-        .args(["serve", "--listen", "127.0.0.1:0", "--workers", "0"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start callproof serve");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let child = KillOnDrop(child);
-    let base = loop {
-        let line = lines
-            .next()
-            .expect("server exited before listening")
-            .expect("server output");
-        if let Some(url) = line.strip_prefix("callproof listening on ") {
-            break url.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Node { child, base }
+fn start_node(e: &Engines, data: &Path) -> Served {
+    serve_command(e.command(data), &["--workers", "0"])
 }
 
 fn start_worker(e: &Engines, data: &Path) -> KillOnDrop {
@@ -204,7 +179,7 @@ fn drill(
         .to_string();
     let c = bearer_client(&token);
     let files = recordings(scratch.path());
-    let mut serving: Vec<Node> = (0..nodes).map(|i| start_node(e, &dirs[i])).collect();
+    let mut serving: Vec<Served> = (0..nodes).map(|i| start_node(e, &dirs[i])).collect();
     let mut running: Vec<KillOnDrop> = (0..workers)
         .map(|i| start_worker(e, &dirs[nodes + i]))
         .collect();
@@ -215,8 +190,7 @@ fn drill(
         let node = i % nodes;
         // One serve node dies (SIGKILL) a third of the way, and comes back at two thirds.
         if nodes > 1 && i == CALLS / 3 {
-            serving[1].child.0.kill().unwrap();
-            serving[1].child.0.wait().unwrap();
+            serving[1].kill();
             killed_node = true;
         }
         if killed_node && i == 2 * CALLS / 3 {

@@ -149,11 +149,16 @@ pub fn serve(data: &Path, args: &[&str]) -> Served {
 
 /// [`serve`] with options of `serve` itself (`--workers 0`…) after the command.
 pub fn serve_with(data: &Path, args: &[&str], serve_args: &[&str]) -> Served {
+    let mut cmd = Command::new(bin());
+    cmd.arg("--data").arg(data).args(args);
+    serve_command(cmd, serve_args)
+}
+
+/// Starts `CMD serve --listen 127.0.0.1:0 SERVE_ARGS…` (a command with its global options and
+/// environment already set) and waits until it listens.
+pub fn serve_command(mut cmd: Command, serve_args: &[&str]) -> Served {
     use std::io::{BufRead, BufReader};
-    let mut child = Command::new(bin())
-        .arg("--data")
-        .arg(data)
-        .args(args)
+    let mut child = cmd
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(serve_args)
         .stderr(std::process::Stdio::piped())
@@ -176,6 +181,14 @@ pub fn serve_with(data: &Path, args: &[&str], serve_args: &[&str]) -> Served {
     Served {
         _child: child,
         base,
+    }
+}
+
+impl Served {
+    /// Stops the server at once (SIGKILL), as a lost machine would.
+    pub fn kill(&mut self) {
+        let _ = self._child.0.kill();
+        let _ = self._child.0.wait();
     }
 }
 
