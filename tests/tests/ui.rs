@@ -9,6 +9,18 @@ use common::*;
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
 
+/// A client as a browser on this server's pages is: it names the page a form was sent from
+/// (Origin: this server's own) and does not follow redirects (the tests look at them).
+fn page_client(base: &str) -> Client {
+    let mut origin = reqwest::header::HeaderMap::new();
+    origin.insert("origin", base.parse().unwrap());
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(origin)
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn sign_in_search_and_call_page() {
     ensure_model("tiny.en");
@@ -67,14 +79,7 @@ fn sign_in_search_and_call_page() {
     let server = serve(d, &["--signing-key", sk, "--model", "tiny.en"]);
     let base = server.base.clone();
     let url = |p: &str| format!("{base}{p}");
-    // A browser names the page a form was sent from (Origin): this server's own.
-    let mut origin = reqwest::header::HeaderMap::new();
-    origin.insert("origin", base.parse().unwrap());
-    let http = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .default_headers(origin)
-        .build()
-        .unwrap();
+    let http = page_client(&base);
 
     // Not signed in: sent to the sign-in page, in French.
     let r = http.get(url("/ui/search")).send().unwrap();
@@ -390,13 +395,7 @@ fn a_call_in_progress_says_so_and_offers_no_bundle() {
     // No workers: the call stays queued while the page is read.
     let server = serve_with(d, &["--model", "tiny.en"], &["--workers", "0"]);
     let base = server.base.clone();
-    let mut origin = reqwest::header::HeaderMap::new();
-    origin.insert("origin", base.parse().unwrap());
-    let http = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .default_headers(origin)
-        .build()
-        .unwrap();
+    let http = page_client(&base);
     let r = http
         .post(format!("{base}/ui/login"))
         .form(&[("key", token.trim())])
