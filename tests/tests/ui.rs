@@ -134,6 +134,7 @@ fn sign_in_search_and_call_page() {
         .unwrap();
     assert!((5_000..11_000).contains(&ms), "{ms}");
     assert!(page.contains("<b>country</b>"), "{page}");
+    assert!(page.contains(">1 appel</p>"), "French singular: {page}");
 
     // The call page: player on the original, transcript with seekable times, findings; English.
     let page = get(
