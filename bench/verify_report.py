@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Per-rule precision and recall of callproof's verification on an ingested labelled set.
 
-    verify_report.py DATA_DIR SCRIPTS_DIR [CALLPROOF_BIN]
+    verify_report.py DATA_DIR SCRIPTS_DIR[:SCRIPTS_DIR...] [CALLPROOF_BIN]
 
-Each call's file name (without .wav) names its script in SCRIPTS_DIR; the script's
+Each call's file name (without .wav) names its script in one of the SCRIPTS_DIRs; the script's
 "# expect: rule outcome" lines are the findings it must produce. A finding that is not a
-pass (fail or needs review) counts as flagged, as in tests/tests/verification.rs.
+pass (fail or needs review) counts as flagged, as in tests/tests/verification.rs. The verdict
+expected: "no_sale" when the only expectation is the customer's refusal, "violation" when
+there is any other, "compliant" when there is none.
 """
 import collections
 import json
@@ -13,7 +15,7 @@ import os
 import subprocess
 import sys
 
-data, scripts = sys.argv[1], sys.argv[2]
+data, scripts = sys.argv[1], sys.argv[2].split(":")
 binary = sys.argv[3] if len(sys.argv) > 3 else "callproof"
 
 
@@ -24,11 +26,13 @@ def run(*args):
 
 counts = collections.defaultdict(lambda: [0, 0, 0])  # tp, fp, fn
 verdicts_right = 0
+compliant_as_violation = 0
 calls = run("calls", "--json", "--limit", "10000")
 differences = []
 for call in sorted(calls, key=lambda c: c["original_name"]):
     name = call["original_name"].rsplit(".", 1)[0]
-    with open(os.path.join(scripts, name + ".txt"), encoding="utf-8") as f:
+    path = next(os.path.join(d, name + ".txt") for d in scripts if os.path.exists(os.path.join(d, name + ".txt")))
+    with open(path, encoding="utf-8") as f:
         want = {tuple(l.split()[2:4]) for l in f if l.startswith("# expect:")}
     v = run("findings", call["id"], "--json")
     got = {(x["rule_id"], x["outcome"]) for x in v["findings"] if x["status"] != "pass"}
@@ -40,8 +44,13 @@ for call in sorted(calls, key=lambda c: c["original_name"]):
             c[1] += 1
         else:
             c[2] += 1
-    if v["verdict"] == ("violation" if want else "compliant"):
+    expected = ("no_sale" if want == {("consent", "refused")} else "violation") if want else "compliant"
+    if v["verdict"] == expected:
         verdicts_right += 1
+    else:
+        differences.append(f"  {name}: verdict {v['verdict']}, expected {expected}")
+    if expected == "compliant" and v["verdict"] == "violation":
+        compliant_as_violation += 1
     if got != want:
         differences.append(f"  {name}: missed {sorted(want - got)}, extra {sorted(got - want)}")
 
@@ -59,7 +68,7 @@ for rule in sorted(counts):
     print(f"| {rule} | {tp + fn} | {tp + fp} | {tp} | {ratio(tp, tp + fp):.2f} | {ratio(tp, tp + fn):.2f} |")
 tp, fp, fn = total
 print(f"| all | {tp + fn} | {tp + fp} | {tp} | {ratio(tp, tp + fp):.2f} | {ratio(tp, tp + fn):.2f} |")
-print(f"verdicts right: {verdicts_right}/{len(calls)}")
+print(f"verdicts right: {verdicts_right}/{len(calls)}; compliant calls called violations: {compliant_as_violation}")
 if differences:
     print("differences:")
     print("\n".join(differences))

@@ -70,6 +70,24 @@ struct Cli {
     /// outside every data folder; CALLPROOF_SIGNING_KEY).
     #[arg(long = "signing-key", global = true)]
     signing_key: Option<PathBuf>,
+    /// Decode again, with beam search and the rule set's vocabulary, the speech a failing or
+    /// doubtful finding depends on (CALLPROOF_SECOND_LISTEN=off to measure without it).
+    #[arg(
+        long = "second-listen",
+        global = true,
+        env = "CALLPROOF_SECOND_LISTEN",
+        default_value = "on"
+    )]
+    second_listen: app::Switch,
+    /// Give Whisper the rule set's vocabulary as its prompt on the first pass too (on the
+    /// second listen it always is).
+    #[arg(
+        long = "prompt-first-pass",
+        global = true,
+        env = "CALLPROOF_PROMPT_FIRST_PASS",
+        default_value = "off"
+    )]
+    prompt_first_pass: app::Switch,
     #[command(flatten)]
     limits: limits::Limits,
     #[command(subcommand)]
@@ -195,6 +213,8 @@ fn main() -> std::process::ExitCode {
             .unwrap_or_else(evidence::default_signing_key_path),
         limits: cli.limits.clone(),
         isolate_decoding: matches!(cli.command, Command::Serve(_)),
+        second_listen: cli.second_listen == app::Switch::On,
+        prompt_first_pass: cli.prompt_first_pass == app::Switch::On,
     };
     // One runtime for every command: the metastore is async, and the server, its workers and
     // the CLI's own transcriptions share the same way of waiting for it.

@@ -58,6 +58,7 @@ pub fn attribute(segments: Vec<Segment>, d: &Diarization) -> Vec<(Option<usize>,
                 no_speech_prob: seg.no_speech_prob,
                 words,
                 attribution: Attribution::diarization(confidence),
+                second_listen: false,
             };
             out.push((labels[start].map(|l| l.0), piece));
             start = i;
@@ -186,6 +187,7 @@ mod tests {
                 })
                 .collect(),
             attribution: Default::default(),
+            second_listen: false,
         }
     }
 

@@ -749,6 +749,7 @@ mod tests {
                 no_speech_prob: 0.01,
                 words,
                 attribution: Default::default(),
+                second_listen: false,
             }],
         };
         let v = Verification {
@@ -773,6 +774,7 @@ mod tests {
                 score: Some(1.0),
                 detail: "the customer consents".into(),
                 attribution: None,
+                hearing: None,
             }],
             verified_at: Utc::now(),
         };

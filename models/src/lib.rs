@@ -70,6 +70,7 @@ mod tests {
             score: None,
             detail: String::new(),
             attribution: None,
+            hearing: None,
         };
         use FindingStatus::*;
         assert_eq!(Verdict::of(&[]), Verdict::Compliant);
@@ -77,6 +78,16 @@ mod tests {
         assert_eq!(Verdict::of(&[f(Pass), f(Review)]), Verdict::NeedsReview);
         assert_eq!(Verdict::of(&[f(Review), f(Fail)]), Verdict::Violation);
         assert_eq!("needs-review".parse::<Verdict>(), Ok(Verdict::NeedsReview));
+        let refusal = Finding {
+            kind: RuleKind::Consent,
+            outcome: Outcome::Refused,
+            ..f(Fail)
+        };
+        assert_eq!(Verdict::of(&[f(Pass), refusal.clone()]), Verdict::NoSale);
+        // A breach in a refused call is still a violation; doubt still needs a person.
+        assert_eq!(Verdict::of(&[refusal.clone(), f(Fail)]), Verdict::Violation);
+        assert_eq!(Verdict::of(&[refusal, f(Review)]), Verdict::NeedsReview);
+        assert_eq!("no-sale".parse::<Verdict>(), Ok(Verdict::NoSale));
     }
 
     #[test]

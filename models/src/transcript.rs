@@ -28,9 +28,37 @@ pub struct Segment {
     /// How `speaker` was decided; older transcripts, made before diarization, were by channel.
     #[serde(default)]
     pub attribution: Attribution,
+    /// Decoded again with beam search and the rule set's vocabulary because a finding
+    /// depended on this stretch of speech (the "second listen").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub second_listen: bool,
 }
 
 impl Segment {
+    /// Word probability under which a word was not really heard.
+    pub const DOUBTFUL_WORD_BELOW: f32 = 0.5;
+
+    /// Whether the recogniser was unsure of this stretch: a low mean log-probability, or many
+    /// words under [`Segment::DOUBTFUL_WORD_BELOW`]. Garbled speech ("ça s'offit marronnier"
+    /// for a seller's introduction) comes out this way; an item not found there may have been
+    /// said, so its absence is for a person to check, not an accusation.
+    pub fn is_doubtful(&self) -> bool {
+        let low = self
+            .words
+            .iter()
+            .filter(|w| w.probability < Self::DOUBTFUL_WORD_BELOW)
+            .count();
+        self.avg_logprob < -0.55 || (low * 4 >= self.words.len().max(1) && low >= 2)
+    }
+
+    /// Mean word probability (1 when the segment has no word times).
+    pub fn confidence(&self) -> f32 {
+        if self.words.is_empty() {
+            return self.avg_logprob.exp().clamp(0.0, 1.0);
+        }
+        self.words.iter().map(|w| w.probability).sum::<f32>() / self.words.len() as f32
+    }
+
     /// The speaker as people read it: "agent", or "agent (by voice, 87 %)" when voices rather
     /// than channels told who spoke.
     pub fn speaker_label(&self) -> String {

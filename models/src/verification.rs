@@ -112,6 +112,36 @@ pub struct Finding {
     /// it (a mono recording).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribution: Option<Attribution>,
+    /// How well the speech this finding rests on was heard; absent for rules on metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hearing: Option<Hearing>,
+}
+
+/// The recogniser's side of a finding: what it heard, how surely, and where to listen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hearing {
+    /// Mean probability (0..1) of the words the finding rests on: the matched words, or, for an
+    /// item not found, the speech searched where it was expected.
+    pub confidence: f32,
+    /// Speech recognised without confidence where the item was expected: the span to listen
+    /// to. Its presence is why an item not found is "needs review" rather than "missing".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doubtful: Option<(u64, u64)>,
+    /// For an item not found: where it was looked for (between the items met before and after
+    /// it, inside its window), in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub searched: Option<(u64, u64)>,
+    /// The words came from the second listen (beam search with the rule set's vocabulary).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub second_listen: bool,
+}
+
+impl Finding {
+    /// The customer declined (or took back their assent): the sale did not happen, which
+    /// verdicts and statistics count apart from the agent's breaches.
+    pub fn is_refusal(&self) -> bool {
+        self.kind == RuleKind::Consent && self.outcome == Outcome::Refused
+    }
 }
 
 /// A call's overall result.
@@ -121,6 +151,10 @@ pub enum Verdict {
     Compliant,
     Violation,
     NeedsReview,
+    /// The customer declined the offer (or took their assent back) and nothing the agent said
+    /// or left unsaid broke a rule: no sale, which is not an agent's fault. A refusal in a call
+    /// with a breach is a violation: the breach is still reported.
+    NoSale,
 }
 
 impl Verdict {
@@ -129,16 +163,43 @@ impl Verdict {
             Verdict::Compliant => "compliant",
             Verdict::Violation => "violation",
             Verdict::NeedsReview => "needs_review",
+            Verdict::NoSale => "no_sale",
         }
     }
 
-    /// A violation if any finding fails, else needs review if any is doubtful, else compliant.
+    /// A violation if any finding other than the customer's refusal fails, else needs review if
+    /// any is doubtful, else no sale if the customer refused, else compliant.
     pub fn of(findings: &[Finding]) -> Self {
-        match findings.iter().map(|f| f.status).max() {
-            Some(FindingStatus::Fail) => Verdict::Violation,
-            Some(FindingStatus::Review) => Verdict::NeedsReview,
-            _ => Verdict::Compliant,
+        Self::of_statuses(findings.iter().map(|f| (f.status, f.is_refusal())))
+    }
+
+    /// [`Verdict::of`] over (status, is the customer's refusal) pairs: what a review decides
+    /// with its corrected statuses.
+    pub fn of_statuses(statuses: impl IntoIterator<Item = (FindingStatus, bool)>) -> Self {
+        let (mut fail, mut review, mut refused) = (false, false, false);
+        for (status, refusal) in statuses {
+            match status {
+                FindingStatus::Fail if refusal => refused = true,
+                FindingStatus::Fail => fail = true,
+                FindingStatus::Review => review = true,
+                FindingStatus::Pass => {}
+            }
         }
+        if fail {
+            Verdict::Violation
+        } else if review {
+            Verdict::NeedsReview
+        } else if refused {
+            Verdict::NoSale
+        } else {
+            Verdict::Compliant
+        }
+    }
+
+    /// Whether the verdict holds something against the agent or still needs a person: what
+    /// samples weigh up and audits flag.
+    pub fn is_flagged(self) -> bool {
+        matches!(self, Verdict::Violation | Verdict::NeedsReview)
     }
 }
 
@@ -155,8 +216,9 @@ impl FromStr for Verdict {
             "compliant" => Ok(Verdict::Compliant),
             "violation" => Ok(Verdict::Violation),
             "needs_review" | "review" => Ok(Verdict::NeedsReview),
+            "no_sale" | "refused" => Ok(Verdict::NoSale),
             other => Err(format!(
-                "unknown verdict {other:?}: use compliant, violation or needs_review"
+                "unknown verdict {other:?}: use compliant, violation, needs_review or no_sale"
             )),
         }
     }

@@ -10,8 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use callproof_models::{
-    Calibration, Call, Decision, FindingStatus, Outcome, Review, ReviewInput, SampleParams,
-    SampledCall, StratumCount, StratumKey, Verdict, Verification,
+    Calibration, Call, Decision, FindingStatus, Outcome, Review, ReviewInput, RuleKind,
+    SampleParams, SampledCall, StratumCount, StratumKey, Verdict, Verification,
 };
 use chrono::Datelike;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -93,10 +93,10 @@ pub fn draw(
             .enumerate()
             .map(|(i, (_, verdict))| {
                 let u = ((rng.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
-                let w = if *verdict == Verdict::Compliant {
-                    1.0
-                } else {
+                let w = if verdict.is_flagged() {
                     params.violation_weight
+                } else {
+                    1.0
                 };
                 (u.powf(1.0 / w), i)
             })
@@ -123,10 +123,11 @@ pub fn draw(
 
 /// The verdict after a review: the reviewer's decisions replace the automatic statuses.
 pub fn reviewed_verdict(v: &Verification, input: &ReviewInput) -> Verdict {
-    let mut statuses: Vec<FindingStatus> = Vec::new();
+    let mut statuses: Vec<(FindingStatus, bool)> = Vec::new();
     for f in &v.findings {
+        let refusal = |outcome: Outcome| f.kind == RuleKind::Consent && outcome == Outcome::Refused;
         let status = match input.decisions.iter().find(|d| d.rule_id == f.rule_id) {
-            None => f.status,
+            None => (f.status, f.is_refusal()),
             Some(d) => {
                 let outcome = match d.decision {
                     Decision::Confirm => f.outcome,
@@ -139,35 +140,25 @@ pub fn reviewed_verdict(v: &Verification, input: &ReviewInput) -> Verdict {
                         })
                     }
                 };
-                let broken = outcome != Outcome::Met;
-                if d.decision == Decision::Confirm && f.status == FindingStatus::Review {
-                    // Confirming a doubtful finding settles it as stated.
-                    if broken {
-                        FindingStatus::Fail
-                    } else {
-                        FindingStatus::Pass
-                    }
-                } else if broken {
+                // Confirming a doubtful finding settles it as stated; overruling replaces it.
+                let status = if outcome != Outcome::Met {
                     FindingStatus::Fail
                 } else {
                     FindingStatus::Pass
-                }
+                };
+                (status, refusal(outcome))
             }
         };
         statuses.push(status);
     }
     for a in &input.added {
         statuses.push(if a.outcome == Outcome::Met {
-            FindingStatus::Pass
+            (FindingStatus::Pass, false)
         } else {
-            FindingStatus::Fail
+            (FindingStatus::Fail, false)
         });
     }
-    match statuses.iter().max() {
-        Some(FindingStatus::Fail) => Verdict::Violation,
-        Some(FindingStatus::Review) => Verdict::NeedsReview,
-        _ => Verdict::Compliant,
-    }
+    Verdict::of_statuses(statuses)
 }
 
 /// Checks a review against the call's findings and the scorecard; returns the weighted score
@@ -389,7 +380,8 @@ pub fn stats(calls: &[(Call, Verification)]) -> Stats {
         for f in &v.findings {
             let e = rule.entry(f.rule_id.clone()).or_default();
             e.0 += 1;
-            e.1 += usize::from(f.status == FindingStatus::Fail);
+            // A customer's refusal is not the agent's breach of the consent rule.
+            e.1 += usize::from(f.status == FindingStatus::Fail && !f.is_refusal());
         }
         let bump = |m: &mut BTreeMap<String, (usize, usize)>, k: String| {
             let e = m.entry(k).or_default();

@@ -95,6 +95,7 @@ mod tests {
             no_speech_prob: 0.0,
             words: Vec::new(),
             attribution: Default::default(),
+            second_listen: false,
         }
     }
 

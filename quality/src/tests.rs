@@ -25,6 +25,7 @@ fn finding(rule: &str, status: FindingStatus) -> Finding {
         score: None,
         detail: String::new(),
         attribution: None,
+        hearing: None,
     }
 }
 

@@ -32,6 +32,7 @@ fn call(language: &str, turns: &[(Speaker, &str)]) -> Transcript {
                 no_speech_prob: 0.0,
                 words,
                 attribution: Default::default(),
+                second_listen: false,
             };
             t += 500;
             seg

@@ -130,6 +130,7 @@ fn synthetic_call(rng: &mut Rng, n_segments: usize) -> (Transcript, CallMetadata
                 no_speech_prob: 0.01,
                 words,
                 attribution: Default::default(),
+                second_listen: false,
             }
         })
         .collect();

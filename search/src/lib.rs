@@ -805,6 +805,7 @@ mod tests {
             no_speech_prob: 0.0,
             words,
             attribution: Default::default(),
+            second_listen: false,
         }
     }
 

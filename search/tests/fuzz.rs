@@ -45,6 +45,7 @@ fn index() -> (tempfile::TempDir, SearchIndex) {
                 no_speech_prob: 0.0,
                 words,
                 attribution: Default::default(),
+                second_listen: false,
             }],
         };
         let meta = CallMetadata {

@@ -123,8 +123,13 @@ fn labelled_set_accuracy_search_and_reverification() {
                 }
             }
         }
+        // The customer's refusal alone is no sale, not the agent's violation.
+        let refusal_only =
+            want.len() == 1 && want.iter().all(|(r, o)| r == "consent" && o == "refused");
         let want_verdict = if want.is_empty() {
             "compliant"
+        } else if refusal_only {
+            "no_sale"
         } else {
             "violation"
         };

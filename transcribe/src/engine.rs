@@ -44,7 +44,36 @@ pub struct TranscribeOptions {
     /// Tokens a chunk may decode to before it is decoded again in shorter pieces; normally
     /// [`MAX_CHUNK_TOKENS`].
     pub max_chunk_tokens: usize,
+    /// Beams of the decoder's search: 1 is greedy decoding (the first pass); 5 is the second
+    /// listen's, several times the decoding cost.
+    pub beam_size: usize,
+    /// Words the call is likely to hold (the client's brands, legal terms), given to Whisper as
+    /// the text that came before ("initial prompt"): it then writes "Bloctel", not "blockchain".
+    pub prompt: Option<String>,
+    /// Only the speech overlapping these stretches of the channel (milliseconds) is decoded:
+    /// the second listen goes back to the few places a finding depends on.
+    pub only_ms: Option<Vec<(u64, u64)>>,
 }
+
+impl TranscribeOptions {
+    /// Greedy decoding of every stretch of speech, no prompt: the first pass.
+    pub fn new(language: &str, threads: usize) -> Self {
+        Self {
+            language: language.to_string(),
+            threads,
+            skip_silence: true,
+            progress: None,
+            max_chunk_tokens: MAX_CHUNK_TOKENS,
+            beam_size: 1,
+            prompt: None,
+            only_ms: None,
+        }
+    }
+}
+
+/// Tokens of prompt Whisper is given at most: prompts are known to make it repeat them, and
+/// every prompt token costs decoding time.
+const MAX_PROMPT_TOKENS: usize = 64;
 
 /// Tokens one chunk may decode to before it is cut in two and each half decoded again. Whisper
 /// decodes at most 220 tokens in one window (half its text context, less 4); past that,
@@ -169,14 +198,39 @@ impl Engine {
         opts: &TranscribeOptions,
     ) -> Result<Vec<Segment>, EngineError> {
         self.check_language(&opts.language)?;
-        let regions = if opts.skip_silence {
-            speech::speech_regions(samples, &SpeechOptions::default())
+        let mut regions = if opts.skip_silence {
+            let speech_opts = SpeechOptions::default();
+            let found = speech::speech_regions(samples, &speech_opts);
+            speech::trim_to_loud(samples, &found, &speech_opts)
         } else if samples.is_empty() {
             Vec::new()
         } else {
             vec![(0, samples.len())]
         };
+        if let Some(only) = &opts.only_ms {
+            let ms = |sample: usize| sample as u64 * 1000 / SAMPLE_RATE;
+            regions.retain(|&(s, e)| only.iter().any(|&(a, b)| ms(s) < b && a < ms(e)));
+        }
+        let prompt = match opts.prompt.as_deref().map(str::trim) {
+            Some(p) if !p.is_empty() => {
+                let clean: String = p.chars().filter(|c| *c != '\0').collect();
+                let mut tokens = self
+                    .ctx
+                    .tokenize(&format!(" {clean}"), 4 * MAX_PROMPT_TOKENS)
+                    .map_err(|e| EngineError::Inference(format!("prompt: {e:?}")))?;
+                tokens.truncate(MAX_PROMPT_TOKENS);
+                tokens
+            }
+            _ => Vec::new(),
+        };
         let chunks = speech::pack_chunks(samples, &regions, speech::MAX_CHUNK_MS);
+        for c in &chunks {
+            tracing::debug!(
+                channel,
+                regions = ?c.regions.iter().map(|(s, e)| (s / 16, e / 16)).collect::<Vec<_>>(),
+                "chunk (ms)"
+            );
+        }
         let total: usize = chunks.iter().map(|c| c.samples.len()).sum();
         let mut state = self
             .ctx
@@ -188,13 +242,30 @@ impl Engine {
             if let Some(progress) = &opts.progress {
                 progress((done * 100 / total.max(1)) as i32);
             }
-            segments.extend(self.run_chunk(&mut state, samples, chunk, speaker, channel, opts)?);
+            let mut heard = self.run_chunk(
+                &mut state,
+                samples,
+                chunk,
+                (speaker, channel),
+                opts,
+                &prompt,
+            )?;
+            if !prompt.is_empty() && heard.iter().any(|s| repeats(&s.text)) {
+                // A prompt can send Whisper into a loop; decode this chunk without it.
+                tracing::debug!(
+                    "prompted decoding repeated itself: chunk decoded again without the prompt"
+                );
+                heard =
+                    self.run_chunk(&mut state, samples, chunk, (speaker, channel), opts, &[])?;
+            }
+            segments.extend(heard);
             done += chunk.samples.len();
         }
         if let Some(progress) = &opts.progress {
             progress(100);
         }
-        Ok(segments)
+        let segments = drop_line_noise(samples, segments);
+        Ok(drop_repeats(segments))
     }
 
     /// Decodes one chunk in a single window and splits its words into segments, one per
@@ -205,15 +276,25 @@ impl Engine {
         state: &mut WhisperState,
         samples: &[f32],
         chunk: &Chunk,
-        speaker: Speaker,
-        channel: u16,
+        (speaker, channel): (Speaker, u16),
         opts: &TranscribeOptions,
+        prompt: &[i32],
     ) -> Result<Vec<Segment>, EngineError> {
         // whisper.cpp rejects input shorter than 100 ms; such a slice holds no words anyway.
         if (chunk.samples.len() as u64) < SAMPLE_RATE / 10 {
             return Ok(Vec::new());
         }
-        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        let mut params = if opts.beam_size > 1 {
+            FullParams::new(SamplingStrategy::BeamSearch {
+                beam_size: opts.beam_size.min(8) as i32,
+                patience: -1.0,
+            })
+        } else {
+            FullParams::new(SamplingStrategy::Greedy { best_of: 1 })
+        };
+        if !prompt.is_empty() {
+            params.set_tokens(prompt);
+        }
         params.set_n_threads(opts.threads.max(1) as i32);
         params.set_language(Some(&opts.language));
         params.set_translate(false);
@@ -253,7 +334,14 @@ impl Engine {
                 );
                 let mut segments = Vec::new();
                 for part in &parts {
-                    segments.extend(self.run_chunk(state, samples, part, speaker, channel, opts)?);
+                    segments.extend(self.run_chunk(
+                        state,
+                        samples,
+                        part,
+                        (speaker, channel),
+                        opts,
+                        prompt,
+                    )?);
                 }
                 return Ok(segments);
             }
@@ -298,8 +386,117 @@ impl Engine {
                 }
             }
         }
-        Ok(segments_of(words, chunk, speaker, channel, no_speech_prob))
+        let mut segments = segments_of(words, chunk, speaker, channel, no_speech_prob);
+        let second = opts.beam_size > 1 || !prompt.is_empty();
+        for s in &mut segments {
+            s.second_listen = second && opts.only_ms.is_some();
+        }
+        Ok(segments)
     }
+}
+
+/// Lower-case letters and digits of a text, words separated by one space: what "the same
+/// words" means when looking for repeats.
+fn plain(text: &str) -> String {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether a decoded text is a loop: the same run of two to six words three times in a row.
+fn repeats(text: &str) -> bool {
+    let plain = plain(text);
+    let words: Vec<&str> = plain.split(' ').filter(|w| !w.is_empty()).collect();
+    (2..=6).any(|n| {
+        words.len() >= 3 * n
+            && (0..=words.len() - 3 * n).any(|i| {
+                words[i..i + n] == words[i + n..i + 2 * n]
+                    && words[i..i + n] == words[i + 2 * n..i + 3 * n]
+            })
+    })
+}
+
+/// Drops segments that say again what the segment before them on the channel said, or that
+/// sit inside its time and repeat part of it. Whisper sometimes decodes a sentence twice in one
+/// window ("Je vous remercie…" at 34.4 s and again at 35.9 s); evidence must never show words
+/// twice. A short answer said twice ("Oui. Oui.") is speech, not a repeat: only texts of three
+/// words or more, or overlapping in time, are compared.
+fn drop_repeats(mut segments: Vec<Segment>) -> Vec<Segment> {
+    segments.sort_by_key(|s| s.start_ms);
+    let mut kept: Vec<Segment> = Vec::with_capacity(segments.len());
+    for s in segments {
+        let b = plain(&s.text);
+        if b.is_empty() {
+            continue;
+        }
+        // Over the same audio: overlapping, or placed at the same instant.
+        let same_audio = |p: &Segment| p.start_ms == s.start_ms || (s.start_ms + 100 < p.end_ms);
+        let recent = kept
+            .iter()
+            .rev()
+            .take_while(|p| p.end_ms + 3_000 > s.start_ms || p.start_ms == s.start_ms);
+        let mut repeat = false;
+        for p in recent {
+            let a = plain(&p.text);
+            if a == b && (b.split(' ').count() >= 3 || same_audio(p)) {
+                repeat = true;
+                break;
+            }
+        }
+        if repeat {
+            tracing::debug!(text = %s.text, "repeated segment dropped");
+            continue;
+        }
+        if let Some(prev) = kept.last_mut() {
+            let a = plain(&prev.text);
+            if same_audio(prev) && (a.contains(&b) || b.contains(&a)) {
+                // Two decodings of the same speech: keep the fuller one.
+                if b.len() > a.len() {
+                    *prev = s;
+                }
+                continue;
+            }
+        }
+        kept.push(s);
+    }
+    kept
+}
+
+/// How far (dB) a segment's loudest frames must stand above the channel's floor to be speech.
+const SPEECH_OVER_FLOOR_DB: f32 = 8.0;
+
+/// Drops text decoded from line noise: a segment whose audio is no louder than the channel's
+/// background (its quietest tenth, at least -70 dBFS) was invented by the model ("I'm going to
+/// go ahead." on a silent customer line, "(musique)" on hiss).
+fn drop_line_noise(samples: &[f32], segments: Vec<Segment>) -> Vec<Segment> {
+    let levels = speech::levels_db(samples);
+    let Some(floor) = speech::floor_db(&levels) else {
+        return segments;
+    };
+    let frame_ms = (speech::LEVEL_FRAME as u64 * 1000) / SAMPLE_RATE;
+    segments
+        .into_iter()
+        .filter(|s| {
+            let at = |ms: u64| ((ms / frame_ms) as usize).min(levels.len());
+            let (a, b) = (
+                at(s.start_ms),
+                at(s.end_ms.max(s.start_ms + frame_ms)).max(at(s.start_ms) + 1),
+            );
+            let mut frames: Vec<f32> = levels[a.min(levels.len())..b.min(levels.len())].to_vec();
+            frames.sort_by(f32::total_cmp);
+            let loud = frames
+                .get(frames.len() * 9 / 10)
+                .copied()
+                .unwrap_or(f32::MIN);
+            let speech = loud - floor >= SPEECH_OVER_FLOOR_DB;
+            if !speech {
+                tracing::debug!(text = %s.text, loud, floor, "text on line noise dropped");
+            }
+            speech
+        })
+        .collect()
 }
 
 /// Encoder context (in 20 ms positions) for `samples` of 16 kHz audio: the audio plus one second
@@ -433,6 +630,7 @@ fn segments_of(
                 no_speech_prob,
                 words,
                 attribution: Default::default(),
+                second_listen: false,
             })
         })
         .collect()

@@ -28,11 +28,8 @@ fn jfk_twice() -> Vec<f32> {
 
 fn transcribe(engine: &Engine, samples: &[f32], max_chunk_tokens: usize) -> Vec<Segment> {
     let opts = TranscribeOptions {
-        language: "en".into(),
-        threads: 2,
-        skip_silence: true,
-        progress: None,
         max_chunk_tokens,
+        ..TranscribeOptions::new("en", 2)
     };
     engine
         .transcribe(samples, Speaker::Unknown, 0, &opts)

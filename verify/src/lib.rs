@@ -16,8 +16,8 @@ pub mod text;
 use std::collections::HashMap;
 
 use callproof_models::{
-    Attribution, AttributionSource, CallId, CallMetadata, Finding, FindingStatus, Outcome,
-    RuleKind, RuleSetRef, Speaker, Transcript, Verdict, Verification,
+    Attribution, AttributionSource, CallId, CallMetadata, Finding, FindingStatus, Hearing, Outcome,
+    RuleKind, RuleSetRef, Segment, Speaker, Transcript, Verdict, Verification,
 };
 use chrono::{Datelike, Utc};
 
@@ -41,6 +41,10 @@ struct WordAt<'a> {
     end_ms: u64,
     /// How its speaker was told (a channel, or voices on a mono recording).
     who: Attribution,
+    /// The recogniser's probability for the word.
+    prob: f32,
+    /// It comes from the second listen.
+    second: bool,
 }
 
 /// Everything one party said, as normalised tokens pointing back to timed words.
@@ -61,6 +65,10 @@ struct Cand {
     phrase: String,
     /// The least sure attribution among its words.
     who: Attribution,
+    /// Mean recogniser probability of its words.
+    confidence: f32,
+    /// Its words come from the second listen.
+    second: bool,
 }
 
 fn streams<'a>(t: &'a Transcript, language: &str) -> Vec<Stream<'a>> {
@@ -74,6 +82,8 @@ fn streams<'a>(t: &'a Transcript, language: &str) -> Vec<Stream<'a>> {
                     start_ms: seg.start_ms,
                     end_ms: seg.end_ms,
                     who: seg.attribution,
+                    prob: seg.confidence(),
+                    second: seg.second_listen,
                 });
             }
             words.extend(seg.words.iter().map(|w| WordAt {
@@ -81,6 +91,8 @@ fn streams<'a>(t: &'a Transcript, language: &str) -> Vec<Stream<'a>> {
                 start_ms: w.start_ms,
                 end_ms: w.end_ms,
                 who: seg.attribution,
+                prob: w.probability,
+                second: seg.second_listen,
             }));
         }
         if words.is_empty() {
@@ -96,6 +108,9 @@ fn streams<'a>(t: &'a Transcript, language: &str) -> Vec<Stream<'a>> {
     out
 }
 
+/// Longest silence between two words of one match.
+const MAX_PAUSE_IN_MATCH_MS: u64 = 2_000;
+
 fn find(patterns: &[Pattern], streams: &[&Stream<'_>], floor: f32) -> Vec<Cand> {
     let mut out = Vec::new();
     for s in streams {
@@ -104,6 +119,14 @@ fn find(patterns: &[Pattern], streams: &[&Stream<'_>], floor: f32) -> Vec<Cand> 
                 let first = s.toks[h.start].first_word;
                 let last = s.toks[h.end - 1].last_word;
                 let words = &s.words[first..=last];
+                // Words on either side of a long pause belong to different sentences: "c'est"
+                // at the end of one turn and "d'accord" nine seconds later are no assent.
+                if words
+                    .windows(2)
+                    .any(|w| w[1].start_ms > w[0].end_ms + MAX_PAUSE_IN_MATCH_MS)
+                {
+                    continue;
+                }
                 out.push(Cand {
                     speaker: s.speaker,
                     start_ms: words.first().map_or(0, |w| w.start_ms),
@@ -120,6 +143,9 @@ fn find(patterns: &[Pattern], streams: &[&Stream<'_>], floor: f32) -> Vec<Cand> 
                         .map(|w| w.who)
                         .min_by(|a, b| a.confidence.total_cmp(&b.confidence))
                         .unwrap_or_default(),
+                    confidence: words.iter().map(|w| w.prob).sum::<f32>()
+                        / words.len().max(1) as f32,
+                    second: words.iter().any(|w| w.second),
                 });
             }
         }
@@ -236,6 +262,12 @@ impl Eval<'_> {
             phrase: c.map(|c| c.phrase.clone()),
             score: c.map(|c| round2(c.score)),
             detail,
+            hearing: c.map(|c| Hearing {
+                confidence: round2(c.confidence),
+                doubtful: None,
+                searched: None,
+                second_listen: c.second,
+            }),
         }
     }
 
@@ -613,12 +645,206 @@ pub fn verify(
         }
         findings.push(f);
     }
+    doubt(book, transcript, mono, &mut findings);
     Verification {
         call_id: facts.call_id,
         ruleset: ruleset.clone(),
         verdict: Verdict::of(&findings),
         findings,
         verified_at: Utc::now(),
+    }
+}
+
+/// Where a second listen could change a finding: the speaker and the stretch of the call
+/// (milliseconds) to decode again. An item not found (where it was looked for), a doubtful
+/// finding (its doubtful span, or its match with two seconds around it), and consent stated only
+/// by the agent (where the customer's answer was looked for). A failure heard clearly (a
+/// forbidden phrase, a refusal, a disclosure too late) gains nothing from it.
+pub fn second_listen_spans(book: &RuleBook, v: &Verification) -> Vec<(Speaker, u64, u64)> {
+    let mut out = Vec::new();
+    for f in &v.findings {
+        let Some(rule) = book.rules.iter().find(|r| r.id == f.rule_id) else {
+            continue;
+        };
+        if !matches!(
+            rule.kind,
+            RuleKind::Required | RuleKind::Consent | RuleKind::Forbidden
+        ) {
+            continue;
+        }
+        let unclear = f.status == FindingStatus::Review
+            || (f.status == FindingStatus::Fail
+                && matches!(f.outcome, Outcome::Missing | Outcome::WrongSpeaker));
+        if !unclear {
+            continue;
+        }
+        let speaker = rule.speaker.unwrap_or(Speaker::Unknown);
+        let hearing = f.hearing.as_ref();
+        let span =
+            hearing
+                .and_then(|h| h.doubtful.or(h.searched))
+                .or(match (f.start_ms, f.end_ms) {
+                    (Some(s), Some(e)) => Some((s.saturating_sub(2_000), e + 2_000)),
+                    _ => None,
+                });
+        if let Some((s, e)) = span {
+            out.push((speaker, s, e));
+        }
+    }
+    out
+}
+
+/// Mean word probability of matched words under which an accusation rests on words the
+/// recogniser barely heard ("blockchain" for "Bloctel" came out at 0.2-0.4).
+const ACCUSE_CONFIDENCE_MIN: f32 = 0.4;
+
+/// Second thoughts on what the recogniser heard. An item "missing" is an accusation only if
+/// the speech where it was expected was recognised with confidence: where two or more of the
+/// words there were heard with a probability under [`Segment::DOUBTFUL_WORD_BELOW`] ("Belle
+/// Octane" for "Bloctel"), the item may well have been said and garbled, so the finding becomes
+/// "needs review" and names the span to listen to. A failure that rests on
+/// words heard without confidence (a forbidden phrase, a refusal, the agent's statement of
+/// agreement) becomes "needs review" the same way. Where an item is expected: between the
+/// findings met just before and just after it in the rule set's order (the order a script
+/// follows), inside the rule's own window; the whole call when the neighbours are out of order.
+fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) {
+    let met: Vec<Option<(u64, u64)>> = findings
+        .iter()
+        .map(|f| match (f.outcome, f.start_ms, f.end_ms) {
+            (Outcome::Met, Some(s), Some(e)) if f.kind != RuleKind::Forbidden => Some((s, e)),
+            _ => None,
+        })
+        .collect();
+    for i in 0..findings.len() {
+        let Some(rule) = book.rules.iter().find(|r| r.id == findings[i].rule_id) else {
+            continue;
+        };
+        let f = &findings[i];
+        if f.status != FindingStatus::Fail {
+            continue;
+        }
+        let absent = f.start_ms.is_none()
+            && matches!(f.outcome, Outcome::Missing)
+            && matches!(rule.kind, RuleKind::Required | RuleKind::Consent);
+        // Consent stated only by the agent: was the customer's own assent garbled?
+        let unheard_assent = rule.kind == RuleKind::Consent && f.outcome == Outcome::WrongSpeaker;
+        if absent || unheard_assent {
+            let speaker = rule.speaker.unwrap_or(Speaker::Unknown);
+            let before = met[..i].iter().rev().flatten().next().map(|m| m.1);
+            let after = met[i + 1..].iter().flatten().next().map(|m| m.0);
+            let (mut lo, mut hi) = (before.unwrap_or(0), after.unwrap_or(u64::MAX));
+            if rule.kind == RuleKind::Consent {
+                // The customer answers after the items the consent depends on.
+                let deps = rule.after.iter().filter_map(|d| {
+                    let j = findings.iter().position(|f| &f.rule_id == d)?;
+                    met[j].map(|m| m.1)
+                });
+                lo = deps.max().unwrap_or(0);
+                hi = u64::MAX;
+            }
+            if lo >= hi {
+                (lo, hi) = (0, u64::MAX);
+            }
+            if let Some(w) = rule.within_ms {
+                hi = hi.min(w);
+            }
+            let call_end = t.segments.iter().map(|s| s.end_ms).max().unwrap_or(0);
+            hi = hi.min(call_end);
+            let searched = (lo <= hi).then_some((lo, hi));
+            let place: Vec<&Segment> = t
+                .segments
+                .iter()
+                .filter(|s| {
+                    (s.speaker == speaker || (mono && s.speaker == Speaker::Unknown))
+                        && s.start_ms < hi
+                        && s.end_ms > lo
+                })
+                .collect();
+            // The words said where the item was expected; those heard without confidence
+            // could be the item, garbled. Two of them at least: one stray word hides nothing.
+            let heard: Vec<(&Segment, u64, u64, f32)> = place
+                .iter()
+                .flat_map(|s| {
+                    let words: Vec<(&Segment, u64, u64, f32)> = if s.words.is_empty() {
+                        vec![(*s, s.start_ms, s.end_ms, s.confidence())]
+                    } else {
+                        s.words
+                            .iter()
+                            .filter(|w| w.start_ms < hi && w.end_ms > lo)
+                            .map(|w| (*s, w.start_ms, w.end_ms, w.probability))
+                            .collect()
+                    };
+                    words
+                })
+                .collect();
+            let low: Vec<&(&Segment, u64, u64, f32)> = heard
+                .iter()
+                .filter(|(s, _, _, p)| {
+                    *p < Segment::DOUBTFUL_WORD_BELOW || (s.words.is_empty() && s.is_doubtful())
+                })
+                .collect();
+            let doubtful: Vec<(u64, u64, &str)> =
+                if low.len() >= 2 || low.iter().any(|(s, ..)| s.words.is_empty()) {
+                    low.iter()
+                        .map(|(s, a, b, _)| (*a, *b, s.text.trim()))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+            let confidence =
+                round2(heard.iter().map(|w| w.3).sum::<f32>() / heard.len().max(1) as f32);
+            let second_listen = place.iter().any(|s| s.second_listen);
+            let f = &mut findings[i];
+            match (doubtful.first(), doubtful.last()) {
+                (Some(first), Some(last)) => {
+                    let span = (first.0, last.1);
+                    let mut heard: Vec<&str> = doubtful.iter().map(|d| d.2).collect();
+                    heard.dedup();
+                    f.status = FindingStatus::Review;
+                    f.detail = format!(
+                        "{}; but the {speaker}'s speech at {}-{} was not recognised with confidence (\"{}\"): listen there before concluding",
+                        f.detail,
+                        clock(span.0),
+                        clock(span.1),
+                        heard.join(" / ")
+                    );
+                    f.hearing = Some(Hearing {
+                        confidence,
+                        doubtful: Some(span),
+                        searched,
+                        second_listen,
+                    });
+                }
+                _ => {
+                    if absent {
+                        f.hearing = Some(Hearing {
+                            confidence,
+                            doubtful: None,
+                            searched,
+                            second_listen,
+                        });
+                    } else if let Some(h) = f.hearing.as_mut() {
+                        h.searched = searched;
+                    }
+                }
+            }
+            continue;
+        }
+        let shaky = f
+            .hearing
+            .as_ref()
+            .is_some_and(|h| h.confidence < ACCUSE_CONFIDENCE_MIN);
+        if shaky && f.start_ms.is_some() {
+            let f = &mut findings[i];
+            f.status = FindingStatus::Review;
+            f.detail.push_str(&format!(
+                "; heard without confidence (word probability {:.2}): listen to confirm",
+                f.hearing.as_ref().map_or(0.0, |h| h.confidence)
+            ));
+            if let (Some(s), Some(e), Some(h)) = (f.start_ms, f.end_ms, f.hearing.as_mut()) {
+                h.doubtful = Some((s, e));
+            }
+        }
     }
 }
 

@@ -85,6 +85,10 @@ struct RawHeader {
     disable: Vec<String>,
     #[serde(default)]
     description: Option<String>,
+    /// Words the calls are likely to hold that a recogniser may not know: brands, sellers,
+    /// products, legal terms. Added to the pack's.
+    #[serde(default)]
+    vocabulary: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -193,6 +197,56 @@ pub struct RuleBook {
     pub retention: callproof_models::RetentionPolicy,
     /// SHA-256 of the source text, hex.
     pub sha256: String,
+    /// The client's words and its pack's (`vocabulary`), for the recogniser.
+    pub vocabulary: Vec<String>,
+}
+
+/// Words in the prompt when the vocabulary leaves room for the phrasings' words.
+const PROMPT_WORDS: usize = 16;
+
+/// Vocabulary entries a rule set may hold, its pack's included: the prompt that carries them
+/// to Whisper is short (see [`RuleBook::prompt`]).
+pub const MAX_VOCABULARY: usize = 40;
+
+impl RuleBook {
+    /// The text given to Whisper before the call's speech, so that it spells the client's
+    /// words as the rules do: the vocabulary, then the distinctive words of the phrasings the
+    /// agent must say (longer words first, each once). Short: a long prompt makes Whisper
+    /// repeat it, and costs decoding time.
+    pub fn prompt(&self) -> String {
+        let mut words: Vec<String> = self.vocabulary.clone();
+        let mut phrasing_words: Vec<String> = self
+            .rules
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.kind,
+                    callproof_models::RuleKind::Required | callproof_models::RuleKind::Consent
+                )
+            })
+            .flat_map(|r| r.patterns.iter().map(|p| p.source.clone()))
+            .flat_map(|p| {
+                p.split(|c: char| c.is_whitespace() || c == '[' || c == ']')
+                    .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_string())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|w| w.chars().count() >= 7 && !w.contains('{'))
+            .collect();
+        phrasing_words.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+        for w in phrasing_words {
+            if words.len() >= PROMPT_WORDS.max(self.vocabulary.len()) {
+                break;
+            }
+            let folded = w.to_lowercase();
+            if !words.iter().any(|v| v.to_lowercase().contains(&folded)) {
+                words.push(w);
+            }
+        }
+        if words.is_empty() {
+            return String::new();
+        }
+        format!("{}.", words.join(", "))
+    }
 }
 
 fn line_col(source: &str, offset: usize) -> (usize, usize) {
@@ -404,7 +458,33 @@ impl RuleBook {
             }
         }
         let rules = order_rules(rules, &lines)?;
+        let mut vocabulary: Vec<String> = base
+            .as_ref()
+            .map(|b| b.vocabulary.clone())
+            .unwrap_or_default();
+        for word in &header.vocabulary {
+            let word = word.trim();
+            if word.is_empty() || word.chars().count() > 64 || word.chars().any(char::is_control) {
+                return Err(err_header(
+                    "vocabulary",
+                    format!("{word:?} is not a vocabulary entry: give words or short phrases of 1 to 64 characters"),
+                ));
+            }
+            if !vocabulary.iter().any(|v| v.eq_ignore_ascii_case(word)) {
+                vocabulary.push(word.to_string());
+            }
+        }
+        if vocabulary.len() > MAX_VOCABULARY {
+            return Err(err_header(
+                "vocabulary",
+                format!(
+                    "{} vocabulary entries with the pack's; at most {MAX_VOCABULARY} reach the recogniser: keep the words it gets wrong",
+                    vocabulary.len()
+                ),
+            ));
+        }
         Ok(Self {
+            vocabulary,
             client: header.client,
             name: header.name,
             version: header.version,

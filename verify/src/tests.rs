@@ -32,6 +32,7 @@ fn transcript(turns: &[(Speaker, u64, &str)]) -> Transcript {
                 no_speech_prob: 0.0,
                 words,
                 attribution: Default::default(),
+                second_listen: false,
             }
         })
         .collect();
@@ -347,4 +348,133 @@ fn the_script_score_finds_the_voice_that_sells() {
     let swapped = transcript(&[(C, 0, seller), (A, 12_000, customer)]);
     assert!(script_score(&book, &t) >= 2, "{}", script_score(&book, &t));
     assert_eq!(script_score(&book, &swapped), 0);
+}
+
+/// Makes the segment starting at `start` sound like garbled speech: low word probabilities.
+fn garble(t: &mut Transcript, start: u64) {
+    let s = t
+        .segments
+        .iter_mut()
+        .find(|s| s.start_ms == start)
+        .expect("segment");
+    s.avg_logprob = -0.9;
+    for w in &mut s.words {
+        w.probability = 0.3;
+    }
+}
+
+#[test]
+fn an_item_missing_where_speech_was_garbled_is_for_review_with_its_span() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let mut turns = compliant();
+    // Bloctel said, but heard as nonsense.
+    turns[2] = (
+        A,
+        10_000,
+        "Vous pouvez vous inscrire sur la liste qui te permet de poser.",
+    );
+    let m = meta("2026-03-03T10:30:00+01:00");
+
+    // Heard with confidence: the absence is an accusation.
+    let v = run(&book, &transcript(&turns), &m);
+    let f = finding(&v, "bloctel");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Fail)
+    );
+    let h = f.hearing.as_ref().expect("hearing");
+    assert!(h.doubtful.is_none() && h.confidence > 0.8, "{h:?}");
+    // Searched between the item met before (on_behalf/commercial) and the one after (price).
+    let (lo, hi) = h.searched.expect("searched");
+    assert!(lo < 10_000 && (10_000..=15_000).contains(&hi), "{lo}-{hi}");
+    assert_eq!(v.verdict, Verdict::Violation);
+
+    // Heard without confidence: a person listens there.
+    let mut t = transcript(&turns);
+    garble(&mut t, 10_000);
+    let v = run(&book, &t, &m);
+    let f = finding(&v, "bloctel");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Review)
+    );
+    assert_eq!(
+        f.hearing.as_ref().and_then(|h| h.doubtful.map(|d| d.0)),
+        Some(10_000)
+    );
+    assert!(f.detail.contains("0:10"), "{}", f.detail);
+    assert_eq!(v.verdict, Verdict::NeedsReview);
+
+    // Garbled speech elsewhere in the call does not excuse a missing item.
+    let mut t = transcript(&turns);
+    garble(&mut t, 30_000);
+    let v = run(&book, &t, &m);
+    assert_eq!(finding(&v, "bloctel").status, FindingStatus::Fail);
+}
+
+#[test]
+fn an_accusation_resting_on_barely_heard_words_is_for_review() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let mut turns = compliant();
+    turns.push((A, 36_000, "Le contrat est définitif."));
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let v = run(&book, &transcript(&turns), &m);
+    assert_eq!(finding(&v, "final_on_phone").status, FindingStatus::Fail);
+    let mut t = transcript(&turns);
+    garble(&mut t, 36_000);
+    let v = run(&book, &t, &m);
+    let f = finding(&v, "final_on_phone");
+    assert_eq!(f.status, FindingStatus::Review, "{f:?}");
+    assert!(f.detail.contains("without confidence"), "{}", f.detail);
+}
+
+#[test]
+fn a_refusal_is_no_sale_and_a_missing_disclosure_in_it_is_still_a_violation() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let mut turns = compliant();
+    turns[7] = (C, 32_000, "Non merci, je ne suis pas intéressé.");
+    let v = run(&book, &transcript(&turns), &m);
+    assert!(finding(&v, "consent").is_refusal());
+    assert_eq!(v.verdict, Verdict::NoSale);
+    turns.remove(2); // no Bloctel
+    let v = run(&book, &transcript(&turns), &m);
+    assert_eq!(finding(&v, "bloctel").status, FindingStatus::Fail);
+    assert_eq!(v.verdict, Verdict::Violation);
+}
+
+#[test]
+fn second_listen_goes_only_where_a_finding_is_unclear() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let v = run(&book, &transcript(&compliant()), &m);
+    assert_eq!(v.verdict, Verdict::Compliant);
+    assert!(second_listen_spans(&book, &v).is_empty());
+    let mut turns = compliant();
+    turns[2] = (
+        A,
+        10_000,
+        "Vous pouvez vous inscrire sur la liste qui te permet de poser.",
+    );
+    let v = run(&book, &transcript(&turns), &m);
+    let spans = second_listen_spans(&book, &v);
+    assert_eq!(spans.len(), 1, "{spans:?}");
+    let (who, lo, hi) = spans[0];
+    assert_eq!(who, A);
+    assert!(lo <= 10_000 && hi >= 13_000, "{lo}-{hi}");
+}
+
+#[test]
+fn vocabulary_reaches_the_prompt() {
+    let book = RuleBook::parse(
+        "[ruleset]\nclient = \"acme\"\nextends = \"fr-demarchage\"\nvocabulary = [\"Isosell\", \"kilowattheure\"]\n",
+    )
+    .unwrap();
+    let prompt = book.prompt();
+    for w in ["Bloctel", "Isosell", "kilowattheure", "rétractation"] {
+        assert!(prompt.contains(w), "{prompt}");
+    }
+    let err = RuleBook::parse("[ruleset]\nextends = \"fr-demarchage\"\nvocabulary = [\"\"]\n")
+        .unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("vocabulary"), "{err}");
 }

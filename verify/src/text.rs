@@ -59,6 +59,7 @@ fn split_into(text: &str, word: usize, language: &str, out: &mut Vec<Piece>) {
             });
         }
     };
+    let first = out.len();
     let mut prev_digit = false;
     for c in text.chars() {
         if c.is_alphanumeric() {
@@ -80,6 +81,13 @@ fn split_into(text: &str, word: usize, language: &str, out: &mut Vec<Piece>) {
         }
     }
     flush(&mut cur, out);
+    // "$25", "£30", "€15": the sign is read after the number, as "25 dollars" is said.
+    let is_currency = |p: &Piece| matches!(p.lower.as_str(), "euros" | "pounds" | "dollars");
+    let is_number = |p: &Piece| p.lower.chars().all(|c| c.is_ascii_digit());
+    if out.len() > first + 1 && is_currency(&out[first]) && is_number(&out[first + 1]) {
+        let digits = out[first + 1..].iter().take_while(|p| is_number(p)).count();
+        out[first..=first + digits].rotate_left(1);
+    }
 }
 
 /// Folds accents and ligatures: "rétractation" → "retractation", "œuvre" → "oeuvre".
@@ -173,6 +181,22 @@ mod tests {
             ["a", "14", "day", "cancellation", "period"]
         );
         assert_eq!(normalise("Œuvre", "fr"), ["oeuvre"]);
+    }
+
+    #[test]
+    fn currency_signs_before_numbers_are_read_after_them() {
+        assert_eq!(
+            normalise("Membership $25 per month", "en"),
+            ["membership", "25", "dollars", "per", "month"]
+        );
+        assert_eq!(
+            normalise("£30 a month", "en"),
+            ["30", "pounds", "a", "month"]
+        );
+        assert_eq!(
+            normalise("29 € par mois", "fr"),
+            ["29", "euros", "par", "mois"]
+        );
     }
 
     #[test]

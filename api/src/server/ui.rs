@@ -328,6 +328,7 @@ mod tests {
             no_speech_prob: 0.1,
             words,
             attribution: Default::default(),
+            second_listen: false,
         };
         let id = CallId::new();
         let transcript = Transcript {

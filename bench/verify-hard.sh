@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Verification accuracy on the harder labelled set (tests/calls-hard: paraphrased disclosures,
+# brown noise, GSM and AMR-NB round trips, a quiet customer line, fast and slow speech, voices
+# the packs were not written on) together with the labelled set of tests/calls, ingested with
+# the base model and scored per rule (bench/verify_report.py). Prints the table BENCHMARKS.md
+# quotes, the ingest time, and how many calls needed a second listen.
+#
+#   bench/verify-hard.sh [hard|labelled|both]     (default both; CALLPROOF_BIN to pick a binary)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${CALLPROOF_BIN:-$root/target/release/callproof}
+[ -x "$bin" ] || { echo "build first: cargo build --release --bin callproof" >&2; exit 1; }
+which=${1:-both}
+work=${WORK:-$(mktemp -d)}
+[ -n "${WORK:-}" ] || trap 'rm -rf "$work"' EXIT
+scripts=()
+dirs=()
+case "$which" in
+  hard) dirs=("$root/tests/calls-hard") ;;
+  labelled) dirs=("$root/tests/calls") ;;
+  both) dirs=("$root/tests/calls" "$root/tests/calls-hard") ;;
+  *) echo "hard, labelled or both" >&2; exit 1 ;;
+esac
+for d in "${dirs[@]}"; do scripts+=("$d"/*.txt); done
+if [ ! -d "$work/set" ]; then
+  "$root/tests/scripts/render-set.sh" "$work/set" "${scripts[@]}" 2>/dev/null
+fi
+rm -rf "$work/data"
+start=$(date +%s.%N)
+"$bin" --data "$work/data" --model base ingest "$work/set" >/dev/null
+end=$(date +%s.%N)
+echo "ingested $(ls "$work"/set/*.wav | wc -l) calls in $(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b-a}') s"
+python3 "$root/bench/verify_report.py" "$work/data" "$(IFS=:; echo "${dirs[*]}")" "$bin"
