@@ -31,3 +31,4 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 echo "ingested $(ls "$work"/set/*.wav | wc -l) calls in $(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b-a}') s"
 python3 "$root/bench/verify_report.py" "$work/data" "$(IFS=:; echo "${dirs[*]}")" "$bin"
+python3 "$root/bench/hearing_report.py" "$work/data" "$(IFS=:; echo "${dirs[*]}")" "$bin"

@@ -1291,9 +1291,32 @@ impl App {
             }
             progress(&format!("second listen, channel {} ({speaker})", ch + 1));
             opts.only_ms = Some(wanted);
-            let heard = engine.transcribe(samples, speaker, ch as u16, &opts)?;
+            let mut heard = engine.transcribe(samples, speaker, ch as u16, &opts)?;
             if heard.is_empty() {
                 continue;
+            }
+            // Two decodings that hear the same word at the same moment — greedy without a
+            // prompt, then five beams with the vocabulary — agree on it: it is no longer
+            // doubtful, even if each was unsure ("pure, referred" heard twice is not a garbled
+            // "recorded"). Words they disagree on keep their own probability.
+            let plain = |w: &str| -> String {
+                w.chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .flat_map(char::to_lowercase)
+                    .collect()
+            };
+            for w in heard.iter_mut().flat_map(|s| s.words.iter_mut()) {
+                let agreed = t
+                    .segments
+                    .iter()
+                    .filter(|o| o.channel as usize == ch)
+                    .flat_map(|o| &o.words)
+                    .any(|o| {
+                        o.start_ms.abs_diff(w.start_ms) <= 400 && plain(&o.text) == plain(&w.text)
+                    });
+                if agreed {
+                    w.probability = w.probability.max(Segment::DOUBTFUL_WORD_BELOW);
+                }
             }
             decoded_ms += heard.iter().map(|s| s.end_ms - s.start_ms).sum::<u64>();
             // The new decoding replaces the first pass wherever they cover the same speech.

@@ -79,13 +79,13 @@ struct Cli {
         default_value = "on"
     )]
     second_listen: app::Switch,
-    /// Give Whisper the rule set's vocabulary as its prompt on the first pass too (on the
-    /// second listen it always is).
+    /// Give Whisper the rule set's vocabulary as its prompt on the first pass (on the second
+    /// listen it always is): rule words heard 65 % instead of 59 % on the benchmark calls.
     #[arg(
         long = "prompt-first-pass",
         global = true,
         env = "CALLPROOF_PROMPT_FIRST_PASS",
-        default_value = "off"
+        default_value = "on"
     )]
     prompt_first_pass: app::Switch,
     #[command(flatten)]

@@ -8,7 +8,8 @@ pub struct Word {
     pub text: String,
     pub start_ms: u64,
     pub end_ms: u64,
-    /// Mean token probability, 0..1.
+    /// Mean token probability, 0..1. After a second listen, a word both decodings heard at the
+    /// same moment is at least [`Segment::DOUBTFUL_WORD_BELOW`]: their agreement is evidence.
     pub probability: f32,
 }
 

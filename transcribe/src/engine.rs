@@ -640,3 +640,79 @@ fn segments_of(
 fn ends_sentence(word: &str) -> bool {
     word.ends_with(['.', '?', '!', '…'])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(start_ms: u64, end_ms: u64, text: &str) -> Segment {
+        Segment {
+            speaker: Speaker::Agent,
+            channel: 0,
+            start_ms,
+            end_ms,
+            text: text.into(),
+            avg_logprob: -0.2,
+            no_speech_prob: 0.0,
+            words: Vec::new(),
+            attribution: Default::default(),
+            second_listen: false,
+        }
+    }
+
+    fn texts(segments: &[Segment]) -> Vec<(u64, &str)> {
+        segments
+            .iter()
+            .map(|s| (s.start_ms, s.text.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_sentence_decoded_twice_is_kept_once() {
+        let kept = drop_repeats(vec![
+            seg(34_400, 35_800, "Je vous remercie excellent-tourner."),
+            seg(35_900, 37_300, "Je vous remercie excellent tourner."),
+            seg(40_000, 41_000, "Au revoir."),
+        ]);
+        assert_eq!(
+            texts(&kept),
+            [
+                (34_400, "Je vous remercie excellent-tourner."),
+                (40_000, "Au revoir.")
+            ]
+        );
+    }
+
+    #[test]
+    fn two_decodings_of_the_same_audio_keep_the_fuller_one() {
+        let kept = drop_repeats(vec![
+            seg(17_300, 17_900, "ahead."),
+            seg(17_300, 19_000, "I'm going to go ahead."),
+        ]);
+        assert_eq!(texts(&kept), [(17_300, "I'm going to go ahead.")]);
+        // Words placed at one instant (broken timing) are the same audio too.
+        let kept = drop_repeats(vec![
+            seg(7_130, 7_130, "Oui."),
+            seg(7_130, 7_130, "D'accord."),
+            seg(7_130, 7_130, "Oui."),
+        ]);
+        assert_eq!(texts(&kept), [(7_130, "Oui."), (7_130, "D'accord.")]);
+    }
+
+    #[test]
+    fn a_short_answer_said_twice_is_speech() {
+        let kept = drop_repeats(vec![seg(1_000, 1_400, "Oui."), seg(2_500, 2_900, "Oui.")]);
+        assert_eq!(kept.len(), 2);
+    }
+
+    #[test]
+    fn loops_are_recognised() {
+        assert!(repeats(
+            "Bloctel, rétractation, Bloctel, rétractation, Bloctel, rétractation"
+        ));
+        assert!(repeats("oui oui oui oui oui oui"));
+        assert!(!repeats(
+            "Vous pouvez vous inscrire sur Bloctel, la liste Bloctel."
+        ));
+    }
+}

@@ -694,6 +694,10 @@ pub fn second_listen_spans(book: &RuleBook, v: &Verification) -> Vec<(Speaker, u
     out
 }
 
+/// A word heard with less probability than this may stand for several words said ("au nom
+/// d'" heard as "contacterons d'", at 0.29): alone, it makes the speech around it doubtful.
+const BARELY_HEARD: f32 = 0.35;
+
 /// Mean word probability of matched words under which an accusation rests on words the
 /// recogniser barely heard ("blockchain" for "Bloctel" came out at 0.2-0.4).
 const ACCUSE_CONFIDENCE_MIN: f32 = 0.4;
@@ -701,7 +705,8 @@ const ACCUSE_CONFIDENCE_MIN: f32 = 0.4;
 /// Second thoughts on what the recogniser heard. An item "missing" is an accusation only if
 /// the speech where it was expected was recognised with confidence: where two or more of the
 /// words there were heard with a probability under [`Segment::DOUBTFUL_WORD_BELOW`] ("Belle
-/// Octane" for "Bloctel"), the item may well have been said and garbled, so the finding becomes
+/// Octane" for "Bloctel"), or one under [`BARELY_HEARD`], the item may well have been said and
+/// garbled, so the finding becomes
 /// "needs review" and names the span to listen to. A failure that rests on
 /// words heard without confidence (a forbidden phrase, a refusal, the agent's statement of
 /// agreement) becomes "needs review" the same way. Where an item is expected: between the
@@ -783,14 +788,17 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                     *p < Segment::DOUBTFUL_WORD_BELOW || (s.words.is_empty() && s.is_doubtful())
                 })
                 .collect();
-            let doubtful: Vec<(u64, u64, &str)> =
-                if low.len() >= 2 || low.iter().any(|(s, ..)| s.words.is_empty()) {
-                    low.iter()
-                        .map(|(s, a, b, _)| (*a, *b, s.text.trim()))
-                        .collect()
-                } else {
-                    Vec::new()
-                };
+            let doubtful: Vec<(u64, u64, &str)> = if low.len() >= 2
+                || low
+                    .iter()
+                    .any(|(s, _, _, p)| s.words.is_empty() || *p < BARELY_HEARD)
+            {
+                low.iter()
+                    .map(|(s, a, b, _)| (*a, *b, s.text.trim()))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let confidence =
                 round2(heard.iter().map(|w| w.3).sum::<f32>() / heard.len().max(1) as f32);
             let second_listen = place.iter().any(|s| s.second_listen);

@@ -92,13 +92,15 @@ impl Pattern {
         }
     }
 
-    /// Words whose absence changes the meaning: a number ("7 jours" is not "14 jours") or a
-    /// negation ("thank you" is not "no thank you"). They cannot be left out of a match.
+    /// Words whose absence changes the meaning: a number ("7 jours" is not "14 jours"), a
+    /// negation ("thank you" is not "no thank you"), or the elided "m'" of a French reflexive
+    /// ("je m'appelle", my name is, is not "je vous appelle", I am calling you). They cannot be
+    /// left out of a match.
     fn essential(t: &PatTok) -> bool {
         !t.optional
             && match &t.word {
                 PatWord::Number => true,
-                PatWord::Word(w) => is_number(w) || NEGATIONS.contains(&w.as_str()),
+                PatWord::Word(w) => is_number(w) || NEGATIONS.contains(&w.as_str()) || w == "m",
             }
     }
 

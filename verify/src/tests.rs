@@ -386,7 +386,7 @@ fn an_item_missing_where_speech_was_garbled_is_for_review_with_its_span() {
     assert!(h.doubtful.is_none() && h.confidence > 0.8, "{h:?}");
     // Searched between the item met before (on_behalf/commercial) and the one after (price).
     let (lo, hi) = h.searched.expect("searched");
-    assert!(lo < 10_000 && (10_000..=15_000).contains(&hi), "{lo}-{hi}");
+    assert!(lo < 10_000 && (10_000..=16_500).contains(&hi), "{lo}-{hi}");
     assert_eq!(v.verdict, Verdict::Violation);
 
     // Heard without confidence: a person listens there.
@@ -477,4 +477,21 @@ fn vocabulary_reaches_the_prompt() {
     let err = RuleBook::parse("[ruleset]\nextends = \"fr-demarchage\"\nvocabulary = [\"\"]\n")
         .unwrap_err();
     assert_eq!(err.field.as_deref(), Some("vocabulary"), "{err}");
+}
+
+#[test]
+fn calling_someone_is_not_saying_ones_name() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let mut turns = compliant();
+    turns[0] = (
+        A,
+        0,
+        "Bonjour madame, je vous appelle de la part d'Électricité du Centre pour une offre commerciale.",
+    );
+    let v = run(&book, &transcript(&turns), &m);
+    assert_eq!(finding(&v, "identity").outcome, Outcome::Missing);
+    turns[0] = (A, 0, "Bonjour madame, je m'appelle Julie Martin, je vous appelle de la part d'Électricité du Centre pour une offre commerciale.");
+    let v = run(&book, &transcript(&turns), &m);
+    assert_eq!(finding(&v, "identity").status, FindingStatus::Pass);
 }
