@@ -250,13 +250,37 @@ impl Engine {
                 opts,
                 &prompt,
             )?;
-            if !prompt.is_empty() && heard.iter().any(|s| repeats(&s.text)) {
-                // A prompt can send Whisper into a loop; decode this chunk without it.
+            if !prompt.is_empty()
+                && (heard.iter().any(|s| repeats(&s.text))
+                    || !unheard_regions(chunk, &heard).is_empty())
+            {
+                // A prompt can send Whisper into a loop, or make it end the window early (a
+                // call's last 26 s of agent speech came back as its first sentence only):
+                // decode this chunk again without it.
                 tracing::debug!(
-                    "prompted decoding repeated itself: chunk decoded again without the prompt"
+                    "prompted decoding looped or stopped early: decoded again without the prompt"
                 );
                 heard =
                     self.run_chunk(&mut state, samples, chunk, (speaker, channel), opts, &[])?;
+            }
+            // Whisper can still end a window before its last speech: the regions it left
+            // without a word are decoded again on their own, so no words are lost.
+            let unheard = unheard_regions(chunk, &heard);
+            if !unheard.is_empty() {
+                tracing::debug!(
+                    regions = unheard.len(),
+                    "speech left without words: decoded again on its own"
+                );
+                for part in speech::pack_chunks(samples, &unheard, speech::MAX_CHUNK_MS) {
+                    heard.extend(self.run_chunk(
+                        &mut state,
+                        samples,
+                        &part,
+                        (speaker, channel),
+                        opts,
+                        &[],
+                    )?);
+                }
             }
             segments.extend(heard);
             done += chunk.samples.len();
@@ -393,6 +417,24 @@ impl Engine {
         }
         Ok(segments)
     }
+}
+
+/// Speech regions of at least a second in which a decoding placed no word: where Whisper ended
+/// its window early.
+fn unheard_regions(chunk: &Chunk, heard: &[Segment]) -> Vec<(usize, usize)> {
+    let ms = |sample: usize| sample as u64 * 1000 / SAMPLE_RATE;
+    chunk
+        .regions
+        .iter()
+        .filter(|&&(s, e)| ms(e - s) >= 1_000)
+        .filter(|&&(s, e)| {
+            !heard
+                .iter()
+                .flat_map(|seg| &seg.words)
+                .any(|w| w.start_ms + 250 >= ms(s) && w.start_ms < ms(e))
+        })
+        .copied()
+        .collect()
 }
 
 /// Lower-case letters and digits of a text, words separated by one space: what "the same

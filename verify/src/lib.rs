@@ -69,6 +69,9 @@ struct Cand {
     confidence: f32,
     /// Its words come from the second listen.
     second: bool,
+    /// Said as a question or a condition ("and what if I change my mind?", "et si je change
+    /// d'avis ?"): not a statement of the customer's will.
+    hypothetical: bool,
 }
 
 fn streams<'a>(t: &'a Transcript, language: &str) -> Vec<Stream<'a>> {
@@ -127,7 +130,19 @@ fn find(patterns: &[Pattern], streams: &[&Stream<'_>], floor: f32) -> Vec<Cand> 
                 {
                     continue;
                 }
+                let before = &s.words[first.saturating_sub(3)..first];
+                let conditional = before.iter().any(|w| {
+                    let w = w.text.trim().to_lowercase();
+                    let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+                    matches!(w, "if" | "si" | "s'il" | "whether")
+                });
+                let question = s.words[last..]
+                    .iter()
+                    .map(|w| w.text.trim())
+                    .find(|w| w.ends_with(['.', '!', '?', '…']))
+                    .is_some_and(|w| w.ends_with('?'));
                 out.push(Cand {
+                    hypothetical: conditional || question,
                     speaker: s.speaker,
                     start_ms: words.first().map_or(0, |w| w.start_ms),
                     end_ms: words.last().map_or(0, |w| w.end_ms),
@@ -385,7 +400,11 @@ impl Eval<'_> {
             .iter()
             .filter(|s| self.speaker_ok(rule, s.speaker))
             .collect();
-        let refusals: Vec<Cand> = find(&rule.revoked_by, &customer, floor);
+        // "And what if I change my mind?" asks about a refusal; it does not refuse.
+        let refusals: Vec<Cand> = find(&rule.revoked_by, &customer, floor)
+            .into_iter()
+            .filter(|c| !c.hypothetical)
+            .collect();
         let sure_refusals: Vec<&Cand> = refusals.iter().filter(|c| self.sure(c)).collect();
         let overlaps = |a: &Cand, b: &Cand| a.start_ms < b.end_ms && b.start_ms < a.end_ms;
         // An assent inside a refusal ("je ne suis pas d'accord") is no assent.

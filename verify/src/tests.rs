@@ -495,3 +495,19 @@ fn calling_someone_is_not_saying_ones_name() {
     let v = run(&book, &transcript(&turns), &m);
     assert_eq!(finding(&v, "identity").status, FindingStatus::Pass);
 }
+
+#[test]
+fn asking_about_changing_ones_mind_is_no_refusal() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let mut turns = compliant();
+    // The assent misheard beyond matching; the customer's question must not become a refusal.
+    turns[7] = (C, 32_000, "Bon, je me dis.");
+    turns.insert(5, (C, 22_000, "Et si je change d'avis ?"));
+    let v = run(&book, &transcript(&turns), &m);
+    let f = finding(&v, "consent");
+    assert_ne!(f.outcome, Outcome::Refused, "{f:?}");
+    turns[5] = (C, 22_000, "Non, je change d'avis.");
+    let v = run(&book, &transcript(&turns), &m);
+    assert_eq!(finding(&v, "consent").outcome, Outcome::Refused);
+}
