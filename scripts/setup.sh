@@ -24,12 +24,13 @@ command -v python3 >/dev/null || { echo "python3 is missing: apt-get install pyt
 
 # --- system packages -------------------------------------------------------------------------
 # cmake and a C++ compiler build whisper.cpp; espeak-ng, the mbrola voices and sox render the
-# generated test calls; Chromium and its driver run the web interface's browser tests; zip,
+# generated test calls (fr1, fr4, us1, us2 the labelled set; fr2, fr3, fr6, us3, en1 the harder
+# set of bench/verify-hard.sh); Chromium and its driver run the web interface's browser tests; zip,
 # unzip and 7z re-pack evidence bundles the way users' archivers do; PostgreSQL's server
 # binaries run the shared catalog's tests (on throwaway clusters the tests start themselves).
 need_apt=0
 for cmd in cmake g++ espeak-ng sox soxi chromium chromedriver zip unzip 7z curl; do command -v "$cmd" >/dev/null || need_apt=1; done
-for voice in fr1 fr4 us1 us2; do [ -d "/usr/share/mbrola/$voice" ] || need_apt=1; done
+for voice in fr1 fr2 fr3 fr4 fr6 us1 us2 us3 en1; do [ -d "/usr/share/mbrola/$voice" ] || need_apt=1; done
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt=1
 if [ "$need_apt" -eq 1 ]; then
   # The mbrola voices live in Debian's contrib and non-free sections: enable them for the
@@ -45,7 +46,8 @@ if [ "$need_apt" -eq 1 ]; then
   echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/callproof.conf >/dev/null
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq cmake g++ make espeak-ng sox libsox-fmt-base \
-    mbrola-fr1 mbrola-fr4 mbrola-us1 mbrola-us2 chromium chromium-driver zip unzip p7zip-full \
+    mbrola-fr1 mbrola-fr2 mbrola-fr3 mbrola-fr4 mbrola-fr6 mbrola-us1 mbrola-us2 mbrola-us3 \
+    mbrola-en1 chromium chromium-driver zip unzip p7zip-full \
     curl postgresql >/dev/null
 fi
 python3 -m pip --version >/dev/null 2>&1 || $sudo apt-get install -y -qq python3-pip >/dev/null
