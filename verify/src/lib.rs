@@ -496,6 +496,62 @@ impl Eval<'_> {
                 format!("the customer refused: {}", Self::said(r)),
             );
         }
+        // No assent found, but the customer answered "yes" once the offer was complete: the
+        // most important word of the call, and the rest of the answer may be what the
+        // recogniser garbled ("Yes, I've read the switch" for "Yes, I agree to switch").
+        let offer_done = rule
+            .after
+            .iter()
+            .filter_map(|d| self.met_at.get(d).map(|m| m.1))
+            .max()
+            .unwrap_or(0);
+        let yes = self
+            .streams
+            .iter()
+            .filter(|s| self.speaker_ok(rule, s.speaker))
+            .flat_map(|s| s.words.iter().enumerate().map(move |(i, w)| (s, i, w)))
+            .find(|(s, i, w)| {
+                let turn_start = *i == 0 || w.start_ms > s.words[i - 1].end_ms + 300;
+                let word = w.text.trim().to_lowercase();
+                let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+                turn_start
+                    && w.start_ms >= offer_done
+                    && matches!(word, "oui" | "yes" | "yeah" | "ok" | "okay" | "d'accord")
+            });
+        if let Some((s, i, w)) = yes {
+            let turn: Vec<&str> = s.words[i..]
+                .iter()
+                .take_while(|x| x.start_ms <= w.start_ms + 4_000)
+                .map(|x| x.text.trim())
+                .collect();
+            let c = Cand {
+                speaker: s.speaker,
+                start_ms: w.start_ms,
+                end_ms: w.end_ms,
+                score: 0.0,
+                matched: turn.join(" "),
+                phrase: String::new(),
+                who: w.who,
+                confidence: w.prob,
+                second: w.second,
+                hypothetical: false,
+            };
+            let mut f = self.finding(
+                rule,
+                Outcome::Missing,
+                Review,
+                Some(&c),
+                format!(
+                    "no assent phrasing found, but the {} answered \"{}\" at {}: listen to what was agreed",
+                    s.speaker,
+                    c.matched,
+                    clock(c.start_ms)
+                ),
+            );
+            f.score = None;
+            f.phrase = None;
+            return f;
+        }
         let agent: Vec<&Stream<'_>> = self
             .streams
             .iter()

@@ -511,3 +511,33 @@ fn asking_about_changing_ones_mind_is_no_refusal() {
     let v = run(&book, &transcript(&turns), &m);
     assert_eq!(finding(&v, "consent").outcome, Outcome::Refused);
 }
+
+#[test]
+fn a_yes_whose_words_were_garbled_is_for_review_not_an_accusation() {
+    let book = RuleBook::pack("en-sales").unwrap();
+    let m = meta("2026-03-03T10:30:00+00:00");
+    let turns = vec![
+        (A, 0, "Good morning, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is being recorded."),
+        (A, 9_000, "The price is forty five pounds per month."),
+        (A, 13_000, "You have a fourteen day cancellation period."),
+        (A, 17_000, "Would you like to switch today?"),
+        (C, 20_000, "Yes, I've read the switch to the new terrace."),
+    ];
+    let mut t = transcript(&turns);
+    t.language = "en".into();
+    let v = run(&book, &t, &m);
+    let f = finding(&v, "consent");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Review),
+        "{f:?}"
+    );
+    assert_eq!(f.start_ms, Some(20_000));
+    // A "yes" before the offer was complete says nothing about it.
+    let mut early = turns.clone();
+    early[4] = (C, 5_000, "Yes, go on.");
+    let mut t = transcript(&early);
+    t.language = "en".into();
+    let v = run(&book, &t, &m);
+    assert_eq!(finding(&v, "consent").status, FindingStatus::Fail);
+}
