@@ -3,27 +3,11 @@
 //!
 //! Needs tiny.en in the model cache (`scripts/setup.sh` installs it).
 
-use callproof_models::{Segment, Speaker};
-use callproof_transcribe::{Engine, ModelCache, TranscribeOptions};
+mod common;
 
-fn engine() -> Engine {
-    let model = ModelCache::from_env().get("tiny.en").expect(
-        "tiny.en is not installed: run scripts/setup.sh (or `callproof model install tiny.en`)",
-    );
-    Engine::load(&model.path, &model.name, &model.sha256).expect("model loads")
-}
-
-fn jfk() -> Vec<f32> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/real/en_jfk_16k_mono.wav"
-    );
-    let mut reader = hound::WavReader::open(path).expect("the JFK fixture");
-    reader
-        .samples::<i16>()
-        .map(|s| f32::from(s.expect("16-bit samples")) / 32768.0)
-        .collect()
-}
+use callproof_models::Segment;
+use callproof_transcribe::{Engine, TranscribeOptions};
+use common::{engine, jfk, plain};
 
 /// Deterministic noise at `dbfs`: white, or brown (integrated white, as line hiss and rumble
 /// sound), scaled to the level asked.
@@ -54,24 +38,7 @@ fn transcribe(engine: &Engine, samples: &[f32], skip_silence: bool) -> Vec<Segme
         skip_silence,
         ..TranscribeOptions::new("en", 2)
     };
-    engine
-        .transcribe(samples, Speaker::Customer, 1, &opts)
-        .expect("transcription")
-}
-
-fn plain(segments: &[Segment]) -> String {
-    segments
-        .iter()
-        .flat_map(|s| &s.words)
-        .map(|w| {
-            w.text
-                .to_lowercase()
-                .chars()
-                .filter(|c| c.is_alphanumeric())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    common::transcribe(engine, samples, &opts)
 }
 
 #[test]

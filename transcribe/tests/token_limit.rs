@@ -5,58 +5,35 @@
 //!
 //! Needs tiny.en in the model cache (`scripts/setup.sh` installs it).
 
-use callproof_models::{Segment, Speaker};
-use callproof_transcribe::{Engine, ModelCache, TranscribeOptions};
+mod common;
+
+use callproof_transcribe::TranscribeOptions;
+use common::{engine, jfk, plain as words};
 
 /// JFK's 11 s twice, one second apart: 54 tokens.
 fn jfk_twice() -> Vec<f32> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/real/en_jfk_16k_mono.wav"
-    );
-    let mut reader = hound::WavReader::open(path).expect("the JFK fixture");
-    assert_eq!(reader.spec().sample_rate, 16_000);
-    let once: Vec<f32> = reader
-        .samples::<i16>()
-        .map(|s| f32::from(s.expect("16-bit samples")) / 32768.0)
-        .collect();
+    let once = jfk();
     let mut twice = once.clone();
     twice.extend(std::iter::repeat_n(0.0, 16_000));
     twice.extend(once);
     twice
 }
 
-fn transcribe(engine: &Engine, samples: &[f32], max_chunk_tokens: usize) -> Vec<Segment> {
+fn transcribe(
+    engine: &callproof_transcribe::Engine,
+    samples: &[f32],
+    max_chunk_tokens: usize,
+) -> Vec<callproof_models::Segment> {
     let opts = TranscribeOptions {
         max_chunk_tokens,
         ..TranscribeOptions::new("en", 2)
     };
-    engine
-        .transcribe(samples, Speaker::Unknown, 0, &opts)
-        .expect("transcription")
-}
-
-fn words(segments: &[Segment]) -> String {
-    segments
-        .iter()
-        .flat_map(|s| &s.words)
-        .map(|w| {
-            w.text
-                .to_lowercase()
-                .chars()
-                .filter(|c| c.is_alphanumeric())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    common::transcribe(engine, samples, &opts)
 }
 
 #[test]
 fn chunks_reaching_the_token_limit_are_decoded_again_in_parts() {
-    let model = ModelCache::from_env().get("tiny.en").expect(
-        "tiny.en is not installed: run scripts/setup.sh (or `callproof model install tiny.en`)",
-    );
-    let engine = Engine::load(&model.path, &model.name, &model.sha256).expect("model loads");
+    let engine = engine();
     let samples = jfk_twice();
     let said = |text: &str| {
         text.matches(
