@@ -198,10 +198,14 @@ impl Engine {
         opts: &TranscribeOptions,
     ) -> Result<Vec<Segment>, EngineError> {
         self.check_language(&opts.language)?;
+        let loudness = speech::Loudness::of(samples);
         let mut regions = if opts.skip_silence {
             let speech_opts = SpeechOptions::default();
             let found = speech::speech_regions(samples, &speech_opts);
-            speech::trim_to_loud(samples, &found, &speech_opts)
+            match &loudness {
+                Some(l) => l.trim(&found, &speech_opts),
+                None => found,
+            }
         } else if samples.is_empty() {
             Vec::new()
         } else {
@@ -288,7 +292,10 @@ impl Engine {
         if let Some(progress) = &opts.progress {
             progress(100);
         }
-        let segments = drop_line_noise(samples, segments);
+        let segments = match &loudness {
+            Some(l) => drop_line_noise(l, segments),
+            None => segments,
+        };
         Ok(drop_repeats(segments))
     }
 
@@ -512,11 +519,8 @@ const SPEECH_OVER_FLOOR_DB: f32 = 8.0;
 /// Drops text decoded from line noise: a segment whose audio is no louder than the channel's
 /// background (its quietest tenth, at least -70 dBFS) was invented by the model ("I'm going to
 /// go ahead." on a silent customer line, "(musique)" on hiss).
-fn drop_line_noise(samples: &[f32], segments: Vec<Segment>) -> Vec<Segment> {
-    let levels = speech::levels_db(samples);
-    let Some(floor) = speech::floor_db(&levels) else {
-        return segments;
-    };
+fn drop_line_noise(loudness: &speech::Loudness, segments: Vec<Segment>) -> Vec<Segment> {
+    let (levels, floor) = (&loudness.levels, loudness.floor);
     let frame_ms = (speech::LEVEL_FRAME as u64 * 1000) / SAMPLE_RATE;
     segments
         .into_iter()

@@ -77,92 +77,96 @@ pub fn speech_regions(samples: &[f32], opts: &SpeechOptions) -> Vec<(usize, usiz
     out
 }
 
-/// Samples per frame of [`levels_db`]: 20 ms.
+/// Samples per frame of [`Loudness`]: 20 ms.
 pub const LEVEL_FRAME: usize = RATE / 50;
-
-/// The level of each 20 ms frame in the speech band, in dB relative to full scale. The signal
-/// is pre-emphasised first (y = x[n] - 0.97 x[n-1]): line rumble and brown noise carry their
-/// power below the 300-3400 Hz a telephone voice uses, and would otherwise look as loud as it.
-pub fn levels_db(samples: &[f32]) -> Vec<f32> {
-    let mut prev = 0.0f32;
-    let emphasised: Vec<f32> = samples
-        .iter()
-        .map(|&x| {
-            let y = x - 0.97 * prev;
-            prev = x;
-            y
-        })
-        .collect();
-    emphasised
-        .chunks(LEVEL_FRAME)
-        .map(|frame| {
-            let power = frame.iter().map(|x| x * x).sum::<f32>() / frame.len().max(1) as f32;
-            10.0 * power.max(1e-12).log10()
-        })
-        .collect()
-}
-
-/// A channel's background level: its quietest tenth of frames, at least -70 dBFS (digital
-/// silence would make any click look like speech).
-pub fn floor_db(levels: &[f32]) -> Option<f32> {
-    if levels.is_empty() {
-        return None;
-    }
-    let mut sorted = levels.to_vec();
-    sorted.sort_by(f32::total_cmp);
-    Some(sorted[sorted.len() / 10].max(-70.0))
-}
 
 /// Level (dB) above the channel's background at which a frame is loud enough to be speech.
 const LOUD_OVER_FLOOR_DB: f32 = 6.0;
 
-/// Trims speech regions to their loud parts. The neural detector takes brown noise and line
-/// hiss for speech: a customer's channel came out as one 7 s region holding a single
-/// "Bonjour" at its end, and Whisper, given 6 s of noise before the word, invented the rest of
-/// the customer's answers there. Within each region, only stretches louder than the channel's
-/// background (its quietest tenth) by [`LOUD_OVER_FLOOR_DB`] are kept, joined and padded as
-/// regions are. A region with no such stretch (a quiet voice on a noisy line, where loudness
-/// tells nothing) is kept whole: the recogniser's own no-speech judgement decides there.
-pub fn trim_to_loud(
-    samples: &[f32],
-    regions: &[(usize, usize)],
-    opts: &SpeechOptions,
-) -> Vec<(usize, usize)> {
-    const F: usize = LEVEL_FRAME;
-    let levels = levels_db(samples);
-    let Some(floor) = floor_db(&levels) else {
-        return regions.to_vec();
-    };
-    let ms = |v: usize| v * RATE / 1000;
-    let mut out: Vec<(usize, usize)> = Vec::new();
-    for &(start, end) in regions {
-        let (first, last) = (start / F, end.div_ceil(F).min(levels.len()));
-        let mut runs: Vec<(usize, usize)> = Vec::new();
-        for (i, level) in levels[first..last].iter().enumerate() {
-            if *level < floor + LOUD_OVER_FLOOR_DB {
+/// A channel's loudness in the speech band, measured once and used twice: to trim speech
+/// regions before Whisper hears them ([`Loudness::trim`]) and to drop text it decoded from
+/// line noise afterwards.
+pub struct Loudness {
+    /// The level of each 20 ms frame in dBFS. The signal is pre-emphasised first
+    /// (y = x[n] - 0.97 x[n-1]): line rumble and brown noise carry their power below the
+    /// 300-3400 Hz a telephone voice uses, and would otherwise look as loud as it.
+    pub levels: Vec<f32>,
+    /// The channel's background: its quietest tenth of frames, at least -70 dBFS (digital
+    /// silence would make any click look like speech).
+    pub floor: f32,
+    samples: usize,
+}
+
+impl Loudness {
+    /// `None` for an empty channel.
+    pub fn of(samples: &[f32]) -> Option<Self> {
+        let mut prev = 0.0f32;
+        let emphasised: Vec<f32> = samples
+            .iter()
+            .map(|&x| {
+                let y = x - 0.97 * prev;
+                prev = x;
+                y
+            })
+            .collect();
+        let levels: Vec<f32> = emphasised
+            .chunks(LEVEL_FRAME)
+            .map(|frame| {
+                let power = frame.iter().map(|x| x * x).sum::<f32>() / frame.len().max(1) as f32;
+                10.0 * power.max(1e-12).log10()
+            })
+            .collect();
+        let mut sorted = levels.clone();
+        sorted.sort_by(f32::total_cmp);
+        let floor = sorted.get(sorted.len() / 10)?.max(-70.0);
+        Some(Self {
+            levels,
+            floor,
+            samples: samples.len(),
+        })
+    }
+
+    /// Trims speech regions to their loud parts. The neural detector takes brown noise and
+    /// line hiss for speech: a customer's channel came out as one 7 s region holding a single
+    /// "Bonjour" at its end, and Whisper, given 6 s of noise before the word, invented the rest
+    /// of the customer's answers there. Within each region, only stretches louder than the
+    /// channel's background by [`LOUD_OVER_FLOOR_DB`] are kept, joined and padded as regions
+    /// are. A region with no such stretch (a quiet voice on a noisy line, where loudness tells
+    /// nothing) is kept whole: the recogniser's own no-speech judgement decides there.
+    pub fn trim(&self, regions: &[(usize, usize)], opts: &SpeechOptions) -> Vec<(usize, usize)> {
+        const F: usize = LEVEL_FRAME;
+        let levels = &self.levels;
+        let ms = |v: usize| v * RATE / 1000;
+        let mut out: Vec<(usize, usize)> = Vec::new();
+        for &(start, end) in regions {
+            let (first, last) = (start / F, end.div_ceil(F).min(levels.len()));
+            let mut runs: Vec<(usize, usize)> = Vec::new();
+            for (i, level) in levels[first.min(last)..last].iter().enumerate() {
+                if *level < self.floor + LOUD_OVER_FLOOR_DB {
+                    continue;
+                }
+                let (s, e) = ((first + i) * F, ((first + i + 1) * F).min(self.samples));
+                match runs.last_mut() {
+                    Some(last) if s - last.1 < ms(opts.min_silence_ms) => last.1 = e,
+                    _ => runs.push((s, e)),
+                }
+            }
+            runs.retain(|(s, e)| e - s >= ms(opts.min_speech_ms) / 2);
+            if runs.is_empty() {
+                out.push((start, end));
                 continue;
             }
-            let (s, e) = ((first + i) * F, ((first + i + 1) * F).min(samples.len()));
-            match runs.last_mut() {
-                Some(last) if s - last.1 < ms(opts.min_silence_ms) => last.1 = e,
-                _ => runs.push((s, e)),
+            for (s, e) in runs {
+                let pad = ms(opts.pad_ms);
+                let (s, e) = (s.saturating_sub(pad).max(start), (e + pad).min(end));
+                match out.last_mut() {
+                    Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                    _ => out.push((s, e)),
+                }
             }
         }
-        runs.retain(|(s, e)| e - s >= ms(opts.min_speech_ms) / 2);
-        if runs.is_empty() {
-            out.push((start, end));
-            continue;
-        }
-        for (s, e) in runs {
-            let pad = ms(opts.pad_ms);
-            let (s, e) = (s.saturating_sub(pad).max(start), (e + pad).min(end));
-            match out.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => out.push((s, e)),
-            }
-        }
+        out
     }
-    out
 }
 
 /// Maps times in the joined speech stream back to the original channel.
@@ -369,7 +373,9 @@ mod tests {
             *s += (i as f32 * 0.4).sin() * 0.14; // 1 kHz, in the speech band
         }
         let opts = SpeechOptions::default();
-        let trimmed = trim_to_loud(&samples, &[(RATE / 2, 7 * RATE + RATE / 2)], &opts);
+        let trimmed = Loudness::of(&samples)
+            .unwrap()
+            .trim(&[(RATE / 2, 7 * RATE + RATE / 2)], &opts);
         assert_eq!(trimmed.len(), 1, "{trimmed:?}");
         let (s, e) = trimmed[0];
         assert!((5 * RATE + RATE / 2..6 * RATE).contains(&s), "{s}");
@@ -377,7 +383,7 @@ mod tests {
         // No contrast at all: the region stays whole.
         let flat = vec![0.01f32; RATE * 4];
         assert_eq!(
-            trim_to_loud(&flat, &[(0, 3 * RATE)], &opts),
+            Loudness::of(&flat).unwrap().trim(&[(0, 3 * RATE)], &opts),
             vec![(0, 3 * RATE)]
         );
     }
