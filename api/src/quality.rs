@@ -57,7 +57,7 @@ impl App {
         id: CallId,
         scope: &Scope,
         actor: &Actor,
-        input: ReviewInput,
+        mut input: ReviewInput,
     ) -> Result<Option<Review>> {
         let Some(call) = self.catalog.get_in(id, scope).await? else {
             self.audit(
@@ -76,6 +76,7 @@ impl App {
             .with_context(|| {
                 format!("call {id} is not verified yet: it can be reviewed once it is")
             })?;
+        callproof_quality::confirm_rest(&v, &mut input);
         if let Some(cal) = &input.calibration_id {
             let c = self
                 .catalog

@@ -8,6 +8,7 @@
 //! `anyhow` edge). Handlers parse requests and shape responses; they never reach the
 //! metastore or the object store themselves.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use bytes::Bytes;
@@ -582,12 +583,26 @@ impl App {
         Ok(self.catalog.samples(&caller.scope()).await?)
     }
 
-    /// A sample the caller may see, with the latest reviews of each of its calls.
+    /// The names of the provider's people, by key id: pages show who reviewed, not a key id.
+    /// Staff only; a key that no longer exists keeps its id.
+    pub async fn people(&self, caller: &Caller) -> Result<BTreeMap<String, String>> {
+        allow(caller, Permission::Staff)?;
+        Ok(self
+            .catalog
+            .keys()
+            .await?
+            .into_iter()
+            .map(|k| (k.id, k.name))
+            .collect())
+    }
+
+    /// A sample the caller may see, with each drawn call's record (None once it was deleted by
+    /// retention or erasure) and its latest reviews.
     pub async fn sample_with_reviews(
         &self,
         caller: &Caller,
         id: &str,
-    ) -> Result<(Sample, Vec<Vec<Review>>)> {
+    ) -> Result<(Sample, Vec<(Option<Call>, Vec<Review>)>)> {
         allow(caller, Permission::Staff)?;
         let no_sample = || ServiceError::NotFound(format!("no sample {id}"));
         let sid: callproof_models::SampleId = id.parse().map_err(|_| no_sample())?;
@@ -603,12 +618,14 @@ impl App {
                 .visible_reviews(c.call_id, &caller.scope(), &caller.actor())
                 .await?
                 .unwrap_or_default();
-            reviews.push(
+            let call = self.catalog.get_in(c.call_id, &caller.scope()).await?;
+            reviews.push((
+                call,
                 crate::quality::latest_reviews(&visible)
                     .into_iter()
                     .cloned()
                     .collect(),
-            );
+            ));
         }
         Ok((sample, reviews))
     }

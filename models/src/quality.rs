@@ -133,6 +133,10 @@ pub struct ReviewInput {
     pub scores: std::collections::BTreeMap<String, f32>,
     #[serde(default)]
     pub comment: Option<String>,
+    /// Every finding the reviewer left without a decision is confirmed ("confirm the rest"):
+    /// the stored review then lists each of them, and this is false again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirm_rest: bool,
 }
 
 /// A stored review: versioned per reviewer and call; the automatic verdict is kept beside the

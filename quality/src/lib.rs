@@ -10,8 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use callproof_models::{
-    Calibration, Call, Decision, FindingStatus, Outcome, Review, ReviewInput, RuleKind,
-    SampleParams, SampledCall, StratumCount, StratumKey, Verdict, Verification,
+    Calibration, Call, Decision, FindingDecision, FindingStatus, Outcome, Review, ReviewInput,
+    RuleKind, SampleParams, SampledCall, StratumCount, StratumKey, Verdict, Verification,
 };
 use chrono::Datelike;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -47,6 +47,9 @@ fn stratum_of(call: &Call, keys: &[StratumKey]) -> String {
         .join(", ")
 }
 
+/// A sample's name is a label on a page, not a document.
+pub const MAX_SAMPLE_NAME_CHARS: usize = 120;
+
 /// Draws a sample from a client's verified calls (already limited to the period).
 pub fn draw(
     params: &SampleParams,
@@ -62,6 +65,15 @@ pub fn draw(
     }
     if !(params.violation_weight.is_finite() && params.violation_weight > 0.0) {
         return invalid("violation_weight must be a positive number (1 = no weighting)");
+    }
+    if params
+        .name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_SAMPLE_NAME_CHARS)
+    {
+        return invalid(format!(
+            "a sample's name is at most {MAX_SAMPLE_NAME_CHARS} characters: shorten it"
+        ));
     }
     let mut strata: BTreeMap<String, Vec<(&Call, Verdict)>> = BTreeMap::new();
     let mut sorted: Vec<&(Call, Verification)> = candidates.iter().collect();
@@ -119,6 +131,25 @@ pub fn draw(
         });
     }
     Ok((drawn, counts))
+}
+
+/// "Confirm the rest": a confirmation for every finding of `v` the review leaves undecided, so
+/// that what is stored says, finding by finding, what the reviewer agreed to.
+pub fn confirm_rest(v: &Verification, input: &mut ReviewInput) {
+    if !std::mem::take(&mut input.confirm_rest) {
+        return;
+    }
+    for f in &v.findings {
+        if !input.decisions.iter().any(|d| d.rule_id == f.rule_id) {
+            input.decisions.push(FindingDecision {
+                rule_id: f.rule_id.clone(),
+                decision: Decision::Confirm,
+                reason: None,
+                corrected_outcome: None,
+                corrected_start_ms: None,
+            });
+        }
+    }
 }
 
 /// The verdict after a review: the reviewer's decisions replace the automatic statuses.

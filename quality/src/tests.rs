@@ -202,6 +202,7 @@ fn review(decisions: Vec<FindingDecision>, added: Vec<AddedFinding>) -> ReviewIn
         added,
         scores: Default::default(),
         comment: None,
+        confirm_rest: false,
     }
 }
 
@@ -259,6 +260,37 @@ fn overruling_changes_the_reviewed_verdict_only() {
     assert_eq!(check_review(&v, &scored, &card), Ok(Some(66.7)));
     scored.scores.insert("humour".into(), 1.0);
     assert!(check_review(&v, &scored, &card).is_err());
+}
+
+#[test]
+fn confirm_the_rest_names_every_undecided_finding_once() {
+    let (_, v) = call("julie", "hiver", "2026-03-02", &["price"]);
+    assert!(v.findings.len() >= 2, "{:?}", v.findings);
+    let mut r = review(vec![decide("price", Decision::Overrule)], vec![]);
+    r.confirm_rest = true;
+    confirm_rest(&v, &mut r);
+    assert!(!r.confirm_rest, "applied once, not stored");
+    assert_eq!(r.decisions.len(), v.findings.len());
+    let price: Vec<_> = r
+        .decisions
+        .iter()
+        .filter(|d| d.rule_id == "price")
+        .collect();
+    assert_eq!(price.len(), 1);
+    assert_eq!(
+        price[0].decision,
+        Decision::Overrule,
+        "a decision made stays"
+    );
+    assert!(r
+        .decisions
+        .iter()
+        .filter(|d| d.rule_id != "price")
+        .all(|d| d.decision == Decision::Confirm && d.reason.is_none()));
+    // Without the flag nothing is added.
+    let mut r = review(vec![], vec![]);
+    confirm_rest(&v, &mut r);
+    assert!(r.decisions.is_empty());
 }
 
 #[test]

@@ -62,6 +62,8 @@ fn sign_in_search_and_call_page() {
             "quality_manager",
             "--client",
             "acme",
+            "--name",
+            "Claire Martin",
         ],
     );
     let qm2 = ok(
@@ -282,6 +284,113 @@ fn sign_in_search_and_call_page() {
     assert!(page.contains("50 %"), "{page}");
     // A client key has no business there.
     assert_eq!(get(&acme_cookie, &cal_page).status(), StatusCode::FORBIDDEN);
+
+    // The review form keeps the reviewer's work: a time that is not one is refused (422) with
+    // every choice and comment as they were; so is an overruling without a reason.
+    let review = |form: &[(&str, &str)]| {
+        http.post(url(&format!("/ui/calls/{id}/review")))
+            .header("cookie", &c1)
+            .form(form)
+            .send()
+            .unwrap()
+    };
+    let r = review(&[
+        ("d_consent", "overrule"),
+        ("r_consent", "she said yes at the end"),
+        ("c_consent", "soon"),
+        ("s_clarity", "3"),
+        ("comment", "écouté deux fois"),
+    ]);
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().unwrap();
+    assert!(
+        page.contains("Moment illisible") && page.contains("« soon »"),
+        "{page}"
+    );
+    for kept in [
+        "value=\"overrule\" checked",
+        "value=\"she said yes at the end\"",
+        "value=\"soon\"",
+        "<option value=\"3\" selected>",
+        "écouté deux fois</textarea>",
+    ] {
+        assert!(page.contains(kept), "{kept} lost: {page}");
+    }
+    // Reason, actual outcome and time are in the overruling block the page hides otherwise.
+    assert!(page.contains("class=\"overrule-only\""), "{page}");
+    let r = review(&[("d_consent", "overrule"), ("c_consent", "0:05")]);
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().unwrap();
+    assert!(
+        page.contains("needs a reason") && page.contains("value=\"0:05\""),
+        "{page}"
+    );
+    // "Confirm the rest": the overruled finding with its actual outcome and time, every other
+    // finding confirmed, in one version.
+    let r = review(&[
+        ("d_consent", "overrule"),
+        ("r_consent", "yes at the end"),
+        ("o_consent", "met"),
+        ("c_consent", "0:05"),
+        ("confirm_rest", "1"),
+    ]);
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().unwrap());
+    let reviews: serde_json::Value = http
+        .get(url(&format!("/api/v1/calls/{id}/reviews")))
+        .bearer_auth(qm1.trim())
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let mine = reviews["reviews"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|r| r["calibration_id"].is_null())
+        .unwrap_or_else(|| panic!("{reviews}"))
+        .clone();
+    let decisions = mine["decisions"].as_array().unwrap();
+    let findings: serde_json::Value = http
+        .get(url(&format!("/api/v1/calls/{id}/findings")))
+        .bearer_auth(qm1.trim())
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        decisions.len(),
+        findings["findings"].as_array().unwrap().len(),
+        "{mine}"
+    );
+    let consent = decisions
+        .iter()
+        .find(|d| d["rule_id"] == "consent")
+        .unwrap();
+    assert_eq!(consent["decision"], "overrule");
+    assert_eq!(consent["corrected_outcome"], "met");
+    assert_eq!(consent["corrected_start_ms"], 5000);
+    assert!(decisions
+        .iter()
+        .filter(|d| d["rule_id"] != "consent")
+        .all(|d| d["decision"] == "confirm" && d["reason"].is_null()));
+    // The call page shows its reviews, by the reviewer's name, and links to the form.
+    let page = get(&c1, &format!("/ui/calls/{id}")).text().unwrap();
+    assert!(
+        page.contains("id=\"reviews\"") && page.contains("<strong>Claire Martin</strong>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("infirmé → ") && page.contains("Revoir cet appel"),
+        "{page}"
+    );
+    // A client sees neither the reviewers nor a form it cannot use.
+    let page = get(&acme_cookie, &format!("/ui/calls/{id}"))
+        .text()
+        .unwrap();
+    assert!(
+        !page.contains("Claire Martin") && !page.contains("/review\""),
+        "{page}"
+    );
 
     // The language choice belongs to the user: set once, it comes back at the next sign-in.
     let r = http

@@ -141,8 +141,26 @@ pub struct Criterion {
     pub criterion: String,
     #[serde(default = "one")]
     pub weight: f32,
+    /// The name reviewers read ("Clarté de l'offre"); the id, made readable, without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+}
+
+impl Criterion {
+    /// What a reviewer reads: the title, or the id with its underscores as spaces and a capital.
+    pub fn title(&self) -> String {
+        if let Some(t) = self.title.as_deref().filter(|t| !t.trim().is_empty()) {
+            return t.trim().to_string();
+        }
+        let spaced = self.criterion.replace(['_', '-'], " ");
+        let mut chars = spaced.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => spaced,
+        }
+    }
 }
 
 fn one() -> f32 {

@@ -43,11 +43,14 @@ pub(super) async fn get_sample(
 ) -> Result<Response, ApiError> {
     let (sample, reviews) = ctx.app.sample_with_reviews(&caller, &id).await?;
     let mut progress = Vec::new();
-    for (c, latest) in sample.calls.iter().zip(&reviews) {
+    for (c, (call, latest)) in sample.calls.iter().zip(&reviews) {
         progress.push(serde_json::json!({
             "call_id": c.call_id,
             "stratum": c.stratum,
             "verdict": c.verdict,
+            "agent": call.as_ref().and_then(|c| c.metadata.agent.clone()),
+            "started_at": call.as_ref().and_then(|c| c.metadata.started_at),
+            "deleted": call.is_none(),
             "reviews": latest.len(),
             "reviewed_verdict": latest.last().map(|r| r.reviewed_verdict),
         }));

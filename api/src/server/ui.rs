@@ -42,6 +42,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("samples.html", include_str!("../../ui/samples.html")),
     ("sample.html", include_str!("../../ui/sample.html")),
     ("review.html", include_str!("../../ui/review.html")),
+    ("reviews.html", include_str!("../../ui/reviews.html")),
     ("dashboard.html", include_str!("../../ui/dashboard.html")),
     ("verify.html", include_str!("../../ui/verify.html")),
     ("error.html", include_str!("../../ui/error.html")),
@@ -64,8 +65,23 @@ fn env() -> &'static minijinja::Environment<'static> {
             }
         }
         env.add_filter("clock", |ms: u64| crate::cli::clock(ms));
+        // Timestamps reach templates as RFC 3339 text (serde): shown in the one format.
+        env.add_filter("when", |s: String| {
+            chrono::DateTime::parse_from_rfc3339(&s)
+                .map(when)
+                .unwrap_or(s)
+        });
         env
     })
+}
+
+/// The one way pages show an instant: local to the call (or UTC), with its offset, so that two
+/// people reading the same page over the phone agree on the time.
+pub(super) fn when<Tz: chrono::TimeZone>(t: chrono::DateTime<Tz>) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    t.format("%Y-%m-%d %H:%M (UTC%:z)").to_string()
 }
 
 /// The words of the interface in French (default) and English, from `api/ui/i18n/*.toml`

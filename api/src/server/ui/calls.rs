@@ -149,10 +149,7 @@ pub(super) async fn call_page(
         .cloned();
     // Until it is indexed (or failed), the page says so and reloads itself.
     let processing = matches!(call.state, CallState::Received | CallState::Transcribing);
-    let started = call
-        .metadata
-        .started_at
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S (UTC%:z)").to_string());
+    let started = call.metadata.started_at.map(when);
     let talk = transcript
         .as_ref()
         .map(|t| callproof_quality::talk_stats(t, duration_ms));
@@ -178,6 +175,24 @@ pub(super) async fn call_page(
         }
         _ => Vec::new(),
     };
+    // The provider's people see the reviews of the call (by whom, what they decided); a client
+    // sees the reviewed verdict in its bundle.
+    let (reviews, people) = if is_staff(&key) {
+        let reviews = match ctx
+            .app
+            .visible_reviews(call.id, &who.scope(), &who.actor())
+            .await
+        {
+            Ok(r) => r.unwrap_or_default(),
+            Err(e) => return error_page(&key, l, e.into()),
+        };
+        match ctx.app.people(&who).await {
+            Ok(p) => (reviews, p),
+            Err(e) => return error_page(&key, l, e),
+        }
+    } else {
+        Default::default()
+    };
     render(
         "call.html",
         minijinja::context! {
@@ -185,7 +200,8 @@ pub(super) async fn call_page(
             user => user(&key), call => call, transcript => transcript,
             verification => verification, duration_ms => duration_ms, findings => findings,
             consent => consent, processing => processing, started => started,
-            talk => talk, strips => strips,
+            talk => talk, strips => strips, reviews => reviews, people => people,
+            reviewer => is_reviewer(&key),
         },
     )
 }
@@ -235,8 +251,8 @@ pub(super) async fn calls_page(
         .map(|crate::service::CallRow { call: c, verdict }| {
             minijinja::context! {
                 id => c.id.to_string(),
-                started => c.metadata.started_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
-                received => c.received_at.format("%Y-%m-%d %H:%M").to_string(),
+                started => c.metadata.started_at.map(when),
+                received => when(c.received_at),
                 client => c.metadata.client.clone(),
                 campaign => c.metadata.campaign.clone(),
                 agent => c.metadata.agent.clone(),

@@ -11,14 +11,17 @@ pub(super) async fn samples_page(
     if !is_staff(&key) {
         return forbidden_page(&key, l);
     }
-    samples_view(&ctx, &key, l, None).await
+    samples_view(&ctx, &key, l, None, &BTreeMap::new()).await
 }
 
+/// The samples list and the form to draw one; after a refused draw, with the error and every
+/// field as the person left it.
 pub(super) async fn samples_view(
     ctx: &Ctx,
     key: &ApiKey,
     l: &'static str,
     error: Option<String>,
+    form: &BTreeMap<String, String>,
 ) -> Response {
     let samples = match ctx.app.list_samples(&caller(key)).await {
         Ok(s) => s,
@@ -30,7 +33,8 @@ pub(super) async fn samples_view(
         merge(
             page_ctx(key, l, &words(l)["samples"]),
             minijinja::context! {
-                samples => samples, seed => seed, error => error,
+                samples => samples, seed => form.get("seed").cloned().unwrap_or(seed.to_string()),
+                error => error, form => form,
                 default_client => key.clients.first().cloned().unwrap_or_default(),
             },
         ),
@@ -52,7 +56,7 @@ pub(super) async fn create_sample(
     if let Err(e) = crate::service::client_named(&client)
         .and_then(|c| allow(&caller(&key), Permission::SeeClient(&c)))
     {
-        return samples_view(&ctx, &key, l, Some(e.to_string())).await;
+        return samples_view(&ctx, &key, l, Some(e.to_string()), &f).await;
     }
     let strata = get("by")
         .split(',')
@@ -80,13 +84,13 @@ pub(super) async fn create_sample(
         },
         violation_weight: get("weight").parse().unwrap_or(1.0),
         seed: get("seed").parse().unwrap_or(0),
-        name: None,
+        name: some(get("name")),
     };
     let app = ctx.app.clone();
     let actor = callproof_models::Actor::of(&key);
     match tokio::spawn(async move { app.create_sample(params, &actor).await }).await {
         Ok(Ok(s)) => Redirect::to(&format!("/ui/samples/{}", s.id)).into_response(),
-        Ok(Err(e)) => samples_view(&ctx, &key, l, Some(format!("{e:#}"))).await,
+        Ok(Err(e)) => samples_view(&ctx, &key, l, Some(format!("{e:#}")), &f).await,
         Err(e) => internal(e).into_response(),
     }
 }
@@ -110,14 +114,19 @@ pub(super) async fn sample_page(
         .calls
         .iter()
         .zip(&reviews)
-        .map(|(c, latest)| {
+        .map(|(c, (call, latest))| {
             let last = latest.last().map(|r| r.reviewed_verdict.as_str());
             if last.is_some() {
                 reviewed += 1;
             }
+            let meta = call.as_ref().map(|c| &c.metadata);
             minijinja::context! {
                 call_id => c.call_id.to_string(), stratum => c.stratum.clone(),
                 verdict => c.verdict.as_str(), reviewed => last,
+                deleted => call.is_none(),
+                agent => meta.and_then(|m| m.agent.clone()),
+                campaign => meta.and_then(|m| m.campaign.clone()),
+                started => meta.and_then(|m| m.started_at).map(when),
             }
         })
         .collect();
@@ -147,6 +156,7 @@ pub(super) async fn review_view(
     id: &str,
     q: &ReviewQuery,
     error: Option<String>,
+    form: &BTreeMap<String, String>,
 ) -> Response {
     let who = caller(key);
     let Ok(cid) = id.parse::<callproof_models::CallId>() else {
@@ -164,18 +174,29 @@ pub(super) async fn review_view(
             ServiceError::NotReady(format!("call {id} is not verified yet")),
         );
     };
-    let scorecard: Vec<minijinja::Value> = match ctx
+    let book = match ctx
         .app
         .rules_for(&call.metadata.client, &transcript.language)
         .await
     {
-        Ok((b, _)) => b
-            .scorecard
-            .iter()
-            .map(|c| minijinja::context! { criterion => c.criterion.clone(), weight => c.weight })
-            .collect(),
+        Ok((b, _)) => b,
         // A rule set that no longer loads is a fault to show, not an empty scorecard.
         Err(e) => return error_page(key, l, e.into()),
+    };
+    let scorecard: Vec<minijinja::Value> = book
+        .scorecard
+        .iter()
+        .map(|c| {
+            minijinja::context! {
+                criterion => c.criterion.clone(), title => c.title(), weight => c.weight,
+                description => c.description.clone(),
+            }
+        })
+        .collect();
+    let rule_ids: Vec<&str> = book.rules.iter().map(|r| r.id.as_str()).collect();
+    let people = match ctx.app.people(&who).await {
+        Ok(p) => p,
+        Err(e) => return error_page(key, l, e),
     };
     let reviews = match ctx
         .app
@@ -194,6 +215,7 @@ pub(super) async fn review_view(
                 call => call, transcript => transcript, verification => verification,
                 scorecard => scorecard, reviews => reviews, message => message, error => error,
                 sample_id => q.sample.clone(), calibration_id => q.calibration.clone(),
+                form => form, outcomes => REVIEW_OUTCOMES, rule_ids => rule_ids, people => people,
             },
         ),
     )
@@ -210,8 +232,19 @@ pub(super) async fn review_page(
     if !is_reviewer(&key) {
         return forbidden_page(&key, l);
     }
-    review_view(&ctx, &key, l, &id, &q, None).await
+    review_view(&ctx, &key, l, &id, &q, None, &BTreeMap::new()).await
 }
+
+/// What a reviewer may say was really heard instead of the automatic outcome.
+const REVIEW_OUTCOMES: [&str; 7] = [
+    "met",
+    "missing",
+    "forbidden_said",
+    "out_of_window",
+    "wrong_speaker",
+    "refused",
+    "not_checkable",
+];
 
 /// "1:05" or "65" (seconds) → milliseconds.
 pub(super) fn parse_clock(s: &str) -> Option<u64> {
@@ -240,6 +273,21 @@ pub(super) async fn submit_review(
     }
     let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
     let some = |s: String| (!s.is_empty()).then_some(s);
+    let outcome = |s: String| -> Option<callproof_models::Outcome> {
+        serde_json::from_value(serde_json::Value::String(s)).ok()
+    };
+    // A time that does not read as one is refused with the form kept, never dropped: the
+    // reviewer meant something by it.
+    let mut bad_times = Vec::new();
+    let mut time = |field: &str, what: String| -> Option<u64> {
+        let text = get(field);
+        let ms = parse_clock(&text);
+        if ms.is_none() && !text.is_empty() {
+            bad_times.push(format!("{what} « {text} »"));
+        }
+        ms
+    };
+    let confirm_rest = get("confirm_rest") == "1";
     let mut decisions = Vec::new();
     for (k, v) in &f {
         let Some(rule) = k.strip_prefix("d_") else {
@@ -250,23 +298,31 @@ pub(super) async fn submit_review(
             "overrule" => callproof_models::Decision::Overrule,
             _ => continue,
         };
+        // Reason, corrected outcome and time belong to an overruling only (the page hides them
+        // otherwise); a confirmation keeps the finding as it is.
+        let overrule = decision == callproof_models::Decision::Overrule;
         decisions.push(callproof_models::FindingDecision {
             rule_id: rule.to_string(),
             decision,
-            reason: some(get(&format!("r_{rule}"))),
-            corrected_outcome: None,
-            corrected_start_ms: parse_clock(&get(&format!("c_{rule}"))),
+            reason: some(get(&format!("r_{rule}"))).filter(|_| overrule),
+            corrected_outcome: outcome(get(&format!("o_{rule}"))).filter(|_| overrule),
+            corrected_start_ms: if overrule {
+                time(
+                    &format!("c_{rule}"),
+                    format!("{} ({rule})", words(l)["corrected_time"]),
+                )
+            } else {
+                None
+            },
         });
     }
     let mut added = Vec::new();
     if let Some(rule) = some(get("add_rule")) {
-        let outcome: Option<callproof_models::Outcome> =
-            serde_json::from_value(serde_json::Value::String(get("add_outcome"))).ok();
         added.push(callproof_models::AddedFinding {
             rule_id: rule,
-            outcome: outcome.unwrap_or(callproof_models::Outcome::Missing),
+            outcome: outcome(get("add_outcome")).unwrap_or(callproof_models::Outcome::Missing),
             speaker: None,
-            start_ms: parse_clock(&get("add_time")),
+            start_ms: time("add_time", words(l)["time"].clone()),
             end_ms: None,
             note: None,
         });
@@ -289,6 +345,7 @@ pub(super) async fn submit_review(
         added,
         scores,
         comment: some(get("comment")),
+        confirm_rest,
     };
     let q = ReviewQuery {
         sample: get("sample_id"),
@@ -298,6 +355,17 @@ pub(super) async fn submit_review(
     let Ok(cid) = id.parse::<callproof_models::CallId>() else {
         return error_page(&key, l, ServiceError::NotFound("no such call".into()));
     };
+    let kept = |error: String| {
+        let (ctx, key, id, q, f) = (&ctx, &key, &id, &q, &f);
+        async move {
+            let mut resp = review_view(ctx, key, l, id, q, Some(error), f).await;
+            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            resp
+        }
+    };
+    if !bad_times.is_empty() {
+        return kept(format!("{} {}", words(l)["bad_time"], bad_times.join(", "))).await;
+    }
     let app = ctx.app.clone();
     let (scope, actor) = (key.scope(), callproof_models::Actor::of(&key));
     match tokio::spawn(async move { app.submit_review(cid, &scope, &actor, input).await }).await {
@@ -307,11 +375,7 @@ pub(super) async fn submit_review(
         ))
         .into_response(),
         Ok(Ok(None)) => error_page(&key, l, ServiceError::NotFound("no such call".into())),
-        Ok(Err(e)) => {
-            let mut resp = review_view(&ctx, &key, l, &id, &q, Some(format!("{e:#}"))).await;
-            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            resp
-        }
+        Ok(Err(e)) => kept(format!("{e:#}")).await,
         Err(e) => internal(e).into_response(),
     }
 }
