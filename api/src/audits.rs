@@ -160,14 +160,16 @@ pub async fn stats(data: &Path, settings: Settings, a: StatsArgs) -> Result<Exit
         .catalog
         .verified_calls(&a.client, utc(a.from), utc(a.to))
         .await?;
-    let s = quality::stats(&calls);
+    let reviews = app.catalog.client_reviews(&a.client).await?;
+    let s = quality::stats(&calls, &reviews);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&s)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{} verified calls: {}",
+        "{} verified calls ({} after a review): {}",
         s.calls,
+        s.reviewed,
         s.verdicts
             .iter()
             .map(|(v, n)| format!("{v} {n}"))

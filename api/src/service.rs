@@ -642,6 +642,22 @@ impl App {
         Ok(self.catalog.verified_calls(client, from, to).await?)
     }
 
+    /// A client's violation rates over `[from, to)`, after the reviews people gave (the newest
+    /// review of a call replaces its automatic verdict and findings).
+    pub async fn stats(
+        &self,
+        caller: &Caller,
+        client: &ClientId,
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        to: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<callproof_quality::Stats> {
+        let calls = self.verified_calls(caller, client, from, to).await?;
+        let reviews = self
+            .exportable_reviews(client.as_str(), &caller.actor())
+            .await?;
+        Ok(callproof_quality::stats(&calls, &reviews))
+    }
+
     /// The interface language the caller chose last, if any.
     pub async fn language_of_key(&self, caller: &Caller) -> Result<Option<String>> {
         match caller.api_key() {

@@ -10,8 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use callproof_models::{
-    Calibration, Call, Decision, FindingDecision, FindingStatus, Outcome, Review, ReviewInput,
-    RuleKind, SampleParams, SampledCall, StratumCount, StratumKey, Verdict, Verification,
+    Calibration, Call, CallId, Decision, FindingDecision, FindingStatus, Outcome, Review,
+    ReviewInput, RuleKind, SampleParams, SampledCall, StratumCount, StratumKey, Verdict,
+    Verification,
 };
 use chrono::Datelike;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -152,36 +153,51 @@ pub fn confirm_rest(v: &Verification, input: &mut ReviewInput) {
     }
 }
 
+/// Each finding's status after a review, with whether it is a customer's refusal: the
+/// reviewer's decision where there is one, the automatic status otherwise.
+pub fn reviewed_statuses<'a>(
+    v: &'a Verification,
+    input: &ReviewInput,
+) -> Vec<(&'a str, FindingStatus, bool)> {
+    v.findings
+        .iter()
+        .map(|f| {
+            let refusal =
+                |outcome: Outcome| f.kind == RuleKind::Consent && outcome == Outcome::Refused;
+            let (status, refused) = match input.decisions.iter().find(|d| d.rule_id == f.rule_id) {
+                None => (f.status, f.is_refusal()),
+                Some(d) => {
+                    let outcome = match d.decision {
+                        Decision::Confirm => f.outcome,
+                        Decision::Overrule => {
+                            d.corrected_outcome.unwrap_or(if f.outcome == Outcome::Met {
+                                // Overruling a pass means the requirement was in fact broken.
+                                Outcome::Missing
+                            } else {
+                                Outcome::Met
+                            })
+                        }
+                    };
+                    // Confirming a doubtful finding settles it as stated; overruling replaces it.
+                    let status = if outcome != Outcome::Met {
+                        FindingStatus::Fail
+                    } else {
+                        FindingStatus::Pass
+                    };
+                    (status, refusal(outcome))
+                }
+            };
+            (f.rule_id.as_str(), status, refused)
+        })
+        .collect()
+}
+
 /// The verdict after a review: the reviewer's decisions replace the automatic statuses.
 pub fn reviewed_verdict(v: &Verification, input: &ReviewInput) -> Verdict {
-    let mut statuses: Vec<(FindingStatus, bool)> = Vec::new();
-    for f in &v.findings {
-        let refusal = |outcome: Outcome| f.kind == RuleKind::Consent && outcome == Outcome::Refused;
-        let status = match input.decisions.iter().find(|d| d.rule_id == f.rule_id) {
-            None => (f.status, f.is_refusal()),
-            Some(d) => {
-                let outcome = match d.decision {
-                    Decision::Confirm => f.outcome,
-                    Decision::Overrule => {
-                        d.corrected_outcome.unwrap_or(if f.outcome == Outcome::Met {
-                            // Overruling a pass means the requirement was in fact broken.
-                            Outcome::Missing
-                        } else {
-                            Outcome::Met
-                        })
-                    }
-                };
-                // Confirming a doubtful finding settles it as stated; overruling replaces it.
-                let status = if outcome != Outcome::Met {
-                    FindingStatus::Fail
-                } else {
-                    FindingStatus::Pass
-                };
-                (status, refusal(outcome))
-            }
-        };
-        statuses.push(status);
-    }
+    let mut statuses: Vec<(FindingStatus, bool)> = reviewed_statuses(v, input)
+        .into_iter()
+        .map(|(_, status, refusal)| (status, refusal))
+        .collect();
     for a in &input.added {
         statuses.push(if a.outcome == Outcome::Met {
             (FindingStatus::Pass, false)
@@ -374,6 +390,8 @@ pub struct Rate {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stats {
     pub calls: usize,
+    /// Calls whose verdict and findings come from a person's review rather than the rules.
+    pub reviewed: usize,
     pub verdicts: BTreeMap<Verdict, usize>,
     /// Per rule: calls checked by it and calls where it failed.
     pub per_rule: Vec<Rate>,
@@ -398,21 +416,47 @@ fn rates(map: BTreeMap<String, (usize, usize)>) -> Vec<Rate> {
         .collect()
 }
 
-/// Violation rates of a set of verified calls.
-pub fn stats(calls: &[(Call, Verification)]) -> Stats {
+/// Violation rates of a set of verified calls, after the reviews given (any of the client's:
+/// those of other calls are ignored).
+pub fn stats(calls: &[(Call, Verification)], reviews: &[Review]) -> Stats {
+    // A person's word beats the machine's: the newest review of a call (calibration answers
+    // included) decides its verdict and its findings.
+    let mut newest: BTreeMap<CallId, &Review> = BTreeMap::new();
+    for r in reviews {
+        if newest
+            .get(&r.call_id)
+            .is_none_or(|x| (r.created_at, r.version) > (x.created_at, x.version))
+        {
+            newest.insert(r.call_id, r);
+        }
+    }
     let mut verdicts = BTreeMap::new();
+    let mut reviewed = 0;
     let mut rule: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut agent: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut campaign: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut week: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for (c, v) in calls {
-        *verdicts.entry(v.verdict).or_default() += 1;
-        let violation = usize::from(v.verdict == Verdict::Violation);
-        for f in &v.findings {
-            let e = rule.entry(f.rule_id.clone()).or_default();
+        let (verdict, findings) = match newest.get(&c.id) {
+            Some(r) => {
+                reviewed += 1;
+                (r.reviewed_verdict, reviewed_statuses(v, &r.input))
+            }
+            None => (
+                v.verdict,
+                v.findings
+                    .iter()
+                    .map(|f| (f.rule_id.as_str(), f.status, f.is_refusal()))
+                    .collect(),
+            ),
+        };
+        *verdicts.entry(verdict).or_default() += 1;
+        let violation = usize::from(verdict == Verdict::Violation);
+        for (rule_id, status, refusal) in findings {
+            let e = rule.entry(rule_id.to_string()).or_default();
             e.0 += 1;
             // A customer's refusal is not the agent's breach of the consent rule.
-            e.1 += usize::from(f.status == FindingStatus::Fail && !f.is_refusal());
+            e.1 += usize::from(status == FindingStatus::Fail && !refusal);
         }
         let bump = |m: &mut BTreeMap<String, (usize, usize)>, k: String| {
             let e = m.entry(k).or_default();
@@ -440,12 +484,19 @@ pub fn stats(calls: &[(Call, Verification)]) -> Stats {
     }
     Stats {
         calls: calls.len(),
+        reviewed,
         verdicts,
-        per_rule: rates(rule),
-        per_agent: rates(agent),
-        per_campaign: rates(campaign),
+        per_rule: by_rate(rates(rule)),
+        per_agent: by_rate(rates(agent)),
+        per_campaign: by_rate(rates(campaign)),
         per_week: rates(week),
     }
+}
+
+/// Worst first (the rule, agent or campaign to look at), then by name.
+fn by_rate(mut rows: Vec<Rate>) -> Vec<Rate> {
+    rows.sort_by(|a, b| b.rate.total_cmp(&a.rate).then_with(|| a.key.cmp(&b.key)));
+    rows
 }
 
 /// A cell a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab or a carriage

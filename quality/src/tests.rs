@@ -296,7 +296,7 @@ fn confirm_the_rest_names_every_undecided_finding_once() {
 #[test]
 fn stats_match_hand_computed_numbers() {
     let pop = population();
-    let s = stats(&pop);
+    let s = stats(&pop, &[]);
     assert_eq!(s.calls, 17);
     assert_eq!(s.verdicts[&Verdict::Violation], 5);
     assert_eq!(s.verdicts[&Verdict::Compliant], 12);
@@ -343,11 +343,8 @@ fn stats_match_hand_computed_numbers() {
     assert!(csv.lines().next().unwrap().starts_with("call_id,client"));
 }
 
-#[test]
-fn field_precision_and_calibration_agreement() {
-    let (_, v1) = call("julie", "hiver", "2026-03-02", &["price"]);
-    let (_, v2) = call("julie", "hiver", "2026-03-02", &["price", "bloctel"]);
-    let stored = |v: &Verification, who: &str, input: ReviewInput| Review {
+fn stored(v: &Verification, who: &str, input: ReviewInput) -> Review {
+    Review {
         id: ReviewId::new(),
         call_id: v.call_id,
         reviewer: Actor {
@@ -361,7 +358,59 @@ fn field_precision_and_calibration_agreement() {
         input,
         score: None,
         created_at: Utc::now(),
-    };
+    }
+}
+
+#[test]
+fn stats_take_the_newest_review_of_a_call_and_sort_worst_first() {
+    let pop = population();
+    // Rules worst first: price (5 of 17) before bloctel (2 of 17).
+    let keys = |s: &Stats| s.per_rule.iter().map(|r| r.key.clone()).collect::<Vec<_>>();
+    assert_eq!(keys(&stats(&pop, &[])), ["price", "bloctel"]);
+    // paul's first call: both failures overruled, newest review; an older review confirmed them.
+    let v = &pop[15].1;
+    assert_eq!(pop[15].0.metadata.agent.as_deref(), Some("paul"));
+    let mut older = stored(
+        v,
+        "qm2",
+        review(
+            vec![
+                decide("price", Decision::Confirm),
+                decide("bloctel", Decision::Confirm),
+            ],
+            vec![],
+        ),
+    );
+    older.created_at -= chrono::Duration::hours(1);
+    let newer = stored(
+        v,
+        "qm1",
+        review(
+            vec![
+                decide("price", Decision::Overrule),
+                decide("bloctel", Decision::Overrule),
+            ],
+            vec![],
+        ),
+    );
+    let s = stats(&pop, &[newer, older]);
+    assert_eq!(s.reviewed, 1);
+    assert_eq!(s.verdicts[&Verdict::Violation], 4);
+    assert_eq!(s.verdicts[&Verdict::Compliant], 13);
+    let rule = |k: &str| s.per_rule.iter().find(|r| r.key == k).unwrap().clone();
+    assert_eq!(rule("price").violations, 4);
+    assert_eq!(rule("bloctel").violations, 1);
+    let paul = s.per_agent.iter().find(|r| r.key == "paul").unwrap();
+    assert_eq!((paul.calls, paul.violations), (2, 1));
+    // Agents worst first: paul (1/2), julie (3/10), marc (0/5).
+    let agents: Vec<&str> = s.per_agent.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(agents, ["paul", "julie", "marc"]);
+}
+
+#[test]
+fn field_precision_and_calibration_agreement() {
+    let (_, v1) = call("julie", "hiver", "2026-03-02", &["price"]);
+    let (_, v2) = call("julie", "hiver", "2026-03-02", &["price", "bloctel"]);
     let r1 = stored(
         &v1,
         "qm1",

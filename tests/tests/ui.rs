@@ -383,6 +383,41 @@ fn sign_in_search_and_call_page() {
         page.contains("infirmé → ") && page.contains("Revoir cet appel"),
         "{page}"
     );
+    // The dashboard counts the call as its reviewer judged it, draws the weekly trend, and
+    // exports what it shows (client and period); reversed dates say why nothing is there.
+    let page = get(
+        &c1,
+        "/ui/dashboard?client=acme&from=2000-01-01&to=2100-12-31",
+    )
+    .text()
+    .unwrap();
+    assert!(
+        page.contains("1 appel vérifié") && page.contains("1 jugé après revue"),
+        "{page}"
+    );
+    assert!(page.contains("id=\"week-trend\""), "{page}");
+    assert!(
+        page.contains("/api/v1/export/findings.csv?client=acme&amp;from=2000-01-01T00%3A00%3A00%2B00%3A00&amp;to=2101-01-01T00%3A00%3A00%2B00%3A00"),
+        "{page}"
+    );
+    let r = http
+        .get(url("/api/v1/export/findings.csv?client=acme&from=2000-01-01T00%3A00%3A00%2B00%3A00&to=2101-01-01T00%3A00%3A00%2B00%3A00"))
+        .bearer_auth(qm1.trim())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().unwrap().contains(&id));
+    let page = get(
+        &c1,
+        "/ui/dashboard?client=acme&from=2026-05-01&to=2026-04-01",
+    )
+    .text()
+    .unwrap();
+    assert!(
+        page.contains("La date de début est après la date de fin")
+            && !page.contains("findings.csv"),
+        "{page}"
+    );
     // A client sees neither the reviewers nor a form it cannot use.
     let page = get(&acme_cookie, &format!("/ui/calls/{id}"))
         .text()

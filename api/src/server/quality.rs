@@ -179,8 +179,7 @@ pub(super) async fn get_stats(
     Query(p): Query<PeriodParams>,
 ) -> Result<Response, ApiError> {
     let (client, from, to) = period(&caller, p)?;
-    let calls = ctx.app.verified_calls(&caller, &client, from, to).await?;
-    Ok(Json(crate::quality::stats(&calls)).into_response())
+    Ok(Json(ctx.app.stats(&caller, &client, from, to).await?).into_response())
 }
 
 pub(super) async fn export_findings(

@@ -380,6 +380,62 @@ pub(super) async fn submit_review(
     }
 }
 
+/// The weekly trend as an SVG line (drawn by the server: no script, prints, scales): one point
+/// per ISO week with its rate, the weeks in order, the axis at 0 and at the highest rate.
+fn week_chart(weeks: &[crate::quality::Rate]) -> Option<minijinja::Value> {
+    if weeks.is_empty() {
+        return None;
+    }
+    let (w, h, left, right, top, bottom) = (640.0, 200.0, 48.0, 16.0, 16.0, 40.0);
+    let top_rate = weeks
+        .iter()
+        .map(|r| r.rate)
+        .fold(0.0_f64, f64::max)
+        .max(0.1);
+    let step = if weeks.len() > 1 {
+        (w - left - right) / (weeks.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let points: Vec<minijinja::Value> = weeks
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let x = left
+                + step * i as f64
+                + if weeks.len() == 1 {
+                    (w - left - right) / 2.0
+                } else {
+                    0.0
+                };
+            let y = top + (h - top - bottom) * (1.0 - r.rate / top_rate);
+            minijinja::context! {
+                x => (x * 10.0).round() / 10.0, y => (y * 10.0).round() / 10.0,
+                week => r.key.clone(), pct => (r.rate * 1000.0).round() / 10.0,
+                violations => r.violations, calls => r.calls,
+            }
+        })
+        .collect();
+    let line = points
+        .iter()
+        .map(|p| {
+            format!(
+                "{},{}",
+                p.get_attr("x").unwrap_or_default(),
+                p.get_attr("y").unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(minijinja::context! {
+        width => w, height => h, left => left, right => w - right, top => top,
+        base => h - bottom, top_pct => (top_rate * 1000.0).round() / 10.0,
+        points => points, line => line, label_y => h - bottom + 18.0,
+        // Every label when they fit, otherwise every other one.
+        label_every => if weeks.len() > 12 { 2 } else { 1 },
+    })
+}
+
 #[derive(Deserialize, Default)]
 pub(super) struct DashboardQuery {
     #[serde(default)]
@@ -408,6 +464,8 @@ pub(super) async fn dashboard(
     let mut error = None;
     let mut stats = None;
     let mut charts = Vec::new();
+    let mut trend = None;
+    let mut exports = None;
     if !client.is_empty() {
         let named = crate::service::client_named(&client)
             .and_then(|c| allow(&caller(&key), Permission::SeeClient(&c)).map(|()| c));
@@ -419,25 +477,31 @@ pub(super) async fn dashboard(
                     let utc = |t: Option<chrono::DateTime<chrono::FixedOffset>>| {
                         t.map(|t| t.with_timezone(&chrono::Utc))
                     };
-                    match ctx
-                        .app
-                        .verified_calls(
-                            &caller(&key),
-                            &client,
-                            utc(from),
-                            utc(to.map(|t| t + chrono::Duration::days(1))),
-                        )
-                        .await
-                    {
-                        Ok(calls) => {
-                            let s = crate::quality::stats(&calls);
+                    let (from, to) = (utc(from), utc(to.map(|t| t + chrono::Duration::days(1))));
+                    if let (Some(f), Some(t)) = (from, to) {
+                        if f >= t {
+                            error = Some(w["dates_reversed"].clone());
+                        }
+                    }
+                    // The exports carry the same client and period as the page.
+                    let mut query = vec![("client", client.to_string())];
+                    query.extend(from.map(|f| ("from", f.to_rfc3339())));
+                    query.extend(to.map(|t| ("to", t.to_rfc3339())));
+                    exports = serde_urlencoded::to_string(&query).ok();
+                    match ctx.app.stats(&caller(&key), &client, from, to).await {
+                        Ok(_) if error.is_some() => {}
+                        Ok(s) => {
+                            trend = week_chart(&s.per_week);
                             for (title, keyname, rows) in [
                                 (&w["per_rule"], &w["rule"], &s.per_rule),
                                 (&w["per_agent"], &w["agent"], &s.per_agent),
                                 (&w["per_campaign"], &w["campaign"], &s.per_campaign),
                                 (&w["per_week"], &w["week"], &s.per_week),
                             ] {
-                                charts.push(minijinja::context! { title => title, key => keyname, rows => rows.clone() });
+                                charts.push(minijinja::context! {
+                                    title => title, key => keyname, rows => rows.clone(),
+                                    rules => std::ptr::eq(rows, &s.per_rule),
+                                });
                             }
                             stats = Some(s);
                         }
@@ -454,7 +518,8 @@ pub(super) async fn dashboard(
             page_ctx(&key, l, &w["dashboard"]),
             minijinja::context! {
                 client => client, from => q.from, to => q.to, stats => stats,
-                charts => charts, error => error,
+                charts => charts, error => error, trend => trend, exports => exports,
+                staff => is_staff(&key),
             },
         ),
     )
