@@ -192,6 +192,9 @@ pub async fn evidence(data: &Path, settings: Settings, a: EvidenceArgs) -> Resul
                         v.call_id, v.verdict, v.files, v.original_sha256
                     );
                     println!("{}", v.consent.statement);
+                    if let Some(c) = &v.carries {
+                        println!("{}", c.statement);
+                    }
                 }
                 Ok(ExitCode::SUCCESS)
             }

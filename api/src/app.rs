@@ -600,6 +600,24 @@ impl App {
         };
         let signing = evidence::load_signing_key(&self.settings.signing_key)?;
         let redaction = self.catalog.redaction_in(id, scope).await?;
+        // The newest review the asker may see (calibration answers stay hidden until all are
+        // in), with its reviewer's name: the bundle carries a person's verdict beside the rules'.
+        let reviews = self
+            .visible_to(&self.catalog.reviews(id).await?, actor)
+            .await?;
+        let review = reviews
+            .into_iter()
+            .max_by_key(|r| (r.created_at, r.version));
+        let reviewer = match &review {
+            Some(r) => self
+                .catalog
+                .key(&r.reviewer.key_id)
+                .await?
+                .map(|(k, _)| k.name)
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| format!("la clé {}", r.reviewer.key_id)),
+            None => String::new(),
+        };
         let zip = evidence::build(
             &evidence::BundleInput {
                 call: &call,
@@ -613,6 +631,8 @@ impl App {
                 requested_by: actor.clone(),
                 include_original,
                 redaction: redaction.as_ref(),
+                review: review.as_ref().map(|r| (r, reviewer.as_str())),
+                labels: crate::i18n::words("fr"),
             },
             &signing,
         )?;

@@ -10,6 +10,7 @@ mod auth;
 mod checkpoints;
 mod cli;
 mod engines;
+mod i18n;
 mod limits;
 mod metrics;
 mod probe;

@@ -283,7 +283,7 @@ impl App {
 
     /// The reviews of `all` that `actor` may see: calibration answers of others only once
     /// every reviewer of that calibration has answered.
-    async fn visible_to(&self, all: &[Review], actor: &Actor) -> Result<Vec<Review>> {
+    pub(crate) async fn visible_to(&self, all: &[Review], actor: &Actor) -> Result<Vec<Review>> {
         let mut complete: BTreeMap<callproof_models::CalibrationId, bool> = BTreeMap::new();
         let mut out = Vec::new();
         for r in all {

@@ -213,6 +213,23 @@ pub struct Manifest {
     pub redaction: Option<callproof_models::Redaction>,
     /// The public half of the key that signed it, hex; verify with a key obtained separately.
     pub signing_public_key: String,
+    /// The newest review of the call when the bundle was made (a person's decisions on the
+    /// findings), if any: `verdict` stays the automatic one, `review.reviewed_verdict` is theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<callproof_models::Review>,
+    /// Which verdict this bundle carries, and as of when: a review made after it is not in it.
+    #[serde(default)]
+    pub carries: Option<Carries>,
+}
+
+/// The verdict a bundle carries and where it comes from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Carries {
+    pub verdict: callproof_models::Verdict,
+    /// "automatic" (the rules alone) or "review" (the newest review at `as_of`).
+    pub source: String,
+    pub as_of: chrono::DateTime<Utc>,
+    pub statement: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -234,10 +251,27 @@ pub struct ModelInfo {
 pub struct ConsentStatement {
     pub found: bool,
     pub statement: String,
+    /// The recording around the consent, or around the span where it was expected when it was
+    /// not found: the decisive moment is always in the bundle to be heard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<Excerpt>,
+}
+
+/// A stretch of the recording in the bundle.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Excerpt {
+    pub path: String,
+    pub from_ms: u64,
+    pub to_ms: u64,
+    /// Why this stretch: "consent found", "consent expected here (searched)", …
+    pub why: String,
 }
 
 pub const FORMAT: &str = "callproof-evidence/1";
 const MARGIN_MS: u64 = 2000;
+/// The longest stretch kept when consent was not found and the whole end of the call is where
+/// it was expected.
+const EXPECTED_MAX_MS: u64 = 90_000;
 
 /// Writes channels `from..to` ms of the decoded recording as 16-bit PCM WAV.
 pub fn wav_excerpt(audio: &Audio<'_>, from_ms: u64, to_ms: u64) -> Result<Vec<u8>> {
@@ -288,61 +322,234 @@ fn clock(ms: u64) -> String {
     )
 }
 
-fn transcript_html(call: &Call, t: &Transcript, v: &Verification) -> String {
+/// The words of the readable page: labels by key (`rule_<id>`, outcomes, verdicts, speakers),
+/// falling back to the key itself so that a rule set's own rule ids still read.
+pub type Labels = BTreeMap<String, String>;
+
+fn label<'a>(labels: &'a Labels, key: &'a str) -> &'a str {
+    labels.get(key).map(String::as_str).unwrap_or(key)
+}
+
+fn rule_label<'a>(labels: &'a Labels, rule_id: &'a str) -> &'a str {
+    labels
+        .get(&format!("rule_{rule_id}"))
+        .map(String::as_str)
+        .unwrap_or(rule_id)
+}
+
+/// `transcript.html`: what a person at the ordering client reads first, in French (the
+/// language of the calls and of the people who dispute them): the call's identifiers (customer
+/// phone, contract), the verdict it carries and from whom, consent in one sentence with its
+/// excerpt, the findings, the review, and the transcript.
+fn transcript_html(
+    input: &BundleInput<'_>,
+    carries: &Carries,
+    consent: &ConsentStatement,
+) -> String {
+    let (call, t, v, l) = (
+        input.call,
+        input.transcript,
+        input.verification,
+        input.labels,
+    );
+    let e = |s: &str| html_escape(s);
+    let m = &call.metadata;
     let mut h = String::new();
     h.push_str("<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">");
     h.push_str(&format!(
-        "<title>Call {}</title><style>body{{font-family:sans-serif;max-width:50em;margin:2em auto;color:#111}}\
-         .agent{{color:#0b4f8a}}.customer{{color:#7a2e00}}td{{vertical-align:top;padding:.2em .5em}}\
-         .fail{{color:#a00}}.review{{color:#a60}}</style></head><body>",
+        "<title>Appel {}</title><style>body{{font-family:sans-serif;max-width:50em;margin:2em auto;color:#111}}\
+         .agent{{color:#0b4f8a}}.customer{{color:#7a2e00}}td,th{{vertical-align:top;padding:.2em .5em;text-align:left}}\
+         .fail{{color:#a00}}.review{{color:#a60}}.carries{{border-left:6px solid #0b4f8a;padding:.3em .6em;background:#f2f6fb}}</style></head><body>",
         call.id
     ));
+    h.push_str(&format!("<h1>Appel {}</h1><table class=\"call\">", call.id));
+    let started = m
+        .started_at
+        .map(|s| s.format("%Y-%m-%d %H:%M:%S (UTC%:z)").to_string());
+    let duration = call.audio.as_ref().map(|a| clock(a.duration_ms));
+    for (name, value) in [
+        ("Téléphone du client", m.customer_phone.as_deref()),
+        ("Référence du contrat", m.contract_ref.as_deref()),
+        ("Client donneur d'ordre", Some(m.client.as_str())),
+        ("Campagne", m.campaign.as_deref()),
+        ("Vendeur", m.agent.as_deref()),
+        ("Début de l'appel", started.as_deref()),
+        ("Durée", duration.as_deref()),
+    ] {
+        h.push_str(&format!(
+            "<tr><th>{name}</th><td>{}</td></tr>",
+            e(value.unwrap_or("—"))
+        ));
+    }
+    h.push_str("</table>");
     h.push_str(&format!(
-        "<h1>Call {}</h1><p>Client {} · campaign {} · agent {} · started {}</p>",
-        call.id,
-        html_escape(&call.metadata.client),
-        html_escape(call.metadata.campaign.as_deref().unwrap_or("-")),
-        html_escape(call.metadata.agent.as_deref().unwrap_or("-")),
-        call.metadata
-            .started_at
-            .map(|s| s.to_rfc3339())
-            .unwrap_or_else(|| "-".into())
+        "<p class=\"carries\" id=\"carries\">{}</p>",
+        e(&carries_fr(carries, input.review))
     ));
     h.push_str(&format!(
-        "<p>Transcribed by {} (SHA-256 {}). Verdict: <b>{}</b> (rule set {} version {}).</p>",
-        html_escape(&t.model),
+        "<p>Verdict automatique : <b>{}</b> (règles {} version {}, vérifié le {}). Transcription : {} (SHA-256 {}).</p>",
+        e(label(l, v.verdict.as_str())),
+        e(&v.ruleset.id),
+        v.ruleset.version,
+        v.verified_at.format("%Y-%m-%d %H:%M (UTC%:z)"),
+        e(&t.model),
         &t.model_sha256,
-        v.verdict,
-        html_escape(&v.ruleset.id),
-        v.ruleset.version
     ));
-    h.push_str("<h2>Findings</h2><table>");
+    h.push_str(&format!(
+        "<h2>Consentement</h2><p id=\"consent\">{}</p>",
+        e(&consent_fr(v, l))
+    ));
+    if let Some(x) = &consent.excerpt {
+        h.push_str(&format!(
+            "<p>Extrait : <a href=\"{}\">{}</a> ({} → {}) — {}</p>",
+            e(&x.path),
+            e(&x.path),
+            clock(x.from_ms),
+            clock(x.to_ms),
+            e(&x.why)
+        ));
+    }
+    h.push_str("<h2>Constats</h2><table><tr><th>Règle</th><th>Résultat</th><th>Moment</th><th>Ce qui a été entendu</th></tr>");
     for f in &v.findings {
         let class = match f.status {
             FindingStatus::Pass => "",
             FindingStatus::Review => "review",
             FindingStatus::Fail => "fail",
         };
+        let heard = match (&f.matched, f.speaker) {
+            (Some(words), Some(sp)) => format!("{} « {} »", label(l, sp.as_str()), words),
+            (Some(words), None) => format!("« {words} »"),
+            _ => f.detail.clone(),
+        };
         h.push_str(&format!(
             "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            html_escape(&f.rule_id),
-            f.outcome,
+            e(rule_label(l, &f.rule_id)),
+            e(label(l, f.outcome.as_str())),
             f.start_ms.map(clock).unwrap_or_default(),
-            html_escape(&f.detail)
+            e(&heard)
         ));
     }
-    h.push_str("</table><h2>Transcript</h2><table>");
+    h.push_str("</table>");
+    if let Some((r, who)) = input.review {
+        h.push_str(&format!(
+            "<h2>Revue humaine</h2><p id=\"review\">Par {}, le {} (version {}) : <b>{}</b> (verdict automatique : {}).</p><ul>",
+            e(who),
+            r.created_at.format("%Y-%m-%d %H:%M (UTC%:z)"),
+            r.version,
+            e(label(l, r.reviewed_verdict.as_str())),
+            e(label(l, r.automatic_verdict.as_str())),
+        ));
+        for d in &r.input.decisions {
+            let decided = match d.decision {
+                callproof_models::Decision::Confirm => "confirmé",
+                callproof_models::Decision::Overrule => "infirmé",
+            };
+            h.push_str(&format!("<li>{} : {decided}", e(rule_label(l, &d.rule_id))));
+            if let Some(o) = d.corrected_outcome {
+                h.push_str(&format!(" → {}", e(label(l, o.as_str()))));
+            }
+            if let Some(at) = d.corrected_start_ms {
+                h.push_str(&format!(" à {}", clock(at)));
+            }
+            if let Some(reason) = &d.reason {
+                h.push_str(&format!(" — « {} »", e(reason)));
+            }
+            h.push_str("</li>");
+        }
+        h.push_str("</ul>");
+        if let Some(c) = &r.input.comment {
+            h.push_str(&format!("<p>Commentaire : « {} »</p>", e(c)));
+        }
+    }
+    h.push_str("<h2>Transcription</h2><table>");
     for s in &t.segments {
         h.push_str(&format!(
             "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td></tr>",
             s.speaker,
             clock(s.start_ms),
-            s.speaker_label(),
-            html_escape(s.text.trim())
+            e(label(l, s.speaker.as_str())),
+            e(s.text.trim())
         ));
     }
     h.push_str("</table></body></html>\n");
     h
+}
+
+/// Which verdict the bundle carries, in French, for the reader of `transcript.html`.
+fn carries_fr(c: &Carries, review: Option<(&callproof_models::Review, &str)>) -> String {
+    let when = c.as_of.format("%Y-%m-%d %H:%M (UTC%:z)");
+    match review {
+        Some((r, who)) => format!(
+            "Cette preuve porte le verdict de la revue humaine de {who} du {} (version {}), telle qu'elle était le {when} ; une revue postérieure n'y figure pas.",
+            r.created_at.format("%Y-%m-%d %H:%M (UTC%:z)"),
+            r.version
+        ),
+        None => format!(
+            "Cette preuve porte le verdict automatique : aucune revue humaine n'existait le {when}, date de la preuve ; une revue postérieure n'y figure pas."
+        ),
+    }
+}
+
+/// Consent in one French sentence, from the consent finding.
+fn consent_fr(v: &Verification, l: &Labels) -> String {
+    match v.findings.iter().find(|f| f.kind == RuleKind::Consent) {
+        None => "Les règles qui ont vérifié cet appel ne contiennent pas de règle de consentement : cette preuve n'établit pas le consentement.".into(),
+        Some(f) => {
+            let said = f
+                .matched
+                .as_deref()
+                .map(|w| {
+                    format!(
+                        " {} a dit « {w} »{}.",
+                        f.speaker.map(|s| label(l, s.as_str())).unwrap_or("quelqu'un"),
+                        f.start_ms.map(|s| format!(" à {}", clock(s))).unwrap_or_default()
+                    )
+                })
+                .unwrap_or_default();
+            match (f.outcome, f.status) {
+                (Outcome::Met, FindingStatus::Pass) => format!("OUI — le consentement du client a été trouvé.{said}"),
+                (Outcome::Refused, _) => format!("NON — le client a refusé ou s'est rétracté.{said}"),
+                (_, FindingStatus::Review) => format!("À VÉRIFIER — le contrôle automatique n'a pas pu trancher ; une personne doit écouter l'extrait.{said}"),
+                (o, _) => format!("NON — aucun consentement valable ({}).{said}", label(l, o.as_str())),
+            }
+        }
+    }
+}
+
+/// Where the consent is, or was expected, as a stretch of the recording and why.
+fn consent_span(v: &Verification, duration: u64) -> Option<(u64, u64, String)> {
+    let f = v.findings.iter().find(|f| f.kind == RuleKind::Consent)?;
+    let h = f.hearing.as_ref();
+    let (from, to, why) = if let (Some(s), Some(e)) = (f.start_ms, f.end_ms) {
+        let why = if f.outcome == Outcome::Met {
+            "le consentement trouvé"
+        } else {
+            "le moment décisif du constat"
+        };
+        (s.saturating_sub(MARGIN_MS), e + MARGIN_MS, why)
+    } else if let Some((s, e)) = h.and_then(|h| h.doubtful) {
+        (
+            s.saturating_sub(MARGIN_MS),
+            e + MARGIN_MS,
+            "la parole douteuse où le consentement était attendu",
+        )
+    } else if let Some((s, e)) = h.and_then(|h| h.searched) {
+        // Where it was looked for: its end, where consent is asked, when the span is long.
+        (
+            s.max(e.saturating_sub(EXPECTED_MAX_MS)),
+            e,
+            "là où le consentement était attendu",
+        )
+    } else {
+        // Nothing says where: the end of the call, where consent is asked.
+        (
+            duration.saturating_sub(EXPECTED_MAX_MS),
+            duration,
+            "la fin de l'appel, où le consentement est demandé",
+        )
+    };
+    let to = to.min(duration);
+    (to > from).then(|| (from, to, why.to_string()))
 }
 
 fn consent_statement(v: &Verification) -> ConsentStatement {
@@ -351,6 +558,7 @@ fn consent_statement(v: &Verification) -> ConsentStatement {
         None => ConsentStatement {
             found: false,
             statement: "The rule set that checked this call has no consent rule: this bundle does not establish consent.".into(),
+            excerpt: None,
         },
         Some(f) if f.outcome == Outcome::Met && f.status == FindingStatus::Pass => ConsentStatement {
             found: true,
@@ -358,6 +566,7 @@ fn consent_statement(v: &Verification) -> ConsentStatement {
                 "The customer's consent was found: {} (rule {}).",
                 f.detail, f.rule_id
             ),
+            excerpt: None,
         },
         Some(f) if f.outcome == Outcome::Met => ConsentStatement {
             found: false,
@@ -365,6 +574,7 @@ fn consent_statement(v: &Verification) -> ConsentStatement {
                 "Consent is doubtful and was not confirmed by the automatic check: {} A person must listen to the excerpt.",
                 f.detail
             ),
+            excerpt: None,
         },
         Some(f) => ConsentStatement {
             found: false,
@@ -372,6 +582,7 @@ fn consent_statement(v: &Verification) -> ConsentStatement {
                 "No valid consent was found ({}): {}",
                 f.outcome, f.detail
             ),
+            excerpt: None,
         },
     }
 }
@@ -388,6 +599,10 @@ pub struct BundleInput<'a> {
     /// What was redacted from the call, if anything: the bundle then carries the redacted
     /// recording and says what was removed, where and why (never the data itself).
     pub redaction: Option<&'a callproof_models::Redaction>,
+    /// The newest review of the call, with its reviewer's name, if a person reviewed it.
+    pub review: Option<(&'a callproof_models::Review, &'a str)>,
+    /// The readable page's words (French): rule titles, outcomes, verdicts, speakers.
+    pub labels: &'a Labels,
 }
 
 /// Builds and signs a bundle; returns the ZIP bytes.
@@ -397,15 +612,11 @@ pub fn build(input: &BundleInput<'_>, key: &SigningKey) -> Result<Vec<u8>> {
         "transcript.json".into(),
         serde_json::to_vec_pretty(input.transcript)?,
     );
-    files.insert(
-        "transcript.html".into(),
-        transcript_html(input.call, input.transcript, input.verification).into_bytes(),
-    );
-    // Excerpts of what was found: the consent and each disclosure, with some context.
+    // Excerpts of what was found: each disclosure, with some context; and the consent moment
+    // always, found or not (where it was expected when it was not).
     let duration = input.audio.duration_ms();
     for f in &input.verification.findings {
-        let wanted =
-            matches!(f.kind, RuleKind::Consent | RuleKind::Required) && f.outcome == Outcome::Met;
+        let wanted = f.kind == RuleKind::Required && f.outcome == Outcome::Met;
         if let (true, Some(s), Some(e)) = (wanted, f.start_ms, f.end_ms) {
             let from = s.saturating_sub(MARGIN_MS);
             let to = (e + MARGIN_MS).min(duration);
@@ -414,6 +625,42 @@ pub fn build(input: &BundleInput<'_>, key: &SigningKey) -> Result<Vec<u8>> {
             }
         }
     }
+    let mut consent = consent_statement(input.verification);
+    if let Some((from, to, why)) = consent_span(input.verification, duration) {
+        if let Ok(wav) = wav_excerpt(input.audio, from, to) {
+            let path = "excerpts/consent.wav".to_string();
+            files.insert(path.clone(), wav);
+            consent.excerpt = Some(Excerpt {
+                path,
+                from_ms: from,
+                to_ms: to,
+                why,
+            });
+        }
+    }
+    let created_at = Utc::now();
+    let carries = match input.review {
+        Some((r, who)) => Carries {
+            verdict: r.reviewed_verdict,
+            source: "review".into(),
+            as_of: created_at,
+            statement: format!(
+                "This bundle carries the verdict of {who}'s review of {} (version {}), as it stood when the bundle was made; a later review is not in it.",
+                r.created_at.to_rfc3339(),
+                r.version
+            ),
+        },
+        None => Carries {
+            verdict: input.verification.verdict,
+            source: "automatic".into(),
+            as_of: created_at,
+            statement: "This bundle carries the automatic verdict: no person had reviewed the call when it was made; a later review is not in it.".into(),
+        },
+    };
+    files.insert(
+        "transcript.html".into(),
+        transcript_html(input, &carries, &consent).into_bytes(),
+    );
     let ext = input
         .call
         .original_name
@@ -428,7 +675,7 @@ pub fn build(input: &BundleInput<'_>, key: &SigningKey) -> Result<Vec<u8>> {
     }
     let manifest = Manifest {
         format: FORMAT.into(),
-        created_at: Utc::now(),
+        created_at,
         requested_by: input.requested_by.clone(),
         call: input.call.clone(),
         original: OriginalInfo {
@@ -444,7 +691,7 @@ pub fn build(input: &BundleInput<'_>, key: &SigningKey) -> Result<Vec<u8>> {
         ruleset: input.verification.ruleset.clone(),
         verdict: input.verification.verdict,
         verified_at: input.verification.verified_at,
-        consent: consent_statement(input.verification),
+        consent,
         findings: input.verification.findings.clone(),
         redaction: input.redaction.cloned(),
         files: files
@@ -456,6 +703,8 @@ pub fn build(input: &BundleInput<'_>, key: &SigningKey) -> Result<Vec<u8>> {
             })
             .collect(),
         signing_public_key: hex::encode(key.verifying_key().to_bytes()),
+        review: input.review.map(|(r, _)| r.clone()),
+        carries: Some(carries),
     };
     let manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
     let signature = key.sign(&manifest_bytes);
@@ -486,6 +735,8 @@ pub struct Verified {
     pub consent: ConsentStatement,
     pub files: usize,
     pub original_sha256: String,
+    /// Which verdict the bundle carries (bundles made before this field: the automatic one).
+    pub carries: Option<Carries>,
 }
 
 /// A bundle's files by path, and the problems met reading them.
@@ -689,6 +940,7 @@ pub fn verify(
         consent: manifest.consent,
         files: manifest.files.len(),
         original_sha256: manifest.original.sha256,
+        carries: manifest.carries,
     }))
 }
 
@@ -785,7 +1037,25 @@ mod tests {
     }
 
     fn bundle(key: &SigningKey) -> Vec<u8> {
-        let (call, t, v, channels) = inputs();
+        bundle_with(key, |_| {}, None)
+    }
+
+    /// A bundle of the test call with its verification edited, and a review if given.
+    fn bundle_with(
+        key: &SigningKey,
+        edit: impl FnOnce(&mut Verification),
+        review: Option<(&callproof_models::Review, &str)>,
+    ) -> Vec<u8> {
+        let (call, t, mut v, channels) = inputs();
+        edit(&mut v);
+        let labels: Labels = [
+            ("rule_consent", "Consentement du client"),
+            ("missing", "manquant"),
+            ("customer", "Client final"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         build(
             &BundleInput {
                 call: &call,
@@ -799,10 +1069,110 @@ mod tests {
                 requested_by: Actor::local(),
                 include_original: true,
                 redaction: None,
+                review,
+                labels: &labels,
             },
             key,
         )
         .expect("the bundle is built")
+    }
+
+    fn entry(zip: &[u8], name: &str) -> Vec<u8> {
+        let mut a = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
+        let mut f = a.by_name(name).unwrap();
+        let mut out = Vec::new();
+        f.read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_failed_consent_still_carries_its_moment_the_review_and_a_french_page() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        // Consent not found: the bundle holds where it was expected.
+        let missing = |v: &mut Verification| {
+            let f = &mut v.findings[0];
+            f.outcome = Outcome::Missing;
+            f.status = FindingStatus::Fail;
+            (f.start_ms, f.end_ms, f.matched) = (None, None, None);
+            f.hearing = Some(callproof_models::Hearing {
+                confidence: 0.9,
+                doubtful: None,
+                searched: Some((500, 2900)),
+                second_listen: false,
+            });
+            v.verdict = Verdict::Violation;
+        };
+        let zip = bundle_with(&key, missing, None);
+        let m: Manifest = serde_json::from_slice(&entry(&zip, "manifest.json")).unwrap();
+        let x = m.consent.excerpt.as_ref().expect("the consent excerpt");
+        assert_eq!(
+            (x.path.as_str(), x.from_ms, x.to_ms),
+            ("excerpts/consent.wav", 500, 2900)
+        );
+        assert!(entry(&zip, "excerpts/consent.wav").len() > 44 + 2 * 8 * 2000);
+        let c = m.carries.as_ref().unwrap();
+        assert_eq!(
+            (c.source.as_str(), c.verdict),
+            ("automatic", Verdict::Violation)
+        );
+        let page = String::from_utf8(entry(&zip, "transcript.html")).unwrap();
+        for want in [
+            "lang=\"fr\"",
+            "Téléphone du client</th><td>+33612345678",
+            "Référence du contrat</th><td>—",
+            "Consentement du client</td><td>manquant",
+            "NON — aucun consentement valable (manquant)",
+            "excerpts/consent.wav",
+            "porte le verdict automatique",
+        ] {
+            assert!(page.contains(want), "{want} not in {page}");
+        }
+        // A person overruled it: the bundle carries their verdict beside the automatic one.
+        let review = callproof_models::Review {
+            id: callproof_models::ReviewId::new(),
+            call_id: m.call.id,
+            reviewer: Actor::local(),
+            version: 2,
+            input: callproof_models::ReviewInput {
+                sample_id: None,
+                calibration_id: None,
+                decisions: vec![callproof_models::FindingDecision {
+                    rule_id: "consent".into(),
+                    decision: callproof_models::Decision::Overrule,
+                    reason: Some("« oui d'accord » à 0:02".into()),
+                    corrected_outcome: Some(Outcome::Met),
+                    corrected_start_ms: Some(2000),
+                }],
+                added: vec![],
+                scores: Default::default(),
+                comment: None,
+                confirm_rest: false,
+            },
+            automatic_verdict: Verdict::Violation,
+            reviewed_verdict: Verdict::Compliant,
+            score: None,
+            created_at: Utc::now(),
+        };
+        let zip = bundle_with(&key, missing, Some((&review, "Claire Martin")));
+        check(&zip, &key.verifying_key()).expect("a bundle with a review verifies");
+        let m: Manifest = serde_json::from_slice(&entry(&zip, "manifest.json")).unwrap();
+        assert_eq!(m.verdict, Verdict::Violation, "the automatic verdict stays");
+        assert_eq!(
+            m.review.as_ref().unwrap().reviewed_verdict,
+            Verdict::Compliant
+        );
+        let c = m.carries.unwrap();
+        assert_eq!(
+            (c.source.as_str(), c.verdict),
+            ("review", Verdict::Compliant)
+        );
+        let page = String::from_utf8(entry(&zip, "transcript.html")).unwrap();
+        assert!(
+            page.contains("Revue humaine")
+                && page.contains("Par Claire Martin")
+                && page.contains("revue humaine de Claire Martin"),
+            "{page}"
+        );
     }
 
     fn stored() -> zip::write::SimpleFileOptions {

@@ -383,6 +383,42 @@ fn sign_in_search_and_call_page() {
         page.contains("infirmé → ") && page.contains("Revoir cet appel"),
         "{page}"
     );
+    // A bundle made now carries the review beside the automatic verdict, says so, and always
+    // holds the consent moment; its readable page is French, with the customer's phone.
+    let r = http
+        .post(url(&format!("/ui/calls/{id}/evidence")))
+        .header("cookie", &c1)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let reviewed_bundle = d.join("reviewed.zip");
+    std::fs::write(&reviewed_bundle, r.bytes().unwrap()).unwrap();
+    let out = ok(
+        d,
+        &[
+            "evidence",
+            "verify",
+            reviewed_bundle.to_str().unwrap(),
+            "--public-key",
+            public.trim(),
+        ],
+    );
+    assert!(
+        out.contains("review of") && out.contains("a later review is not in it"),
+        "{out}"
+    );
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&reviewed_bundle).unwrap()).unwrap();
+    assert!(archive.by_name("excerpts/consent.wav").is_ok());
+    let mut page = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("transcript.html").unwrap(), &mut page)
+        .unwrap();
+    assert!(
+        page.contains("lang=\"fr\"")
+            && page.contains("Téléphone du client")
+            && page.contains("Revue humaine")
+            && page.contains("Par Claire Martin"),
+        "{page}"
+    );
     // The dashboard counts the call as its reviewer judged it, draws the weekly trend, and
     // exports what it shows (client and period); reversed dates say why nothing is there.
     let page = get(

@@ -84,18 +84,8 @@ where
     t.format("%Y-%m-%d %H:%M (UTC%:z)").to_string()
 }
 
-/// The words of the interface in French (default) and English, from `api/ui/i18n/*.toml`
-/// (compiled in; a test checks both files have the same keys).
 fn words(lang: &str) -> &'static BTreeMap<String, String> {
-    static FR: OnceLock<BTreeMap<String, String>> = OnceLock::new();
-    static EN: OnceLock<BTreeMap<String, String>> = OnceLock::new();
-    let (cell, text) = if lang == "en" {
-        (&EN, include_str!("../../ui/i18n/en.toml"))
-    } else {
-        (&FR, include_str!("../../ui/i18n/fr.toml"))
-    };
-    // Checked by the i18n test: a file that does not parse fails CI, not a page.
-    cell.get_or_init(|| toml::from_str(text).unwrap_or_default())
+    crate::i18n::words(lang)
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
