@@ -358,6 +358,8 @@ fn tenants_evidence_and_audit() {
         "transcript.json",
         "transcript.html",
         "original.wav",
+        // No consent, yet the moment it was expected is in the bundle to be heard.
+        "excerpts/consent.wav",
     ] {
         assert!(
             names.iter().any(|n| n == must),
