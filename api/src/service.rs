@@ -499,20 +499,20 @@ impl App {
         })
     }
 
-    /// The calls the caller may see, newest first, with their verdicts.
-    pub async fn list_calls(&self, caller: &Caller, limit: usize) -> Result<Vec<CallRow>> {
-        let scope = caller.scope();
-        let calls = self.catalog.list_in(&scope, limit).await?;
-        let mut rows = Vec::with_capacity(calls.len());
-        for call in calls {
-            let verdict = self
-                .catalog
-                .verification_in(call.id, &scope)
-                .await?
-                .map(|v| v.verdict);
-            rows.push(CallRow { call, verdict });
-        }
-        Ok(rows)
+    /// One page of the calls the caller may see, filtered and ordered as asked, with their
+    /// verdicts, and how many calls the filters let through in all.
+    pub async fn list_calls(
+        &self,
+        caller: &Caller,
+        page: &callproof_metastore::CallPage,
+    ) -> Result<(Vec<CallRow>, u64)> {
+        let (rows, total) = self.catalog.calls_page(&caller.scope(), page).await?;
+        Ok((
+            rows.into_iter()
+                .map(|(call, verdict)| CallRow { call, verdict })
+                .collect(),
+            total,
+        ))
     }
 
     /// The stored original of a call the caller may see: its key and size, the read recorded.

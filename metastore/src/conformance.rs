@@ -55,6 +55,7 @@ macro_rules! metastore_test_suite {
             case!(pending_objects_are_listed_until_ended);
             case!(a_redacted_recording_replaces_the_original);
             case!(holds_are_kept_and_listed_until_released);
+            case!(calls_are_listed_by_page_filter_and_order);
         }
     };
 }
@@ -804,4 +805,154 @@ pub async fn holds_are_kept_and_listed_until_released(m: &dyn Metastore) {
     assert!(m.holds(Some("acme"), true).await.unwrap().is_empty());
     assert_eq!(m.holds(Some("acme"), false).await.unwrap(), vec![h]);
     assert_eq!(m.hold("nope").await.unwrap(), None);
+}
+
+pub async fn calls_are_listed_by_page_filter_and_order(m: &dyn Metastore) {
+    use crate::{CallPage, CallSort};
+    let audio = AudioInfo {
+        format: "wav".into(),
+        sample_rate: 8000,
+        channels: 2,
+        duration_ms: 1000,
+    };
+    // Five acme calls (agents b, a, c, a, b; two campaigns) and one globex call.
+    let mut ids = Vec::new();
+    for (i, (client, agent, campaign)) in [
+        ("acme", "b", "hiver"),
+        ("acme", "a", "ete"),
+        ("acme", "c", "hiver"),
+        ("acme", "a", "hiver"),
+        ("acme", "b", "ete"),
+        ("globex", "a", "hiver"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = CallId::new();
+        let meta = CallMetadata {
+            client: client.into(),
+            agent: Some(agent.into()),
+            campaign: Some(campaign.into()),
+            ..Default::default()
+        };
+        m.insert(&NewCall {
+            id,
+            metadata: &meta,
+            sha256: &format!("page{i}"),
+            original_name: None,
+            size_bytes: 1,
+            object_key: "k",
+            audio: &audio,
+        })
+        .await
+        .unwrap();
+        ids.push(id);
+        // Distinct arrival times, in order.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    for (i, verdict) in [
+        (0, Verdict::Violation),
+        (2, Verdict::Compliant),
+        (3, Verdict::Violation),
+    ] {
+        m.put_verification(&Verification {
+            call_id: ids[i],
+            ruleset: RuleSetRef {
+                id: "fr-demarchage".into(),
+                version: 1,
+                sha256: "x".into(),
+                builtin: true,
+            },
+            verdict,
+            findings: vec![],
+            verified_at: chrono::Utc::now(),
+        })
+        .await
+        .unwrap();
+    }
+    let acme = &Scope::Clients(vec!["acme".into()]);
+    let page = |p: CallPage| async move {
+        let (rows, total) = m.calls_page(acme, &p).await.unwrap();
+        (
+            rows.into_iter().map(|(c, v)| (c.id, v)).collect::<Vec<_>>(),
+            total,
+        )
+    };
+    // Newest first by default, in pages that neither overlap nor skip; the total is all.
+    let (first, total) = page(CallPage {
+        limit: 2,
+        ..Default::default()
+    })
+    .await;
+    let (second, _) = page(CallPage {
+        limit: 2,
+        offset: 2,
+        ..Default::default()
+    })
+    .await;
+    let (third, _) = page(CallPage {
+        limit: 2,
+        offset: 4,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(total, 5, "the other tenant's call is not counted");
+    let listed: Vec<CallId> = [first, second, third]
+        .concat()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(listed, vec![ids[4], ids[3], ids[2], ids[1], ids[0]]);
+    // Filters, with the verdict of each call.
+    let (rows, total) = page(CallPage {
+        agent: Some("a".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(total, 2);
+    assert_eq!(
+        rows,
+        vec![(ids[3], Some(Verdict::Violation)), (ids[1], None)]
+    );
+    let (rows, _) = page(CallPage {
+        verdict: Some(Some(Verdict::Violation)),
+        campaign: Some("hiver".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        vec![ids[3], ids[0]]
+    );
+    let (rows, total) = page(CallPage {
+        verdict: Some(None),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!((rows.len(), total), (2, 2), "not verified yet");
+    // Ordered by agent, ascending; ties newest-first would be arbitrary, so by id.
+    let (rows, _) = page(CallPage {
+        sort: CallSort::Agent,
+        ascending: true,
+        ..Default::default()
+    })
+    .await;
+    let agents: Vec<CallId> = rows.iter().map(|r| r.0).collect();
+    assert_eq!(
+        agents[..2]
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>(),
+        [ids[1], ids[3]].iter().collect()
+    );
+    assert_eq!(agents[4], ids[2]);
+    let (rows, _) = page(CallPage {
+        sort: CallSort::Verdict,
+        ascending: false,
+        ..Default::default()
+    })
+    .await;
+    assert!(
+        rows[..2].iter().all(|r| r.1 == Some(Verdict::Violation)),
+        "{rows:?}"
+    );
 }

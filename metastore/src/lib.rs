@@ -149,6 +149,58 @@ pub struct StoredRuleSet {
     pub created_at: DateTime<Utc>,
 }
 
+/// What a calls list asks for: filters (each None = any), an order and one page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallPage {
+    pub agent: Option<String>,
+    pub campaign: Option<String>,
+    /// Only calls with this verdict; `Some(None)`: calls not verified yet.
+    pub verdict: Option<Option<Verdict>>,
+    pub sort: CallSort,
+    pub ascending: bool,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+impl Default for CallPage {
+    fn default() -> Self {
+        CallPage {
+            agent: None,
+            campaign: None,
+            verdict: None,
+            sort: CallSort::Received,
+            ascending: false,
+            offset: 0,
+            limit: 50,
+        }
+    }
+}
+
+/// The column a calls list is ordered by (ties by call id, so pages never overlap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallSort {
+    Received,
+    /// The call's start, or its arrival when the start is unknown.
+    Started,
+    Agent,
+    Campaign,
+    Verdict,
+}
+
+impl CallSort {
+    /// The SQL expression it orders by: a fixed text per variant, never a caller's words.
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            CallSort::Received => "c.received_at",
+            CallSort::Started => "COALESCE(c.started_at, c.received_at)",
+            CallSort::Agent => "COALESCE(c.agent, '')",
+            CallSort::Campaign => "COALESCE(c.campaign, '')",
+            CallSort::Verdict => "COALESCE(v.verdict, '')",
+        }
+    }
+}
+
 /// Calls: their metadata, state and the key of their original.
 #[async_trait::async_trait]
 pub trait Calls: Send + Sync {
@@ -197,6 +249,14 @@ pub trait Calls: Send + Sync {
 
     /// Calls `scope` may see, newest first.
     async fn list_in(&self, scope: &Scope, limit: usize) -> Result<Vec<Call>, MetastoreError>;
+
+    /// One page of the calls `scope` may see that pass `page`'s filters, in its order, with
+    /// each call's verdict (None until verified), and how many calls pass the filters in all.
+    async fn calls_page(
+        &self,
+        scope: &Scope,
+        page: &CallPage,
+    ) -> Result<(Vec<(Call, Option<Verdict>)>, u64), MetastoreError>;
 
     /// The object key of a call's original, only if `scope` may see the call and the key lies
     /// under that call's tenant (`clients/<client>/…`): a row pointing into another tenant's

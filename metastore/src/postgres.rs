@@ -21,7 +21,7 @@ use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
 
 use crate::jobs::{Job, JobKind, JobState, Jobs, MAX_ATTEMPTS};
 use crate::{
-    audit_hash, Access, AuditBreak, AuditFilter, Calls, Holds, IndexChange, IndexChanges,
+    audit_hash, Access, AuditBreak, AuditFilter, CallPage, Calls, Holds, IndexChange, IndexChanges,
     MetastoreError, NewCall, PendingObjects, Quality, Results, RuleSets, StoredRuleSet, GENESIS,
 };
 
@@ -527,6 +527,61 @@ impl Calls for PostgresMetastore {
             .fetch_all(&self.pool)
             .await?,
         )
+    }
+
+    async fn calls_page(
+        &self,
+        scope: &Scope,
+        page: &CallPage,
+    ) -> Result<(Vec<(Call, Option<Verdict>)>, u64), MetastoreError> {
+        let filter = "FROM calls c LEFT JOIN verifications v ON v.call_id = c.id
+             WHERE ($1::text[] IS NULL OR c.client = ANY($1))
+             AND ($2::text IS NULL OR c.agent = $2) AND ($3::text IS NULL OR c.campaign = $3)
+             AND ($4::text IS NULL OR ($4 = '' AND v.verdict IS NULL) OR v.verdict = $4)";
+        let verdict = page
+            .verdict
+            .map(|v| v.map(|v| v.as_str()).unwrap_or_default());
+        let (total,): (i64,) = sqlx::query_as(AssertSqlSafe(format!("SELECT COUNT(*) {filter}")))
+            .bind(scope_list(scope))
+            .bind(&page.agent)
+            .bind(&page.campaign)
+            .bind(verdict)
+            .fetch_one(&self.pool)
+            .await?;
+        let dir = if page.ascending { "ASC" } else { "DESC" };
+        let rows: Vec<RawCall> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {CALL_COLUMNS} {filter}
+             ORDER BY {} {dir}, c.id {dir} LIMIT $5 OFFSET $6",
+            page.sort.column()
+        )))
+        .bind(scope_list(scope))
+        .bind(&page.agent)
+        .bind(&page.campaign)
+        .bind(verdict)
+        .bind(page.limit as i64)
+        .bind(page.offset as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        let calls = calls(rows)?;
+        let ids: Vec<String> = calls.iter().map(|c| c.id.to_string()).collect();
+        let verdicts: Vec<(String, String)> =
+            sqlx::query_as("SELECT call_id, verdict FROM verifications WHERE call_id = ANY($1)")
+                .bind(&ids)
+                .fetch_all(&self.pool)
+                .await?;
+        let verdicts: std::collections::HashMap<String, String> = verdicts.into_iter().collect();
+        let mut out = Vec::with_capacity(calls.len());
+        for call in calls {
+            let verdict = verdicts
+                .get(&call.id.to_string())
+                .map(|v| {
+                    v.parse()
+                        .map_err(|e: String| corrupt(&call.id.to_string(), e))
+                })
+                .transpose()?;
+            out.push((call, verdict));
+        }
+        Ok((out, total.max(0) as u64))
     }
 
     async fn object_key_in(

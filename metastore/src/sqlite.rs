@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::{
-    audit_hash, Access, AuditBreak, AuditFilter, Calls, Holds, IndexChange, IndexChanges,
+    audit_hash, Access, AuditBreak, AuditFilter, CallPage, Calls, Holds, IndexChange, IndexChanges,
     MetastoreError, NewCall, PendingObjects, Quality, Results, RuleSets, StoredRuleSet, GENESIS,
     MIGRATIONS,
 };
@@ -599,6 +599,55 @@ impl Calls for SqliteMetastore {
         let rows = stmt.query_map(params![limit as i64, scope_json(scope)], raw_call)?;
         rows.map(|r| r.map_err(MetastoreError::from).and_then(RawCall::into_call))
             .collect()
+    }
+
+    async fn calls_page(
+        &self,
+        scope: &Scope,
+        page: &CallPage,
+    ) -> Result<(Vec<(Call, Option<Verdict>)>, u64), MetastoreError> {
+        let conn = self.conn();
+        let filter = "FROM calls c LEFT JOIN verifications v ON v.call_id = c.id
+             WHERE (?1 IS NULL OR c.client IN (SELECT value FROM json_each(?1)))
+             AND (?2 IS NULL OR c.agent = ?2) AND (?3 IS NULL OR c.campaign = ?3)
+             AND (?4 IS NULL OR (?4 = '' AND v.verdict IS NULL) OR v.verdict = ?4)";
+        let verdict = page
+            .verdict
+            .map(|v| v.map(|v| v.as_str()).unwrap_or_default());
+        let args = params![
+            scope_json(scope),
+            page.agent,
+            page.campaign,
+            verdict,
+            page.limit as i64,
+            page.offset as i64
+        ];
+        let total: i64 = conn
+            .prepare_cached(&format!("SELECT COUNT(*) {filter}"))?
+            .query_row(&args[..4], |r| r.get(0))?;
+        let dir = if page.ascending { "ASC" } else { "DESC" };
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT c.id, c.metadata, c.sha256, c.original_name, c.size_bytes, c.audio, c.state,
+             c.failure, c.received_at, c.updated_at, v.verdict {filter}
+             ORDER BY {} {dir}, c.id {dir} LIMIT ?5 OFFSET ?6",
+            page.sort.column()
+        ))?;
+        let rows = stmt.query_map(args, |r| {
+            Ok((raw_call(r)?, r.get::<_, Option<String>>(10)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (raw, verdict) = row?;
+            let call = raw.into_call()?;
+            let verdict = verdict
+                .map(|v| {
+                    v.parse()
+                        .map_err(|e: String| corrupt(&call.id.to_string(), e))
+                })
+                .transpose()?;
+            out.push((call, verdict));
+        }
+        Ok((out, total.max(0) as u64))
     }
 
     async fn object_key_in(

@@ -122,6 +122,40 @@ fn sign_in_search_and_call_page() {
     let get =
         |cookie: &str, path: &str| http.get(url(path)).header("cookie", cookie).send().unwrap();
 
+    // A client lands on its calls: paged, ordered by any column, filtered.
+    let r = http
+        .post(url("/ui/login"))
+        .form(&[("key", acme.trim())])
+        .send()
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/ui/calls");
+    let page = get(&acme_cookie, "/ui/calls").text().unwrap();
+    assert!(
+        page.contains(&format!("/ui/calls/{id}")) && page.contains(">1 appel</p>"),
+        "{page}"
+    );
+    assert!(page.contains("aria-sort=\"descending\""), "{page}");
+    let page = get(&acme_cookie, "/ui/calls?agent=nobody").text().unwrap();
+    assert!(
+        page.contains("Aucun appel ne correspond à ces filtres")
+            && !page.contains(&format!("/ui/calls/{id}")),
+        "{page}"
+    );
+    let page = get(&acme_cookie, "/ui/calls?sort=agent&page=zero")
+        .text()
+        .unwrap();
+    assert!(
+        page.contains("Numéro de page illisible") && page.contains("aria-sort=\"ascending\""),
+        "{page}"
+    );
+    let page = get(&acme_cookie, "/ui/calls?verdict=pending")
+        .text()
+        .unwrap();
+    assert!(
+        !page.contains(&format!("/ui/calls/{id}")),
+        "verified: {page}"
+    );
+
     // Search: the hit links to the call at the moment the words are said.
     let page = get(&acme_cookie, "/ui/search?q=country").text().unwrap();
     let link = format!("/ui/calls/{id}#t=");

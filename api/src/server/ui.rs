@@ -194,7 +194,10 @@ fn user(key: &ApiKey) -> minijinja::Value {
 
 pub fn routes() -> Router<Ctx> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/ui/search") }))
+        .route(
+            "/",
+            get(|UiKey(key): UiKey| async move { Redirect::to(home(&key)) }),
+        )
         .route(
             "/ui/static/app.js",
             get(|| async {
@@ -285,6 +288,16 @@ fn is_reviewer(key: &ApiKey) -> bool {
 
 fn is_staff(key: &ApiKey) -> bool {
     allow(&caller(key), Permission::Staff).is_ok()
+}
+
+/// Where a person lands: an ordering client on its calls (it has no archive to search blind),
+/// the provider's people on the search.
+fn home(key: &ApiKey) -> &'static str {
+    if is_staff(key) {
+        "/ui/search"
+    } else {
+        "/ui/calls"
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! calls list, the bundle button.
 
 use super::*;
+use callproof_metastore::{CallPage, CallSort};
 use callproof_models::{CallState, Finding, FindingStatus, RuleKind};
 
 #[derive(Deserialize, Default, serde::Serialize)]
@@ -235,14 +236,86 @@ pub(super) async fn evidence(
     }
 }
 
-/// The calls the signed-in key may see, newest first: a client's portal home.
+/// The calls list's query: filters, order and page, all optional (newest first, page 1).
+#[derive(Deserialize, Default)]
+pub(super) struct CallsQuery {
+    #[serde(default)]
+    agent: String,
+    #[serde(default)]
+    campaign: String,
+    /// A verdict's name, or "pending" for calls not verified yet.
+    #[serde(default)]
+    verdict: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    dir: String,
+    #[serde(default)]
+    page: String,
+}
+
+/// Calls per page of the list.
+const CALLS_PER_PAGE: u64 = 50;
+
+/// The calls the signed-in key may see, a page at a time, filtered by agent, campaign and
+/// verdict and ordered by any column: a client's portal home.
 pub(super) async fn calls_page(
     State(ctx): State<Ctx>,
     UiKey(key): UiKey,
     headers: HeaderMap,
+    Query(q): Query<CallsQuery>,
 ) -> Response {
     let l = lang(&headers);
-    let calls = match ctx.app.list_calls(&caller(&key), 200).await {
+    let w = words(l);
+    let mut error = None;
+    let sort = match q.sort.as_str() {
+        "" | "received" => CallSort::Received,
+        "started" => CallSort::Started,
+        "agent" => CallSort::Agent,
+        "campaign" => CallSort::Campaign,
+        "verdict" => CallSort::Verdict,
+        other => {
+            error = Some(format!("{} « {other} »", w["bad_sort"]));
+            CallSort::Received
+        }
+    };
+    let verdict = match q.verdict.as_str() {
+        "" => None,
+        "pending" => Some(None),
+        v => match v.parse::<callproof_models::Verdict>() {
+            Ok(v) => Some(Some(v)),
+            Err(_) => {
+                error = Some(format!("{} « {v} »", w["bad_verdict"]));
+                None
+            }
+        },
+    };
+    let page_no = match q.page.trim() {
+        "" => 1,
+        p => match p.parse::<u64>() {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                error = Some(format!("{} « {p} »", w["bad_page"]));
+                1
+            }
+        },
+    };
+    // Dates sort newest first unless asked otherwise; names and verdicts A to Z.
+    let ascending = match q.dir.as_str() {
+        "asc" => true,
+        "desc" => false,
+        _ => !matches!(sort, CallSort::Received | CallSort::Started),
+    };
+    let page = CallPage {
+        agent: some(&q.agent),
+        campaign: some(&q.campaign),
+        verdict,
+        sort,
+        ascending,
+        offset: (page_no - 1).saturating_mul(CALLS_PER_PAGE),
+        limit: CALLS_PER_PAGE,
+    };
+    let (calls, total) = match ctx.app.list_calls(&caller(&key), &page).await {
         Ok(c) => c,
         Err(e) => return error_page(&key, l, e),
     };
@@ -257,16 +330,75 @@ pub(super) async fn calls_page(
                 campaign => c.metadata.campaign.clone(),
                 agent => c.metadata.agent.clone(),
                 contract => c.metadata.contract_ref.clone(),
+                phone => c.metadata.customer_phone.clone(),
                 verdict => verdict.map(|v| v.as_str()),
                 state => c.state.name(),
             }
         })
         .collect();
+    // Links keep every filter and change one thing: the page, or the order.
+    let link = |sort: &str, dir: &str, page: u64| {
+        let mut query: Vec<(&str, String)> = Vec::new();
+        for (k, v) in [
+            ("agent", &q.agent),
+            ("campaign", &q.campaign),
+            ("verdict", &q.verdict),
+        ] {
+            if !v.trim().is_empty() {
+                query.push((k, v.trim().to_string()));
+            }
+        }
+        if !sort.is_empty() {
+            query.push(("sort", sort.to_string()));
+        }
+        if !dir.is_empty() {
+            query.push(("dir", dir.to_string()));
+        }
+        if page > 1 {
+            query.push(("page", page.to_string()));
+        }
+        format!(
+            "/ui/calls?{}",
+            serde_urlencoded::to_string(&query).unwrap_or_default()
+        )
+    };
+    let current = if q.sort.is_empty() {
+        "received"
+    } else {
+        q.sort.as_str()
+    };
+    let dir_word = if ascending { "asc" } else { "desc" };
+    let columns: Vec<minijinja::Value> = ["started", "agent", "campaign", "verdict"]
+        .iter()
+        .map(|c| {
+            let active = *c == current || (*c == "started" && current == "received");
+            // A second click on the ordering column reverses it.
+            let next = if active && !ascending { "asc" } else if active { "desc" } else { "" };
+            minijinja::context! {
+                name => *c, href => link(c, next, 1), active => active,
+                sort => if active { if ascending { "ascending" } else { "descending" } } else { "none" },
+            }
+        })
+        .collect();
+    let pages = total.div_ceil(CALLS_PER_PAGE).max(1);
+    let first = if total == 0 { 0 } else { page.offset + 1 };
+    let last = (page.offset + rows.len() as u64).min(total);
+    let keep_sort = if q.sort.is_empty() { "" } else { current };
+    let keep_dir = if q.dir.is_empty() { "" } else { dir_word };
     render(
         "calls.html",
         merge(
-            page_ctx(&key, l, &words(l)["calls_title"]),
-            minijinja::context! { calls => rows },
+            page_ctx(&key, l, &w["calls_title"]),
+            minijinja::context! {
+                calls => rows, total => total, first => first, last => last,
+                page => page_no, pages => pages, columns => columns, error => error,
+                prev => (page_no > 1).then(|| link(keep_sort, keep_dir, page_no - 1)),
+                next => (page_no < pages).then(|| link(keep_sort, keep_dir, page_no + 1)),
+                f => minijinja::context! { agent => q.agent.trim(), campaign => q.campaign.trim(), verdict => q.verdict.trim() },
+                filtered => !(q.agent.trim().is_empty() && q.campaign.trim().is_empty() && q.verdict.trim().is_empty()),
+                verdicts => ["violation", "needs_review", "compliant", "no_sale", "pending"],
+                staff => is_staff(&key),
+            },
         ),
     )
 }

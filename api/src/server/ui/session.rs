@@ -32,7 +32,7 @@ pub(super) async fn login(
                 Ok(s) => s,
                 Err(e) => return error_page(&key, l, e),
             };
-            let mut resp = Redirect::to("/ui/search").into_response();
+            let mut resp = Redirect::to(home(&key)).into_response();
             let secure = if over_tls(&headers) { "; Secure" } else { "" };
             if let Ok(v) = HeaderValue::from_str(&format!(
                 "{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
