@@ -171,6 +171,26 @@ fn sign_in_search_and_call_page() {
     assert!((5_000..11_000).contains(&ms), "{ms}");
     assert!(page.contains("<b>country</b>"), "{page}");
     assert!(page.contains(">1 appel</p>"), "French singular: {page}");
+    // A misheard or misspelt word: nothing, with the reasons; the approximate search finds it.
+    let page = get(&acme_cookie, "/ui/search?q=contry").text().unwrap();
+    assert!(
+        page.contains("id=\"why-empty\"") && page.contains("Recherche approchée"),
+        "{page}"
+    );
+    let page = get(&acme_cookie, "/ui/search?q=contry&fuzzy=1")
+        .text()
+        .unwrap();
+    assert!(page.contains(&link), "fuzzy: {page}");
+    let page = get(
+        &acme_cookie,
+        "/ui/search?q=country&from=2026-05-01&to=2026-04-01",
+    )
+    .text()
+    .unwrap();
+    assert!(
+        page.contains("La date de début est après la date de fin"),
+        "{page}"
+    );
 
     // The call page: player on the original, transcript with seekable times, findings; English.
     let page = get(

@@ -29,6 +29,9 @@ pub(super) struct SearchForm {
     from: String,
     #[serde(default)]
     to: String,
+    /// "1": words within an edit or two also match (misheard or misspelt).
+    #[serde(default)]
+    fuzzy: String,
 }
 
 pub(super) async fn search_page(
@@ -53,9 +56,16 @@ pub(super) async fn search_page(
     .iter()
     .any(|v| !v.trim().is_empty());
     let searched = filtered || !f.q.trim().is_empty();
+    let fuzzy = f.fuzzy == "1";
+    let w = words(l);
     let mut error: Option<String> = None;
     let mut hits = Vec::new();
-    if searched {
+    if let (Ok(Some(from)), Ok(Some(to))) = (day(&f.from, "from"), day(&f.to, "to")) {
+        if from > to {
+            error = Some(w["dates_reversed"].clone());
+        }
+    }
+    if searched && error.is_none() {
         let req = (|| -> Result<SearchRequest, String> {
             Ok(SearchRequest {
                 query: f.q.clone(),
@@ -66,7 +76,7 @@ pub(super) async fn search_page(
                 from: day(&f.from, "from")?,
                 to: day(&f.to, "to")?.map(|t| t + chrono::Duration::days(1)),
                 limit: Some(50),
-                fuzzy: false,
+                fuzzy,
                 verdict: some(&f.verdict).map(|v| v.parse()).transpose()?,
                 rule: some(&f.rule),
                 customer_phone: some(&f.phone)
@@ -89,16 +99,37 @@ pub(super) async fn search_page(
             }
         }
     }
+    // Why nothing was found, when nothing was: what the person can change, most likely first.
+    let mut reasons: Vec<String> = Vec::new();
+    if searched && error.is_none() && hits.is_empty() {
+        let named = some(&f.client);
+        if let Some(c) = named.as_ref().filter(|c| !key.scope().allows(c)) {
+            reasons.push(format!("{} « {c} »", w["why_client_unseen"]));
+        }
+        if f.q.contains('"') {
+            reasons.push(w["why_phrase"].clone());
+        }
+        if !f.q.trim().is_empty() && !fuzzy {
+            reasons.push(w["why_fuzzy"].clone());
+        }
+        if filtered {
+            reasons.push(w["why_filters"].clone());
+        }
+        if !f.q.trim().is_empty() {
+            reasons.push(w["why_redacted"].clone());
+        }
+    }
     let q = minijinja::context! {
         q => f.q, client => f.client, campaign => f.campaign, agent => f.agent,
         speaker => f.speaker, verdict => f.verdict, rule => f.rule, phone => f.phone,
         contract_ref => f.contract_ref, from => f.from, to => f.to, filtered => filtered,
+        fuzzy => fuzzy,
     };
     render(
         "search.html",
         minijinja::context! {
             lang => l, t => words(l), title => words(l)["search"], user => user(&key),
-            q => q, hits => hits, searched => searched, error => error,
+            q => q, hits => hits, searched => searched, error => error, reasons => reasons,
         },
     )
 }
