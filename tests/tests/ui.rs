@@ -11,6 +11,13 @@ use reqwest::StatusCode;
 
 /// A client as a browser on this server's pages is: it names the page a form was sent from
 /// (Origin: this server's own) and does not follow redirects (the tests look at them).
+fn page_has(page: &str, what: &str) -> bool {
+    page.contains(what) || {
+        eprintln!("{what} not in {page}");
+        false
+    }
+}
+
 fn page_client(base: &str) -> Client {
     let mut origin = reqwest::header::HeaderMap::new();
     origin.insert("origin", base.parse().unwrap());
@@ -78,6 +85,10 @@ fn sign_in_search_and_call_page() {
         ],
     );
 
+    let agent = ok(
+        d,
+        &["keys", "create", "--role", "agent", "--client", "acme"],
+    );
     let server = serve(d, &["--signing-key", sk, "--model", "tiny.en"]);
     let base = server.base.clone();
     let url = |p: &str| format!("{base}{p}");
@@ -508,6 +519,12 @@ fn sign_in_search_and_call_page() {
             && !page.contains("findings.csv"),
         "{page}"
     );
+    // People read who they are signed in as; an agent sees samples but no form to draw one.
+    let samples = get(&c1, "/ui/samples").text().unwrap();
+    assert!(page_has(&samples, "Claire Martin · responsable qualité"));
+    assert!(page_has(&samples, "class=\"sample-form\""));
+    let samples = get(&login(&agent), "/ui/samples").text().unwrap();
+    assert!(page_has(&samples, "conseiller ADV") && !samples.contains("sample-form"));
     // A client sees neither the reviewers nor a form it cannot use.
     let page = get(&acme_cookie, &format!("/ui/calls/{id}"))
         .text()

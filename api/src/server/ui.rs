@@ -187,8 +187,12 @@ impl axum::extract::FromRequestParts<Ctx> for UiKey {
 fn user(key: &ApiKey) -> minijinja::Value {
     minijinja::context! {
         role => key.role.as_str(),
+        name => key.name.clone(),
         clients => key.clients.clone(),
         staff => is_staff(key),
+        // Quality work (drawing samples, reviewing): the forms are shown only to those who may.
+        reviewer => is_reviewer(key),
+        home => home(key),
     }
 }
 
