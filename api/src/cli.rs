@@ -629,6 +629,11 @@ pub struct SearchArgs {
     pub json: bool,
 }
 
+/// "1 call", "2 calls": a count with its noun, singular or plural as English wants.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// mm:ss.mmm, how people read positions in a recording.
 pub fn clock(ms: u64) -> String {
     format!(
@@ -827,7 +832,8 @@ pub async fn reindex(data: &Path, settings: Settings) -> Result<ExitCode> {
         .await?;
     bar.finish_and_clear();
     println!(
-        "re-indexed {n} calls ({} segments)",
+        "re-indexed {} ({} segments)",
+        count(n, "call", "calls"),
         app.index.segment_count()
     );
     Ok(ExitCode::SUCCESS)

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::app::App;
+use crate::cli::count;
 use crate::service::{allow, AuditAction, Caller, Permission, ServiceError};
 
 /// What a retention run deleted (or, dry, would delete).
@@ -257,9 +258,9 @@ impl App {
                 AuditAction::RetentionRun,
                 None,
                 &format!(
-                    "deleted {} recordings and {} calls; {} held",
-                    report.recordings_deleted.len(),
-                    report.calls_deleted.len(),
+                    "deleted {} and {}; {} held",
+                    count(report.recordings_deleted.len(), "recording", "recordings"),
+                    count(report.calls_deleted.len(), "call", "calls"),
                     report.held.len()
                 ),
             )
@@ -328,8 +329,8 @@ impl App {
             AuditAction::Erase,
             Some(client.as_str()),
             &format!(
-                "erased {} calls; {} held",
-                report.erased.len(),
+                "erased {}; {} held",
+                count(report.erased.len(), "call", "calls"),
                 report.held.len()
             ),
         )
@@ -378,7 +379,7 @@ impl App {
             caller,
             AuditAction::ExportSubject,
             Some(client.as_str()),
-            &format!("exported {} calls", calls.len()),
+            &format!("exported {}", count(calls.len(), "call", "calls")),
         )
         .await?;
         Ok((calls.len(), bytes))
@@ -404,9 +405,9 @@ pub async fn janitor(app: std::sync::Arc<App>) {
         match app.retention_run(&Caller::local(), Utc::now(), false).await {
             Ok(r) if !r.recordings_deleted.is_empty() || !r.calls_deleted.is_empty() => {
                 eprintln!(
-                    "retention: deleted {} recordings and {} calls; {} held",
-                    r.recordings_deleted.len(),
-                    r.calls_deleted.len(),
+                    "retention: deleted {} and {}; {} held",
+                    count(r.recordings_deleted.len(), "recording", "recordings"),
+                    count(r.calls_deleted.len(), "call", "calls"),
                     r.held.len()
                 )
             }
@@ -588,6 +589,6 @@ pub async fn export_subject(
         )
         .await?;
     std::fs::write(&out, zip)?;
-    println!("{n} calls written to {}", out.display());
+    println!("{} written to {}", count(n, "call", "calls"), out.display());
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -176,7 +176,7 @@ fn retention_holds_and_erasure() {
             archive.to_str().unwrap(),
         ],
     );
-    assert!(out.starts_with("1 calls"), "{out}");
+    assert!(out.starts_with("1 call written"), "{out}");
     let zip = zip::ZipArchive::new(std::fs::File::open(&archive).unwrap()).unwrap();
     let names: Vec<String> = zip.file_names().map(|n| n.unwrap().to_string()).collect();
     assert!(
@@ -197,7 +197,7 @@ fn retention_holds_and_erasure() {
     let log = ok(d, &["audit", "list", "--action", "erase", "--json"]);
     let entries: serde_json::Value = serde_json::from_str(&log).unwrap();
     assert_eq!(entries.as_array().unwrap().len(), 2);
-    assert_eq!(entries[1]["outcome"], "erased 1 calls; 0 held");
+    assert_eq!(entries[1]["outcome"], "erased 1 call; 0 held");
     let all = ok(d, &["audit", "list", "--json"]);
     assert!(
         !all.contains("61111") && !all.contains("11 11"),
