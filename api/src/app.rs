@@ -646,6 +646,34 @@ impl App {
         Ok(Some(zip))
     }
 
+    /// How loud each channel of a call's stored recording is along the call, in `steps` steps,
+    /// for a call `scope` may see (the redacted recording where it was redacted).
+    pub async fn energy(
+        &self,
+        id: CallId,
+        scope: &Scope,
+        steps: usize,
+    ) -> Result<Option<callproof_quality::EnergyProfile>> {
+        if self.catalog.get_in(id, scope).await?.is_none() {
+            return Ok(None);
+        }
+        let key = self.original_key(id, scope).await?;
+        // Decoding is the heavy part: it waits for a slot, or says busy.
+        let _slot = self.heavy_slot()?;
+        let original = self.store.get(&key).await?;
+        let limits = self.settings.limits.audio();
+        let profile = tokio::task::spawn_blocking(move || -> Result<_> {
+            let audio = callproof_ingest::decode_with(&original, &limits)?;
+            Ok(callproof_quality::energy_profile(
+                &audio.channels,
+                audio.sample_rate,
+                steps,
+            ))
+        })
+        .await??;
+        Ok(Some(profile))
+    }
+
     /// An excerpt of a call's recording as WAV, for a call `scope` may see.
     pub async fn audio_excerpt(
         &self,

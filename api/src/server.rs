@@ -336,6 +336,7 @@ fn router(ctx: Ctx) -> Router {
         .route("/api/v1/calls/{id}", get(get_call))
         .route("/api/v1/calls/{id}/transcript", get(get_transcript))
         .route("/api/v1/calls/{id}/audio", get(get_audio))
+        .route("/api/v1/calls/{id}/energy", get(get_energy))
         .route("/api/v1/calls/{id}/findings", get(get_findings))
         .route(
             "/api/v1/clients/{client}/rules",

@@ -629,10 +629,12 @@ pub struct CalibrationView {
     pub agreement: Vec<Agreement>,
 }
 
+mod energy;
 mod talk;
 #[cfg(test)]
 mod tests;
 
+pub use energy::{energy_profile, EnergyProfile};
 pub use talk::{talk_stats, TalkStats};
 
 #[cfg(test)]

@@ -319,6 +319,17 @@ fn search_play_seek_bundle_and_isolation_in_chromium() {
         "return document.querySelector('.segment.playing') === document.querySelector('.segment:last-child') || document.getElementById('player').paused",
     );
 
+    // The level strip, drawn from the recording: visible once loaded; a click plays from there.
+    b.wait_for(
+        "the level strip",
+        "var e = document.getElementById('energy'); return !!e && !e.hidden && e.querySelector('canvas').width > 100",
+    );
+    b.js("var c = document.querySelector('#energy canvas'); var r = c.getBoundingClientRect(); c.dispatchEvent(new MouseEvent('click', {clientX: r.left + r.width / 2, clientY: r.top + 5, bubbles: true})); return true");
+    b.wait_for(
+        "playback from the middle of the strip",
+        "var p = document.getElementById('player'); var d = Number(document.getElementById('energy').dataset.duration); return Math.abs(p.currentTime * 1000 - d / 2) < 1500",
+    );
+
     // The header argues the case: the consent line, with its moment.
     assert_eq!(
         b.js("return document.getElementById('consent-line') !== null"),
@@ -424,6 +435,28 @@ fn search_play_seek_bundle_and_isolation_in_chromium() {
     b.wait_for(
         "the review form",
         "return !!document.getElementById('submit-review')",
+    );
+    // Overruling shows the reason, actual outcome and time; a time that is not one is
+    // refused, and every choice and the comment are still there.
+    b.click(&b.find("fieldset[data-rule='consent'] input[value='overrule']"));
+    b.wait_for(
+        "the overruling fields",
+        "return getComputedStyle(document.querySelector(\"fieldset[data-rule='consent'] .overrule-only\")).display !== 'none'",
+    );
+    assert_eq!(
+        b.js("return getComputedStyle(document.querySelector(\"fieldset[data-rule='identity'] .overrule-only\")).display"),
+        Value::String("none".into()),
+        "hidden until overruled"
+    );
+    b.type_into(&b.find("input[name='r_consent']"), "oui à la fin");
+    b.type_into(&b.find("input[name='c_consent']"), "bientôt");
+    b.js("document.querySelector('select[name=s_politesse]').value = '4'; document.querySelector('textarea[name=comment]').value = 'écouté deux fois'; return true");
+    b.click(&b.find("#submit-review"));
+    b.wait_for("the refusal", "return !!document.querySelector('.error')");
+    b.screenshot("review-error");
+    assert_eq!(
+        b.js("return [document.querySelector(\"fieldset[data-rule='consent'] input[value='overrule']\").checked, document.querySelector(\"input[name='r_consent']\").value, document.querySelector(\"input[name='c_consent']\").value, document.querySelector('select[name=s_politesse]').value, document.querySelector('textarea[name=comment]').value]"),
+        json!([true, "oui à la fin", "bientôt", "4", "écouté deux fois"])
     );
     b.click(&b.find("fieldset[data-rule='consent'] input[value='confirm']"));
     b.js("document.querySelector('select[name=s_politesse]').value = '5'; return true");

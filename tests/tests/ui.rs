@@ -240,6 +240,28 @@ fn sign_in_search_and_call_page() {
         "{page}"
     );
     assert!(page.contains("<div class=\"strip "), "{page}");
+    // The level strip reads the recording itself: one row per channel, levels along the call.
+    assert!(page.contains("id=\"energy\""), "{page}");
+    let energy: serde_json::Value = http
+        .get(url(&format!("/api/v1/calls/{id}/energy?steps=100")))
+        .header("cookie", &acme_cookie)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let levels = energy["channels"][0].as_array().unwrap();
+    assert_eq!(levels.len(), 100, "{energy}");
+    assert!(
+        levels.iter().any(|l| l.as_u64().unwrap() > 40),
+        "speech is loud: {energy}"
+    );
+    assert!(energy["step_ms"].as_f64().unwrap() > 50.0, "{energy}");
+    let r = http
+        .get(url(&format!("/api/v1/calls/{id}/energy?steps=0")))
+        .header("cookie", &acme_cookie)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     // The player's audio is served with the session cookie, with Range.
     let r = http
         .get(url(&format!("/api/v1/calls/{id}/audio")))

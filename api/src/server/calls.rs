@@ -284,6 +284,42 @@ pub(super) struct ExcerptParams {
     to_ms: Option<u64>,
 }
 
+#[derive(Deserialize)]
+pub(super) struct EnergyParams {
+    steps: Option<usize>,
+}
+
+/// How loud each channel is along the call (`steps` steps, 600 by default, at most 4,000): the
+/// call page's level strip. A read of the recording, audited as one.
+pub(super) async fn get_energy(
+    State(ctx): State<Ctx>,
+    caller: Caller,
+    UrlPath(id): UrlPath<String>,
+    Query(p): Query<EnergyParams>,
+) -> Result<Response, ApiError> {
+    let cid = parse_id(&id)?;
+    let id = cid.to_string();
+    let steps = p.steps.unwrap_or(600);
+    if !(1..=4000).contains(&steps) {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("steps={steps}: give a number of steps from 1 to 4000"),
+        ));
+    }
+    ctx.app
+        .call_for(&caller, cid, AuditAction::ReadAudio)
+        .await?;
+    let profile = ctx
+        .app
+        .energy(cid, &caller.scope(), steps)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    ctx.app
+        .record(&caller, AuditAction::ReadAudio, Some(&id), "ok energy")
+        .await?;
+    Ok(Json(profile).into_response())
+}
+
 pub(super) async fn get_audio(
     State(ctx): State<Ctx>,
     caller: Caller,

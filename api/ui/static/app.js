@@ -75,6 +75,57 @@
     }
   });
 
+  // The level strip: how loud each channel is along the call, from the recording itself,
+  // with the findings' marks and the playing position; a click plays from there.
+  var energy = document.getElementById("energy");
+  if (energy && window.fetch) {
+    var duration = Number(energy.dataset.duration);
+    var canvases = Array.prototype.slice.call(energy.querySelectorAll("canvas"));
+    var marks = Array.prototype.slice.call(document.querySelectorAll(".timeline .mark")).map(function (b) {
+      return { at: Number(b.getAttribute("data-seek")), status: b.classList.contains("fail") ? "fail" : (b.classList.contains("review") ? "review" : "pass") };
+    });
+    var colours = { fail: "#a40000", review: "#8a5a00", pass: "#1b6b2a" };
+    var profile = null;
+    var draw = function () {
+      if (!profile) return;
+      canvases.forEach(function (c) {
+        var levels = profile.channels[Number(c.dataset.channel)] || [];
+        var w = c.clientWidth || 600, h = c.height;
+        c.width = w;
+        var g = c.getContext("2d");
+        g.clearRect(0, 0, w, h);
+        g.fillStyle = "#0b4f8a";
+        var bar = w / Math.max(1, levels.length);
+        for (var i = 0; i < levels.length; i++) {
+          var v = levels[i] / 100 * h;
+          g.fillRect(i * bar, (h - v) / 2, Math.max(1, bar - 0.5), Math.max(1, v));
+        }
+        marks.forEach(function (m) {
+          g.fillStyle = colours[m.status];
+          g.fillRect(m.at / duration * w - 1.5, 0, 3, h);
+        });
+        g.fillStyle = "#111";
+        g.fillRect(audio.currentTime * 1000 / duration * w - 0.5, 0, 1, h);
+      });
+    };
+    fetch(energy.dataset.src, { credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (p) {
+      if (!p) return;
+      profile = p;
+      energy.hidden = false;
+      draw();
+    }).catch(function () {});
+    audio.addEventListener("timeupdate", draw);
+    window.addEventListener("resize", draw);
+    canvases.forEach(function (c) {
+      c.addEventListener("click", function (e) {
+        var r = c.getBoundingClientRect();
+        seek(Math.round((e.clientX - r.left) / r.width * duration));
+      });
+    });
+  }
+
   var m = /t=(\d+)/.exec(location.hash);
   if (m) {
     var start = Number(m[1]) / 1000;

@@ -207,6 +207,12 @@ pub(super) async fn call_page(
         }
         _ => Vec::new(),
     };
+    // The level strip's rows: one per channel, named by who speaks on it.
+    let channel_labels: Vec<&str> = call.audio.as_ref().map_or_else(Vec::new, |a| {
+        let n = usize::from(a.channels);
+        let roles = call.metadata.channels.clone().unwrap_or_default();
+        (0..n).map(|i| roles.speaker_for(i, n).as_str()).collect()
+    });
     // The provider's people see the reviews of the call (by whom, what they decided); a client
     // sees the reviewed verdict in its bundle.
     let (reviews, people) = if is_staff(&key) {
@@ -233,6 +239,7 @@ pub(super) async fn call_page(
             verification => verification, duration_ms => duration_ms, findings => findings,
             consent => consent, processing => processing, started => started,
             talk => talk, strips => strips, reviews => reviews, people => people,
+            channel_labels => channel_labels,
             reviewer => is_reviewer(&key),
         },
     )
