@@ -6,6 +6,7 @@
 //! Labels are bounded: a route is its template (`/api/v1/calls/{id}`), never the raw path, and
 //! nothing names a tenant, a call or a person.
 
+use std::sync::atomic::AtomicU64;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -39,6 +40,8 @@ struct Metrics {
     search_seconds: Histogram,
     calls: Family<StateLabels, Gauge>,
     jobs: Family<JobLabels, Gauge>,
+    transcription_speed: Gauge<f64, AtomicU64>,
+    transcribed_audio: Gauge<f64, AtomicU64>,
     registry: Registry,
 }
 
@@ -73,11 +76,26 @@ fn metrics() -> &'static Metrics {
             "Jobs by kind and state: queued is the queue's depth, dead the dead letters",
             jobs.clone(),
         );
+        // Read from the catalog's done jobs, so that workers in other processes count too.
+        let transcription_speed = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "transcription_seconds_per_audio_second",
+            "Seconds of transcription work per second of audio over the last hour (under 1: faster than real time; 0 when nothing was transcribed)",
+            transcription_speed.clone(),
+        );
+        let transcribed_audio = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "transcribed_audio_seconds_last_hour",
+            "Seconds of audio transcribed over the last hour",
+            transcribed_audio.clone(),
+        );
         Metrics {
             requests,
             search_seconds,
             calls,
             jobs,
+            transcription_speed,
+            transcribed_audio,
             registry,
         }
     })
@@ -138,6 +156,10 @@ pub fn render(ops: &crate::service::Operations) -> Result<String, std::fmt::Erro
                 .set(n as i64);
         }
     }
+    let work = &ops.transcription_last_hour;
+    m.transcription_speed
+        .set(work.seconds_per_audio_second().unwrap_or(0.0));
+    m.transcribed_audio.set(work.audio_ms as f64 / 1000.0);
     let mut out = String::new();
     prometheus_client::encoding::text::encode(&mut out, &m.registry)?;
     Ok(out)

@@ -312,6 +312,8 @@ pub struct Operations {
         callproof_metastore::JobState,
         u64,
     )>,
+    /// Transcription jobs done in the last hour, by any worker: work and audio.
+    pub transcription_last_hour: callproof_metastore::TranscriptionWork,
 }
 
 impl App {
@@ -321,6 +323,10 @@ impl App {
         Ok(Operations {
             calls: self.catalog.state_counts().await?,
             jobs: self.catalog.job_counts().await?,
+            transcription_last_hour: self
+                .catalog
+                .transcription_work(chrono::Utc::now() - chrono::Duration::hours(1))
+                .await?,
         })
     }
 }

@@ -56,6 +56,7 @@ macro_rules! metastore_test_suite {
             case!(a_redacted_recording_replaces_the_original);
             case!(holds_are_kept_and_listed_until_released);
             case!(calls_are_listed_by_page_filter_and_order);
+            case!(transcription_work_is_measured_from_claim_to_completion);
         }
     };
 }
@@ -955,4 +956,35 @@ pub async fn calls_are_listed_by_page_filter_and_order(m: &dyn Metastore) {
         rows[..2].iter().all(|r| r.1 == Some(Verdict::Violation)),
         "{rows:?}"
     );
+}
+
+pub async fn transcription_work_is_measured_from_claim_to_completion(m: &dyn Metastore) {
+    let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+    assert_eq!(m.transcription_work(before).await.unwrap().jobs, 0);
+    // Two calls of one second of audio each (call_of's), each transcribed in at least 120 ms.
+    for sha in ["w1", "w2"] {
+        new_call(m, "acme", sha).await;
+        let job = m
+            .claim(JobKind::Transcribe, "w", LEASE, None)
+            .await
+            .unwrap()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        assert!(m.complete(job.id, "w", Some(JobKind::Index)).await.unwrap());
+    }
+    // Index jobs are not transcription work.
+    let index = m
+        .claim(JobKind::Index, "w", LEASE, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(m.complete(index.id, "w", None).await.unwrap());
+    let work = m.transcription_work(before).await.unwrap();
+    assert_eq!((work.jobs, work.audio_ms), (2, 2000), "{work:?}");
+    assert!((240..10_000).contains(&work.work_ms), "{work:?}");
+    let speed = work.seconds_per_audio_second().unwrap();
+    assert!((0.12..5.0).contains(&speed), "{speed}");
+    // Nothing finished after now.
+    let later = chrono::Utc::now() + chrono::Duration::seconds(5);
+    assert_eq!(m.transcription_work(later).await.unwrap().jobs, 0);
 }

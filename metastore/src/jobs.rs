@@ -11,6 +11,7 @@
 use std::time::Duration;
 
 use callproof_models::CallId;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::MetastoreError;
@@ -153,6 +154,28 @@ pub trait Jobs: Send + Sync {
 
     /// Number of jobs of each kind in each state (queue depth, running, dead letters).
     async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, u64)>, MetastoreError>;
+
+    /// The work of the transcription jobs finished since `since`, whoever ran them: the
+    /// seconds they took and the seconds of audio they transcribed.
+    async fn transcription_work(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<TranscriptionWork, MetastoreError>;
+}
+
+/// Transcription jobs done in a period: how many, how long they worked, how much audio.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TranscriptionWork {
+    pub jobs: u64,
+    pub work_ms: u64,
+    pub audio_ms: u64,
+}
+
+impl TranscriptionWork {
+    /// Seconds of work per second of audio (under 1: faster than real time); None without audio.
+    pub fn seconds_per_audio_second(&self) -> Option<f64> {
+        (self.audio_ms > 0).then(|| self.work_ms as f64 / self.audio_ms as f64)
+    }
 }
 
 /// Rows of (kind, state, count) as the engines read them.
@@ -332,7 +355,7 @@ pub(crate) mod sqlite {
                 job.owner = Some(owner.to_string());
                 tx.execute(
                     "UPDATE jobs SET state = 'running', attempts = ?2, owner = ?3,
-                        lease_until = ?4, updated_at = ?5 WHERE id = ?1",
+                        lease_until = ?4, updated_at = ?5, started_at = ?5 WHERE id = ?1",
                     params![job.id, job.attempts, owner, ts(lease), now],
                 )?;
                 if kind == JobKind::Transcribe {
@@ -378,7 +401,8 @@ pub(crate) mod sqlite {
             };
             let now = ts(Duration::ZERO);
             tx.execute(
-                "UPDATE jobs SET state = 'done', owner = NULL, lease_until = NULL, updated_at = ?2
+                "UPDATE jobs SET state = 'done', owner = NULL, lease_until = NULL, updated_at = ?2,
+                    work_ms = CAST(ROUND((julianday(?2) - julianday(started_at)) * 86400000) AS INTEGER)
                  WHERE id = ?1",
                 params![job, now],
             )?;
@@ -487,6 +511,30 @@ pub(crate) mod sqlite {
             )?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             super::counted(rows.collect::<Result<_, _>>()?)
+        }
+
+        async fn transcription_work(
+            &self,
+            since: DateTime<Utc>,
+        ) -> Result<TranscriptionWork, MetastoreError> {
+            let conn = self.conn();
+            let (jobs, work, audio): (i64, Option<i64>, Option<i64>) = conn
+                .prepare_cached(
+                    "SELECT COUNT(*), SUM(j.work_ms),
+                        SUM(CAST(json_extract(c.audio, '$.duration_ms') AS INTEGER))
+                     FROM jobs j JOIN calls c ON c.id = j.call_id
+                     WHERE j.kind = 'transcribe' AND j.state = 'done' AND j.work_ms IS NOT NULL
+                       AND j.updated_at >= ?1",
+                )?
+                .query_row(
+                    [since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?;
+            Ok(TranscriptionWork {
+                jobs: jobs.max(0) as u64,
+                work_ms: work.unwrap_or(0).max(0) as u64,
+                audio_ms: audio.unwrap_or(0).max(0) as u64,
+            })
         }
 
         async fn jobs_of(&self, call: CallId) -> Result<Vec<Job>, MetastoreError> {

@@ -31,7 +31,7 @@ use callproof_models::{
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-pub use jobs::{Job, JobKind, JobState, Jobs};
+pub use jobs::{Job, JobKind, JobState, Jobs, TranscriptionWork};
 pub use migrate::{copy_sqlite_into_postgres, CopyReport};
 pub use postgres::PostgresMetastore;
 pub use sqlite::SqliteMetastore;
@@ -558,6 +558,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 7,
         name: "index_changes",
         sql: include_str!("../migrations/0007_index_changes.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "job_timings",
+        sql: include_str!("../migrations/0008_job_timings.sql"),
     },
 ];
 

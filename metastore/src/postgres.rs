@@ -37,6 +37,11 @@ const PG_MIGRATIONS: &[(i32, &str, &str)] = &[
         "index_changes",
         include_str!("../migrations/postgres/0002_index_changes.sql"),
     ),
+    (
+        3,
+        "job_timings",
+        include_str!("../migrations/postgres/0003_job_timings.sql"),
+    ),
 ];
 
 /// The key of the advisory lock that serialises migrations across nodes ("callproof" in
@@ -1524,7 +1529,8 @@ impl Jobs for PostgresMetastore {
             job.owner = Some(owner.to_string());
             sqlx::query(
                 "UPDATE jobs SET state = 'running', attempts = $2, owner = $3,
-                    lease_until = clock_timestamp() + $4, updated_at = clock_timestamp()
+                    lease_until = clock_timestamp() + $4, updated_at = clock_timestamp(),
+                    started_at = clock_timestamp()
                  WHERE id = $1",
             )
             .bind(job.id)
@@ -1579,7 +1585,9 @@ impl Jobs for PostgresMetastore {
         };
         sqlx::query(
             "UPDATE jobs SET state = 'done', owner = NULL, lease_until = NULL,
-                updated_at = clock_timestamp() WHERE id = $1",
+                updated_at = clock_timestamp(),
+                work_ms = (EXTRACT(EPOCH FROM clock_timestamp() - started_at) * 1000)::BIGINT
+             WHERE id = $1",
         )
         .bind(job)
         .execute(&mut *tx)
@@ -1677,6 +1685,27 @@ impl Jobs for PostgresMetastore {
             .fetch_all(&self.pool)
             .await?,
         )
+    }
+
+    async fn transcription_work(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<crate::jobs::TranscriptionWork, MetastoreError> {
+        let (jobs, work, audio): (i64, Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), SUM(j.work_ms)::BIGINT,
+                SUM((c.audio::jsonb->>'duration_ms')::BIGINT)::BIGINT
+             FROM jobs j JOIN calls c ON c.id = j.call_id
+             WHERE j.kind = 'transcribe' AND j.state = 'done' AND j.work_ms IS NOT NULL
+               AND j.updated_at >= $1",
+        )
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(crate::jobs::TranscriptionWork {
+            jobs: jobs.max(0) as u64,
+            work_ms: work.unwrap_or(0).max(0) as u64,
+            audio_ms: audio.unwrap_or(0).max(0) as u64,
+        })
     }
 
     async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, u64)>, MetastoreError> {

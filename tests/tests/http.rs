@@ -417,4 +417,27 @@ fn metrics_show_the_queue_and_requests_to_administrators_only() {
     }
     // Labels are route templates, never raw paths.
     assert!(!text.contains("/api/v1/calls/nope"), "{text}");
+    assert!(
+        text.contains("callproof_transcription_seconds_per_audio_second 0.0"),
+        "nothing transcribed yet: {text}"
+    );
+    // A worker in another process transcribes the call: the speed is read from the catalog.
+    ok(d, &["--model", "tiny.en", "worker", "--until-idle"]);
+    let text = c
+        .get(format!("{base}/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+            .parse()
+            .unwrap()
+    };
+    let speed = value("callproof_transcription_seconds_per_audio_second");
+    assert!(speed > 0.0 && speed < 20.0, "{speed}");
+    let audio = value("callproof_transcribed_audio_seconds_last_hour");
+    assert!((10.0..12.0).contains(&audio), "JFK is 11 s: {audio}");
 }
