@@ -33,6 +33,7 @@ use crate::service::{allow, client_named, AuditAction, Caller, Permission, Servi
 mod audit;
 mod calls;
 mod compliance;
+mod openapi;
 mod quality;
 mod rules;
 mod search;
@@ -41,6 +42,7 @@ mod ui;
 use audit::*;
 use calls::*;
 use compliance::*;
+use openapi::{openapi_json, ErrorBody, UploadForm};
 use quality::*;
 use rules::*;
 use search::*;
@@ -362,6 +364,7 @@ fn router(ctx: Ctx) -> Router {
         .route("/api/v1/holds", get(list_holds).post(place_hold))
         .route("/api/v1/holds/{id}/release", post(release_hold))
         .route("/api/v1/erasures", post(erase))
+        .route("/api/v1/openapi.json", get(openapi_json))
         .merge(ui::routes())
         .layer(axum::middleware::from_fn(same_origin))
         .layer(axum::middleware::from_fn(json_errors))
@@ -388,6 +391,7 @@ async fn count_requests(
 
 /// `GET /metrics`: Prometheus metrics, for an administrator's key (Prometheus sends it as its
 /// bearer token).
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus (OpenMetrics) text: calls by state, jobs by kind and state, transcription seconds per audio second, requests by route and status, search latency", content_type = "application/openmetrics-text", body = String), (status = 403, description = "Not an administrator's key", body = ErrorBody)))]
 async fn metrics(State(ctx): State<Ctx>, caller: Caller) -> Result<Response, ApiError> {
     let ops = ctx.app.operations(&caller).await?;
     let body = crate::metrics::render(&ops).map_err(internal)?;
@@ -399,6 +403,7 @@ async fn metrics(State(ctx): State<Ctx>, caller: Caller) -> Result<Response, Api
     Ok(resp)
 }
 
+#[utoipa::path(get, path = "/healthz", security(()), responses((status = 200, description = "Alive; the model in use", body = Object)))]
 async fn healthz(State(ctx): State<Ctx>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "status": "ok",

@@ -3,6 +3,7 @@
 use super::*;
 
 /// What an API key may do.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -74,6 +75,7 @@ impl Scope {
 }
 
 /// An API key as listed (never its secret).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiKey {
     pub id: String,
@@ -96,6 +98,7 @@ impl ApiKey {
 }
 
 /// Who did something: an API key, or the local operator using the command line.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Actor {
     pub key_id: String,
@@ -126,6 +129,7 @@ impl Actor {
 }
 
 /// One line of the audit log. `hash` chains it to the entry before it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub seq: u64,

@@ -4,6 +4,7 @@
 use super::*;
 
 /// Who speaks on a channel. Stereo call recordings put one party on each channel.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Speaker {
@@ -44,6 +45,7 @@ impl FromStr for Speaker {
 }
 
 /// Channel roles in channel order; the default is left = agent, right = customer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ChannelRoles(pub Vec<Speaker>);
@@ -81,6 +83,7 @@ impl FromStr for ChannelRoles {
 }
 
 /// What the person submitting a recording tells us about it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallMetadata {
@@ -109,6 +112,7 @@ pub struct CallMetadata {
 }
 
 /// Where a call is in the pipeline.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "state", content = "reason")]
 pub enum CallState {
@@ -131,6 +135,7 @@ impl CallState {
 }
 
 /// Technical facts about the stored recording, found by decoding it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AudioInfo {
     /// Container/codec as detected, e.g. "wav/pcm_mulaw".
@@ -141,6 +146,7 @@ pub struct AudioInfo {
 }
 
 /// A call as the catalog knows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Call {
     pub id: CallId,

@@ -6,6 +6,7 @@ use super::*;
 /// A tenant's name (an ordering client): 1 to 64 ASCII letters, digits, '-', '_' or '.', not
 /// starting with '.'. It names the tenant in object keys, so a `ClientId` that exists is a
 /// valid one: the only way to make one is [`ClientId::new`] (or deserialising, which checks).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct ClientId(String);
@@ -64,6 +65,7 @@ impl FromStr for ClientId {
 macro_rules! record_id {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
@@ -132,6 +134,7 @@ record_id!(
 );
 
 /// A call's identifier: a UUIDv7, so identifiers sort by ingestion time.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct CallId(pub uuid::Uuid);

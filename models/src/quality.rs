@@ -3,6 +3,7 @@
 use super::*;
 
 /// What a quality sample is stratified by.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StratumKey {
@@ -11,6 +12,7 @@ pub enum StratumKey {
 }
 
 /// How to draw a quality sample. The same parameters and seed draw the same calls.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SampleParams {
@@ -49,6 +51,7 @@ fn one_f64() -> f64 {
 }
 
 /// One drawn call.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SampledCall {
     pub call_id: CallId,
@@ -58,6 +61,7 @@ pub struct SampledCall {
 }
 
 /// How many calls a stratum had and how many were drawn.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StratumCount {
     pub stratum: String,
@@ -66,6 +70,7 @@ pub struct StratumCount {
 }
 
 /// A stored sample: its parameters and the calls they drew.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
     pub id: SampleId,
@@ -77,6 +82,7 @@ pub struct Sample {
 }
 
 /// A reviewer's decision on an automatic finding.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
@@ -86,6 +92,7 @@ pub enum Decision {
     Overrule,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FindingDecision {
@@ -101,6 +108,7 @@ pub struct FindingDecision {
 }
 
 /// A finding the rules missed, added by a reviewer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddedFinding {
@@ -117,6 +125,7 @@ pub struct AddedFinding {
 }
 
 /// What a reviewer submits for one call.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewInput {
@@ -141,6 +150,7 @@ pub struct ReviewInput {
 
 /// A stored review: versioned per reviewer and call; the automatic verdict is kept beside the
 /// reviewed one for the record.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Review {
     pub id: ReviewId,
@@ -158,6 +168,7 @@ pub struct Review {
 
 /// The same call given to several reviewers, whose answers stay hidden from each other until
 /// all have answered.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
     pub id: CalibrationId,

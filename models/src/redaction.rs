@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use super::*;
 
 /// What kind of personal or payment data a span holds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PiiKind {
@@ -104,6 +105,7 @@ impl std::str::FromStr for PiiKind {
 }
 
 /// One redaction: what, who said it, and when (the words' times).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RedactionSpan {
     pub kind: PiiKind,
@@ -117,6 +119,7 @@ pub struct RedactionSpan {
 }
 
 /// What the audio over a span becomes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RedactionAudio {
@@ -127,6 +130,7 @@ pub enum RedactionAudio {
 }
 
 /// A client's redaction policy (`[redaction]` in its rule set).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RedactionPolicy {
@@ -161,6 +165,7 @@ impl RedactionPolicy {
 /// What was removed from a call, kept in the catalog instead of the data: the spans with their
 /// kinds and times, and the SHA-256 of the recording before and after, so that evidence can
 /// show what was removed and why.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Redaction {
     pub call_id: CallId,

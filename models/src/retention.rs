@@ -6,6 +6,7 @@ use super::*;
 /// How long a client's data is kept, counted from the call's start (or its arrival when the
 /// start is unknown). CNIL: call recordings at most 6 months, the documents analysing them
 /// (transcripts, findings, reviews) at most 1 year.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetentionPolicy {
@@ -26,6 +27,7 @@ impl Default for RetentionPolicy {
 }
 
 /// What a hold covers: one call, or every call of a customer or a contract.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HoldTarget {
@@ -47,6 +49,7 @@ impl HoldTarget {
 
 /// A legal hold: nothing it covers is deleted, by retention or by an erasure request, until it
 /// is released — which takes two different people: one asks, another confirms.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LegalHold {
     pub id: String,

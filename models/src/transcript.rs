@@ -3,6 +3,7 @@
 use super::*;
 
 /// A word with its time, as the recogniser placed it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Word {
     pub text: String,
@@ -14,6 +15,7 @@ pub struct Word {
 }
 
 /// A stretch of speech by one speaker.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Segment {
     pub speaker: Speaker,
@@ -75,6 +77,7 @@ impl Segment {
 }
 
 /// Where a segment's speaker comes from.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AttributionSource {
@@ -85,6 +88,7 @@ pub enum AttributionSource {
 }
 
 /// How a segment's speaker was decided, and how sure that is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Attribution {
     pub source: AttributionSource,
@@ -122,6 +126,7 @@ impl Default for Attribution {
 }
 
 /// The transcript of a whole call: every channel's segments, merged in time order.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Transcript {
     pub call_id: CallId,
@@ -133,6 +138,7 @@ pub struct Transcript {
 }
 
 /// One matching segment inside a search hit.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentHit {
     pub speaker: Speaker,
@@ -147,6 +153,7 @@ pub struct SegmentHit {
 }
 
 /// A call that matched a search, with its matching segments in time order.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallHit {
     pub call_id: CallId,

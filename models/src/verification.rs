@@ -3,6 +3,7 @@
 use super::*;
 
 /// Which rule set produced a verification: a client's stored version or a built-in pack.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleSetRef {
     /// The client the rule set belongs to, or the built-in pack's name ("fr-demarchage").
@@ -16,6 +17,7 @@ pub struct RuleSetRef {
 }
 
 /// What a rule checks.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
@@ -32,6 +34,7 @@ pub enum RuleKind {
 }
 
 /// What verification found for one rule.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -78,6 +81,7 @@ impl fmt::Display for Outcome {
 }
 
 /// How sure verification is of a finding.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingStatus {
@@ -90,6 +94,7 @@ pub enum FindingStatus {
 }
 
 /// The evidence for one rule of one call.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub rule_id: String,
@@ -118,6 +123,7 @@ pub struct Finding {
 }
 
 /// The recogniser's side of a finding: what it heard, how surely, and where to listen.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hearing {
     /// Mean probability (0..1) of the words the finding rests on: the matched words, or, for an
@@ -145,6 +151,7 @@ impl Finding {
 }
 
 /// A call's overall result.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -225,6 +232,7 @@ impl FromStr for Verdict {
 }
 
 /// The result of checking one call's transcript against one rule set.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verification {
     pub call_id: CallId,

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 /// Levels of one channel: one value per step, 0 (−60 dBFS or quieter) to 100 (full scale).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EnergyProfile {
     /// Milliseconds each step covers.

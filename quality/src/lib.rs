@@ -273,6 +273,7 @@ pub fn check_review(
 }
 
 /// How reviewers judged one rule in the field.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Default, Clone, PartialEq, Serialize)]
 pub struct RuleField {
     pub rule_id: String,
@@ -331,6 +332,7 @@ pub fn latest_reviews(reviews: &[Review]) -> Vec<&Review> {
 
 /// Agreement of calibration reviewers: per finding decision and per scorecard criterion, the
 /// share of reviewers who gave the most common answer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Agreement {
     pub item: String,
@@ -379,6 +381,7 @@ pub fn agreement(reviews: &[&Review]) -> Vec<Agreement> {
 }
 
 /// A rate with the number of calls behind it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Rate {
     pub key: String,
@@ -387,6 +390,7 @@ pub struct Rate {
     pub rate: f64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stats {
     pub calls: usize,
@@ -618,6 +622,7 @@ pub fn reviews_csv(reviews: &[Review]) -> std::result::Result<String, csv::Error
 
 /// What a caller sees of a calibration: who answered, and once everyone has, every answer and
 /// the agreement per item.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Serialize)]
 pub struct CalibrationView {
     pub calibration: Calibration,

@@ -8,6 +8,7 @@ use callproof_models::{Speaker, Transcript};
 use serde::Serialize;
 
 /// Talk statistics of one call, in milliseconds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TalkStats {
     /// Time each speaker was speaking (their own overlapping segments counted once).

@@ -392,6 +392,21 @@ fn metrics_show_the_queue_and_requests_to_administrators_only() {
             .status(),
         reqwest::StatusCode::FORBIDDEN
     );
+    // The API's OpenAPI document is public (it describes the API, no data).
+    let doc: serde_json::Value = anonymous
+        .get(format!("{base}/api/v1/openapi.json"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(
+        doc["paths"]["/api/v1/calls/{id}/findings"]["get"].is_object(),
+        "{doc}"
+    );
+    assert!(
+        doc["components"]["schemas"]["Verification"].is_object(),
+        "{doc}"
+    );
     let c = bearer_client(&admin);
     c.get(format!("{base}/healthz")).send().unwrap();
     c.get(format!("{base}/api/v1/search?q=country"))

@@ -2,7 +2,8 @@
 
 use super::*;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct AuditParams {
     key_id: Option<String>,
     action: Option<String>,
@@ -14,6 +15,7 @@ pub(super) struct AuditParams {
 }
 
 /// The audit log (administrators only), oldest first, filtered.
+#[utoipa::path(get, path = "/api/v1/audit", params(AuditParams), responses((status = 200, description = "Audit entries (administrators)", body = Object), (status = 403, description = "Not an administrator", body = ErrorBody)))]
 pub(super) async fn list_audit(
     State(ctx): State<Ctx>,
     caller: Caller,

@@ -16,6 +16,7 @@ impl Drop for TempUpload {
 /// `POST /api/v1/calls`: a multipart body with an `audio` file part and a `metadata` JSON
 /// part. The caller's right to upload is checked before the body is read (and the client's as
 /// soon as the metadata part arrives); the recording streams to a file, never into memory.
+#[utoipa::path(post, path = "/api/v1/calls", request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 202, description = "Stored and queued for transcription", body = callproof_models::Call), (status = 400, description = "Bad metadata or form", body = ErrorBody), (status = 409, description = "The same recording was already uploaded for this client (names the call)", body = ErrorBody), (status = 413, description = "Past the upload size limit", body = ErrorBody), (status = 415, description = "Not audio, or an unsupported codec", body = ErrorBody), (status = 422, description = "A damaged file, or one past the duration, channel or sample-rate limits", body = ErrorBody), (status = 503, description = "Too many uploads at once: retry after Retry-After", body = ErrorBody)))]
 pub(super) async fn upload(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -205,6 +206,7 @@ fn parse_metadata(raw: &[u8]) -> Result<CallMetadata, String> {
         .map_err(|e| format!("the metadata part is not valid call metadata: {e}"))
 }
 
+#[utoipa::path(get, path = "/api/v1/calls/{id}", params(("id" = String, Path, description = "The call's id")), responses((status = 200, description = "Metadata, audio facts and state", body = callproof_models::Call), (status = 404, description = "No such call, or another tenant's", body = ErrorBody)))]
 pub(super) async fn get_call(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -215,6 +217,7 @@ pub(super) async fn get_call(
     Ok(Json(ctx.app.read_call(&caller, cid).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/calls/{id}/transcript", params(("id" = String, Path, description = "The call's id")), responses((status = 200, description = "Segments with speakers, times and words", body = callproof_models::Transcript), (status = 404, description = "No such call, or another tenant's", body = ErrorBody), (status = 409, description = "Not transcribed yet (says its state)", body = ErrorBody)))]
 pub(super) async fn get_transcript(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -224,6 +227,7 @@ pub(super) async fn get_transcript(
     Ok(Json(ctx.app.read_transcript(&caller, cid).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/calls/{id}/findings", params(("id" = String, Path, description = "The call's id")), responses((status = 200, description = "The verdict and one finding per rule, with its evidence", body = callproof_models::Verification), (status = 404, description = "No such call, or another tenant's", body = ErrorBody), (status = 409, description = "Not verified yet", body = ErrorBody)))]
 pub(super) async fn get_findings(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -233,13 +237,15 @@ pub(super) async fn get_findings(
     Ok(Json(ctx.app.read_findings(&caller, cid).await?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct EvidenceParams {
     #[serde(default)]
     include_original: bool,
 }
 
 /// A signed proof-of-consent bundle (application/zip) for a call the caller may see.
+#[utoipa::path(post, path = "/api/v1/calls/{id}/evidence", params(("id" = String, Path, description = "The call's id"), EvidenceParams), responses((status = 200, description = "The signed proof-of-consent bundle", content_type = "application/zip", body = Vec<u8>), (status = 404, description = "No such call, or another tenant's", body = ErrorBody), (status = 409, description = "Not verified yet", body = ErrorBody), (status = 503, description = "Busy: retry after Retry-After", body = ErrorBody)))]
 pub(super) async fn create_evidence(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -258,6 +264,7 @@ pub(super) async fn create_evidence(
 }
 
 /// The evidence signing key, published: the key a client checks bundles with.
+#[utoipa::path(get, path = "/api/v1/evidence/public-key", responses((status = 200, description = "The public key bundles are signed with, its fingerprint and the command to verify a bundle", body = Object)))]
 pub(super) async fn evidence_key(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -278,19 +285,22 @@ pub(super) fn content_type(format: &str) -> &'static str {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ExcerptParams {
     from_ms: Option<u64>,
     to_ms: Option<u64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct EnergyParams {
     steps: Option<usize>,
 }
 
 /// How loud each channel is along the call (`steps` steps, 600 by default, at most 4,000): the
 /// call page's level strip. A read of the recording, audited as one.
+#[utoipa::path(get, path = "/api/v1/calls/{id}/energy", params(("id" = String, Path, description = "The call's id"), EnergyParams), responses((status = 200, description = "How loud each channel is along the call", body = callproof_quality::EnergyProfile), (status = 400, description = "steps outside 1..=4000", body = ErrorBody), (status = 404, description = "No such call, or another tenant's", body = ErrorBody)))]
 pub(super) async fn get_energy(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -320,6 +330,7 @@ pub(super) async fn get_energy(
     Ok(Json(profile).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/calls/{id}/audio", params(("id" = String, Path, description = "The call's id"), ExcerptParams), responses((status = 200, description = "The stored recording (Range supported), or the excerpt as WAV", content_type = "audio/*", body = Vec<u8>), (status = 206, description = "The range asked for", content_type = "audio/*", body = Vec<u8>), (status = 404, description = "No such call, or another tenant's", body = ErrorBody), (status = 416, description = "A range or excerpt outside the recording", body = ErrorBody)))]
 pub(super) async fn get_audio(
     State(ctx): State<Ctx>,
     caller: Caller,

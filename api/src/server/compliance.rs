@@ -3,7 +3,7 @@
 use super::*;
 use callproof_models::HoldTarget;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct HoldRequest {
     client: String,
     call_id: Option<CallId>,
@@ -12,6 +12,7 @@ pub(super) struct HoldRequest {
     reason: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/holds", request_body = HoldRequest, responses((status = 201, description = "The hold placed", body = callproof_models::LegalHold)))]
 pub(super) async fn place_hold(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -38,6 +39,7 @@ pub(super) async fn place_hold(
 }
 
 /// The first call asks for the release; a call by another key confirms it.
+#[utoipa::path(post, path = "/api/v1/holds/{id}/release", params(("id" = String, Path, description = "The hold's id")), responses((status = 200, description = "The hold: release asked by a first person, or released by a second", body = callproof_models::LegalHold)))]
 pub(super) async fn release_hold(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -46,12 +48,14 @@ pub(super) async fn release_hold(
     Ok(Json(ctx.app.release_hold(&caller, None, &id).await?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct HoldsParams {
     #[serde(default)]
     all: bool,
 }
 
+#[utoipa::path(get, path = "/api/v1/holds", params(HoldsParams), responses((status = 200, description = "Legal holds", body = Vec<callproof_models::LegalHold>)))]
 pub(super) async fn list_holds(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -60,13 +64,14 @@ pub(super) async fn list_holds(
     Ok(Json(ctx.app.list_holds(&caller, !p.all).await?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct ErasureRequest {
     client: String,
     customer_phone: Option<String>,
     contract_ref: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/erasures", request_body = ErasureRequest, responses((status = 200, description = "The calls erased, and those kept under a hold", body = Object)))]
 pub(super) async fn erase(
     State(ctx): State<Ctx>,
     caller: Caller,

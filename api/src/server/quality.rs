@@ -7,6 +7,7 @@ pub(super) fn unprocessable(e: anyhow::Error) -> ApiError {
     crate::service::request_error(e).into()
 }
 
+#[utoipa::path(post, path = "/api/v1/samples", request_body = callproof_models::SampleParams, responses((status = 201, description = "The sample drawn and stored", body = callproof_models::Sample), (status = 400, description = "Malformed body", body = ErrorBody), (status = 422, description = "Parameters that cannot draw a sample", body = ErrorBody)))]
 pub(super) async fn create_sample(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -27,6 +28,7 @@ pub(super) async fn create_sample(
     Ok((StatusCode::CREATED, Json(sample)).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/samples", responses((status = 200, description = "Stored samples: {\"samples\": [...]}", body = Object)))]
 pub(super) async fn list_samples(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -36,6 +38,7 @@ pub(super) async fn list_samples(
 }
 
 /// A sample with its review progress: how many reviews each call has.
+#[utoipa::path(get, path = "/api/v1/samples/{id}", params(("id" = String, Path, description = "The sample's id")), responses((status = 200, description = "The sample with each call's review progress", body = Object), (status = 404, description = "No such sample", body = ErrorBody)))]
 pub(super) async fn get_sample(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -64,6 +67,7 @@ pub(super) async fn get_sample(
     .into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/calls/{id}/reviews", params(("id" = String, Path, description = "The call's id")), request_body = callproof_models::ReviewInput, responses((status = 201, description = "The review stored, with the reviewed verdict", body = callproof_models::Review), (status = 400, description = "Malformed body", body = ErrorBody), (status = 404, description = "No such call, or another tenant's", body = ErrorBody), (status = 422, description = "A decision on no finding, an overruling without a reason, an unknown criterion", body = ErrorBody)))]
 pub(super) async fn post_review(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -85,6 +89,7 @@ pub(super) async fn post_review(
     Ok((StatusCode::CREATED, Json(review)).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/calls/{id}/reviews", params(("id" = String, Path, description = "The call's id")), responses((status = 200, description = "Reviews of the call: {\"reviews\": [Review]}", body = Object), (status = 404, description = "No such call, or another tenant's", body = ErrorBody)))]
 pub(super) async fn get_reviews(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -103,12 +108,13 @@ pub(super) async fn get_reviews(
     Ok(Json(serde_json::json!({ "reviews": reviews })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct CalibrationRequest {
     call_id: String,
     reviewers: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/calibrations", request_body = CalibrationRequest, responses((status = 201, description = "The calibration", body = callproof_models::Calibration)))]
 pub(super) async fn post_calibration(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -125,6 +131,7 @@ pub(super) async fn post_calibration(
     Ok((StatusCode::CREATED, Json(c)).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/calibrations/{id}", params(("id" = String, Path, description = "The calibration's id")), responses((status = 200, description = "Status, answers and agreement once everyone answered", body = callproof_quality::CalibrationView), (status = 404, description = "No such calibration", body = ErrorBody)))]
 pub(super) async fn get_calibration(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -140,7 +147,8 @@ pub(super) async fn get_calibration(
     Ok(Json(view).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct PeriodParams {
     client: Option<String>,
     from: Option<String>,
@@ -173,6 +181,7 @@ pub(super) fn period(caller: &Caller, p: PeriodParams) -> Result<Period, ApiErro
 }
 
 /// Violation rates per rule, agent, campaign and ISO week, with the counts behind them.
+#[utoipa::path(get, path = "/api/v1/stats", params(PeriodParams), responses((status = 200, description = "Violation rates per rule, agent, campaign and ISO week, after reviews", body = callproof_quality::Stats)))]
 pub(super) async fn get_stats(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -182,6 +191,7 @@ pub(super) async fn get_stats(
     Ok(Json(ctx.app.stats(&caller, &client, from, to).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/export/findings.csv", params(PeriodParams), responses((status = 200, description = "One row per finding", content_type = "text/csv", body = String)))]
 pub(super) async fn export_findings(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -196,6 +206,7 @@ pub(super) async fn export_findings(
     Ok(csv_response(csv, &format!("findings-{client}.csv")))
 }
 
+#[utoipa::path(get, path = "/api/v1/export/reviews.csv", params(PeriodParams), responses((status = 200, description = "One row per review decision", content_type = "text/csv", body = String)))]
 pub(super) async fn export_reviews(
     State(ctx): State<Ctx>,
     caller: Caller,

@@ -4,6 +4,7 @@
 use super::*;
 
 /// The client's active rule set, or the built-in packs that apply when it has none.
+#[utoipa::path(get, path = "/api/v1/clients/{client}/rules", params(("client" = String, Path, description = "The client (tenant)")), responses((status = 200, description = "The active rule set: TOML source, version, SHA-256", body = Object), (status = 404, description = "No such client", body = ErrorBody)))]
 pub(super) async fn get_rules(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -15,6 +16,7 @@ pub(super) async fn get_rules(
 
 /// Validates a rule set (TOML body) and stores it as the client's active one. A malformed
 /// file is answered 422 with the line, column and field at fault.
+#[utoipa::path(put, path = "/api/v1/clients/{client}/rules", params(("client" = String, Path, description = "The client (tenant)")), request_body(content = String, content_type = "application/toml", description = "The rule set (TOML)"), responses((status = 201, description = "Stored as the next version", body = Object), (status = 409, description = "An explicit version is taken by other content", body = ErrorBody), (status = 422, description = "Malformed: line, column, field and message", body = Object)))]
 pub(super) async fn put_rules(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -95,13 +97,15 @@ pub(super) async fn put_rules(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct VerifyParams {
     #[serde(default)]
     dry_run: bool,
 }
 
 /// Re-checks the client's archive with its active rule set; answers the verdicts that changed.
+#[utoipa::path(post, path = "/api/v1/clients/{client}/verify", params(("client" = String, Path, description = "The client (tenant)"), VerifyParams), responses((status = 200, description = "The verdicts that changed", body = Object), (status = 404, description = "No such client", body = ErrorBody)))]
 pub(super) async fn reverify(
     State(ctx): State<Ctx>,
     caller: Caller,
@@ -123,6 +127,7 @@ pub(super) async fn reverify(
     Ok(Json(report).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/clients/{client}/rules/report", params(("client" = String, Path, description = "The client (tenant)")), responses((status = 200, description = "Per rule: confirmed, overruled, missed, field precision", body = Object)))]
 pub(super) async fn rules_report(
     State(ctx): State<Ctx>,
     caller: Caller,

@@ -2,7 +2,8 @@
 
 use super::*;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct SearchParams {
     #[serde(default)]
     q: String,
@@ -21,6 +22,7 @@ pub(super) struct SearchParams {
     contract_ref: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/search", params(SearchParams), responses((status = 200, description = "Calls with their verdict and matching segments: {\"calls\": [CallHit]}", body = Object), (status = 400, description = "A query that does not parse or is past the limits", body = ErrorBody)))]
 pub(super) async fn search(
     State(ctx): State<Ctx>,
     caller: Caller,
