@@ -608,6 +608,13 @@ impl App {
         let review = reviews
             .into_iter()
             .max_by_key(|r| (r.created_at, r.version));
+        // The readable page speaks French: the interface's words and the rules' French titles.
+        let mut labels = crate::i18n::words("fr").clone();
+        if let Ok((book, _)) = self.rules_for(&call.metadata.client, &t.language).await {
+            for r in &book.rules {
+                labels.insert(format!("rule_{}", r.id), r.title_in("fr").to_string());
+            }
+        }
         let reviewer = match &review {
             Some(r) => self
                 .catalog
@@ -632,7 +639,7 @@ impl App {
                 include_original,
                 redaction: redaction.as_ref(),
                 review: review.as_ref().map(|r| (r, reviewer.as_str())),
-                labels: crate::i18n::words("fr"),
+                labels: &labels,
             },
             &signing,
         )?;

@@ -5,7 +5,7 @@
 //! extends a built-in pack (`extends = "fr-demarchage"`) and only adds, replaces (same `id`) or
 //! disables (`disable = [...]`) rules.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use callproof_models::{RuleKind, Speaker};
 use chrono::{NaiveTime, Weekday};
@@ -104,6 +104,9 @@ enum RawSpeaker {
 struct RawRule {
     id: String,
     kind: RuleKind,
+    /// What people read, per interface language: `title = { fr = "…", en = "…" }`.
+    #[serde(default)]
+    title: BTreeMap<String, String>,
     #[serde(default)]
     description: Option<String>,
     #[serde(default)]
@@ -181,6 +184,8 @@ pub struct Hours {
 pub struct Rule {
     pub id: String,
     pub kind: RuleKind,
+    /// Its name for people, by interface language ("fr", "en").
+    pub title: BTreeMap<String, String>,
     pub description: Option<String>,
     /// Who must (or must not) say it; `None` = anyone.
     pub speaker: Option<Speaker>,
@@ -192,6 +197,23 @@ pub struct Rule {
     pub agent_says: Vec<Pattern>,
     pub hours: Option<Hours>,
     pub min_ms: Option<u64>,
+}
+
+/// The interface languages a rule's title may be given in.
+pub const TITLE_LANGUAGES: [&str; 2] = ["fr", "en"];
+const MAX_TITLE_CHARS: usize = 120;
+
+impl Rule {
+    /// Its name for a person reading `lang`: the title in that language, or in the other one,
+    /// or its description, or its id.
+    pub fn title_in(&self, lang: &str) -> &str {
+        self.title
+            .get(lang)
+            .or_else(|| self.title.values().next())
+            .map(String::as_str)
+            .or(self.description.as_deref())
+            .unwrap_or(&self.id)
+    }
 }
 
 /// A parsed, validated rule set with its pack merged in.
@@ -722,9 +744,28 @@ fn compile_rule(
             "a min_duration rule needs `min_s = <seconds>`".into(),
         ));
     }
+    for (lang, title) in &r.title {
+        if !TITLE_LANGUAGES.contains(&lang.as_str()) {
+            return Err(err(
+                "title",
+                format!("{lang:?} is not a language of the interface: give titles as title = {{ fr = \"…\", en = \"…\" }}"),
+            ));
+        }
+        if title.trim().is_empty() || title.chars().count() > MAX_TITLE_CHARS {
+            return Err(err(
+                "title",
+                format!("the {lang} title must hold 1 to {MAX_TITLE_CHARS} characters"),
+            ));
+        }
+    }
     Ok(Rule {
         id: r.id.clone(),
         kind: r.kind,
+        title: r
+            .title
+            .iter()
+            .map(|(k, v)| (k.clone(), v.trim().to_string()))
+            .collect(),
         description: r.description.clone(),
         speaker,
         patterns,

@@ -480,6 +480,32 @@ fn vocabulary_reaches_the_prompt() {
 }
 
 #[test]
+fn rules_carry_their_titles_in_both_languages() {
+    let pack = RuleBook::pack("fr-demarchage").unwrap();
+    let consent = pack.rules.iter().find(|r| r.id == "consent").unwrap();
+    assert_eq!(consent.title_in("fr"), "Consentement du client");
+    assert_eq!(consent.title_in("en"), "Customer's consent");
+    // Every pack rule is named in both languages.
+    for pack in ["fr-demarchage", "en-sales"] {
+        for r in &RuleBook::pack(pack).unwrap().rules {
+            assert!(
+                r.title.contains_key("fr") && r.title.contains_key("en"),
+                "{pack} {}",
+                r.id
+            );
+        }
+    }
+    // A client's own rule: its title, the other language's, then its description, then its id.
+    let src = "[ruleset]\nclient = \"acme\"\nextends = \"fr-demarchage\"\n\n[[rule]]\nid = \"gdpr\"\nkind = \"required\"\ntitle = { fr = \"Mention RGPD\" }\nsay = [\"vos données personnelles\"]\n\n[[rule]]\nid = \"cgv\"\nkind = \"required\"\ndescription = \"Conditions générales citées\"\nsay = [\"conditions générales\"]\n";
+    let book = RuleBook::parse(src).unwrap();
+    let rule = |id: &str| book.rules.iter().find(|r| r.id == id).unwrap().clone();
+    assert_eq!(rule("gdpr").title_in("en"), "Mention RGPD");
+    assert_eq!(rule("cgv").title_in("fr"), "Conditions générales citées");
+    let err = RuleBook::parse(&src.replace("{ fr = ", "{ de = ")).unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("title"), "{err}");
+}
+
+#[test]
 fn calling_someone_is_not_saying_ones_name() {
     let book = RuleBook::pack("fr-demarchage").unwrap();
     let m = meta("2026-03-03T10:30:00+01:00");

@@ -231,9 +231,11 @@ pub(super) async fn call_page(
     } else {
         Default::default()
     };
+    let titles = rule_titles(&ctx, &call.metadata.client, l).await;
     render(
         "call.html",
         minijinja::context! {
+            titles => titles,
             lang => l, t => words(l), title => format!("{} {}", words(l)["call"], call.id),
             user => user(&key), call => call, transcript => transcript,
             verification => verification, duration_ms => duration_ms, findings => findings,

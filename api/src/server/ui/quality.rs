@@ -194,6 +194,7 @@ pub(super) async fn review_view(
         })
         .collect();
     let rule_ids: Vec<&str> = book.rules.iter().map(|r| r.id.as_str()).collect();
+    let titles = rule_titles(ctx, &call.metadata.client, l).await;
     let people = match ctx.app.people(&who).await {
         Ok(p) => p,
         Err(e) => return error_page(key, l, e),
@@ -216,6 +217,7 @@ pub(super) async fn review_view(
                 scorecard => scorecard, reviews => reviews, message => message, error => error,
                 sample_id => q.sample.clone(), calibration_id => q.calibration.clone(),
                 form => form, outcomes => REVIEW_OUTCOMES, rule_ids => rule_ids, people => people,
+                titles => titles,
             },
         ),
     )
@@ -466,6 +468,7 @@ pub(super) async fn dashboard(
     let mut charts = Vec::new();
     let mut trend = None;
     let mut exports = None;
+
     if !client.is_empty() {
         let named = crate::service::client_named(&client)
             .and_then(|c| allow(&caller(&key), Permission::SeeClient(&c)).map(|()| c));
@@ -512,6 +515,12 @@ pub(super) async fn dashboard(
             }
         }
     }
+    // Only once the caller was allowed to see the client (its statistics are there).
+    let titles = if stats.is_some() {
+        rule_titles(&ctx, &client, l).await
+    } else {
+        BTreeMap::new()
+    };
     render(
         "dashboard.html",
         merge(
@@ -519,6 +528,7 @@ pub(super) async fn dashboard(
             minijinja::context! {
                 client => client, from => q.from, to => q.to, stats => stats,
                 charts => charts, error => error, trend => trend, exports => exports,
+                titles => titles,
                 staff => is_staff(&key),
             },
         ),
