@@ -23,6 +23,9 @@ use serde::Serialize;
 pub enum QualityError {
     #[error("{0}")]
     Invalid(String),
+    /// An overruling says what was really heard: without it, nobody can check the review.
+    #[error("overruling rule {rule:?} needs a reason (what was really said, and when)")]
+    ReasonNeeded { rule: String },
 }
 
 fn invalid<T>(m: impl Into<String>) -> std::result::Result<T, QualityError> {
@@ -234,10 +237,9 @@ pub fn check_review(
         if d.decision == Decision::Overrule
             && d.reason.as_deref().is_none_or(|r| r.trim().is_empty())
         {
-            return invalid(format!(
-                "overruling rule {:?} needs a reason (what was really said, and when)",
-                d.rule_id
-            ));
+            return Err(QualityError::ReasonNeeded {
+                rule: d.rule_id.clone(),
+            });
         }
     }
     for a in &input.added {

@@ -409,7 +409,9 @@ fn sign_in_search_and_call_page() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().unwrap();
     assert!(
-        page.contains("needs a reason") && page.contains("value=\"0:05\""),
+        page.contains("Pour infirmer un constat")
+            && page.contains("« Consentement du client »")
+            && page.contains("value=\"0:05\""),
         "{page}"
     );
     // "Confirm the rest": the overruled finding with its actual outcome and time, every other

@@ -149,13 +149,20 @@ pub(super) struct ReviewQuery {
     saved: Option<u32>,
 }
 
+/// Why a review was not saved: a sentence already in the page's language, or an overruling
+/// without its reason (named by the rule's title, which only the page knows).
+pub(super) enum ReviewError {
+    Text(String),
+    ReasonNeeded(String),
+}
+
 pub(super) async fn review_view(
     ctx: &Ctx,
     key: &ApiKey,
     l: &'static str,
     id: &str,
     q: &ReviewQuery,
-    error: Option<String>,
+    error: Option<ReviewError>,
     form: &BTreeMap<String, String>,
 ) -> Response {
     let who = caller(key);
@@ -195,6 +202,14 @@ pub(super) async fn review_view(
         .collect();
     let rule_ids: Vec<&str> = book.rules.iter().map(|r| r.id.as_str()).collect();
     let titles = rule_titles(ctx, &call.metadata.client, l).await;
+    let error = error.map(|e| match e {
+        ReviewError::Text(t) => t,
+        ReviewError::ReasonNeeded(rule) => format!(
+            "{} « {} »",
+            words(l)["reason_needed"],
+            titles.get(&rule).unwrap_or(&rule)
+        ),
+    });
     let people = match ctx.app.people(&who).await {
         Ok(p) => p,
         Err(e) => return error_page(key, l, e),
@@ -357,7 +372,7 @@ pub(super) async fn submit_review(
     let Ok(cid) = id.parse::<callproof_models::CallId>() else {
         return error_page(&key, l, ServiceError::NotFound("no such call".into()));
     };
-    let kept = |error: String| {
+    let kept = |error: ReviewError| {
         let (ctx, key, id, q, f) = (&ctx, &key, &id, &q, &f);
         async move {
             let mut resp = review_view(ctx, key, l, id, q, Some(error), f).await;
@@ -366,7 +381,12 @@ pub(super) async fn submit_review(
         }
     };
     if !bad_times.is_empty() {
-        return kept(format!("{} {}", words(l)["bad_time"], bad_times.join(", "))).await;
+        return kept(ReviewError::Text(format!(
+            "{} {}",
+            words(l)["bad_time"],
+            bad_times.join(", ")
+        )))
+        .await;
     }
     let app = ctx.app.clone();
     let (scope, actor) = (key.scope(), callproof_models::Actor::of(&key));
@@ -377,7 +397,16 @@ pub(super) async fn submit_review(
         ))
         .into_response(),
         Ok(Ok(None)) => error_page(&key, l, ServiceError::NotFound("no such call".into())),
-        Ok(Err(e)) => kept(format!("{e:#}")).await,
+        Ok(Err(e)) => {
+            kept(match e.downcast_ref::<callproof_quality::QualityError>() {
+                // The refusal a person meets in this form, in the page's language.
+                Some(callproof_quality::QualityError::ReasonNeeded { rule }) => {
+                    ReviewError::ReasonNeeded(rule.clone())
+                }
+                _ => ReviewError::Text(format!("{e:#}")),
+            })
+            .await
+        }
         Err(e) => internal(e).into_response(),
     }
 }
