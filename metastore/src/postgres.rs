@@ -243,17 +243,21 @@ impl PostgresMetastore {
     /// Applies, each in its own transaction and under an advisory lock held by one node at a
     /// time, the migrations this catalog has not recorded.
     async fn migrate(&self) -> Result<(), MetastoreError> {
+        // Under the migration lock: two nodes running CREATE TABLE IF NOT EXISTS at once can
+        // both find it missing, and the loser fails on the table's row type ("type … already
+        // exists"), which is not a unique violation one could ignore.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "CREATE TABLE IF NOT EXISTS schema_migrations (
                 version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)",
         )
-        .execute(&self.pool)
-        .await
-        .or_else(|e| match &e {
-            // Two nodes creating the table at once: one of them loses, harmlessly.
-            sqlx::Error::Database(d) if d.is_unique_violation() => Ok(Default::default()),
-            _ => Err(e),
-        })?;
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         for (version, name, sql) in PG_MIGRATIONS {
             let mut tx = self.pool.begin().await?;
             sqlx::query("SELECT pg_advisory_xact_lock($1)")

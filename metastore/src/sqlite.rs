@@ -1656,7 +1656,7 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8]);
         assert_eq!(cat.jobs_of(id).await.unwrap().len(), 1);
         assert_eq!(cat.find_by_sha256("acme", "abc").await.unwrap(), Some(id));
         assert_eq!(cat.find_by_sha256("globex", "abc").await.unwrap(), None);

@@ -218,7 +218,7 @@ fn sign_in_search_and_call_page() {
     assert!(page.contains("<h2>Findings</h2>") && page.contains("lang=\"en\""));
     // The header argues the case: the consent line first, findings broken first.
     assert!(page.contains("id=\"consent-line\""), "{page}");
-    assert!(page.contains("Consent : <strong>"), "{page}");
+    assert!(page.contains("Consent: <strong>"), "{page}");
     let order: Vec<usize> = ["finding fail", "finding review", "finding pass"]
         .iter()
         .filter_map(|c| page.find(&format!("class=\"{c}\"")))
