@@ -201,6 +201,21 @@ impl CallSort {
     }
 }
 
+/// A call's verdict as an engine stored it (its name), read back; a name no version of
+/// callproof wrote is a corrupt row, named by the call.
+pub(crate) fn stored_verdict(
+    call: CallId,
+    name: Option<&str>,
+) -> Result<Option<Verdict>, MetastoreError> {
+    name.map(|v| {
+        v.parse().map_err(|e: String| MetastoreError::Corrupt {
+            id: call.to_string(),
+            detail: e,
+        })
+    })
+    .transpose()
+}
+
 /// Calls: their metadata, state and the key of their original.
 #[async_trait::async_trait]
 pub trait Calls: Send + Sync {

@@ -581,13 +581,10 @@ impl Calls for PostgresMetastore {
         let verdicts: std::collections::HashMap<String, String> = verdicts.into_iter().collect();
         let mut out = Vec::with_capacity(calls.len());
         for call in calls {
-            let verdict = verdicts
-                .get(&call.id.to_string())
-                .map(|v| {
-                    v.parse()
-                        .map_err(|e: String| corrupt(&call.id.to_string(), e))
-                })
-                .transpose()?;
+            let verdict = crate::stored_verdict(
+                call.id,
+                verdicts.get(&call.id.to_string()).map(String::as_str),
+            )?;
             out.push((call, verdict));
         }
         Ok((out, total.max(0) as u64))

@@ -639,12 +639,7 @@ impl Calls for SqliteMetastore {
         for row in rows {
             let (raw, verdict) = row?;
             let call = raw.into_call()?;
-            let verdict = verdict
-                .map(|v| {
-                    v.parse()
-                        .map_err(|e: String| corrupt(&call.id.to_string(), e))
-                })
-                .transpose()?;
+            let verdict = crate::stored_verdict(call.id, verdict.as_deref())?;
             out.push((call, verdict));
         }
         Ok((out, total.max(0) as u64))
