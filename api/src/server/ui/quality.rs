@@ -125,7 +125,6 @@ pub(super) async fn sample_page(
                 verdict => c.verdict.as_str(), reviewed => last,
                 deleted => call.is_none(),
                 agent => meta.and_then(|m| m.agent.clone()),
-                campaign => meta.and_then(|m| m.campaign.clone()),
                 started => meta.and_then(|m| m.started_at).map(when),
             }
         })
