@@ -406,6 +406,54 @@ fn search_play_seek_bundle_and_isolation_in_chromium() {
     );
     assert!(out.starts_with("valid"), "{out}");
     assert!(out.contains("consent was found"), "{out}");
+    // As a client would: the bundle unpacked and compressed again by an ordinary archiver
+    // (deflate, folder entries), then checked with the command and key the page
+    // "Vérifier une preuve" gives.
+    b.goto(&format!("{base}/ui/verify"));
+    let command = b.js("return document.getElementById('verify-command').textContent");
+    let command = command.as_str().unwrap().trim().to_string();
+    let shown_key = b.js("return document.getElementById('public-key').textContent");
+    assert_eq!(shown_key.as_str().unwrap().trim(), public.trim());
+    assert!(
+        command.starts_with("callproof evidence verify bundle.zip --public-key "),
+        "{command}"
+    );
+    let rezipped = downloads.path().join("rezipped.zip");
+    let status = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile\n\
+             src = zipfile.ZipFile(sys.argv[1])\n\
+             with zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_DEFLATED) as out:\n\
+             \x20   out.writestr('excerpts/', b'')\n\
+             \x20   for n in src.namelist():\n\
+             \x20       out.writestr(n, src.read(n))\n",
+            bundle.to_str().unwrap(),
+            rezipped.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let args: Vec<String> = command
+        .split_whitespace()
+        .skip(1)
+        .map(|a| {
+            if a == "bundle.zip" {
+                rezipped.to_str().unwrap().to_string()
+            } else {
+                a.to_string()
+            }
+        })
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = ok(d, &args);
+    assert!(out.starts_with("valid"), "the re-zipped bundle: {out}");
+    b.screenshot("verify");
+    b.goto(&format!("{base}/ui/calls/{id}"));
+    b.wait_for(
+        "the call page again",
+        "return !!document.getElementById('player')",
+    );
 
     // English on request.
     b.js("document.getElementById('lang-select').value = 'en'; document.getElementById('lang-select').form.submit(); return true");
