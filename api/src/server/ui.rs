@@ -288,15 +288,20 @@ fn forbidden_page(key: &ApiKey, l: &'static str) -> Response {
 
 /// The names of a client's rules for its pages, in the page's language `l`: from its rule
 /// sets in both languages (its calls may be in either; the page's language last, so that its
-/// books decide), each rule's title, else its description, else its id. A rule set that does
-/// not load names nothing: the pages then show ids.
+/// pack decides; a client's own rule set serves both), each rule's title, else its
+/// description, else its id. A rule set that does not load names nothing: the pages then show
+/// ids.
 async fn rule_titles(ctx: &Ctx, client: &str, l: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let other = if l == "en" { "fr" } else { "en" };
     for language in [other, l] {
-        if let Ok((book, _)) = ctx.app.rules_for(client, language).await {
+        if let Ok((book, set)) = ctx.app.rules_for(client, language).await {
             for r in &book.rules {
                 out.insert(r.id.clone(), r.title_in(l).to_string());
+            }
+            // A client's own rule set is the same whatever the language: read it once.
+            if !set.builtin {
+                break;
             }
         }
     }
