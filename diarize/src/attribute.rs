@@ -59,6 +59,7 @@ pub fn attribute(segments: Vec<Segment>, d: &Diarization) -> Vec<(Option<usize>,
                 words,
                 attribution: Attribution::diarization(confidence),
                 second_listen: false,
+                heard_first: None,
             };
             out.push((labels[start].map(|l| l.0), piece));
             start = i;
@@ -188,6 +189,7 @@ mod tests {
                 .collect(),
             attribution: Default::default(),
             second_listen: false,
+            heard_first: None,
         }
     }
 

@@ -1002,6 +1002,7 @@ mod tests {
                 words,
                 attribution: Default::default(),
                 second_listen: false,
+                heard_first: None,
             }],
         };
         let v = Verification {
@@ -1099,6 +1100,7 @@ mod tests {
                 doubtful: None,
                 searched: Some((500, 2900)),
                 second_listen: false,
+                script_check: false,
             });
             v.verdict = Verdict::Violation;
         };

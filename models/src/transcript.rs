@@ -35,6 +35,11 @@ pub struct Segment {
     /// depended on this stretch of speech (the "second listen").
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub second_listen: bool,
+    /// What the recogniser first heard here, where the script's words were found to fit the
+    /// recording about as well and replaced a garbled stretch ("l'appétulatif écrit" →
+    /// "récapitulatif écrit"): kept so that a person sees both readings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heard_first: Option<String>,
 }
 
 impl Segment {

@@ -140,6 +140,11 @@ pub struct Hearing {
     /// The words came from the second listen (beam search with the rule set's vocabulary).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub second_listen: bool,
+    /// The words are the script's, put in place of a garbled stretch because the recording
+    /// fits them about as well as what the recogniser first heard (the segment's
+    /// `heard_first`). Such words only ever clear a finding: nobody is accused on them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub script_check: bool,
 }
 
 impl Finding {

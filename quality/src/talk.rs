@@ -97,6 +97,7 @@ mod tests {
             words: Vec::new(),
             attribution: Default::default(),
             second_listen: false,
+            heard_first: None,
         }
     }
 

@@ -33,6 +33,7 @@ fn call(language: &str, turns: &[(Speaker, &str)]) -> Transcript {
                 words,
                 attribution: Default::default(),
                 second_listen: false,
+                heard_first: None,
             };
             t += 500;
             seg

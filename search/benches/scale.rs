@@ -131,6 +131,7 @@ fn synthetic_call(rng: &mut Rng, n_segments: usize) -> (Transcript, CallMetadata
                 words,
                 attribution: Default::default(),
                 second_listen: false,
+                heard_first: None,
             }
         })
         .collect();

@@ -806,6 +806,7 @@ mod tests {
             words,
             attribution: Default::default(),
             second_listen: false,
+            heard_first: None,
         }
     }
 

@@ -46,6 +46,7 @@ fn index() -> (tempfile::TempDir, SearchIndex) {
                 words,
                 attribution: Default::default(),
                 second_listen: false,
+                heard_first: None,
             }],
         };
         let meta = CallMetadata {

@@ -107,7 +107,7 @@ pub struct Engine {
     sha256: String,
 }
 
-const SAMPLE_RATE: u64 = 16_000;
+pub(crate) const SAMPLE_RATE: u64 = 16_000;
 
 /// The DTW alignment-head preset of a standard Whisper model, read from the ggml header
 /// (n_vocab, n_audio_layer). Word times come from DTW over these heads: whisper.cpp's plain
@@ -160,6 +160,10 @@ impl Engine {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    pub(crate) fn context(&self) -> &WhisperContext {
+        &self.ctx
     }
 
     pub fn sha256(&self) -> &str {
@@ -677,6 +681,7 @@ fn segments_of(
                 words,
                 attribution: Default::default(),
                 second_listen: false,
+                heard_first: None,
             })
         })
         .collect()
@@ -703,6 +708,7 @@ mod tests {
             words: Vec::new(),
             attribution: Default::default(),
             second_listen: false,
+            heard_first: None,
         }
     }
 

@@ -8,8 +8,10 @@
 pub mod cache;
 pub mod convert;
 pub mod engine;
+pub mod score;
 pub mod speech;
 
 pub use cache::{InstalledModel, ModelCache, ModelError, ModelSource};
 pub use convert::WeightType;
 pub use engine::{Engine, EngineError, Progress, TranscribeOptions};
+pub use score::ReadingScore;

@@ -10,6 +10,7 @@
 
 pub mod calendar;
 pub mod matcher;
+pub mod readings;
 pub mod ruleset;
 pub mod text;
 
@@ -22,6 +23,7 @@ use callproof_models::{
 use chrono::{Datelike, Utc};
 
 use matcher::Pattern;
+pub use readings::{apply_reading, script_readings, substitute, ScriptReading};
 pub use ruleset::{default_pack, pack_source, RuleBook, RuleSetError, PACKS};
 use ruleset::{Hours, Rule};
 use text::Tok;
@@ -45,6 +47,8 @@ struct WordAt<'a> {
     prob: f32,
     /// It comes from the second listen.
     second: bool,
+    /// What the recogniser first heard in its segment, where a script reading replaced it.
+    first: Option<&'a str>,
 }
 
 /// Everything one party said, as normalised tokens pointing back to timed words.
@@ -69,6 +73,9 @@ struct Cand {
     confidence: f32,
     /// Its words come from the second listen.
     second: bool,
+    /// Its words were put in place by a script reading the recording supports; what was
+    /// first heard there.
+    first: Option<String>,
     /// Said as a question or a condition ("and what if I change my mind?", "et si je change
     /// d'avis ?"): not a statement of the customer's will.
     hypothetical: bool,
@@ -87,6 +94,7 @@ fn streams<'a>(t: &'a Transcript, language: &str) -> Vec<Stream<'a>> {
                     who: seg.attribution,
                     prob: seg.confidence(),
                     second: seg.second_listen,
+                    first: seg.heard_first.as_deref(),
                 });
             }
             words.extend(seg.words.iter().map(|w| WordAt {
@@ -96,6 +104,7 @@ fn streams<'a>(t: &'a Transcript, language: &str) -> Vec<Stream<'a>> {
                 who: seg.attribution,
                 prob: w.probability,
                 second: seg.second_listen,
+                first: seg.heard_first.as_deref(),
             }));
         }
         if words.is_empty() {
@@ -161,6 +170,7 @@ fn find(patterns: &[Pattern], streams: &[&Stream<'_>], floor: f32) -> Vec<Cand> 
                     confidence: words.iter().map(|w| w.prob).sum::<f32>()
                         / words.len().max(1) as f32,
                     second: words.iter().any(|w| w.second),
+                    first: words.iter().find_map(|w| w.first).map(str::to_string),
                 });
             }
         }
@@ -282,18 +292,25 @@ impl Eval<'_> {
                 doubtful: None,
                 searched: None,
                 second_listen: c.second,
+                script_check: c.first.is_some(),
             }),
         }
     }
 
     fn said(c: &Cand) -> String {
-        format!(
+        let mut s = format!(
             "{} said \"{}\" at {} (score {:.2})",
             c.speaker,
             c.matched,
             clock(c.start_ms),
             c.score
-        )
+        );
+        if let Some(first) = &c.first {
+            s.push_str(&format!(
+                " (first heard as \"{first}\"; the recording fits the script's words as well)"
+            ));
+        }
+        s
     }
 
     fn required(&self, rule: &Rule) -> Finding {
@@ -534,6 +551,7 @@ impl Eval<'_> {
                 who: w.who,
                 confidence: w.prob,
                 second: w.second,
+                first: None,
                 hypothetical: false,
             };
             let mut f = self.finding(
@@ -896,6 +914,7 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                         doubtful: Some(span),
                         searched,
                         second_listen,
+                        script_check: false,
                     });
                 }
                 _ => {
@@ -905,6 +924,7 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                             doubtful: None,
                             searched,
                             second_listen,
+                            script_check: false,
                         });
                     } else if let Some(h) = f.hearing.as_mut() {
                         h.searched = searched;

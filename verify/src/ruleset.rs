@@ -190,6 +190,11 @@ pub struct Rule {
     /// Who must (or must not) say it; `None` = anyone.
     pub speaker: Option<Speaker>,
     pub patterns: Vec<Pattern>,
+    /// The `say` phrasings as words a person would say (optional words with and without,
+    /// `{number}` phrasings left out): the script readings tried against the recording where
+    /// the transcript leaves a finding in doubt (see [`crate::script_readings`]). `heard_as`
+    /// entries are mishearings, never a reading of the script.
+    pub script: Vec<String>,
     pub within_ms: Option<u64>,
     pub after: Vec<String>,
     pub before: Vec<String>,
@@ -197,6 +202,32 @@ pub struct Rule {
     pub agent_says: Vec<Pattern>,
     pub hours: Option<Hours>,
     pub min_ms: Option<u64>,
+}
+
+/// The phrasings of `say` as spoken text: `[optional]` words with and without, phrasings with a
+/// `{number}` left out (no reading of the script can say which number).
+fn script_texts(say: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in say.iter().filter(|p| !p.contains('{')) {
+        let with: String = p.chars().filter(|c| !matches!(c, '[' | ']')).collect();
+        let mut without = String::new();
+        let mut depth = 0;
+        for c in p.chars() {
+            match c {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                _ if depth == 0 => without.push(c),
+                _ => {}
+            }
+        }
+        for t in [with, without] {
+            let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+            if !t.is_empty() && !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    }
+    out
 }
 
 /// The interface languages a rule's title may be given in.
@@ -769,6 +800,7 @@ fn compile_rule(
         description: r.description.clone(),
         speaker,
         patterns,
+        script: script_texts(&r.say),
         within_ms: r.within_s.map(|s| s * 1000),
         after: r.after.clone(),
         before: r.before.clone(),

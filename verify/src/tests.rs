@@ -5,7 +5,7 @@ use callproof_models::{Segment, Word};
 use chrono::DateTime;
 
 /// A transcript from (speaker, start ms, text) turns; each word lasts 300 ms.
-fn transcript(turns: &[(Speaker, u64, &str)]) -> Transcript {
+pub(crate) fn transcript(turns: &[(Speaker, u64, &str)]) -> Transcript {
     let segments = turns
         .iter()
         .map(|(speaker, start, text)| {
@@ -33,6 +33,7 @@ fn transcript(turns: &[(Speaker, u64, &str)]) -> Transcript {
                 words,
                 attribution: Default::default(),
                 second_listen: false,
+                heard_first: None,
             }
         })
         .collect();
@@ -45,7 +46,7 @@ fn transcript(turns: &[(Speaker, u64, &str)]) -> Transcript {
     }
 }
 
-fn meta(started: &str) -> CallMetadata {
+pub(crate) fn meta(started: &str) -> CallMetadata {
     CallMetadata {
         client: "acme".into(),
         started_at: Some(DateTime::parse_from_rfc3339(started).unwrap()),
@@ -53,7 +54,7 @@ fn meta(started: &str) -> CallMetadata {
     }
 }
 
-fn run(book: &RuleBook, t: &Transcript, m: &CallMetadata) -> Verification {
+pub(crate) fn run(book: &RuleBook, t: &Transcript, m: &CallMetadata) -> Verification {
     let r = RuleSetRef {
         id: "test".into(),
         version: 1,
@@ -72,7 +73,7 @@ fn run(book: &RuleBook, t: &Transcript, m: &CallMetadata) -> Verification {
     )
 }
 
-fn finding<'a>(v: &'a Verification, id: &str) -> &'a Finding {
+pub(crate) fn finding<'a>(v: &'a Verification, id: &str) -> &'a Finding {
     v.findings
         .iter()
         .find(|f| f.rule_id == id)
@@ -88,7 +89,7 @@ const WITHDRAWAL: &str = "Vous disposez d'un délai de rétractation de quatorze
 const WRITTEN: &str =
     "Vous recevrez l'offre par courrier et vous ne serez engagée qu'après l'avoir signée.";
 
-fn compliant() -> Vec<(Speaker, u64, &'static str)> {
+pub(crate) fn compliant() -> Vec<(Speaker, u64, &'static str)> {
     vec![
         (A, 0, OPENING),
         (C, 8_000, "Bonjour, je vous écoute."),

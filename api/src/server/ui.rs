@@ -374,6 +374,7 @@ mod tests {
             words,
             attribution: Default::default(),
             second_listen: false,
+            heard_first: None,
         };
         let id = CallId::new();
         let transcript = Transcript {
