@@ -259,10 +259,16 @@ impl Engine {
                 &prompt,
             )?;
             if !prompt.is_empty()
-                && (heard.iter().any(|s| repeats(&s.text))
-                    || !unheard_regions(chunk, &heard).is_empty())
+                && (repeats(
+                    &heard
+                        .iter()
+                        .map(|s| s.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ) || !unheard_regions(chunk, &heard).is_empty())
             {
-                // A prompt can send Whisper into a loop, or make it end the window early (a
+                // A prompt can send Whisper into a loop (checked over the chunk's whole text: a
+                // loop of one short sentence comes out as many segments), or make it end the window early (a
                 // call's last 26 s of agent speech came back as its first sentence only):
                 // decode this chunk again without it.
                 tracing::debug!(
@@ -458,16 +464,16 @@ fn plain(text: &str) -> String {
         .join(" ")
 }
 
-/// Whether a decoded text is a loop: the same run of two to six words three times in a row.
+/// Whether a decoded text is a loop: the same run of two to six words three times in a row, or
+/// one word four times ("Gun. Gun. Gun. Gun. Gun." for a customer's "Hmm" under a prompt).
 fn repeats(text: &str) -> bool {
     let plain = plain(text);
     let words: Vec<&str> = plain.split(' ').filter(|w| !w.is_empty()).collect();
-    (2..=6).any(|n| {
-        words.len() >= 3 * n
-            && (0..=words.len() - 3 * n).any(|i| {
-                words[i..i + n] == words[i + n..i + 2 * n]
-                    && words[i..i + n] == words[i + 2 * n..i + 3 * n]
-            })
+    (1..=6).any(|n| {
+        let times = if n == 1 { 4 } else { 3 };
+        words.len() >= times * n
+            && (0..=words.len() - times * n)
+                .any(|i| (1..times).all(|k| words[i..i + n] == words[i + k * n..i + (k + 1) * n]))
     })
 }
 
@@ -763,6 +769,9 @@ mod tests {
             "Bloctel, rétractation, Bloctel, rétractation, Bloctel, rétractation"
         ));
         assert!(repeats("oui oui oui oui oui oui"));
+        // One word looping across sentences (each its own segment): the chunk's whole text.
+        assert!(repeats("Gun. Gun. Gun. Gun. Gun."));
+        assert!(!repeats("Oui. Oui. Oui."));
         assert!(!repeats(
             "Vous pouvez vous inscrire sur Bloctel, la liste Bloctel."
         ));
