@@ -427,6 +427,11 @@ impl Engine {
                 }
             }
         }
+        if LATIN_SCRIPT.contains(&opts.language.as_str()) {
+            for w in &mut words {
+                w.drop_foreign_letters();
+            }
+        }
         let mut segments = segments_of(words, chunk, speaker, channel, no_speech_prob);
         let second = opts.beam_size > 1 || !prompt.is_empty();
         for s in &mut segments {
@@ -580,6 +585,35 @@ impl DecodedWord {
         self.logprob_sum += logprob;
         self.tokens += 1;
     }
+
+    /// In a language written in Latin letters, a letter of another script was not said: Whisper
+    /// slips one in where it hears poorly ("Let's have a CO有 coins." on an English call). The
+    /// letter goes, and the word that held it counts as barely heard.
+    fn drop_foreign_letters(&mut self) {
+        let text = String::from_utf8_lossy(&self.bytes).to_string();
+        if !text.chars().any(foreign_letter) {
+            return;
+        }
+        let kept: String = text.chars().filter(|c| !foreign_letter(*c)).collect();
+        tracing::debug!(word = %text, kept = %kept, "letters of another script dropped");
+        self.bytes = kept.into_bytes();
+        self.p_sum = self.p_sum.min(0.1 * self.tokens as f32);
+    }
+}
+
+/// Languages written in Latin letters, where a letter of another script is an invention.
+const LATIN_SCRIPT: &[&str] = &[
+    "en", "fr", "de", "es", "it", "pt", "nl", "ca", "ro", "pl", "cs", "sk", "sl", "hr", "bs", "sv",
+    "da", "no", "nn", "fi", "et", "lv", "lt", "hu", "tr", "id", "ms", "vi", "tl", "sw", "af", "eu",
+    "gl", "cy", "ga", "is", "mt", "sq", "br", "lb", "oc", "la", "haw", "mi", "yo", "so", "uz",
+    "az", "tk", "jw", "su", "ht", "ln", "sn", "ha", "fo",
+];
+
+/// A letter outside the Latin blocks (ASCII, Latin-1, Latin Extended A/B and Additional).
+/// Digits, punctuation and symbols (€, %) are not letters and stay.
+fn foreign_letter(c: char) -> bool {
+    c.is_alphabetic()
+        && !matches!(c as u32, 0x00..=0x024F | 0x1E00..=0x1EFF | 0x2C60..=0x2C7F | 0xA720..=0xA7FF)
 }
 
 /// A decoded word with its time, the speech region it falls in and its decoding scores.
@@ -761,6 +795,31 @@ mod tests {
     fn a_short_answer_said_twice_is_speech() {
         let kept = drop_repeats(vec![seg(1_000, 1_400, "Oui."), seg(2_500, 2_900, "Oui.")]);
         assert_eq!(kept.len(), 2);
+    }
+
+    #[test]
+    fn letters_of_another_script_are_not_words_of_a_french_or_english_call() {
+        let mut w = DecodedWord {
+            bytes: "CO有".as_bytes().to_vec(),
+            start_ms: 0,
+            p_sum: 1.8,
+            logprob_sum: -0.2,
+            tokens: 2,
+        };
+        w.drop_foreign_letters();
+        assert_eq!(w.bytes, b"CO");
+        assert!(w.p_sum / w.tokens as f32 <= 0.1);
+        for said in ["rétractation", "Œuvre", "ÇA", "12€", "naïve", "l'été"] {
+            let mut w = DecodedWord {
+                bytes: said.as_bytes().to_vec(),
+                start_ms: 0,
+                p_sum: 0.9,
+                logprob_sum: -0.1,
+                tokens: 1,
+            };
+            w.drop_foreign_letters();
+            assert_eq!((w.bytes.as_slice(), w.p_sum), (said.as_bytes(), 0.9));
+        }
     }
 
     #[test]
