@@ -463,8 +463,15 @@ fn transcript_html(
     }
     h.push_str("<h2>Transcription</h2><table>");
     for s in &t.segments {
+        // Words the script check put in place show what the recogniser heard first.
+        let first = s.heard_first.as_deref().map_or(String::new(), |f| {
+            format!(
+                "<br><small>entendu d'abord : « {} » (l'enregistrement s'accorde aussi bien avec les mots du script)</small>",
+                e(f.trim())
+            )
+        });
         h.push_str(&format!(
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}{first}</td></tr>",
             s.speaker,
             clock(s.start_ms),
             e(label(l, s.speaker.as_str())),

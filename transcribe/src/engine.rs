@@ -564,7 +564,7 @@ fn drop_line_noise(loudness: &speech::Loudness, segments: Vec<Segment>) -> Vec<S
 /// of the padding Whisper was trained to see after speech, at most a full window. The padding
 /// matters: on the benchmark calls (base q8_0, 14 s chunks) word error rate was 25.4 % without
 /// it, 21.1 % with one second and 20.3 % with five.
-fn audio_ctx(samples: usize) -> i32 {
+pub(crate) fn audio_ctx(samples: usize) -> i32 {
     let positions = samples.div_ceil(SAMPLE_RATE as usize / 50);
     (positions + 50).min(1500) as i32
 }

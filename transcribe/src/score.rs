@@ -9,7 +9,8 @@
 //! (see `callproof_verify::script_readings`) and only ever uses the answer to clear a doubt,
 //! never to accuse.
 
-use crate::engine::{Engine, EngineError, SAMPLE_RATE};
+use crate::engine::{audio_ctx, Engine, EngineError, SAMPLE_RATE};
+use whisper_rs::{FullParams, SamplingStrategy};
 
 /// One text scored against the audio.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +35,7 @@ impl ReadingScore {
 }
 
 /// Tokens the model's own hearing of a stretch may take (a loop stops there).
-const MAX_OWN_TOKENS: usize = 220;
+const MAX_OWN_TOKENS: usize = 200;
 
 /// Audio scored at most, in milliseconds: one Whisper window, less a margin.
 pub const MAX_SCORED_MS: u64 = 29_000;
@@ -68,8 +69,8 @@ impl Engine {
         Ok(scores)
     }
 
-    /// What the model hears in `samples[from_ms..to_ms]` by itself (greedy decoding under the
-    /// same conditions as the scoring: no prompt, the stretch alone), with its score, and the
+    /// What the model hears in `samples[from_ms..to_ms]` by itself (greedy decoding as the first
+    /// pass decodes: no prompt, the stretch alone), with its score, and the
     /// scores of the texts `readings` makes from that hearing. Comparing a reading against the
     /// model's own best, on the same audio, tells how much the audio speaks against it.
     pub fn weigh_readings(
@@ -96,8 +97,41 @@ impl Engine {
         let ctx = self.context();
         let mut state = ctx.create_state().map_err(|e| err("state", e))?;
         let threads = threads.max(1);
-        state.pcm_to_mel(clip, threads).map_err(|e| err("mel", e))?;
-        state.encode(0, threads).map_err(|e| err("encoder", e))?;
+        // The model's own hearing, decoded as the first pass decodes a chunk (greedy, the
+        // stretch alone in a window cut to its length plus a second): this also leaves the
+        // stretch encoded in `state`, in the same window, for the readings to be scored against.
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_n_threads(threads as i32);
+        params.set_language(Some(language));
+        params.set_translate(false);
+        params.set_no_context(true);
+        params.set_single_segment(true);
+        params.set_audio_ctx(audio_ctx(clip.len()));
+        params.set_max_tokens(if listen_first {
+            MAX_OWN_TOKENS as i32
+        } else {
+            1
+        });
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_special(false);
+        params.set_print_timestamps(false);
+        state
+            .full(params, clip)
+            .map_err(|e| err("own hearing", e))?;
+        let own_text: Option<String> = listen_first.then(|| {
+            state
+                .as_iter()
+                .map(|seg| {
+                    seg.to_str_lossy()
+                        .map(|t| t.to_string())
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+                .trim()
+                .to_string()
+        });
         let lang = whisper_rs::get_lang_id(language)
             .ok_or_else(|| EngineError::Language(language.to_string()))?;
         let mut prefix = vec![ctx.token_sot()];
@@ -118,64 +152,19 @@ impl Engine {
             Ok(())
         };
 
-        // The model's own hearing: the most likely token at each step, text or the end.
-        let mut own: Option<Vec<i32>> = None;
-        if listen_first {
-            let mut tokens: Vec<i32> = Vec::new();
-            loop {
-                match tokens.last() {
-                    None => feed_prefix(&mut state)?,
-                    Some(t) => state
-                        .decode(
-                            std::slice::from_ref(t),
-                            prefix.len() + tokens.len() - 1,
-                            threads,
-                        )
-                        .map_err(|e| err("decoder", e))?,
-                }
-                let logits = state.get_logits().map_err(|e| err("logits", e))?;
-                let best = logits[..=eot as usize]
-                    .iter()
-                    .enumerate()
-                    .max_by(|a, b| a.1.total_cmp(b.1))
-                    .map_or(eot, |(i, _)| i as i32);
-                if best == eot || tokens.len() >= MAX_OWN_TOKENS {
-                    break;
-                }
-                tokens.push(best);
-            }
-            own = Some(tokens);
-        }
-        let own_text = own.as_ref().map(|tokens| {
-            let bytes: Vec<u8> = tokens
-                .iter()
-                .flat_map(|&t| ctx.token_to_bytes(t).unwrap_or_default().to_vec())
-                .collect();
-            String::from_utf8_lossy(&bytes).trim().to_string()
-        });
-        let mut texts: Vec<(Option<Vec<i32>>, String)> = Vec::new();
-        if let (Some(tokens), Some(text)) = (&own, &own_text) {
-            texts.push((Some(tokens.clone()), text.clone()));
-        }
-        texts.extend(
-            readings(own_text.as_deref().unwrap_or(""))
-                .into_iter()
-                .map(|t| (None, t)),
-        );
+        let mut texts: Vec<String> = own_text.iter().cloned().collect();
+        texts.extend(readings(own_text.as_deref().unwrap_or("")));
 
         let mut out = Vec::with_capacity(texts.len());
         // The sequence whose keys and values the state holds, and the log-probability of each
         // of its tokens given the ones before.
         let mut held: Vec<i32> = Vec::new();
         let mut held_lp: Vec<f32> = Vec::new();
-        for (given, text) in &texts {
+        for text in &texts {
             let clean: String = text.chars().filter(|c| *c != '\0').collect();
-            let mut tokens = match given {
-                Some(t) => t.clone(),
-                None => ctx
-                    .tokenize(&format!(" {}", clean.trim()), 1024)
-                    .map_err(|e| err("tokens", e))?,
-            };
+            let mut tokens = ctx
+                .tokenize(&format!(" {}", clean.trim()), 1024)
+                .map_err(|e| err("tokens", e))?;
             tokens.push(eot);
             let shared = held.iter().zip(&tokens).take_while(|(a, b)| a == b).count();
             let mut lps: Vec<f32> = held_lp[..shared].to_vec();
@@ -223,7 +212,7 @@ impl Engine {
                     .collect(),
             });
         }
-        let own_score = if own.is_some() && !out.is_empty() {
+        let own_score = if own_text.is_some() && !out.is_empty() {
             Some(out.remove(0))
         } else {
             None

@@ -76,7 +76,10 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
         // expected. A consent "needs review" for another reason (a possible retraction, a mono
         // recording, a bare "yes") is not a matter of garbled words.
         let around: (u64, u64) = match (f.outcome, f.start_ms, f.end_ms, f.score) {
-            (Outcome::Met, Some(s), Some(e), Some(score)) if score < book.review_below => (s, e),
+            // Scores are stored rounded to two decimals: 0.7466 reads 0.75.
+            (Outcome::Met, Some(s), Some(e), Some(score)) if score < book.review_below + 0.005 => {
+                (s, e)
+            }
             (Outcome::Missing, None, None, _) => {
                 match f.hearing.as_ref().and_then(|h| h.doubtful) {
                     Some(span) => span,
