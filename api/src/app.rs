@@ -1418,11 +1418,12 @@ impl App {
     }
 
     /// The script check, after the second listen: where a finding still needs review because
-    /// the words it rests on were garbled, the model scores its own reading of those segments
-    /// against the same text with the rule's phrasing in place of the garbled words (forced
-    /// decoding, no prompt: only the audio speaks). A reading the recording supports about as
-    /// well ([`SCRIPT_READING_MARGIN`]) replaces the garbled words, the first reading kept
-    /// beside it. It can only clear a finding: forbidden phrases are never read in.
+    /// the words it rests on were garbled, the model hears those segments again by itself (no
+    /// prompt: only the audio speaks) and scores, by forced decoding, that hearing against the
+    /// same hearing with each of the rule's phrasings in place of the words most like it. A
+    /// reading the recording supports about as well ([`SCRIPT_READING_MARGIN`]) replaces the
+    /// garbled words in the transcript, what was first heard kept beside it. It can only clear
+    /// a finding: forbidden phrases are never read in.
     fn script_check(
         &self,
         engine: &Engine,
@@ -1490,7 +1491,7 @@ impl App {
                 .zip(&scores)
                 .map(|(r, s)| {
                     let gap = s.logprob - own.logprob;
-                    tracing::info!(
+                    tracing::debug!(
                         call = %call.id,
                         rule = %r.rule_id,
                         phrase = %r.phrase,
