@@ -1414,7 +1414,7 @@ impl App {
             seconds = started.elapsed().as_secs_f64(),
             "second listen"
         );
-        self.script_check(engine, call, channels, book, t, progress)
+        self.script_check(engine, (call, &facts), channels, book, t, progress)
     }
 
     /// The script check, after the second listen: where a finding still needs review because
@@ -1427,7 +1427,7 @@ impl App {
     fn script_check(
         &self,
         engine: &Engine,
-        call: &Call,
+        (call, facts): (&Call, &CallFacts<'_>),
         channels: &[Vec<f32>],
         book: &RuleBook,
         t: &mut Transcript,
@@ -1439,12 +1439,7 @@ impl App {
             sha256: String::new(),
             builtin: true,
         };
-        let facts = CallFacts {
-            call_id: call.id,
-            metadata: &call.metadata,
-            duration_ms: call.audio.as_ref().map(|a| a.duration_ms),
-        };
-        let v = verify::verify(book, &provisional, t, &facts);
+        let v = verify::verify(book, &provisional, t, facts);
         let readings = verify::script_readings(book, t, &v);
         if readings.is_empty() {
             return Ok(());
