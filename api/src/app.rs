@@ -1453,7 +1453,7 @@ impl App {
                 g[0].channel == r.channel && g[0].window == r.window && g[0].heard == r.heard
             }) {
                 // Two places of one stretch can give the same reading: scored once.
-                Some(g) if g.iter().any(|o| o.spoken == r.spoken) => {}
+                Some(g) if g.iter().any(|o| o.phrase == r.phrase) => {}
                 Some(g) => g.push(r),
                 None => groups.push(vec![r]),
             }
@@ -1476,7 +1476,7 @@ impl App {
                 &|own: &str| {
                     group
                         .iter()
-                        .map(|r| verify::substitute(own, &r.spoken))
+                        .map(|r| verify::substitute(own, &r.phrase))
                         .collect()
                 },
             )?;

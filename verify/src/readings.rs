@@ -39,10 +39,8 @@ pub struct ScriptReading {
     pub replaced: (u64, u64),
     /// The same words as positions among the window's words (`a..b`).
     pub words: (usize, usize),
-    /// The phrasing, as the rule set writes it.
+    /// The phrasing as said (a `Rule::script` entry), as put in place.
     pub phrase: String,
-    /// The phrasing as said (optional words resolved), as put in place.
-    pub spoken: String,
 }
 
 fn plain(s: &str) -> String {
@@ -177,7 +175,6 @@ fn readings_at(
                 replaced: (words[a].start_ms, words[b - 1].end_ms),
                 words: (a, b),
                 phrase: p.clone(),
-                spoken: p.clone(),
             }
         })
         .collect()
