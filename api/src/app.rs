@@ -1441,7 +1441,8 @@ impl App {
         };
         let v = verify::verify(book, &provisional, t, facts);
         let readings = verify::script_readings(book, t, &v);
-        if readings.is_empty() {
+        let numbers = verify::number_places(book, t, &v);
+        if readings.is_empty() && numbers.is_empty() {
             return Ok(());
         }
         progress("script check");
@@ -1459,6 +1460,7 @@ impl App {
             }
         }
         let mut accepted = 0;
+        let mut number_tried = 0;
         for group in groups {
             let first = group[0];
             let Some(samples) = channels.get(first.channel as usize) else {
@@ -1473,10 +1475,10 @@ impl App {
                 &t.language,
                 self.settings.threads,
                 true,
-                &|own: &str| {
+                &|own| {
                     group
                         .iter()
-                        .map(|r| verify::substitute(own, &r.phrase))
+                        .map(|r| verify::substitute(own.text, &r.phrase))
                         .collect()
                 },
             )?;
@@ -1518,10 +1520,97 @@ impl App {
                 }
             }
         }
+        // A number said where the item was expected: the model's own hearing with each
+        // phrasing ("{number} euros") where it finds a number likeliest, the number its own.
+        for place in &numbers {
+            let Some(samples) = channels.get(place.channel as usize) else {
+                continue;
+            };
+            let window = (place.window.0.saturating_sub(200), place.window.1 + 200);
+            // The readings made, and for each the index of its baseline among the texts.
+            let made: std::cell::RefCell<(Vec<verify::NumberText>, Vec<usize>)> =
+                Default::default();
+            let (own, scores) = engine.weigh_readings(
+                samples,
+                window,
+                &t.language,
+                self.settings.threads,
+                true,
+                &|own| {
+                    let texts = verify::number_readings(own.text, &own.number_here, &place.phrases);
+                    // Each reading weighed against the model's own hearing up to the same
+                    // place and then, as the reading, free: the two differ by the phrasing
+                    // only (a free rest may score better than the first hearing's words). One
+                    // baseline per place, shared by the phrasings read there.
+                    let mut out: Vec<String> = texts.iter().map(|n| n.text.clone()).collect();
+                    let mut base_of = Vec::with_capacity(texts.len());
+                    for n in &texts {
+                        let base = verify::number_baseline(own.text, n);
+                        match out[texts.len()..].iter().position(|b| *b == base) {
+                            Some(i) => base_of.push(texts.len() + i),
+                            None => {
+                                base_of.push(out.len());
+                                out.push(base);
+                            }
+                        }
+                    }
+                    *made.borrow_mut() = (texts, base_of);
+                    out
+                },
+            )?;
+            let Some(own) = own else { continue };
+            let (made, base_of) = made.into_inner();
+            let best = made
+                .iter()
+                .zip(&scores)
+                .zip(&base_of)
+                .filter_map(|((n, s), &b)| Some((n, s, scores.get(b)?)))
+                .map(|(n, s, free)| {
+                    let gap = s.logprob - own.logprob.max(free.logprob);
+                    tracing::debug!(
+                        call = %call.id,
+                        rule = %place.rule_id,
+                        phrase = %n.phrase,
+                        gap,
+                        own = %own.text,
+                        free_gap = free.logprob - own.logprob,
+                        reading = %s.text,
+                        "number reading"
+                    );
+                    (n, s, gap)
+                })
+                .max_by(|a, b| a.2.total_cmp(&b.2));
+            number_tried += made.len();
+            if let Some((n, s, gap)) = best {
+                if gap < -SCRIPT_READING_MARGIN {
+                    continue;
+                }
+                let Some(r) = verify::number_reading(t, place, &own.text, n, &s.text) else {
+                    tracing::debug!(call = %call.id, rule = %place.rule_id, reading = %s.text,
+                        "number reading: no words of the transcript like those it replaced");
+                    continue;
+                };
+                // The words put in place get the probability the model gave them in the
+                // reading it accepted (the number's own, often low, stays visible).
+                let put = r.phrase.split_whitespace().count();
+                let mut probs = vec![0.0; r.script.split_whitespace().count()];
+                if s.words.len() == s.text.split_whitespace().count() {
+                    for (i, w) in s.words.iter().skip(n.words.0).take(put).enumerate() {
+                        if let Some(p) = probs.get_mut(r.words.0 + i) {
+                            *p = w.1;
+                        }
+                    }
+                }
+                if verify::apply_reading(t, &r, &probs) {
+                    accepted += 1;
+                }
+            }
+        }
         t.segments.sort_by_key(|s| (s.start_ms, s.channel));
         tracing::info!(
             call = %call.id,
             readings = readings.len(),
+            number_readings = number_tried,
             accepted,
             seconds = started.elapsed().as_secs_f64(),
             "script check"

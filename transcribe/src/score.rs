@@ -40,12 +40,147 @@ const MAX_OWN_TOKENS: usize = 200;
 /// Audio scored at most, in milliseconds: one Whisper window, less a margin.
 pub const MAX_SCORED_MS: u64 = 29_000;
 
-fn log_softmax_at(logits: &[f32], token: usize) -> f32 {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f32 = logits.iter().map(|l| (l - max).exp()).sum();
-    logits
-        .get(token)
-        .map_or(f32::NEG_INFINITY, |l| l - max - sum.ln())
+/// Where a reading lets the recording say which number was said: "{number} euros" is scored
+/// with the digits the model finds most likely in that place. A price garbled beyond matching
+/// ("la dévion qui l'a coût sans l'acteur" for "l'adhésion coûte cent vingt euros") has no
+/// reading otherwise: no phrasing can say which amount.
+pub const NUMBER_SLOT: &str = "{number}";
+
+/// Where a reading ends with whatever the model hears after it, given the reading so far: how
+/// likely the audio is *with* the reading, not with the reading and the model's first hearing
+/// of what follows (a garbled price takes the words after it along: "cent vingt euros par an"
+/// heard "sans l'acteur retardant").
+pub const REST_SLOT: &str = "{rest}";
+
+/// Tokens the rest of a reading takes at most.
+const MAX_REST_TOKENS: usize = 120;
+
+/// Digit tokens a number slot takes at most.
+const MAX_NUMBER_TOKENS: usize = 4;
+
+/// The model's own hearing of a stretch, from which the readings are made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnHearing<'a> {
+    pub text: &'a str,
+    /// For each word of `text` (split at spaces), the log-probability of the likeliest number
+    /// beginning in its place: where a number may have been said.
+    pub number_here: Vec<f32>,
+}
+
+/// The tokens a number is written with: digits beginning a word, and digits going on.
+struct Digits {
+    word_start: Vec<i32>,
+    inner: Vec<i32>,
+    /// Every text token (the rest of a reading takes any).
+    text: Vec<i32>,
+}
+
+impl Digits {
+    fn of(ctx: &whisper_rs::WhisperContext, eot: i32) -> Self {
+        let mut out = Digits {
+            word_start: Vec::new(),
+            inner: Vec::new(),
+            text: (0..eot).collect(),
+        };
+        for t in 0..eot {
+            let Ok(bytes) = ctx.token_to_bytes(t) else {
+                continue;
+            };
+            let all_digits = |b: &[u8]| !b.is_empty() && b.iter().all(u8::is_ascii_digit);
+            match bytes.strip_prefix(b" ") {
+                Some(rest) if all_digits(rest) => out.word_start.push(t),
+                None if all_digits(bytes) => out.inner.push(t),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// A reading as the decoder takes it: words, or a number for the model to choose.
+enum Piece {
+    Tokens(Vec<i32>),
+    Number,
+    /// The rest as the model hears it (greedy), given what came before.
+    Rest,
+}
+
+/// Log-probabilities over the vocabulary from one step's logits.
+struct LogSoftmax<'a> {
+    logits: &'a [f32],
+    shift: f32,
+}
+
+impl<'a> LogSoftmax<'a> {
+    fn new(logits: &'a [f32]) -> Self {
+        let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let sum: f32 = logits.iter().map(|l| (l - max).exp()).sum();
+        LogSoftmax {
+            logits,
+            shift: max + sum.ln(),
+        }
+    }
+
+    fn at(&self, token: i32) -> f32 {
+        usize::try_from(token)
+            .ok()
+            .and_then(|t| self.logits.get(t))
+            .map_or(f32::NEG_INFINITY, |l| l - self.shift)
+    }
+
+    /// The log-probability of the likeliest token.
+    fn max(&self) -> f32 {
+        self.logits
+            .iter()
+            .copied()
+            .fold(f32::NEG_INFINITY, f32::max)
+            - self.shift
+    }
+
+    /// The likeliest of `tokens` (-1 and minus infinity when there are none).
+    fn best(&self, tokens: &[i32]) -> (i32, f32) {
+        tokens
+            .iter()
+            .map(|&t| (t, self.at(t)))
+            .fold(
+                (-1, f32::NEG_INFINITY),
+                |a, b| if b.1 > a.1 { b } else { a },
+            )
+    }
+}
+
+/// The decoder over one encoded stretch, fed one token at a time: whisper.cpp keeps the logits
+/// of a batch's last token only, and `get_logits` reads the first row. Sequences sharing a
+/// beginning share its decoding.
+struct Decoder<'s> {
+    state: &'s mut whisper_rs::WhisperState,
+    threads: usize,
+    /// The sequence (prefix included) whose keys and values the state holds; its logits are
+    /// those after the last token.
+    fed: Vec<i32>,
+}
+
+impl Decoder<'_> {
+    /// The logits of the token after `seq` (never empty: it starts with the prefix).
+    fn logits_after(&mut self, seq: &[i32]) -> Result<&[f32], EngineError> {
+        let common = self.fed.iter().zip(seq).take_while(|(a, b)| a == b).count();
+        let start = if common == seq.len() && common == self.fed.len() {
+            seq.len()
+        } else {
+            common.min(seq.len().saturating_sub(1))
+        };
+        for i in start..seq.len() {
+            self.state
+                .decode(&seq[i..=i], i, self.threads)
+                .map_err(|e| {
+                    EngineError::Inference(format!("scoring a reading (decoder): {e:?}"))
+                })?;
+        }
+        self.fed = seq.to_vec();
+        self.state
+            .get_logits()
+            .map_err(|e| EngineError::Inference(format!("scoring a reading (logits): {e:?}")))
+    }
 }
 
 impl Engine {
@@ -72,7 +207,9 @@ impl Engine {
     /// What the model hears in `samples[from_ms..to_ms]` by itself (greedy decoding as the first
     /// pass decodes: no prompt, the stretch alone), with its score, and the
     /// scores of the texts `readings` makes from that hearing. Comparing a reading against the
-    /// model's own best, on the same audio, tells how much the audio speaks against it.
+    /// model's own best, on the same audio, tells how much the audio speaks against it. A
+    /// reading may hold [`NUMBER_SLOT`]: the model fills it with the digits it finds likeliest
+    /// there, and the score's `text` shows them.
     pub fn weigh_readings(
         &self,
         samples: &[f32],
@@ -80,7 +217,7 @@ impl Engine {
         language: &str,
         threads: usize,
         listen_first: bool,
-        readings: &dyn Fn(&str) -> Vec<String>,
+        readings: &dyn Fn(&OwnHearing<'_>) -> Vec<String>,
     ) -> Result<(Option<ReadingScore>, Vec<ReadingScore>), EngineError> {
         self.check_language(language)?;
         let err = |what: &str, e: whisper_rs::WhisperError| {
@@ -107,6 +244,9 @@ impl Engine {
         params.set_no_context(true);
         params.set_single_segment(true);
         params.set_audio_ctx(audio_ctx(clip.len()));
+        // No fallback to sampling on garbled speech: a sampled hearing is a poor measure to
+        // weigh readings against, and any reading would look good beside it.
+        params.set_temperature_inc(0.0);
         params.set_max_tokens(if listen_first {
             MAX_OWN_TOKENS as i32
         } else {
@@ -141,57 +281,111 @@ impl Engine {
         }
         prefix.push(ctx.token_not());
         let eot = ctx.token_eot();
-        // One token at a time: whisper.cpp keeps the logits of a batch's last token only, and
-        // `get_logits` reads the first row.
-        let feed_prefix = |state: &mut whisper_rs::WhisperState| -> Result<(), EngineError> {
-            for (i, t) in prefix.iter().enumerate() {
-                state
-                    .decode(std::slice::from_ref(t), i, threads)
-                    .map_err(|e| err("decoder", e))?;
-            }
-            Ok(())
+        let digits = Digits::of(ctx, eot);
+        let mut decoder = Decoder {
+            state: &mut state,
+            threads,
+            fed: Vec::new(),
         };
-
-        let mut texts: Vec<String> = own_text.iter().cloned().collect();
-        texts.extend(readings(own_text.as_deref().unwrap_or("")));
-
-        let mut out = Vec::with_capacity(texts.len());
-        // The sequence whose keys and values the state holds, and the log-probability of each
-        // of its tokens given the ones before.
-        let mut held: Vec<i32> = Vec::new();
-        let mut held_lp: Vec<f32> = Vec::new();
-        for text in &texts {
+        let score = |decoder: &mut Decoder<'_>,
+                     text: &str,
+                     number_here: Option<&mut Vec<f32>>|
+         -> Result<ReadingScore, EngineError> {
             let clean: String = text.chars().filter(|c| *c != '\0').collect();
-            let mut tokens = ctx
-                .tokenize(&format!(" {}", clean.trim()), 1024)
-                .map_err(|e| err("tokens", e))?;
-            tokens.push(eot);
-            let shared = held.iter().zip(&tokens).take_while(|(a, b)| a == b).count();
-            let mut lps: Vec<f32> = held_lp[..shared].to_vec();
-            // The logits for token `shared` come from decoding the token before it (or the
-            // prefix, for the first).
-            for i in shared..tokens.len() {
-                if i == 0 {
-                    feed_prefix(&mut state)?;
-                } else {
-                    state
-                        .decode(&tokens[i - 1..i], prefix.len() + i - 1, threads)
-                        .map_err(|e| err("decoder", e))?;
+            let mut pieces: Vec<Piece> = Vec::new();
+            let (clean, rest) = match clean.split_once(REST_SLOT) {
+                Some((head, _)) => (head.to_string(), true),
+                None => (clean, false),
+            };
+            for (i, part) in clean.split(NUMBER_SLOT).enumerate() {
+                if i > 0 {
+                    pieces.push(Piece::Number);
                 }
-                let logits = state.get_logits().map_err(|e| err("logits", e))?;
-                lps.push(log_softmax_at(logits, tokens[i] as usize));
+                let part = part.trim();
+                if !part.is_empty() {
+                    let tokens = ctx
+                        .tokenize(&format!(" {part}"), 1024)
+                        .map_err(|e| err("tokens", e))?;
+                    pieces.push(Piece::Tokens(tokens));
+                }
             }
-            // What the state holds now: the tokens decoded, up to the last one fed.
-            held = tokens[..tokens.len() - 1].to_vec();
-            held_lp = lps.clone();
-
+            pieces.push(if rest {
+                Piece::Rest
+            } else {
+                Piece::Tokens(vec![eot])
+            });
+            let mut number_here = number_here;
+            let mut seq = prefix.clone();
+            let mut lps: Vec<f32> = Vec::new();
+            for (k, piece) in pieces.iter().enumerate() {
+                match piece {
+                    Piece::Tokens(tokens) => {
+                        for &t in tokens {
+                            let lp = LogSoftmax::new(decoder.logits_after(&seq)?);
+                            if let Some(here) = number_here.as_deref_mut() {
+                                if t < eot
+                                    && ctx.token_to_bytes(t).ok().and_then(|b| b.first())
+                                        == Some(&b' ')
+                                {
+                                    here.push(lp.best(&digits.word_start).1);
+                                }
+                            }
+                            lps.push(lp.at(t));
+                            seq.push(t);
+                        }
+                    }
+                    Piece::Rest => {
+                        // Up to the end of the transcript, which is scored too.
+                        for _ in 0..MAX_REST_TOKENS {
+                            let lp = LogSoftmax::new(decoder.logits_after(&seq)?);
+                            let (best, best_lp) = lp.best(&digits.text);
+                            let end = lp.at(eot);
+                            if best < 0 || end >= best_lp {
+                                lps.push(end);
+                                seq.push(eot);
+                                break;
+                            }
+                            lps.push(best_lp);
+                            seq.push(best);
+                        }
+                    }
+                    Piece::Number => {
+                        // The digits the model finds most likely here, for as long as it finds
+                        // another digit likelier than the words that follow the number.
+                        let next = match pieces.get(k + 1) {
+                            Some(Piece::Tokens(t)) => t.first().copied().unwrap_or(eot),
+                            _ => eot,
+                        };
+                        for n in 0..MAX_NUMBER_TOKENS {
+                            let lp = LogSoftmax::new(decoder.logits_after(&seq)?);
+                            let allowed = if n == 0 {
+                                &digits.word_start
+                            } else {
+                                &digits.inner
+                            };
+                            let (best, best_lp) = lp.best(allowed);
+                            // A digit goes on a number only where the model would write one
+                            // anyway ("100" then " and", not "100000").
+                            if best < 0 || (n > 0 && (best_lp < lp.max() || lp.at(next) >= best_lp))
+                            {
+                                break;
+                            }
+                            lps.push(best_lp);
+                            seq.push(best);
+                        }
+                    }
+                }
+            }
+            let tokens = &seq[prefix.len()..];
             // Bytes, not text: a token may hold half of an accented letter.
             let mut words: Vec<(Vec<u8>, f32, u32)> = Vec::new();
+            let mut bytes: Vec<u8> = Vec::new();
             for (&t, &lp) in tokens.iter().zip(&lps) {
                 if t >= eot {
                     continue;
                 }
                 let piece = ctx.token_to_bytes(t).unwrap_or_default();
+                bytes.extend_from_slice(piece);
                 match words.last_mut() {
                     Some(w) if piece.first() != Some(&b' ') => {
                         w.0.extend_from_slice(piece);
@@ -201,8 +395,12 @@ impl Engine {
                     _ => words.push((piece.to_vec(), lp.exp(), 1)),
                 }
             }
-            out.push(ReadingScore {
-                text: clean.trim().to_string(),
+            Ok(ReadingScore {
+                text: if rest || clean.contains(NUMBER_SLOT) {
+                    String::from_utf8_lossy(&bytes).trim().to_string()
+                } else {
+                    clean.trim().to_string()
+                },
                 logprob: lps.iter().sum(),
                 tokens: lps.len(),
                 words: words
@@ -210,13 +408,24 @@ impl Engine {
                     .map(|(w, p, n)| (String::from_utf8_lossy(&w).trim().to_string(), p / n as f32))
                     .filter(|w| !w.0.is_empty())
                     .collect(),
-            });
-        }
-        let own_score = if own_text.is_some() && !out.is_empty() {
-            Some(out.remove(0))
-        } else {
-            None
+            })
         };
+
+        let mut number_here: Vec<f32> = Vec::new();
+        let own_score = match &own_text {
+            Some(text) => Some(score(&mut decoder, text, Some(&mut number_here))?),
+            None => None,
+        };
+        let own_text = own_text.unwrap_or_default();
+        number_here.resize(own_text.split_whitespace().count(), f32::NEG_INFINITY);
+        let texts = readings(&OwnHearing {
+            text: &own_text,
+            number_here,
+        });
+        let out = texts
+            .iter()
+            .map(|t| score(&mut decoder, t, None))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok((own_score, out))
     }
 }

@@ -18,11 +18,14 @@ fn the_words_said_fit_the_audio_and_one_word_changed_does_not() {
     let said = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
     let changed = "And so my fellow Americans, ask not what your company can do for you, ask what you can do for your country.";
     let (own, scores) = engine
-        .weigh_readings(&samples, (0, 11_000), "en", 2, true, &|own: &str| {
+        .weigh_readings(&samples, (0, 11_000), "en", 2, true, &|own| {
             assert!(
-                own.to_lowercase().contains("ask not what your country"),
-                "{own}"
+                own.text
+                    .to_lowercase()
+                    .contains("ask not what your country"),
+                "{own:?}"
             );
+            assert_eq!(own.number_here.len(), own.text.split_whitespace().count());
             vec![said.to_string(), changed.to_string()]
         })
         .expect("scoring");
@@ -57,4 +60,73 @@ fn the_words_said_fit_the_audio_and_one_word_changed_does_not() {
     assert!(engine
         .score_readings(&samples, (20_000, 30_000), "en", &["x"], 2)
         .is_err());
+}
+
+/// `text` spoken by espeak-ng (en-us), 16 kHz mono.
+fn spoken(text: &str) -> Vec<f32> {
+    let dir = std::env::temp_dir().join(format!("callproof-readings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (raw, wav) = (dir.join("raw.wav"), dir.join("16k.wav"));
+    let ok = |c: &mut std::process::Command| c.status().is_ok_and(|s| s.success());
+    assert!(
+        ok(std::process::Command::new("espeak-ng")
+            .args(["-v", "en-us", "-s", "150", "-w"])
+            .arg(&raw)
+            .arg(text)),
+        "espeak-ng (scripts/setup.sh installs it)"
+    );
+    assert!(ok(std::process::Command::new("sox")
+        .arg(&raw)
+        .args(["-r", "16000", "-c", "1", "-b", "16"])
+        .arg(&wav)));
+    let mut reader = hound::WavReader::open(&wav).expect("the rendered speech");
+    let samples = reader
+        .samples::<i16>()
+        .map(|s| f32::from(s.expect("16-bit samples")) / 32768.0)
+        .collect();
+    std::fs::remove_dir_all(&dir).ok();
+    samples
+}
+
+#[test]
+fn a_number_slot_takes_the_number_said_and_costs_much_where_none_was() {
+    use callproof_transcribe::{NUMBER_SLOT, REST_SLOT};
+    let engine = engine();
+    let samples = spoken("The membership costs one hundred twenty euros a year.");
+    let ms = samples.len() as u64 * 1000 / 16_000;
+    let reading = format!("The membership costs {NUMBER_SLOT} euros {REST_SLOT}");
+    let (own, scores) = engine
+        .weigh_readings(&samples, (0, ms), "en", 2, true, &|own| {
+            // Where a number begins is likeliest at the number said.
+            let words: Vec<&str> = own.text.split_whitespace().collect();
+            let likeliest = (0..words.len())
+                .max_by(|&a, &b| own.number_here[a].total_cmp(&own.number_here[b]))
+                .expect("words");
+            assert!(
+                words[likeliest].starts_with(|c: char| c.is_ascii_digit()),
+                "{own:?}"
+            );
+            vec![reading.clone()]
+        })
+        .expect("scoring");
+    let own = own.expect("the model's own hearing");
+    let read = &scores[0];
+    assert!(read.text.contains("costs 120 euros"), "{read:?} vs {own:?}");
+    assert!(read.logprob - own.logprob > -3.0, "{read:?} vs {own:?}");
+
+    // JFK said no amount: a price read into his words costs far more than the margin.
+    let samples = jfk();
+    let (own, scores) = engine
+        .weigh_readings(&samples, (0, 11_000), "en", 2, true, &|_| {
+            vec![format!(
+                "And so my fellow Americans, ask not {NUMBER_SLOT} euros {REST_SLOT}"
+            )]
+        })
+        .expect("scoring");
+    let own = own.expect("the model's own hearing");
+    assert!(
+        scores[0].logprob < own.logprob - 10.0,
+        "{:?} vs {own:?}",
+        scores[0]
+    );
 }

@@ -23,7 +23,10 @@ use callproof_models::{
 use chrono::{Datelike, Utc};
 
 use matcher::Pattern;
-pub use readings::{apply_reading, script_readings, substitute, ScriptReading};
+pub use readings::{
+    apply_reading, number_baseline, number_places, number_reading, number_readings,
+    script_readings, substitute, NumberPlace, NumberText, ScriptReading, NUMBER_SLOT, REST_SLOT,
+};
 pub use ruleset::{default_pack, pack_source, RuleBook, RuleSetError, PACKS};
 use ruleset::{Hours, Rule};
 use text::Tok;

@@ -14,6 +14,14 @@ use callproof_models::{FindingStatus, Outcome, RuleKind, Segment, Transcript, Ve
 
 use crate::{find, streams, RuleBook};
 
+/// The slot a number reading leaves for the recording to fill (the transcriber's `NUMBER_SLOT`:
+/// the two crates do not depend on each other).
+pub const NUMBER_SLOT: &str = "{number}";
+
+/// The end of a reading the recording fills with what the model hears after it (the
+/// transcriber's `REST_SLOT`).
+pub const REST_SLOT: &str = "{rest}";
+
 /// Longest stretch a reading covers: one Whisper window, less a margin.
 pub const MAX_READING_MS: u64 = 29_000;
 
@@ -51,40 +59,326 @@ fn plain(s: &str) -> String {
         .collect()
 }
 
-/// The readings worth scoring for a verification: for each required item or consent that is
-/// "needs review" because of what was heard — a match in the doubtful band ("probably said"),
-/// or an item not found where the speech was garbled — the places its phrasings come closest
-/// to, each with the phrasings most like the words heard there.
+/// Where a finding's words may have been garbled, if it is one a reading could clear: a
+/// required item or consent matched in the doubtful band ("probably said": the match), or not
+/// found (where the speech was doubtful, or else all the speech searched — a "missing" is an
+/// accusation, and a misheard word must not make one). A consent "needs review" for another
+/// reason (a possible retraction, a mono recording, a bare "yes") is not a matter of garbled
+/// words; a forbidden phrase is never read in.
+fn in_doubt(book: &RuleBook, f: &callproof_models::Finding) -> Option<(u64, u64)> {
+    if !matches!(f.kind, RuleKind::Required | RuleKind::Consent) {
+        return None;
+    }
+    let hearing = f.hearing.as_ref();
+    match (f.status, f.outcome, f.start_ms, f.end_ms, f.score) {
+        // Scores are stored rounded to two decimals: 0.7466 reads 0.75.
+        (FindingStatus::Review, Outcome::Met, Some(s), Some(e), Some(score))
+            if score < book.review_below + 0.005 =>
+        {
+            Some((s, e))
+        }
+        (FindingStatus::Review, Outcome::Missing, None, None, _) => {
+            hearing.and_then(|h| h.doubtful)
+        }
+        (FindingStatus::Fail, Outcome::Missing, None, None, _) => hearing.and_then(|h| h.searched),
+        _ => None,
+    }
+}
+
+/// Where a required item with a number ("{number} euros") was not found: one speaker's
+/// speech, cut into windows the recording is read in, and the phrasings to read there with
+/// the number the recording finds likeliest (`callproof_transcribe::NUMBER_SLOT`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberPlace {
+    pub rule_id: String,
+    pub channel: u16,
+    /// Whole segments, at most [`MAX_READING_MS`] (ms).
+    pub window: (u64, u64),
+    /// The rule's `{number}` phrasings, as said.
+    pub phrases: Vec<String>,
+}
+
+/// The places to read a number in, for each required item with `{number}` phrasings that was
+/// not found (see [`script_readings`] for which findings are in doubt).
+pub fn number_places(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec<NumberPlace> {
+    let mut out = Vec::new();
+    for f in &v.findings {
+        let Some(rule) = book.rules.iter().find(|r| r.id == f.rule_id) else {
+            continue;
+        };
+        if rule.number_script.is_empty() || f.outcome != Outcome::Missing {
+            continue;
+        }
+        let Some(around) = in_doubt(book, f) else {
+            continue;
+        };
+        let mut place: Option<NumberPlace> = None;
+        for s in t.segments.iter().filter(|s| {
+            rule.speaker.is_none_or(|w| s.speaker == w)
+                && !s.words.is_empty()
+                && s.start_ms < around.1
+                && around.0 < s.end_ms
+        }) {
+            match place.as_mut() {
+                Some(p) if p.channel == s.channel && s.end_ms - p.window.0 <= MAX_READING_MS => {
+                    p.window.1 = p.window.1.max(s.end_ms);
+                }
+                _ => {
+                    out.extend(place.take());
+                    if s.end_ms - s.start_ms <= MAX_READING_MS {
+                        place = Some(NumberPlace {
+                            rule_id: rule.id.clone(),
+                            channel: s.channel,
+                            window: (s.start_ms, s.end_ms),
+                            phrases: rule.number_script.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        out.extend(place);
+    }
+    out
+}
+
+/// Places in a hearing a number reading tries: the words where the recording finds a number
+/// likeliest to begin.
+const NUMBER_POSITIONS: usize = 3;
+
+/// Words heard after a number reading's phrasing that may join it in the transcript.
+const MAX_REST_WORDS: usize = 3;
+
+/// Similarity under which no words of the transcript are taken for the words a number reading
+/// replaced in the model's own hearing.
+const NUMBER_PLACE_FLOOR: f64 = 0.3;
+
+/// A number reading of the model's own hearing: `text` holds the hearing's words before
+/// `words.0`, the phrasing with its slot, and [`REST_SLOT`]; `words.1` is the word after the
+/// number's place (the words the phrasing took are known once the rest is heard).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberText {
+    pub text: String,
+    pub words: (usize, usize),
+    pub phrase: String,
+}
+
+/// The number readings of a hearing (`own`, its words split at spaces, `number_here` one per
+/// word: how likely a number begins there): at the likeliest places, the hearing up to there,
+/// then each phrasing (its words before the number taking the words before), then the rest as
+/// the model hears it after the phrasing.
+pub fn number_readings(own: &str, number_here: &[f32], phrases: &[String]) -> Vec<NumberText> {
+    let words: Vec<&str> = own.split_whitespace().collect();
+    let mut at: Vec<usize> = (0..words.len().min(number_here.len()))
+        // A number heard already is another number ("14 jours").
+        .filter(|&i| {
+            number_here[i].is_finite() && !words[i].starts_with(|c: char| c.is_ascii_digit())
+        })
+        .collect();
+    at.sort_by(|&x, &y| number_here[y].total_cmp(&number_here[x]));
+    at.truncate(NUMBER_POSITIONS);
+    let mut out = Vec::new();
+    for k in at {
+        for p in phrases {
+            let Some((before, _)) = p.split_once(NUMBER_SLOT) else {
+                continue;
+            };
+            let Some(a) = k.checked_sub(before.split_whitespace().count()) else {
+                continue;
+            };
+            // What follows the number is as the model hears it after the number: the words
+            // heard there at first were heard as something other than a price.
+            let put = fitted(p, words[a], "");
+            let text = [words[..a].join(" "), put, REST_SLOT.to_string()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            if !out.iter().any(|o: &NumberText| o.text == text) {
+                out.push(NumberText {
+                    text,
+                    words: (a, k + 1),
+                    phrase: p.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// What a number reading is weighed against: the model's own hearing up to the same place,
+/// then free as the reading's rest is (`own` and `n` as [`number_readings`] took them).
+pub fn number_baseline(own: &str, n: &NumberText) -> String {
+    let words: Vec<&str> = own.split_whitespace().collect();
+    let before = words.get(..n.words.0).unwrap_or(&words[..]).join(" ");
+    [before, REST_SLOT.to_string()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The reading of the transcript an accepted number reading of the model's own hearing
+/// (`own`) makes: `filled` (the reading with its number) names the words said, and they take
+/// the place of the transcript's words most like those the reading replaced in `own`. None
+/// when the transcript holds nothing like them (the two hearings differ too much to say
+/// where).
+pub fn number_reading(
+    t: &Transcript,
+    place: &NumberPlace,
+    own: &str,
+    n: &NumberText,
+    filled: &str,
+) -> Option<ScriptReading> {
+    let own_words: Vec<&str> = own.split_whitespace().collect();
+    let filled_words: Vec<&str> = filled.split_whitespace().collect();
+    let a = n.words.0;
+    let put = n.phrase.split_whitespace().count();
+    // What the model heard after the phrasing rejoins its first hearing at the first word the
+    // two share again: the words before it in the first hearing gave way to the phrasing and
+    // to what follows it ("sans l'acteur retardant" to "120 euros par an").
+    let bounds = align_bounds(&own_words, &filled_words);
+    let (b, c) = (a + 1..own_words.len())
+        .map(|j| (j, bounds[j]))
+        .find(|&(j, c)| {
+            c >= a + put
+                && filled_words
+                    .get(c)
+                    .is_some_and(|w| plain(w) == plain(own_words[j]))
+        })
+        .filter(|&(_, c)| c <= a + put + MAX_REST_WORDS)
+        .unwrap_or((n.words.1, a + put));
+    let said = filled_words.get(a..c)?.join(" ");
+    let said = said.trim_end_matches(['.', ',', '?', '!']);
+    let words = window_words(t, place.channel, place.window);
+    let texts: Vec<&str> = words.iter().map(|w| w.text.trim()).collect();
+    let bounds = align_bounds(&own_words, &texts);
+    let ta = *bounds.get(a)?;
+    let tb = (*bounds.get(b)?).max(ta + 1).min(texts.len());
+    if ta >= tb {
+        return None;
+    }
+    // The two hearings must agree around the place, or it is not the same place.
+    let sim = strsim::normalized_levenshtein(
+        &plain(&own_words[a.saturating_sub(2)..(b + 2).min(own_words.len())].join(" ")),
+        &plain(&texts[ta.saturating_sub(2)..(tb + 2).min(texts.len())].join(" ")),
+    );
+    if sim < NUMBER_PLACE_FLOOR {
+        return None;
+    }
+    Some(reading(
+        &place.rule_id,
+        (place.channel, place.window),
+        &words,
+        (ta, tb),
+        said,
+        said.to_string(),
+    ))
+}
+
+/// Where each boundary between the words of `from` falls among the words of `to` (one more
+/// position than words, in order), by aligning the two as sequences: a word for a like word costs
+/// how unlike they are (letters, without case, accents or punctuation), a word left out or
+/// added costs one. Two hearings of the same audio differ word by word but follow each other.
+fn align_bounds(from: &[&str], to: &[&str]) -> Vec<usize> {
+    let (n, m) = (from.len(), to.len());
+    let f: Vec<String> = from.iter().map(|w| plain(w)).collect();
+    let g: Vec<String> = to.iter().map(|w| plain(w)).collect();
+    let mut cost = vec![vec![0f64; m + 1]; n + 1];
+    for i in 0..=n {
+        for j in 0..=m {
+            cost[i][j] = match (i, j) {
+                (0, _) => j as f64,
+                (_, 0) => i as f64,
+                _ => {
+                    let swap = 1.0 - strsim::normalized_levenshtein(&f[i - 1], &g[j - 1]);
+                    (cost[i - 1][j - 1] + swap)
+                        .min(cost[i - 1][j] + 1.0)
+                        .min(cost[i][j - 1] + 1.0)
+                }
+            };
+        }
+    }
+    // Back from the end: each boundary of `from` takes the last `to` boundary the path passes.
+    let mut bounds = vec![0usize; n + 1];
+    let (mut i, mut j) = (n, m);
+    bounds[n] = m;
+    while i > 0 {
+        let swap = if j > 0 {
+            1.0 - strsim::normalized_levenshtein(&f[i - 1], &g[j - 1])
+        } else {
+            f64::INFINITY
+        };
+        if j > 0 && (cost[i][j] - (cost[i - 1][j - 1] + swap)).abs() < 1e-9 {
+            i -= 1;
+            j -= 1;
+        } else if (cost[i][j] - (cost[i - 1][j] + 1.0)).abs() < 1e-9 {
+            i -= 1;
+        } else {
+            j -= 1;
+            continue;
+        }
+        bounds[i] = j;
+    }
+    bounds
+}
+
+/// The words of one channel's segments inside `window`, in order.
+fn window_words(t: &Transcript, channel: u16, window: (u64, u64)) -> Vec<&Word> {
+    t.segments
+        .iter()
+        .filter(|s| s.channel == channel && s.start_ms >= window.0 && s.end_ms <= window.1)
+        .flat_map(|s| &s.words)
+        .collect()
+}
+
+/// The words `words[a..b]` give way to `phrase` (fitted to them): a reading of the stretch
+/// the words span.
+fn reading(
+    rule_id: &str,
+    (channel, window): (u16, (u64, u64)),
+    words: &[&Word],
+    (a, b): (usize, usize),
+    put: &str,
+    phrase: String,
+) -> ScriptReading {
+    let text = |ws: &[&Word]| {
+        ws.iter()
+            .map(|w| w.text.trim())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let put = fitted(put, &words[a].text, &words[b - 1].text);
+    ScriptReading {
+        rule_id: rule_id.to_string(),
+        channel,
+        window,
+        heard: text(words),
+        script: [text(&words[..a]), put, text(&words[b..])]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
+        replaced: (words[a].start_ms, words[b - 1].end_ms),
+        words: (a, b),
+        phrase,
+    }
+}
+
+/// The readings worth scoring for a verification: for each required item or consent a misheard
+/// word may have decided (a match in the doubtful band, or an item not found), the places its
+/// phrasings come closest to, each with the phrasings most like the words heard there.
 pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec<ScriptReading> {
     let streams = streams(t, &book.language);
     let mut out = Vec::new();
     for f in &v.findings {
-        if f.status != FindingStatus::Review
-            || !matches!(f.kind, RuleKind::Required | RuleKind::Consent)
-        {
-            continue;
-        }
         let Some(rule) = book.rules.iter().find(|r| r.id == f.rule_id) else {
             continue;
         };
         if rule.script.is_empty() {
             continue;
         }
-        // Where to look: the doubtful match itself, or the garbled speech where the item was
-        // expected. A consent "needs review" for another reason (a possible retraction, a mono
-        // recording, a bare "yes") is not a matter of garbled words.
-        let around: (u64, u64) = match (f.outcome, f.start_ms, f.end_ms, f.score) {
-            // Scores are stored rounded to two decimals: 0.7466 reads 0.75.
-            (Outcome::Met, Some(s), Some(e), Some(score)) if score < book.review_below + 0.005 => {
-                (s, e)
-            }
-            (Outcome::Missing, None, None, _) => {
-                match f.hearing.as_ref().and_then(|h| h.doubtful) {
-                    Some(span) => span,
-                    None => continue,
-                }
-            }
-            _ => continue,
+        let Some(around) = in_doubt(book, f) else {
+            continue;
         };
         let wanted = rule.speaker;
         let own: Vec<_> = streams
@@ -137,20 +431,17 @@ fn readings_at(
     if segs.iter().any(|s| s.channel != first.channel) || window.1 - window.0 > MAX_READING_MS {
         return Vec::new();
     }
-    let words: Vec<&Word> = segs.iter().flat_map(|s| &s.words).collect();
+    let words = window_words(t, first.channel, window);
     let inside = |w: &Word| w.start_ms >= replaced.0 && w.end_ms <= replaced.1;
     let Some(a) = words.iter().position(|w| inside(w)) else {
         return Vec::new();
     };
     let b = words.iter().rposition(|w| inside(w)).unwrap_or(a) + 1;
-    let text = |ws: &[&Word]| {
-        ws.iter()
-            .map(|w| w.text.trim())
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let heard = text(&words);
-    let said = text(&words[a..b]);
+    let said = words[a..b]
+        .iter()
+        .map(|w| w.text.trim())
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut phrasings: Vec<(f64, &String)> = script
         .iter()
         .map(|p| (strsim::normalized_levenshtein(&plain(p), &plain(&said)), p))
@@ -160,22 +451,14 @@ fn readings_at(
         .into_iter()
         .take(PHRASINGS)
         .map(|(_, p)| {
-            let phrase = fitted(p, &words[a].text, &words[b - 1].text);
-            let script = [text(&words[..a]), phrase.clone(), text(&words[b..])]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ");
-            ScriptReading {
-                rule_id: rule_id.to_string(),
-                channel: first.channel,
-                window,
-                heard: heard.clone(),
-                script,
-                replaced: (words[a].start_ms, words[b - 1].end_ms),
-                words: (a, b),
-                phrase: p.clone(),
-            }
+            reading(
+                rule_id,
+                (first.channel, window),
+                &words,
+                (a, b),
+                p,
+                p.clone(),
+            )
         })
         .collect()
 }
@@ -207,8 +490,25 @@ fn fitted(phrase: &str, first: &str, last: &str) -> String {
 /// Unchanged when it already holds the phrasing.
 pub fn substitute(text: &str, phrase: &str) -> String {
     let words: Vec<&str> = text.split_whitespace().collect();
-    let n = phrase.split_whitespace().count().max(1);
-    let target = plain(phrase);
+    let Some((sim, a, b)) = best_span(&words, phrase, phrase.split_whitespace().count()) else {
+        return phrase.to_string();
+    };
+    if sim >= 1.0 {
+        return text.to_string();
+    }
+    let put = fitted(phrase, words[a], words[b - 1]);
+    [words[..a].join(" "), put, words[b..].join(" ")]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The run of `words` most like `target` (about `n` words long, compared letter by letter
+/// without case, accents or punctuation), with its similarity (0..1); None for no words.
+fn best_span(words: &[&str], target: &str, n: usize) -> Option<(f64, usize, usize)> {
+    let n = n.max(1);
+    let target = plain(target);
     let mut best: Option<(f64, usize, usize)> = None;
     for i in 0..words.len() {
         for len in n.saturating_sub(1).max(1)..=n + 2 {
@@ -221,18 +521,7 @@ pub fn substitute(text: &str, phrase: &str) -> String {
             }
         }
     }
-    let Some((sim, a, b)) = best else {
-        return phrase.to_string();
-    };
-    if sim >= 1.0 {
-        return text.to_string();
-    }
-    let put = fitted(phrase, words[a], words[b - 1]);
-    [words[..a].join(" "), put, words[b..].join(" ")]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    best
 }
 
 /// Puts an accepted reading into the transcript: the words it replaced give way to the
@@ -335,8 +624,12 @@ mod tests {
         assert!(!rule("written_confirmation")
             .script
             .contains(&"parcourir".to_string()));
-        // No reading can say which number: phrasings with {number} are left out.
+        // Which number only the recording can say: phrasings with {number} apart.
         assert!(rule("price").script.is_empty());
+        assert!(rule("price")
+            .number_script
+            .contains(&"{number} euros".to_string()));
+        assert!(binding.iter().all(|p| !p.contains('{')));
     }
 
     #[test]
@@ -452,5 +745,107 @@ mod tests {
         assert!(script_readings(&book, &t, &v)
             .iter()
             .all(|r| r.rule_id != "final_on_phone"));
+    }
+
+    fn garbled_price() -> Transcript {
+        let mut turns = compliant();
+        turns[3] = (
+            A,
+            15_000,
+            "La dévillon qui la coûte sans l'acteur retardant,",
+        );
+        turns.insert(
+            4,
+            (
+                A,
+                17_800,
+                "Vous pourrez vous rétracter dans les quatorze jours.",
+            ),
+        );
+        turns.remove(5);
+        transcript(&turns)
+    }
+
+    #[test]
+    fn a_price_not_found_is_read_with_a_number_where_one_is_likeliest() {
+        let book = RuleBook::pack("fr-demarchage").unwrap();
+        let m = meta("2026-03-03T10:30:00+01:00");
+        let t = garbled_price();
+        let v = run(&book, &t, &m);
+        assert_eq!(finding(&v, "price").status, FindingStatus::Fail);
+        // A "missing" is an accusation: the agent's speech searched is read again.
+        let places = number_places(&book, &t, &v);
+        assert!(!places.is_empty());
+        assert!(places
+            .iter()
+            .all(|p| p.rule_id == "price" && p.channel == 0));
+        assert!(places
+            .iter()
+            .any(|p| p.window.0 <= 15_000 && 17_800 <= p.window.1));
+        assert!(places
+            .iter()
+            .all(|p| p.window.1 - p.window.0 <= MAX_READING_MS));
+
+        // The model's own hearing differs from the transcript; a number is likeliest at
+        // "sans", then at "14" (heard already: another number), then at "qui".
+        let own = "La dévion qui l'a coût sans l'acteur retardant. Vous pourrez vous rétracter dans les 14 jours.";
+        let mut here = vec![-20.0; own.split_whitespace().count()];
+        here[5] = -1.0;
+        here[14] = -0.5;
+        here[2] = -3.0;
+        let texts = number_readings(own, &here, &["{number} euros".to_string()]);
+        let at: Vec<usize> = texts.iter().map(|n| n.words.0).collect();
+        assert_eq!(at[..2], [5, 2], "{texts:?}");
+        assert_eq!(
+            texts[0].text,
+            "La dévion qui l'a coût {number} euros {rest}"
+        );
+        // A phrasing's words before the number take the words before.
+        let costs = number_readings(own, &here, &["coûte {number}".to_string()]);
+        assert_eq!(costs[0].text, "La dévion qui l'a coûte {number} {rest}");
+
+        // The model read "120 euros par an" there, then rejoined its hearing at "Vous": those
+        // words take the place of the transcript's words heard for the same stretch.
+        let filled = "La dévion qui l'a coût 120 euros par an. Vous pourrez vous rétracter dans les 14 jours.";
+        let place = places
+            .iter()
+            .find(|p| p.window.0 <= 15_000 && 17_800 <= p.window.1)
+            .unwrap();
+        let r = number_reading(&t, place, own, &texts[0], filled).expect("a place");
+        assert_eq!(r.phrase, "120 euros par an");
+        assert!(
+            r.script
+                .contains("La dévillon qui la coûte 120 euros par an, Vous pourrez"),
+            "{}",
+            r.script
+        );
+        let mut t = t;
+        let probs = vec![0.5; r.script.split_whitespace().count()];
+        assert!(apply_reading(&mut t, &r, &probs));
+        let v = run(&book, &t, &m);
+        let f = finding(&v, "price");
+        assert_eq!(f.status, FindingStatus::Pass, "{f:?}");
+        assert!(f.hearing.as_ref().is_some_and(|h| h.script_check));
+
+        // Hearings too unlike to say where: no reading of the transcript.
+        let other = "Hmm hmm hmm hmm hmm hmm hmm hmm hmm hmm.";
+        let n = NumberText {
+            text: String::new(),
+            words: (5, 6),
+            phrase: "{number} euros".into(),
+        };
+        let t = garbled_price();
+        assert!(number_reading(&t, place, other, &n, "Hmm hmm hmm hmm hmm 12 euros").is_none());
+    }
+
+    #[test]
+    fn two_hearings_of_one_stretch_are_aligned_word_by_word() {
+        let own = ["La", "dévion", "qui", "l'a", "coût", "sans", "l'acteur"];
+        let heard = ["Là", "dévillon", "qui", "la", "coûte", "sans", "l'acteur"];
+        assert_eq!(align_bounds(&own, &heard), vec![0, 1, 2, 3, 4, 5, 6, 7]);
+        // A word left out of one hearing: the boundaries after it shift by one.
+        let fewer = ["La", "dévion", "qui", "coût", "sans", "l'acteur"];
+        let b = align_bounds(&own, &fewer);
+        assert_eq!((b[0], b[2], b[5], b[7]), (0, 2, 4, 6));
     }
 }

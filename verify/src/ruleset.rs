@@ -195,6 +195,9 @@ pub struct Rule {
     /// the transcript leaves a finding in doubt (see [`crate::script_readings`]). `heard_as`
     /// entries are mishearings, never a reading of the script.
     pub script: Vec<String>,
+    /// The `{number}` phrasings, as said ("{number} euros"): read where the item was expected
+    /// with the number the recording finds likeliest there (see [`crate::number_places`]).
+    pub number_script: Vec<String>,
     pub within_ms: Option<u64>,
     pub after: Vec<String>,
     pub before: Vec<String>,
@@ -204,11 +207,11 @@ pub struct Rule {
     pub min_ms: Option<u64>,
 }
 
-/// The phrasings of `say` as spoken text: `[optional]` words with and without, phrasings with a
-/// `{number}` left out (no reading of the script can say which number).
-fn script_texts(say: &[String]) -> Vec<String> {
+/// The phrasings of `say` as spoken text, `[optional]` words with and without: those without a
+/// `{number}`, or (`numbers`) those with one, which only the recording can fill.
+fn script_texts(say: &[String], numbers: bool) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for p in say.iter().filter(|p| !p.contains('{')) {
+    for p in say.iter().filter(|p| p.contains("{number}") == numbers) {
         let with: String = p.chars().filter(|c| !matches!(c, '[' | ']')).collect();
         let mut without = String::new();
         let mut depth = 0;
@@ -800,7 +803,8 @@ fn compile_rule(
         description: r.description.clone(),
         speaker,
         patterns,
-        script: script_texts(&r.say),
+        script: script_texts(&r.say, false),
+        number_script: script_texts(&r.say, true),
         within_ms: r.within_s.map(|s| s * 1000),
         after: r.after.clone(),
         before: r.before.clone(),
