@@ -386,7 +386,15 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
             .filter(|s| wanted.is_none_or(|w| s.speaker == w))
             .collect();
         let mut places = find(&rule.patterns, &own, CANDIDATE_FLOOR);
-        places.retain(|c| c.start_ms < around.1 + 1_000 && around.0 < c.end_ms + 1_000);
+        // An item matched in the doubtful band may have been said, garbled, at another place
+        // its phrasings come close to ("par coyer" at 0:28 where "Parfait" at 0:35 matched
+        // best): its places anywhere are read. One not found is read where it was expected.
+        let anywhere = f.outcome == Outcome::Met;
+        places.retain(|c| {
+            anywhere
+                || (c.start_ms < around.1.saturating_add(1_000)
+                    && around.0 < c.end_ms.saturating_add(1_000))
+        });
         places.dedup_by(|a, b| a.start_ms == b.start_ms && a.end_ms == b.end_ms);
         let mut seen: Vec<(u64, u64)> = Vec::new();
         for c in places {
@@ -847,5 +855,36 @@ mod tests {
         let fewer = ["La", "dévion", "qui", "coût", "sans", "l'acteur"];
         let b = align_bounds(&own, &fewer);
         assert_eq!((b[0], b[2], b[5], b[7]), (0, 2, 4, 6));
+    }
+
+    #[test]
+    fn an_item_matched_in_doubt_is_read_at_its_other_places_too() {
+        let book = RuleBook::pack("fr-demarchage").unwrap();
+        let m = meta("2026-03-03T10:30:00+01:00");
+        // The closing words come closer to a phrasing ("Parfait" ~ "par mail") than the
+        // garbled disclosure ("par coyer") does.
+        let mut turns = compliant();
+        turns[5] = (
+            A,
+            23_000,
+            "Vous recevrez l'offre par coyer et vous ne serez engagée qu'après l'avoir signée.",
+        );
+        turns.push((A, 40_000, "Parfait, merci madame."));
+        let t = transcript(&turns);
+        let v = run(&book, &t, &m);
+        let f = finding(&v, "written_confirmation");
+        assert_eq!(
+            (f.outcome, f.status, f.start_ms),
+            (Outcome::Met, FindingStatus::Review, Some(40_000)),
+            "{f:?}"
+        );
+        let readings = script_readings(&book, &t, &v);
+        assert!(readings.iter().any(|r| r.window.0 == 40_000));
+        let r = readings
+            .iter()
+            .find(|r| r.phrase == "par courrier")
+            .expect("the garbled disclosure is read too");
+        assert_eq!(r.window.0, 23_000);
+        assert!(r.script.contains("l'offre par courrier et"), "{}", r.script);
     }
 }
