@@ -1460,7 +1460,6 @@ impl App {
             }
         }
         let mut accepted = 0;
-        let mut number_tried = 0;
         for group in groups {
             let first = group[0];
             let Some(samples) = channels.get(first.channel as usize) else {
@@ -1483,27 +1482,53 @@ impl App {
                 },
             )?;
             let Some(own) = own else { continue };
-            let best = group
-                .iter()
-                .zip(&scores)
-                .map(|(r, s)| {
-                    let gap = s.logprob - own.logprob;
-                    tracing::debug!(
-                        call = %call.id,
-                        rule = %r.rule_id,
-                        phrase = %r.phrase,
-                        gap,
-                        mean_gap = s.mean() - own.mean(),
-                        own = %own.text,
-                        reading = %s.text,
-                        heard = %r.heard,
-                        "script reading"
-                    );
-                    (r, s, gap)
-                })
-                .max_by(|a, b| a.2.total_cmp(&b.2));
-            if let Some((r, _, gap)) = best {
-                if gap >= -SCRIPT_READING_MARGIN {
+            // (reading made at the place, phrasing, gap) for each phrasing weighed; a
+            // phrasing the model's own hearing holds word for word weighs nothing against it.
+            let mut weighed: Vec<(&verify::ScriptReading, String, f32)> = Vec::new();
+            for (r, s) in group.iter().zip(&scores) {
+                let gap = s.logprob - own.logprob;
+                tracing::debug!(
+                    call = %call.id,
+                    rule = %r.rule_id,
+                    phrase = %r.phrase,
+                    gap,
+                    mean_gap = s.mean() - own.mean(),
+                    own = %own.text,
+                    reading = %s.text,
+                    heard = %r.heard,
+                    "script reading"
+                );
+                weighed.push((*r, r.phrase.clone(), gap));
+            }
+            let mut rules: Vec<&str> = group.iter().map(|r| r.rule_id.as_str()).collect();
+            rules.sort_unstable();
+            rules.dedup();
+            for rule in &rules {
+                let Some(r) = group.iter().find(|r| r.rule_id == *rule) else {
+                    continue;
+                };
+                for phrase in verify::phrasings_heard(book, rule, &own.text) {
+                    tracing::debug!(call = %call.id, rule, %phrase, own = %own.text,
+                        "script reading: heard by the model alone");
+                    weighed.push((*r, phrase, 0.0));
+                }
+            }
+            // For each rule, the best reading within the margin that takes no other finding's
+            // words, put where the model's own hearing has it (or, where the two hearings
+            // differ too much to say, at the place the reading was made for).
+            for rule in rules {
+                let mut fitting: Vec<&(&verify::ScriptReading, String, f32)> = weighed
+                    .iter()
+                    .filter(|w| w.0.rule_id == rule && w.2 >= -SCRIPT_READING_MARGIN)
+                    .collect();
+                fitting.sort_by(|a, b| b.2.total_cmp(&a.2));
+                for (r, phrase, _) in fitting {
+                    let Some(reading) =
+                        verify::own_reading(t, rule, (r.channel, r.window), &own.text, phrase)
+                            .or_else(|| (r.phrase == *phrase).then(|| (*r).clone()))
+                    else {
+                        continue;
+                    };
                     // The words put in place get the probability the model gave the
                     // phrasing's words in its reading.
                     let probs = phrase_probabilities(
@@ -1511,18 +1536,48 @@ impl App {
                         samples,
                         window,
                         &t.language,
-                        r,
+                        &reading,
                         self.settings.threads,
                     )?;
-                    if verify::apply_reading(t, r, &probs) {
+                    if verify::apply_clearing(book, facts, t, &reading, &probs) {
                         accepted += 1;
+                        break;
                     }
+                    tracing::debug!(call = %call.id, rule, %phrase,
+                        "script reading left out: another finding would lose its words");
                 }
             }
         }
-        // A number said where the item was expected: the model's own hearing with each
-        // phrasing ("{number} euros") where it finds a number likeliest, the number its own.
-        for place in &numbers {
+        let (number_tried, number_accepted) =
+            self.read_numbers(engine, (call, facts), channels, (book, &numbers), t)?;
+        accepted += number_accepted;
+        t.segments.sort_by_key(|s| (s.start_ms, s.channel));
+        tracing::info!(
+            call = %call.id,
+            readings = readings.len(),
+            number_readings = number_tried,
+            accepted,
+            seconds = started.elapsed().as_secs_f64(),
+            "script check"
+        );
+        Ok(())
+    }
+
+    /// The script check's number readings: for each place a required item with a number (a
+    /// price) was expected but not found, the model's own hearing with each phrasing ("{number}
+    /// euros") where a number is likeliest to begin, the number and what follows its own, each
+    /// weighed against the same hearing free from that place. A reading within
+    /// [`SCRIPT_READING_MARGIN`] is put in place. Returns the readings tried and put in place.
+    fn read_numbers(
+        &self,
+        engine: &Engine,
+        (call, facts): (&Call, &CallFacts<'_>),
+        channels: &[Vec<f32>],
+        (book, numbers): (&RuleBook, &[verify::NumberPlace]),
+        t: &mut Transcript,
+    ) -> Result<(usize, usize)> {
+        let (mut number_tried, mut accepted) = (0, 0);
+        for place in numbers {
             let Some(samples) = channels.get(place.channel as usize) else {
                 continue;
             };
@@ -1601,21 +1656,12 @@ impl App {
                         }
                     }
                 }
-                if verify::apply_reading(t, &r, &probs) {
+                if verify::apply_clearing(book, facts, t, &r, &probs) {
                     accepted += 1;
                 }
             }
         }
-        t.segments.sort_by_key(|s| (s.start_ms, s.channel));
-        tracing::info!(
-            call = %call.id,
-            readings = readings.len(),
-            number_readings = number_tried,
-            accepted,
-            seconds = started.elapsed().as_secs_f64(),
-            "script check"
-        );
-        Ok(())
+        Ok((number_tried, accepted))
     }
 
     /// Indexes a transcript, waiting if another process holds the index writer.

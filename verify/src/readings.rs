@@ -148,9 +148,9 @@ const NUMBER_POSITIONS: usize = 3;
 /// Words heard after a number reading's phrasing that may join it in the transcript.
 const MAX_REST_WORDS: usize = 3;
 
-/// Similarity under which no words of the transcript are taken for the words a number reading
+/// Similarity under which no words of the transcript are taken for the words a reading
 /// replaced in the model's own hearing.
-const NUMBER_PLACE_FLOOR: f64 = 0.3;
+const PLACE_FLOOR: f64 = 0.3;
 
 /// A number reading of the model's own hearing: `text` holds the hearing's words before
 /// `words.0`, the phrasing with its slot, and [`REST_SLOT`]; `words.1` is the word after the
@@ -249,9 +249,42 @@ pub fn number_reading(
         .unwrap_or((n.words.1, a + put));
     let said = filled_words.get(a..c)?.join(" ");
     let said = said.trim_end_matches(['.', ',', '?', '!']);
-    let words = window_words(t, place.channel, place.window);
+    mapped(
+        t,
+        (&place.rule_id, place.channel, place.window),
+        &own_words,
+        (a, b),
+        said,
+    )
+}
+
+/// The reading of the transcript the model's own hearing of `window` (`own`) makes with
+/// `phrase` where [`substitute`] puts it: the transcript's words heard for the same stretch
+/// give way to it. None when the two hearings differ too much there to say which words.
+pub fn own_reading(
+    t: &Transcript,
+    rule_id: &str,
+    (channel, window): (u16, (u64, u64)),
+    own: &str,
+    phrase: &str,
+) -> Option<ScriptReading> {
+    let own_words: Vec<&str> = own.split_whitespace().collect();
+    let (_, a, b) = best_span(&own_words, phrase, phrase.split_whitespace().count())?;
+    mapped(t, (rule_id, channel, window), &own_words, (a, b), phrase)
+}
+
+/// `put` in place of the transcript's words that `own_words[a..b]` (another hearing of the
+/// window's stretch) align with.
+fn mapped(
+    t: &Transcript,
+    (rule_id, channel, window): (&str, u16, (u64, u64)),
+    own_words: &[&str],
+    (a, b): (usize, usize),
+    put: &str,
+) -> Option<ScriptReading> {
+    let words = window_words(t, channel, window);
     let texts: Vec<&str> = words.iter().map(|w| w.text.trim()).collect();
-    let bounds = align_bounds(&own_words, &texts);
+    let bounds = align_bounds(own_words, &texts);
     let ta = *bounds.get(a)?;
     let tb = (*bounds.get(b)?).max(ta + 1).min(texts.len());
     if ta >= tb {
@@ -262,17 +295,37 @@ pub fn number_reading(
         &plain(&own_words[a.saturating_sub(2)..(b + 2).min(own_words.len())].join(" ")),
         &plain(&texts[ta.saturating_sub(2)..(tb + 2).min(texts.len())].join(" ")),
     );
-    if sim < NUMBER_PLACE_FLOOR {
+    if sim < PLACE_FLOOR {
         return None;
     }
     Some(reading(
-        &place.rule_id,
-        (place.channel, place.window),
+        rule_id,
+        (channel, window),
         &words,
         (ta, tb),
-        said,
-        said.to_string(),
+        put,
+        put.to_string(),
     ))
+}
+
+/// The rule's phrasings the model's own hearing of a stretch (`own`) holds word for word
+/// (without case, accents or punctuation): heard there by the model alone, whatever the
+/// transcript heard.
+pub fn phrasings_heard(book: &RuleBook, rule_id: &str, own: &str) -> Vec<String> {
+    let heard = format!(
+        " {} ",
+        plain(own).split_whitespace().collect::<Vec<_>>().join(" ")
+    );
+    book.rules
+        .iter()
+        .filter(|r| r.id == rule_id)
+        .flat_map(|r| &r.script)
+        .filter(|p| {
+            let p = plain(p).split_whitespace().collect::<Vec<_>>().join(" ");
+            !p.is_empty() && heard.contains(&format!(" {p} "))
+        })
+        .cloned()
+        .collect()
 }
 
 /// Where each boundary between the words of `from` falls among the words of `to` (one more
@@ -530,6 +583,48 @@ fn best_span(words: &[&str], target: &str, n: usize) -> Option<(f64, usize, usiz
         }
     }
     best
+}
+
+/// Puts an accepted reading into the transcript (as [`apply_reading`]) only if no finding of
+/// the call is worse for it: a reading clears a doubt, and must not take from another rule the
+/// words it was met on ("calling for" read in place of "calling from" would clear on whose
+/// behalf and lose the seller's identity). Returns whether it was put in place.
+pub fn apply_clearing(
+    book: &RuleBook,
+    facts: &crate::CallFacts<'_>,
+    t: &mut Transcript,
+    r: &ScriptReading,
+    probabilities: &[f32],
+) -> bool {
+    let provisional = callproof_models::RuleSetRef {
+        id: "script-check".into(),
+        version: 0,
+        sha256: String::new(),
+        builtin: true,
+    };
+    let rank = |s: FindingStatus| match s {
+        FindingStatus::Pass => 0,
+        FindingStatus::Review => 1,
+        FindingStatus::Fail => 2,
+    };
+    let before = crate::verify(book, &provisional, t, facts);
+    let mut trial = t.clone();
+    if !apply_reading(&mut trial, r, probabilities) {
+        return false;
+    }
+    let after = crate::verify(book, &provisional, &trial, facts);
+    let worse = after.findings.iter().any(|a| {
+        before
+            .findings
+            .iter()
+            .find(|b| b.rule_id == a.rule_id)
+            .is_some_and(|b| rank(a.status) > rank(b.status))
+    });
+    if worse {
+        return false;
+    }
+    *t = trial;
+    true
 }
 
 /// Puts an accepted reading into the transcript: the words it replaced give way to the
@@ -886,5 +981,80 @@ mod tests {
             .expect("the garbled disclosure is read too");
         assert_eq!(r.window.0, 23_000);
         assert!(r.script.contains("l'offre par courrier et"), "{}", r.script);
+    }
+
+    #[test]
+    fn a_reading_goes_where_the_models_own_hearing_has_it() {
+        let book = RuleBook::pack("fr-demarchage").unwrap();
+        let t = transcript(&[(
+            A,
+            0,
+            "Bonjour monsieur, Marc Lofaèvre, de l'assos sociétal Isosell, et je travaille pour le compte des Menuiseries.",
+        )]);
+        let window = (0, t.segments[0].end_ms);
+        // The model alone heard the identity word for word; the transcript did not.
+        let own = "Bonjour Monsieur, Marc Lefevre, de la société Isosell et je travaille pour le compte des Menuiseries.";
+        assert!(phrasings_heard(&book, "identity", own).contains(&"de la société".to_string()));
+        assert!(phrasings_heard(&book, "identity", &t.segments[0].text).is_empty());
+        assert!(phrasings_heard(&book, "bloctel", own).is_empty());
+        // It takes the place of the transcript's words for that stretch.
+        let r = own_reading(&t, "identity", (0, window), own, "de la société").expect("a place");
+        assert!(
+            r.script
+                .contains("Marc Lofaèvre, de la société Isosell, et je travaille"),
+            "{}",
+            r.script
+        );
+        assert_eq!(r.heard, t.segments[0].text);
+        // Hearings too unlike to say where: none.
+        assert!(own_reading(
+            &t,
+            "identity",
+            (0, window),
+            "Hmm hmm hmm hmm hmm.",
+            "de la société"
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn a_reading_that_takes_another_findings_words_is_left_out() {
+        let book = RuleBook::pack("fr-demarchage").unwrap();
+        let m = meta("2026-03-03T10:30:00+01:00");
+        let facts = crate::CallFacts {
+            call_id: callproof_models::CallId::new(),
+            metadata: &m,
+            duration_ms: Some(60_000),
+        };
+        let mut t = garbled_written_confirmation();
+        // "par courrier" read in place of "quatorze jours": the written confirmation would be
+        // met and the 14-day withdrawal lost.
+        let seg = &t.segments[4];
+        let window = (seg.start_ms, seg.end_ms);
+        let words = window_words(&t, seg.channel, window);
+        let n = words.len();
+        let bad = reading(
+            "written_confirmation",
+            (seg.channel, window),
+            &words,
+            (n - 2, n),
+            "par courrier",
+            "par courrier".into(),
+        );
+        let before = t.clone();
+        assert!(!apply_clearing(&book, &facts, &mut t, &bad, &[0.8; 12]));
+        assert_eq!(t, before);
+        // The reading of the garbled words themselves clears and is put in place.
+        let v = run(&book, &t, &m);
+        let good = script_readings(&book, &t, &v)
+            .into_iter()
+            .find(|r| r.phrase == "par courrier")
+            .unwrap();
+        let probs = vec![0.8; good.script.split_whitespace().count()];
+        assert!(apply_clearing(&book, &facts, &mut t, &good, &probs));
+        assert_eq!(
+            finding(&run(&book, &t, &m), "written_confirmation").status,
+            FindingStatus::Pass
+        );
     }
 }
