@@ -260,8 +260,57 @@ pub fn nir_valid(digits: &str) -> bool {
     }
 }
 
-/// Finds what `policy` redacts in a transcript.
+/// The transcript as the recogniser first heard it, where a later reading changed it
+/// (`Segment::heard_first`: the first hearing's words spread over the segment's time); None
+/// when nothing was changed. Payment data may be in the first hearing only — a reading of the
+/// script that replaced a customer's words keeps them there — so it is searched too.
+fn first_hearing(t: &Transcript) -> Option<Transcript> {
+    if t.segments.iter().all(|s| s.heard_first.is_none()) {
+        return None;
+    }
+    let mut out = t.clone();
+    for seg in out.segments.iter_mut() {
+        let Some(first) = seg.heard_first.take() else {
+            continue;
+        };
+        let words: Vec<&str> = first.split_whitespace().collect();
+        let span = seg.end_ms.saturating_sub(seg.start_ms);
+        let n = words.len().max(1) as u64;
+        seg.words = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| callproof_models::Word {
+                text: format!(" {w}"),
+                start_ms: seg.start_ms + span * i as u64 / n,
+                end_ms: seg.start_ms + span * (i as u64 + 1) / n,
+                probability: 1.0,
+            })
+            .collect();
+        seg.text = first;
+    }
+    Some(out)
+}
+
+/// `find` over the transcript and over its first hearing (see [`first_hearing`]), once each.
+fn both_hearings(t: &Transcript, find: impl Fn(&Transcript) -> Vec<Span>) -> Vec<Span> {
+    let mut spans = find(t);
+    if let Some(first) = first_hearing(t) {
+        for s in find(&first) {
+            if !spans.contains(&s) {
+                spans.push(s);
+            }
+        }
+        spans.sort_by_key(|s| (s.start_ms, s.end_ms));
+    }
+    spans
+}
+
+/// Finds what `policy` redacts in a transcript, as heard now and as first heard.
 pub fn detect(t: &Transcript, policy: &Policy) -> Vec<Span> {
+    both_hearings(t, |t| detect_in(t, policy))
+}
+
+fn detect_in(t: &Transcript, policy: &Policy) -> Vec<Span> {
     let toks = tokens(t);
     let mut taken = vec![false; toks.len()];
     let mut spans = Vec::new();
@@ -436,6 +485,10 @@ const DIALOGUE_MS: u64 = 30_000;
 /// "and when does it expire?"), whatever the recogniser made of it. Needs the agent and the
 /// customer apart: a mono recording has none.
 pub fn answer_windows(t: &Transcript, policy: &Policy) -> Vec<Span> {
+    both_hearings(t, |t| answer_windows_in(t, policy))
+}
+
+fn answer_windows_in(t: &Transcript, policy: &Policy) -> Vec<Span> {
     use callproof_models::Speaker;
     let toks = tokens(t);
     let customer = t
@@ -619,40 +672,75 @@ fn classify(
 /// survives anywhere in it.
 pub fn redact_transcript(t: &Transcript, spans: &[Span]) -> Transcript {
     // Every channel: an agent repeating a number over the customer is redacted too.
-    relabel(t, spans, |_, w, s| {
-        let mid = (w.start_ms + w.end_ms) / 2;
-        mid >= s.start_ms && mid <= s.end_ms
-    })
+    relabel(
+        t,
+        spans,
+        |_, w, s| {
+            let mid = (w.start_ms + w.end_ms) / 2;
+            mid >= s.start_ms && mid <= s.end_ms
+        },
+        |_, _| true,
+    )
 }
 
 /// Within the customer's answers to payment questions ([`answer_windows`]), every number the
 /// recogniser wrote — even a lone digit between misheard words ("3 s'accueille 2", "DO-09") —
 /// is payment data: each is replaced by the window's label. Other words stay.
 pub fn redact_numbers_in(t: &Transcript, windows: &[Span]) -> Transcript {
-    relabel(t, windows, |seg, w, s| {
-        let mid = (w.start_ms + w.end_ms) / 2;
-        // A number, or any word with a digit in it ("DO-09": a misheard date).
-        let norm = normalise(&w.text);
-        s.channel == seg.channel
-            && mid >= s.start_ms
-            && mid <= s.end_ms
-            && (numbers::is_numeric(&norm) || norm.chars().any(|c| c.is_ascii_digit()))
-    })
+    relabel(
+        t,
+        windows,
+        |seg, w, s| {
+            let mid = (w.start_ms + w.end_ms) / 2;
+            s.channel == seg.channel && mid >= s.start_ms && mid <= s.end_ms && numeric(&w.text)
+        },
+        |seg, s| s.channel == seg.channel,
+    )
 }
 
 /// Replaces the words `hit` puts in a span by the span's label — consecutive words of one span
 /// become one label word stretched over them — and rebuilds the text of every segment touched
 /// from its words, so that nothing of a span survives in it.
+/// A number, or any word with a digit in it ("DO-09": a misheard date).
+fn numeric(word: &str) -> bool {
+    let norm = normalise(word);
+    numbers::is_numeric(&norm) || norm.chars().any(|c| c.is_ascii_digit())
+}
+
+/// What a segment's first hearing (`heard_first`, text without word times) keeps where a span
+/// of `kind` overlaps the segment: every number in it gives way to the label, since which of
+/// its words the span covered cannot be told.
+fn relabel_first(first: &str, label: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for w in first.split_whitespace() {
+        if numeric(w) {
+            if out.last() != Some(&label) {
+                out.push(label);
+            }
+        } else {
+            out.push(w);
+        }
+    }
+    out.join(" ")
+}
+
 fn relabel(
     t: &Transcript,
     spans: &[Span],
     hit: impl Fn(&callproof_models::Segment, &callproof_models::Word, &Span) -> bool,
+    applies: impl Fn(&callproof_models::Segment, &Span) -> bool,
 ) -> Transcript {
     let mut out = t.clone();
     if spans.is_empty() {
         return out;
     }
     for seg in out.segments.iter_mut() {
+        let over = spans
+            .iter()
+            .find(|s| applies(seg, s) && s.start_ms <= seg.end_ms && seg.start_ms <= s.end_ms);
+        if let (Some(first), Some(s)) = (seg.heard_first.as_ref(), over) {
+            seg.heard_first = Some(relabel_first(first, s.kind.label(&t.language)));
+        }
         let mut touched = false;
         let mut words: Vec<callproof_models::Word> = Vec::with_capacity(seg.words.len());
         let mut open: Option<usize> = None;

@@ -453,3 +453,41 @@ fn lone_digits_in_a_payment_answer_are_redacted_other_words_stay() {
     // Outside a payment answer, numbers stay.
     assert_eq!(r.segments[0].text, t.segments[0].text);
 }
+
+#[test]
+fn payment_data_only_in_what_was_first_heard_is_found_and_removed() {
+    // A reading of the script replaced the customer's words: the card number is in the first
+    // hearing only.
+    let mut t = call(
+        "fr",
+        &[
+            (A, "Pouvez-vous me donner votre numéro de carte bancaire ?"),
+            (C, "Oui je suis d'accord"),
+            (A, "Merci beaucoup."),
+        ],
+    );
+    t.segments[1].heard_first = Some("Oui c'est le 4970 1012 3456 7899".to_string());
+    t.segments[1].second_listen = true;
+    let policy = Policy::default();
+    let spans = detect(&t, &policy);
+    assert!(
+        spans
+            .iter()
+            .any(|s| s.kind == PiiKind::Card && s.channel == 1),
+        "{spans:?}"
+    );
+    let windows = answer_windows(&t, &policy);
+    let out = redact_numbers_in(&redact_transcript(&t, &spans), &windows);
+    let first = out.segments[1].heard_first.as_deref().unwrap();
+    assert!(!first.chars().any(|c| c.is_ascii_digit()), "{first}");
+    assert!(first.starts_with("Oui c'est le ["), "{first}");
+    // The words now put over that audio go too (their times are the first hearing's, spread
+    // over the segment: the safe side); the agent's segments are untouched.
+    assert!(
+        out.segments[1].text.contains('['),
+        "{}",
+        out.segments[1].text
+    );
+    assert_eq!(out.segments[0].text, t.segments[0].text);
+    assert_eq!(out.segments[0].heard_first, None);
+}
