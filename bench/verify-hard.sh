@@ -5,7 +5,8 @@
 # the base model and scored per rule (bench/verify_report.py). Prints the table BENCHMARKS.md
 # quotes, the ingest time, and how many calls needed a second listen.
 #
-#   bench/verify-hard.sh [hard|labelled|both]     (default both; CALLPROOF_BIN to pick a binary)
+#   bench/verify-hard.sh [hard|labelled|both]     (default both; CALLPROOF_BIN to pick a binary,
+#                                                 MODEL another installed model than base)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${CALLPROOF_BIN:-$root/target/release/callproof}
@@ -27,7 +28,7 @@ if [ ! -d "$work/set" ]; then
 fi
 rm -rf "$work/data"
 start=$(date +%s.%N)
-"$bin" --data "$work/data" --model base ingest "$work/set" >/dev/null
+"$bin" --data "$work/data" --model "${MODEL:-base}" ingest "$work/set" >/dev/null
 end=$(date +%s.%N)
 echo "ingested $(ls "$work"/set/*.wav | wc -l) calls in $(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b-a}') s"
 python3 "$root/bench/verify_report.py" "$work/data" "$(IFS=:; echo "${dirs[*]}")" "$bin"

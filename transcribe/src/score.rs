@@ -40,17 +40,7 @@ const MAX_OWN_TOKENS: usize = 200;
 /// Audio scored at most, in milliseconds: one Whisper window, less a margin.
 pub const MAX_SCORED_MS: u64 = 29_000;
 
-/// Where a reading lets the recording say which number was said: "{number} euros" is scored
-/// with the digits the model finds most likely in that place. A price garbled beyond matching
-/// ("la dévion qui l'a coût sans l'acteur" for "l'adhésion coûte cent vingt euros") has no
-/// reading otherwise: no phrasing can say which amount.
-pub const NUMBER_SLOT: &str = "{number}";
-
-/// Where a reading ends with whatever the model hears after it, given the reading so far: how
-/// likely the audio is *with* the reading, not with the reading and the model's first hearing
-/// of what follows (a garbled price takes the words after it along: "cent vingt euros par an"
-/// heard "sans l'acteur retardant").
-pub const REST_SLOT: &str = "{rest}";
+pub use callproof_models::{NUMBER_SLOT, REST_SLOT};
 
 /// Tokens the rest of a reading takes at most.
 const MAX_REST_TOKENS: usize = 120;
@@ -67,17 +57,18 @@ pub struct OwnHearing<'a> {
     pub number_here: Vec<f32>,
 }
 
-/// The tokens a number is written with: digits beginning a word, and digits going on.
-struct Digits {
+/// The tokens a reading's slots may draw on: digits beginning a word and digits going on (a
+/// number slot), and every text token (the free rest).
+struct SlotTokens {
     word_start: Vec<i32>,
     inner: Vec<i32>,
     /// Every text token (the rest of a reading takes any).
     text: Vec<i32>,
 }
 
-impl Digits {
+impl SlotTokens {
     fn of(ctx: &whisper_rs::WhisperContext, eot: i32) -> Self {
-        let mut out = Digits {
+        let mut out = SlotTokens {
             word_start: Vec::new(),
             inner: Vec::new(),
             text: (0..eot).collect(),
@@ -204,8 +195,9 @@ impl Engine {
         Ok(scores)
     }
 
-    /// What the model hears in `samples[from_ms..to_ms]` by itself (greedy decoding as the first
-    /// pass decodes: no prompt, the stretch alone), with its score, and the
+    /// What the model hears in `samples[from_ms..to_ms]` by itself (greedy decoding, no prompt,
+    /// the stretch alone: as the first pass decodes, or without timestamps where that hearing is
+    /// likelier as the readings are scored), with its score, and the
     /// scores of the texts `readings` makes from that hearing. Comparing a reading against the
     /// model's own best, on the same audio, tells how much the audio speaks against it. A
     /// reading may hold [`NUMBER_SLOT`]: the model fills it with the digits it finds likeliest
@@ -281,7 +273,7 @@ impl Engine {
         }
         prefix.push(ctx.token_not());
         let eot = ctx.token_eot();
-        let digits = Digits::of(ctx, eot);
+        let slots = SlotTokens::of(ctx, eot);
         let mut decoder = Decoder {
             state: &mut state,
             threads,
@@ -327,7 +319,7 @@ impl Engine {
                                     && ctx.token_to_bytes(t).ok().and_then(|b| b.first())
                                         == Some(&b' ')
                                 {
-                                    here.push(lp.best(&digits.word_start).1);
+                                    here.push(lp.best(&slots.word_start).1);
                                 }
                             }
                             lps.push(lp.at(t));
@@ -338,7 +330,7 @@ impl Engine {
                         // Up to the end of the transcript, which is scored too.
                         for _ in 0..MAX_REST_TOKENS {
                             let lp = LogSoftmax::new(decoder.logits_after(&seq)?);
-                            let (best, best_lp) = lp.best(&digits.text);
+                            let (best, best_lp) = lp.best(&slots.text);
                             let end = lp.at(eot);
                             if best < 0 || end >= best_lp {
                                 lps.push(end);
@@ -359,9 +351,9 @@ impl Engine {
                         for n in 0..MAX_NUMBER_TOKENS {
                             let lp = LogSoftmax::new(decoder.logits_after(&seq)?);
                             let allowed = if n == 0 {
-                                &digits.word_start
+                                &slots.word_start
                             } else {
-                                &digits.inner
+                                &slots.inner
                             };
                             let (best, best_lp) = lp.best(allowed);
                             // A digit goes on a number only where the model would write one
@@ -412,11 +404,32 @@ impl Engine {
         };
 
         let mut number_here: Vec<f32> = Vec::new();
-        let own_score = match &own_text {
+        let mut own_score = match &own_text {
             Some(text) => Some(score(&mut decoder, text, Some(&mut number_here))?),
             None => None,
         };
-        let own_text = own_text.unwrap_or_default();
+        // The first pass decodes with timestamps; the readings are scored without them, where
+        // the same greedy decoding may hear the stretch otherwise and far likelier (by up to 70
+        // nats on codec-degraded speech). Weighed against the poorer hearing, a reading of
+        // words nobody said there looked better than the model's own ("de la part de" read
+        // into a price at +10.5): the hearing readings are made from and weighed against is
+        // the likelier of the two under the decoding that scores them.
+        if let Some(first) = own_score.as_ref().map(|s| s.logprob) {
+            let free = score(&mut decoder, REST_SLOT, None)?;
+            if free.logprob > first && !free.text.trim().is_empty() {
+                let mut here = Vec::new();
+                // Scored again as text (its tokens as the text splits), as readings are.
+                let rescored = score(&mut decoder, &free.text, Some(&mut here))?;
+                if rescored.logprob > first {
+                    own_score = Some(rescored);
+                    number_here = here;
+                }
+            }
+        }
+        let own_text = match (&own_score, own_text) {
+            (Some(s), Some(_)) => s.text.clone(),
+            (_, text) => text.unwrap_or_default(),
+        };
         number_here.resize(own_text.split_whitespace().count(), f32::NEG_INFINITY);
         let texts = readings(&OwnHearing {
             text: &own_text,

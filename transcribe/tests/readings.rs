@@ -130,3 +130,35 @@ fn a_number_slot_takes_the_number_said_and_costs_much_where_none_was() {
         scores[0]
     );
 }
+
+#[test]
+fn the_hearing_readings_are_weighed_against_is_the_likelier_one() {
+    use callproof_transcribe::REST_SLOT;
+    let engine = engine();
+    // JFK under loud noise (a fixed pseudo-random sequence): the first pass's kind of hearing
+    // (with timestamps) and the free one the readings are scored in need not agree.
+    let mut seed: u32 = 7;
+    let samples: Vec<f32> = jfk()
+        .iter()
+        .map(|s| {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            s + (seed >> 8) as f32 / (1u32 << 24) as f32 * 0.6 - 0.3
+        })
+        .collect();
+    for window in [(0, 11_000), (3_000, 9_000)] {
+        let (own, scores) = engine
+            .weigh_readings(&samples, window, "en", 2, true, &|own| {
+                assert_eq!(own.number_here.len(), own.text.split_whitespace().count());
+                vec![REST_SLOT.to_string()]
+            })
+            .expect("scoring");
+        let own = own.expect("the model's own hearing");
+        // A reading weighed against a hearing poorer than the model's free one would look
+        // better than it is.
+        assert!(
+            own.logprob >= scores[0].logprob - 0.01,
+            "{own:?} vs the free hearing {:?}",
+            scores[0]
+        );
+    }
+}

@@ -14,13 +14,7 @@ use callproof_models::{FindingStatus, Outcome, RuleKind, Segment, Transcript, Ve
 
 use crate::{find, streams, RuleBook};
 
-/// The slot a number reading leaves for the recording to fill (the transcriber's `NUMBER_SLOT`:
-/// the two crates do not depend on each other).
-pub const NUMBER_SLOT: &str = "{number}";
-
-/// The end of a reading the recording fills with what the model hears after it (the
-/// transcriber's `REST_SLOT`).
-pub const REST_SLOT: &str = "{rest}";
+pub use callproof_models::{NUMBER_SLOT, REST_SLOT};
 
 /// Longest stretch a reading covers: one Whisper window, less a margin.
 pub const MAX_READING_MS: u64 = 29_000;
