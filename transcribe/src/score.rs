@@ -414,9 +414,17 @@ impl Engine {
         // words nobody said there looked better than the model's own ("de la part de" read
         // into a price at +10.5): the hearing readings are made from and weighed against is
         // the likelier of the two under the decoding that scores them.
-        if let Some(first) = own_score.as_ref().map(|s| s.logprob) {
+        //
+        // A decoding that stops early is likelier only for holding fewer words (a closing
+        // "je note que vous êtes d'accord" left out): the free hearing counts only where it
+        // holds about as many words as the first.
+        if let Some((first, words)) = own_score
+            .as_ref()
+            .map(|s| (s.logprob, s.text.split_whitespace().count()))
+        {
             let free = score(&mut decoder, REST_SLOT, None)?;
-            if free.logprob > first && !free.text.trim().is_empty() {
+            let covers = free.text.split_whitespace().count() * 10 >= words * 9;
+            if free.logprob > first && covers && !free.text.trim().is_empty() {
                 let mut here = Vec::new();
                 // Scored again as text (its tokens as the text splits), as readings are.
                 let rescored = score(&mut decoder, &free.text, Some(&mut here))?;
