@@ -698,9 +698,6 @@ pub fn redact_numbers_in(t: &Transcript, windows: &[Span]) -> Transcript {
     )
 }
 
-/// Replaces the words `hit` puts in a span by the span's label — consecutive words of one span
-/// become one label word stretched over them — and rebuilds the text of every segment touched
-/// from its words, so that nothing of a span survives in it.
 /// A number, or any word with a digit in it ("DO-09": a misheard date).
 fn numeric(word: &str) -> bool {
     let norm = normalise(word);
@@ -708,7 +705,7 @@ fn numeric(word: &str) -> bool {
 }
 
 /// What a segment's first hearing (`heard_first`, text without word times) keeps where a span
-/// of `kind` overlaps the segment: every number in it gives way to the label, since which of
+/// overlaps the segment: every number in it gives way to the span's `label`, since which of
 /// its words the span covered cannot be told.
 fn relabel_first(first: &str, label: &str) -> String {
     let mut out: Vec<&str> = Vec::new();
@@ -724,6 +721,10 @@ fn relabel_first(first: &str, label: &str) -> String {
     out.join(" ")
 }
 
+/// Replaces the words `hit` puts in a span by the span's label — consecutive words of one span
+/// become one label word stretched over them — and rebuilds the text of every segment touched
+/// from its words, so that nothing of a span survives in it.
+/// `applies` says which spans reach a segment's first hearing (`heard_first`).
 fn relabel(
     t: &Transcript,
     spans: &[Span],
