@@ -441,23 +441,46 @@ impl Engine {
     }
 }
 
-/// Speech regions of at least a second in which a decoding placed no word: where Whisper ended
-/// its window early.
+/// Stretches of speech in which a decoding placed no word: where Whisper ended its window early.
+/// A whole region of at least a second without a word, or, inside a region that has words, a
+/// stretch of at least [`UNHEARD_MS`] before its first word, between two words or after its
+/// last — a prompted decoding once ended a sentence early and left the next one, in the same
+/// region, without a word ("Un récapitulatif écrit vous sera envoyé…", 3.8 s, lost).
 fn unheard_regions(chunk: &Chunk, heard: &[Segment]) -> Vec<(usize, usize)> {
     let ms = |sample: usize| sample as u64 * 1000 / SAMPLE_RATE;
-    chunk
-        .regions
+    let sample = |ms: u64| (ms * SAMPLE_RATE / 1000) as usize;
+    let mut words: Vec<(u64, u64)> = heard
         .iter()
-        .filter(|&&(s, e)| ms(e - s) >= 1_000)
-        .filter(|&&(s, e)| {
-            !heard
-                .iter()
-                .flat_map(|seg| &seg.words)
-                .any(|w| w.start_ms + 250 >= ms(s) && w.start_ms < ms(e))
-        })
-        .copied()
-        .collect()
+        .flat_map(|seg| &seg.words)
+        .map(|w| (w.start_ms, w.end_ms.max(w.start_ms)))
+        .collect();
+    words.sort_unstable();
+    let mut out = Vec::new();
+    for &(s, e) in chunk.regions.iter().filter(|&&(s, e)| ms(e - s) >= 1_000) {
+        let inside: Vec<(u64, u64)> = words
+            .iter()
+            .filter(|w| w.0 + 250 >= ms(s) && w.0 < ms(e))
+            .copied()
+            .collect();
+        if inside.is_empty() {
+            out.push((s, e));
+            continue;
+        }
+        // From the region's start, each word's end, to the next word's start or the region's end.
+        let mut from = ms(s);
+        for &(ws, we) in inside.iter().chain(std::iter::once(&(ms(e), ms(e)))) {
+            if ws >= from + UNHEARD_MS {
+                out.push((sample(from).max(s), sample(ws).min(e)));
+            }
+            from = from.max(we);
+        }
+    }
+    out
 }
+
+/// Speech without a word for this long, inside a region that has words, is speech a decoding
+/// left out (word times are rough: a few hundred milliseconds off at a sentence's end).
+const UNHEARD_MS: u64 = 1_500;
 
 /// Lower-case letters and digits of a text, words separated by one space: what "the same
 /// words" means when looking for repeats.
@@ -834,5 +857,59 @@ mod tests {
         assert!(!repeats(
             "Vous pouvez vous inscrire sur Bloctel, la liste Bloctel."
         ));
+    }
+
+    fn worded(start_ms: u64, words: &[(u64, u64)]) -> Segment {
+        let mut s = seg(start_ms, words.last().map_or(start_ms, |w| w.1), "mots");
+        s.words = words
+            .iter()
+            .map(|&(a, b)| callproof_models::Word {
+                text: " mot".into(),
+                start_ms: a,
+                end_ms: b,
+                probability: 0.9,
+            })
+            .collect();
+        s
+    }
+
+    #[test]
+    fn speech_a_decoding_left_without_words_is_found_inside_a_region_too() {
+        let samples = vec![0f32; 40 * SAMPLE_RATE as usize];
+        let at = |ms: u64| (ms * SAMPLE_RATE / 1000) as usize;
+        let chunk = speech::pack_chunks(
+            &samples,
+            &[
+                (at(0), at(10_000)),
+                (at(12_000), at(32_000)),
+                (at(34_000), at(36_000)),
+            ],
+            60_000,
+        )
+        .remove(0);
+        let heard = [
+            // The first region heard to its end, with pauses under UNHEARD_MS between words.
+            worded(250, &[(250, 4_000), (4_900, 9_800)]),
+            // The second heard to 28.2 s: the sentence after it was left out.
+            worded(12_250, &[(12_250, 20_000), (20_100, 28_172)]),
+        ];
+        assert_eq!(
+            unheard_regions(&chunk, &heard),
+            [(at(28_172), at(32_000)), (at(34_000), at(36_000))]
+        );
+        // Heard in full: nothing to decode again.
+        let full = [
+            heard[0].clone(),
+            worded(12_250, &[(12_250, 20_000), (20_100, 31_700)]),
+            worded(34_250, &[(34_250, 35_700)]),
+        ];
+        assert!(unheard_regions(&chunk, &full).is_empty());
+        // A stretch without words between two words is speech left out as well.
+        let gap = [
+            heard[0].clone(),
+            worded(12_250, &[(12_250, 14_000), (18_000, 31_700)]),
+            full[2].clone(),
+        ];
+        assert_eq!(unheard_regions(&chunk, &gap), [(at(14_000), at(18_000))]);
     }
 }
