@@ -6,7 +6,9 @@
 # quotes, the ingest time, and how many calls needed a second listen.
 #
 #   bench/verify-hard.sh [hard|labelled|both]     (default both; CALLPROOF_BIN to pick a binary,
-#                                                 MODEL another installed model than base)
+#                                                 MODEL another installed model than base,
+#                                                 RULES a client rule set for the calls' client,
+#                                                 e.g. bench/rules/isosell.toml)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${CALLPROOF_BIN:-$root/target/release/callproof}
@@ -27,6 +29,10 @@ if [ ! -d "$work/set" ]; then
   "$root/tests/scripts/render-set.sh" "$work/set" "${scripts[@]}" 2>/dev/null
 fi
 rm -rf "$work/data"
+if [ -n "${RULES:-}" ]; then
+  "$bin" --data "$work/data" rules put --client isosell "$RULES" >/dev/null
+  echo "client rule set: $RULES"
+fi
 start=$(date +%s.%N)
 "$bin" --data "$work/data" --model "${MODEL:-base}" ingest "$work/set" >/dev/null
 end=$(date +%s.%N)

@@ -5,7 +5,8 @@
 # (tests/tests/verification.rs) measures the same on the original voices, the set the packs'
 # `heard_as` lists were written from; this is the figure to expect on other voices.
 #
-#   bench/verify-heldout.sh            (needs a release build: cargo build --release)
+#   bench/verify-heldout.sh            (needs a release build: cargo build --release;
+#                                       RULES=bench/rules/isosell.toml with the client's words)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${CALLPROOF_BIN:-$root/target/release/callproof}
@@ -14,6 +15,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$root/bench/heldout-scripts.sh" "$work/scripts"
 "$root/tests/scripts/render-set.sh" "$work/set" "$work"/scripts/*.txt 2>/dev/null
+if [ -n "${RULES:-}" ]; then
+  "$bin" --data "$work/data" rules put --client isosell "$RULES" >/dev/null
+  echo "client rule set: $RULES"
+fi
 start=$(date +%s)
 "$bin" --data "$work/data" --model base ingest "$work/set" >/dev/null
 echo "ingested $(ls "$work"/set/*.wav | wc -l) calls in $(( $(date +%s) - start )) s"

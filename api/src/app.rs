@@ -365,16 +365,22 @@ impl App {
     }
 
     /// The rules a client's calls are checked against: its active stored rule set, or the
-    /// built-in pack for the call's language when it has none.
+    /// built-in pack for the call's language when it has none. A call in another language
+    /// than the stored rule set's is checked with that language's pack and the client's
+    /// vocabulary, scorecard, redaction and retention (`RuleBook::for_language`); the
+    /// verification still names the client's rule set version, whose words reached the
+    /// recogniser.
     pub async fn rules_for(&self, client: &str, language: &str) -> Result<(RuleBook, RuleSetRef)> {
         match self.catalog.ruleset(client, None).await? {
             Some(stored) => {
-                let book = RuleBook::parse(&stored.source).with_context(|| {
-                    format!(
-                        "client {client}'s stored rule set version {} no longer parses",
-                        stored.version
-                    )
-                })?;
+                let book = RuleBook::parse(&stored.source)
+                    .and_then(|b| b.for_language(language))
+                    .with_context(|| {
+                        format!(
+                            "client {client}'s stored rule set version {} no longer parses",
+                            stored.version
+                        )
+                    })?;
                 Ok((
                     book,
                     RuleSetRef {
@@ -446,16 +452,16 @@ impl App {
             let Some(t) = self.catalog.transcript_in(call.id, &Scope::All).await? else {
                 continue;
             };
-            let rules = match &rules {
-                Some(r) => r,
-                None => {
-                    if !per_language.contains_key(&t.language) {
-                        let r = self.rules_for(client, &t.language).await?;
-                        per_language.insert(t.language.clone(), r);
-                    }
-                    &per_language[&t.language]
-                }
-            };
+            if !per_language.contains_key(&t.language) {
+                // A rule set given to try is read as a stored one would be: for each call in
+                // the language the call was spoken in.
+                let r = match &rules {
+                    Some((book, r)) => (book.for_language(&t.language)?, r.clone()),
+                    None => self.rules_for(client, &t.language).await?,
+                };
+                per_language.insert(t.language.clone(), r);
+            }
+            let rules = &per_language[&t.language];
             if !report.rulesets.contains(&rules.1) {
                 report.rulesets.push(rules.1.clone());
             }
@@ -1224,15 +1230,15 @@ impl App {
         let channels = callproof_ingest::channels_16k(audio)?;
         let roles = call.metadata.channels.clone().unwrap_or_default();
         let mut opts = TranscribeOptions::new(&language, self.settings.threads);
-        if self.settings.prompt_first_pass {
-            opts.prompt = script.map(RuleBook::prompt);
-        }
         // Channels one after the other, each with all threads: measured on 617 s of calls with
         // base, side by side (a thread each) was 7 % slower and needed twice the memory.
         let n = channels.len();
         let mut segments = Vec::new();
         for (i, samples) in channels.iter().enumerate() {
             let speaker = ChannelRoles::speaker_for(&roles, i, n);
+            opts.prompt = script
+                .filter(|_| self.settings.prompt_first_pass)
+                .and_then(|b| b.prompt_for(speaker));
             let stage = format!("transcribing channel {}/{} ({speaker})", i + 1, n);
             progress(&stage);
             let report = progress.clone();
@@ -1325,7 +1331,6 @@ impl App {
         let first_pass = t.segments.clone();
         let mut opts = TranscribeOptions::new(&t.language, self.settings.threads);
         opts.beam_size = 5;
-        opts.prompt = Some(book.prompt());
         let mut decoded_ms = 0u64;
         for (ch, samples) in channels.iter().enumerate() {
             let Some(speaker) = t
@@ -1346,6 +1351,7 @@ impl App {
             }
             progress(&format!("second listen, channel {} ({speaker})", ch + 1));
             opts.only_ms = Some(wanted);
+            opts.prompt = book.prompt_for(speaker);
             let mut heard = engine.transcribe(samples, speaker, ch as u16, &opts)?;
             if heard.is_empty() {
                 continue;

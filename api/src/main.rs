@@ -71,8 +71,9 @@ struct Cli {
     /// outside every data folder; CALLPROOF_SIGNING_KEY).
     #[arg(long = "signing-key", global = true)]
     signing_key: Option<PathBuf>,
-    /// Decode again, with beam search and the rule set's vocabulary, the speech a failing or
-    /// doubtful finding depends on (CALLPROOF_SECOND_LISTEN=off to measure without it).
+    /// Decode again, with beam search (and the rule set's vocabulary on the seller's speech),
+    /// the speech a failing or doubtful finding depends on (CALLPROOF_SECOND_LISTEN=off to
+    /// measure without it).
     #[arg(
         long = "second-listen",
         global = true,
@@ -81,7 +82,8 @@ struct Cli {
     )]
     second_listen: app::Switch,
     /// Give Whisper the rule set's vocabulary as its prompt on the first pass (on the second
-    /// listen it always is): rule words heard 65 % instead of 59 % on the benchmark calls.
+    /// listen it always is), on the seller's speech: rule words heard 65 % instead of 59 % on
+    /// the benchmark calls. A customer's channel is never prompted.
     #[arg(
         long = "prompt-first-pass",
         global = true,

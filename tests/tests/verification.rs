@@ -308,9 +308,22 @@ hours = ["09:00-21:00"]
     let v = json(d, &["findings", &ids["fr_soiree_hors_horaires"], "--json"]);
     assert_eq!(v["ruleset"]["id"], "isosell");
     assert_eq!(v["ruleset"]["version"], 1);
-    // The client's rule set now applies to every call, English ones included.
+    // The client's rule set now applies to every call, English ones included: written for
+    // French calls, it checks them with the English pack (and the client's own words), not
+    // with French phrasings nobody said on them.
     let v = json(d, &["findings", &ids["en_energy_sale"], "--json"]);
     assert_eq!(v["ruleset"]["id"], "isosell");
+    let checked: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        checked.contains(&"recorded_notice") && !checked.contains(&"bloctel"),
+        "{checked:?}"
+    );
+    assert!(!changed.contains(&ids["en_energy_sale"].as_str()));
     // Search follows the new verdicts.
     let hits = json(d, &["search", "rule:calling_hours", "--json"]);
     let hit_ids: Vec<&str> = hits

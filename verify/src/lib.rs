@@ -795,6 +795,63 @@ pub fn second_listen_spans(book: &RuleBook, v: &Verification) -> Vec<(Speaker, u
 /// d'" heard as "contacterons d'", at 0.29): alone, it makes the speech around it doubtful.
 const BARELY_HEARD: f32 = 0.35;
 
+/// Time a syllable takes at the fastest a seller speaks (10 a second): a stretch heard with
+/// doubt that is shorter than the rule's shortest phrasing takes at this pace cannot be that
+/// phrasing garbled. Underestimating is the safe side: a stretch wrongly thought long enough
+/// only asks a person to listen.
+const FASTEST_SYLLABLE_MS: u64 = 100;
+
+/// Syllables of a phrasing, counted as groups of vowels (without accents): "being recorded"
+/// counts 4 for 5 said, never more than said.
+fn syllables(text: &str) -> u64 {
+    let plain = deunicode::deunicode(text).to_lowercase();
+    let mut groups = 0;
+    let mut in_vowel = false;
+    for c in plain.chars() {
+        let vowel = matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y');
+        if vowel && !in_vowel {
+            groups += 1;
+        }
+        in_vowel = vowel;
+    }
+    groups
+}
+
+/// The least time any of a rule's phrasings takes to say (ms); 0 for a rule without
+/// phrasings as said (its doubt is not narrowed). A number slot counts one syllable.
+fn shortest_said_ms(rule: &Rule) -> u64 {
+    rule.script
+        .iter()
+        .map(|p| syllables(p))
+        .chain(
+            rule.number_script
+                .iter()
+                .map(|p| syllables(&p.replace(NUMBER_SLOT, " ")) + 1),
+        )
+        .min()
+        .unwrap_or(0)
+        * FASTEST_SYLLABLE_MS
+}
+
+/// Whether words heard with doubt, one after the other, could be a phrasing that takes
+/// `shortest` ms garbled: by the time they span, or by their own syllables where a broken
+/// decoding placed them at one instant.
+fn could_hold(run: &[Heard], shortest: u64) -> bool {
+    let (Some(first), Some(last)) = (run.first(), run.last()) else {
+        return false;
+    };
+    let span = last.2.saturating_sub(first.1);
+    let said: u64 = run
+        .iter()
+        .map(|h| syllables(h.4) * FASTEST_SYLLABLE_MS)
+        .sum();
+    span.max(said) >= shortest
+}
+
+/// A word heard where an item was expected: its segment, start and end (ms), probability and
+/// text (a segment without words stands as one, with its confidence).
+type Heard<'a> = (&'a Segment, u64, u64, f32, &'a str);
+
 /// Mean word probability of matched words under which an accusation rests on words the
 /// recogniser barely heard ("blockchain" for "Bloctel" came out at 0.2-0.4).
 const ACCUSE_CONFIDENCE_MIN: f32 = 0.4;
@@ -802,7 +859,9 @@ const ACCUSE_CONFIDENCE_MIN: f32 = 0.4;
 /// Second thoughts on what the recogniser heard. An item "missing" is an accusation only if
 /// the speech where it was expected was recognised with confidence: where two or more of the
 /// words there were heard with a probability under [`Segment::DOUBTFUL_WORD_BELOW`] ("Belle
-/// Octane" for "Bloctel"), or one under [`BARELY_HEARD`], the item may well have been said and
+/// Octane" for "Bloctel"), or one under [`BARELY_HEARD`] — counting only runs of such words
+/// long enough to have held the rule's shortest phrasing ([`could_hold`]: one doubtful "warm"
+/// cannot hide "this call is being recorded") —, the item may well have been said and
 /// garbled, so the finding becomes
 /// "needs review" and names the span to listen to. A failure that rests on
 /// words heard without confidence (a forbidden phrase, a refusal, the agent's statement of
@@ -864,34 +923,50 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                 .collect();
             // The words said where the item was expected; those heard without confidence
             // could be the item, garbled. Two of them at least: one stray word hides nothing.
-            let heard: Vec<(&Segment, u64, u64, f32)> = place
+            let heard: Vec<Heard> = place
                 .iter()
                 .flat_map(|s| {
-                    let words: Vec<(&Segment, u64, u64, f32)> = if s.words.is_empty() {
-                        vec![(*s, s.start_ms, s.end_ms, s.confidence())]
+                    let words: Vec<Heard> = if s.words.is_empty() {
+                        vec![(*s, s.start_ms, s.end_ms, s.confidence(), s.text.as_str())]
                     } else {
                         s.words
                             .iter()
                             .filter(|w| w.start_ms < hi && w.end_ms > lo)
-                            .map(|w| (*s, w.start_ms, w.end_ms, w.probability))
+                            .map(|w| (*s, w.start_ms, w.end_ms, w.probability, w.text.as_str()))
                             .collect()
                     };
                     words
                 })
                 .collect();
-            let low: Vec<&(&Segment, u64, u64, f32)> = heard
-                .iter()
-                .filter(|(s, _, _, p)| {
-                    *p < Segment::DOUBTFUL_WORD_BELOW || (s.words.is_empty() && s.is_doubtful())
-                })
-                .collect();
+            let is_low = |(s, _, _, p, _): &Heard| {
+                *p < Segment::DOUBTFUL_WORD_BELOW || (s.words.is_empty() && s.is_doubtful())
+            };
+            // Words heard with doubt one after the other are one stretch that may be the item
+            // garbled, if it lasts long enough to have held it.
+            let shortest = shortest_said_ms(rule);
+            let mut low: Vec<&Heard> = Vec::new();
+            let mut k = 0;
+            while k < heard.len() {
+                if !is_low(&heard[k]) {
+                    k += 1;
+                    continue;
+                }
+                let run_end = (k..heard.len())
+                    .find(|&j| !is_low(&heard[j]))
+                    .unwrap_or(heard.len());
+                let run = &heard[k..run_end];
+                if could_hold(run, shortest) {
+                    low.extend(run);
+                }
+                k = run_end;
+            }
             let doubtful: Vec<(u64, u64, &str)> = if low.len() >= 2
                 || low
                     .iter()
-                    .any(|(s, _, _, p)| s.words.is_empty() || *p < BARELY_HEARD)
+                    .any(|(s, _, _, p, _)| s.words.is_empty() || *p < BARELY_HEARD)
             {
                 low.iter()
-                    .map(|(s, a, b, _)| (*a, *b, s.text.trim()))
+                    .map(|(s, a, b, _, _)| (*a, *b, s.text.trim()))
                     .collect()
             } else {
                 Vec::new()

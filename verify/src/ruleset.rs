@@ -273,6 +273,9 @@ pub struct RuleBook {
     pub sha256: String,
     /// The client's words and its pack's (`vocabulary`), for the recogniser.
     pub vocabulary: Vec<String>,
+    /// The words this rule set lists itself, without its pack's: the client's names, which
+    /// reach the recogniser in whatever language a call is (see [`RuleBook::for_language`]).
+    own_vocabulary: Vec<String>,
 }
 
 /// Words in the prompt when the vocabulary leaves room for the phrasings' words.
@@ -287,6 +290,16 @@ impl RuleBook {
     /// words as the rules do: the vocabulary, then the distinctive words of the phrasings the
     /// agent must say (longer words first, each once). Short: a long prompt makes Whisper
     /// repeat it, and costs decoding time.
+    /// The prompt for one channel's speech: the seller's, or a channel whose voices are not
+    /// told apart, gets [`RuleBook::prompt`]; the customer's gets none. The vocabulary and the
+    /// phrasings' words are what the seller says; before a customer's short answers they only
+    /// lean the recogniser towards them — the script's words of agreement ("accepte") heard
+    /// in a customer's mouth would be consent nobody gave — and they made customers' words
+    /// worse on the benchmark calls (BENCHMARKS.md, harder set).
+    pub fn prompt_for(&self, speaker: callproof_models::Speaker) -> Option<String> {
+        (speaker != callproof_models::Speaker::Customer).then(|| self.prompt())
+    }
+
     pub fn prompt(&self) -> String {
         let mut words: Vec<String> = self.vocabulary.clone();
         let mut phrasing_words: Vec<String> = self
@@ -404,6 +417,40 @@ impl RuleBook {
     /// Parses and validates a rule set, merging the pack it extends.
     pub fn parse(source: &str) -> Result<Self, RuleSetError> {
         Self::parse_inner(source, 0)
+    }
+
+    /// The rules a call in `language` is checked against: these, when they are written for
+    /// it; else the built-in pack of that language, with what of these is not a matter of
+    /// language — the client's own vocabulary (a brand is said alike in every language), its
+    /// scorecard, redaction and retention (the law's periods do not depend on the call's
+    /// language). A client with French and English calls writes its rule set for one: its
+    /// other calls are not checked against phrasings in a language nobody spoke on them, and its
+    /// names still reach the recogniser there.
+    pub fn for_language(&self, language: &str) -> Result<Self, RuleSetError> {
+        if self.language == language {
+            return Ok(self.clone());
+        }
+        let name = default_pack(language);
+        let mut book = Self::pack(name)?;
+        let mut vocabulary = self.own_vocabulary.clone();
+        for w in book.vocabulary {
+            if !vocabulary.iter().any(|v| v.eq_ignore_ascii_case(&w)) {
+                vocabulary.push(w);
+            }
+        }
+        // The client's words first: they are the ones the other pack's cannot stand for.
+        vocabulary.truncate(MAX_VOCABULARY);
+        book.vocabulary = vocabulary;
+        book.own_vocabulary = self.own_vocabulary.clone();
+        book.client = self.client.clone();
+        book.name = self.name.clone();
+        book.version = self.version;
+        book.extends = Some(name.to_string());
+        book.scorecard = self.scorecard.clone();
+        book.redaction = self.redaction.clone();
+        book.retention = self.retention.clone();
+        book.sha256 = self.sha256.clone();
+        Ok(book)
     }
 
     /// A built-in pack by name.
@@ -536,6 +583,7 @@ impl RuleBook {
             .as_ref()
             .map(|b| b.vocabulary.clone())
             .unwrap_or_default();
+        let mut own_vocabulary: Vec<String> = Vec::new();
         for word in &header.vocabulary {
             let word = word.trim();
             if word.is_empty() || word.chars().count() > 64 || word.chars().any(char::is_control) {
@@ -546,6 +594,9 @@ impl RuleBook {
             }
             if !vocabulary.iter().any(|v| v.eq_ignore_ascii_case(word)) {
                 vocabulary.push(word.to_string());
+            }
+            if !own_vocabulary.iter().any(|v| v.eq_ignore_ascii_case(word)) {
+                own_vocabulary.push(word.to_string());
             }
         }
         if vocabulary.len() > MAX_VOCABULARY {
@@ -559,6 +610,7 @@ impl RuleBook {
         }
         Ok(Self {
             vocabulary,
+            own_vocabulary,
             client: header.client,
             name: header.name,
             version: header.version,

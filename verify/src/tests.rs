@@ -481,6 +481,30 @@ fn vocabulary_reaches_the_prompt() {
 }
 
 #[test]
+fn a_call_in_another_language_than_the_rule_set_gets_its_own_pack_and_the_client_s_names() {
+    let src = "[ruleset]\nclient = \"acme\"\nextends = \"fr-demarchage\"\nvocabulary = [\"Isosell\", \"Bloctel\"]\n\n[retention]\nrecordings_days = 30\nanalyses_days = 90\n\n[[scorecard]]\ncriterion = \"courtesy\"\n\n[[rule]]\nid = \"gdpr\"\nkind = \"required\"\nsay = [\"vos données personnelles\"]\n";
+    let book = RuleBook::parse(src).unwrap();
+    assert_eq!(book.for_language("fr").unwrap(), book);
+    let en = book.for_language("en").unwrap();
+    let pack = RuleBook::pack("en-sales").unwrap();
+    // English rules: the French phrasings (and the client's French rule) are not looked for.
+    assert_eq!(en.language, "en");
+    assert_eq!(en.rules, pack.rules);
+    assert!(en.rules.iter().all(|r| r.id != "gdpr"));
+    // What is not a matter of language stays the client's.
+    assert_eq!(en.retention, book.retention);
+    assert_eq!(en.retention.recordings_days, 30);
+    assert_eq!(en.scorecard, book.scorecard);
+    assert_eq!(en.redaction, book.redaction);
+    assert_eq!(en.client.as_deref(), Some("acme"));
+    // The client's names reach the recogniser; the French pack's words do not.
+    let prompt = en.prompt();
+    assert!(prompt.contains("Isosell"), "{prompt}");
+    assert!(!prompt.contains("rétractation"), "{prompt}");
+    assert!(book.prompt().contains("rétractation"));
+}
+
+#[test]
 fn rules_carry_their_titles_in_both_languages() {
     let pack = RuleBook::pack("fr-demarchage").unwrap();
     let consent = pack.rules.iter().find(|r| r.id == "consent").unwrap();
@@ -567,4 +591,45 @@ fn a_yes_whose_words_were_garbled_is_for_review_not_an_accusation() {
     t.language = "en".into();
     let v = run(&book, &t, &m);
     assert_eq!(finding(&v, "consent").status, FindingStatus::Fail);
+}
+
+#[test]
+fn a_doubtful_word_too_short_to_hold_the_item_does_not_hide_it() {
+    let book = RuleBook::pack("en-sales").unwrap();
+    let turns = [
+        (
+            A,
+            0,
+            "Good afternoon, my name is Laura Hughes from Isosell, calling on behalf of Warm Home Services.",
+        ),
+        (C, 6_000, "Good afternoon."),
+        (A, 8_000, "It costs twelve pounds per month."),
+    ];
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let notice = |t: &Transcript| {
+        let v = run(&book, t, &m);
+        let f = finding(&v, "recorded_notice");
+        (f.outcome, f.status)
+    };
+    let word = |t: &mut Transcript, text: &str| -> usize {
+        t.segments[0]
+            .words
+            .iter()
+            .position(|w| w.text.trim() == text)
+            .expect("word")
+    };
+    // "Warm" (300 ms) heard with doubt: "being recorded", the shortest way to say the notice,
+    // takes longer than that even said fast. Not said, heard with confidence: a violation.
+    let mut t = transcript(&turns);
+    let i = word(&mut t, "Warm");
+    t.segments[0].words[i].probability = 0.2;
+    assert_eq!(notice(&t), (Outcome::Missing, FindingStatus::Fail));
+    // Two doubtful words one after the other (600 ms) could be it garbled: a person listens.
+    t.segments[0].words[i + 1].probability = 0.2;
+    assert_eq!(notice(&t), (Outcome::Missing, FindingStatus::Review));
+    // A long word a broken decoding placed at one instant counts by its syllables.
+    let mut t = transcript(&turns);
+    let w = &mut t.segments[0].words[i + 1];
+    (w.text, w.end_ms, w.probability) = (" Homeservicesincluded".into(), w.start_ms, 0.2);
+    assert_eq!(notice(&t), (Outcome::Missing, FindingStatus::Review));
 }
