@@ -27,11 +27,13 @@ command -v python3 >/dev/null || { echo "python3 is missing: apt-get install pyt
 # generated test calls (fr1, fr4, us1, us2 the labelled set; fr2, fr3, fr6, us3, en1 the harder
 # set of bench/verify-hard.sh); Chromium and its driver run the web interface's browser tests; zip,
 # unzip and 7z re-pack evidence bundles the way users' archivers do; PostgreSQL's server
-# binaries run the shared catalog's tests (on throwaway clusters the tests start themselves).
+# binaries run the shared catalog's tests (on throwaway clusters the tests start themselves);
+# the French and English word lists let verification tell the words the recogniser made up.
 need_apt=0
 for cmd in cmake g++ espeak-ng sox soxi chromium chromedriver zip unzip 7z curl; do command -v "$cmd" >/dev/null || need_apt=1; done
 for voice in fr1 fr2 fr3 fr4 fr6 us1 us2 us3 en1; do [ -d "/usr/share/mbrola/$voice" ] || need_apt=1; done
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt=1
+[ -f /usr/share/dict/french ] && [ -f /usr/share/dict/american-english ] || need_apt=1
 if [ "$need_apt" -eq 1 ]; then
   # The mbrola voices live in Debian's contrib and non-free sections: enable them for the
   # same mirror the machine already uses.
@@ -48,7 +50,7 @@ if [ "$need_apt" -eq 1 ]; then
   $sudo apt-get install -y -qq cmake g++ make espeak-ng sox libsox-fmt-base \
     mbrola-fr1 mbrola-fr2 mbrola-fr3 mbrola-fr4 mbrola-fr6 mbrola-us1 mbrola-us2 mbrola-us3 \
     mbrola-en1 chromium chromium-driver zip unzip p7zip-full \
-    curl postgresql >/dev/null
+    curl postgresql wfrench wamerican >/dev/null
 fi
 python3 -m pip --version >/dev/null 2>&1 || $sudo apt-get install -y -qq python3-pip >/dev/null
 # SeaweedFS, the S3-compatible object store the tests start for the shared-storage deployment

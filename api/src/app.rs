@@ -22,7 +22,7 @@ use callproof_models::{
     Verification,
 };
 use callproof_storage::{ObjectKey, OriginalStore, StoreError};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use callproof_evidence as evidence;
 use callproof_search::{SearchError, SearchIndex};
@@ -215,6 +215,45 @@ impl<'a> UploadFile<'a> {
     }
 }
 
+/// The system's word lists for a language (Debian's `wfrench`, `wamerican`, `wbritish`), read
+/// once per process; none for a language without one, or where the packages are not installed
+/// (said once in the log: verification then does without telling made-up words).
+fn lexicon(language: &str) -> Option<verify::Lexicon> {
+    static READ: OnceLock<Mutex<HashMap<String, Option<verify::Lexicon>>>> = OnceLock::new();
+    let mut read = READ
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    read.entry(language.to_string())
+        .or_insert_with(|| {
+            let files: &[&str] = match language {
+                "fr" => &["/usr/share/dict/french"],
+                "en" => &[
+                    "/usr/share/dict/american-english",
+                    "/usr/share/dict/british-english",
+                ],
+                _ => &[],
+            };
+            let lists: Vec<String> = files
+                .iter()
+                .filter_map(|f| std::fs::read(f).ok())
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .collect();
+            let lexicon = verify::Lexicon::from_lists(lists.iter().map(String::as_str));
+            if lexicon.is_empty() {
+                tracing::warn!(
+                    language,
+                    "no word list for this language ({}): install wfrench / wamerican to let verification tell words the recogniser made up",
+                    files.join(", ")
+                );
+                None
+            } else {
+                Some(lexicon)
+            }
+        })
+        .clone()
+}
+
 pub struct App {
     pub catalog: Arc<dyn Metastore>,
     pub store: OriginalStore,
@@ -373,14 +412,13 @@ impl App {
     pub async fn rules_for(&self, client: &str, language: &str) -> Result<(RuleBook, RuleSetRef)> {
         match self.catalog.ruleset(client, None).await? {
             Some(stored) => {
-                let book = RuleBook::parse(&stored.source)
-                    .and_then(|b| b.for_language(language))
-                    .with_context(|| {
-                        format!(
-                            "client {client}'s stored rule set version {} no longer parses",
-                            stored.version
-                        )
-                    })?;
+                let book = RuleBook::parse(&stored.source).with_context(|| {
+                    format!(
+                        "client {client}'s stored rule set version {} no longer parses",
+                        stored.version
+                    )
+                })?;
+                let book = Self::read_for(&book, language)?;
                 Ok((
                     book,
                     RuleSetRef {
@@ -393,7 +431,8 @@ impl App {
             }
             None => {
                 let name = verify::default_pack(language);
-                let book = RuleBook::pack(name)?;
+                let mut book = RuleBook::pack(name)?;
+                book.lexicon = lexicon(language);
                 let r = RuleSetRef {
                     id: name.to_string(),
                     version: book.version.unwrap_or(1),
@@ -403,6 +442,15 @@ impl App {
                 Ok((book, r))
             }
         }
+    }
+
+    /// The rules a client's call in `language` is checked against, as [`App::rules_for`]
+    /// gives them, or `given` (a rule set to try) read for that language; with the words of
+    /// the language where the system lists them.
+    fn read_for(book: &RuleBook, language: &str) -> Result<RuleBook> {
+        let mut book = book.for_language(language)?;
+        book.lexicon = lexicon(language);
+        Ok(book)
     }
 
     /// Validates a rule set and stores it as the client's active one.
@@ -456,7 +504,7 @@ impl App {
                 // A rule set given to try is read as a stored one would be: for each call in
                 // the language the call was spoken in.
                 let r = match &rules {
-                    Some((book, r)) => (book.for_language(&t.language)?, r.clone()),
+                    Some((book, r)) => (Self::read_for(book, &t.language)?, r.clone()),
                     None => self.rules_for(client, &t.language).await?,
                 };
                 per_language.insert(t.language.clone(), r);

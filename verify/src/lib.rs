@@ -9,6 +9,7 @@
 //! review" rather than a silent pass or fail.
 
 pub mod calendar;
+pub mod lexicon;
 pub mod matcher;
 pub mod readings;
 pub mod ruleset;
@@ -22,6 +23,7 @@ use callproof_models::{
 };
 use chrono::{Datelike, Utc};
 
+pub use lexicon::Lexicon;
 use matcher::Pattern;
 pub use readings::{
     apply_clearing, apply_reading, number_baseline, number_places, number_reading, number_readings,
@@ -795,6 +797,11 @@ pub fn second_listen_spans(book: &RuleBook, v: &Verification) -> Vec<(Speaker, u
 /// d'" heard as "contacterons d'", at 0.29): alone, it makes the speech around it doubtful.
 const BARELY_HEARD: f32 = 0.35;
 
+/// Words that are no words of the call's language it takes to make a place doubtful: one is a
+/// name or a brand spelled another way ("Isocle", "adoucissaire" beside a missing Bloctel
+/// notice); the garbled price of a compliant call came out with two or three ("desions culo").
+const MADE_UP_MIN: usize = 2;
+
 /// Time a syllable takes at the fastest a seller speaks (10 a second): a stretch heard with
 /// doubt that is shorter than the rule's shortest phrasing takes at this pace cannot be that
 /// phrasing garbled. Underestimating is the safe side: a stretch wrongly thought long enough
@@ -959,6 +966,26 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                     low.extend(run);
                 }
                 k = run_end;
+            }
+            // Two words or more that are no words of the language: the recogniser spelled
+            // sounds it could not follow, however sure it says it was.
+            if let Some(lexicon) = &book.lexicon {
+                let made_up: Vec<&Heard> = heard
+                    .iter()
+                    .filter(|h| !h.0.words.is_empty() && !lexicon.knows(h.4, &book.vocabulary))
+                    .collect();
+                let said: u64 = made_up
+                    .iter()
+                    .map(|h| (h.2 - h.1).max(syllables(h.4) * FASTEST_SYLLABLE_MS))
+                    .sum();
+                if made_up.len() >= MADE_UP_MIN && said >= shortest {
+                    for h in made_up {
+                        if !low.iter().any(|l| l.1 == h.1 && l.2 == h.2) {
+                            low.push(h);
+                        }
+                    }
+                    low.sort_by_key(|h| h.1);
+                }
             }
             let doubtful: Vec<(u64, u64, &str)> = if low.len() >= 2
                 || low

@@ -276,6 +276,10 @@ pub struct RuleBook {
     /// The words this rule set lists itself, without its pack's: the client's names, which
     /// reach the recogniser in whatever language a call is (see [`RuleBook::for_language`]).
     own_vocabulary: Vec<String>,
+    /// The words of the rules' language, where the system has a list of them: what tells a
+    /// word the recogniser heard from one it made up (see [`crate::lexicon`]). Set by whoever
+    /// reads the lists; none after parsing.
+    pub lexicon: Option<crate::Lexicon>,
 }
 
 /// Words in the prompt when the vocabulary leaves room for the phrasings' words.
@@ -611,6 +615,7 @@ impl RuleBook {
         Ok(Self {
             vocabulary,
             own_vocabulary,
+            lexicon: None,
             client: header.client,
             name: header.name,
             version: header.version,

@@ -633,3 +633,41 @@ fn a_doubtful_word_too_short_to_hold_the_item_does_not_hide_it() {
     (w.text, w.end_ms, w.probability) = (" Homeservicesincluded".into(), w.start_ms, 0.2);
     assert_eq!(notice(&t), (Outcome::Missing, FindingStatus::Review));
 }
+
+#[test]
+fn made_up_words_where_an_item_was_expected_make_its_absence_doubtful() {
+    let mut book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let garbled = |offer: &'static str| {
+        let mut turns = compliant();
+        turns[3] = (A, 15_000, offer);
+        transcript(&turns)
+    };
+    // The words of the language: every word of the template call, and the real ones of the
+    // garbled price sentence.
+    let mut words: Vec<String> = compliant()
+        .iter()
+        .flat_map(|(_, _, text)| text.split(|c: char| !c.is_alphanumeric()))
+        .map(str::to_lowercase)
+        .collect();
+    words.extend(["la", "de", "coup", "sans", "acteur", "retardant"].map(String::from));
+    let lexicon = crate::Lexicon::from_lists([words.join("\n").as_str()]);
+    let price = |book: &RuleBook, t: &Transcript| {
+        let v = run(book, t, &m);
+        let f = finding(&v, "price");
+        (f.outcome, f.status)
+    };
+    // "L'adhésion au club coûte cent vingt euros" spelled as sounds, every word at 0.9.
+    let t = garbled("La desions culo de coup sans l'acteur retardant.");
+    // Without the words of the language: nothing says the recogniser was guessing.
+    assert_eq!(price(&book, &t), (Outcome::Missing, FindingStatus::Fail));
+    book.lexicon = Some(lexicon);
+    assert_eq!(price(&book, &t), (Outcome::Missing, FindingStatus::Review));
+    let v = run(&book, &t, &m);
+    let h = finding(&v, "price").hearing.clone().expect("hearing");
+    let (s, e) = h.doubtful.expect("doubtful span");
+    assert!((15_000..=17_000).contains(&s) && e <= 17_500, "{s}-{e}");
+    // One word that is no word (a name, a brand spelled otherwise) hides nothing.
+    let t = garbled("La desions de coup sans l'acteur retardant.");
+    assert_eq!(price(&book, &t), (Outcome::Missing, FindingStatus::Fail));
+}
