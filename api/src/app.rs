@@ -444,9 +444,9 @@ impl App {
         }
     }
 
-    /// The rules a client's call in `language` is checked against, as [`App::rules_for`]
-    /// gives them, or `given` (a rule set to try) read for that language; with the words of
-    /// the language where the system lists them.
+    /// `book` (a client's stored rule set, or one given to try) read for a call in `language`
+    /// (`RuleBook::for_language`), with the words of that language where the system lists
+    /// them.
     fn read_for(book: &RuleBook, language: &str) -> Result<RuleBook> {
         let mut book = book.for_language(language)?;
         book.lexicon = lexicon(language);
