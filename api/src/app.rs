@@ -431,8 +431,7 @@ impl App {
             }
             None => {
                 let name = verify::default_pack(language);
-                let mut book = RuleBook::pack(name)?;
-                book.lexicon = lexicon(language);
+                let book = Self::read_for(&RuleBook::pack(name)?, language)?;
                 let r = RuleSetRef {
                     id: name.to_string(),
                     version: book.version.unwrap_or(1),
