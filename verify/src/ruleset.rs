@@ -298,8 +298,8 @@ impl RuleBook {
     /// told apart, gets [`RuleBook::prompt`]; the customer's gets none. The vocabulary and the
     /// phrasings' words are what the seller says; before a customer's short answers they only
     /// lean the recogniser towards them — the script's words of agreement ("accepte") heard
-    /// in a customer's mouth would be consent nobody gave — and they made customers' words
-    /// worse on the benchmark calls (BENCHMARKS.md, harder set).
+    /// in a customer's mouth would be consent nobody gave. (On the benchmark calls customers'
+    /// word error rate was within one run's spread either way: BENCHMARKS.md, stage (o).)
     pub fn prompt_for(&self, speaker: callproof_models::Speaker) -> Option<String> {
         (speaker != callproof_models::Speaker::Customer).then(|| self.prompt())
     }
