@@ -1378,6 +1378,9 @@ impl App {
         let first_pass = t.segments.clone();
         let mut opts = TranscribeOptions::new(&t.language, self.settings.threads);
         opts.beam_size = 5;
+        // The beams' own best, doubtful or not: a sample drawn at a high temperature is no
+        // closer listening, and it costs one decoding per temperature step.
+        opts.fallback = false;
         let mut decoded_ms = 0u64;
         for (ch, samples) in channels.iter().enumerate() {
             let Some(speaker) = t
@@ -1636,7 +1639,8 @@ impl App {
             };
             let window = (place.window.0.saturating_sub(200), place.window.1 + 200);
             // The readings made, and for each the index of its baseline among the texts.
-            let made: std::cell::RefCell<(Vec<verify::NumberText>, Vec<usize>)> =
+            // With, for each reading, how likely the model found a number beginning there.
+            let made: std::cell::RefCell<(Vec<verify::NumberText>, Vec<usize>, Vec<f32>)> =
                 Default::default();
             let (own, scores) = engine.weigh_readings(
                 samples,
@@ -1662,24 +1666,37 @@ impl App {
                             }
                         }
                     }
-                    *made.borrow_mut() = (texts, base_of);
+                    let here = texts
+                        .iter()
+                        .map(|n| {
+                            n.words
+                                .1
+                                .checked_sub(1)
+                                .and_then(|k| own.number_here.get(k))
+                                .copied()
+                                .unwrap_or(f32::NEG_INFINITY)
+                        })
+                        .collect();
+                    *made.borrow_mut() = (texts, base_of, here);
                     out
                 },
             )?;
             let Some(own) = own else { continue };
-            let (made, base_of) = made.into_inner();
+            let (made, base_of, here) = made.into_inner();
             let best = made
                 .iter()
                 .zip(&scores)
                 .zip(&base_of)
-                .filter_map(|((n, s), &b)| Some((n, s, scores.get(b)?)))
-                .map(|(n, s, free)| {
+                .zip(&here)
+                .filter_map(|(((n, s), &b), &here)| Some((n, s, scores.get(b)?, here)))
+                .map(|(n, s, free, here)| {
                     let gap = s.logprob - own.logprob.max(free.logprob);
                     tracing::debug!(
                         call = %call.id,
                         rule = %place.rule_id,
                         phrase = %n.phrase,
                         gap,
+                        number_here = here,
                         own = %own.text,
                         free_gap = free.logprob - own.logprob,
                         reading = %s.text,

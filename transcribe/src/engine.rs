@@ -53,6 +53,12 @@ pub struct TranscribeOptions {
     /// Only the speech overlapping these stretches of the channel (milliseconds) is decoded:
     /// the second listen goes back to the few places a finding depends on.
     pub only_ms: Option<Vec<(u64, u64)>>,
+    /// Whether a decoding Whisper finds poor (mean log-probability under -1, or repetitive) is
+    /// decoded again by sampling at rising temperatures, as Whisper and faster-whisper do by
+    /// default: on for the first pass. Off, the decoding's own words are kept, with their low
+    /// probabilities: the second listen's beam search on a garbled 0.56 s took 7 s, sampling
+    /// up to temperature 1.0, to end with the random words of the last sample.
+    pub fallback: bool,
 }
 
 impl TranscribeOptions {
@@ -67,6 +73,7 @@ impl TranscribeOptions {
             beam_size: 1,
             prompt: None,
             only_ms: None,
+            fallback: true,
         }
     }
 }
@@ -250,7 +257,7 @@ impl Engine {
             if let Some(progress) = &opts.progress {
                 progress((done * 100 / total.max(1)) as i32);
             }
-            let mut heard = self.run_chunk(
+            let first = self.run_chunk(
                 &mut state,
                 samples,
                 chunk,
@@ -258,24 +265,19 @@ impl Engine {
                 opts,
                 &prompt,
             )?;
-            if !prompt.is_empty()
-                && (repeats(
-                    &heard
-                        .iter()
-                        .map(|s| s.text.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                ) || !unheard_regions(chunk, &heard).is_empty())
-            {
-                // A prompt can send Whisper into a loop (checked over the chunk's whole text: a
-                // loop of one short sentence comes out as many segments), or make it end the window early (a
-                // call's last 26 s of agent speech came back as its first sentence only):
-                // decode this chunk again without it.
+            let mut heard = first.segments;
+            if !prompt.is_empty() && (first.looped || !unheard_regions(chunk, &heard).is_empty()) {
+                // A prompt can send Whisper into a loop (checked over the chunk's whole words: a
+                // loop of one short sentence comes out as many segments), or make it end the
+                // window early (a call's last 26 s of agent speech came back as its first
+                // sentence only): decode this chunk again without it. Without a prompt, a loop
+                // keeps one turn (see `collapse_loops`).
                 tracing::debug!(
                     "prompted decoding looped or stopped early: decoded again without the prompt"
                 );
-                heard =
-                    self.run_chunk(&mut state, samples, chunk, (speaker, channel), opts, &[])?;
+                heard = self
+                    .run_chunk(&mut state, samples, chunk, (speaker, channel), opts, &[])?
+                    .segments;
             }
             // Whisper can still end a window before its last speech: the regions it left
             // without a word are decoded again on their own, so no words are lost.
@@ -286,14 +288,10 @@ impl Engine {
                     "speech left without words: decoded again on its own"
                 );
                 for part in speech::pack_chunks(samples, &unheard, speech::MAX_CHUNK_MS) {
-                    heard.extend(self.run_chunk(
-                        &mut state,
-                        samples,
-                        &part,
-                        (speaker, channel),
-                        opts,
-                        &[],
-                    )?);
+                    heard.extend(
+                        self.run_chunk(&mut state, samples, &part, (speaker, channel), opts, &[])?
+                            .segments,
+                    );
                 }
             }
             segments.extend(heard);
@@ -320,10 +318,10 @@ impl Engine {
         (speaker, channel): (Speaker, u16),
         opts: &TranscribeOptions,
         prompt: &[i32],
-    ) -> Result<Vec<Segment>, EngineError> {
+    ) -> Result<Decoded, EngineError> {
         // whisper.cpp rejects input shorter than 100 ms; such a slice holds no words anyway.
         if (chunk.samples.len() as u64) < SAMPLE_RATE / 10 {
-            return Ok(Vec::new());
+            return Ok(Decoded::default());
         }
         let mut params = if opts.beam_size > 1 {
             FullParams::new(SamplingStrategy::BeamSearch {
@@ -337,6 +335,9 @@ impl Engine {
             params.set_tokens(prompt);
         }
         params.set_n_threads(opts.threads.max(1) as i32);
+        if !opts.fallback {
+            params.set_temperature_inc(0.0);
+        }
         params.set_language(Some(&opts.language));
         params.set_translate(false);
         params.set_token_timestamps(true);
@@ -373,18 +374,14 @@ impl Engine {
                     "token limit reached: chunk decoded again in {} parts",
                     parts.len()
                 );
-                let mut segments = Vec::new();
+                let mut all = Decoded::default();
                 for part in &parts {
-                    segments.extend(self.run_chunk(
-                        state,
-                        samples,
-                        part,
-                        (speaker, channel),
-                        opts,
-                        prompt,
-                    )?);
+                    let d =
+                        self.run_chunk(state, samples, part, (speaker, channel), opts, prompt)?;
+                    all.segments.extend(d.segments);
+                    all.looped |= d.looped;
                 }
-                return Ok(segments);
+                return Ok(all);
             }
         }
 
@@ -432,12 +429,13 @@ impl Engine {
                 w.drop_foreign_letters();
             }
         }
+        let looped = collapse_loops(&mut words);
         let mut segments = segments_of(words, chunk, speaker, channel, no_speech_prob);
         let second = opts.beam_size > 1 || !prompt.is_empty();
         for s in &mut segments {
             s.second_listen = second && opts.only_ms.is_some();
         }
-        Ok(segments)
+        Ok(Decoded { segments, looped })
     }
 }
 
@@ -492,18 +490,66 @@ fn plain(text: &str) -> String {
         .join(" ")
 }
 
-/// Whether a decoded text is a loop: the same run of two to six words three times in a row, or
-/// one word four times ("Gun. Gun. Gun. Gun. Gun." for a customer's "Hmm" under a prompt).
-fn repeats(text: &str) -> bool {
-    let plain = plain(text);
-    let words: Vec<&str> = plain.split(' ').filter(|w| !w.is_empty()).collect();
-    (1..=6).any(|n| {
-        let times = if n == 1 { 4 } else { 3 };
-        words.len() >= times * n
-            && (0..=words.len() - times * n)
-                .any(|i| (1..times).all(|k| words[i..i + n] == words[i + k * n..i + (k + 1) * n]))
-    })
+/// Where a decoding looped, in a list of words (compared as [`plain`] text): the first run of
+/// one to six words said again and again in a row (a word four times, a longer run three
+/// times), with the words that go on repeating it after. Returns the loop's first word, the
+/// run's length and the end (exclusive) of the repetition. A loop is the decoder's, not the
+/// speaker's: "I and I and I and I and I and I and I." fills 0.9 s of a customer's hesitation,
+/// "Gun. Gun. Gun. Gun. Gun." a customer's "Hmm" under a prompt.
+fn find_loop(words: &[String]) -> Option<(usize, usize, usize)> {
+    for i in 0..words.len() {
+        for n in 1..=6 {
+            let times = if n == 1 { 4 } else { 3 };
+            if i + times * n > words.len() {
+                break;
+            }
+            if (1..times).all(|k| words[i..i + n] == words[i + k * n..i + (k + 1) * n]) {
+                let mut end = i + times * n;
+                while end < words.len() && words[end] == words[i + (end - i) % n] {
+                    end += 1;
+                }
+                return Some((i, n, end));
+            }
+        }
+    }
+    None
 }
+
+/// Whether a decoded text is a loop (see [`find_loop`]).
+#[cfg(test)]
+fn repeats(text: &str) -> bool {
+    let words: Vec<String> = plain(text).split(' ').map(str::to_string).collect();
+    find_loop(&words).is_some()
+}
+
+/// Keeps one turn of each loop in a decoding's words and drops the rest: evidence never shows
+/// words nobody said. The turn kept counts as barely heard (the decoder was lost there, and a
+/// finding must not rest on it). Returns whether a loop was found.
+fn collapse_loops(words: &mut Vec<DecodedWord>) -> bool {
+    let mut found = false;
+    loop {
+        let plain_words: Vec<String> = words
+            .iter()
+            .map(|w| plain(&String::from_utf8_lossy(&w.bytes)))
+            .collect();
+        let Some((start, n, end)) = find_loop(&plain_words) else {
+            return found;
+        };
+        found = true;
+        tracing::debug!(
+            kept = %plain_words[start..start + n].join(" "),
+            dropped = end - start - n,
+            "decoding looped: one turn kept"
+        );
+        for w in &mut words[start..start + n] {
+            w.p_sum = w.p_sum.min(LOOP_WORD_P * w.tokens as f32);
+        }
+        words.drain(start + n..end);
+    }
+}
+
+/// Probability given to the words of a loop's one kept turn: under any doubt threshold.
+const LOOP_WORD_P: f32 = 0.1;
 
 /// Drops segments that say again what the segment before them on the channel said, or that
 /// sit inside its time and repeat part of it. Whisper sometimes decodes a sentence twice in one
@@ -590,6 +636,14 @@ fn drop_line_noise(loudness: &speech::Loudness, segments: Vec<Segment>) -> Vec<S
 pub(crate) fn audio_ctx(samples: usize) -> i32 {
     let positions = samples.div_ceil(SAMPLE_RATE as usize / 50);
     (positions + 50).min(1500) as i32
+}
+
+/// One decoding of a chunk: its segments, and whether its words looped (one turn of each
+/// loop kept).
+#[derive(Default)]
+struct Decoded {
+    segments: Vec<Segment>,
+    looped: bool,
 }
 
 /// A word as decoded, before its end is known.
@@ -857,6 +911,54 @@ mod tests {
         assert!(!repeats(
             "Vous pouvez vous inscrire sur Bloctel, la liste Bloctel."
         ));
+    }
+
+    fn decoded(text: &str) -> Vec<DecodedWord> {
+        text.split(' ')
+            .enumerate()
+            .map(|(i, w)| DecodedWord {
+                bytes: format!(" {w}").into_bytes(),
+                start_ms: i as u64 * 100,
+                p_sum: 0.9,
+                logprob_sum: -0.1,
+                tokens: 1,
+            })
+            .collect()
+    }
+
+    fn said(words: &[DecodedWord]) -> String {
+        words
+            .iter()
+            .map(|w| String::from_utf8_lossy(&w.bytes).trim().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn a_loop_keeps_one_turn_barely_heard_and_the_words_around_it() {
+        // An unprompted decoding of a customer's hesitation (the demo's real call, tiny.en).
+        let mut words = decoded("and then I and I and I and I and I and I and I. the light");
+        assert!(collapse_loops(&mut words));
+        assert_eq!(said(&words), "and then I and the light");
+        assert_eq!(words[2].start_ms, 200);
+        assert!(words[2].p_sum < Segment::DOUBTFUL_WORD_BELOW);
+        assert!(words[3].p_sum < Segment::DOUBTFUL_WORD_BELOW);
+        assert!(words[4].p_sum > Segment::DOUBTFUL_WORD_BELOW);
+
+        let mut words = decoded("Gun. Gun. Gun. Gun. Gun.");
+        assert!(collapse_loops(&mut words));
+        assert_eq!(said(&words), "Gun.");
+
+        // Speech that says a word again is left as it is.
+        for text in [
+            "Oui. Oui. Oui.",
+            "Vous pouvez vous inscrire sur Bloctel, la liste Bloctel.",
+            "very very good",
+        ] {
+            let mut words = decoded(text);
+            assert!(!collapse_loops(&mut words), "{text}");
+            assert_eq!(said(&words), text);
+        }
     }
 
     fn worded(start_ms: u64, words: &[(u64, u64)]) -> Segment {

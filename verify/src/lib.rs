@@ -528,6 +528,13 @@ impl Eval<'_> {
             .filter_map(|d| self.met_at.get(d).map(|m| m.1))
             .max()
             .unwrap_or(0);
+        let bare = |w: &WordAt<'_>| {
+            w.text
+                .trim()
+                .to_lowercase()
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_string()
+        };
         let yes = self
             .streams
             .iter()
@@ -535,11 +542,12 @@ impl Eval<'_> {
             .flat_map(|s| s.words.iter().enumerate().map(move |(i, w)| (s, i, w)))
             .find(|(s, i, w)| {
                 let turn_start = *i == 0 || w.start_ms > s.words[i - 1].end_ms + 300;
-                let word = w.text.trim().to_lowercase();
-                let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+                let word = bare(w);
+                let two = s.words.get(i + 1).map(|n| format!("{word} {}", bare(n)));
                 turn_start
                     && w.start_ms >= offer_done
-                    && matches!(word, "oui" | "yes" | "yeah" | "ok" | "okay" | "d'accord")
+                    && (AFFIRMATIVE.contains(&word.as_str())
+                        || two.is_some_and(|t| AFFIRMATIVE.contains(&t.as_str())))
             });
         if let Some((s, i, w)) = yes {
             let turn: Vec<&str> = s.words[i..]
@@ -796,6 +804,42 @@ pub fn second_listen_spans(book: &RuleBook, v: &Verification) -> Vec<(Speaker, u
 /// A word heard with less probability than this may stand for several words said ("au nom
 /// d'" heard as "contacterons d'", at 0.29): alone, it makes the speech around it doubtful.
 const BARELY_HEARD: f32 = 0.35;
+
+/// How a customer's answer begins when it agrees, in the languages of the built-in packs: said
+/// at the start of a turn once the offer is complete, with no assent phrasing found, the rest
+/// of the answer may be what the recogniser garbled ("Très bien, je s'esprit" for "Très bien,
+/// je souscris"), so the consent needs a person, not a verdict of violation. Each is lower
+/// case, without its punctuation, one or two words.
+const AFFIRMATIVE: &[&str] = &[
+    // French
+    "oui",
+    "ouais",
+    "d'accord",
+    "daccord",
+    "très bien",
+    "parfait",
+    "entendu",
+    "bien sûr",
+    "volontiers",
+    "ça marche",
+    "ça me va",
+    "c'est bon",
+    // English, and both
+    "ok",
+    "okay",
+    "yes",
+    "yeah",
+    "yep",
+    "sure",
+    "alright",
+    "all right",
+    "fine",
+    "great",
+    "perfect",
+    "sounds good",
+    "certainly",
+    "absolutely",
+];
 
 /// Words that are no words of the call's language it takes to make a place doubtful: one is a
 /// name or a brand spelled another way ("Isocle", "adoucissaire" beside a missing Bloctel

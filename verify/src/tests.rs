@@ -591,6 +591,27 @@ fn a_yes_whose_words_were_garbled_is_for_review_not_an_accusation() {
     t.language = "en".into();
     let v = run(&book, &t, &m);
     assert_eq!(finding(&v, "consent").status, FindingStatus::Fail);
+
+    // Agreement opens with other words too, in either language ("Très bien, je s'esprit" for
+    // "Très bien, je souscris", GSM and noise); an answer that opens otherwise stays a fail.
+    for (answer, status) in [
+        (
+            "Alright, I've read the switch to the new terrace.",
+            FindingStatus::Review,
+        ),
+        ("Sounds good, I've read the switch.", FindingStatus::Review),
+        ("Très bien, je s'esprit.", FindingStatus::Review),
+        ("Bien sûr, je s'esprit.", FindingStatus::Review),
+        ("Hmm, I've read the switch.", FindingStatus::Fail),
+        ("Bien, je s'esprit.", FindingStatus::Fail),
+    ] {
+        let mut other = turns.clone();
+        other[4] = (C, 20_000, answer);
+        let mut t = transcript(&other);
+        t.language = "en".into();
+        let v = run(&book, &t, &m);
+        assert_eq!(finding(&v, "consent").status, status, "{answer}");
+    }
 }
 
 #[test]
