@@ -1523,7 +1523,9 @@ impl App {
             };
             let window = (first.window.0.saturating_sub(200), first.window.1 + 200);
             // The model's own hearing of the stretch, alone and without prompt, against the
-            // same hearing with each phrasing where it heard something like it.
+            // same hearing with each phrasing where the transcript heard something like it
+            // (and whether the reading was made at that place).
+            let at_place: std::cell::RefCell<Vec<bool>> = Default::default();
             let (own, scores) = engine.weigh_readings(
                 samples,
                 window,
@@ -1531,17 +1533,21 @@ impl App {
                 self.settings.threads,
                 true,
                 &|own| {
-                    group
+                    let (texts, placed): (Vec<String>, Vec<bool>) = group
                         .iter()
-                        .map(|r| verify::substitute(own.text, &r.phrase))
-                        .collect()
+                        .map(|r| verify::substitute_at(own.text, r))
+                        .unzip();
+                    *at_place.borrow_mut() = placed;
+                    texts
                 },
             )?;
             let Some(own) = own else { continue };
-            // (reading made at the place, phrasing, gap) for each phrasing weighed; a
-            // phrasing the model's own hearing holds word for word weighs nothing against it.
-            let mut weighed: Vec<(&verify::ScriptReading, String, f32)> = Vec::new();
-            for (r, s) in group.iter().zip(&scores) {
+            let at_place = at_place.into_inner();
+            // (reading made at the place, phrasing, gap, made at the reading's own place) for
+            // each phrasing weighed; a phrasing the model's own hearing holds word for word
+            // weighs nothing against it.
+            let mut weighed: Vec<(&verify::ScriptReading, String, f32, bool)> = Vec::new();
+            for ((r, s), &placed) in group.iter().zip(&scores).zip(&at_place) {
                 let gap = s.logprob - own.logprob;
                 tracing::debug!(
                     call = %call.id,
@@ -1554,7 +1560,7 @@ impl App {
                     heard = %r.heard,
                     "script reading"
                 );
-                weighed.push((*r, r.phrase.clone(), gap));
+                weighed.push((*r, r.phrase.clone(), gap, placed));
             }
             let mut rules: Vec<&str> = group.iter().map(|r| r.rule_id.as_str()).collect();
             rules.sort_unstable();
@@ -1566,23 +1572,28 @@ impl App {
                 for phrase in verify::phrasings_heard(book, rule, &own.text) {
                     tracing::debug!(call = %call.id, rule, %phrase, own = %own.text,
                         "script reading: heard by the model alone");
-                    weighed.push((*r, phrase, 0.0));
+                    weighed.push((*r, phrase, 0.0, false));
                 }
             }
             // For each rule, the best reading within the margin that takes no other finding's
             // words, put where the model's own hearing has it (or, where the two hearings
             // differ too much to say, at the place the reading was made for).
             for rule in rules {
-                let mut fitting: Vec<&(&verify::ScriptReading, String, f32)> = weighed
+                let mut fitting: Vec<&(&verify::ScriptReading, String, f32, bool)> = weighed
                     .iter()
                     .filter(|w| w.0.rule_id == rule && w.2 >= -SCRIPT_READING_MARGIN)
                     .collect();
                 fitting.sort_by(|a, b| b.2.total_cmp(&a.2));
-                for (r, phrase, _) in fitting {
-                    let Some(reading) =
+                for (r, phrase, _, placed) in fitting {
+                    // A reading made at the transcript's place goes there; another where the
+                    // model's own hearing has the phrasing.
+                    let reading = if *placed {
+                        Some((*r).clone())
+                    } else {
                         verify::own_reading(t, rule, (r.channel, r.window), &own.text, phrase)
                             .or_else(|| (r.phrase == *phrase).then(|| (*r).clone()))
-                    else {
+                    };
+                    let Some(reading) = reading else {
                         continue;
                     };
                     // The words put in place get the probability the model gave the

@@ -27,8 +27,8 @@ pub use lexicon::Lexicon;
 use matcher::Pattern;
 pub use readings::{
     apply_clearing, apply_reading, number_baseline, number_places, number_reading, number_readings,
-    own_reading, phrasings_heard, script_readings, substitute, NumberPlace, NumberText,
-    ScriptReading, NUMBER_SLOT, REST_SLOT,
+    own_reading, phrasings_heard, script_readings, substitute, substitute_at, NumberPlace,
+    NumberText, ScriptReading, NUMBER_SLOT, REST_SLOT,
 };
 pub use ruleset::{default_pack, pack_source, RuleBook, RuleSetError, PACKS};
 use ruleset::{Hours, Rule};

@@ -540,9 +540,16 @@ fn readings_at(
 }
 
 /// A phrasing fitted to the words it takes the place of: their capital and their closing
-/// punctuation ("Un récapitulatif écrit," for "L'appétulatif écrit,").
+/// punctuation ("Un récapitulatif écrit," for "L'appétulatif écrit,"), and, for a phrasing that
+/// ends in an elided article ("au nom d'"), the word the last one elides into ("au nom
+/// d'Énergie" for "ton nom d'Énergie": the name is not the garbled part).
 fn fitted(phrase: &str, first: &str, last: &str) -> String {
     let mut out = phrase.to_string();
+    if out.ends_with(['\'', '’']) {
+        if let Some((_, rest)) = last.trim().split_once(['\'', '’']) {
+            out.push_str(rest.trim_end_matches(['.', ',', '?', '!']));
+        }
+    }
     if first.trim().starts_with(char::is_uppercase) {
         let mut cs = out.chars();
         if let Some(c) = cs.next() {
@@ -578,6 +585,48 @@ pub fn substitute(text: &str, phrase: &str) -> String {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `own` (the model's own hearing of `r`'s window) with `r`'s phrasing in place of the words
+/// that align with those `r` replaces in the transcript: the reading is made where the
+/// transcript heard something like the phrasing, not where the own hearing's letters happen to
+/// come closest ("au nom d'" read in place of "clair pour une" in "Je vous contaque mon énergie
+/// clair pour une proposition" rather than of "mon", where the transcript had "ton nom
+/// d'énergie"). Where the two hearings do not agree around the place, or the own hearing holds
+/// the phrasing already, it is [`substitute`]'s reading. Returns the reading and whether it was
+/// made at `r`'s place (then `r` is where it goes in the transcript).
+pub fn substitute_at(own: &str, r: &ScriptReading) -> (String, bool) {
+    let own_words: Vec<&str> = own.split_whitespace().collect();
+    let heard: Vec<&str> = r.heard.split_whitespace().collect();
+    let (a, b) = r.words;
+    let holds = best_span(&own_words, &r.phrase, r.phrase.split_whitespace().count())
+        .is_some_and(|(sim, _, _)| sim >= 1.0);
+    if holds || a >= b || b > heard.len() || own_words.is_empty() {
+        return (substitute(own, &r.phrase), false);
+    }
+    let bounds = align_bounds(&heard, &own_words);
+    let (Some(&oa), Some(&ob)) = (bounds.get(a), bounds.get(b)) else {
+        return (substitute(own, &r.phrase), false);
+    };
+    let ob = ob.max(oa + 1).min(own_words.len());
+    if oa >= ob {
+        return (substitute(own, &r.phrase), false);
+    }
+    // The two hearings must agree around the place, or it is not the same place.
+    let sim = strsim::normalized_levenshtein(
+        &plain(&heard[a.saturating_sub(2)..(b + 2).min(heard.len())].join(" ")),
+        &plain(&own_words[oa.saturating_sub(2)..(ob + 2).min(own_words.len())].join(" ")),
+    );
+    if sim < PLACE_FLOOR {
+        return (substitute(own, &r.phrase), false);
+    }
+    let put = fitted(&r.phrase, own_words[oa], own_words[ob - 1]);
+    let text = [own_words[..oa].join(" "), put, own_words[ob..].join(" ")]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    (text, true)
 }
 
 /// The run of `words` most like `target` (about `n` words long, compared letter by letter
@@ -863,6 +912,41 @@ mod tests {
         assert!(script_readings(&book, &t, &v)
             .iter()
             .all(|r| r.rule_id != "final_on_phone"));
+    }
+
+    #[test]
+    fn a_reading_is_made_where_the_transcript_heard_the_phrasing() {
+        // The transcript heard "ton nom d'Énergie"; the model's own hearing of the same stretch
+        // differs word by word, and its letters come closest to "au nom d'" elsewhere.
+        let heard = "Je vous contacte ton nom d'Énergie Claire pour une proposition commerciale.";
+        let r = ScriptReading {
+            rule_id: "on_behalf".into(),
+            channel: 0,
+            window: (0, 7_000),
+            heard: heard.into(),
+            script: String::new(),
+            replaced: (1_000, 2_000),
+            words: (3, 6),
+            phrase: "au nom d'".into(),
+        };
+        let own = "Je vous contaque mon d'Énergie clair pour une proposition commerciale.";
+        let (text, placed) = substitute_at(own, &r);
+        assert!(placed);
+        assert_eq!(
+            text,
+            "Je vous contaque au nom d'Énergie clair pour une proposition commerciale."
+        );
+        // Hearings that do not follow each other there: the reading goes where the letters
+        // say, as before.
+        let (text, placed) = substitute_at("Merci beaucoup madame, au revoir.", &r);
+        assert!(!placed);
+        assert_eq!(
+            text,
+            substitute("Merci beaucoup madame, au revoir.", "au nom d'")
+        );
+        // A hearing that holds the phrasing already is left as it is.
+        let holds = "Je vous appelle au nom d' Énergie Claire.";
+        assert_eq!(substitute_at(holds, &r), (holds.to_string(), false));
     }
 
     fn garbled_price() -> Transcript {
