@@ -1576,8 +1576,9 @@ impl App {
                 }
             }
             // For each rule, the best reading within the margin that takes no other finding's
-            // words, put where the model's own hearing has it (or, where the two hearings
-            // differ too much to say, at the place the reading was made for).
+            // words, put at the transcript's words it was made for (a phrasing the model's own
+            // hearing holds, or a reading made where the letters came closest: where that
+            // hearing has it, else at the place the reading was made for).
             for rule in rules {
                 let mut fitting: Vec<&(&verify::ScriptReading, String, f32, bool)> = weighed
                     .iter()
