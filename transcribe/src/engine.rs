@@ -515,13 +515,6 @@ fn find_loop(words: &[String]) -> Option<(usize, usize, usize)> {
     None
 }
 
-/// Whether a decoded text is a loop (see [`find_loop`]).
-#[cfg(test)]
-fn repeats(text: &str) -> bool {
-    let words: Vec<String> = plain(text).split(' ').map(str::to_string).collect();
-    find_loop(&words).is_some()
-}
-
 /// Keeps one turn of each loop in a decoding's words and drops the rest: evidence never shows
 /// words nobody said. The turn kept counts as barely heard (the decoder was lost there, and a
 /// finding must not rest on it). Returns whether a loop was found.
@@ -897,6 +890,12 @@ mod tests {
             w.drop_foreign_letters();
             assert_eq!((w.bytes.as_slice(), w.p_sum), (said.as_bytes(), 0.9));
         }
+    }
+
+    /// Whether a decoded text is a loop (see [`find_loop`]).
+    fn repeats(text: &str) -> bool {
+        let words: Vec<String> = plain(text).split(' ').map(str::to_string).collect();
+        find_loop(&words).is_some()
     }
 
     #[test]

@@ -299,20 +299,7 @@ fn mapped(
 ) -> Option<ScriptReading> {
     let words = window_words(t, channel, window);
     let texts: Vec<&str> = words.iter().map(|w| w.text.trim()).collect();
-    let bounds = align_bounds(own_words, &texts);
-    let ta = *bounds.get(a)?;
-    let tb = (*bounds.get(b)?).max(ta + 1).min(texts.len());
-    if ta >= tb {
-        return None;
-    }
-    // The two hearings must agree around the place, or it is not the same place.
-    let sim = strsim::normalized_levenshtein(
-        &plain(&own_words[a.saturating_sub(2)..(b + 2).min(own_words.len())].join(" ")),
-        &plain(&texts[ta.saturating_sub(2)..(tb + 2).min(texts.len())].join(" ")),
-    );
-    if sim < PLACE_FLOOR {
-        return None;
-    }
+    let (ta, tb) = aligned_place(own_words, (a, b), &texts)?;
     Some(reading(
         rule_id,
         (channel, window),
@@ -579,12 +566,34 @@ pub fn substitute(text: &str, phrase: &str) -> String {
     if sim >= 1.0 {
         return text.to_string();
     }
+    put_in(&words, (a, b), phrase)
+}
+
+/// `words` with `phrase`, fitted to them, in place of `words[a..b]`.
+fn put_in(words: &[&str], (a, b): (usize, usize), phrase: &str) -> String {
     let put = fitted(phrase, words[a], words[b - 1]);
     [words[..a].join(" "), put, words[b..].join(" ")]
         .into_iter()
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Where `from[a..b]` falls among the words of `to`, another hearing of the same stretch
+/// (the two aligned word by word), if the two agree around it: otherwise it is not the same
+/// place.
+fn aligned_place(from: &[&str], (a, b): (usize, usize), to: &[&str]) -> Option<(usize, usize)> {
+    let bounds = align_bounds(from, to);
+    let ta = *bounds.get(a)?;
+    let tb = (*bounds.get(b)?).max(ta + 1).min(to.len());
+    if ta >= tb {
+        return None;
+    }
+    let sim = strsim::normalized_levenshtein(
+        &plain(&from[a.saturating_sub(2)..(b + 2).min(from.len())].join(" ")),
+        &plain(&to[ta.saturating_sub(2)..(tb + 2).min(to.len())].join(" ")),
+    );
+    (sim >= PLACE_FLOOR).then_some((ta, tb))
 }
 
 /// `own` (the model's own hearing of `r`'s window) with `r`'s phrasing in place of the words
@@ -601,32 +610,13 @@ pub fn substitute_at(own: &str, r: &ScriptReading) -> (String, bool) {
     let (a, b) = r.words;
     let holds = best_span(&own_words, &r.phrase, r.phrase.split_whitespace().count())
         .is_some_and(|(sim, _, _)| sim >= 1.0);
-    if holds || a >= b || b > heard.len() || own_words.is_empty() {
-        return (substitute(own, &r.phrase), false);
+    let place = (!holds && a < b && b <= heard.len() && !own_words.is_empty())
+        .then(|| aligned_place(&heard, (a, b), &own_words))
+        .flatten();
+    match place {
+        Some(at) => (put_in(&own_words, at, &r.phrase), true),
+        None => (substitute(own, &r.phrase), false),
     }
-    let bounds = align_bounds(&heard, &own_words);
-    let (Some(&oa), Some(&ob)) = (bounds.get(a), bounds.get(b)) else {
-        return (substitute(own, &r.phrase), false);
-    };
-    let ob = ob.max(oa + 1).min(own_words.len());
-    if oa >= ob {
-        return (substitute(own, &r.phrase), false);
-    }
-    // The two hearings must agree around the place, or it is not the same place.
-    let sim = strsim::normalized_levenshtein(
-        &plain(&heard[a.saturating_sub(2)..(b + 2).min(heard.len())].join(" ")),
-        &plain(&own_words[oa.saturating_sub(2)..(ob + 2).min(own_words.len())].join(" ")),
-    );
-    if sim < PLACE_FLOOR {
-        return (substitute(own, &r.phrase), false);
-    }
-    let put = fitted(&r.phrase, own_words[oa], own_words[ob - 1]);
-    let text = [own_words[..oa].join(" "), put, own_words[ob..].join(" ")]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    (text, true)
 }
 
 /// The run of `words` most like `target` (about `n` words long, compared letter by letter
