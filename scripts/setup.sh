@@ -31,7 +31,7 @@ command -v python3 >/dev/null || { echo "python3 is missing: apt-get install pyt
 # the French and English word lists let verification tell the words the recogniser made up.
 need_apt=0
 for cmd in cmake g++ espeak-ng sox soxi chromium chromedriver zip unzip 7z curl; do command -v "$cmd" >/dev/null || need_apt=1; done
-for voice in fr1 fr2 fr3 fr4 fr6 us1 us2 us3 en1; do [ -d "/usr/share/mbrola/$voice" ] || need_apt=1; done
+for voice in fr1 fr2 fr3 fr4 fr6 fr7 us1 us2 us3 en1; do [ -d "/usr/share/mbrola/$voice" ] || need_apt=1; done
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt=1
 [ -f /usr/share/dict/french ] && [ -f /usr/share/dict/american-english ] || need_apt=1
 if [ "$need_apt" -eq 1 ]; then
@@ -48,7 +48,7 @@ if [ "$need_apt" -eq 1 ]; then
   echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/callproof.conf >/dev/null
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq cmake g++ make espeak-ng sox libsox-fmt-base \
-    mbrola-fr1 mbrola-fr2 mbrola-fr3 mbrola-fr4 mbrola-fr6 mbrola-us1 mbrola-us2 mbrola-us3 \
+    mbrola-fr1 mbrola-fr2 mbrola-fr3 mbrola-fr4 mbrola-fr6 mbrola-fr7 mbrola-us1 mbrola-us2 mbrola-us3 \
     mbrola-en1 chromium chromium-driver zip unzip p7zip-full \
     curl postgresql wfrench wamerican >/dev/null
 fi

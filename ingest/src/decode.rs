@@ -534,11 +534,16 @@ pub fn resample_to_16k(samples: &[f32], from_rate: u32) -> Result<Vec<f32>, Deco
         out.extend_from_slice(&o[0]);
         pos += CHUNK;
     }
-    // Flush the tail and the filter delay with partial chunks of silence.
+    // Flush the tail and the filter delay with partial chunks of silence. A recording whose
+    // length is a whole number of chunks has no tail: rubato refuses an empty input buffer
+    // ("Insufficient buffer size 0"), and None is its way of saying "nothing more".
     let tail = &samples[pos..];
-    let o = rs
-        .process_partial(Some(&[tail]), None)
-        .map_err(|e| DecodeError::Resample(e.to_string()))?;
+    let o = if tail.is_empty() {
+        rs.process_partial::<&[f32]>(None, None)
+    } else {
+        rs.process_partial(Some(&[tail]), None)
+    }
+    .map_err(|e| DecodeError::Resample(e.to_string()))?;
     out.extend_from_slice(&o[0]);
     while out.len() < expected + delay {
         let o = rs
@@ -564,6 +569,19 @@ mod tests {
         assert!(err.to_string().contains("text file"), "{err}");
         let err = decode(&[0u8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]).unwrap_err();
         assert!(matches!(err, DecodeError::NotAudio(_)));
+    }
+
+    #[test]
+    fn a_recording_of_whole_resampler_chunks_resamples() {
+        // 28.8 s at 8 kHz is 225 chunks of 1024 samples exactly: such a call failed to ingest.
+        for len in [1024, 8 * 1024, 230_400] {
+            let s: Vec<f32> = (0..len).map(|i| ((i as f32) * 0.05).sin() * 0.5).collect();
+            let out = resample_to_16k(&s, 8000).expect("resamples");
+            assert_eq!(out.len(), len * 2);
+            // The signal itself came through, not silence.
+            let rms = (out.iter().map(|x| x * x).sum::<f32>() / out.len() as f32).sqrt();
+            assert!(rms > 0.3, "rms {rms}");
+        }
     }
 
     #[test]
