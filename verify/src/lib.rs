@@ -130,10 +130,21 @@ fn streams<'a>(t: &'a Transcript, language: &str) -> Vec<Stream<'a>> {
 const MAX_PAUSE_IN_MATCH_MS: u64 = 2_000;
 
 fn find(patterns: &[Pattern], streams: &[&Stream<'_>], floor: f32) -> Vec<Cand> {
+    find_with(patterns, streams, floor, false)
+}
+
+/// [`find`], where a phrasing's numbers may differ from those heard (see
+/// [`Pattern::find_with`]): the places a recording is read again, never a verdict's evidence.
+fn find_with(
+    patterns: &[Pattern],
+    streams: &[&Stream<'_>],
+    floor: f32,
+    numbers_may_differ: bool,
+) -> Vec<Cand> {
     let mut out = Vec::new();
     for s in streams {
         for p in patterns {
-            for h in p.find(&s.toks, floor) {
+            for h in p.find_with(&s.toks, floor, numbers_may_differ) {
                 let first = s.toks[h.start].first_word;
                 let last = s.toks[h.end - 1].last_word;
                 let words = &s.words[first..=last];
@@ -901,6 +912,14 @@ fn could_hold(run: &[Heard], shortest: u64) -> bool {
     span.max(said) >= shortest
 }
 
+/// A word written as a number ("120", "38,50"), as Whisper writes amounts.
+fn is_number_word(text: &str) -> bool {
+    let t = text.trim_matches(|c: char| !c.is_alphanumeric());
+    t.starts_with(|c: char| c.is_ascii_digit())
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || c == ',' || c == '.')
+}
+
 /// A word heard where an item was expected: its segment, start and end (ms), probability and
 /// text (a segment without words stands as one, with its confidence).
 type Heard<'a> = (&'a Segment, u64, u64, f32, &'a str);
@@ -1020,6 +1039,25 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                     .iter()
                     .filter(|h| !h.0.words.is_empty() && !lexicon.knows(h.4, &book.vocabulary))
                     .collect();
+                // A number, then a word that is none, where a "{number} euros" was expected:
+                // the number was heard and its unit garbled ("coûte 120 reparences" for "cent
+                // vingt euros par an"). One made-up word, but the one the item turns on.
+                if !rule.number_script.is_empty() {
+                    for pair in heard.windows(2) {
+                        let (n, unit) = (&pair[0], &pair[1]);
+                        if std::ptr::eq(n.0, unit.0)
+                            && is_number_word(n.4)
+                            && !lexicon.knows(unit.4, &book.vocabulary)
+                        {
+                            for h in [n, unit] {
+                                if !low.iter().any(|l| l.1 == h.1 && l.2 == h.2) {
+                                    low.push(h);
+                                }
+                            }
+                        }
+                    }
+                    low.sort_by_key(|h| h.1);
+                }
                 let said: u64 = made_up
                     .iter()
                     .map(|h| {

@@ -41,9 +41,13 @@ pub struct Hit {
     pub score: f32,
 }
 
-/// Words that change the meaning of what surrounds them: never skipped inside a match.
+/// Words that change the meaning of what surrounds them: never skipped inside a match, never
+/// left out of one. "rien" and "nothing" among them: "rien à signer" (nothing to sign, said to
+/// pass a sale off as final) without "rien" is "à signer", what a seller says of the contract
+/// to be signed.
 const NEGATIONS: &[&str] = &[
-    "ne", "n", "pas", "non", "jamais", "aucun", "aucune", "not", "no", "never", "dont", "t",
+    "ne", "n", "pas", "non", "jamais", "aucun", "aucune", "rien", "not", "no", "never", "nothing",
+    "dont", "t",
 ];
 
 /// Cost of one extra recognised word inside a match.
@@ -127,6 +131,23 @@ impl Pattern {
     /// Every place the pattern matches `stream` with a score of at least `floor`, best first,
     /// without overlaps.
     pub fn find(&self, stream: &[Tok], floor: f32) -> Vec<Hit> {
+        self.find_with(stream, floor, false)
+    }
+
+    /// As [`Pattern::find`], and with `numbers_may_differ` a number of the phrasing may be
+    /// missing from the place (another number heard in its stead is an extra word): where a
+    /// recording is to be read again, "délai de quatre jours pour vous rétracter" is the place
+    /// of "délai de 14 jours pour vous rétracter", and the recording says which was said. Never
+    /// for a verdict: "7 jours" is not "14 jours".
+    pub fn find_with(&self, stream: &[Tok], floor: f32, numbers_may_differ: bool) -> Vec<Hit> {
+        let may_lose = |t: &PatTok| {
+            !Self::essential(t)
+                || (numbers_may_differ
+                    && match &t.word {
+                        PatWord::Number => true,
+                        PatWord::Word(w) => is_number(w),
+                    })
+        };
         let m = self.toks.len();
         let n = stream.len();
         let total: f32 = self.toks.iter().map(Self::weight).sum();
@@ -228,7 +249,7 @@ impl Pattern {
                     if j < m {
                         let wt = Self::weight(&self.toks[j]);
                         // Pattern word lost.
-                        if !Self::essential(&self.toks[j]) {
+                        if may_lose(&self.toks[j]) {
                             relax(&mut dp, j + 1, k, c);
                         }
                         if k < w {
@@ -412,6 +433,36 @@ mod tests {
             .unwrap_or(0.0);
         assert!(got < 0.75, "{got}");
         assert_eq!(best(&p, "non merci, au revoir", "fr").unwrap().0, 1.0);
+    }
+
+    /// "rien à signer" matched "un récapitulatif écrit à signer" at 0.64 and flagged a
+    /// compliant call's "to be signed" as "nothing to sign".
+    #[test]
+    fn nothing_is_never_left_out() {
+        let p = pat(&["rien", "a", "signer"]);
+        let got = best(&p, "vous recevrez un récapitulatif écrit à signer", "fr")
+            .map(|r| r.0)
+            .unwrap_or(0.0);
+        assert!(got < 0.6, "{got}");
+        assert_eq!(best(&p, "vous n'avez rien à signer", "fr").unwrap().0, 1.0);
+        let p = pat(&["nothing", "to", "sign"]);
+        assert!(best(&p, "the contract to sign", "en").is_none());
+    }
+
+    /// A place to read again may hold another number than the phrasing's; a verdict's may not.
+    #[test]
+    fn a_number_may_differ_only_where_the_recording_decides() {
+        let p = pat(&["delai", "de", "14", "jours", "pour", "vous", "retracter"]);
+        let s = tokens(
+            "vous disposez d'un délai de quatre jours pour vous rétracter".split_whitespace(),
+            "fr",
+        );
+        assert!(p.find(&s, 0.4).is_empty());
+        let hits = p.find_with(&s, 0.4, true);
+        let h = hits.first().expect("the place of the phrasing");
+        let words: Vec<&str> = s[h.start..h.end].iter().map(|t| t.norm.as_str()).collect();
+        assert_eq!(words.join(" "), "delai de 4 jours pour vous retracter");
+        assert!(h.score < 1.0, "{}", h.score);
     }
 
     #[test]

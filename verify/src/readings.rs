@@ -12,7 +12,7 @@
 
 use callproof_models::{FindingStatus, Outcome, RuleKind, Segment, Transcript, Verification, Word};
 
-use crate::{find, streams, RuleBook};
+use crate::{find_with, streams, RuleBook};
 
 pub use callproof_models::{NUMBER_SLOT, REST_SLOT};
 
@@ -25,6 +25,9 @@ const CANDIDATE_FLOOR: f32 = 0.4;
 /// Places tried per finding, and phrasings tried per place (the most alike).
 const PLACES: usize = 3;
 const PHRASINGS: usize = 4;
+
+/// Words a reading's place may take beyond those its match covered (see [`widened`]).
+const MAX_WIDENING: usize = 2;
 
 /// One stretch of a channel heard one way, and the same stretch read with the script's words.
 #[derive(Debug, Clone, PartialEq)]
@@ -440,7 +443,9 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
             .iter()
             .filter(|s| wanted.is_none_or(|w| s.speaker == w))
             .collect();
-        let mut places = find(&rule.patterns, &own, CANDIDATE_FLOOR);
+        // A number heard otherwise ("quatre jours" for "quatorze jours") hides the place from
+        // the matcher, which never takes one number for another: here the recording decides.
+        let mut places = find_with(&rule.patterns, &own, CANDIDATE_FLOOR, true);
         // An item matched in the doubtful band may have been said, garbled, at another place
         // its phrasings come close to ("par coyer" at 0:28 where "Parfait" at 0:35 matched
         // best): its places anywhere are read. One not found is read where it was expected.
@@ -500,30 +505,56 @@ fn readings_at(
         return Vec::new();
     };
     let b = words.iter().rposition(|w| inside(w)).unwrap_or(a) + 1;
-    let said = words[a..b]
+    let mut phrasings: Vec<(f64, (usize, usize), &String)> = script
         .iter()
-        .map(|w| w.text.trim())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut phrasings: Vec<(f64, &String)> = script
-        .iter()
-        .map(|p| (strsim::normalized_levenshtein(&plain(p), &plain(&said)), p))
+        .map(|p| {
+            let (sim, span) = widened(&words, (a, b), p);
+            (sim, span, p)
+        })
         .collect();
     phrasings.sort_by(|x, y| y.0.total_cmp(&x.0));
     phrasings
         .into_iter()
         .take(PHRASINGS)
-        .map(|(_, p)| {
-            reading(
-                rule_id,
-                (first.channel, window),
-                &words,
-                (a, b),
-                p,
-                p.clone(),
-            )
-        })
+        .map(|(_, span, p)| reading(rule_id, (first.channel, window), &words, span, p, p.clone()))
         .collect()
+}
+
+/// The words a phrasing takes the place of: those its match covered, `words[a..b]`, or, where
+/// the match covers fewer words than the phrasing has (its garbled words were left out of the
+/// match: "par" of "par pemme" for "par e-mail"), up to as many more on either side as it
+/// lacks (at most [`MAX_WIDENING`]), whichever run is most like the phrasing letter by letter.
+/// Otherwise "par e-mail" reads in place of "par" alone ("par e-mail pemme"), which the
+/// recording rightly refuses. Returns the similarity and the run.
+fn widened(words: &[&Word], (a, b): (usize, usize), phrase: &str) -> (f64, (usize, usize)) {
+    let target = plain(phrase);
+    let text = |x: usize, y: usize| {
+        plain(
+            &words[x..y]
+                .iter()
+                .map(|w| w.text.trim())
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+    };
+    let lacks = phrase
+        .split_whitespace()
+        .count()
+        .saturating_sub(b - a)
+        .min(MAX_WIDENING);
+    let mut best = (strsim::normalized_levenshtein(&target, &text(a, b)), (a, b));
+    for x in a.saturating_sub(lacks)..=a {
+        for y in b..=(b + lacks).min(words.len()) {
+            if (a - x) + (y - b) > lacks || (x, y) == (a, b) {
+                continue;
+            }
+            let sim = strsim::normalized_levenshtein(&target, &text(x, y));
+            if sim > best.0 {
+                best = (sim, (x, y));
+            }
+        }
+    }
+    best
 }
 
 /// A phrasing fitted to the words it takes the place of: their capital and their closing
@@ -889,6 +920,79 @@ mod tests {
         assert_eq!(f.status, FindingStatus::Pass, "{f:?}");
         assert!(f.hearing.as_ref().is_some_and(|h| h.script_check));
         assert!(f.detail.contains("first heard as"), "{}", f.detail);
+    }
+
+    /// "par e-mail" heard "par pemme": the matcher covers "par" only (the garbled word is left
+    /// out of its match); the reading takes "par pemme", not "par" alone.
+    #[test]
+    fn a_reading_takes_the_garbled_words_its_match_left_out() {
+        let book = RuleBook::pack("fr-demarchage").unwrap();
+        let m = meta("2026-03-03T10:30:00+01:00");
+        let mut turns = compliant();
+        turns[5] = (
+            A,
+            23_000,
+            "Le contrat vous sera adressé par pemme pour signature.",
+        );
+        let mut t = transcript(&turns);
+        for w in &mut t.segments[5].words {
+            if w.text.contains("pemme") {
+                w.probability = 0.2;
+            }
+        }
+        let v = run(&book, &t, &m);
+        assert_ne!(
+            finding(&v, "written_confirmation").status,
+            FindingStatus::Pass
+        );
+        let readings = script_readings(&book, &t, &v);
+        let r = readings
+            .iter()
+            .find(|r| r.phrase == "par e-mail")
+            .expect("the e-mail phrasing is tried");
+        assert_eq!(
+            r.script,
+            "Le contrat vous sera adressé par e-mail pour signature."
+        );
+        // Where the match covered the phrasing's words, the place is the match.
+        let r = readings.iter().find(|r| r.phrase == "par mail").unwrap();
+        assert!(r.script.contains("par mail pour signature"), "{}", r.script);
+    }
+
+    /// "quatorze jours" heard "quatre jours" with confidence: the withdrawal period "missing",
+    /// a compliant call called a violation, and no reading tried, because the matcher never
+    /// takes one number for another. The place is read with the script's number.
+    #[test]
+    fn a_disclosure_whose_number_was_misheard_is_read_with_the_scripts_number() {
+        let book = RuleBook::pack("fr-demarchage").unwrap();
+        let m = meta("2026-03-03T10:30:00+01:00");
+        let mut turns = compliant();
+        turns[4] = (
+            A,
+            19_000,
+            "Vous disposez d'un délai de quatre jours pour vous rétracter.",
+        );
+        let t = transcript(&turns);
+        let v = run(&book, &t, &m);
+        let f = finding(&v, "withdrawal_14d");
+        assert_eq!(
+            (f.status, f.outcome),
+            (FindingStatus::Fail, Outcome::Missing)
+        );
+        let readings = script_readings(&book, &t, &v);
+        let r = readings
+            .iter()
+            .find(|r| r.phrase == "délai de 14 jours pour vous rétracter")
+            .expect("the phrasing is read where the transcript has another number");
+        assert_eq!(
+            r.script,
+            "Vous disposez d'un délai de 14 jours pour vous rétracter."
+        );
+        // Read, not concluded: the finding stands until the recording says otherwise.
+        assert_eq!(
+            finding(&run(&book, &t, &m), "withdrawal_14d").status,
+            FindingStatus::Fail
+        );
     }
 
     #[test]

@@ -691,4 +691,13 @@ fn made_up_words_where_an_item_was_expected_make_its_absence_doubtful() {
     // One word that is no word (a name, a brand spelled otherwise) hides nothing.
     let t = garbled("La desions de coup sans l'acteur retardant.");
     assert_eq!(price(&book, &t), (Outcome::Missing, FindingStatus::Fail));
+    // Unless it follows a number where a price was expected: the unit is what was garbled
+    // ("coûte 120 reparences" for "coûte cent vingt euros par an").
+    let t = garbled("Notre offre coûte 120 reparences.");
+    assert_eq!(price(&book, &t), (Outcome::Missing, FindingStatus::Review));
+    let v = run(&book, &t, &m);
+    assert!(finding(&v, "price").detail.contains("120 reparences"));
+    // A number followed by a word of the language is no garbled price.
+    let t = garbled("Notre offre coûte 120 sans acteur.");
+    assert_eq!(price(&book, &t), (Outcome::Missing, FindingStatus::Fail));
 }
