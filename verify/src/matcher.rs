@@ -16,7 +16,13 @@ pub enum PatWord {
     Word(String),
     /// `{number}`: any number.
     Number,
+    /// `{name}`: one to [`NAME_MAX_WORDS`] words, whatever they are (a person's or a
+    /// company's name: "this is {name} from"), never a negation.
+    Name,
 }
+
+/// Most words a `{name}` stands for ("Anne Marie Dupont").
+pub const NAME_MAX_WORDS: usize = 3;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatTok {
@@ -90,6 +96,8 @@ impl Pattern {
     fn weight(t: &PatTok) -> f32 {
         match (&t.word, t.optional) {
             (_, true) => 0.0,
+            // Any words: they say nothing of the phrasing, the words around them do.
+            (PatWord::Name, _) => 0.0,
             (PatWord::Number, _) => 4.0,
             (PatWord::Word(w), _) if is_number(w) => 4.0,
             (PatWord::Word(w), _) => w.chars().count().clamp(1, 8) as f32,
@@ -103,7 +111,7 @@ impl Pattern {
     fn essential(t: &PatTok) -> bool {
         !t.optional
             && match &t.word {
-                PatWord::Number => true,
+                PatWord::Number | PatWord::Name => true,
                 PatWord::Word(w) => is_number(w) || NEGATIONS.contains(&w.as_str()) || w == "m",
             }
     }
@@ -118,13 +126,14 @@ impl Pattern {
                 }
             }
             PatWord::Word(w) => word_sim(w, s),
+            PatWord::Name => 0.0,
         }
     }
 
     fn word(&self, j: usize) -> Option<&str> {
         match &self.toks[j].word {
             PatWord::Word(w) => Some(w),
-            PatWord::Number => None,
+            PatWord::Number | PatWord::Name => None,
         }
     }
 
@@ -146,6 +155,7 @@ impl Pattern {
                     && match &t.word {
                         PatWord::Number => true,
                         PatWord::Word(w) => is_number(w),
+                        PatWord::Name => false,
                     })
         };
         let m = self.toks.len();
@@ -248,6 +258,18 @@ impl Pattern {
                     };
                     if j < m {
                         let wt = Self::weight(&self.toks[j]);
+                        if self.toks[j].word == PatWord::Name {
+                            // One to three words of any kind, but no negation: "I'm not from".
+                            for len in 1..=NAME_MAX_WORDS {
+                                if k + len > w
+                                    || NEGATIONS.contains(&stream[at + len - 1].norm.as_str())
+                                {
+                                    break;
+                                }
+                                relax(&mut dp, j + 1, k + len, matched(c.score, at, at + len - 1));
+                            }
+                            continue;
+                        }
                         // Pattern word lost.
                         if may_lose(&self.toks[j]) {
                             relax(&mut dp, j + 1, k, c);
@@ -326,6 +348,10 @@ impl Pattern {
 mod tests {
     use super::super::text::tokens;
     use super::*;
+
+    fn compile(source: &str, lang: &str) -> Pattern {
+        crate::ruleset::compile_phrase(source, lang).expect("phrasing compiles")
+    }
 
     pub(super) fn pat(words: &[&str]) -> Pattern {
         Pattern {
@@ -463,6 +489,28 @@ mod tests {
         let words: Vec<&str> = s[h.start..h.end].iter().map(|t| t.norm.as_str()).collect();
         assert_eq!(words.join(" "), "delai de 4 jours pour vous retracter");
         assert!(h.score < 1.0, "{}", h.score);
+    }
+
+    #[test]
+    fn a_name_is_any_one_to_three_words() {
+        let p = compile("this is {name} from", "en");
+        let full = |text: &str| best(&p, text, "en").map(|r| r.0).unwrap_or(0.0);
+        assert_eq!(full("Hi, this is Megan Scott from Callwise"), 1.0);
+        assert_eq!(full("this is Anne Marie Dupont from Acme"), 1.0);
+        assert_eq!(full("this is Megan from Acme"), 1.0);
+        // Far more than a name's words (a name and two extra words at most), or none: not
+        // the phrasing.
+        assert!(full("this is the end of a long story from") < 0.75);
+        assert!(full("this is from") < 1.0);
+        // Never over a negation.
+        assert!(full("this is not from") < 0.75);
+        let p = compile("je suis {name} de chez", "fr");
+        assert_eq!(
+            best(&p, "Je suis Marc Lefèvre, de chez Isosell", "fr")
+                .unwrap()
+                .0,
+            1.0
+        );
     }
 
     #[test]

@@ -211,7 +211,11 @@ pub struct Rule {
 /// `{number}`, or (`numbers`) those with one, which only the recording can fill.
 fn script_texts(say: &[String], numbers: bool) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for p in say.iter().filter(|p| p.contains("{number}") == numbers) {
+    // A name is whatever the seller says there: no reading can fill it.
+    for p in say
+        .iter()
+        .filter(|p| p.contains("{number}") == numbers && !p.contains("{name}"))
+    {
         let with: String = p.chars().filter(|c| !matches!(c, '[' | ']')).collect();
         let mut without = String::new();
         let mut depth = 0;
@@ -352,7 +356,8 @@ pub fn sha256_hex(source: &str) -> String {
     hex::encode(Sha256::digest(source.as_bytes()))
 }
 
-/// Compiles one phrasing: `[optional words]`, `{number}`, everything else normalised.
+/// Compiles one phrasing: `[optional words]`, `{number}`, `{name}` (one to three words: a
+/// person's or a company's name, "this is {name} from"), everything else normalised.
 pub fn compile_phrase(source: &str, language: &str) -> Result<Pattern, String> {
     let mut toks = Vec::new();
     let mut rest = source;
@@ -379,16 +384,26 @@ pub fn compile_phrase(source: &str, language: &str) -> Result<Pattern, String> {
                     let close = text[open..].find('}').ok_or_else(|| {
                         format!("phrasing {source:?} opens a '{{' it never closes")
                     })? + open;
-                    let name = &text[open + 1..close];
-                    if name != "number" {
-                        return Err(format!(
-                            "phrasing {source:?} uses {{{name}}}: the only placeholder is {{number}}"
-                        ));
-                    }
-                    toks.push(PatTok {
-                        word: PatWord::Number,
-                        optional,
-                    });
+                    let word = match &text[open + 1..close] {
+                        "number" => PatWord::Number,
+                        "name" if optional => {
+                            return Err(format!(
+                                "phrasing {source:?} makes {{name}} optional: write the phrasing with and without it"
+                            ))
+                        }
+                        "name" if toks.iter().all(|t: &PatTok| t.optional) => {
+                            return Err(format!(
+                                "phrasing {source:?} starts with {{name}}: a phrasing starts with a word said (\"this is {{name}} from\")"
+                            ))
+                        }
+                        "name" => PatWord::Name,
+                        other => {
+                            return Err(format!(
+                                "phrasing {source:?} uses {{{other}}}: the placeholders are {{number}} and {{name}}"
+                            ))
+                        }
+                    };
+                    toks.push(PatTok { word, optional });
                     text = &text[close + 1..];
                 }
                 None => {
@@ -1065,6 +1080,7 @@ say = ["électricité verte"]
             .map(|t| match &t.word {
                 PatWord::Word(w) => format!("{}{w}", if t.optional { "?" } else { "" }),
                 PatWord::Number => "#".into(),
+                PatWord::Name => "@".into(),
             })
             .collect();
         assert_eq!(
@@ -1074,6 +1090,11 @@ say = ["électricité verte"]
         let p = compile_phrase("{number} euros", "fr").unwrap();
         assert_eq!(p.toks[0].word, PatWord::Number);
         assert!(compile_phrase("[optional only]", "fr").is_err());
+        let p = compile_phrase("this is {name} from", "en").unwrap();
+        assert_eq!(p.toks[2].word, PatWord::Name);
+        // A name cannot lead (nothing would anchor the match) nor be optional.
         assert!(compile_phrase("{name} here", "fr").is_err());
+        assert!(compile_phrase("this is [{name}] from", "en").is_err());
+        assert!(compile_phrase("{company} here", "fr").is_err());
     }
 }
