@@ -1509,8 +1509,10 @@ impl App {
             match groups.iter_mut().find(|g| {
                 g[0].channel == r.channel && g[0].window == r.window && g[0].heard == r.heard
             }) {
-                // Two places of one stretch can give the same reading: scored once.
-                Some(g) if g.iter().any(|o| o.phrase == r.phrase) => {}
+                // Two places of one stretch can give the same reading: scored once. The same
+                // phrasing at two places is two readings ("par e-mail" for "par mois" and for
+                // "par pmeine" in one sentence): only one of them is what was said.
+                Some(g) if g.iter().any(|o| o.script == r.script) => {}
                 Some(g) => g.push(r),
                 None => groups.push(vec![r]),
             }

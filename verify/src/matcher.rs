@@ -165,8 +165,31 @@ impl Pattern {
             return Vec::new();
         }
         // Similarities computed once: one word to one word, one to two joined, two to one.
+        let is_number_tok = |t: &PatTok| match &t.word {
+            PatWord::Number => true,
+            PatWord::Word(w) => is_number(w),
+            PatWord::Name => false,
+        };
+        // Where numbers may differ, another number stands at the phrasing's number's place
+        // (half alike), so that the place spans it.
         let one: Vec<Vec<f32>> = (0..m)
-            .map(|j| stream.iter().map(|t| self.sim(j, &t.norm)).collect())
+            .map(|j| {
+                stream
+                    .iter()
+                    .map(|t| {
+                        let sim = self.sim(j, &t.norm);
+                        if sim == 0.0
+                            && numbers_may_differ
+                            && is_number_tok(&self.toks[j])
+                            && is_number(&t.norm)
+                        {
+                            0.5
+                        } else {
+                            sim
+                        }
+                    })
+                    .collect()
+            })
             .collect();
         let split: Vec<Vec<f32>> = (0..m)
             .map(|j| {

@@ -456,36 +456,50 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
                     && around.0 < c.end_ms.saturating_add(1_000))
         });
         places.dedup_by(|a, b| a.start_ms == b.start_ms && a.end_ms == b.end_ms);
+        // The places whose words, with those a match left out, come closest to a phrasing:
+        // the matcher scores "par" of "par mois", "part" and "par pemme" alike for "par
+        // e-mail"; the letters of "par pemme" tell them apart.
         let mut seen: Vec<(u64, u64)> = Vec::new();
+        let mut read: Vec<(f64, (u64, u64), Vec<ScriptReading>)> = Vec::new();
         for c in places {
-            if seen.len() == PLACES {
-                break;
-            }
             if seen.contains(&(c.start_ms, c.end_ms)) {
                 continue;
             }
             seen.push((c.start_ms, c.end_ms));
-            out.extend(readings_at(
-                t,
-                &rule.id,
-                c.speaker,
-                (c.start_ms, c.end_ms),
-                &rule.script,
-            ));
+            let here = readings_at(t, &rule.id, c.speaker, (c.start_ms, c.end_ms), &rule.script);
+            // The finding's own match is read whatever its letters.
+            let own_match = f.start_ms == Some(c.start_ms) && f.end_ms == Some(c.end_ms);
+            let sim = here.iter().map(|(sim, _)| *sim).reduce(f64::max);
+            if let Some(sim) = sim {
+                let rank = if own_match { f64::INFINITY } else { sim };
+                let readings = here.into_iter().map(|(_, r)| r).collect();
+                read.push((rank, (c.start_ms, c.end_ms), readings));
+            }
+        }
+        // Stable: equally close places keep the matcher's order. Of places that overlap (two
+        // phrasings' matches over the same words), the closer one is read.
+        read.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut kept: Vec<(u64, u64)> = Vec::new();
+        for (_, span, readings) in read {
+            if kept.len() == PLACES || kept.iter().any(|k| k.0 < span.1 && span.0 < k.1) {
+                continue;
+            }
+            kept.push(span);
+            out.extend(readings);
         }
     }
     out
 }
 
 /// The readings of one place: the segments of `speaker` around `replaced`, with each of the
-/// phrasings most like the words there in their place.
+/// phrasings most like the words there in their place, and how alike (0..1, letters).
 fn readings_at(
     t: &Transcript,
     rule_id: &str,
     speaker: callproof_models::Speaker,
     replaced: (u64, u64),
     script: &[String],
-) -> Vec<ScriptReading> {
+) -> Vec<(f64, ScriptReading)> {
     let segs: Vec<&Segment> = t
         .segments
         .iter()
@@ -516,7 +530,10 @@ fn readings_at(
     phrasings
         .into_iter()
         .take(PHRASINGS)
-        .map(|(_, span, p)| reading(rule_id, (first.channel, window), &words, span, p, p.clone()))
+        .map(|(sim, span, p)| {
+            let r = reading(rule_id, (first.channel, window), &words, span, p, p.clone());
+            (sim, r)
+        })
         .collect()
 }
 
@@ -957,6 +974,36 @@ mod tests {
         // Where the match covered the phrasing's words, the place is the match.
         let r = readings.iter().find(|r| r.phrase == "par mail").unwrap();
         assert!(r.script.contains("par mail pour signature"), "{}", r.script);
+    }
+
+    /// Four places the matcher scores alike for "par e-mail" ("par" each time, the rest left
+    /// out): the three read are those whose words come closest, "par pmeine" among them.
+    #[test]
+    fn the_places_read_are_those_most_like_a_phrasing() {
+        let book = RuleBook::pack("fr-demarchage").unwrap();
+        let m = meta("2026-03-03T10:30:00+01:00");
+        let mut turns = compliant();
+        turns[5] = (
+            A,
+            23_000,
+            "Payable par mois, ou par an, par prélèvement, et le contrat par pmeine.",
+        );
+        let mut t = transcript(&turns);
+        for w in &mut t.segments[5].words {
+            w.probability = 0.3;
+        }
+        let v = run(&book, &t, &m);
+        assert_ne!(
+            finding(&v, "written_confirmation").status,
+            FindingStatus::Pass
+        );
+        let readings = script_readings(&book, &t, &v);
+        assert!(
+            readings
+                .iter()
+                .any(|r| r.script.ends_with("le contrat par e-mail.")),
+            "{readings:#?}"
+        );
     }
 
     /// "quatorze jours" heard "quatre jours" with confidence: the withdrawal period "missing",
