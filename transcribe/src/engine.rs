@@ -695,6 +695,39 @@ struct TimedWord {
     tokens: u32,
 }
 
+/// Less time than anyone takes to say a word (ms, on average over a run of words).
+const SQUEEZED_WORD_MS: u64 = 60;
+
+/// Drops a run of two words or more that a decoding wrote again right after itself in less
+/// than [`SQUEEZED_WORD_MS`] a word: the decoder went on writing where the speech had ended
+/// ("Je me suis d'accord, je me suis d'accord." with the repeat's four words in 40 ms at the
+/// end of a customer's "je ne sais pas trop", AMR-NB). Evidence never shows words twice; a
+/// repeat said in its own time is speech and stays.
+fn drop_squeezed_repeats(words: &mut Vec<TimedWord>) {
+    let mut i = 0;
+    while i < words.len() {
+        let plain_at = |k: usize| plain(&words[k].word.text);
+        let squeezed = (2..=(words.len() - i) / 2).find(|&n| {
+            (0..n).all(|k| plain_at(i + k) == plain_at(i + n + k))
+                && words[i + 2 * n - 1]
+                    .word
+                    .end_ms
+                    .saturating_sub(words[i + n].word.start_ms)
+                    < n as u64 * SQUEEZED_WORD_MS
+        });
+        match squeezed {
+            Some(n) => {
+                tracing::debug!(
+                    dropped = %words[i + n..i + 2 * n].iter().map(|w| w.word.text.as_str()).collect::<Vec<_>>().join(" "),
+                    "words written again in no time dropped"
+                );
+                words.drain(i + n..i + 2 * n);
+            }
+            None => i += 1,
+        }
+    }
+}
+
 /// Splits a chunk's words into segments: a new one starts with each speech region and after
 /// each sentence. A word lasts until the next one starts, at most 1.5 s and not past the end of
 /// its region.
@@ -740,6 +773,7 @@ fn segments_of(
         let start = words[i].word.start_ms;
         words[i].word.end_ms = next.min(region_end).min(start + 1500).max(start);
     }
+    drop_squeezed_repeats(&mut words);
 
     let mut groups: Vec<Vec<TimedWord>> = Vec::new();
     for w in words {
@@ -958,6 +992,56 @@ mod tests {
             assert!(!collapse_loops(&mut words), "{text}");
             assert_eq!(said(&words), text);
         }
+    }
+
+    fn timed(words: &[(&str, u64, u64)]) -> Vec<TimedWord> {
+        words
+            .iter()
+            .map(|&(text, start_ms, end_ms)| TimedWord {
+                word: Word {
+                    text: text.into(),
+                    start_ms,
+                    end_ms,
+                    probability: 0.7,
+                },
+                region: 0,
+                logprob_sum: -0.5,
+                tokens: 1,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn words_written_again_in_no_time_are_dropped() {
+        // As decoded from a customer's "Euh, je ne sais pas trop." (AMR-NB, base).
+        let mut words = timed(&[
+            ("Je", 23_320, 23_730),
+            ("me", 23_730, 23_890),
+            ("suis", 23_890, 24_130),
+            ("d'accord,", 24_130, 24_630),
+            ("je", 24_630, 24_630),
+            ("me", 24_630, 24_630),
+            ("suis", 24_630, 24_630),
+            ("d'accord.", 24_630, 24_670),
+        ]);
+        drop_squeezed_repeats(&mut words);
+        let text: Vec<&str> = words.iter().map(|w| w.word.text.as_str()).collect();
+        assert_eq!(text, ["Je", "me", "suis", "d'accord,"]);
+
+        // Said twice, each time in its own time: speech.
+        let said = [
+            ("c'est", 0, 200),
+            ("bon,", 200, 500),
+            ("c'est", 500, 700),
+            ("bon.", 700, 1_000),
+        ];
+        let mut words = timed(&said);
+        drop_squeezed_repeats(&mut words);
+        assert_eq!(words.len(), 4);
+        // One word again at a segment's end (its time cut short) is left to the speaker.
+        let mut words = timed(&[("Oui,", 0, 300), ("oui.", 300, 310)]);
+        drop_squeezed_repeats(&mut words);
+        assert_eq!(words.len(), 2);
     }
 
     fn worded(start_ms: u64, words: &[(u64, u64)]) -> Segment {

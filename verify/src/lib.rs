@@ -77,6 +77,10 @@ struct Cand {
     who: Attribution,
     /// Mean recogniser probability of its words.
     confidence: f32,
+    /// Its words heard under [`Segment::DOUBTFUL_WORD_BELOW`], and whether one was under
+    /// [`BARELY_HEARD`].
+    doubtful_words: usize,
+    barely_heard: bool,
     /// Its words come from the second listen.
     second: bool,
     /// Its words were put in place by a script reading the recording supports; what was
@@ -186,6 +190,11 @@ fn find_with(
                         .unwrap_or_default(),
                     confidence: words.iter().map(|w| w.prob).sum::<f32>()
                         / words.len().max(1) as f32,
+                    doubtful_words: words
+                        .iter()
+                        .filter(|w| w.prob < Segment::DOUBTFUL_WORD_BELOW)
+                        .count(),
+                    barely_heard: words.iter().any(|w| w.prob < BARELY_HEARD),
                     second: words.iter().any(|w| w.second),
                     first: words.iter().find_map(|w| w.first).map(str::to_string),
                 });
@@ -328,6 +337,32 @@ impl Eval<'_> {
             ));
         }
         s
+    }
+
+    /// Why a match cannot stand as heard, if it cannot: its words were heard with doubt (two
+    /// under [`Segment::DOUBTFUL_WORD_BELOW`] or one under [`BARELY_HEARD`], as [`doubt`]
+    /// counts them), or they span less than half the time their syllables take at the fastest
+    /// pace anyone speaks. Words a script reading put in place are the recording's own (the
+    /// model scored them there).
+    fn unheard(c: &Cand) -> Option<String> {
+        if c.first.is_some() {
+            return None;
+        }
+        let needs = syllables(&c.matched) * FASTEST_SYLLABLE_MS / 2;
+        let took = c.end_ms.saturating_sub(c.start_ms);
+        if took < needs {
+            return Some(format!(
+                "\"{}\" was written into {took} ms, less than anyone takes to say it",
+                c.matched
+            ));
+        }
+        if c.doubtful_words >= 2 || c.barely_heard {
+            return Some(format!(
+                "\"{}\" was not recognised with confidence ({:.2})",
+                c.matched, c.confidence
+            ));
+        }
+        None
     }
 
     fn required(&self, rule: &Rule) -> Finding {
@@ -485,6 +520,14 @@ impl Eval<'_> {
                 );
             }
             let mut detail = format!("consent: {}", Self::said(a));
+            // The consent is what a proof of the sale rests on: words the recogniser barely
+            // heard, or wrote in less time than anyone could say them (a decoding that
+            // repeated "je suis d'accord" into 40 ms after a customer's "je ne sais pas
+            // trop"), prove nothing until a person has listened.
+            if let Some(why) = Self::unheard(a) {
+                detail.push_str(&format!("; but {why}: listen to confirm"));
+                return self.finding(rule, Outcome::Met, Review, Some(a), detail);
+            }
             if let Some(r) = refusals.iter().find(|r| r.start_ms >= a.end_ms) {
                 detail.push_str(&format!(
                     "; possibly taken back at {} (\"{}\"), listen to confirm",
@@ -575,6 +618,8 @@ impl Eval<'_> {
                 phrase: String::new(),
                 who: w.who,
                 confidence: w.prob,
+                doubtful_words: usize::from(w.prob < Segment::DOUBTFUL_WORD_BELOW),
+                barely_heard: w.prob < BARELY_HEARD,
                 second: w.second,
                 first: None,
                 hypothetical: false,

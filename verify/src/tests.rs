@@ -701,3 +701,53 @@ fn made_up_words_where_an_item_was_expected_make_its_absence_doubtful() {
     let t = garbled("Notre offre coûte 120 sans acteur.");
     assert_eq!(price(&book, &t), (Outcome::Missing, FindingStatus::Fail));
 }
+
+/// A customer's "je ne sais pas trop" decoded (AMR-NB) as "Je me suis d'accord, je me suis
+/// d'accord.", the repeat written into 40 ms at the end of the segment: the call was called
+/// compliant. A consent is a sale's proof: one whose words were barely heard, or written in
+/// less time than anyone takes to say them, is for a person to hear.
+#[test]
+fn a_consent_barely_heard_or_said_in_no_time_is_for_review() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let mut turns = compliant();
+    turns[7] = (C, 32_000, "Je me suis d'accord, je me suis d'accord.");
+    // Heard with confidence, each word in its time: the consent stands.
+    let v = run(&book, &transcript(&turns), &m);
+    assert_eq!(finding(&v, "consent").status, FindingStatus::Pass);
+
+    // The repeat squeezed into 40 ms.
+    let mut t = transcript(&turns);
+    let end = t.segments[7].words[3].end_ms;
+    for w in &mut t.segments[7].words[4..] {
+        (w.start_ms, w.end_ms) = (end, end + 40);
+    }
+    t.segments[7].end_ms = end + 40;
+    let v = run(&book, &t, &m);
+    let f = finding(&v, "consent");
+    assert_eq!((f.outcome, f.status), (Outcome::Met, FindingStatus::Review));
+    assert!(f.detail.contains("less than anyone takes"), "{}", f.detail);
+
+    // Said in its time, but barely heard.
+    let mut t = transcript(&turns);
+    for w in &mut t.segments[7].words {
+        w.probability = 0.31;
+    }
+    let v = run(&book, &t, &m);
+    let f = finding(&v, "consent");
+    assert_eq!((f.outcome, f.status), (Outcome::Met, FindingStatus::Review));
+    assert!(
+        f.detail.contains("not recognised with confidence"),
+        "{}",
+        f.detail
+    );
+    // The verdict waits for a person; nobody is accused.
+    assert_eq!(v.verdict, Verdict::NeedsReview);
+
+    // One word under 0.5, none barely heard ("I agree" with "agree" at 0.39): it stands.
+    let mut t = transcript(&turns);
+    t.segments[7].words[3].probability = 0.39;
+    t.segments[7].words[7].probability = 0.39;
+    let v = run(&book, &t, &m);
+    assert_eq!(finding(&v, "consent").status, FindingStatus::Pass);
+}
