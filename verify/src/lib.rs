@@ -606,7 +606,7 @@ impl Eval<'_> {
         if let Some((s, i, w)) = yes {
             let turn: Vec<&str> = s.words[i..]
                 .iter()
-                .take_while(|x| x.start_ms <= w.start_ms + 4_000)
+                .take_while(|x| x.start_ms <= w.start_ms + ANSWER_MS)
                 .map(|x| x.text.trim())
                 .collect();
             let c = Cand {
@@ -856,6 +856,10 @@ pub fn second_listen_spans(book: &RuleBook, v: &Verification) -> Vec<(Speaker, u
     }
     out
 }
+
+/// How long an answer that opens with an [`AFFIRMATIVE`] is taken to last (ms): what the
+/// finding quotes, and where the script check reads an assent that was garbled.
+pub(crate) const ANSWER_MS: u64 = 4_000;
 
 /// A word heard with less probability than this may stand for several words said ("au nom
 /// d'" heard as "contacterons d'", at 0.29): alone, it makes the speech around it doubtful.

@@ -77,6 +77,13 @@ fn in_doubt(book: &RuleBook, f: &callproof_models::Finding) -> Option<(u64, u64)
         (FindingStatus::Review, Outcome::Missing, None, None, _) => {
             hearing.and_then(|h| h.doubtful)
         }
+        // No assent found, but the customer's answer after the offer opened with "très bien"
+        // or "yes": the rest of it may be the assent garbled ("Très bien, je s'es surpris").
+        (FindingStatus::Review, Outcome::Missing, Some(s), Some(_), None)
+            if f.kind == RuleKind::Consent =>
+        {
+            Some((s, s + crate::ANSWER_MS))
+        }
         (FindingStatus::Fail, Outcome::Missing, None, None, _) => hearing.and_then(|h| h.searched),
         _ => None,
     }
@@ -899,6 +906,35 @@ mod tests {
         assert_eq!(
             r.script,
             "Vous recevrez l'offre par courrier et vous ne serez engagée qu'après l'avoir signée."
+        );
+    }
+
+    /// "Très bien, je souscris" heard "Très bien, je s'es surpris": no assent phrasing, an
+    /// answer that opens as agreement, the consent for review. The answer is read with the
+    /// assent phrasings most like it.
+    #[test]
+    fn an_answer_that_opens_as_agreement_is_read_with_the_assent() {
+        let book = RuleBook::pack("fr-demarchage").unwrap();
+        let m = meta("2026-03-03T10:30:00+01:00");
+        let mut turns = compliant();
+        turns[7] = (
+            callproof_models::Speaker::Customer,
+            32_000,
+            "Très bien, je s'es surpris.",
+        );
+        let t = transcript(&turns);
+        let v = run(&book, &t, &m);
+        let f = finding(&v, "consent");
+        assert_eq!(
+            (f.outcome, f.status),
+            (Outcome::Missing, FindingStatus::Review)
+        );
+        let readings = script_readings(&book, &t, &v);
+        assert!(
+            readings
+                .iter()
+                .any(|r| r.rule_id == "consent" && r.script == "Très bien, je souscris."),
+            "{readings:#?}"
         );
     }
 
