@@ -365,6 +365,35 @@ impl Eval<'_> {
         None
     }
 
+    /// Whether the answer holding `c` opens, at most two words before it, with an agreement
+    /// ("yes", "très bien") heard with confidence: "Yes, I've agreed the switch" with "agreed"
+    /// barely heard still says yes; the doubtful words only say to what.
+    fn opens_with_yes(&self, c: &Cand) -> bool {
+        let Some(s) = self.streams.iter().find(|s| s.speaker == c.speaker) else {
+            return false;
+        };
+        let Some(first) = s.words.iter().position(|w| w.start_ms == c.start_ms) else {
+            return false;
+        };
+        let mut start = first;
+        while start > 0 && s.words[start].start_ms <= s.words[start - 1].end_ms + TURN_GAP_MS {
+            start -= 1;
+        }
+        if first - start > 2 {
+            return false;
+        }
+        let heard = |w: &WordAt<'_>| w.prob >= Segment::DOUBTFUL_WORD_BELOW;
+        let one = &s.words[start];
+        let two = s.words.get(start + 1).filter(|_| start + 1 <= first);
+        (heard(one) && AFFIRMATIVE.contains(&bare(one.text).as_str()))
+            || two.is_some_and(|w| {
+                heard(one)
+                    && heard(w)
+                    && AFFIRMATIVE
+                        .contains(&format!("{} {}", bare(one.text), bare(w.text)).as_str())
+            })
+    }
+
     fn required(&self, rule: &Rule) -> Finding {
         use FindingStatus::*;
         let all: Vec<&Stream<'_>> = self.streams.iter().collect();
@@ -524,7 +553,7 @@ impl Eval<'_> {
             // heard, or wrote in less time than anyone could say them (a decoding that
             // repeated "je suis d'accord" into 40 ms after a customer's "je ne sais pas
             // trop"), prove nothing until a person has listened.
-            if let Some(why) = Self::unheard(a) {
+            if let Some(why) = Self::unheard(a).filter(|_| !self.opens_with_yes(a)) {
                 detail.push_str(&format!("; but {why}: listen to confirm"));
                 return self.finding(rule, Outcome::Met, Review, Some(a), detail);
             }
@@ -582,22 +611,18 @@ impl Eval<'_> {
             .filter_map(|d| self.met_at.get(d).map(|m| m.1))
             .max()
             .unwrap_or(0);
-        let bare = |w: &WordAt<'_>| {
-            w.text
-                .trim()
-                .to_lowercase()
-                .trim_matches(|c: char| !c.is_alphanumeric())
-                .to_string()
-        };
         let yes = self
             .streams
             .iter()
             .filter(|s| self.speaker_ok(rule, s.speaker))
             .flat_map(|s| s.words.iter().enumerate().map(move |(i, w)| (s, i, w)))
             .find(|(s, i, w)| {
-                let turn_start = *i == 0 || w.start_ms > s.words[i - 1].end_ms + 300;
-                let word = bare(w);
-                let two = s.words.get(i + 1).map(|n| format!("{word} {}", bare(n)));
+                let turn_start = *i == 0 || w.start_ms > s.words[i - 1].end_ms + TURN_GAP_MS;
+                let word = bare(w.text);
+                let two = s
+                    .words
+                    .get(i + 1)
+                    .map(|n| format!("{word} {}", bare(n.text)));
                 turn_start
                     && w.start_ms >= offer_done
                     && (AFFIRMATIVE.contains(&word.as_str())
@@ -855,6 +880,17 @@ pub fn second_listen_spans(book: &RuleBook, v: &Verification) -> Vec<(Speaker, u
         }
     }
     out
+}
+
+/// A silence longer than this (ms) between two words of one speaker starts a new turn.
+const TURN_GAP_MS: u64 = 300;
+
+/// A word as the [`AFFIRMATIVE`] list writes it: lower case, without its punctuation.
+fn bare(text: &str) -> String {
+    text.trim()
+        .to_lowercase()
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_string()
 }
 
 /// How long an answer that opens with an [`AFFIRMATIVE`] is taken to last (ms): what the

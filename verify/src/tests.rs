@@ -744,6 +744,21 @@ fn a_consent_barely_heard_or_said_in_no_time_is_for_review() {
     // The verdict waits for a person; nobody is accused.
     assert_eq!(v.verdict, Verdict::NeedsReview);
 
+    // An answer that opens with a "yes" heard with confidence says yes, whatever the words
+    // after it ("Yes, I've agreed the switch", "agreed" at 0.19).
+    let mut yes = turns.clone();
+    yes[7] = (C, 32_000, "Oui, je me suis d'accord.");
+    let mut t = transcript(&yes);
+    for w in &mut t.segments[7].words[1..] {
+        w.probability = 0.19;
+    }
+    let v = run(&book, &t, &m);
+    assert_eq!(finding(&v, "consent").status, FindingStatus::Pass);
+    // Not when the "yes" itself was barely heard.
+    t.segments[7].words[0].probability = 0.3;
+    let v = run(&book, &t, &m);
+    assert_eq!(finding(&v, "consent").status, FindingStatus::Review);
+
     // One word under 0.5, none barely heard ("I agree" with "agree" at 0.39): it stands.
     let mut t = transcript(&turns);
     t.segments[7].words[3].probability = 0.39;
