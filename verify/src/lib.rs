@@ -384,7 +384,7 @@ impl Eval<'_> {
         }
         let heard = |w: &WordAt<'_>| w.prob >= Segment::DOUBTFUL_WORD_BELOW;
         let one = &s.words[start];
-        let two = s.words.get(start + 1).filter(|_| start + 1 <= first);
+        let two = s.words.get(start + 1).filter(|_| start < first);
         (heard(one) && AFFIRMATIVE.contains(&bare(one.text).as_str()))
             || two.is_some_and(|w| {
                 heard(one)
