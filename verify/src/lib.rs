@@ -375,11 +375,8 @@ impl Eval<'_> {
         let Some(first) = s.words.iter().position(|w| w.start_ms == c.start_ms) else {
             return false;
         };
-        let mut start = first;
-        while start > 0 && s.words[start].start_ms <= s.words[start - 1].end_ms + TURN_GAP_MS {
-            start -= 1;
-        }
-        if first - start > 2 {
+        let start = turn_start(&s.words, first);
+        if first - start > OPENING_WORDS {
             return false;
         }
         let heard = |w: &WordAt<'_>| w.prob >= Segment::DOUBTFUL_WORD_BELOW;
@@ -617,19 +614,20 @@ impl Eval<'_> {
             .filter(|s| self.speaker_ok(rule, s.speaker))
             .flat_map(|s| s.words.iter().enumerate().map(move |(i, w)| (s, i, w)))
             .find(|(s, i, w)| {
-                let turn_start = *i == 0 || w.start_ms > s.words[i - 1].end_ms + TURN_GAP_MS;
+                // "C'est très bien, je gamin" opens with the agreement too.
+                let opening = *i - turn_start(&s.words, *i) <= OPENING_WORDS;
                 let word = bare(w.text);
                 let two = s
                     .words
                     .get(i + 1)
                     .map(|n| format!("{word} {}", bare(n.text)));
-                turn_start
+                opening
                     && w.start_ms >= offer_done
                     && (AFFIRMATIVE.contains(&word.as_str())
                         || two.is_some_and(|t| AFFIRMATIVE.contains(&t.as_str())))
             });
         if let Some((s, i, w)) = yes {
-            let turn: Vec<&str> = s.words[i..]
+            let turn: Vec<&str> = s.words[turn_start(&s.words, i)..]
                 .iter()
                 .take_while(|x| x.start_ms <= w.start_ms + ANSWER_MS)
                 .map(|x| x.text.trim())
@@ -884,6 +882,20 @@ pub fn second_listen_spans(book: &RuleBook, v: &Verification) -> Vec<(Speaker, u
 
 /// A silence longer than this (ms) between two words of one speaker starts a new turn.
 const TURN_GAP_MS: u64 = 300;
+
+/// Words that may come before an agreement and still leave it opening the answer ("C'est
+/// très bien", "Ah, oui", "Well, yes").
+const OPENING_WORDS: usize = 2;
+
+/// The first word of the turn that holds word `i`: back over words without a pause longer than
+/// [`TURN_GAP_MS`].
+fn turn_start(words: &[WordAt<'_>], i: usize) -> usize {
+    let mut start = i;
+    while start > 0 && words[start].start_ms <= words[start - 1].end_ms + TURN_GAP_MS {
+        start -= 1;
+    }
+    start
+}
 
 /// A word as the [`AFFIRMATIVE`] list writes it: lower case, without its punctuation.
 fn bare(text: &str) -> String {

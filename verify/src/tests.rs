@@ -602,7 +602,13 @@ fn a_yes_whose_words_were_garbled_is_for_review_not_an_accusation() {
         ("Sounds good, I've read the switch.", FindingStatus::Review),
         ("Très bien, je s'esprit.", FindingStatus::Review),
         ("Bien sûr, je s'esprit.", FindingStatus::Review),
+        ("C'est très bien, je gamin.", FindingStatus::Review),
+        ("Ah, yes, I've read the switch.", FindingStatus::Review),
         ("Hmm, I've read the switch.", FindingStatus::Fail),
+        (
+            "I don't know, okay, I've read the switch.",
+            FindingStatus::Fail,
+        ),
         ("Bien, je s'esprit.", FindingStatus::Fail),
     ] {
         let mut other = turns.clone();
