@@ -1755,10 +1755,21 @@ impl App {
         call: &Call,
         verification: Option<&Verification>,
     ) -> Result<()> {
+        self.write_index(|index| index.index_call(t, &call.metadata, verification))
+    }
+
+    /// Runs `write` with the search index's writer to itself: one writer at a time in this
+    /// process, and a wait of up to a minute while another process holds it (a worker
+    /// indexing a call, a node following the change log). An erasure once failed with "the
+    /// search index is in use" because it did not wait.
+    pub(crate) fn write_index<T>(
+        &self,
+        write: impl Fn(&SearchIndex) -> std::result::Result<T, SearchError>,
+    ) -> Result<T> {
         let _guard = self.index_lock.lock().unwrap_or_else(|p| p.into_inner());
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            match self.index.index_call(t, &call.metadata, verification) {
+            match write(&self.index) {
                 Err(SearchError::Locked) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(250));
                 }

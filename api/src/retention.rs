@@ -181,9 +181,8 @@ impl App {
             // An unredacted original kept by policy beside the redacted one.
             let _ = self.store.discard(&original).await;
         }
-        let index = &self.index;
         let id = call.id;
-        tokio::task::block_in_place(|| index.remove_call(id))?;
+        tokio::task::block_in_place(|| self.write_index(|index| index.remove_call(id)))?;
         self.catalog.delete(call.id).await?;
         Ok(())
     }
