@@ -101,13 +101,12 @@ fn readable(text: &str) -> String {
         .split(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>' || c == '/')
         .filter(|w| {
             let hexish = w.len() >= 16 && w.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-            // RFC 3339 times carry nanoseconds, which may hold any four digits.
+            // RFC 3339 times carry nanoseconds, which may hold any four digits
+            // ("05:39:26.613314970+00:00" once failed this test), with "Z" or an offset.
             let time = w.len() >= 20
                 && w.as_bytes().get(10) == Some(&b'T')
-                && w.ends_with('Z')
-                && w[..w.len() - 1]
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || "-:.T".contains(c));
+                && w.chars()
+                    .all(|c| c.is_ascii_digit() || "-:.T+Z".contains(c));
             !hexish && !time
         })
         .collect::<Vec<_>>()
