@@ -704,11 +704,11 @@ const SQUEEZED_WORD_MS: u64 = 60;
 /// end of a customer's "je ne sais pas trop", AMR-NB). Evidence never shows words twice; a
 /// repeat said in its own time is speech and stays.
 fn drop_squeezed_repeats(words: &mut Vec<TimedWord>) {
+    let mut plain_words: Vec<String> = words.iter().map(|w| plain(&w.word.text)).collect();
     let mut i = 0;
     while i < words.len() {
-        let plain_at = |k: usize| plain(&words[k].word.text);
         let squeezed = (2..=(words.len() - i) / 2).find(|&n| {
-            (0..n).all(|k| plain_at(i + k) == plain_at(i + n + k))
+            plain_words[i..i + n] == plain_words[i + n..i + 2 * n]
                 && words[i + 2 * n - 1]
                     .word
                     .end_ms
@@ -722,6 +722,7 @@ fn drop_squeezed_repeats(words: &mut Vec<TimedWord>) {
                     "words written again in no time dropped"
                 );
                 words.drain(i + n..i + 2 * n);
+                plain_words.drain(i + n..i + 2 * n);
             }
             None => i += 1,
         }

@@ -379,16 +379,12 @@ impl Eval<'_> {
         if first - start > OPENING_WORDS {
             return false;
         }
-        let heard = |w: &WordAt<'_>| w.prob >= Segment::DOUBTFUL_WORD_BELOW;
-        let one = &s.words[start];
-        let two = s.words.get(start + 1).filter(|_| start < first);
-        (heard(one) && AFFIRMATIVE.contains(&bare(one.text).as_str()))
-            || two.is_some_and(|w| {
-                heard(one)
-                    && heard(w)
-                    && AFFIRMATIVE
-                        .contains(&format!("{} {}", bare(one.text), bare(w.text)).as_str())
-            })
+        agreement_at(&s.words, start).is_some_and(|n| {
+            (n == 1 || start < first)
+                && s.words[start..start + n]
+                    .iter()
+                    .all(|w| w.prob >= Segment::DOUBTFUL_WORD_BELOW)
+        })
     }
 
     fn required(&self, rule: &Rule) -> Finding {
@@ -616,15 +612,7 @@ impl Eval<'_> {
             .find(|(s, i, w)| {
                 // "C'est très bien, je gamin" opens with the agreement too.
                 let opening = *i - turn_start(&s.words, *i) <= OPENING_WORDS;
-                let word = bare(w.text);
-                let two = s
-                    .words
-                    .get(i + 1)
-                    .map(|n| format!("{word} {}", bare(n.text)));
-                opening
-                    && w.start_ms >= offer_done
-                    && (AFFIRMATIVE.contains(&word.as_str())
-                        || two.is_some_and(|t| AFFIRMATIVE.contains(&t.as_str())))
+                opening && w.start_ms >= offer_done && agreement_at(&s.words, *i).is_some()
             });
         if let Some((s, i, w)) = yes {
             let turn: Vec<&str> = s.words[turn_start(&s.words, i)..]
@@ -903,6 +891,16 @@ fn bare(text: &str) -> String {
         .to_lowercase()
         .trim_matches(|c: char| !c.is_alphanumeric())
         .to_string()
+}
+
+/// How many words from word `i` (one or two) say an [`AFFIRMATIVE`], if they do.
+fn agreement_at(words: &[WordAt<'_>], i: usize) -> Option<usize> {
+    let word = bare(words.get(i)?.text);
+    if AFFIRMATIVE.contains(&word.as_str()) {
+        return Some(1);
+    }
+    let two = format!("{word} {}", bare(words.get(i + 1)?.text));
+    AFFIRMATIVE.contains(&two.as_str()).then_some(2)
 }
 
 /// How long an answer that opens with an [`AFFIRMATIVE`] is taken to last (ms): what the
