@@ -3,7 +3,10 @@
 # bench/compare.sh) on the recordings bench/verify-hard.sh rendered, for the word error rate
 # and speed to set beside callproof's on the same calls.
 #
-#   WORK=DIR bench/fw-hard.sh      (DIR: the WORK folder of a bench/verify-hard.sh run)
+#   WORK=DIR bench/fw-hard.sh      (DIR: the WORK folder of a bench/verify-hard.sh run;
+#                                   FW_WORKERS recordings at once, default 1, each with
+#                                   FW_THREADS threads, default 2 / FW_WORKERS; FW_WORDS=1
+#                                   for word times, as callproof gives)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${WORK:?set WORK to the folder of a bench/verify-hard.sh run}
@@ -25,9 +28,11 @@ for name in sorted(os.listdir(os.path.join(work, "set"))):
 print(json.dumps(items))
 PY
 start=$(date +%s.%N)
-"$root/bench/.venv/bin/python" "$root/bench/fw_run.py" "$ct2" 2 "$work/fw-manifest.json" "$work/fw-out.json"
+workers=${FW_WORKERS:-1}
+threads=${FW_THREADS:-$(( workers >= 2 ? 1 : 2 ))}
+"$root/bench/.venv/bin/python" "$root/bench/fw_run.py" "$ct2" "$threads" "$work/fw-manifest.json" "$work/fw-out.json" "$workers"
 end=$(date +%s.%N)
-python3 - "$work/fw-out.json" "$root/bench" "$start" "$end" <<'PY'
+python3 - "$work/fw-out.json" "$root/bench" "$start" "$end" "$workers" "$threads" <<'PY'
 import json, sys
 sys.path.insert(0, sys.argv[2])
 from report import edit_distance, reference, words
@@ -40,7 +45,10 @@ for r in results:
         rw = words(want[speaker])
         err[speaker] += edit_distance(rw, words(r["channels"].get(speaker, "")))
         ref[speaker] += len(rw)
-print(f"faster-whisper base int8: {float(sys.argv[4]) - float(sys.argv[3]):.1f} s for {len(results)} calls; "
+import os
+words = ", word times" if os.environ.get("FW_WORDS") == "1" else ""
+print(f"faster-whisper base int8{words}, {sys.argv[5]} at once x {sys.argv[6]} threads: "
+      f"{float(sys.argv[4]) - float(sys.argv[3]):.1f} s for {len(results)} calls; "
       f"WER agent {100 * err['agent'] / ref['agent']:.1f} %, customer {100 * err['customer'] / ref['customer']:.1f} %, "
       f"all {100 * sum(err.values()) / sum(ref.values()):.1f} %")
 PY

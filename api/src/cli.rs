@@ -1,5 +1,6 @@
 //! The command-line commands: model management, ingest, search and inspection.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use callproof_search::SearchRequest;
 use callproof_transcribe::{ModelCache, ModelSource, WeightType};
 use chrono::{DateTime, FixedOffset};
 use clap::{Args, Subcommand};
+use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -254,7 +256,18 @@ pub struct IngestArgs {
     /// machines) transcribe them, and a server's indexer indexes them.
     #[arg(long = "queue-only")]
     pub queue_only: bool,
+    /// Recordings transcribed at once (default: one per core, each with the cores shared out
+    /// as `--threads`; one when `--threads` is given).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
+    /// Whether `--threads` (or `CALLPROOF_THREADS`) was given: then each recording gets that
+    /// many threads and, unless `--jobs` says otherwise, one recording is transcribed at a time.
+    #[arg(skip)]
+    pub threads_given: bool,
 }
+
+/// Most recordings transcribed at once by default: each holds a Whisper state in memory.
+const MAX_DEFAULT_JOBS: usize = 4;
 
 const AUDIO_EXTENSIONS: &[&str] = &[
     "wav", "wave", "mp3", "flac", "ogg", "oga", "m4a", "mp4", "aac", "aif", "aiff", "aifc", "opus",
@@ -390,6 +403,20 @@ pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result
             AUDIO_EXTENSIONS.join(", ")
         );
     }
+    // Several recordings at once, each transcribed with fewer threads: whisper.cpp's threads
+    // wait for each other at every layer, so two single-threaded transcriptions on two cores
+    // do more work than one with two threads (BENCHMARKS.md, "Transcription throughput").
+    let cores = settings.threads.max(1);
+    let jobs = match args.jobs {
+        Some(jobs) => usize::from(jobs),
+        None if args.threads_given || args.queue_only => 1,
+        None => cores.min(MAX_DEFAULT_JOBS),
+    }
+    .clamp(1, files.len().max(1));
+    let mut settings = settings;
+    if !args.threads_given {
+        settings.threads = (cores / jobs).max(1);
+    }
     let app = Arc::new(App::open(data, settings).await?);
     // Fail before the first file if the model is missing, not once per file (the workers
     // that transcribe queued calls check their own).
@@ -404,155 +431,178 @@ pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result
         "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
     )?);
     bar.enable_steady_tick(Duration::from_millis(200));
-    let mut results = Vec::new();
-    for file in &files {
-        let name = labels
-            .get(file)
-            .cloned()
-            .unwrap_or_else(|| file.display().to_string());
-        bar.set_message(format!("{name}: decoding"));
-        let outcome = async {
-            let meta = args.meta.merge_into(sidecar(file)?);
-            let upload = crate::app::UploadFile::hash(file)
-                .await
-                .with_context(|| format!("cannot read {name}"))?;
-            let original = file.file_name().map(|n| n.to_string_lossy().to_string());
-            let check = |m: &CallMetadata| app.check_language(m).map_err(|e| format!("{e:#}"));
-            let ingest = app.ingest(upload, original.as_deref(), meta, &check);
-            let call = match ingest.await {
-                Ok(ingested) => ingested.call,
-                // The same recording whose processing was interrupted (or failed): finish it
-                // instead of refusing it, so re-running an ingest loses nothing.
-                Err(IngestError::Duplicate { existing }) => {
-                    match app
-                        .catalog
-                        .get_in(existing, &callproof_models::Scope::All)
-                        .await?
-                    {
-                        Some(call) if call.state != CallState::Indexed => {
-                            bar.set_message(format!("{name}: resuming unfinished call {existing}"));
-                            let has_transcript = app
-                                .catalog
-                                .transcript_in(existing, &callproof_models::Scope::All)
-                                .await?
-                                .is_some();
-                            let kind = if has_transcript && call.state != CallState::Received {
-                                JobKind::Index
-                            } else {
-                                JobKind::Transcribe
-                            };
-                            app.catalog.enqueue(existing, kind).await?;
-                            call
-                        }
-                        _ => return Err(IngestError::Duplicate { existing }.into()),
+    // The same recording twice in one run is imported once; the other is reported.
+    let seen: std::sync::Mutex<HashMap<String, String>> = std::sync::Mutex::new(HashMap::new());
+    let one = |index: usize| {
+        let (bar, seen, labels, args, app) = (&bar, &seen, &labels, &args, &app);
+        let file = &files[index];
+        async move {
+            let name = labels
+                .get(file)
+                .cloned()
+                .unwrap_or_else(|| file.display().to_string());
+            bar.set_message(format!("{name}: decoding"));
+            let outcome = async {
+                let meta = args.meta.merge_into(sidecar(file)?);
+                let upload = crate::app::UploadFile::hash(file)
+                    .await
+                    .with_context(|| format!("cannot read {name}"))?;
+                if jobs > 1 {
+                    let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+                    if let Some(first) = seen.get(&upload.sha256) {
+                        bail!("the same recording as {first}, imported once in this run");
                     }
+                    seen.insert(upload.sha256.clone(), name.clone());
                 }
-                Err(e) => return Err(e.into()),
-            };
-            if args.queue_only {
-                return Ok(IngestResult {
-                    file: name.clone(),
-                    call_id: Some(call.id),
-                    state: "queued".into(),
-                    duration_ms: call.audio.as_ref().map(|a| a.duration_ms),
-                    segments: None,
-                    verdict: None,
-                    flagged: Vec::new(),
-                    error: None,
-                });
-            }
-            let (report, file_name) = (bar.clone(), name.clone());
-            app.process_now(
-                call.id,
-                Arc::new(move |stage: &str| report.set_message(format!("{file_name}: {stage}"))),
-            )
-            .await?;
-            let call = app
-                .catalog
-                .get_in(call.id, &callproof_models::Scope::All)
-                .await?
-                .with_context(|| format!("call {} vanished", call.id))?;
-            if call.state != CallState::Indexed {
-                bail!(
+                let original = file.file_name().map(|n| n.to_string_lossy().to_string());
+                let check = |m: &CallMetadata| app.check_language(m).map_err(|e| format!("{e:#}"));
+                let ingest = app.ingest(upload, original.as_deref(), meta, &check);
+                let call = match ingest.await {
+                    Ok(ingested) => ingested.call,
+                    // The same recording whose processing was interrupted (or failed): finish it
+                    // instead of refusing it, so re-running an ingest loses nothing.
+                    Err(IngestError::Duplicate { existing }) => {
+                        match app
+                            .catalog
+                            .get_in(existing, &callproof_models::Scope::All)
+                            .await?
+                        {
+                            Some(call) if call.state != CallState::Indexed => {
+                                bar.set_message(format!(
+                                    "{name}: resuming unfinished call {existing}"
+                                ));
+                                let has_transcript = app
+                                    .catalog
+                                    .transcript_in(existing, &callproof_models::Scope::All)
+                                    .await?
+                                    .is_some();
+                                let kind = if has_transcript && call.state != CallState::Received {
+                                    JobKind::Index
+                                } else {
+                                    JobKind::Transcribe
+                                };
+                                app.catalog.enqueue(existing, kind).await?;
+                                call
+                            }
+                            _ => return Err(IngestError::Duplicate { existing }.into()),
+                        }
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                if args.queue_only {
+                    return Ok(IngestResult {
+                        file: name.clone(),
+                        call_id: Some(call.id),
+                        state: "queued".into(),
+                        duration_ms: call.audio.as_ref().map(|a| a.duration_ms),
+                        segments: None,
+                        verdict: None,
+                        flagged: Vec::new(),
+                        error: None,
+                    });
+                }
+                let (report, file_name) = (bar.clone(), name.clone());
+                app.process_now(
+                    call.id,
+                    Arc::new(move |stage: &str| {
+                        report.set_message(format!("{file_name}: {stage}"))
+                    }),
+                )
+                .await?;
+                let call = app
+                    .catalog
+                    .get_in(call.id, &callproof_models::Scope::All)
+                    .await?
+                    .with_context(|| format!("call {} vanished", call.id))?;
+                if call.state != CallState::Indexed {
+                    bail!(
                     "call {} is {} (a worker of a running server may hold it; `callproof call {}` shows its state)",
                     call.id,
                     call.state.name(),
                     call.id
                 );
-            }
-            let t = app
-                .catalog
-                .transcript_in(call.id, &callproof_models::Scope::All)
-                .await?
-                .with_context(|| format!("call {} has no transcript", call.id))?;
-            let verification = app
-                .catalog
-                .verification_in(call.id, &callproof_models::Scope::All)
-                .await?;
-            Ok(IngestResult {
-                file: name.clone(),
-                call_id: Some(call.id),
-                state: "indexed".into(),
-                duration_ms: call.audio.as_ref().map(|a| a.duration_ms),
-                segments: Some(t.segments.len()),
-                verdict: verification.as_ref().map(|v| v.verdict),
-                flagged: verification
-                    .as_ref()
-                    .map(|v| v.flagged_rules().map(str::to_string).collect())
-                    .unwrap_or_default(),
-                error: None,
-            })
-        };
-        let outcome: Result<IngestResult> = outcome.await;
-        let r = outcome.unwrap_or_else(|e| {
-            let call_id = match e.downcast_ref::<IngestError>() {
-                Some(IngestError::Duplicate { existing }) => Some(*existing),
-                _ => None,
-            };
-            IngestResult {
-                file: name.clone(),
-                call_id,
-                state: if call_id.is_some() {
-                    "duplicate".into()
-                } else {
-                    "failed".into()
-                },
-                duration_ms: None,
-                segments: None,
-                verdict: None,
-                flagged: Vec::new(),
-                error: Some(format!("{e:#}")),
-            }
-        });
-        if !args.json {
-            let line = match (&r.error, r.call_id) {
-                (None, Some(id)) if r.state == "queued" => format!(
-                    "queued   {id}  {name}  ({:.1} s of audio)",
-                    r.duration_ms.unwrap_or(0) as f64 / 1000.0
-                ),
-                (Some(_), Some(id)) if from_buckets => {
-                    format!("skipped  {id}  {name}  (already imported)")
                 }
-                (None, Some(id)) => format!(
-                    "indexed  {id}  {name}  ({:.1} s of audio, {} segments){}",
-                    r.duration_ms.unwrap_or(0) as f64 / 1000.0,
-                    r.segments.unwrap_or(0),
-                    r.verdict
-                        .map(|v| if r.flagged.is_empty() {
-                            format!("  verdict {v}")
-                        } else {
-                            format!("  verdict {v} ({})", r.flagged.join(", "))
-                        })
-                        .unwrap_or_default()
-                ),
-                (Some(err), _) => format!("FAILED   {name}: {err}"),
-                _ => String::new(),
+                let t = app
+                    .catalog
+                    .transcript_in(call.id, &callproof_models::Scope::All)
+                    .await?
+                    .with_context(|| format!("call {} has no transcript", call.id))?;
+                let verification = app
+                    .catalog
+                    .verification_in(call.id, &callproof_models::Scope::All)
+                    .await?;
+                Ok(IngestResult {
+                    file: name.clone(),
+                    call_id: Some(call.id),
+                    state: "indexed".into(),
+                    duration_ms: call.audio.as_ref().map(|a| a.duration_ms),
+                    segments: Some(t.segments.len()),
+                    verdict: verification.as_ref().map(|v| v.verdict),
+                    flagged: verification
+                        .as_ref()
+                        .map(|v| v.flagged_rules().map(str::to_string).collect())
+                        .unwrap_or_default(),
+                    error: None,
+                })
             };
-            bar.suspend(|| println!("{line}"));
+            let outcome: Result<IngestResult> = outcome.await;
+            let r = outcome.unwrap_or_else(|e| {
+                let call_id = match e.downcast_ref::<IngestError>() {
+                    Some(IngestError::Duplicate { existing }) => Some(*existing),
+                    _ => None,
+                };
+                IngestResult {
+                    file: name.clone(),
+                    call_id,
+                    state: if call_id.is_some() {
+                        "duplicate".into()
+                    } else {
+                        "failed".into()
+                    },
+                    duration_ms: None,
+                    segments: None,
+                    verdict: None,
+                    flagged: Vec::new(),
+                    error: Some(format!("{e:#}")),
+                }
+            });
+            if !args.json {
+                let line = match (&r.error, r.call_id) {
+                    (None, Some(id)) if r.state == "queued" => format!(
+                        "queued   {id}  {name}  ({:.1} s of audio)",
+                        r.duration_ms.unwrap_or(0) as f64 / 1000.0
+                    ),
+                    (Some(_), Some(id)) if from_buckets => {
+                        format!("skipped  {id}  {name}  (already imported)")
+                    }
+                    (None, Some(id)) => format!(
+                        "indexed  {id}  {name}  ({:.1} s of audio, {} segments){}",
+                        r.duration_ms.unwrap_or(0) as f64 / 1000.0,
+                        r.segments.unwrap_or(0),
+                        r.verdict
+                            .map(|v| if r.flagged.is_empty() {
+                                format!("  verdict {v}")
+                            } else {
+                                format!("  verdict {v} ({})", r.flagged.join(", "))
+                            })
+                            .unwrap_or_default()
+                    ),
+                    (Some(err), _) => format!("FAILED   {name}: {err}"),
+                    _ => String::new(),
+                };
+                bar.suspend(|| println!("{line}"));
+            }
+            bar.inc(1);
+            (index, r)
         }
-        bar.inc(1);
-        results.push(r);
-    }
+    };
+    let mut results: Vec<(usize, IngestResult)> = futures::stream::iter(0..files.len())
+        .map(one)
+        .buffer_unordered(jobs)
+        .collect()
+        .await;
+    results.sort_by_key(|(index, _)| *index);
+    let results: Vec<IngestResult> = results.into_iter().map(|(_, r)| r).collect();
     bar.finish_and_clear();
     let _ = std::fs::remove_dir_all(&staging);
     let failed = results

@@ -233,11 +233,15 @@ fn main() -> std::process::ExitCode {
         }
     };
     let data = cli.data.clone();
+    let threads_given = cli.threads.is_some();
     let result = runtime.block_on(async move {
         let data = &data;
         match cli.command {
             Command::Model(cmd) => cli::model(cmd),
-            Command::Ingest(args) => cli::ingest(data, settings, args).await,
+            Command::Ingest(mut args) => {
+                args.threads_given = threads_given;
+                cli::ingest(data, settings, args).await
+            }
             Command::Search(args) => cli::search(data, settings, args).await,
             Command::Calls(args) => cli::list_calls(data, settings, args).await,
             Command::Call(args) => cli::show_call(data, settings, args).await,

@@ -30,6 +30,65 @@ fn converted_tiny_en_transcribes_jfk() {
     );
 }
 
+/// `ingest --jobs 2` transcribes recordings side by side: every one is transcribed once, the
+/// results come back in the order given, and the same recording given twice under two names
+/// is imported once (the other is reported, not transcribed again beside the first).
+#[test]
+fn recordings_ingested_side_by_side_each_come_back_once_in_order() {
+    ensure_model("tiny.en");
+    let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
+    let data = tempfile::tempdir().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let jfk = fixture("real/en_jfk_16k_mono.wav");
+    let copy = folder.path().join("jfk_again.wav");
+    std::fs::copy(&jfk, &copy).unwrap();
+    let flac = fixture("real/en_jfk_44k1_stereo_24bit.flac");
+    let paths = [&jfk, &flac, &copy].map(|p| p.display().to_string());
+    let out = callproof(
+        data.path(),
+        &[
+            "--model",
+            "tiny.en",
+            "ingest",
+            &paths[0],
+            &paths[1],
+            &paths[2],
+            "--jobs",
+            "2",
+            "--client",
+            "acme",
+            "--language",
+            "en",
+            "--json",
+        ],
+    );
+    // One recording was given twice: the run reports it and fails.
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let results: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"));
+    let results = results.as_array().unwrap();
+    let files: Vec<&str> = results
+        .iter()
+        .map(|r| r["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, paths.iter().map(String::as_str).collect::<Vec<_>>());
+    let indexed = results.iter().filter(|r| r["state"] == "indexed").count();
+    assert_eq!(indexed, 2, "{results:#?}");
+    let refused: Vec<&serde_json::Value> =
+        results.iter().filter(|r| r["state"] != "indexed").collect();
+    assert_eq!(refused.len(), 1, "{results:#?}");
+    let why = refused[0]["error"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("same recording") || why.contains("already ingested"),
+        "{why}"
+    );
+    let calls = json(data.path(), &["calls", "--json"]);
+    assert_eq!(calls.as_array().unwrap().len(), 2, "{calls:#?}");
+    let hits = json(data.path(), &["search", "\"fellow Americans\"", "--json"]);
+    assert_eq!(hits.as_array().unwrap().len(), 2, "{hits:#?}");
+}
+
 #[test]
 fn jfk_in_wav_mp3_and_flac_is_found_with_word_times() {
     ensure_model("tiny.en");
