@@ -174,3 +174,21 @@ pub struct CallHit {
     pub score: f32,
     pub segments: Vec<SegmentHit>,
 }
+
+/// Syllables of a text, counted as groups of vowels (without accents): "being recorded"
+/// counts 4 for 5 said; a French mute e counts one ("de la part de" 4, said "d'la part de" 3
+/// when fast). What it serves, a pace (how long words take to say, how much speech a decoding
+/// left out), needs no better.
+pub fn syllables(text: &str) -> u64 {
+    let plain = deunicode::deunicode(text).to_lowercase();
+    let mut groups = 0;
+    let mut in_vowel = false;
+    for c in plain.chars() {
+        let vowel = matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y');
+        if vowel && !in_vowel {
+            groups += 1;
+        }
+        in_vowel = vowel;
+    }
+    groups
+}

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Once;
 
 use crate::speech::{self, Chunk, SpeechOptions};
-use callproof_models::{Segment, Speaker, Word};
+use callproof_models::{syllables, Segment, Speaker, Word};
 use whisper_rs::{
     DtwMode, DtwModelPreset, DtwParameters, FullParams, SamplingStrategy, WhisperContext,
     WhisperContextParameters, WhisperState,
@@ -294,6 +294,43 @@ impl Engine {
                     );
                 }
             }
+            // Whisper, its window cut to the chunk, can end a region's sentence early and give
+            // its last word the time of the words it left out ("Votre accord au téléphone
+            // suffit, c'est" for "…, c'est définitif, inutile d'attendre": the one part of a
+            // call that was forbidden). No gap shows; the pace does: a region heard at fewer
+            // syllables a second than anyone speaks is decoded again on its own, and the
+            // fuller hearing kept.
+            for &(s, e) in &chunk.regions {
+                let Some(pace) = thin_pace(&heard, (s, e)) else {
+                    continue;
+                };
+                let mut again = Vec::new();
+                for part in speech::pack_chunks(samples, &[(s, e)], speech::MAX_CHUNK_MS) {
+                    again.extend(
+                        self.run_chunk(&mut state, samples, &part, (speaker, channel), opts, &[])?
+                            .segments,
+                    );
+                }
+                let (before, after) = (
+                    region_syllables(&heard, (s, e)),
+                    region_syllables(&again, (s, e)),
+                );
+                tracing::debug!(
+                    channel,
+                    region_ms = ?(s / 16, e / 16),
+                    pace,
+                    before,
+                    after,
+                    "region heard thinly: decoded again on its own"
+                );
+                if after > before {
+                    let (first, others): (Vec<Segment>, Vec<Segment>) =
+                        heard.into_iter().partition(|seg| in_region(seg, (s, e)));
+                    heard = others;
+                    heard.extend(fuller(first, again));
+                }
+            }
+            heard.sort_by_key(|seg| seg.start_ms);
             segments.extend(heard);
             done += chunk.samples.len();
         }
@@ -479,6 +516,124 @@ fn unheard_regions(chunk: &Chunk, heard: &[Segment]) -> Vec<(usize, usize)> {
 /// Speech without a word for this long, inside a region that has words, is speech a decoding
 /// left out (word times are rough: a few hundred milliseconds off at a sentence's end).
 const UNHEARD_MS: u64 = 1_500;
+
+/// Whether a segment lies in a region of speech (channel samples): segments are cut at
+/// regions, so its start tells.
+fn in_region(seg: &Segment, (s, e): (usize, usize)) -> bool {
+    let ms = |sample: usize| sample as u64 * 1000 / SAMPLE_RATE;
+    seg.start_ms + 250 >= ms(s) && seg.start_ms < ms(e)
+}
+
+/// Syllables of the words decoded in a region of speech.
+fn region_syllables(heard: &[Segment], region: (usize, usize)) -> u64 {
+    heard
+        .iter()
+        .filter(|seg| in_region(seg, region))
+        .flat_map(|seg| &seg.words)
+        .map(|w| syllables(&w.text))
+        .sum()
+}
+
+/// The pace (syllables a second) a region of at least [`THIN_REGION_MS`] was heard at, when
+/// it is under [`THIN_SYLLABLES_PER_S`]: words of it were left out. None for a region heard
+/// at a speaking pace, or too short to tell, or without a word (see [`unheard_regions`]).
+fn thin_pace(heard: &[Segment], (s, e): (usize, usize)) -> Option<f64> {
+    let ms = (e.saturating_sub(s) as u64 * 1000 / SAMPLE_RATE).max(1);
+    let said = region_syllables(heard, (s, e));
+    let pace = said as f64 * 1000.0 / ms as f64;
+    (ms >= THIN_REGION_MS && said > 0 && pace < THIN_SYLLABLES_PER_S).then_some(pace)
+}
+
+/// The fuller of two hearings of one region, the second having more syllables: the first
+/// with the words the second heard after the first's last words (the region alone has less
+/// context around its first words, which the first hearing had: "Votre accord au téléphone
+/// suffit, c'est" and "Vous trac your phone, Sophie, c'est définitif, inutile d'attendre" make
+/// "Votre accord au téléphone suffit, c'est définitif, inutile d'attendre"); the second where
+/// the first heard less than half as much; else the first.
+fn fuller(mut first: Vec<Segment>, again: Vec<Segment>) -> Vec<Segment> {
+    first.sort_by_key(|s| s.start_ms);
+    let first_words: Vec<&Word> = first.iter().flat_map(|s| &s.words).collect();
+    let again_words: Vec<&Word> = again.iter().flat_map(|s| &s.words).collect();
+    let same = |a: &Word, b: &Word| plain(&a.text) == plain(&b.text);
+    // Where the second hearing has the first's last two words, or its last word near the same
+    // time (word times are rough at a window's end), with words after them: the last such.
+    let tail_from = first_words.last().and_then(|last| {
+        let before_last = first_words.len().checked_sub(2).map(|i| first_words[i]);
+        let two = (2..again_words.len()).rev().find(|&j| {
+            before_last.is_some_and(|b| same(again_words[j - 2], b))
+                && same(again_words[j - 1], last)
+        });
+        two.or_else(|| {
+            (1..again_words.len()).rev().find(|&j| {
+                same(again_words[j - 1], last)
+                    && again_words[j - 1].start_ms.abs_diff(last.start_ms) <= SPLICE_MS
+            })
+        })
+    });
+    let Some(from) = tail_from else {
+        // No tail to add: the second hearing replaces the first only where the first heard
+        // next to nothing; otherwise more words are not better words ("No, I don't think
+        // it's thank you" is no better a hearing of "No, I don't want it, thank you" than
+        // "No, I don't thank you").
+        let (a, b) = (words_syllables(&first_words), words_syllables(&again_words));
+        return if b >= 2 * a { again } else { first };
+    };
+    // The anchor as the second hearing timed it: the first stretched it over what it left out.
+    let anchor = (again_words[from - 1].start_ms, again_words[from - 1].end_ms);
+    let mut out = first;
+    let mut k = 0;
+    for mut seg in again {
+        let n = seg.words.len();
+        let skip = from.saturating_sub(k).min(n);
+        k += n;
+        if skip == n {
+            continue;
+        }
+        seg.words.drain(..skip);
+        if skip > 0 {
+            seg.text = seg
+                .words
+                .iter()
+                .map(|w| w.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+        }
+        let Some(start) = seg.words.first().map(|w| w.start_ms) else {
+            continue;
+        };
+        seg.start_ms = start;
+        // The first hearing's last word stretched over the words it left out: it takes the
+        // second hearing's time, and ends where the words it left out begin.
+        if let Some(last) = out.last_mut() {
+            let words = last.words.len();
+            if let Some(w) = last.words.last_mut() {
+                if words > 1 || anchor.0 >= last.start_ms {
+                    w.start_ms = w.start_ms.min(anchor.0.max(last.start_ms));
+                }
+                w.end_ms = w.end_ms.min(anchor.1).min(start).max(w.start_ms);
+                last.end_ms = w.end_ms;
+            }
+        }
+        out.push(seg);
+    }
+    out
+}
+
+fn words_syllables(words: &[&Word]) -> u64 {
+    words.iter().map(|w| syllables(&w.text)).sum()
+}
+
+/// How far apart two hearings may place the same word and still be taken for one.
+const SPLICE_MS: u64 = 1_500;
+
+/// Regions shorter than this are not judged by their pace: a short answer ("Oui.") with the
+/// breath around it is slow.
+const THIN_REGION_MS: u64 = 2_000;
+
+/// Syllables a second under which a region's hearing left words out. Speech runs at 4 to 7
+/// (the slowest calls here, 135 words a minute, at about 4); a region holds a little silence
+/// at its edges. A region heard at 2.7 had lost its last three words.
+const THIN_SYLLABLES_PER_S: f64 = 3.0;
 
 /// Lower-case letters and digits of a text, words separated by one space: what "the same
 /// words" means when looking for repeats.
@@ -1057,6 +1212,105 @@ mod tests {
             })
             .collect();
         s
+    }
+
+    /// A segment of timed words: (text, start, end).
+    fn spoken(words: &[(&str, u64, u64)]) -> Segment {
+        let text = words.iter().map(|w| w.0).collect::<Vec<_>>().join(" ");
+        let mut s = seg(words[0].1, words[words.len() - 1].2, &text);
+        s.words = words
+            .iter()
+            .map(|&(t, a, b)| callproof_models::Word {
+                text: t.into(),
+                start_ms: a,
+                end_ms: b,
+                probability: 0.9,
+            })
+            .collect();
+        s
+    }
+
+    #[test]
+    fn a_region_heard_slower_than_anyone_speaks_left_words_out() {
+        let sample = |ms: u64| (ms * SAMPLE_RATE / 1000) as usize;
+        let region = (sample(28_694), sample(33_090));
+        // "Votre accord au téléphone suffit, c'est" for 4.4 s of speech: 12 syllables.
+        let thin = spoken(&[
+            ("Votre", 28_772, 29_232),
+            ("accord", 29_232, 29_432),
+            ("au", 29_432, 29_692),
+            ("téléphone", 29_692, 29_972),
+            ("suffit,", 29_972, 31_472),
+            ("c'est", 31_832, 33_090),
+        ]);
+        assert!(thin_pace(std::slice::from_ref(&thin), region).is_some());
+        // The whole sentence, 19 syllables: a speaking pace.
+        let mut whole = thin.clone();
+        whole.words.push(callproof_models::Word {
+            text: "définitif, inutile d'attendre.".into(),
+            start_ms: 32_000,
+            end_ms: 33_090,
+            probability: 0.9,
+        });
+        assert!(thin_pace(&[whole], region).is_none());
+        // A short answer with breath around it is not judged by its pace.
+        let answer = spoken(&[("Oui.", 9_200, 9_600)]);
+        assert!(thin_pace(&[answer], (sample(9_000), sample(10_500))).is_none());
+    }
+
+    #[test]
+    fn words_a_hearing_left_out_are_taken_from_the_region_heard_alone() {
+        let first = spoken(&[
+            ("Votre", 28_772, 29_232),
+            ("accord", 29_232, 29_432),
+            ("suffit,", 29_972, 31_472),
+            ("c'est", 31_832, 33_090),
+        ]);
+        let alone = spoken(&[
+            ("Vous", 28_944, 29_074),
+            ("trac", 29_074, 29_434),
+            ("your", 29_434, 29_574),
+            ("phone,", 29_574, 30_714),
+            ("c'est", 30_954, 31_094),
+            ("définitif,", 31_094, 31_934),
+            ("inutile", 31_934, 32_394),
+            ("d'attendre.", 32_394, 33_090),
+        ]);
+        let kept = fuller(vec![first.clone()], vec![alone.clone()]);
+        let text: Vec<&str> = kept.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(
+            text,
+            [
+                "Votre accord suffit, c'est",
+                "définitif, inutile d'attendre."
+            ]
+        );
+        // Each word once, in order, segments not overlapping; the word the first hearing
+        // stretched over what it left out takes the time the second gave it.
+        assert_eq!(kept[0].words[3].start_ms, 30_954);
+        assert!(kept[0].end_ms <= kept[1].start_ms, "{kept:#?}");
+        // Nothing the two hearings share: the second where the first heard next to nothing…
+        let other = spoken(&[("Bonjour", 28_800, 29_500), ("madame.", 29_500, 30_000)]);
+        let kept = fuller(vec![other], vec![alone.clone()]);
+        assert_eq!(kept, vec![alone]);
+        // …else the first: more words are not better words.
+        let first = spoken(&[
+            ("No,", 16_788, 17_000),
+            ("I", 17_000, 17_200),
+            ("don't", 17_200, 17_900),
+            ("thank", 17_900, 18_500),
+            ("you.", 18_500, 19_550),
+        ]);
+        let again = spoken(&[
+            ("No,", 16_788, 17_000),
+            ("I", 17_000, 17_200),
+            ("don't", 17_200, 17_600),
+            ("think", 17_600, 17_900),
+            ("it's", 17_900, 18_200),
+            ("thank", 18_200, 18_600),
+            ("you.", 18_600, 19_550),
+        ]);
+        assert_eq!(fuller(vec![first.clone()], vec![again]), vec![first]);
     }
 
     #[test]

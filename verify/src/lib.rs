@@ -17,6 +17,7 @@ pub mod text;
 
 use std::collections::HashMap;
 
+use callproof_models::syllables;
 use callproof_models::{
     Attribution, AttributionSource, CallId, CallMetadata, Finding, FindingStatus, Hearing, Outcome,
     RuleKind, RuleSetRef, Segment, Speaker, Transcript, Verdict, Verification,
@@ -957,24 +958,6 @@ const MADE_UP_MIN: usize = 2;
 /// phrasing garbled. Underestimating is the safe side: a stretch wrongly thought long enough
 /// only asks a person to listen.
 const FASTEST_SYLLABLE_MS: u64 = 100;
-
-/// Syllables of a phrasing, counted as groups of vowels (without accents): "being recorded"
-/// counts 4 for 5 said; a French mute e counts one ("de la part de" 4, said "d'la part de" 3
-/// when fast), which [`FASTEST_SYLLABLE_MS`] leaves room for: 4 at 100 ms is 3 at 7.5 a second,
-/// still fast speech.
-fn syllables(text: &str) -> u64 {
-    let plain = deunicode::deunicode(text).to_lowercase();
-    let mut groups = 0;
-    let mut in_vowel = false;
-    for c in plain.chars() {
-        let vowel = matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y');
-        if vowel && !in_vowel {
-            groups += 1;
-        }
-        in_vowel = vowel;
-    }
-    groups
-}
 
 /// The least time any of a rule's phrasings takes to say (ms); 0 for a rule without
 /// phrasings as said (its doubt is not narrowed). A number slot counts one syllable.
