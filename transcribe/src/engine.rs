@@ -555,19 +555,21 @@ fn fuller(mut first: Vec<Segment>, again: Vec<Segment>) -> Vec<Segment> {
     let first_words: Vec<&Word> = first.iter().flat_map(|s| &s.words).collect();
     let again_words: Vec<&Word> = again.iter().flat_map(|s| &s.words).collect();
     let same = |a: &Word, b: &Word| plain(&a.text) == plain(&b.text);
-    // Where the second hearing has the first's last two words, or its last word near the same
-    // time (word times are rough at a window's end), with words after them: the last such.
+    // Where the second hearing has the first's last two words, or else its last word, near
+    // the same time (word times are rough at a window's end; a phrase said twice, "your
+    // country… your country", must not anchor at its first saying), with words after them.
     let tail_from = first_words.last().and_then(|last| {
+        let near = |j: usize| again_words[j - 1].start_ms.abs_diff(last.start_ms) <= SPLICE_MS;
         let before_last = first_words.len().checked_sub(2).map(|i| first_words[i]);
         let two = (2..again_words.len()).rev().find(|&j| {
             before_last.is_some_and(|b| same(again_words[j - 2], b))
                 && same(again_words[j - 1], last)
+                && near(j)
         });
         two.or_else(|| {
-            (1..again_words.len()).rev().find(|&j| {
-                same(again_words[j - 1], last)
-                    && again_words[j - 1].start_ms.abs_diff(last.start_ms) <= SPLICE_MS
-            })
+            (1..again_words.len())
+                .rev()
+                .find(|&j| same(again_words[j - 1], last) && near(j))
         })
     });
     let Some(from) = tail_from else {
@@ -1309,6 +1311,33 @@ mod tests {
             ("it's", 17_900, 18_200),
             ("thank", 18_200, 18_600),
             ("you.", 18_600, 19_550),
+        ]);
+        assert_eq!(fuller(vec![first.clone()], vec![again]), vec![first]);
+        // A phrase said twice anchors where the first hearing ended, not at its first saying:
+        // the second hearing adds nothing after "your country." and the first stays.
+        let first = spoken(&[
+            ("your", 5_710, 6_050),
+            ("country", 6_050, 6_370),
+            ("can", 6_370, 6_750),
+            ("do", 6_750, 7_010),
+            ("for", 7_010, 7_250),
+            ("you,", 7_250, 8_330),
+            ("ask", 8_330, 8_670),
+            ("your", 9_930, 10_230),
+            ("country.", 10_230, 11_000),
+        ]);
+        let again = spoken(&[
+            ("Your", 5_700, 6_050),
+            ("country", 6_050, 6_370),
+            ("can", 6_370, 6_750),
+            ("do", 6_750, 7_010),
+            ("for", 7_010, 7_250),
+            ("you,", 7_250, 8_330),
+            ("ask", 8_330, 8_670),
+            ("what", 8_670, 8_970),
+            ("you", 8_970, 9_290),
+            ("your", 9_930, 10_230),
+            ("country.", 10_230, 11_000),
         ]);
         assert_eq!(fuller(vec![first.clone()], vec![again]), vec![first]);
     }
