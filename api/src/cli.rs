@@ -440,8 +440,10 @@ pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result
         "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}",
     )?);
     bar.enable_steady_tick(Duration::from_millis(200));
-    // The same recording twice in one run is imported once; the other is reported.
-    let seen: std::sync::Mutex<HashMap<String, String>> = std::sync::Mutex::new(HashMap::new());
+    // The same recording twice for one client in one run is imported once; the other is
+    // reported (as one at a time reports it a duplicate).
+    let seen: std::sync::Mutex<HashMap<(String, String), String>> =
+        std::sync::Mutex::new(HashMap::new());
     let one = |index: usize| {
         let (bar, seen, labels, args, app) = (&bar, &seen, &labels, &args, &app);
         let file = &files[index];
@@ -456,12 +458,14 @@ pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result
                 let upload = crate::app::UploadFile::hash(file)
                     .await
                     .with_context(|| format!("cannot read {name}"))?;
+                // Duplicates are per tenant: another client may hold the same recording.
                 if jobs > 1 {
+                    let key = (meta.client.clone(), upload.sha256.clone());
                     let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
-                    if let Some(first) = seen.get(&upload.sha256) {
+                    if let Some(first) = seen.get(&key) {
                         bail!("the same recording as {first}, imported once in this run");
                     }
-                    seen.insert(upload.sha256.clone(), name.clone());
+                    seen.insert(key, name.clone());
                 }
                 let original = file.file_name().map(|n| n.to_string_lossy().to_string());
                 let check = |m: &CallMetadata| app.check_language(m).map_err(|e| format!("{e:#}"));
