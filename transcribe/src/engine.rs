@@ -287,12 +287,13 @@ impl Engine {
                     regions = unheard.len(),
                     "speech left without words: decoded again on its own"
                 );
-                for part in speech::pack_chunks(samples, &unheard, speech::MAX_CHUNK_MS) {
-                    heard.extend(
-                        self.run_chunk(&mut state, samples, &part, (speaker, channel), opts, &[])?
-                            .segments,
-                    );
-                }
+                heard.extend(self.decode_alone(
+                    &mut state,
+                    samples,
+                    &unheard,
+                    (speaker, channel),
+                    opts,
+                )?);
             }
             // Whisper, its window cut to the chunk, can end a region's sentence early and give
             // its last word the time of the words it left out ("Votre accord au téléphone
@@ -304,13 +305,8 @@ impl Engine {
                 let Some(pace) = thin_pace(&heard, (s, e)) else {
                     continue;
                 };
-                let mut again = Vec::new();
-                for part in speech::pack_chunks(samples, &[(s, e)], speech::MAX_CHUNK_MS) {
-                    again.extend(
-                        self.run_chunk(&mut state, samples, &part, (speaker, channel), opts, &[])?
-                            .segments,
-                    );
-                }
+                let again =
+                    self.decode_alone(&mut state, samples, &[(s, e)], (speaker, channel), opts)?;
                 let (before, after) = (
                     region_syllables(&heard, (s, e)),
                     region_syllables(&again, (s, e)),
@@ -342,6 +338,26 @@ impl Engine {
             None => segments,
         };
         Ok(drop_repeats(segments))
+    }
+
+    /// Decodes stretches of speech on their own, without prompt: speech a decoding of its chunk
+    /// left without words, or heard too thinly.
+    fn decode_alone(
+        &self,
+        state: &mut WhisperState,
+        samples: &[f32],
+        regions: &[(usize, usize)],
+        who: (Speaker, u16),
+        opts: &TranscribeOptions,
+    ) -> Result<Vec<Segment>, EngineError> {
+        let mut out = Vec::new();
+        for part in speech::pack_chunks(samples, regions, speech::MAX_CHUNK_MS) {
+            out.extend(
+                self.run_chunk(state, samples, &part, who, opts, &[])?
+                    .segments,
+            );
+        }
+        Ok(out)
     }
 
     /// Decodes one chunk in a single window and splits its words into segments, one per
