@@ -439,6 +439,20 @@ mod tests {
     }
 
     #[test]
+    fn a_french_phrasing_matches_its_contracted_forms() {
+        let p = compile("au nom de", "fr");
+        for said in [
+            "je vous appelle au nom du fournisseur",
+            "je vous appelle au nom des Énergies du Sud",
+            "je vous appelle au nom d'Énergie Claire",
+        ] {
+            assert_eq!(best(&p, said, "fr").map(|b| b.0), Some(1.0), "{said}");
+        }
+        // Another preposition is still another word.
+        assert!(best(&p, "je vous appelle au nom sur", "fr").is_none_or(|b| b.0 < 1.0));
+    }
+
+    #[test]
     fn joined_and_split_words() {
         let p = pat(&["bloctel"]);
         let (s, m) = best(&p, "la liste bloc tel", "fr").unwrap();
@@ -538,7 +552,7 @@ mod tests {
 
     #[test]
     fn negation_is_never_skipped() {
-        let p = pat(&["je", "suis", "d", "accord"]);
+        let p = compile("je suis d'accord", "fr");
         assert_eq!(best(&p, "oui je suis d'accord", "fr").unwrap().0, 1.0);
         let neg = best(&p, "je ne suis pas d'accord", "fr")
             .map(|r| r.0)

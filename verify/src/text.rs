@@ -98,6 +98,23 @@ fn fold(s: &str) -> String {
     deunicode::deunicode(s).to_ascii_lowercase()
 }
 
+/// French fuses "de" and "à" with the article that follows ("de le" → "du", "de les" →
+/// "des", "à le" → "au", "à les" → "aux") and elides "de" before a vowel ("d'Énergie"): a
+/// phrasing written "au nom de" is said "au nom du fournisseur", "au nom des Énergies" or "au
+/// nom d'Énergie Claire". Both sides of the comparison take the bare preposition, so no pack
+/// has to list every form (whose letters are too few for the matcher's tolerance: "du" is as
+/// far from "de" as "le" is).
+fn contracted<'a>(token: &'a str, language: &str) -> &'a str {
+    if language != "fr" {
+        return token;
+    }
+    match token {
+        "du" | "des" | "d" => "de",
+        "au" | "aux" => "a",
+        other => other,
+    }
+}
+
 /// Normalises a sequence of recognised words into tokens that remember their word.
 pub fn tokens<'a>(words: impl IntoIterator<Item = &'a str>, language: &str) -> Vec<Tok> {
     let mut pieces = Vec::new();
@@ -133,7 +150,7 @@ pub fn tokens<'a>(words: impl IntoIterator<Item = &'a str>, language: &str) -> V
         for part in fold(&p.lower).split(|c: char| !c.is_ascii_alphanumeric()) {
             if !part.is_empty() {
                 out.push(Tok {
-                    norm: part.to_string(),
+                    norm: contracted(part, language).to_string(),
                     first_word: p.word,
                     last_word: p.word,
                 });
@@ -181,6 +198,17 @@ mod tests {
             ["a", "14", "day", "cancellation", "period"]
         );
         assert_eq!(normalise("Œuvre", "fr"), ["oeuvre"]);
+    }
+
+    #[test]
+    fn french_contractions_read_as_their_preposition() {
+        let want = normalise("au nom de", "fr");
+        assert_eq!(normalise("Au nom du", "fr"), want);
+        assert_eq!(normalise("au nom des", "fr"), want);
+        assert_eq!(normalise("au nom d'", "fr"), want);
+        assert_eq!(normalise("aux", "fr"), normalise("à", "fr"));
+        // English is left alone: "des" and "au" are other words there, if any.
+        assert_eq!(normalise("Des Moines", "en"), ["des", "moines"]);
     }
 
     #[test]
