@@ -32,7 +32,9 @@ fn converted_tiny_en_transcribes_jfk() {
 
 /// `ingest --jobs 2` transcribes recordings side by side: every one is transcribed once, the
 /// results come back in the order given, and the same recording given twice under two names
-/// is imported once (the other is reported, not transcribed again beside the first).
+/// for one client is imported once (the other is reported, not transcribed again beside the
+/// first) — but for another client (its sidecar says so) it is that client's call, as one at a
+/// time imports it: duplicates are per tenant.
 #[test]
 fn recordings_ingested_side_by_side_each_come_back_once_in_order() {
     ensure_model("tiny.en");
@@ -43,7 +45,14 @@ fn recordings_ingested_side_by_side_each_come_back_once_in_order() {
     let copy = folder.path().join("jfk_again.wav");
     std::fs::copy(&jfk, &copy).unwrap();
     let flac = fixture("real/en_jfk_44k1_stereo_24bit.flac");
-    let paths = [&jfk, &flac, &copy].map(|p| p.display().to_string());
+    let other = folder.path().join("jfk_for_globex.wav");
+    std::fs::copy(&jfk, &other).unwrap();
+    std::fs::write(
+        folder.path().join("jfk_for_globex.json"),
+        r#"{"client":"globex"}"#,
+    )
+    .unwrap();
+    let paths = [&jfk, &flac, &copy, &other].map(|p| p.display().to_string());
     let out = callproof(
         data.path(),
         &[
@@ -53,6 +62,7 @@ fn recordings_ingested_side_by_side_each_come_back_once_in_order() {
             &paths[0],
             &paths[1],
             &paths[2],
+            &paths[3],
             "--jobs",
             "2",
             "--client",
@@ -74,19 +84,32 @@ fn recordings_ingested_side_by_side_each_come_back_once_in_order() {
         .collect();
     assert_eq!(files, paths.iter().map(String::as_str).collect::<Vec<_>>());
     let indexed = results.iter().filter(|r| r["state"] == "indexed").count();
-    assert_eq!(indexed, 2, "{results:#?}");
+    assert_eq!(indexed, 3, "{results:#?}");
+    assert_eq!(results[3]["state"], "indexed", "{results:#?}");
     let refused: Vec<&serde_json::Value> =
         results.iter().filter(|r| r["state"] != "indexed").collect();
     assert_eq!(refused.len(), 1, "{results:#?}");
+    assert_eq!(refused[0]["file"].as_str(), Some(paths[2].as_str()));
     let why = refused[0]["error"].as_str().unwrap_or_default();
     assert!(
         why.contains("same recording") || why.contains("already ingested"),
         "{why}"
     );
     let calls = json(data.path(), &["calls", "--json"]);
-    assert_eq!(calls.as_array().unwrap().len(), 2, "{calls:#?}");
+    assert_eq!(calls.as_array().unwrap().len(), 3, "{calls:#?}");
+    let clients: Vec<&str> = calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["metadata"]["client"].as_str())
+        .collect();
+    assert_eq!(
+        clients.iter().filter(|c| **c == "globex").count(),
+        1,
+        "{calls:#?}"
+    );
     let hits = json(data.path(), &["search", "\"fellow Americans\"", "--json"]);
-    assert_eq!(hits.as_array().unwrap().len(), 2, "{hits:#?}");
+    assert_eq!(hits.as_array().unwrap().len(), 3, "{hits:#?}");
 }
 
 #[test]
