@@ -1647,15 +1647,31 @@ impl App {
         t: &mut Transcript,
     ) -> Result<(usize, usize)> {
         let (mut number_tried, mut accepted) = (0, 0);
+        // Places of several rules in one window (a price and a withdrawal period expected in
+        // the same least-confident stretch) share the model's hearing of it: one decoding and
+        // one scoring for all their phrasings, instead of one per rule (a 4-minute call
+        // decoded each of its three windows twice).
+        let mut windows: Vec<Vec<&verify::NumberPlace>> = Vec::new();
         for place in numbers {
-            let Some(samples) = channels.get(place.channel as usize) else {
+            match windows
+                .iter_mut()
+                .find(|w| w[0].channel == place.channel && w[0].window == place.window)
+            {
+                Some(w) => w.push(place),
+                None => windows.push(vec![place]),
+            }
+        }
+        for places in windows {
+            let first = places[0];
+            let Some(samples) = channels.get(first.channel as usize) else {
                 continue;
             };
-            let window = (place.window.0.saturating_sub(200), place.window.1 + 200);
-            // The readings made, and for each the index of its baseline among the texts.
-            // With, for each reading, how likely the model found a number beginning there.
-            let made: std::cell::RefCell<(Vec<verify::NumberText>, Vec<usize>, Vec<f32>)> =
-                Default::default();
+            let window = (first.window.0.saturating_sub(200), first.window.1 + 200);
+            // The readings made, each with its place among `places` and the index of its
+            // baseline among the texts, and how likely the model found a number beginning
+            // where it was made.
+            type Made = (Vec<(usize, verify::NumberText)>, Vec<usize>, Vec<f32>);
+            let made: std::cell::RefCell<Made> = Default::default();
             let (own, scores) = engine.weigh_readings(
                 samples,
                 window,
@@ -1663,14 +1679,22 @@ impl App {
                 self.settings.threads,
                 true,
                 &|own| {
-                    let texts = verify::number_readings(own.text, &own.number_here, &place.phrases);
+                    let texts: Vec<(usize, verify::NumberText)> = places
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(i, place)| {
+                            verify::number_readings(own.text, &own.number_here, &place.phrases)
+                                .into_iter()
+                                .map(move |n| (i, n))
+                        })
+                        .collect();
                     // Each reading weighed against the model's own hearing up to the same
                     // place and then, as the reading, free: the two differ by the phrasing
                     // only (a free rest may score better than the first hearing's words). One
                     // baseline per place, shared by the phrasings read there.
-                    let mut out: Vec<String> = texts.iter().map(|n| n.text.clone()).collect();
+                    let mut out: Vec<String> = texts.iter().map(|(_, n)| n.text.clone()).collect();
                     let mut base_of = Vec::with_capacity(texts.len());
-                    for n in &texts {
+                    for (_, n) in &texts {
                         let base = verify::number_baseline(own.text, n);
                         match out[texts.len()..].iter().position(|b| *b == base) {
                             Some(i) => base_of.push(texts.len() + i),
@@ -1682,7 +1706,7 @@ impl App {
                     }
                     let here = texts
                         .iter()
-                        .map(|n| {
+                        .map(|(_, n)| {
                             n.words
                                 .1
                                 .checked_sub(1)
@@ -1697,30 +1721,32 @@ impl App {
             )?;
             let Some(own) = own else { continue };
             let (made, base_of, here) = made.into_inner();
-            let best = made
-                .iter()
-                .zip(&scores)
-                .zip(&base_of)
-                .zip(&here)
-                .filter_map(|(((n, s), &b), &here)| Some((n, s, scores.get(b)?, here)))
-                .map(|(n, s, free, here)| {
-                    let gap = s.logprob - own.logprob.max(free.logprob);
-                    tracing::debug!(
-                        call = %call.id,
-                        rule = %place.rule_id,
-                        phrase = %n.phrase,
-                        gap,
-                        number_here = here,
-                        own = %own.text,
-                        free_gap = free.logprob - own.logprob,
-                        reading = %s.text,
-                        "number reading"
-                    );
-                    (n, s, gap)
-                })
-                .max_by(|a, b| a.2.total_cmp(&b.2));
             number_tried += made.len();
-            if let Some((n, s, gap)) = best {
+            for (i, place) in places.iter().enumerate() {
+                let best = made
+                    .iter()
+                    .zip(&scores)
+                    .zip(&base_of)
+                    .zip(&here)
+                    .filter(|((((at, _), _), _), _)| *at == i)
+                    .filter_map(|((((_, n), s), &b), &here)| Some((n, s, scores.get(b)?, here)))
+                    .map(|(n, s, free, here)| {
+                        let gap = s.logprob - own.logprob.max(free.logprob);
+                        tracing::debug!(
+                            call = %call.id,
+                            rule = %place.rule_id,
+                            phrase = %n.phrase,
+                            gap,
+                            number_here = here,
+                            own = %own.text,
+                            free_gap = free.logprob - own.logprob,
+                            reading = %s.text,
+                            "number reading"
+                        );
+                        (n, s, gap)
+                    })
+                    .max_by(|a, b| a.2.total_cmp(&b.2));
+                let Some((n, s, gap)) = best else { continue };
                 if gap < -SCRIPT_READING_MARGIN {
                     continue;
                 }
@@ -1734,8 +1760,8 @@ impl App {
                 let put = r.phrase.split_whitespace().count();
                 let mut probs = vec![0.0; r.script.split_whitespace().count()];
                 if s.words.len() == s.text.split_whitespace().count() {
-                    for (i, w) in s.words.iter().skip(n.words.0).take(put).enumerate() {
-                        if let Some(p) = probs.get_mut(r.words.0 + i) {
+                    for (k, w) in s.words.iter().skip(n.words.0).take(put).enumerate() {
+                        if let Some(p) = probs.get_mut(r.words.0 + k) {
                             *p = w.1;
                         }
                     }
