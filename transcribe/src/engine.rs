@@ -302,15 +302,12 @@ impl Engine {
             // syllables a second than anyone speaks is decoded again on its own, and the
             // fuller hearing kept.
             for &(s, e) in &chunk.regions {
-                let Some(pace) = thin_pace(&heard, (s, e)) else {
+                let Some((pace, before)) = thin_pace(&heard, (s, e)) else {
                     continue;
                 };
                 let again =
                     self.decode_alone(&mut state, samples, &[(s, e)], (speaker, channel), opts)?;
-                let (before, after) = (
-                    region_syllables(&heard, (s, e)),
-                    region_syllables(&again, (s, e)),
-                );
+                let after = region_syllables(&again, (s, e));
                 tracing::debug!(
                     channel,
                     region_ms = ?(s / 16, e / 16),
@@ -551,13 +548,14 @@ fn region_syllables(heard: &[Segment], region: (usize, usize)) -> u64 {
 }
 
 /// The pace (syllables a second) a region of at least [`THIN_REGION_MS`] was heard at, when
-/// it is under [`THIN_SYLLABLES_PER_S`]: words of it were left out. None for a region heard
-/// at a speaking pace, or too short to tell, or without a word (see [`unheard_regions`]).
-fn thin_pace(heard: &[Segment], (s, e): (usize, usize)) -> Option<f64> {
+/// it is under [`THIN_SYLLABLES_PER_S`]: words of it were left out. Returned with the
+/// syllables heard. None for a region heard at a speaking pace, or too short to tell, or
+/// without a word (see [`unheard_regions`]).
+fn thin_pace(heard: &[Segment], (s, e): (usize, usize)) -> Option<(f64, u64)> {
     let ms = (e.saturating_sub(s) as u64 * 1000 / SAMPLE_RATE).max(1);
     let said = region_syllables(heard, (s, e));
     let pace = said as f64 * 1000.0 / ms as f64;
-    (ms >= THIN_REGION_MS && said > 0 && pace < THIN_SYLLABLES_PER_S).then_some(pace)
+    (ms >= THIN_REGION_MS && said > 0 && pace < THIN_SYLLABLES_PER_S).then_some((pace, said))
 }
 
 /// The fuller of two hearings of one region, the second having more syllables: the first
