@@ -1374,6 +1374,7 @@ impl App {
         if spans.is_empty() {
             return Ok(());
         }
+        tracing::debug!(call = %call.id, ?spans, "second listen spans");
         let started = Instant::now();
         let first_pass = t.segments.clone();
         let mut opts = TranscribeOptions::new(&t.language, self.settings.threads);
@@ -1669,8 +1670,12 @@ impl App {
             let window = (first.window.0.saturating_sub(200), first.window.1 + 200);
             // The readings made, each with its place among `places` and the index of its
             // baseline among the texts, and how likely the model found a number beginning
-            // where it was made.
-            type Made = (Vec<(usize, verify::NumberText)>, Vec<usize>, Vec<f32>);
+            // where it was made (and how far behind the likeliest token there).
+            type Made = (
+                Vec<(usize, verify::NumberText)>,
+                Vec<usize>,
+                Vec<(f32, f32)>,
+            );
             let made: std::cell::RefCell<Made> = Default::default();
             let (own, scores) = engine.weigh_readings(
                 samples,
@@ -1683,9 +1688,14 @@ impl App {
                         .iter()
                         .enumerate()
                         .flat_map(|(i, place)| {
-                            verify::number_readings(own.text, &own.number_here, &place.phrases)
-                                .into_iter()
-                                .map(move |n| (i, n))
+                            verify::number_readings(
+                                own.text,
+                                (&own.number_here, &own.number_behind),
+                                &place.phrases,
+                                SCRIPT_READING_MARGIN,
+                            )
+                            .into_iter()
+                            .map(move |n| (i, n))
                         })
                         .collect();
                     // Each reading weighed against the model's own hearing up to the same
@@ -1707,12 +1717,13 @@ impl App {
                     let here = texts
                         .iter()
                         .map(|(_, n)| {
-                            n.words
-                                .1
-                                .checked_sub(1)
-                                .and_then(|k| own.number_here.get(k))
-                                .copied()
-                                .unwrap_or(f32::NEG_INFINITY)
+                            let k = n.words.1.checked_sub(1);
+                            let at = |v: &[f32]| {
+                                k.and_then(|k| v.get(k))
+                                    .copied()
+                                    .unwrap_or(f32::NEG_INFINITY)
+                            };
+                            (at(&own.number_here), at(&own.number_behind))
                         })
                         .collect();
                     *made.borrow_mut() = (texts, base_of, here);
@@ -1737,7 +1748,8 @@ impl App {
                             rule = %place.rule_id,
                             phrase = %n.phrase,
                             gap,
-                            number_here = here,
+                            number_here = here.0,
+                            number_behind = here.1,
                             own = %own.text,
                             free_gap = free.logprob - own.logprob,
                             reading = %s.text,

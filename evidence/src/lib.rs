@@ -1105,6 +1105,7 @@ mod tests {
             f.hearing = Some(callproof_models::Hearing {
                 confidence: 0.9,
                 doubtful: None,
+                stretches: Vec::new(),
                 searched: Some((500, 2900)),
                 second_listen: false,
                 script_check: false,

@@ -133,6 +133,11 @@ pub struct Hearing {
     /// to. Its presence is why an item not found is "needs review" rather than "missing".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doubtful: Option<(u64, u64)>,
+    /// The runs of doubtful words inside `doubtful`, each where it was heard (ms): what the
+    /// second listen decodes again. On a long call the span from the first doubtful word to
+    /// the last can hold minutes of speech heard clearly between them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stretches: Vec<(u64, u64)>,
     /// For an item not found: where it was looked for (between the items met before and after
     /// it, inside its window), in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -55,6 +55,10 @@ pub struct OwnHearing<'a> {
     /// For each word of `text` (split at spaces), the log-probability of the likeliest number
     /// beginning in its place: where a number may have been said.
     pub number_here: Vec<f32>,
+    /// For each word, how far (nats, at most 0) that number falls behind the likeliest token
+    /// there: what a reading that puts a number in that place loses at that token against the
+    /// hearing left free, before anything it could gain after.
+    pub number_behind: Vec<f32>,
 }
 
 /// The tokens a reading's slots may draw on: digits beginning a word and digits going on (a
@@ -281,7 +285,7 @@ impl Engine {
         };
         let score = |decoder: &mut Decoder<'_>,
                      text: &str,
-                     number_here: Option<&mut Vec<f32>>|
+                     number_here: Option<&mut Vec<(f32, f32)>>|
          -> Result<ReadingScore, EngineError> {
             let clean: String = text.chars().filter(|c| *c != '\0').collect();
             let mut pieces: Vec<Piece> = Vec::new();
@@ -319,7 +323,8 @@ impl Engine {
                                     && ctx.token_to_bytes(t).ok().and_then(|b| b.first())
                                         == Some(&b' ')
                                 {
-                                    here.push(lp.best(&slots.word_start).1);
+                                    let number = lp.best(&slots.word_start).1;
+                                    here.push((number, number - lp.best(&slots.text).1));
                                 }
                             }
                             lps.push(lp.at(t));
@@ -403,7 +408,7 @@ impl Engine {
             })
         };
 
-        let mut number_here: Vec<f32> = Vec::new();
+        let mut number_here: Vec<(f32, f32)> = Vec::new();
         let mut own_score = match &own_text {
             Some(text) => Some(score(&mut decoder, text, Some(&mut number_here))?),
             None => None,
@@ -438,10 +443,15 @@ impl Engine {
             (Some(s), Some(_)) => s.text.clone(),
             (_, text) => text.unwrap_or_default(),
         };
-        number_here.resize(own_text.split_whitespace().count(), f32::NEG_INFINITY);
+        number_here.resize(
+            own_text.split_whitespace().count(),
+            (f32::NEG_INFINITY, f32::NEG_INFINITY),
+        );
+        let (number_here, number_behind) = number_here.into_iter().unzip();
         let texts = readings(&OwnHearing {
             text: &own_text,
             number_here,
+            number_behind,
         });
         let out = texts
             .iter()

@@ -317,6 +317,7 @@ impl Eval<'_> {
             hearing: c.map(|c| Hearing {
                 confidence: round2(c.confidence),
                 doubtful: None,
+                stretches: Vec::new(),
                 searched: None,
                 second_listen: c.second,
                 script_check: c.first.is_some(),
@@ -832,7 +833,7 @@ pub fn verify(
 
 /// Where a second listen could change a finding: the speaker and the stretch of the call
 /// (milliseconds) to decode again. An item not found (where it was looked for), a doubtful
-/// finding (its doubtful span, or its match with two seconds around it), and consent stated only
+/// finding (its runs of doubtful words, or its match with two seconds around it), and consent stated only
 /// by the agent (where the customer's answer was looked for). A failure heard clearly (a
 /// forbidden phrase, a refusal, a disclosure too late) gains nothing from it.
 pub fn second_listen_spans(book: &RuleBook, v: &Verification) -> Vec<(Speaker, u64, u64)> {
@@ -855,6 +856,13 @@ pub fn second_listen_spans(book: &RuleBook, v: &Verification) -> Vec<(Speaker, u
         }
         let speaker = rule.speaker.unwrap_or(Speaker::Unknown);
         let hearing = f.hearing.as_ref();
+        // The doubtful words where they were heard, not the span from the first to the last:
+        // on a call off the script that span was most of the call (3:42 of 4:05), decoded
+        // again whole with five beams for words the first pass had heard clearly.
+        if let Some(h) = hearing.filter(|h| !h.stretches.is_empty()) {
+            out.extend(h.stretches.iter().map(|&(s, e)| (speaker, s, e)));
+            continue;
+        }
         let span =
             hearing
                 .and_then(|h| h.doubtful.or(h.searched))
@@ -871,6 +879,22 @@ pub fn second_listen_spans(book: &RuleBook, v: &Verification) -> Vec<(Speaker, u
 
 /// A silence longer than this (ms) between two words of one speaker starts a new turn.
 const TURN_GAP_MS: u64 = 300;
+
+/// Doubtful words this close (ms) are one stretch to hear again.
+const STRETCH_GAP_MS: u64 = 1_000;
+
+/// Doubtful words (start, end, segment text), in order, as the stretches they make: words
+/// less than [`STRETCH_GAP_MS`] apart join one.
+fn stretches_of(words: &[(u64, u64, &str)]) -> Vec<(u64, u64)> {
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for &(s, e, _) in words {
+        match out.last_mut() {
+            Some(last) if s <= last.1 + STRETCH_GAP_MS => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    out
+}
 
 /// Words that may come before an agreement and still leave it opening the answer ("C'est
 /// très bien", "Ah, oui", "Well, yes").
@@ -1183,6 +1207,7 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                     f.hearing = Some(Hearing {
                         confidence,
                         doubtful: Some(span),
+                        stretches: stretches_of(&doubtful),
                         searched,
                         second_listen,
                         script_check: false,
@@ -1193,6 +1218,7 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                         f.hearing = Some(Hearing {
                             confidence,
                             doubtful: None,
+                            stretches: Vec::new(),
                             searched,
                             second_listen,
                             script_check: false,

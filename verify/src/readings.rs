@@ -187,16 +187,25 @@ pub struct NumberText {
     pub phrase: String,
 }
 
-/// The number readings of a hearing (`own`, its words split at spaces, `number_here` one per
-/// word: how likely a number begins there): at the likeliest places, the hearing up to there,
-/// then each phrasing (its words before the number taking the words before), then the rest as
-/// the model hears it after the phrasing.
-pub fn number_readings(own: &str, number_here: &[f32], phrases: &[String]) -> Vec<NumberText> {
+/// The number readings of a hearing (`own`, its words split at spaces; per word, `number_here`:
+/// how likely a number begins there, and `behind`: how far that falls behind the likeliest
+/// token there): at the likeliest places, the hearing up to there, then each phrasing (its
+/// words before the number taking the words before), then the rest as the model hears it
+/// after the phrasing. A place where the number falls behind by more than `margin` gets none:
+/// its reading would lose more than the margin at that one token.
+pub fn number_readings(
+    own: &str,
+    (number_here, behind): (&[f32], &[f32]),
+    phrases: &[String],
+    margin: f32,
+) -> Vec<NumberText> {
     let words: Vec<&str> = own.split_whitespace().collect();
-    let mut at: Vec<usize> = (0..words.len().min(number_here.len()))
+    let mut at: Vec<usize> = (0..words.len().min(number_here.len()).min(behind.len()))
         // A number heard already is another number ("14 jours").
         .filter(|&i| {
-            number_here[i].is_finite() && !words[i].starts_with(|c: char| c.is_ascii_digit())
+            number_here[i].is_finite()
+                && behind[i] >= -margin
+                && !words[i].starts_with(|c: char| c.is_ascii_digit())
         })
         .collect();
     at.sort_by(|&x, &y| number_here[y].total_cmp(&number_here[x]));
@@ -1206,15 +1215,24 @@ mod tests {
         here[5] = -1.0;
         here[14] = -0.5;
         here[2] = -3.0;
-        let texts = number_readings(own, &here, &["{number} euros".to_string()]);
+        // Elsewhere a number falls far behind what the model hears there.
+        let mut behind = vec![-12.0; here.len()];
+        behind[5] = -0.5;
+        behind[14] = -0.2;
+        behind[2] = -2.5;
+        let euros = ["{number} euros".to_string()];
+        let texts = number_readings(own, (&here, &behind), &euros, 5.0);
         let at: Vec<usize> = texts.iter().map(|n| n.words.0).collect();
-        assert_eq!(at[..2], [5, 2], "{texts:?}");
+        assert_eq!(at, [5, 2], "{texts:?}");
+        // With a margin that takes in every place, the third likeliest is read too.
+        let all = number_readings(own, (&here, &behind), &euros, 20.0);
+        assert_eq!(all.len(), 3, "{all:?}");
         assert_eq!(
             texts[0].text,
             "La dévion qui l'a coût {number} euros {rest}"
         );
         // A phrasing's words before the number take the words before.
-        let costs = number_readings(own, &here, &["coûte {number}".to_string()]);
+        let costs = number_readings(own, (&here, &behind), &["coûte {number}".to_string()], 5.0);
         assert_eq!(costs[0].text, "La dévion qui l'a coûte {number} {rest}");
 
         // The model read "120 euros par an" there, then rejoined its hearing at "Vous": those

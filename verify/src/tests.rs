@@ -465,6 +465,53 @@ fn second_listen_goes_only_where_a_finding_is_unclear() {
     assert!(lo <= 10_000 && hi >= 13_000, "{lo}-{hi}");
 }
 
+/// On a call off the script, the doubtful words where an item was expected lay minutes apart,
+/// and the second listen decoded all the speech between them again: it goes to the doubtful
+/// words' own stretches, while the finding still names the whole span to listen to.
+#[test]
+fn second_listen_hears_the_doubtful_stretches_not_the_clear_speech_between() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let mut turns = compliant();
+    turns[2] = (
+        A,
+        10_000,
+        "Vous pouvez vous inscrire gratuitement sur la liste nationale qui te permet de poser.",
+    );
+    let mut t = transcript(&turns);
+    let s = t
+        .segments
+        .iter_mut()
+        .find(|s| s.start_ms == 10_000)
+        .expect("segment");
+    // Four words garbled, six heard clearly (1.8 s), four garbled.
+    for (i, w) in s.words.iter_mut().enumerate() {
+        if !(4..10).contains(&i) {
+            w.probability = 0.3;
+        }
+    }
+    let v = run(&book, &t, &m);
+    let f = finding(&v, "bloctel");
+    assert_eq!(f.status, FindingStatus::Review, "{f:?}");
+    let h = f.hearing.as_ref().expect("hearing");
+    assert_eq!(h.doubtful, Some((10_000, 14_200)));
+    assert_eq!(h.stretches, [(10_000, 11_200), (13_000, 14_200)]);
+    let spans = second_listen_spans(&book, &v);
+    assert_eq!(spans, [(A, 10_000, 11_200), (A, 13_000, 14_200)]);
+}
+
+#[test]
+fn doubtful_words_close_together_are_one_stretch() {
+    let words = [
+        (0, 300, "a"),
+        (300, 600, "a"),
+        (1_500, 1_800, "b"),
+        (2_900, 3_000, "c"),
+    ];
+    assert_eq!(crate::stretches_of(&words), [(0, 1_800), (2_900, 3_000)]);
+    assert!(crate::stretches_of(&[]).is_empty());
+}
+
 #[test]
 fn vocabulary_reaches_the_prompt() {
     let book = RuleBook::parse(
