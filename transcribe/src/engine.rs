@@ -266,21 +266,22 @@ impl Engine {
                 &prompt,
             )?;
             let mut heard = first.segments;
-            if !prompt.is_empty() && (first.looped || !unheard_regions(chunk, &heard).is_empty()) {
+            if !prompt.is_empty() && first.looped {
                 // A prompt can send Whisper into a loop (checked over the chunk's whole words: a
-                // loop of one short sentence comes out as many segments), or make it end the
-                // window early (a call's last 26 s of agent speech came back as its first
-                // sentence only): decode this chunk again without it. Without a prompt, a loop
-                // keeps one turn (see `collapse_loops`).
-                tracing::debug!(
-                    "prompted decoding looped or stopped early: decoded again without the prompt"
-                );
+                // loop of one short sentence comes out as many segments): decode this chunk
+                // again without it. Without a prompt, a loop keeps one turn (see
+                // `collapse_loops`).
+                tracing::debug!("prompted decoding looped: decoded again without the prompt");
                 heard = self
                     .run_chunk(&mut state, samples, chunk, (speaker, channel), opts, &[])?
                     .segments;
             }
-            // Whisper can still end a window before its last speech: the regions it left
-            // without a word are decoded again on their own, so no words are lost.
+            // Whisper can end a window before its last speech, with a prompt more often (a
+            // call's last 26 s of agent speech came back as its first sentence only): the
+            // regions it left without a word are decoded again on their own, without prompt,
+            // so no words are lost. Only those: decoding the whole chunk again without prompt
+            // first, as before, cost one more decoding of all of it wherever the regions left
+            // were line noise (a real call's agent channel: every chunk, ~20 s of 245 s).
             let unheard = unheard_regions(chunk, &heard);
             if !unheard.is_empty() {
                 tracing::debug!(
