@@ -833,8 +833,8 @@ pub fn verify(
 
 /// Where a second listen could change a finding: the speaker and the stretch of the call
 /// (milliseconds) to decode again. An item not found (where it was looked for), a doubtful
-/// finding (its runs of doubtful words, or its match with two seconds around it), and consent stated only
-/// by the agent (where the customer's answer was looked for). A failure heard clearly (a
+/// finding (its runs of doubtful words, or its match with two seconds around it), and consent
+/// stated only by the agent (where the customer's answer was looked for). A failure heard clearly (a
 /// forbidden phrase, a refusal, a disclosure too late) gains nothing from it.
 pub fn second_listen_spans(book: &RuleBook, v: &Verification) -> Vec<(Speaker, u64, u64)> {
     let mut out = Vec::new();
