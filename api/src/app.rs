@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use callproof_evidence as evidence;
 use callproof_search::{SearchError, SearchIndex};
-use callproof_transcribe::{Engine, ModelCache, TranscribeOptions};
+use callproof_transcribe::{Engine, ModelCache, TranscribeOptions, Weighing};
 use callproof_verify::{self as verify, CallFacts, RuleBook, RuleSetError};
 use serde::Serialize;
 
@@ -1534,7 +1534,7 @@ impl App {
                 window,
                 &t.language,
                 self.settings.threads,
-                true,
+                GIVE_UP,
                 &|own| {
                     let (texts, placed): (Vec<String>, Vec<bool>) = group
                         .iter()
@@ -1558,6 +1558,7 @@ impl App {
                     phrase = %r.phrase,
                     gap,
                     mean_gap = s.mean() - own.mean(),
+                    complete = s.complete,
                     own = %own.text,
                     reading = %s.text,
                     heard = %r.heard,
@@ -1668,81 +1669,81 @@ impl App {
                 continue;
             };
             let window = (first.window.0.saturating_sub(200), first.window.1 + 200);
-            // The readings made, each with its place among `places` and the index of its
-            // baseline among the texts, and how likely the model found a number beginning
-            // where it was made (and how far behind the likeliest token there).
-            type Made = (
-                Vec<(usize, verify::NumberText)>,
-                Vec<usize>,
-                Vec<(f32, f32)>,
-            );
-            let made: std::cell::RefCell<Made> = Default::default();
-            let (own, scores) = engine.weigh_readings(
-                samples,
-                window,
-                &t.language,
-                self.settings.threads,
-                true,
-                &|own| {
-                    let texts: Vec<(usize, verify::NumberText)> = places
-                        .iter()
-                        .enumerate()
-                        .flat_map(|(i, place)| {
-                            verify::number_readings(
-                                own.text,
-                                (&own.number_here, &own.number_behind),
-                                &place.phrases,
-                                SCRIPT_READING_MARGIN,
-                            )
-                            .into_iter()
-                            .map(move |n| (i, n))
-                        })
-                        .collect();
-                    // Each reading weighed against the model's own hearing up to the same
-                    // place and then, as the reading, free: the two differ by the phrasing
-                    // only (a free rest may score better than the first hearing's words). One
-                    // baseline per place, shared by the phrasings read there.
-                    let mut out: Vec<String> = texts.iter().map(|(_, n)| n.text.clone()).collect();
-                    let mut base_of = Vec::with_capacity(texts.len());
-                    for (_, n) in &texts {
-                        let base = verify::number_baseline(own.text, n);
-                        match out[texts.len()..].iter().position(|b| *b == base) {
-                            Some(i) => base_of.push(texts.len() + i),
-                            None => {
-                                base_of.push(out.len());
-                                out.push(base);
-                            }
-                        }
-                    }
-                    let here = texts
-                        .iter()
-                        .map(|(_, n)| {
-                            let k = n.words.1.checked_sub(1);
-                            let at = |v: &[f32]| {
-                                k.and_then(|k| v.get(k))
-                                    .copied()
-                                    .unwrap_or(f32::NEG_INFINITY)
-                            };
-                            (at(&own.number_here), at(&own.number_behind))
-                        })
-                        .collect();
-                    *made.borrow_mut() = (texts, base_of, here);
-                    out
-                },
-            )?;
-            let Some(own) = own else { continue };
-            let (made, base_of, here) = made.into_inner();
+            let mut listening =
+                engine.listen(samples, window, &t.language, self.settings.threads, true)?;
+            let Some(own) = listening.own().cloned() else {
+                continue;
+            };
+            // The readings made, each with its place among `places`, and how likely the model
+            // found a number beginning where it was made (and how far behind the likeliest
+            // token there).
+            let (made, here): (Vec<_>, Vec<(f32, f32)>) = {
+                let hearing = listening.hearing();
+                let made: Vec<(usize, verify::NumberText)> = places
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, place)| {
+                        verify::number_readings(
+                            hearing.text,
+                            (&hearing.number_here, &hearing.number_behind),
+                            &place.phrases,
+                            SCRIPT_READING_MARGIN,
+                        )
+                        .into_iter()
+                        .map(move |n| (i, n))
+                    })
+                    .collect();
+                let here = made
+                    .iter()
+                    .map(|(_, n)| {
+                        let k = n.words.1.checked_sub(1);
+                        let at = |v: &[f32]| {
+                            k.and_then(|k| v.get(k))
+                                .copied()
+                                .unwrap_or(f32::NEG_INFINITY)
+                        };
+                        (at(&hearing.number_here), at(&hearing.number_behind))
+                    })
+                    .collect();
+                (made, here)
+            };
             number_tried += made.len();
+            let scores = made
+                .iter()
+                .map(|(_, n)| listening.score(&n.text, Some(SCRIPT_READING_MARGIN)))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            // Each reading weighed against the model's own hearing up to the same place and
+            // then, as the reading, free: the two differ by the phrasing only (a free rest may
+            // score better than the first hearing's words). One baseline per place, shared by
+            // the phrasings read there, and scored only where a reading there was not given up:
+            // one that was is refused whatever its baseline.
+            let mut baselines: Vec<(String, callproof_transcribe::ReadingScore)> = Vec::new();
+            let mut free_of: Vec<Option<usize>> = Vec::with_capacity(made.len());
+            for ((_, n), s) in made.iter().zip(&scores) {
+                if !s.complete {
+                    free_of.push(None);
+                    continue;
+                }
+                let base = verify::number_baseline(&own.text, n);
+                match baselines.iter().position(|(b, _)| *b == base) {
+                    Some(i) => free_of.push(Some(i)),
+                    None => {
+                        let scored = listening.score(&base, Some(SCRIPT_READING_MARGIN))?;
+                        free_of.push(Some(baselines.len()));
+                        baselines.push((base, scored));
+                    }
+                }
+            }
             for (i, place) in places.iter().enumerate() {
                 let best = made
                     .iter()
                     .zip(&scores)
-                    .zip(&base_of)
+                    .zip(&free_of)
                     .zip(&here)
                     .filter(|((((at, _), _), _), _)| *at == i)
-                    .filter_map(|((((_, n), s), &b), &here)| Some((n, s, scores.get(b)?, here)))
-                    .map(|(n, s, free, here)| {
-                        let gap = s.logprob - own.logprob.max(free.logprob);
+                    .map(|((((_, n), s), free), &here)| {
+                        let free = free.and_then(|b| baselines.get(b)).map(|(_, f)| f.logprob);
+                        let gap = s.logprob - free.map_or(own.logprob, |f| own.logprob.max(f));
                         tracing::debug!(
                             call = %call.id,
                             rule = %place.rule_id,
@@ -1751,7 +1752,8 @@ impl App {
                             number_here = here.0,
                             number_behind = here.1,
                             own = %own.text,
-                            free_gap = free.logprob - own.logprob,
+                            free_gap = free.map(|f| f - own.logprob),
+                            complete = s.complete,
                             reading = %s.text,
                             "number reading"
                         );
@@ -1840,6 +1842,14 @@ fn phrase_probabilities(
 /// from +3.8 down to −7.8; readings of what was not said at that place, −8.5 and below. The
 /// check clears findings, so its margin keeps well away from what was not said.
 const SCRIPT_READING_MARGIN: f32 = 5.0;
+
+/// The script check's weighing: against the model's own hearing, each reading given up once it
+/// is past the margin (it is refused whatever its remaining tokens: each adds a log-probability
+/// of at most 0). Only the readings' time changes, never which one is accepted.
+const GIVE_UP: Weighing = Weighing {
+    listen_first: true,
+    give_up_behind: Some(SCRIPT_READING_MARGIN),
+};
 
 /// Where `callproof model install speaker` puts the speaker encoder.
 pub fn speaker_model_path() -> PathBuf {

@@ -25,6 +25,11 @@ pub struct ReadingScore {
     /// Each word of the text (split at spaces, as Whisper's tokens start words) with the mean
     /// probability (0..1) of its tokens.
     pub words: Vec<(String, f32)>,
+    /// False where scoring stopped once the text had fallen further behind the model's own
+    /// hearing than [`Weighing::give_up_behind`]: `logprob` is then what it had reached by
+    /// that token, more than its whole could be (every token adds a log-probability of at most
+    /// 0), and `words` and `tokens` cover as far as it got.
+    pub complete: bool,
 }
 
 impl ReadingScore {
@@ -32,6 +37,20 @@ impl ReadingScore {
     pub fn mean(&self) -> f32 {
         self.logprob / self.tokens.max(1) as f32
     }
+}
+
+/// How [`Engine::weigh_readings`] weighs: against the model's own hearing or not, and when a
+/// reading is given up.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Weighing {
+    /// Hear the stretch first: the readings are made from, and weighed against, that hearing.
+    pub listen_first: bool,
+    /// Stop scoring a reading once its tokens so far are less likely than the own hearing's
+    /// whole by more than this (nats): no token after can bring it back, and a reading that far
+    /// behind is refused anyway. Most readings are of words that were not said there, and the
+    /// model weighed each to the end of its window (a 29 s window, 130 tokens, for a phrasing
+    /// read in at its start).
+    pub give_up_behind: Option<f32>,
 }
 
 /// Tokens the model's own hearing of a stretch may take (a loop stops there).
@@ -147,15 +166,15 @@ impl<'a> LogSoftmax<'a> {
 /// The decoder over one encoded stretch, fed one token at a time: whisper.cpp keeps the logits
 /// of a batch's last token only, and `get_logits` reads the first row. Sequences sharing a
 /// beginning share its decoding.
-struct Decoder<'s> {
-    state: &'s mut whisper_rs::WhisperState,
+struct Decoder {
+    state: whisper_rs::WhisperState,
     threads: usize,
     /// The sequence (prefix included) whose keys and values the state holds; its logits are
     /// those after the last token.
     fed: Vec<i32>,
 }
 
-impl Decoder<'_> {
+impl Decoder {
     /// The logits of the token after `seq` (never empty: it starts with the prefix).
     fn logits_after(&mut self, seq: &[i32]) -> Result<&[f32], EngineError> {
         let common = self.fed.iter().zip(seq).take_while(|(a, b)| a == b).count();
@@ -178,6 +197,201 @@ impl Decoder<'_> {
     }
 }
 
+fn err(what: &str, e: whisper_rs::WhisperError) -> EngineError {
+    EngineError::Inference(format!("scoring a reading ({what}): {e:?}"))
+}
+
+/// One stretch of a channel, encoded once, with the model's own hearing of it: texts are scored
+/// against it one after another, as the caller decides what is worth scoring next (a number
+/// reading's baseline only where a reading at its place was not given up).
+pub struct Listening<'c> {
+    ctx: &'c whisper_rs::WhisperContext,
+    decoder: Decoder,
+    prefix: Vec<i32>,
+    eot: i32,
+    slots: SlotTokens,
+    own: Option<ReadingScore>,
+    own_text: String,
+    number_here: Vec<f32>,
+    number_behind: Vec<f32>,
+}
+
+impl Listening<'_> {
+    /// The model's own hearing's score (None unless it listened first).
+    pub fn own(&self) -> Option<&ReadingScore> {
+        self.own.as_ref()
+    }
+
+    /// The model's own hearing, from which readings are made.
+    pub fn hearing(&self) -> OwnHearing<'_> {
+        OwnHearing {
+            text: &self.own_text,
+            number_here: self.number_here.clone(),
+            number_behind: self.number_behind.clone(),
+        }
+    }
+
+    /// Scores `text` as the transcript of the stretch (a reading may hold [`NUMBER_SLOT`] and
+    /// end in [`REST_SLOT`]). With `give_up_behind`, scoring stops once the text is that far
+    /// (nats) behind the own hearing (see [`Weighing::give_up_behind`]).
+    pub fn score(
+        &mut self,
+        text: &str,
+        give_up_behind: Option<f32>,
+    ) -> Result<ReadingScore, EngineError> {
+        let floor = self
+            .own
+            .as_ref()
+            .zip(give_up_behind)
+            .map(|(own, behind)| own.logprob - behind);
+        self.score_text(text, None, floor)
+    }
+
+    /// `floor`: the log-probability under which scoring stops; `number_here` gathers, at each
+    /// word's first token, the likeliest number there and how far behind the likeliest token.
+    fn score_text(
+        &mut self,
+        text: &str,
+        number_here: Option<&mut Vec<(f32, f32)>>,
+        floor: Option<f32>,
+    ) -> Result<ReadingScore, EngineError> {
+        let clean: String = text.chars().filter(|c| *c != '\0').collect();
+        let mut pieces: Vec<Piece> = Vec::new();
+        let (clean, rest) = match clean.split_once(REST_SLOT) {
+            Some((head, _)) => (head.to_string(), true),
+            None => (clean, false),
+        };
+        for (i, part) in clean.split(NUMBER_SLOT).enumerate() {
+            if i > 0 {
+                pieces.push(Piece::Number);
+            }
+            let part = part.trim();
+            if !part.is_empty() {
+                let tokens = self
+                    .ctx
+                    .tokenize(&format!(" {part}"), 1024)
+                    .map_err(|e| err("tokens", e))?;
+                pieces.push(Piece::Tokens(tokens));
+            }
+        }
+        pieces.push(if rest {
+            Piece::Rest
+        } else {
+            Piece::Tokens(vec![self.eot])
+        });
+        let mut number_here = number_here;
+        let mut seq = self.prefix.clone();
+        let mut lps: Vec<f32> = Vec::new();
+        let fallen = |lps: &[f32]| floor.is_some_and(|f| lps.iter().sum::<f32>() < f);
+        let mut complete = true;
+        'pieces: for (k, piece) in pieces.iter().enumerate() {
+            if fallen(&lps) {
+                complete = false;
+                break 'pieces;
+            }
+            match piece {
+                Piece::Tokens(tokens) => {
+                    for &t in tokens {
+                        let lp = LogSoftmax::new(self.decoder.logits_after(&seq)?);
+                        if let Some(here) = number_here.as_deref_mut() {
+                            if t < self.eot
+                                && self.ctx.token_to_bytes(t).ok().and_then(|b| b.first())
+                                    == Some(&b' ')
+                            {
+                                let number = lp.best(&self.slots.word_start).1;
+                                here.push((number, number - lp.best(&self.slots.text).1));
+                            }
+                        }
+                        lps.push(lp.at(t));
+                        seq.push(t);
+                        if fallen(&lps) {
+                            complete = false;
+                            break 'pieces;
+                        }
+                    }
+                }
+                Piece::Rest => {
+                    // Up to the end of the transcript, which is scored too.
+                    for _ in 0..MAX_REST_TOKENS {
+                        let lp = LogSoftmax::new(self.decoder.logits_after(&seq)?);
+                        let (best, best_lp) = lp.best(&self.slots.text);
+                        let end = lp.at(self.eot);
+                        if best < 0 || end >= best_lp {
+                            lps.push(end);
+                            seq.push(self.eot);
+                            break;
+                        }
+                        lps.push(best_lp);
+                        seq.push(best);
+                        if fallen(&lps) {
+                            complete = false;
+                            break 'pieces;
+                        }
+                    }
+                }
+                Piece::Number => {
+                    // The digits the model finds most likely here, for as long as it finds
+                    // another digit likelier than the words that follow the number.
+                    let next = match pieces.get(k + 1) {
+                        Some(Piece::Tokens(t)) => t.first().copied().unwrap_or(self.eot),
+                        _ => self.eot,
+                    };
+                    for n in 0..MAX_NUMBER_TOKENS {
+                        let lp = LogSoftmax::new(self.decoder.logits_after(&seq)?);
+                        let allowed = if n == 0 {
+                            &self.slots.word_start
+                        } else {
+                            &self.slots.inner
+                        };
+                        let (best, best_lp) = lp.best(allowed);
+                        // A digit goes on a number only where the model would write one
+                        // anyway ("100" then " and", not "100000").
+                        if best < 0 || (n > 0 && (best_lp < lp.max() || lp.at(next) >= best_lp)) {
+                            break;
+                        }
+                        lps.push(best_lp);
+                        seq.push(best);
+                    }
+                }
+            }
+        }
+        let tokens = &seq[self.prefix.len()..];
+        // Bytes, not text: a token may hold half of an accented letter.
+        let mut words: Vec<(Vec<u8>, f32, u32)> = Vec::new();
+        let mut bytes: Vec<u8> = Vec::new();
+        for (&t, &lp) in tokens.iter().zip(&lps) {
+            if t >= self.eot {
+                continue;
+            }
+            let piece = self.ctx.token_to_bytes(t).unwrap_or_default();
+            bytes.extend_from_slice(piece);
+            match words.last_mut() {
+                Some(w) if piece.first() != Some(&b' ') => {
+                    w.0.extend_from_slice(piece);
+                    w.1 += lp.exp();
+                    w.2 += 1;
+                }
+                _ => words.push((piece.to_vec(), lp.exp(), 1)),
+            }
+        }
+        Ok(ReadingScore {
+            text: if rest || clean.contains(NUMBER_SLOT) {
+                String::from_utf8_lossy(&bytes).trim().to_string()
+            } else {
+                clean.trim().to_string()
+            },
+            logprob: lps.iter().sum(),
+            tokens: lps.len(),
+            complete,
+            words: words
+                .into_iter()
+                .map(|(w, p, n)| (String::from_utf8_lossy(&w).trim().to_string(), p / n as f32))
+                .filter(|w| !w.0.is_empty())
+                .collect(),
+        })
+    }
+}
+
 impl Engine {
     /// Scores each of `texts` as the transcript of `samples[from_ms..to_ms]` (16 kHz, the
     /// channel's clock; at most [`MAX_SCORED_MS`]): the audio is encoded once and each text
@@ -192,33 +406,54 @@ impl Engine {
         threads: usize,
     ) -> Result<Vec<ReadingScore>, EngineError> {
         let owned: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
-        let (_, scores) =
-            self.weigh_readings(samples, window, language, threads, false, &|_| {
-                owned.clone()
-            })?;
+        let (_, scores) = self.weigh_readings(
+            samples,
+            window,
+            language,
+            threads,
+            Weighing::default(),
+            &|_| owned.clone(),
+        )?;
         Ok(scores)
     }
 
-    /// What the model hears in `samples[from_ms..to_ms]` by itself (greedy decoding, no prompt,
-    /// the stretch alone: as the first pass decodes, or without timestamps where that hearing is
-    /// likelier as the readings are scored), with its score, and the
-    /// scores of the texts `readings` makes from that hearing. Comparing a reading against the
-    /// model's own best, on the same audio, tells how much the audio speaks against it. A
-    /// reading may hold [`NUMBER_SLOT`]: the model fills it with the digits it finds likeliest
-    /// there, and the score's `text` shows them.
+    /// What the model hears in `samples[from_ms..to_ms]` by itself (see [`Engine::listen`]),
+    /// with its score, and the scores of the texts `readings` makes from that hearing.
+    /// Comparing a reading against the model's own best, on the same audio, tells how much the
+    /// audio speaks against it. A reading may hold [`NUMBER_SLOT`]: the model fills it with the
+    /// digits it finds likeliest there, and the score's `text` shows them.
     pub fn weigh_readings(
+        &self,
+        samples: &[f32],
+        window: (u64, u64),
+        language: &str,
+        threads: usize,
+        weighing: Weighing,
+        readings: &dyn Fn(&OwnHearing<'_>) -> Vec<String>,
+    ) -> Result<(Option<ReadingScore>, Vec<ReadingScore>), EngineError> {
+        let mut listening =
+            self.listen(samples, window, language, threads, weighing.listen_first)?;
+        let texts = readings(&listening.hearing());
+        let out = texts
+            .iter()
+            .map(|t| listening.score(t, weighing.give_up_behind))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((listening.own, out))
+    }
+
+    /// Encodes `samples[from_ms..to_ms]` (at most [`MAX_SCORED_MS`]) for texts to be scored
+    /// against it and, with `listen_first`, hears it first: greedy decoding, no prompt, the
+    /// stretch alone, as the first pass decodes — or without timestamps where that hearing is
+    /// likelier as the readings are scored.
+    pub fn listen(
         &self,
         samples: &[f32],
         (from_ms, to_ms): (u64, u64),
         language: &str,
         threads: usize,
         listen_first: bool,
-        readings: &dyn Fn(&OwnHearing<'_>) -> Vec<String>,
-    ) -> Result<(Option<ReadingScore>, Vec<ReadingScore>), EngineError> {
+    ) -> Result<Listening<'_>, EngineError> {
         self.check_language(language)?;
-        let err = |what: &str, e: whisper_rs::WhisperError| {
-            EngineError::Inference(format!("scoring a reading ({what}): {e:?}"))
-        };
         let at = |ms: u64| ((ms * SAMPLE_RATE / 1000) as usize).min(samples.len());
         let to_ms = to_ms.min(from_ms + MAX_SCORED_MS);
         let clip = &samples[at(from_ms)..at(to_ms).max(at(from_ms))];
@@ -278,139 +513,24 @@ impl Engine {
         prefix.push(ctx.token_not());
         let eot = ctx.token_eot();
         let slots = SlotTokens::of(ctx, eot);
-        let mut decoder = Decoder {
-            state: &mut state,
-            threads,
-            fed: Vec::new(),
+        let mut listening = Listening {
+            ctx,
+            decoder: Decoder {
+                state,
+                threads,
+                fed: Vec::new(),
+            },
+            prefix,
+            eot,
+            slots,
+            own: None,
+            own_text: String::new(),
+            number_here: Vec::new(),
+            number_behind: Vec::new(),
         };
-        let score = |decoder: &mut Decoder<'_>,
-                     text: &str,
-                     number_here: Option<&mut Vec<(f32, f32)>>|
-         -> Result<ReadingScore, EngineError> {
-            let clean: String = text.chars().filter(|c| *c != '\0').collect();
-            let mut pieces: Vec<Piece> = Vec::new();
-            let (clean, rest) = match clean.split_once(REST_SLOT) {
-                Some((head, _)) => (head.to_string(), true),
-                None => (clean, false),
-            };
-            for (i, part) in clean.split(NUMBER_SLOT).enumerate() {
-                if i > 0 {
-                    pieces.push(Piece::Number);
-                }
-                let part = part.trim();
-                if !part.is_empty() {
-                    let tokens = ctx
-                        .tokenize(&format!(" {part}"), 1024)
-                        .map_err(|e| err("tokens", e))?;
-                    pieces.push(Piece::Tokens(tokens));
-                }
-            }
-            pieces.push(if rest {
-                Piece::Rest
-            } else {
-                Piece::Tokens(vec![eot])
-            });
-            let mut number_here = number_here;
-            let mut seq = prefix.clone();
-            let mut lps: Vec<f32> = Vec::new();
-            for (k, piece) in pieces.iter().enumerate() {
-                match piece {
-                    Piece::Tokens(tokens) => {
-                        for &t in tokens {
-                            let lp = LogSoftmax::new(decoder.logits_after(&seq)?);
-                            if let Some(here) = number_here.as_deref_mut() {
-                                if t < eot
-                                    && ctx.token_to_bytes(t).ok().and_then(|b| b.first())
-                                        == Some(&b' ')
-                                {
-                                    let number = lp.best(&slots.word_start).1;
-                                    here.push((number, number - lp.best(&slots.text).1));
-                                }
-                            }
-                            lps.push(lp.at(t));
-                            seq.push(t);
-                        }
-                    }
-                    Piece::Rest => {
-                        // Up to the end of the transcript, which is scored too.
-                        for _ in 0..MAX_REST_TOKENS {
-                            let lp = LogSoftmax::new(decoder.logits_after(&seq)?);
-                            let (best, best_lp) = lp.best(&slots.text);
-                            let end = lp.at(eot);
-                            if best < 0 || end >= best_lp {
-                                lps.push(end);
-                                seq.push(eot);
-                                break;
-                            }
-                            lps.push(best_lp);
-                            seq.push(best);
-                        }
-                    }
-                    Piece::Number => {
-                        // The digits the model finds most likely here, for as long as it finds
-                        // another digit likelier than the words that follow the number.
-                        let next = match pieces.get(k + 1) {
-                            Some(Piece::Tokens(t)) => t.first().copied().unwrap_or(eot),
-                            _ => eot,
-                        };
-                        for n in 0..MAX_NUMBER_TOKENS {
-                            let lp = LogSoftmax::new(decoder.logits_after(&seq)?);
-                            let allowed = if n == 0 {
-                                &slots.word_start
-                            } else {
-                                &slots.inner
-                            };
-                            let (best, best_lp) = lp.best(allowed);
-                            // A digit goes on a number only where the model would write one
-                            // anyway ("100" then " and", not "100000").
-                            if best < 0 || (n > 0 && (best_lp < lp.max() || lp.at(next) >= best_lp))
-                            {
-                                break;
-                            }
-                            lps.push(best_lp);
-                            seq.push(best);
-                        }
-                    }
-                }
-            }
-            let tokens = &seq[prefix.len()..];
-            // Bytes, not text: a token may hold half of an accented letter.
-            let mut words: Vec<(Vec<u8>, f32, u32)> = Vec::new();
-            let mut bytes: Vec<u8> = Vec::new();
-            for (&t, &lp) in tokens.iter().zip(&lps) {
-                if t >= eot {
-                    continue;
-                }
-                let piece = ctx.token_to_bytes(t).unwrap_or_default();
-                bytes.extend_from_slice(piece);
-                match words.last_mut() {
-                    Some(w) if piece.first() != Some(&b' ') => {
-                        w.0.extend_from_slice(piece);
-                        w.1 += lp.exp();
-                        w.2 += 1;
-                    }
-                    _ => words.push((piece.to_vec(), lp.exp(), 1)),
-                }
-            }
-            Ok(ReadingScore {
-                text: if rest || clean.contains(NUMBER_SLOT) {
-                    String::from_utf8_lossy(&bytes).trim().to_string()
-                } else {
-                    clean.trim().to_string()
-                },
-                logprob: lps.iter().sum(),
-                tokens: lps.len(),
-                words: words
-                    .into_iter()
-                    .map(|(w, p, n)| (String::from_utf8_lossy(&w).trim().to_string(), p / n as f32))
-                    .filter(|w| !w.0.is_empty())
-                    .collect(),
-            })
-        };
-
         let mut number_here: Vec<(f32, f32)> = Vec::new();
         let mut own_score = match &own_text {
-            Some(text) => Some(score(&mut decoder, text, Some(&mut number_here))?),
+            Some(text) => Some(listening.score_text(text, Some(&mut number_here), None)?),
             None => None,
         };
         // The first pass decodes with timestamps; the readings are scored without them, where
@@ -427,12 +547,12 @@ impl Engine {
             .as_ref()
             .map(|s| (s.logprob, s.text.split_whitespace().count()))
         {
-            let free = score(&mut decoder, REST_SLOT, None)?;
+            let free = listening.score_text(REST_SLOT, None, None)?;
             let covers = free.text.split_whitespace().count() * 10 >= words * 9;
             if free.logprob > first && covers && !free.text.trim().is_empty() {
                 let mut here = Vec::new();
                 // Scored again as text (its tokens as the text splits), as readings are.
-                let rescored = score(&mut decoder, &free.text, Some(&mut here))?;
+                let rescored = listening.score_text(&free.text, Some(&mut here), None)?;
                 if rescored.logprob > first {
                     own_score = Some(rescored);
                     number_here = here;
@@ -448,15 +568,10 @@ impl Engine {
             (f32::NEG_INFINITY, f32::NEG_INFINITY),
         );
         let (number_here, number_behind) = number_here.into_iter().unzip();
-        let texts = readings(&OwnHearing {
-            text: &own_text,
-            number_here,
-            number_behind,
-        });
-        let out = texts
-            .iter()
-            .map(|t| score(&mut decoder, t, None))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((own_score, out))
+        listening.own = own_score;
+        listening.own_text = own_text;
+        listening.number_here = number_here;
+        listening.number_behind = number_behind;
+        Ok(listening)
     }
 }

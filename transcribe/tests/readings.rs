@@ -9,7 +9,14 @@
 #[allow(dead_code)]
 mod common;
 
+use callproof_transcribe::Weighing;
 use common::{engine, jfk};
+
+/// Readings weighed against the model's own hearing, each scored to its end.
+const LISTEN: Weighing = Weighing {
+    listen_first: true,
+    give_up_behind: None,
+};
 
 #[test]
 fn the_words_said_fit_the_audio_and_one_word_changed_does_not() {
@@ -18,7 +25,7 @@ fn the_words_said_fit_the_audio_and_one_word_changed_does_not() {
     let said = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
     let changed = "And so my fellow Americans, ask not what your company can do for you, ask what you can do for your country.";
     let (own, scores) = engine
-        .weigh_readings(&samples, (0, 11_000), "en", 2, true, &|own| {
+        .weigh_readings(&samples, (0, 11_000), "en", 2, LISTEN, &|own| {
             assert!(
                 own.text
                     .to_lowercase()
@@ -62,6 +69,38 @@ fn the_words_said_fit_the_audio_and_one_word_changed_does_not() {
         .is_err());
 }
 
+#[test]
+fn a_reading_past_the_margin_is_given_up_and_one_within_it_is_scored_whole() {
+    let engine = engine();
+    let samples = jfk();
+    let said = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+    // The word not said comes early: the rest of the reading is not worth scoring.
+    let changed = "And so my yellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+    let texts = || vec![said.to_string(), changed.to_string()];
+    let (own, whole) = engine
+        .weigh_readings(&samples, (0, 11_000), "en", 2, LISTEN, &|_| texts())
+        .expect("scoring");
+    let own = own.expect("the model's own hearing");
+    let give_up = Weighing {
+        listen_first: true,
+        give_up_behind: Some(5.0),
+    };
+    let (_, cut) = engine
+        .weigh_readings(&samples, (0, 11_000), "en", 2, give_up, &|_| texts())
+        .expect("scoring");
+    // Within the margin: scored to its end, as without giving up.
+    assert!(whole[0].complete && cut[0].complete, "{cut:?}");
+    assert!(
+        (whole[0].logprob - cut[0].logprob).abs() < 0.01,
+        "{cut:?} vs {whole:?}"
+    );
+    // Past it: stopped short, at a score already past the margin and no lower than its whole.
+    assert!(whole[1].complete && !cut[1].complete, "{cut:?}");
+    assert!(cut[1].tokens < whole[1].tokens, "{cut:?} vs {whole:?}");
+    assert!(cut[1].logprob < own.logprob - 5.0, "{cut:?} vs {own:?}");
+    assert!(cut[1].logprob >= whole[1].logprob, "{cut:?} vs {whole:?}");
+}
+
 /// `text` spoken by espeak-ng (en-us), 16 kHz mono.
 fn spoken(text: &str) -> Vec<f32> {
     let dir = std::env::temp_dir().join(format!("callproof-readings-{}", std::process::id()));
@@ -96,7 +135,7 @@ fn a_number_slot_takes_the_number_said_and_costs_much_where_none_was() {
     let ms = samples.len() as u64 * 1000 / 16_000;
     let reading = format!("The membership costs {NUMBER_SLOT} euros {REST_SLOT}");
     let (own, scores) = engine
-        .weigh_readings(&samples, (0, ms), "en", 2, true, &|own| {
+        .weigh_readings(&samples, (0, ms), "en", 2, LISTEN, &|own| {
             // Where a number begins is likeliest at the number said.
             let words: Vec<&str> = own.text.split_whitespace().collect();
             let likeliest = (0..words.len())
@@ -117,7 +156,7 @@ fn a_number_slot_takes_the_number_said_and_costs_much_where_none_was() {
     // JFK said no amount: a price read into his words costs far more than the margin.
     let samples = jfk();
     let (own, scores) = engine
-        .weigh_readings(&samples, (0, 11_000), "en", 2, true, &|_| {
+        .weigh_readings(&samples, (0, 11_000), "en", 2, LISTEN, &|_| {
             vec![format!(
                 "And so my fellow Americans, ask not {NUMBER_SLOT} euros {REST_SLOT}"
             )]
@@ -147,7 +186,7 @@ fn the_hearing_readings_are_weighed_against_is_the_likelier_one() {
         .collect();
     for window in [(0, 11_000), (3_000, 9_000)] {
         let (own, scores) = engine
-            .weigh_readings(&samples, window, "en", 2, true, &|own| {
+            .weigh_readings(&samples, window, "en", 2, LISTEN, &|own| {
                 assert_eq!(own.number_here.len(), own.text.split_whitespace().count());
                 vec![REST_SLOT.to_string()]
             })
