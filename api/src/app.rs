@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use callproof_evidence as evidence;
 use callproof_search::{SearchError, SearchIndex};
-use callproof_transcribe::{Engine, ModelCache, TranscribeOptions, Weighing};
+use callproof_transcribe::{Engine, ModelCache, TranscribeOptions};
 use callproof_verify::{self as verify, CallFacts, RuleBook, RuleSetError};
 use serde::Serialize;
 
@@ -1528,24 +1528,19 @@ impl App {
             // The model's own hearing of the stretch, alone and without prompt, against the
             // same hearing with each phrasing where the transcript heard something like it
             // (and whether the reading was made at that place).
-            let at_place: std::cell::RefCell<Vec<bool>> = Default::default();
-            let (own, scores) = engine.weigh_readings(
-                samples,
-                window,
-                &t.language,
-                self.settings.threads,
-                GIVE_UP,
-                &|own| {
-                    let (texts, placed): (Vec<String>, Vec<bool>) = group
-                        .iter()
-                        .map(|r| verify::substitute_at(own.text, r))
-                        .unzip();
-                    *at_place.borrow_mut() = placed;
-                    texts
-                },
-            )?;
-            let Some(own) = own else { continue };
-            let at_place = at_place.into_inner();
+            let mut listening =
+                engine.listen(samples, window, &t.language, self.settings.threads, true)?;
+            let Some(own) = listening.own().cloned() else {
+                continue;
+            };
+            let (texts, at_place): (Vec<String>, Vec<bool>) = group
+                .iter()
+                .map(|r| verify::substitute_at(&own.text, r))
+                .unzip();
+            let scores = texts
+                .iter()
+                .map(|text| listening.score(text, Some(SCRIPT_READING_MARGIN)))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
             // (reading made at the place, phrasing, gap, made at the reading's own place) for
             // each phrasing weighed; a phrasing the model's own hearing holds word for word
             // weighs nothing against it.
@@ -1603,14 +1598,12 @@ impl App {
                     };
                     // The words put in place get the probability the model gave the
                     // phrasing's words in its reading.
-                    let probs = phrase_probabilities(
-                        engine,
-                        samples,
-                        window,
-                        &t.language,
-                        &reading,
-                        self.settings.threads,
-                    )?;
+                    let probs: Vec<f32> = listening
+                        .score(&reading.script, None)?
+                        .words
+                        .iter()
+                        .map(|w| w.1)
+                        .collect();
                     if verify::apply_clearing(book, facts, t, &reading, &probs) {
                         accepted += 1;
                         break;
@@ -1819,37 +1812,12 @@ impl App {
     }
 }
 
-/// The probability of each word of `r.script` (the recogniser's segments with the phrasing in
-/// place) as the transcript of `window`.
-fn phrase_probabilities(
-    engine: &Engine,
-    samples: &[f32],
-    window: (u64, u64),
-    language: &str,
-    r: &verify::ScriptReading,
-    threads: usize,
-) -> Result<Vec<f32>> {
-    let scored = engine.score_readings(samples, window, language, &[&r.script], threads)?;
-    Ok(scored
-        .first()
-        .map(|s| s.words.iter().map(|w| w.1).collect())
-        .unwrap_or_default())
-}
-
 /// How much less likely (natural log, whole reading) the script's words may be than the
 /// model's own hearing of the same stretch for the script check to accept them. Measured on the
 /// harder labelled set (BENCHMARKS.md, "The script check"): readings of what was said scored
 /// from +3.8 down to −7.8; readings of what was not said at that place, −8.5 and below. The
 /// check clears findings, so its margin keeps well away from what was not said.
 const SCRIPT_READING_MARGIN: f32 = 5.0;
-
-/// The script check's weighing: against the model's own hearing, each reading given up once it
-/// is past the margin (it is refused whatever its remaining tokens: each adds a log-probability
-/// of at most 0). Only the readings' time changes, never which one is accepted.
-const GIVE_UP: Weighing = Weighing {
-    listen_first: true,
-    give_up_behind: Some(SCRIPT_READING_MARGIN),
-};
 
 /// Where `callproof model install speaker` puts the speaker encoder.
 pub fn speaker_model_path() -> PathBuf {
