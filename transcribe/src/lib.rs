@@ -14,4 +14,4 @@ pub mod speech;
 pub use cache::{InstalledModel, ModelCache, ModelError, ModelSource};
 pub use convert::WeightType;
 pub use engine::{Engine, EngineError, Progress, TranscribeOptions};
-pub use score::{OwnHearing, ReadingScore, Weighing, NUMBER_SLOT, REST_SLOT};
+pub use score::{Listening, OwnHearing, ReadingScore, NUMBER_SLOT, REST_SLOT};

@@ -26,9 +26,9 @@ pub struct ReadingScore {
     /// probability (0..1) of its tokens.
     pub words: Vec<(String, f32)>,
     /// False where scoring stopped once the text had fallen further behind the model's own
-    /// hearing than [`Weighing::give_up_behind`]: `logprob` is then what it had reached by
-    /// that token, more than its whole could be (every token adds a log-probability of at most
-    /// 0), and `words` and `tokens` cover as far as it got.
+    /// hearing than [`Listening::score`] was told to follow it: `logprob` is then what it had
+    /// reached by that token, more than its whole could be (every token adds a log-probability
+    /// of at most 0), and `words` and `tokens` cover as far as it got.
     pub complete: bool,
 }
 
@@ -37,20 +37,6 @@ impl ReadingScore {
     pub fn mean(&self) -> f32 {
         self.logprob / self.tokens.max(1) as f32
     }
-}
-
-/// How [`Engine::weigh_readings`] weighs: against the model's own hearing or not, and when a
-/// reading is given up.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Weighing {
-    /// Hear the stretch first: the readings are made from, and weighed against, that hearing.
-    pub listen_first: bool,
-    /// Stop scoring a reading once its tokens so far are less likely than the own hearing's
-    /// whole by more than this (nats): no token after can bring it back, and a reading that far
-    /// behind is refused anyway. Most readings are of words that were not said there, and the
-    /// model weighed each to the end of its window (a 29 s window, 130 tokens, for a phrasing
-    /// read in at its start).
-    pub give_up_behind: Option<f32>,
 }
 
 /// Tokens the model's own hearing of a stretch may take (a loop stops there).
@@ -232,8 +218,11 @@ impl Listening<'_> {
     }
 
     /// Scores `text` as the transcript of the stretch (a reading may hold [`NUMBER_SLOT`] and
-    /// end in [`REST_SLOT`]). With `give_up_behind`, scoring stops once the text is that far
-    /// (nats) behind the own hearing (see [`Weighing::give_up_behind`]).
+    /// end in [`REST_SLOT`]). With `give_up_behind`, scoring stops once the text's tokens so
+    /// far are less likely than the own hearing's whole by more than that (nats): no token
+    /// after can bring it back, and a reading that far behind is refused anyway. Most readings
+    /// are of words that were not said there, and each was weighed to the end of its window (a
+    /// 29 s window, 130 tokens, for a phrasing read in at its start).
     pub fn score(
         &mut self,
         text: &str,
@@ -282,10 +271,12 @@ impl Listening<'_> {
         let mut number_here = number_here;
         let mut seq = self.prefix.clone();
         let mut lps: Vec<f32> = Vec::new();
-        let fallen = |lps: &[f32]| floor.is_some_and(|f| lps.iter().sum::<f32>() < f);
+        // The log-probability so far, against the floor.
+        let mut sum = 0.0f32;
+        let fallen = |sum: f32| floor.is_some_and(|f| sum < f);
         let mut complete = true;
         'pieces: for (k, piece) in pieces.iter().enumerate() {
-            if fallen(&lps) {
+            if fallen(sum) {
                 complete = false;
                 break 'pieces;
             }
@@ -303,8 +294,9 @@ impl Listening<'_> {
                             }
                         }
                         lps.push(lp.at(t));
+                        sum += lp.at(t);
                         seq.push(t);
-                        if fallen(&lps) {
+                        if fallen(sum) {
                             complete = false;
                             break 'pieces;
                         }
@@ -318,12 +310,14 @@ impl Listening<'_> {
                         let end = lp.at(self.eot);
                         if best < 0 || end >= best_lp {
                             lps.push(end);
+                            sum += end;
                             seq.push(self.eot);
                             break;
                         }
                         lps.push(best_lp);
+                        sum += best_lp;
                         seq.push(best);
-                        if fallen(&lps) {
+                        if fallen(sum) {
                             complete = false;
                             break 'pieces;
                         }
@@ -350,6 +344,7 @@ impl Listening<'_> {
                             break;
                         }
                         lps.push(best_lp);
+                        sum += best_lp;
                         seq.push(best);
                     }
                 }
@@ -380,7 +375,7 @@ impl Listening<'_> {
             } else {
                 clean.trim().to_string()
             },
-            logprob: lps.iter().sum(),
+            logprob: sum,
             tokens: lps.len(),
             complete,
             words: words
@@ -406,14 +401,10 @@ impl Engine {
         threads: usize,
     ) -> Result<Vec<ReadingScore>, EngineError> {
         let owned: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
-        let (_, scores) = self.weigh_readings(
-            samples,
-            window,
-            language,
-            threads,
-            Weighing::default(),
-            &|_| owned.clone(),
-        )?;
+        let (_, scores) =
+            self.weigh_readings(samples, window, language, threads, false, &|_| {
+                owned.clone()
+            })?;
         Ok(scores)
     }
 
@@ -428,15 +419,14 @@ impl Engine {
         window: (u64, u64),
         language: &str,
         threads: usize,
-        weighing: Weighing,
+        listen_first: bool,
         readings: &dyn Fn(&OwnHearing<'_>) -> Vec<String>,
     ) -> Result<(Option<ReadingScore>, Vec<ReadingScore>), EngineError> {
-        let mut listening =
-            self.listen(samples, window, language, threads, weighing.listen_first)?;
+        let mut listening = self.listen(samples, window, language, threads, listen_first)?;
         let texts = readings(&listening.hearing());
         let out = texts
             .iter()
-            .map(|t| listening.score(t, weighing.give_up_behind))
+            .map(|t| listening.score(t, None))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((listening.own, out))
     }

@@ -9,14 +9,7 @@
 #[allow(dead_code)]
 mod common;
 
-use callproof_transcribe::Weighing;
 use common::{engine, jfk};
-
-/// Readings weighed against the model's own hearing, each scored to its end.
-const LISTEN: Weighing = Weighing {
-    listen_first: true,
-    give_up_behind: None,
-};
 
 #[test]
 fn the_words_said_fit_the_audio_and_one_word_changed_does_not() {
@@ -25,7 +18,7 @@ fn the_words_said_fit_the_audio_and_one_word_changed_does_not() {
     let said = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
     let changed = "And so my fellow Americans, ask not what your company can do for you, ask what you can do for your country.";
     let (own, scores) = engine
-        .weigh_readings(&samples, (0, 11_000), "en", 2, LISTEN, &|own| {
+        .weigh_readings(&samples, (0, 11_000), "en", 2, true, &|own| {
             assert!(
                 own.text
                     .to_lowercase()
@@ -76,18 +69,14 @@ fn a_reading_past_the_margin_is_given_up_and_one_within_it_is_scored_whole() {
     let said = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
     // The word not said comes early: the rest of the reading is not worth scoring.
     let changed = "And so my yellow Americans, ask not what your country can do for you, ask what you can do for your country.";
-    let texts = || vec![said.to_string(), changed.to_string()];
-    let (own, whole) = engine
-        .weigh_readings(&samples, (0, 11_000), "en", 2, LISTEN, &|_| texts())
-        .expect("scoring");
-    let own = own.expect("the model's own hearing");
-    let give_up = Weighing {
-        listen_first: true,
-        give_up_behind: Some(5.0),
-    };
-    let (_, cut) = engine
-        .weigh_readings(&samples, (0, 11_000), "en", 2, give_up, &|_| texts())
-        .expect("scoring");
+    let mut listening = engine
+        .listen(&samples, (0, 11_000), "en", 2, true)
+        .expect("the model's own hearing");
+    let own = listening.own().cloned().expect("the model's own hearing");
+    let mut score =
+        |text: &str, give_up: Option<f32>| listening.score(text, give_up).expect("scoring");
+    let whole = [score(said, None), score(changed, None)];
+    let cut = [score(said, Some(5.0)), score(changed, Some(5.0))];
     // Within the margin: scored to its end, as without giving up.
     assert!(whole[0].complete && cut[0].complete, "{cut:?}");
     assert!(
@@ -135,7 +124,7 @@ fn a_number_slot_takes_the_number_said_and_costs_much_where_none_was() {
     let ms = samples.len() as u64 * 1000 / 16_000;
     let reading = format!("The membership costs {NUMBER_SLOT} euros {REST_SLOT}");
     let (own, scores) = engine
-        .weigh_readings(&samples, (0, ms), "en", 2, LISTEN, &|own| {
+        .weigh_readings(&samples, (0, ms), "en", 2, true, &|own| {
             // Where a number begins is likeliest at the number said.
             let words: Vec<&str> = own.text.split_whitespace().collect();
             let likeliest = (0..words.len())
@@ -156,7 +145,7 @@ fn a_number_slot_takes_the_number_said_and_costs_much_where_none_was() {
     // JFK said no amount: a price read into his words costs far more than the margin.
     let samples = jfk();
     let (own, scores) = engine
-        .weigh_readings(&samples, (0, 11_000), "en", 2, LISTEN, &|_| {
+        .weigh_readings(&samples, (0, 11_000), "en", 2, true, &|_| {
             vec![format!(
                 "And so my fellow Americans, ask not {NUMBER_SLOT} euros {REST_SLOT}"
             )]
@@ -186,7 +175,7 @@ fn the_hearing_readings_are_weighed_against_is_the_likelier_one() {
         .collect();
     for window in [(0, 11_000), (3_000, 9_000)] {
         let (own, scores) = engine
-            .weigh_readings(&samples, window, "en", 2, LISTEN, &|own| {
+            .weigh_readings(&samples, window, "en", 2, true, &|own| {
                 assert_eq!(own.number_here.len(), own.text.split_whitespace().count());
                 vec![REST_SLOT.to_string()]
             })
