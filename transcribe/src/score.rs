@@ -172,17 +172,14 @@ impl Decoder {
         for i in start..seq.len() {
             self.state
                 .decode(&seq[i..=i], i, self.threads)
-                .map_err(|e| {
-                    EngineError::Inference(format!("scoring a reading (decoder): {e:?}"))
-                })?;
+                .map_err(|e| err("decoder", e))?;
         }
         self.fed = seq.to_vec();
-        self.state
-            .get_logits()
-            .map_err(|e| EngineError::Inference(format!("scoring a reading (logits): {e:?}")))
+        self.state.get_logits().map_err(|e| err("logits", e))
     }
 }
 
+/// A whisper.cpp failure while scoring, saying at which step.
 fn err(what: &str, e: whisper_rs::WhisperError) -> EngineError {
     EngineError::Inference(format!("scoring a reading ({what}): {e:?}"))
 }
