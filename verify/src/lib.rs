@@ -90,6 +90,13 @@ struct Cand {
     /// Said as a question or a condition ("and what if I change my mind?", "et si je change
     /// d'avis ?"): not a statement of the customer's will.
     hypothetical: bool,
+    /// Share of the phrasing's weight not heard at all ([`matcher::Hit::lost`]), and whether
+    /// some of it was lost before its first word heard or after its last.
+    lost: f32,
+    lost_before: bool,
+    lost_after: bool,
+    /// Its first and last word in its speaker's stream.
+    words: (usize, usize),
 }
 
 fn streams<'a>(t: &'a Transcript, language: &str) -> Vec<Stream<'a>> {
@@ -174,6 +181,10 @@ fn find_with(
                     .is_some_and(|w| w.ends_with('?'));
                 out.push(Cand {
                     hypothetical: conditional || question,
+                    lost: h.lost,
+                    lost_before: h.lost_before,
+                    lost_after: h.lost_after,
+                    words: (first, last),
                     speaker: s.speaker,
                     start_ms: words.first().map_or(0, |w| w.start_ms),
                     end_ms: words.last().map_or(0, |w| w.end_ms),
@@ -457,32 +468,96 @@ impl Eval<'_> {
     fn forbidden(&self, rule: &Rule) -> Finding {
         let all: Vec<&Stream<'_>> = self.streams.iter().collect();
         let cands = find(&rule.patterns, &all, self.book.absent_below);
-        let mut relevant = cands
+        let relevant: Vec<&Cand> = cands
             .iter()
-            .filter(|c| self.speaker_ok(rule, c.speaker) && self.window_problem(rule, c).is_none());
-        match relevant.next() {
-            Some(c) if self.sure(c) => self.finding(
+            .filter(|c| self.speaker_ok(rule, c.speaker) && self.window_problem(rule, c).is_none())
+            .collect();
+        if let Some(c) = relevant.iter().find(|c| self.sure(c)) {
+            return self.finding(
                 rule,
                 Outcome::ForbiddenSaid,
                 FindingStatus::Fail,
                 Some(c),
                 format!("forbidden: {}", Self::said(c)),
-            ),
-            Some(c) => self.finding(
+            );
+        }
+        let (partial, possible): (Vec<&Cand>, Vec<&Cand>) =
+            relevant.iter().partition(|c| self.heard_otherwise(c));
+        if let Some(c) = possible.first() {
+            return self.finding(
                 rule,
                 Outcome::ForbiddenSaid,
                 FindingStatus::Review,
                 Some(c),
                 format!("possibly forbidden: {}; listen to confirm", Self::said(c)),
-            ),
-            None => self.finding(
-                rule,
-                Outcome::Met,
-                FindingStatus::Pass,
-                None,
-                "not said".into(),
-            ),
+            );
         }
+        let detail = match partial.first() {
+            Some(c) => format!(
+                "not said: \"{}\" at {} is only part of \"{}\", and the words there were heard with confidence",
+                c.matched,
+                clock(c.start_ms),
+                c.phrase
+            ),
+            None => "not said".into(),
+        };
+        self.finding(rule, Outcome::Met, FindingStatus::Pass, None, detail)
+    }
+
+    /// A phrasing matched only in part whose missing words were not heard at all, where the
+    /// recogniser heard the words of the match, and the next word where the rest would be,
+    /// with confidence: it heard other words where the rest of the phrasing would be ("le contrat
+    /// est arrivé", not "le contrat est conclu"). The word where the rest would be must be
+    /// clear (at least [`Segment::DOUBTFUL_WORD_BELOW`]); the match is held to the measure of
+    /// [`doubt`] (one such word hides nothing; two, one under [`BARELY_HEARD`], or a word that
+    /// is none of the language may be the rest garbled). A match at the edge of a turn is
+    /// never heard otherwise: the recogniser may have dropped the rest there. A phrasing lost
+    /// only inside (words heard on both sides of it) is left to the matcher's score.
+    fn heard_otherwise(&self, c: &Cand) -> bool {
+        if c.lost <= 0.0 {
+            return false;
+        }
+        let Some(s) = self.streams.iter().find(|s| s.speaker == c.speaker) else {
+            return false;
+        };
+        // The words of the match, and the word on each side where the rest would be.
+        let (first, last) = c.words;
+        let from = if c.lost_before {
+            match first.checked_sub(1) {
+                Some(b) => b,
+                None => return false,
+            }
+        } else {
+            first
+        };
+        let to = if c.lost_after { last + 1 } else { last };
+        let Some(words) = s.words.get(from..=to) else {
+            return false;
+        };
+        if words
+            .windows(2)
+            .any(|w| w[1].start_ms > w[0].end_ms + MAX_PAUSE_IN_MATCH_MS)
+        {
+            return false;
+        }
+        // The words where the rest would be are heard clearly; the match's own words, by the
+        // measure of `doubt`.
+        let neighbours_clear = (from < first || to > last)
+            && [from, to]
+                .iter()
+                .filter(|&&i| i < first || i > last)
+                .filter_map(|&i| s.words.get(i))
+                .all(|w| w.prob >= Segment::DOUBTFUL_WORD_BELOW);
+        let doubtful = words
+            .iter()
+            .filter(|w| w.prob < Segment::DOUBTFUL_WORD_BELOW)
+            .count();
+        let made_up = self.book.lexicon.as_ref().is_some_and(|lexicon| {
+            words
+                .iter()
+                .any(|w| !lexicon.knows(w.text, &self.book.vocabulary))
+        });
+        neighbours_clear && doubtful < 2 && !made_up && words.iter().all(|w| w.prob >= BARELY_HEARD)
     }
 
     fn consent(&self, rule: &Rule) -> Finding {
@@ -636,6 +711,10 @@ impl Eval<'_> {
                 second: w.second,
                 first: None,
                 hypothetical: false,
+                lost: 0.0,
+                lost_before: false,
+                lost_after: false,
+                words: (i, i),
             };
             let mut f = self.finding(
                 rule,

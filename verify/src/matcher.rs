@@ -45,6 +45,12 @@ pub struct Hit {
     pub start: usize,
     pub end: usize,
     pub score: f32,
+    /// Share of the phrasing's weight lost (its words not heard at all), in 0..1: "le contrat
+    /// est" for "le contrat est conclu" lost "conclu", the word the phrasing turns on.
+    pub lost: f32,
+    /// Some of the lost words come before the first word heard, or after the last.
+    pub lost_before: bool,
+    pub lost_after: bool,
 }
 
 /// Words that change the meaning of what surrounds them: never skipped inside a match, never
@@ -235,6 +241,10 @@ impl Pattern {
             first: usize,
             last: usize,
             gaps: usize,
+            lost: f32,
+            /// Weight lost before the first word matched, and since the last.
+            lost_before: f32,
+            lost_since: f32,
         }
         const NONE: f32 = f32::NEG_INFINITY;
         let mut hits = Vec::new();
@@ -253,6 +263,9 @@ impl Pattern {
                 first: usize::MAX,
                 last: 0,
                 gaps: 0,
+                lost: 0.0,
+                lost_before: 0.0,
+                lost_since: 0.0,
             };
             let mut dp = vec![vec![empty; w + 1]; m + 1];
             dp[0][0] = Cell {
@@ -260,6 +273,9 @@ impl Pattern {
                 first: usize::MAX,
                 last: 0,
                 gaps: 0,
+                lost: 0.0,
+                lost_before: 0.0,
+                lost_since: 0.0,
             };
             let relax = |dp: &mut Vec<Vec<Cell>>, j: usize, k: usize, c: Cell| {
                 if c.score > dp[j][k].score {
@@ -278,6 +294,9 @@ impl Pattern {
                         first: c.first.min(first),
                         last,
                         gaps: c.gaps,
+                        lost: c.lost,
+                        lost_before: c.lost_before,
+                        lost_since: 0.0,
                     };
                     if j < m {
                         let wt = Self::weight(&self.toks[j]);
@@ -295,7 +314,24 @@ impl Pattern {
                         }
                         // Pattern word lost.
                         if may_lose(&self.toks[j]) {
-                            relax(&mut dp, j + 1, k, c);
+                            relax(
+                                &mut dp,
+                                j + 1,
+                                k,
+                                if c.first == usize::MAX {
+                                    Cell {
+                                        lost: c.lost + wt,
+                                        lost_before: c.lost_before + wt,
+                                        ..c
+                                    }
+                                } else {
+                                    Cell {
+                                        lost: c.lost + wt,
+                                        lost_since: c.lost_since + wt,
+                                        ..c
+                                    }
+                                },
+                            );
                         }
                         if k < w {
                             let s = one[j][at];
@@ -351,6 +387,9 @@ impl Pattern {
                         start: c.first,
                         end: c.last + 1,
                         score,
+                        lost: (c.lost / total).clamp(0.0, 1.0),
+                        lost_before: c.lost_before > 0.0,
+                        lost_after: c.lost_since > 0.0,
                     });
                 }
             }

@@ -46,6 +46,9 @@ pub struct ScriptReading {
     pub words: (usize, usize),
     /// The phrasing as said (a `Rule::script` entry), as put in place.
     pub phrase: String,
+    /// The phrasing ends in an elided article that took in the word after those it replaced
+    /// (the last of `words`): "au nom d'énergie" for "mon énergie".
+    pub took_next: bool,
 }
 
 fn plain(s: &str) -> String {
@@ -421,7 +424,10 @@ fn reading(
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let put = fitted(put, &words[a].text, &words[b - 1].text);
+    let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+    let (put, next) = elided_into(fitted(put, &words[a].text, &words[b - 1].text), &texts, b);
+    let took_next = next > b;
+    let b = next;
     ScriptReading {
         rule_id: rule_id.to_string(),
         channel,
@@ -435,6 +441,7 @@ fn reading(
         replaced: (words[a].start_ms, words[b - 1].end_ms),
         words: (a, b),
         phrase,
+        took_next,
     }
 }
 
@@ -482,7 +489,14 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
                 continue;
             }
             seen.push((c.start_ms, c.end_ms));
-            let here = readings_at(t, &rule.id, c.speaker, (c.start_ms, c.end_ms), &rule.script);
+            let here = readings_at(
+                t,
+                &rule.id,
+                c.speaker,
+                (c.start_ms, c.end_ms),
+                &rule.script,
+                false,
+            );
             // The finding's own match is read whatever its letters.
             let own_match = f.start_ms == Some(c.start_ms) && f.end_ms == Some(c.end_ms);
             let sim = here.iter().map(|(sim, _)| *sim).reduce(f64::max);
@@ -490,6 +504,23 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
                 let rank = if own_match { f64::INFINITY } else { sim };
                 let readings = here.into_iter().map(|(_, r)| r).collect();
                 read.push((rank, (c.start_ms, c.end_ms), readings));
+            }
+        }
+        // An item not found where the speech was doubtful: the doubtful words themselves are a
+        // place too, where no phrasing's letters come close enough for the matcher ("je vous
+        // contacte mon énergie" for "au nom d'Énergie", "mon" at 0.15). Their letters say
+        // little of which phrasing it was: each is read in their place.
+        if f.outcome == Outcome::Missing && f.start_ms.is_none() {
+            let speaker = rule.speaker.unwrap_or(callproof_models::Speaker::Unknown);
+            for &stretch in f.hearing.iter().flat_map(|h| &h.stretches) {
+                if seen.iter().any(|s| s.0 < stretch.1 && stretch.0 < s.1) {
+                    continue;
+                }
+                seen.push(stretch);
+                let here = readings_at(t, &rule.id, speaker, stretch, &rule.script, true);
+                if let Some(sim) = here.iter().map(|(sim, _)| *sim).reduce(f64::max) {
+                    read.push((sim, stretch, here.into_iter().map(|(_, r)| r).collect()));
+                }
             }
         }
         // Stable: equally close places keep the matcher's order. Of places that overlap (two
@@ -508,13 +539,16 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
 }
 
 /// The readings of one place: the segments of `speaker` around `replaced`, with each of the
-/// phrasings most like the words there in their place, and how alike (0..1, letters).
+/// phrasings most like the words there in their place, and how alike (0..1, letters). With
+/// `every`, each phrasing is read in place of exactly the words of `replaced` (words heard
+/// with doubt, whose letters tell little).
 fn readings_at(
     t: &Transcript,
     rule_id: &str,
     speaker: callproof_models::Speaker,
     replaced: (u64, u64),
     script: &[String],
+    every: bool,
 ) -> Vec<(f64, ScriptReading)> {
     let segs: Vec<&Segment> = t
         .segments
@@ -538,14 +572,27 @@ fn readings_at(
     let mut phrasings: Vec<(f64, (usize, usize), &String)> = script
         .iter()
         .map(|p| {
-            let (sim, span) = widened(&words, (a, b), p);
-            (sim, span, p)
+            if every {
+                let heard = words[a..b]
+                    .iter()
+                    .map(|w| w.text.trim())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                (
+                    strsim::normalized_levenshtein(&plain(p), &plain(&heard)),
+                    (a, b),
+                    p,
+                )
+            } else {
+                let (sim, span) = widened(&words, (a, b), p);
+                (sim, span, p)
+            }
         })
         .collect();
     phrasings.sort_by(|x, y| y.0.total_cmp(&x.0));
     phrasings
         .into_iter()
-        .take(PHRASINGS)
+        .take(if every { usize::MAX } else { PHRASINGS })
         .map(|(sim, span, p)| {
             let r = reading(rule_id, (first.channel, window), &words, span, p, p.clone());
             (sim, r)
@@ -635,12 +682,25 @@ pub fn substitute(text: &str, phrase: &str) -> String {
 
 /// `words` with `phrase`, fitted to them, in place of `words[a..b]`.
 fn put_in(words: &[&str], (a, b): (usize, usize), phrase: &str) -> String {
-    let put = fitted(phrase, words[a], words[b - 1]);
+    let (put, b) = elided_into(fitted(phrase, words[a], words[b - 1]), words, b);
     [words[..a].join(" "), put, words[b..].join(" ")]
         .into_iter()
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A phrasing that ends in an elided article ("au nom d'", "de la part d'") put before
+/// `words[b]` takes that word in, as it is said and as the recogniser writes it ("au nom
+/// d'énergie"): "d' énergie" is no way anyone writes French, and the recording scores it as
+/// such. Returns the words put in place and where the words after them begin.
+fn elided_into<W: AsRef<str>>(put: String, words: &[W], b: usize) -> (String, usize) {
+    match words.get(b) {
+        Some(next) if put.ends_with(['\'', '’']) => {
+            (format!("{put}{}", next.as_ref().trim()), b + 1)
+        }
+        _ => (put, b),
+    }
 }
 
 /// Where `from[a..b]` falls among the words of `to`, another hearing of the same stretch
@@ -672,6 +732,8 @@ pub fn substitute_at(own: &str, r: &ScriptReading) -> (String, bool) {
     let own_words: Vec<&str> = own.split_whitespace().collect();
     let heard: Vec<&str> = r.heard.split_whitespace().collect();
     let (a, b) = r.words;
+    // The word an elided article took in is put back by `put_in`, from the own hearing.
+    let b = if r.took_next { b - 1 } else { b };
     let holds = best_span(&own_words, &r.phrase, r.phrase.split_whitespace().count())
         .is_some_and(|(sim, _, _)| sim >= 1.0);
     let place = (!holds && a < b && b <= heard.len() && !own_words.is_empty())
@@ -918,6 +980,67 @@ mod tests {
         );
     }
 
+    /// "au nom d'Électricité du Centre" heard "mon Électricité du Centre": no phrasing of on
+    /// whose behalf comes close enough for the matcher, but the words heard with doubt where it
+    /// was expected are read with the phrasings most like them.
+    #[test]
+    fn an_item_not_found_is_read_at_the_doubtful_words_where_it_was_expected() {
+        let book = RuleBook::pack("fr-demarchage").unwrap();
+        let m = meta("2026-03-03T10:30:00+01:00");
+        let mut turns = compliant();
+        turns[0] = (
+            A,
+            0,
+            "Bonjour madame, Julie Martin de la société Isosell, je vous contacte mon Électricité du Centre pour une offre commerciale.",
+        );
+        let mut t = transcript(&turns);
+        for w in &mut t.segments[0].words {
+            if w.text.trim() == "mon" {
+                w.probability = 0.2;
+            }
+        }
+        let v = run(&book, &t, &m);
+        let f = finding(&v, "on_behalf");
+        assert_eq!(
+            (f.outcome, f.status),
+            (Outcome::Missing, FindingStatus::Review),
+            "{f:?}"
+        );
+        let stretch = f.hearing.as_ref().unwrap().stretches[0];
+        let readings = script_readings(&book, &t, &v);
+        let ours: Vec<_> = readings
+            .iter()
+            .filter(|r| r.rule_id == "on_behalf")
+            .collect();
+        assert!(!ours.is_empty(), "{readings:?}");
+        assert!(
+            ours.iter()
+                .all(|r| r.replaced.0 < stretch.1 + 1_000 && stretch.0 < r.replaced.1 + 1_000),
+            "{ours:?}"
+        );
+        let r = ours
+            .iter()
+            .find(|r| r.phrase == "au nom d'")
+            .unwrap_or_else(|| {
+                panic!("the phrasing most like the doubtful words is read: {ours:#?}")
+            });
+        // The elided article is written against the name, as it is said.
+        assert!(
+            r.script
+                .contains("je vous contacte au nom d'Électricité du Centre"),
+            "{}",
+            r.script
+        );
+        // The model's own hearing of the stretch, read the same way, keeps each word once.
+        let own = "Bonjour Madame, Julie Martin de la société Isosell. Je vous contaque mon Électricité du Centre pour une offre commerciale.";
+        let (text, placed) = substitute_at(own, r);
+        assert!(placed);
+        assert!(
+            text.contains("Je vous contaque au nom d'Électricité du Centre pour"),
+            "{text}"
+        );
+    }
+
     /// "Très bien, je souscris" heard "Très bien, je s'es surpris": no assent phrasing, an
     /// answer that opens as agreement, the consent for review. The answer is read with the
     /// assent phrasings most like it.
@@ -1114,6 +1237,7 @@ mod tests {
             replaced: (1_000, 2_000),
             words: (3, 6),
             phrase: "au nom d'".into(),
+            took_next: false,
         };
         let own = "Je vous contaque mon d'Énergie clair pour une proposition commerciale.";
         let (text, placed) = substitute_at(own, &r);

@@ -163,6 +163,51 @@ fn missing_items_forbidden_claims_and_order() {
     assert_eq!(finding(&v, "bloctel").outcome, Outcome::OutOfWindow);
 }
 
+/// "le contrat est arrivé" is "le contrat est conclu" with its last word lost: the matcher
+/// puts it in the doubtful band. Heard with confidence, it is not said; where the words there
+/// are doubtful, or the turn ends after "est", a person listens.
+#[test]
+fn a_forbidden_phrase_heard_only_in_part_is_cleared_only_where_the_rest_was_heard_otherwise() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let said = "Le contrat est arrivé chez vous par courrier pour signature.";
+    let mut turns = compliant();
+    turns.push((A, 40_000, said));
+    let t = transcript(&turns);
+    let f = finding(&run(&book, &t, &m), "final_on_phone").clone();
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Met, FindingStatus::Pass),
+        "{f:?}"
+    );
+    assert!(f.detail.contains("only part of"), "{}", f.detail);
+
+    // The words after "est" garbled: they may be "conclu".
+    let mut doubtful = t.clone();
+    let last = doubtful.segments.len() - 1;
+    for w in &mut doubtful.segments[last].words[3..5] {
+        w.probability = 0.4;
+    }
+    let f = finding(&run(&book, &doubtful, &m), "final_on_phone").clone();
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::ForbiddenSaid, FindingStatus::Review),
+        "{f:?}"
+    );
+
+    // The turn ends on "est": the recogniser may have dropped the rest.
+    let mut turns = compliant();
+    turns.push((A, 40_000, "Donc le contrat est"));
+    let f = finding(&run(&book, &transcript(&turns), &m), "final_on_phone").clone();
+    assert_eq!(f.status, FindingStatus::Review, "{f:?}");
+
+    // Said in full, heard with confidence: forbidden.
+    let mut turns = compliant();
+    turns.push((A, 40_000, "Le contrat est conclu aujourd'hui."));
+    let f = finding(&run(&book, &transcript(&turns), &m), "final_on_phone").clone();
+    assert_eq!(f.status, FindingStatus::Fail, "{f:?}");
+}
+
 #[test]
 fn consent_by_the_agent_refusals_and_withdrawals() {
     let book = RuleBook::pack("fr-demarchage").unwrap();
