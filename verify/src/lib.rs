@@ -999,11 +999,16 @@ fn bare(text: &str) -> String {
 
 /// How many words from word `i` (one or two) say an [`AFFIRMATIVE`], if they do.
 fn agreement_at(words: &[WordAt<'_>], i: usize) -> Option<usize> {
-    let word = bare(words.get(i)?.text);
+    affirmative(words.get(i)?.text, words.get(i + 1).map(|w| w.text))
+}
+
+/// How many of two words, one after the other (one or both), say an [`AFFIRMATIVE`].
+pub(crate) fn affirmative(first: &str, second: Option<&str>) -> Option<usize> {
+    let word = bare(first);
     if AFFIRMATIVE.contains(&word.as_str()) {
         return Some(1);
     }
-    let two = format!("{word} {}", bare(words.get(i + 1)?.text));
+    let two = format!("{word} {}", bare(second?));
     AFFIRMATIVE.contains(&two.as_str()).then_some(2)
 }
 

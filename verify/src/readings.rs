@@ -523,6 +523,23 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
                 }
             }
         }
+        // An answer that opens as agreement, the assent not found in it: the words after the
+        // opening ("je s'esprit" of "Très bien, je s'esprit") are where it may have been said,
+        // garbled past what the matcher takes for a phrasing.
+        if let (RuleKind::Consent, Outcome::Missing, Some(start), None) =
+            (f.kind, f.outcome, f.start_ms, f.score)
+        {
+            if let Some(rest) = answer_after_opening(t, rule.speaker, start) {
+                if !seen.iter().any(|s| s.0 < rest.1 && rest.0 < s.1) {
+                    seen.push(rest);
+                    let speaker = rule.speaker.unwrap_or(callproof_models::Speaker::Unknown);
+                    let here = readings_at(t, &rule.id, speaker, rest, &rule.script, true);
+                    if let Some(sim) = here.iter().map(|(sim, _)| *sim).reduce(f64::max) {
+                        read.push((sim, rest, here.into_iter().map(|(_, r)| r).collect()));
+                    }
+                }
+            }
+        }
         // Stable: equally close places keep the matcher's order. Of places that overlap (two
         // phrasings' matches over the same words), the closer one is read.
         read.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -536,6 +553,25 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
         }
     }
     out
+}
+
+/// The words of `speaker`'s answer that opened at `start` with an agreement ("Très bien"),
+/// after that opening and within [`crate::ANSWER_MS`]: their span (ms), if any are left.
+fn answer_after_opening(
+    t: &Transcript,
+    speaker: Option<callproof_models::Speaker>,
+    start: u64,
+) -> Option<(u64, u64)> {
+    let words: Vec<&Word> = t
+        .segments
+        .iter()
+        .filter(|s| speaker.is_none_or(|w| s.speaker == w))
+        .flat_map(|s| &s.words)
+        .filter(|w| w.start_ms >= start && w.start_ms < start + crate::ANSWER_MS)
+        .collect();
+    let opening = crate::affirmative(&words.first()?.text, words.get(1).map(|w| w.text.as_str()))?;
+    let rest = words.get(opening..).filter(|r| !r.is_empty())?;
+    Some((rest.first()?.start_ms, rest.last()?.end_ms))
 }
 
 /// The readings of one place: the segments of `speaker` around `replaced`, with each of the
@@ -1067,6 +1103,25 @@ mod tests {
                 .iter()
                 .any(|r| r.rule_id == "consent" && r.script == "Très bien, je souscris."),
             "{readings:#?}"
+        );
+
+        // Garbled past what the matcher takes for a phrasing ("je s'esprit"): the words after
+        // the opening are read with every assent phrasing, the opening kept.
+        turns[7].2 = "Très bien, je s'esprit.";
+        let t = transcript(&turns);
+        let v = run(&book, &t, &m);
+        assert_eq!(finding(&v, "consent").status, FindingStatus::Review);
+        let readings = script_readings(&book, &t, &v);
+        let consent: Vec<_> = readings.iter().filter(|r| r.rule_id == "consent").collect();
+        assert!(
+            consent
+                .iter()
+                .any(|r| r.script == "Très bien, je souscris."),
+            "{consent:#?}"
+        );
+        assert!(
+            consent.iter().all(|r| r.script.starts_with("Très bien,")),
+            "{consent:#?}"
         );
     }
 
