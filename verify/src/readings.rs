@@ -508,36 +508,28 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
         }
         // An item not found where the speech was doubtful: the doubtful words themselves are a
         // place too, where no phrasing's letters come close enough for the matcher ("je vous
-        // contacte mon énergie" for "au nom d'Énergie", "mon" at 0.15). Their letters say
-        // little of which phrasing it was: each is read in their place.
+        // contacte mon énergie" for "au nom d'Énergie", "mon" at 0.15). And an answer that
+        // opens as agreement, the assent not found in it: the words after the opening ("je
+        // s'esprit" of "Très bien, je s'esprit"). Their letters say little of which phrasing
+        // it was: each is read in their place.
+        let mut exact: Vec<(u64, u64)> = Vec::new();
         if f.outcome == Outcome::Missing && f.start_ms.is_none() {
-            let speaker = rule.speaker.unwrap_or(callproof_models::Speaker::Unknown);
-            for &stretch in f.hearing.iter().flat_map(|h| &h.stretches) {
-                if seen.iter().any(|s| s.0 < stretch.1 && stretch.0 < s.1) {
-                    continue;
-                }
-                seen.push(stretch);
-                let here = readings_at(t, &rule.id, speaker, stretch, &rule.script, true);
-                if let Some(sim) = here.iter().map(|(sim, _)| *sim).reduce(f64::max) {
-                    read.push((sim, stretch, here.into_iter().map(|(_, r)| r).collect()));
-                }
-            }
+            exact.extend(f.hearing.iter().flat_map(|h| h.stretches.iter().copied()));
         }
-        // An answer that opens as agreement, the assent not found in it: the words after the
-        // opening ("je s'esprit" of "Très bien, je s'esprit") are where it may have been said,
-        // garbled past what the matcher takes for a phrasing.
         if let (RuleKind::Consent, Outcome::Missing, Some(start), None) =
             (f.kind, f.outcome, f.start_ms, f.score)
         {
-            if let Some(rest) = answer_after_opening(t, rule.speaker, start) {
-                if !seen.iter().any(|s| s.0 < rest.1 && rest.0 < s.1) {
-                    seen.push(rest);
-                    let speaker = rule.speaker.unwrap_or(callproof_models::Speaker::Unknown);
-                    let here = readings_at(t, &rule.id, speaker, rest, &rule.script, true);
-                    if let Some(sim) = here.iter().map(|(sim, _)| *sim).reduce(f64::max) {
-                        read.push((sim, rest, here.into_iter().map(|(_, r)| r).collect()));
-                    }
-                }
+            exact.extend(answer_after_opening(t, rule.speaker, start));
+        }
+        let speaker = rule.speaker.unwrap_or(callproof_models::Speaker::Unknown);
+        for span in exact {
+            if seen.iter().any(|s| s.0 < span.1 && span.0 < s.1) {
+                continue;
+            }
+            seen.push(span);
+            let here = readings_at(t, &rule.id, speaker, span, &rule.script, true);
+            if let Some(sim) = here.iter().map(|(sim, _)| *sim).reduce(f64::max) {
+                read.push((sim, span, here.into_iter().map(|(_, r)| r).collect()));
             }
         }
         // Stable: equally close places keep the matcher's order. Of places that overlap (two
