@@ -1010,7 +1010,7 @@ mod tests {
 
     /// "au nom d'Électricité du Centre" heard "mon Électricité du Centre": no phrasing of on
     /// whose behalf comes close enough for the matcher, but the words heard with doubt where it
-    /// was expected are read with the phrasings most like them.
+    /// was expected are read with every phrasing in their place.
     #[test]
     fn an_item_not_found_is_read_at_the_doubtful_words_where_it_was_expected() {
         let book = RuleBook::pack("fr-demarchage").unwrap();
