@@ -1431,16 +1431,10 @@ impl App {
                 }
             }
             decoded_ms += heard.iter().map(|s| s.end_ms - s.start_ms).sum::<u64>();
-            // The new decoding replaces the first pass wherever they cover the same speech.
-            t.segments.retain(|old| {
-                old.channel as usize != ch
-                    || !heard
-                        .iter()
-                        .any(|h| old.start_ms < h.end_ms && h.start_ms < old.end_ms)
-            });
-            t.segments.extend(heard);
+            // The new decoding replaces the first pass's words it heard again; words it did
+            // not hear again (the start of a region it skipped) stay.
+            t.replace_heard(ch as u16, heard);
         }
-        t.segments.sort_by_key(|s| (s.start_ms, s.channel));
         // A second decoding is not always a better one: where it lost words a finding was met
         // on ("on behalf of" became "on the half"), the first pass's segments come back.
         let second = verify::verify(book, &provisional, t, &facts);
@@ -1454,13 +1448,16 @@ impl App {
         if !lost.is_empty() {
             let over = |s: &Segment| lost.iter().any(|&(a, b)| s.start_ms < b && a < s.end_ms);
             t.segments.retain(|s| !(s.second_listen && over(s)));
+            // Word by word: a first-pass segment partly overlapped by a second-listen one
+            // that stays still gives back its other words.
             for old in first_pass.iter().filter(|s| over(s)) {
-                let covered = t.segments.iter().any(|s| {
-                    s.channel == old.channel && s.start_ms < old.end_ms && old.start_ms < s.end_ms
-                });
-                if !covered {
-                    t.segments.push(old.clone());
-                }
+                let now: Vec<(u64, u64)> = t
+                    .segments
+                    .iter()
+                    .filter(|s| s.channel == old.channel)
+                    .map(|s| (s.start_ms, s.end_ms))
+                    .collect();
+                t.segments.extend(old.outside(&now));
             }
             t.segments.sort_by_key(|s| (s.start_ms, s.channel));
         }
@@ -1557,6 +1554,8 @@ impl App {
                     own = %own.text,
                     reading = %s.text,
                     heard = %r.heard,
+                    own_words = %word_probs(&own.words),
+                    words = %word_probs(&s.words),
                     "script reading"
                 );
                 weighed.push((*r, r.phrase.clone(), gap, placed));
@@ -1810,6 +1809,15 @@ impl App {
             }
         }
     }
+}
+
+/// Words with the probability the model gave each ("par:0.91 mail:0.12"), for the debug log.
+fn word_probs(words: &[(String, f32)]) -> String {
+    words
+        .iter()
+        .map(|(w, p)| format!("{w}:{p:.2}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// How much less likely (natural log, whole reading) the script's words may be than the

@@ -57,6 +57,79 @@ mod tests {
         assert!(err.to_string().contains("custmer_phone"));
     }
 
+    /// A segment of the words given, each 400 ms long from `at`.
+    fn said(channel: u16, at: u64, text: &str) -> Segment {
+        let words: Vec<Word> = text
+            .split_whitespace()
+            .enumerate()
+            .map(|(i, w)| Word {
+                text: w.into(),
+                start_ms: at + 400 * i as u64,
+                end_ms: at + 400 * (i as u64 + 1),
+                probability: 0.9,
+            })
+            .collect();
+        Segment {
+            speaker: Speaker::Agent,
+            channel,
+            start_ms: at,
+            end_ms: words.last().map_or(at, |w| w.end_ms),
+            text: text.into(),
+            avg_logprob: -0.3,
+            no_speech_prob: 0.0,
+            words,
+            attribution: Default::default(),
+            second_listen: false,
+            heard_first: None,
+        }
+    }
+
+    #[test]
+    fn a_second_decoding_replaces_only_the_words_it_heard_again() {
+        // The first pass heard the introduction and the notice in one segment (0-3.2 s); the
+        // second decoding of the region heard only the notice (1.6-3.2 s).
+        let mut t = Transcript {
+            call_id: CallId::new(),
+            model: "base".into(),
+            model_sha256: String::new(),
+            language: "en".into(),
+            segments: vec![
+                said(0, 0, "I'm Chris from Netlink, the call is recorded."),
+                said(1, 1_000, "Hello."),
+                said(0, 5_000, "The deal costs thirty pounds."),
+            ],
+        };
+        let mut again = said(0, 1_600, "the call is recorded.");
+        again.second_listen = true;
+        t.replace_heard(0, vec![again]);
+        let texts: Vec<(u16, &str, bool)> = t
+            .segments
+            .iter()
+            .map(|s| (s.channel, s.text.as_str(), s.second_listen))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                (0, "I'm Chris from Netlink,", false),
+                (1, "Hello.", false),
+                (0, "the call is recorded.", true),
+                (0, "The deal costs thirty pounds.", false),
+            ]
+        );
+        // The part kept spans its own words only.
+        assert_eq!((t.segments[0].start_ms, t.segments[0].end_ms), (0, 1_600));
+        // Words on both sides of a second hearing stay, as two segments; a segment without
+        // word times that overlaps it goes whole.
+        let whole = said(0, 0, "one two three four five");
+        let parts = whole.outside(&[(800, 1_600)]);
+        let texts: Vec<&str> = parts.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(texts, ["one two", "five"]);
+        let mut bare = said(0, 0, "one two");
+        bare.words.clear();
+        assert!(bare.outside(&[(700, 900)]).is_empty());
+        assert_eq!(bare.outside(&[(900, 1_000)]).len(), 1);
+    }
+
     #[test]
     fn verdict_is_the_worst_finding() {
         let f = |status| Finding {

@@ -67,6 +67,59 @@ impl Segment {
         self.words.iter().map(|w| w.probability).sum::<f32>() / self.words.len() as f32
     }
 
+    /// What is left of this segment once the words another decoding heard again are taken
+    /// out: the runs of its words whose middle lies outside every span of `heard` (ms), each
+    /// as a segment of its own. A second decoding of a region may hear only part of it (five
+    /// beams and a prompt heard "Just to let you know, the call is recorded" and nothing of
+    /// the seller's introduction before it): replacing whole segments that merely overlap it
+    /// lost the introduction, and a compliant call was called a violation. Without word times,
+    /// a segment that overlaps a span goes whole.
+    pub fn outside(&self, heard: &[(u64, u64)]) -> Vec<Segment> {
+        if self.words.is_empty() {
+            let overlaps = heard
+                .iter()
+                .any(|&(a, b)| self.start_ms < b && a < self.end_ms);
+            return if overlaps {
+                Vec::new()
+            } else {
+                vec![self.clone()]
+            };
+        }
+        let covered = |w: &Word| {
+            let mid = w.start_ms + w.end_ms.saturating_sub(w.start_ms) / 2;
+            heard.iter().any(|&(a, b)| a <= mid && mid < b)
+        };
+        if !self.words.iter().any(covered) {
+            return vec![self.clone()];
+        }
+        let mut out = Vec::new();
+        let mut run: Vec<Word> = Vec::new();
+        let words = self.words.iter().map(Some).chain(std::iter::once(None));
+        for w in words {
+            match w {
+                Some(w) if !covered(w) => run.push(w.clone()),
+                _ if run.is_empty() => {}
+                _ => {
+                    let words = std::mem::take(&mut run);
+                    let start_ms = words[0].start_ms;
+                    let end_ms = words.iter().map(|w| w.end_ms).max().unwrap_or(start_ms);
+                    out.push(Segment {
+                        text: words
+                            .iter()
+                            .map(|w| w.text.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        start_ms,
+                        end_ms: end_ms.max(start_ms),
+                        words,
+                        ..self.clone()
+                    });
+                }
+            }
+        }
+        out
+    }
+
     /// The speaker as people read it: "agent", or "agent (by voice, 87 %)" when voices rather
     /// than channels told who spoke.
     pub fn speaker_label(&self) -> String {
@@ -140,6 +193,25 @@ pub struct Transcript {
     pub model_sha256: String,
     pub language: String,
     pub segments: Vec<Segment>,
+}
+
+impl Transcript {
+    /// Puts a second decoding of some of `channel`'s speech in place of the first: the first's
+    /// words it heard again go (see [`Segment::outside`]), the rest stay, and its segments come
+    /// in. Segments stay in time order.
+    pub fn replace_heard(&mut self, channel: u16, heard: Vec<Segment>) {
+        let spans: Vec<(u64, u64)> = heard.iter().map(|h| (h.start_ms, h.end_ms)).collect();
+        let old = std::mem::take(&mut self.segments);
+        for s in old {
+            if s.channel == channel {
+                self.segments.extend(s.outside(&spans));
+            } else {
+                self.segments.push(s);
+            }
+        }
+        self.segments.extend(heard);
+        self.segments.sort_by_key(|s| (s.start_ms, s.channel));
+    }
 }
 
 /// One matching segment inside a search hit.
