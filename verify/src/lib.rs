@@ -1218,6 +1218,28 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                 }
                 k = run_end;
             }
+            // A number, then a word heard with doubt or that is no word of the language,
+            // where a "{number} euros" was expected: the number was heard and its unit garbled
+            // ("coûte 120 reparences", "qui 120 reparons" at 0.42, for "cent vingt euros par
+            // an"). One word, but the one the item turns on: the number is its slot.
+            if !rule.number_script.is_empty() {
+                for pair in heard.windows(2) {
+                    let (n, unit) = (&pair[0], &pair[1]);
+                    let unclear = unit.3 < Segment::DOUBTFUL_WORD_BELOW
+                        || book
+                            .lexicon
+                            .as_ref()
+                            .is_some_and(|l| !l.knows(unit.4, &book.vocabulary));
+                    if std::ptr::eq(n.0, unit.0) && is_number_word(n.4) && unclear {
+                        for h in [n, unit] {
+                            if !low.iter().any(|l| l.1 == h.1 && l.2 == h.2) {
+                                low.push(h);
+                            }
+                        }
+                    }
+                }
+                low.sort_by_key(|h| h.1);
+            }
             // Two words or more that are no words of the language: the recogniser spelled
             // sounds it could not follow, however sure it says it was.
             if let Some(lexicon) = &book.lexicon {
@@ -1225,25 +1247,6 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                     .iter()
                     .filter(|h| !h.0.words.is_empty() && !lexicon.knows(h.4, &book.vocabulary))
                     .collect();
-                // A number, then a word that is none, where a "{number} euros" was expected:
-                // the number was heard and its unit garbled ("coûte 120 reparences" for "cent
-                // vingt euros par an"). One made-up word, but the one the item turns on.
-                if !rule.number_script.is_empty() {
-                    for pair in heard.windows(2) {
-                        let (n, unit) = (&pair[0], &pair[1]);
-                        if std::ptr::eq(n.0, unit.0)
-                            && is_number_word(n.4)
-                            && !lexicon.knows(unit.4, &book.vocabulary)
-                        {
-                            for h in [n, unit] {
-                                if !low.iter().any(|l| l.1 == h.1 && l.2 == h.2) {
-                                    low.push(h);
-                                }
-                            }
-                        }
-                    }
-                    low.sort_by_key(|h| h.1);
-                }
                 let said: u64 = made_up
                     .iter()
                     .map(|h| {

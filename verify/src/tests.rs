@@ -795,8 +795,40 @@ fn made_up_words_where_an_item_was_expected_make_its_absence_doubtful() {
     assert_eq!(price(&book, &t), (Outcome::Missing, FindingStatus::Review));
     let v = run(&book, &t, &m);
     assert!(finding(&v, "price").detail.contains("120 reparences"));
-    // A number followed by a word of the language is no garbled price.
-    let t = garbled("Notre offre coûte 120 sans acteur.");
+    // A number followed by a word of the language, heard with confidence, is no garbled
+    // price.
+    let mut t = garbled("Notre offre coûte 120 sans acteur.");
+    assert_eq!(price(&book, &t), (Outcome::Missing, FindingStatus::Fail));
+    // Heard with doubt, that word may be the unit garbled, whether or not the language has
+    // it ("qui 120 reparons" at 0.42 for "cent vingt euros par an"), with or without the
+    // words of the language to tell.
+    let seg = t
+        .segments
+        .iter_mut()
+        .find(|s| s.text.contains("120"))
+        .expect("price turn");
+    let unit = seg
+        .words
+        .iter()
+        .position(|w| w.text.trim() == "sans")
+        .expect("unit");
+    seg.words[unit].probability = 0.42;
+    assert_eq!(price(&book, &t), (Outcome::Missing, FindingStatus::Review));
+    book.lexicon = None;
+    assert_eq!(price(&book, &t), (Outcome::Missing, FindingStatus::Review));
+    // Not after a number: one doubtful word hides no price.
+    let mut t = garbled("Notre offre coûte sans acteur.");
+    let seg = t
+        .segments
+        .iter_mut()
+        .find(|s| s.text.contains("coûte"))
+        .expect("turn");
+    let unit = seg
+        .words
+        .iter()
+        .position(|w| w.text.trim() == "sans")
+        .expect("word");
+    seg.words[unit].probability = 0.42;
     assert_eq!(price(&book, &t), (Outcome::Missing, FindingStatus::Fail));
 }
 
