@@ -1404,6 +1404,10 @@ impl App {
             opts.only_ms = Some(wanted);
             opts.prompt = book.prompt_for(speaker);
             let mut heard = engine.transcribe(samples, speaker, ch as u16, &opts)?;
+            for s in &heard {
+                tracing::debug!(call = %call.id, channel = ch, start_ms = s.start_ms,
+                    end_ms = s.end_ms, text = %s.text, "second listen heard");
+            }
             if heard.is_empty() {
                 continue;
             }
@@ -1431,8 +1435,8 @@ impl App {
                 }
             }
             decoded_ms += heard.iter().map(|s| s.end_ms - s.start_ms).sum::<u64>();
-            // The new decoding replaces the first pass's words it heard again; words it did
-            // not hear again (the start of a region it skipped) stay.
+            // The new decoding replaces the first pass's words it heard again, word by word:
+            // a first-pass segment may reach past the new ones (see `Segment::outside`).
             t.replace_heard(ch as u16, heard);
         }
         // A second decoding is not always a better one: where it lost words a finding was met
@@ -1449,7 +1453,8 @@ impl App {
             let over = |s: &Segment| lost.iter().any(|&(a, b)| s.start_ms < b && a < s.end_ms);
             t.segments.retain(|s| !(s.second_listen && over(s)));
             // Word by word: a first-pass segment partly overlapped by a second-listen one
-            // that stays still gives back its other words.
+            // that stays gives back its other words (an introduction lost with the first
+            // pass's segment that also held the notice, whose second hearing stayed).
             for old in first_pass.iter().filter(|s| over(s)) {
                 let now: Vec<(u64, u64)> = t
                     .segments

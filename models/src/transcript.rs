@@ -69,11 +69,13 @@ impl Segment {
 
     /// What is left of this segment once the words another decoding heard again are taken
     /// out: the runs of its words whose middle lies outside every span of `heard` (ms), each
-    /// as a segment of its own. A second decoding of a region may hear only part of it (five
-    /// beams and a prompt heard "Just to let you know, the call is recorded" and nothing of
-    /// the seller's introduction before it): replacing whole segments that merely overlap it
-    /// lost the introduction, and a compliant call was called a violation. Without word times,
-    /// a segment that overlaps a span goes whole.
+    /// as a segment of its own. One first-pass segment can hold what a second decoding cut in
+    /// two ("Hello, I'm … representing Pulse Broadband today, just to let you know, the call is
+    /// recorded"): where the second hearing of the introduction was dropped again (it lost
+    /// "representing") and its hearing of the notice kept, the first pass's segment, overlapped
+    /// by the notice, was not given back at all, the introduction lost with it, and a compliant
+    /// call was called a violation. Without word times, a segment that overlaps a span goes
+    /// whole.
     pub fn outside(&self, heard: &[(u64, u64)]) -> Vec<Segment> {
         if self.words.is_empty() {
             let overlaps = heard

@@ -983,6 +983,7 @@ fn segments_of(
             let annotation = (text.starts_with('[') && text.ends_with(']'))
                 || (text.starts_with('(') && text.ends_with(')'));
             if annotation || (no_speech_prob > 0.6 && avg_logprob < -1.0) {
+                tracing::debug!(%text, no_speech_prob, avg_logprob, "segment taken for no speech");
                 return None;
             }
             let words: Vec<Word> = group.into_iter().map(|w| w.word).collect();
