@@ -655,7 +655,7 @@ const THIN_SYLLABLES_PER_S: f64 = 3.0;
 
 /// Lower-case letters and digits of a text, words separated by one space: what "the same
 /// words" means when looking for repeats.
-fn plain(text: &str) -> String {
+pub(crate) fn plain(text: &str) -> String {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
@@ -669,7 +669,7 @@ fn plain(text: &str) -> String {
 /// run's length and the end (exclusive) of the repetition. A loop is the decoder's, not the
 /// speaker's: "I and I and I and I and I and I and I." fills 0.9 s of a customer's hesitation,
 /// "Gun. Gun. Gun. Gun. Gun." a customer's "Hmm" under a prompt.
-fn find_loop(words: &[String]) -> Option<(usize, usize, usize)> {
+pub(crate) fn find_loop(words: &[String]) -> Option<(usize, usize, usize)> {
     for i in 0..words.len() {
         for n in 1..=6 {
             let times = if n == 1 { 4 } else { 3 };

@@ -9,7 +9,7 @@
 //! (see `callproof_verify::script_readings`) and only ever uses the answer to clear a doubt,
 //! never to accuse.
 
-use crate::engine::{audio_ctx, Engine, EngineError, SAMPLE_RATE};
+use crate::engine::{audio_ctx, find_loop, plain, Engine, EngineError, SAMPLE_RATE};
 use whisper_rs::{FullParams, SamplingStrategy};
 
 /// One text scored against the audio.
@@ -384,6 +384,24 @@ impl Listening<'_> {
     }
 }
 
+/// `text` with each loop cut to one turn ("Yes, consent. Yes, consent. …" up to the token
+/// limit, for a customer's "Yes, I accept"): the model's own hearing of a stretch is what
+/// readings are made from and weighed against, and a loop is the decoder's, not the
+/// speaker's (see `engine::find_loop`). Scored whole, every reading of a looped stretch
+/// carried the loop: 14 readings of one 1.2 s answer took 42 s, and none could be read as
+/// what was said.
+fn one_turn(text: &str) -> String {
+    let mut words: Vec<&str> = text.split_whitespace().collect();
+    loop {
+        let plain_words: Vec<String> = words.iter().map(|w| plain(w)).collect();
+        let Some((start, n, end)) = find_loop(&plain_words) else {
+            break;
+        };
+        words.drain(start + n..end);
+    }
+    words.join(" ")
+}
+
 impl Engine {
     /// Scores each of `texts` as the transcript of `samples[from_ms..to_ms]` (16 kHz, the
     /// channel's clock; at most [`MAX_SCORED_MS`]): the audio is encoded once and each text
@@ -490,6 +508,7 @@ impl Engine {
                 .trim()
                 .to_string()
         });
+        let own_text = own_text.map(|t| one_turn(&t));
         let lang = whisper_rs::get_lang_id(language)
             .ok_or_else(|| EngineError::Language(language.to_string()))?;
         let mut prefix = vec![ctx.token_sot()];
@@ -534,7 +553,8 @@ impl Engine {
             .as_ref()
             .map(|s| (s.logprob, s.text.split_whitespace().count()))
         {
-            let free = listening.score_text(REST_SLOT, None, None)?;
+            let mut free = listening.score_text(REST_SLOT, None, None)?;
+            free.text = one_turn(&free.text);
             let covers = free.text.split_whitespace().count() * 10 >= words * 9;
             if free.logprob > first && covers && !free.text.trim().is_empty() {
                 let mut here = Vec::new();
@@ -560,5 +580,23 @@ impl Engine {
         listening.number_here = number_here;
         listening.number_behind = number_behind;
         Ok(listening)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_turn;
+
+    #[test]
+    fn a_looped_own_hearing_keeps_one_turn() {
+        let looped = "Yes, consent. ".repeat(30);
+        assert_eq!(one_turn(&looped), "Yes, consent.");
+        // A loop after other words keeps those words and one turn; words said twice are
+        // speech, not a loop.
+        assert_eq!(
+            one_turn("I'll take it. Okay okay okay okay okay"),
+            "I'll take it. Okay"
+        );
+        assert_eq!(one_turn("Yes, yes, I agree."), "Yes, yes, I agree.");
     }
 }
