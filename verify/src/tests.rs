@@ -802,33 +802,22 @@ fn made_up_words_where_an_item_was_expected_make_its_absence_doubtful() {
     // Heard with doubt, that word may be the unit garbled, whether or not the language has
     // it ("qui 120 reparons" at 0.42 for "cent vingt euros par an"), with or without the
     // words of the language to tell.
-    let seg = t
-        .segments
-        .iter_mut()
-        .find(|s| s.text.contains("120"))
-        .expect("price turn");
-    let unit = seg
-        .words
-        .iter()
-        .position(|w| w.text.trim() == "sans")
-        .expect("unit");
-    seg.words[unit].probability = 0.42;
+    let doubtful_sans = |t: &mut Transcript| {
+        let w = t
+            .segments
+            .iter_mut()
+            .flat_map(|s| s.words.iter_mut())
+            .find(|w| w.text.trim() == "sans")
+            .expect("the word");
+        w.probability = 0.42;
+    };
+    doubtful_sans(&mut t);
     assert_eq!(price(&book, &t), (Outcome::Missing, FindingStatus::Review));
     book.lexicon = None;
     assert_eq!(price(&book, &t), (Outcome::Missing, FindingStatus::Review));
     // Not after a number: one doubtful word hides no price.
     let mut t = garbled("Notre offre coûte sans acteur.");
-    let seg = t
-        .segments
-        .iter_mut()
-        .find(|s| s.text.contains("coûte"))
-        .expect("turn");
-    let unit = seg
-        .words
-        .iter()
-        .position(|w| w.text.trim() == "sans")
-        .expect("word");
-    seg.words[unit].probability = 0.42;
+    doubtful_sans(&mut t);
     assert_eq!(price(&book, &t), (Outcome::Missing, FindingStatus::Fail));
 }
 
