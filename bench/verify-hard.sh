@@ -38,10 +38,22 @@ if [ -n "${RULES:-}" ]; then
   echo "client rule set: $RULES"
 fi
 start=$(date +%s.%N)
-# A call that fails to ingest is reported, and counted wrong by the report, not skipped.
-"$bin" --data "$work/data" --model "${MODEL:-base}" ingest "$work/set" > "$work/ingest.out" \
+# A call that fails to ingest is reported, and counted wrong by the report, not skipped. The
+# log (kept in $work/ingest.log, and passed on) says how long each call's stages took.
+CALLPROOF_LOG=${CALLPROOF_LOG:-warn,whisper_rs=off,callproof=info} \
+  "$bin" --data "$work/data" --model "${MODEL:-base}" ingest "$work/set" > "$work/ingest.out" \
+  2> >(tee "$work/ingest.log" >&2) \
   || { echo "some calls failed to ingest:"; grep -i "fail" "$work/ingest.out" || true; }
 end=$(date +%s.%N)
+wait # for tee to finish the log
 echo "ingested $(ls "$work"/set/*.wav | wc -l) calls in $(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", b-a}') s"
+# Summed over calls (recordings are transcribed side by side, so the sum exceeds the wall time).
+sed 's/\x1b\[[0-9;]*m//g' "$work/ingest.log" | awk '
+  / (first pass|second listen|script check) call=/ {
+    match($0, / (first pass|second listen|script check) call=/); stage = substr($0, RSTART + 1, RLENGTH - 7)
+    match($0, /seconds=[0-9.]+/); t[stage] += substr($0, RSTART + 8, RLENGTH - 8); n[stage]++
+  }
+  END { printf "time per stage, summed over calls: first pass %.1f s (%d calls), second listen %.1f s (%d), script check %.1f s (%d)\n",
+        t["first pass"], n["first pass"], t["second listen"], n["second listen"], t["script check"], n["script check"] }'
 python3 "$root/bench/verify_report.py" "$work/data" "$(IFS=:; echo "${dirs[*]}")" "$bin"
 python3 "$root/bench/hearing_report.py" "$work/data" "$(IFS=:; echo "${dirs[*]}")" "$bin"

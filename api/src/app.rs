@@ -1281,6 +1281,7 @@ impl App {
         // base, side by side (a thread each) was 7 % slower and needed twice the memory.
         let n = channels.len();
         let mut segments = Vec::new();
+        let started = std::time::Instant::now();
         for (i, samples) in channels.iter().enumerate() {
             let speaker = ChannelRoles::speaker_for(&roles, i, n);
             opts.prompt = script
@@ -1323,6 +1324,14 @@ impl App {
             }
         }
         segments.sort_by_key(|s| (s.start_ms, s.channel));
+        // Beside the second listen's and the script check's own lines: where a call's time went.
+        tracing::info!(
+            call = %call.id,
+            channels = n,
+            audio_s = channels.first().map_or(0, Vec::len) as f64 / 16_000.0,
+            seconds = started.elapsed().as_secs_f64(),
+            "first pass"
+        );
         let mut transcript = Transcript {
             call_id: call.id,
             model: engine.name().to_string(),
