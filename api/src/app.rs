@@ -1458,6 +1458,20 @@ impl App {
             .filter(|(a, b)| a.status == FindingStatus::Pass && b.status != FindingStatus::Pass)
             .filter_map(|(a, _)| Some((a.start_ms?, a.end_ms?)))
             .collect();
+        // An assent the first pass met on a loose match, where the second listen heard no
+        // agreement at all: its words come back, marked as heard otherwise, so that the consent
+        // goes to a person.
+        let disputed: Vec<(u64, u64)> = first
+            .findings
+            .iter()
+            .zip(&second.findings)
+            .filter(|(a, b)| {
+                verify::loose_assent(a)
+                    && b.status != FindingStatus::Pass
+                    && !verify::heard_agreeing(b)
+            })
+            .filter_map(|(a, _)| Some((a.start_ms?, a.end_ms?)))
+            .collect();
         if !lost.is_empty() {
             let over = |s: &Segment| lost.iter().any(|&(a, b)| s.start_ms < b && a < s.end_ms);
             t.segments.retain(|s| !(s.second_listen && over(s)));
@@ -1471,7 +1485,13 @@ impl App {
                     .filter(|s| s.channel == old.channel)
                     .map(|s| (s.start_ms, s.end_ms))
                     .collect();
-                t.segments.extend(old.outside(&now));
+                t.segments
+                    .extend(old.outside(&now).into_iter().map(|mut s| {
+                        s.disputed = disputed
+                            .iter()
+                            .any(|&(a, b)| s.start_ms < b && a < s.end_ms);
+                        s
+                    }));
             }
             t.segments.sort_by_key(|s| (s.start_ms, s.channel));
         }
@@ -1979,6 +1999,7 @@ mod tests {
             attribution: callproof_models::Attribution::diarization(0.9),
             second_listen: false,
             heard_first: None,
+            disputed: false,
         }
     }
 

@@ -60,6 +60,7 @@ pub fn attribute(segments: Vec<Segment>, d: &Diarization) -> Vec<(Option<usize>,
                 attribution: Attribution::diarization(confidence),
                 second_listen: false,
                 heard_first: None,
+                disputed: false,
             };
             out.push((labels[start].map(|l| l.0), piece));
             start = i;
@@ -190,6 +191,7 @@ mod tests {
             attribution: Default::default(),
             second_listen: false,
             heard_first: None,
+            disputed: false,
         }
     }
 

@@ -1010,6 +1010,7 @@ mod tests {
                 attribution: Default::default(),
                 second_listen: false,
                 heard_first: None,
+                disputed: false,
             }],
         };
         let v = Verification {

@@ -81,6 +81,7 @@ mod tests {
             attribution: Default::default(),
             second_listen: false,
             heard_first: None,
+            disputed: false,
         }
     }
 

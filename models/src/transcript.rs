@@ -40,6 +40,11 @@ pub struct Segment {
     /// "récapitulatif écrit"): kept so that a person sees both readings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heard_first: Option<String>,
+    /// A second listen heard this stretch otherwise and lost a finding the first pass had met
+    /// on it with a loose match (a customer's assent heard once, not again): the first pass's
+    /// words stand, but what rests on them is for a person to confirm.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disputed: bool,
 }
 
 impl Segment {

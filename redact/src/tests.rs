@@ -34,6 +34,7 @@ fn call(language: &str, turns: &[(Speaker, &str)]) -> Transcript {
                 attribution: Default::default(),
                 second_listen: false,
                 heard_first: None,
+                disputed: false,
             };
             t += 500;
             seg

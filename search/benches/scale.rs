@@ -132,6 +132,7 @@ fn synthetic_call(rng: &mut Rng, n_segments: usize) -> (Transcript, CallMetadata
                 attribution: Default::default(),
                 second_listen: false,
                 heard_first: None,
+                disputed: false,
             }
         })
         .collect();

@@ -47,6 +47,7 @@ fn index() -> (tempfile::TempDir, SearchIndex) {
                 attribution: Default::default(),
                 second_listen: false,
                 heard_first: None,
+                disputed: false,
             }],
         };
         let meta = CallMetadata {

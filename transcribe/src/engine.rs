@@ -461,6 +461,22 @@ impl Engine {
                     Some(t) if data.t_dtw >= 0 => t.max(seg.start_timestamp().min(data.t0)),
                     _ => data.t0,
                 };
+                // The first word of a turn took the time of the turn before's last token, and
+                // was put in that turn ("Oui, c'est" / "moins cher que mon abonnement actuel"
+                // for "Oui." / "C'est moins cher…"); the last word of a turn, by its own time
+                // (the next token's), can look as if it ended in the next one. Where the two
+                // times fall in different turns, Whisper's own timestamp for the token decides
+                // (see `TimeMap::onset_within`). Punctuation ends the word before it.
+                let onset = if data.t_dtw >= 0 && bytes.iter().any(u8::is_ascii_alphanumeric) {
+                    let joined = |t: i64| t.max(0) as u64 * 10;
+                    let at =
+                        chunk
+                            .map
+                            .onset_within(joined(onset), joined(data.t_dtw), joined(data.t0));
+                    (at / 10) as i64
+                } else {
+                    onset
+                };
                 prev_dtw = (data.t_dtw >= 0).then_some(data.t_dtw);
                 match words.last_mut() {
                     // The end is set from the next word's onset below: onsets of trailing
@@ -1001,6 +1017,7 @@ fn segments_of(
                 attribution: Default::default(),
                 second_listen: false,
                 heard_first: None,
+                disputed: false,
             })
         })
         .collect()
@@ -1028,6 +1045,7 @@ mod tests {
             attribution: Default::default(),
             second_listen: false,
             heard_first: None,
+            disputed: false,
         }
     }
 

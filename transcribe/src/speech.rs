@@ -196,6 +196,33 @@ impl TimeMap {
     }
 }
 
+impl TimeMap {
+    /// Which joined region a time (ms, joined stream) falls in: the next one when it falls in
+    /// an inserted pause.
+    fn span_index(&self, joined_ms: u64) -> usize {
+        let t = joined_ms as usize * RATE / 1000;
+        self.spans
+            .iter()
+            .position(|(js, _, len)| t < js + len)
+            .unwrap_or(self.spans.len().saturating_sub(1))
+    }
+
+    /// A word's onset (ms, joined stream), given its end (`end_ms`, the time Whisper's
+    /// alignment gives the token after it) and Whisper's own timestamp for it (`stamp_ms`):
+    /// where onset and end fall in different regions, the word begins in the region of the
+    /// stamp, at that region's start if that is later than the onset. Each of the three alone
+    /// misplaced words across turns on the benchmark calls: the onset put a turn's first word
+    /// in the turn before, the end put a turn's last word in the turn after.
+    pub fn onset_within(&self, onset_ms: u64, end_ms: u64, stamp_ms: u64) -> u64 {
+        let (a, b) = (self.span_index(onset_ms), self.span_index(end_ms));
+        let c = self.span_index(stamp_ms).min(b);
+        match self.spans.get(c) {
+            Some(&(js, _, _)) if a < b && a < c => (js * 1000 / RATE) as u64,
+            _ => onset_ms,
+        }
+    }
+}
+
 /// Pause inserted between joined regions, so words of separate turns do not run together.
 const JOIN_PAUSE_MS: usize = 300;
 
@@ -400,5 +427,29 @@ mod tests {
         // Inside the inserted pause: snapped to the next region's start.
         assert_eq!(map.to_channel_ms(2100), 10_000);
         assert_eq!(map.to_channel_ms(2300 + 500), 10_500);
+    }
+
+    #[test]
+    fn a_word_across_two_turns_goes_where_its_timestamp_puts_it() {
+        let samples = vec![0.0f32; RATE * 20];
+        // Two turns, joined: 0–2000 ms and, after the 300 ms pause, 2300–3300 ms.
+        let regions = [(2 * RATE, 4 * RATE), (10 * RATE, 11 * RATE)];
+        let (_, map) = join_regions(&samples, &regions);
+        // Onset at the end of the first turn, end and stamp in the second: the second turn's
+        // first word, from that turn's start.
+        assert_eq!(map.onset_within(1900, 2600, 2500), 2300);
+        assert_eq!(
+            map.to_channel_ms(map.onset_within(1900, 2600, 2500)),
+            10_000
+        );
+        // A stamp in the pause counts for the turn after it.
+        assert_eq!(map.onset_within(1900, 2600, 2100), 2300);
+        // The stamp in the first turn: its last word, whose end ran over.
+        assert_eq!(map.onset_within(1700, 2600, 1750), 1700);
+        // Onset and end in one turn, or an onset in the pause: kept.
+        assert_eq!(map.onset_within(500, 900, 2500), 500);
+        assert_eq!(map.onset_within(2100, 2600, 2500), 2100);
+        // An end before its onset never moves the onset.
+        assert_eq!(map.onset_within(2400, 1900, 1900), 2400);
     }
 }

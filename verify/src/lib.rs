@@ -901,6 +901,7 @@ pub fn verify(
         findings.push(f);
     }
     doubt(book, transcript, mono, &mut findings);
+    disputed(transcript, &mut findings);
     Verification {
         call_id: facts.call_id,
         ruleset: ruleset.clone(),
@@ -912,8 +913,9 @@ pub fn verify(
 
 /// Where a second listen could change a finding: the speaker and the stretch of the call
 /// (milliseconds) to decode again. An item not found (where it was looked for), a doubtful
-/// finding (its runs of doubtful words, or its match with two seconds around it), and consent
-/// stated only by the agent (where the customer's answer was looked for). A failure heard clearly (a
+/// finding (its runs of doubtful words, or its match with two seconds around it), consent
+/// stated only by the agent (where the customer's answer was looked for), and an assent met on
+/// a loose match ([`loose_assent`]: its words, two seconds around). A failure heard clearly (a
 /// forbidden phrase, a refusal, a disclosure too late) gains nothing from it.
 pub fn second_listen_spans(book: &RuleBook, v: &Verification) -> Vec<(Speaker, u64, u64)> {
     let mut out = Vec::new();
@@ -930,7 +932,7 @@ pub fn second_listen_spans(book: &RuleBook, v: &Verification) -> Vec<(Speaker, u
         let unclear = f.status == FindingStatus::Review
             || (f.status == FindingStatus::Fail
                 && matches!(f.outcome, Outcome::Missing | Outcome::WrongSpeaker));
-        if !unclear {
+        if !unclear && !loose_assent(f) {
             continue;
         }
         let speaker = rule.speaker.unwrap_or(Speaker::Unknown);
@@ -954,6 +956,58 @@ pub fn second_listen_spans(book: &RuleBook, v: &Verification) -> Vec<(Speaker, u
         }
     }
     out
+}
+
+/// A customer's assent met on words only like an assent phrasing ("Je me suis d'accord." for
+/// "oui je suis d'accord", 0.81): the one finding that makes a sale valid, resting on words the
+/// recogniser may have made up ("Euh, je ne sais pas trop" came out that way, heard with
+/// probabilities of 0.89 to 1.00). It is heard again; where the second listen does not hear it,
+/// the first hearing stands but the consent is for a person (see [`disputed`]).
+pub fn loose_assent(f: &Finding) -> bool {
+    f.kind == RuleKind::Consent
+        && f.status == FindingStatus::Pass
+        && f.outcome == Outcome::Met
+        && f.score.is_some_and(|s| s < 1.0)
+}
+
+/// Whether a consent finding says the customer agreed in some form: an assent phrasing met, or
+/// an answer that opens as agreement ("Okay, send me out." — the one consent "missing" that
+/// points at the customer's words). A second listen that hears either has not disputed a
+/// loose assent of the first pass ([`loose_assent`]): both hearings have the customer agree.
+pub fn heard_agreeing(f: &Finding) -> bool {
+    f.kind == RuleKind::Consent
+        && f.speaker == Some(Speaker::Customer)
+        && (f.outcome == Outcome::Met || (f.outcome == Outcome::Missing && f.start_ms.is_some()))
+}
+
+/// A consent met on words a second listen heard otherwise (`Segment::disputed`): the two
+/// hearings disagree on whether the customer agreed, so a person listens before the sale
+/// counts as consented.
+fn disputed(t: &Transcript, findings: &mut [Finding]) {
+    for f in findings.iter_mut() {
+        let (Some(s), Some(e)) = (f.start_ms, f.end_ms) else {
+            continue;
+        };
+        if f.kind != RuleKind::Consent || f.status != FindingStatus::Pass {
+            continue;
+        }
+        let heard_otherwise = t.segments.iter().any(|seg| {
+            seg.disputed && Some(seg.speaker) == f.speaker && seg.start_ms < e && s < seg.end_ms
+        });
+        if !heard_otherwise {
+            continue;
+        }
+        f.status = FindingStatus::Review;
+        f.detail.push_str(&format!(
+            "; but a second listen of {}-{} did not hear an assent there: listen to confirm",
+            clock(s),
+            clock(e)
+        ));
+        if let Some(h) = f.hearing.as_mut() {
+            h.doubtful = Some((s, e));
+            h.second_listen = true;
+        }
+    }
 }
 
 /// A silence longer than this (ms) between two words of one speaker starts a new turn.

@@ -34,6 +34,7 @@ pub(crate) fn transcript(turns: &[(Speaker, u64, &str)]) -> Transcript {
                 attribution: Default::default(),
                 second_listen: false,
                 heard_first: None,
+                disputed: false,
             }
         })
         .collect();
@@ -508,6 +509,68 @@ fn second_listen_goes_only_where_a_finding_is_unclear() {
     let (who, lo, hi) = spans[0];
     assert_eq!(who, A);
     assert!(lo <= 10_000 && hi >= 13_000, "{lo}-{hi}");
+}
+
+/// A customer's assent met only on words like an assent phrasing is what the sale rests on, and
+/// the recogniser can make such words up ("Je me suis d'accord." for "Euh, je ne sais pas
+/// trop"): it is heard again, and where the second hearing does not hear it, a person listens.
+#[test]
+fn a_loosely_heard_assent_is_heard_again_and_a_disagreement_goes_to_a_person() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let mut turns = compliant();
+    turns[7] = (C, 32_000, "Je me suis d'accord.");
+    let mut t = transcript(&turns);
+    let v = run(&book, &t, &m);
+    let f = finding(&v, "consent");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Met, FindingStatus::Pass),
+        "{f:?}"
+    );
+    assert!(f.score.is_some_and(|s| s < 1.0), "{f:?}");
+    assert_eq!(v.verdict, Verdict::Compliant);
+    let spans = second_listen_spans(&book, &v);
+    assert!(
+        spans
+            .iter()
+            .any(|&(who, lo, hi)| who == C && lo <= 32_000 && hi >= 33_200),
+        "{spans:?}"
+    );
+    assert!(heard_agreeing(f));
+    // What a second listen may hear there: an answer that opens as agreement still has the
+    // customer agree; one that does not, disputes the first hearing.
+    for (again, agreeing) in [
+        ("Oui, je s'ouvris.", true),
+        ("Ah, je ne sais pas trop.", false),
+    ] {
+        let mut other = turns.clone();
+        other[7] = (C, 32_000, again);
+        let v = run(&book, &transcript(&other), &m);
+        assert_eq!(heard_agreeing(finding(&v, "consent")), agreeing, "{again}");
+    }
+    // Heard otherwise by the second listen: the first hearing stands, for a person to confirm.
+    t.segments
+        .iter_mut()
+        .filter(|s| s.start_ms == 32_000)
+        .for_each(|s| s.disputed = true);
+    let v = run(&book, &t, &m);
+    let f = finding(&v, "consent");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Met, FindingStatus::Review),
+        "{f:?}"
+    );
+    assert!(f.detail.contains("second listen"), "{}", f.detail);
+    assert_eq!(v.verdict, Verdict::NeedsReview);
+    // Another stretch heard otherwise leaves the consent alone; an assent matched word for
+    // word is not heard again.
+    for s in t.segments.iter_mut() {
+        s.disputed = s.start_ms == 8_000;
+    }
+    assert_eq!(run(&book, &t, &m).verdict, Verdict::Compliant);
+    let v = run(&book, &transcript(&compliant()), &m);
+    assert!(second_listen_spans(&book, &v).is_empty());
 }
 
 /// On a call off the script, the doubtful words where an item was expected lay minutes apart,

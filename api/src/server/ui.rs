@@ -375,6 +375,7 @@ mod tests {
             attribution: Default::default(),
             second_listen: false,
             heard_first: None,
+            disputed: false,
         };
         let id = CallId::new();
         let transcript = Transcript {
