@@ -1451,12 +1451,22 @@ impl App {
         // A second decoding is not always a better one: where it lost words a finding was met
         // on ("on behalf of" became "on the half"), the first pass's segments come back.
         let second = verify::verify(book, &provisional, t, &facts);
-        let lost: Vec<(u64, u64)> = first
+        // An assent met on a loose match was heard again with the speech around it: all of
+        // that second hearing goes, on the customer's side, not only its words over the match.
+        let lost: Vec<(Option<Speaker>, u64, u64)> = first
             .findings
             .iter()
             .zip(&second.findings)
             .filter(|(a, b)| a.status == FindingStatus::Pass && b.status != FindingStatus::Pass)
-            .filter_map(|(a, _)| Some((a.start_ms?, a.end_ms?)))
+            .filter_map(|(a, _)| {
+                let (s, e) = (a.start_ms?, a.end_ms?);
+                Some(if verify::loose_assent(a) {
+                    let around = verify::SECOND_LISTEN_AROUND_MS;
+                    (a.speaker, s.saturating_sub(around), e + around)
+                } else {
+                    (None, s, e)
+                })
+            })
             .collect();
         // An assent the first pass met on a loose match, where the second listen heard no
         // agreement at all: its words come back, marked as heard otherwise, so that the consent
@@ -1473,7 +1483,11 @@ impl App {
             .filter_map(|(a, _)| Some((a.start_ms?, a.end_ms?)))
             .collect();
         if !lost.is_empty() {
-            let over = |s: &Segment| lost.iter().any(|&(a, b)| s.start_ms < b && a < s.end_ms);
+            let over = |s: &Segment| {
+                lost.iter().any(|&(who, a, b)| {
+                    who.is_none_or(|w| w == s.speaker) && s.start_ms < b && a < s.end_ms
+                })
+            };
             t.segments.retain(|s| !(s.second_listen && over(s)));
             // Word by word: a first-pass segment partly overlapped by a second-listen one
             // that stays gives back its other words (an introduction lost with the first

@@ -911,6 +911,9 @@ pub fn verify(
     }
 }
 
+/// How much speech around a match a second listen decodes again, each side (ms).
+pub const SECOND_LISTEN_AROUND_MS: u64 = 2_000;
+
 /// Where a second listen could change a finding: the speaker and the stretch of the call
 /// (milliseconds) to decode again. An item not found (where it was looked for), a doubtful
 /// finding (its runs of doubtful words, or its match with two seconds around it), consent
@@ -948,7 +951,10 @@ pub fn second_listen_spans(book: &RuleBook, v: &Verification) -> Vec<(Speaker, u
             hearing
                 .and_then(|h| h.doubtful.or(h.searched))
                 .or(match (f.start_ms, f.end_ms) {
-                    (Some(s), Some(e)) => Some((s.saturating_sub(2_000), e + 2_000)),
+                    (Some(s), Some(e)) => Some((
+                        s.saturating_sub(SECOND_LISTEN_AROUND_MS),
+                        e + SECOND_LISTEN_AROUND_MS,
+                    )),
                     _ => None,
                 });
         if let Some((s, e)) = span {
