@@ -23,7 +23,7 @@ for name in sorted(os.listdir(os.path.join(work, "set"))):
         continue
     stem = name[:-4]
     meta = json.load(open(os.path.join(work, "set", stem + ".json")))
-    script = next(os.path.join(root, d, stem + ".txt") for d in ("tests/calls", "tests/calls-hard") if os.path.exists(os.path.join(root, d, stem + ".txt")))
+    script = next(os.path.join(root, d, stem + ".txt") for d in ("tests/calls", "tests/calls-hard", "bench/calls-unseen", "bench/calls-unseen-2") if os.path.exists(os.path.join(root, d, stem + ".txt")))
     items.append({"path": os.path.join(work, "set", name), "language": meta["language"], "script": script})
 print(json.dumps(items))
 PY

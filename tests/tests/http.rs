@@ -118,7 +118,19 @@ fn http_api_end_to_end_and_restart() {
         // A mono recording of one voice: told by voice, the only speaker is taken as the agent.
         assert_eq!(seg["speaker"], "agent");
         assert_eq!(seg["attribution"]["source"], "diarization");
-        assert!(seg["words"].as_array().unwrap().len() > 5);
+        // Each word is timed, and a word stays in the pause-bounded turn it was said in:
+        // "ask not" comes after a pause, so the first turn ends on "Americans".
+        let first_turn = seg["words"].as_array().unwrap();
+        assert!(first_turn.len() >= 4, "{seg}");
+        let last = first_turn.last().and_then(|w| w["text"].as_str()).unwrap();
+        assert_eq!(normalise(last).trim(), "americans", "{seg}");
+        let words: usize = t["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["words"].as_array().map_or(0, Vec::len))
+            .sum();
+        assert!(words > 15, "{t}");
         assert!(normalise(seg["text"].as_str().unwrap()).contains("fellow americans"));
 
         // The original, unchanged, whole and by range.
