@@ -10,7 +10,7 @@ pub struct Word {
     pub start_ms: u64,
     pub end_ms: u64,
     /// Mean token probability, 0..1. After a second listen, a word both decodings heard at the
-    /// same moment is at least [`Segment::DOUBTFUL_WORD_BELOW`]: their agreement is evidence.
+    /// same moment has the higher of their two probabilities.
     pub probability: f32,
 }
 
