@@ -815,9 +815,11 @@ impl RuleSets for SqliteMetastore {
         source: &str,
     ) -> Result<StoredRuleSet, MetastoreError> {
         // The connection is locked only inside this block: nothing is awaited while it is.
+        // IMMEDIATE: a transaction that reads before it writes cannot wait for another
+        // process's write once it has read (SQLite answers "database is locked" at once).
         let version = {
             let mut conn = self.conn();
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let same: Option<u32> = tx
                 .query_row(
                     "SELECT version FROM rulesets WHERE client = ?1 AND sha256 = ?2
@@ -984,7 +986,7 @@ impl Access for SqliteMetastore {
     async fn revoke_key(&self, id: &str) -> Result<ApiKey, MetastoreError> {
         {
             let mut conn = self.conn();
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             tx.execute(
                 "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
                 params![id, Utc::now().to_rfc3339()],
@@ -1658,5 +1660,43 @@ mod tests {
         // Opening again applies nothing twice.
         drop(cat);
         SqliteMetastore::open(&path).unwrap();
+    }
+
+    /// A server and its workers are separate processes on one catalog. A transaction that
+    /// reads and then writes must wait for the other writer, not fail with "database is
+    /// locked": storing a rule set while a worker writes once answered 500.
+    #[test]
+    fn reading_then_writing_waits_for_another_process_writer() {
+        let (_dir, _cat, path) = open();
+        let rounds = 150;
+        let writer = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let other = SqliteMetastore::open(&path).unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .unwrap();
+                for i in 0..rounds {
+                    rt.block_on(other.put_ruleset("globex", None, &format!("g{i}"), "x"))
+                        .unwrap();
+                }
+            })
+        };
+        let cat = SqliteMetastore::open(&path).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        for i in 0..rounds {
+            let stored = rt
+                .block_on(cat.put_ruleset("acme", None, &format!("a{i}"), "y"))
+                .unwrap_or_else(|e| panic!("round {i}: {e}"));
+            assert_eq!(stored.version, i + 1);
+            let id = format!("k{i}");
+            rt.block_on(cat.create_key(&id, "n", crate::Role::Admin, &[], &format!("s{i}")))
+                .unwrap_or_else(|e| panic!("round {i}: {e}"));
+            rt.block_on(cat.revoke_key(&id))
+                .unwrap_or_else(|e| panic!("round {i}: {e}"));
+        }
+        writer.join().unwrap();
     }
 }
