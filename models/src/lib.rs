@@ -125,6 +125,12 @@ mod tests {
         let parts = whole.outside(&[(800, 1_600)]);
         let texts: Vec<&str> = parts.iter().map(|s| s.text.as_str()).collect();
         assert_eq!(texts, ["one two", "five"]);
+        // A word the second hearing starts inside of, for more than a third of it, was heard
+        // again; one it only touches was not.
+        let texts =
+            |parts: Vec<Segment>| -> Vec<String> { parts.into_iter().map(|s| s.text).collect() };
+        assert_eq!(texts(whole.outside(&[(1_030, 3_000)])), ["one two"]);
+        assert_eq!(texts(whole.outside(&[(1_180, 3_000)])), ["one two three"]);
         let mut bare = said(0, 0, "one two");
         bare.words.clear();
         assert!(bare.outside(&[(700, 900)]).is_empty());

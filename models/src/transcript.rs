@@ -79,8 +79,11 @@ impl Segment {
     /// recorded"): where the second hearing of the introduction was dropped again (it lost
     /// "representing") and its hearing of the notice kept, the first pass's segment, overlapped
     /// by the notice, was not given back at all, the introduction lost with it, and a compliant
-    /// call was called a violation. Without word times, a segment that overlaps a span goes
-    /// whole.
+    /// call was called a violation. A word counts as heard again when its middle lies in a
+    /// span, or when a span covers more than a third of it: word times are only as sure as the
+    /// alignment, and the first pass's "Find" (20.61-21.05 s) was kept beside the second
+    /// hearing's "Fine, I agree." (from 20.84 s), one word written twice. Without word times, a
+    /// segment that overlaps a span goes whole.
     pub fn outside(&self, heard: &[(u64, u64)]) -> Vec<Segment> {
         if self.words.is_empty() {
             let overlaps = heard
@@ -93,8 +96,12 @@ impl Segment {
             };
         }
         let covered = |w: &Word| {
-            let mid = w.start_ms + w.end_ms.saturating_sub(w.start_ms) / 2;
-            heard.iter().any(|&(a, b)| a <= mid && mid < b)
+            let len = w.end_ms.saturating_sub(w.start_ms);
+            let mid = w.start_ms + len / 2;
+            heard.iter().any(|&(a, b)| {
+                let overlap = w.end_ms.min(b).saturating_sub(w.start_ms.max(a));
+                (a <= mid && mid < b) || 3 * overlap > len
+            })
         };
         if !self.words.iter().any(covered) {
             return vec![self.clone()];
