@@ -238,7 +238,8 @@ impl Engine {
             }
             _ => Vec::new(),
         };
-        let chunks = speech::pack_chunks(samples, &regions, speech::MAX_CHUNK_MS);
+        let chunks =
+            speech::pack_chunks(samples, &regions, speech::MAX_CHUNK_MS, join_pause(speaker));
         for c in &chunks {
             tracing::debug!(
                 channel,
@@ -350,7 +351,7 @@ impl Engine {
         opts: &TranscribeOptions,
     ) -> Result<Vec<Segment>, EngineError> {
         let mut out = Vec::new();
-        for part in speech::pack_chunks(samples, regions, speech::MAX_CHUNK_MS) {
+        for part in speech::pack_chunks(samples, regions, speech::MAX_CHUNK_MS, join_pause(who.0)) {
             out.extend(
                 self.run_chunk(state, samples, &part, who, opts, &[])?
                     .segments,
@@ -418,7 +419,8 @@ impl Engine {
             .sum();
         let chunk_ms = chunk.samples.len() * 1000 / SAMPLE_RATE as usize;
         if tokens > limit && chunk_ms >= MIN_SPLIT_MS {
-            let parts = speech::pack_chunks(samples, &chunk.regions, chunk_ms.div_ceil(2));
+            let parts =
+                speech::pack_chunks(samples, &chunk.regions, chunk_ms.div_ceil(2), chunk.pause);
             if parts.len() > 1 {
                 tracing::debug!(
                     tokens,
@@ -504,6 +506,16 @@ impl Engine {
             s.second_listen = second && opts.only_ms.is_some();
         }
         Ok(Decoded { segments, looped })
+    }
+}
+
+/// The silence a speaker's turns are joined with (see [`speech::JoinPause`]): the customer's
+/// short answers keep theirs; the agent's regions, and a mono recording's (whose turns nobody
+/// has measured apart), are joined 300 ms apart.
+fn join_pause(speaker: Speaker) -> speech::JoinPause {
+    match speaker {
+        Speaker::Customer => speech::JoinPause::NATURAL,
+        Speaker::Agent | Speaker::Unknown => speech::JoinPause::SHORT,
     }
 }
 
@@ -1389,6 +1401,7 @@ mod tests {
                 (at(34_000), at(36_000)),
             ],
             60_000,
+            speech::JoinPause::SHORT,
         )
         .remove(0);
         let heard = [
