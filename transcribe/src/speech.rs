@@ -291,7 +291,7 @@ pub const MAX_CHUNK_MS: usize = 28_000;
 /// A piece of a channel's speech given to Whisper in one go.
 #[derive(Debug, Clone)]
 pub struct Chunk {
-    /// The speech regions of the piece, joined with short pauses.
+    /// The speech regions of the piece, joined with the pauses of `pause`.
     pub samples: Vec<f32>,
     /// Maps times in `samples` back to the channel.
     pub map: TimeMap,
@@ -516,7 +516,8 @@ mod tests {
         assert_eq!(map.to_channel_ms(3_500), 10_500);
         // Inside a pause: the next turn's start.
         assert_eq!(map.to_channel_ms(2_400), 10_000);
-        // Packing counts the same pauses: 3 s of speech and 1.5 s of silence fit in 4.5 s.
+        // Packing counts the same pauses: 2.5 s of speech and 1.5 s of silence fit in 4.5 s,
+        // not in 3.9 s.
         let chunks = pack_chunks(&samples, &regions, 4_500, JoinPause::NATURAL);
         assert_eq!(chunks.len(), 1);
         assert_eq!(chunks[0].samples.len(), 4 * RATE);
