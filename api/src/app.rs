@@ -1429,37 +1429,30 @@ impl App {
         // A second decoding is not always a better one: where it lost words a finding was met
         // on ("on behalf of" became "on the half"), the first pass's segments come back.
         let second = verify::verify(book, &provisional, t, &facts);
-        // An assent met on a loose match was heard again with the speech around it: all of
-        // that second hearing goes, on the customer's side, not only its words over the match.
-        let lost: Vec<(Option<Speaker>, u64, u64)> = first
-            .findings
-            .iter()
-            .zip(&second.findings)
-            .filter(|(a, b)| a.status == FindingStatus::Pass && b.status != FindingStatus::Pass)
-            .filter_map(|(a, _)| {
-                let (s, e) = (a.start_ms?, a.end_ms?);
-                Some(if verify::loose_assent(a) {
-                    let around = verify::SECOND_LISTEN_AROUND_MS;
-                    (a.speaker, s.saturating_sub(around), e + around)
-                } else {
-                    (None, s, e)
-                })
-            })
-            .collect();
-        // An assent the first pass met on a loose match, where the second listen heard no
-        // agreement at all: its words come back, marked as heard otherwise, so that the consent
-        // goes to a person.
-        let disputed: Vec<(u64, u64)> = first
-            .findings
-            .iter()
-            .zip(&second.findings)
-            .filter(|(a, b)| {
-                verify::loose_assent(a)
-                    && b.status != FindingStatus::Pass
-                    && !verify::heard_agreeing(b)
-            })
-            .filter_map(|(a, _)| Some((a.start_ms?, a.end_ms?)))
-            .collect();
+        // Findings met on the first pass and not on the second lost their words. An assent met
+        // on a loose match was heard again with the speech around it: all of that second
+        // hearing goes, on the customer's side, not only its words over the match. Where the
+        // second listen heard no agreement at all, the loose assent is also disputed: its words
+        // come back marked as heard otherwise, so that the consent goes to a person.
+        let mut lost: Vec<(Option<Speaker>, u64, u64)> = Vec::new();
+        let mut disputed: Vec<(u64, u64)> = Vec::new();
+        for (a, b) in first.findings.iter().zip(&second.findings) {
+            let (Some(s), Some(e)) = (a.start_ms, a.end_ms) else {
+                continue;
+            };
+            if a.status != FindingStatus::Pass || b.status == FindingStatus::Pass {
+                continue;
+            }
+            if verify::loose_assent(a) {
+                let around = verify::SECOND_LISTEN_AROUND_MS;
+                lost.push((a.speaker, s.saturating_sub(around), e + around));
+                if !verify::heard_agreeing(b) {
+                    disputed.push((s, e));
+                }
+            } else {
+                lost.push((None, s, e));
+            }
+        }
         if !lost.is_empty() {
             let over = |s: &Segment| {
                 lost.iter().any(|&(who, a, b)| {

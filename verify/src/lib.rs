@@ -244,6 +244,48 @@ impl Eval<'_> {
         c.score >= self.book.review_below
     }
 
+    /// The rule speaker's first word from `from_ms` on that opens a turn as agreement ("Oui",
+    /// "Yes", "C'est très bien, je gamin": an [`AFFIRMATIVE`] within its first words).
+    fn opening_yes(&self, rule: &Rule, from_ms: u64) -> Option<(&Stream<'_>, usize, &WordAt<'_>)> {
+        self.streams
+            .iter()
+            .filter(|s| self.speaker_ok(rule, s.speaker))
+            .flat_map(|s| s.words.iter().enumerate().map(move |(i, w)| (s, i, w)))
+            .find(|(s, i, w)| {
+                let opening = *i - turn_start(&s.words, *i) <= OPENING_WORDS;
+                opening && w.start_ms >= from_ms && agreement_at(&s.words, *i).is_some()
+            })
+    }
+
+    /// The answer that opens with word `i` of `s` as a candidate: the agreement word's time,
+    /// the turn's words for up to [`ANSWER_MS`] as what was said.
+    fn answer(s: &Stream<'_>, i: usize, w: &WordAt<'_>) -> Cand {
+        let turn: Vec<&str> = s.words[turn_start(&s.words, i)..]
+            .iter()
+            .take_while(|x| x.start_ms <= w.start_ms + ANSWER_MS)
+            .map(|x| x.text.trim())
+            .collect();
+        Cand {
+            speaker: s.speaker,
+            start_ms: w.start_ms,
+            end_ms: w.end_ms,
+            score: 0.0,
+            matched: turn.join(" "),
+            phrase: String::new(),
+            who: w.who,
+            confidence: w.prob,
+            doubtful_words: usize::from(w.prob < Segment::DOUBTFUL_WORD_BELOW),
+            barely_heard: w.prob < BARELY_HEARD,
+            second: w.second,
+            first: None,
+            hypothetical: false,
+            lost: 0.0,
+            lost_before: false,
+            lost_after: false,
+            words: (i, i),
+        }
+    }
+
     fn speaker_ok(&self, rule: &Rule, s: Speaker) -> bool {
         match rule.speaker {
             None => true,
@@ -663,7 +705,42 @@ impl Eval<'_> {
                 ),
             );
         }
+        let offer_done = rule
+            .after
+            .iter()
+            .filter_map(|d| self.met_at.get(d).map(|m| m.1))
+            .max()
+            .unwrap_or(0);
         if let Some(r) = sure_refusals.iter().min_by_key(|r| r.start_ms) {
+            // A refusal heard only close to a phrasing ("c'est pas intéressant", 0.75, for the
+            // customer's "c'est intéressant"), then a later answer that opens as agreement:
+            // the customer changed their mind, or the refusal was misheard. Neither a sale
+            // nor its absence rests on that; a refusal said word for word stands ("No thank
+            // you", then "Yes, I'm sure" to "Are you sure?").
+            let last = sure_refusals
+                .iter()
+                .map(|r| r.end_ms)
+                .max()
+                .unwrap_or(r.end_ms);
+            let loose = sure_refusals.iter().all(|r| r.score < 1.0);
+            if let Some((s, i, w)) = self
+                .opening_yes(rule, offer_done.max(last))
+                .filter(|_| loose)
+            {
+                let later = Self::answer(s, i, w);
+                return self.finding(
+                    rule,
+                    Outcome::Refused,
+                    Review,
+                    Some(r),
+                    format!(
+                        "the customer seemed to refuse ({}), then answered \"{}\" at {}: listen to whether they agreed",
+                        Self::said(r),
+                        later.matched,
+                        clock(later.start_ms)
+                    ),
+                );
+            }
             return self.finding(
                 rule,
                 Outcome::Refused,
@@ -675,47 +752,8 @@ impl Eval<'_> {
         // No assent found, but the customer answered "yes" once the offer was complete: the
         // most important word of the call, and the rest of the answer may be what the
         // recogniser garbled ("Yes, I've read the switch" for "Yes, I agree to switch").
-        let offer_done = rule
-            .after
-            .iter()
-            .filter_map(|d| self.met_at.get(d).map(|m| m.1))
-            .max()
-            .unwrap_or(0);
-        let yes = self
-            .streams
-            .iter()
-            .filter(|s| self.speaker_ok(rule, s.speaker))
-            .flat_map(|s| s.words.iter().enumerate().map(move |(i, w)| (s, i, w)))
-            .find(|(s, i, w)| {
-                // "C'est très bien, je gamin" opens with the agreement too.
-                let opening = *i - turn_start(&s.words, *i) <= OPENING_WORDS;
-                opening && w.start_ms >= offer_done && agreement_at(&s.words, *i).is_some()
-            });
-        if let Some((s, i, w)) = yes {
-            let turn: Vec<&str> = s.words[turn_start(&s.words, i)..]
-                .iter()
-                .take_while(|x| x.start_ms <= w.start_ms + ANSWER_MS)
-                .map(|x| x.text.trim())
-                .collect();
-            let c = Cand {
-                speaker: s.speaker,
-                start_ms: w.start_ms,
-                end_ms: w.end_ms,
-                score: 0.0,
-                matched: turn.join(" "),
-                phrase: String::new(),
-                who: w.who,
-                confidence: w.prob,
-                doubtful_words: usize::from(w.prob < Segment::DOUBTFUL_WORD_BELOW),
-                barely_heard: w.prob < BARELY_HEARD,
-                second: w.second,
-                first: None,
-                hypothetical: false,
-                lost: 0.0,
-                lost_before: false,
-                lost_after: false,
-                words: (i, i),
-            };
+        if let Some((s, i, w)) = self.opening_yes(rule, offer_done) {
+            let c = Self::answer(s, i, w);
             let mut f = self.finding(
                 rule,
                 Outcome::Missing,

@@ -491,6 +491,36 @@ fn a_refusal_is_no_sale_and_a_missing_disclosure_in_it_is_still_a_violation() {
 }
 
 #[test]
+fn a_refusal_heard_loosely_then_a_yes_goes_to_a_person_and_one_said_word_for_word_stands() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let mut turns = compliant();
+    // "C'est intéressant" heard with a "pas" it did not have, then the customer subscribes in
+    // words the recogniser garbled: a sale may have been made.
+    turns[6] = (C, 30_000, "C'est pas intéressant.");
+    turns[7] = (C, 32_000, "Alors oui, je suis scrie.");
+    let v = run(&book, &transcript(&turns), &m);
+    let f = finding(&v, "consent");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Refused, FindingStatus::Review),
+        "{f:?}"
+    );
+    assert_eq!(v.verdict, Verdict::NeedsReview);
+    assert!(f.detail.contains("0:32"), "{}", f.detail);
+    // Said word for word, the refusal stands whatever the yes answers ("Are you sure?").
+    turns[6] = (C, 30_000, "Non merci, ça ne m'intéresse pas.");
+    turns[7] = (C, 32_000, "Oui, j'en suis sûr.");
+    let v = run(&book, &transcript(&turns), &m);
+    assert_eq!(v.verdict, Verdict::NoSale, "{:?}", finding(&v, "consent"));
+    // A yes before the refusal changes nothing either.
+    turns[6] = (C, 30_000, "Oui, je vois.");
+    turns[7] = (C, 32_000, "C'est pas intéressant.");
+    let v = run(&book, &transcript(&turns), &m);
+    assert_eq!(v.verdict, Verdict::NoSale, "{:?}", finding(&v, "consent"));
+}
+
+#[test]
 fn second_listen_goes_only_where_a_finding_is_unclear() {
     let book = RuleBook::pack("fr-demarchage").unwrap();
     let m = meta("2026-03-03T10:30:00+01:00");
