@@ -165,6 +165,9 @@ impl OriginalStore {
         if bucket.is_empty() || prefix.split('/').any(|p| p == "." || p == "..") {
             return Err(StoreError::UnsupportedUri(uri.to_string()));
         }
+        // The HTTP client's TLS uses the process's rustls crypto: ring, as the catalog's
+        // PostgreSQL connections do. Installing it when one is already there changes nothing.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = AmazonS3Builder::from_env();
         for (key, value) in settings {
             let key: AmazonS3ConfigKey = key.to_ascii_lowercase().parse().map_err(|_| {
