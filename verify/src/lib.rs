@@ -723,10 +723,12 @@ impl Eval<'_> {
                 .max()
                 .unwrap_or(r.end_ms);
             let loose = sure_refusals.iter().all(|r| r.score < 1.0);
-            if let Some((s, i, w)) = self
-                .opening_yes(rule, offer_done.max(last))
-                .filter(|_| loose)
-            {
+            let yes_after = if loose {
+                self.opening_yes(rule, offer_done.max(last))
+            } else {
+                None
+            };
+            if let Some((s, i, w)) = yes_after {
                 let later = Self::answer(s, i, w);
                 return self.finding(
                     rule,
