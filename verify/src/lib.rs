@@ -244,28 +244,26 @@ impl Eval<'_> {
         c.score >= self.book.review_below
     }
 
-    /// The rule speaker's first word from `from_ms` on that opens a turn as agreement ("Oui",
-    /// "Yes", "C'est très bien, je gamin": an [`AFFIRMATIVE`] within its first words).
-    fn opening_yes(&self, rule: &Rule, from_ms: u64) -> Option<(&Stream<'_>, usize, &WordAt<'_>)> {
-        self.streams
+    /// The rule speaker's first answer from `from_ms` on that opens as agreement ("Oui",
+    /// "Yes", "C'est très bien, je gamin": an [`AFFIRMATIVE`] within its first words), as a
+    /// candidate: the agreement word's time, the turn's words for up to [`ANSWER_MS`] as what
+    /// was said.
+    fn opening_yes(&self, rule: &Rule, from_ms: u64) -> Option<Cand> {
+        let (s, i, w) = self
+            .streams
             .iter()
             .filter(|s| self.speaker_ok(rule, s.speaker))
             .flat_map(|s| s.words.iter().enumerate().map(move |(i, w)| (s, i, w)))
             .find(|(s, i, w)| {
                 let opening = *i - turn_start(&s.words, *i) <= OPENING_WORDS;
                 opening && w.start_ms >= from_ms && agreement_at(&s.words, *i).is_some()
-            })
-    }
-
-    /// The answer that opens with word `i` of `s` as a candidate: the agreement word's time,
-    /// the turn's words for up to [`ANSWER_MS`] as what was said.
-    fn answer(s: &Stream<'_>, i: usize, w: &WordAt<'_>) -> Cand {
+            })?;
         let turn: Vec<&str> = s.words[turn_start(&s.words, i)..]
             .iter()
             .take_while(|x| x.start_ms <= w.start_ms + ANSWER_MS)
             .map(|x| x.text.trim())
             .collect();
-        Cand {
+        Some(Cand {
             speaker: s.speaker,
             start_ms: w.start_ms,
             end_ms: w.end_ms,
@@ -283,7 +281,7 @@ impl Eval<'_> {
             lost_before: false,
             lost_after: false,
             words: (i, i),
-        }
+        })
     }
 
     fn speaker_ok(&self, rule: &Rule, s: Speaker) -> bool {
@@ -728,8 +726,7 @@ impl Eval<'_> {
             } else {
                 None
             };
-            if let Some((s, i, w)) = yes_after {
-                let later = Self::answer(s, i, w);
+            if let Some(later) = yes_after {
                 return self.finding(
                     rule,
                     Outcome::Refused,
@@ -754,8 +751,7 @@ impl Eval<'_> {
         // No assent found, but the customer answered "yes" once the offer was complete: the
         // most important word of the call, and the rest of the answer may be what the
         // recogniser garbled ("Yes, I've read the switch" for "Yes, I agree to switch").
-        if let Some((s, i, w)) = self.opening_yes(rule, offer_done) {
-            let c = Self::answer(s, i, w);
+        if let Some(c) = self.opening_yes(rule, offer_done) {
             let mut f = self.finding(
                 rule,
                 Outcome::Missing,
@@ -763,7 +759,7 @@ impl Eval<'_> {
                 Some(&c),
                 format!(
                     "no assent phrasing found, but the {} answered \"{}\" at {}: listen to what was agreed",
-                    s.speaker,
+                    c.speaker,
                     c.matched,
                     clock(c.start_ms)
                 ),
