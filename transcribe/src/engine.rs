@@ -89,6 +89,23 @@ const MAX_PROMPT_TOKENS: usize = 64;
 /// 28 s of very fast speech (a legal notice read at 5 words a second) can come close.
 pub const MAX_CHUNK_TOKENS: usize = 200;
 
+/// Tokens a second of audio can hold, timestamps included, well above any speaker's: a legal
+/// notice read at 5 words a second is about 9 (French words average under 2 tokens). A
+/// decoding that goes past it is a loop ("and so my fellow Americans" again and again from a
+/// 3 s clip): stopping it there, rather than at [`MAX_CHUNK_TOKENS`], spares most of the
+/// decoding, and each of the fallback decodings Whisper then tries (six in all, each up to the
+/// limit: a 3 s clip took 19 s with tiny.en).
+const MAX_TOKENS_PER_S: usize = 15;
+
+/// The fewest tokens a chunk may decode to: above 32, where whisper.cpp starts checking a
+/// decoding for repetition, so that a loop is still seen as one and decoded again.
+const MIN_CHUNK_TOKENS: usize = 40;
+
+/// Tokens a chunk of this length may decode to before its decoding counts as a loop.
+fn token_budget(chunk_ms: usize) -> usize {
+    (chunk_ms * MAX_TOKENS_PER_S / 1000).max(MIN_CHUNK_TOKENS)
+}
+
 /// Chunks shorter than this are not cut again when they reach the token limit: so many tokens
 /// in so little audio is a repetition loop, which halving would only repeat.
 const MIN_SPLIT_MS: usize = 4_000;
@@ -398,8 +415,13 @@ impl Engine {
         // when a second window starts fewer than 160 ms before the end of a shortened context.
         params.set_single_segment(true);
         params.set_audio_ctx(audio_ctx(chunk.samples.len()));
-        // Stop before whisper.cpp's own per-window limit, to cut the chunk instead.
-        let limit = opts.max_chunk_tokens.clamp(1, MAX_CHUNK_TOKENS);
+        // Stop before whisper.cpp's own per-window limit, to cut the chunk instead, and before
+        // more tokens than the chunk's audio can hold: past that the decoder is looping.
+        let chunk_ms = chunk.samples.len() * 1000 / SAMPLE_RATE as usize;
+        let limit = opts
+            .max_chunk_tokens
+            .clamp(1, MAX_CHUNK_TOKENS)
+            .min(token_budget(chunk_ms));
         params.set_max_tokens(limit as i32);
         // Timestamp tokens stay on (no `set_no_timestamps`) although segments are cut from the
         // words: decoding without them saved no measurable time and tiny.en then heard worse
@@ -417,7 +439,6 @@ impl Engine {
             .as_iter()
             .map(|seg| seg.n_tokens().max(0) as usize)
             .sum();
-        let chunk_ms = chunk.samples.len() * 1000 / SAMPLE_RATE as usize;
         if tokens > limit && chunk_ms >= MIN_SPLIT_MS {
             let parts =
                 speech::pack_chunks(samples, &chunk.regions, chunk_ms.div_ceil(2), chunk.pause);
@@ -493,6 +514,9 @@ impl Engine {
                     }),
                 }
             }
+        }
+        for w in &mut words {
+            w.drop_broken_bytes();
         }
         if LATIN_SCRIPT.contains(&opts.language.as_str()) {
             for w in &mut words {
@@ -857,6 +881,23 @@ impl DecodedWord {
         self.tokens += 1;
     }
 
+    /// A character whose bytes Whisper's tokens split, when the decoding ended between them (at
+    /// the token limit, in a loop), was never written whole: "Schl\u{FFFD}" must not reach the
+    /// evidence. The broken bytes go, and the word counts as barely heard.
+    fn drop_broken_bytes(&mut self) {
+        if std::str::from_utf8(&self.bytes).is_ok() {
+            return;
+        }
+        let text = String::from_utf8_lossy(&self.bytes).to_string();
+        let kept: String = text
+            .chars()
+            .filter(|c| *c != char::REPLACEMENT_CHARACTER)
+            .collect();
+        tracing::debug!(word = %text, kept = %kept, "bytes of a character cut in two dropped");
+        self.bytes = kept.into_bytes();
+        self.p_sum = self.p_sum.min(0.1 * self.tokens as f32);
+    }
+
     /// In a language written in Latin letters, a letter of another script was not said: Whisper
     /// slips one in where it hears poorly ("Let's have a CO有 coins." on an English call). The
     /// letter goes, and the word that held it counts as barely heard.
@@ -1129,6 +1170,50 @@ mod tests {
             w.drop_foreign_letters();
             assert_eq!((w.bytes.as_slice(), w.p_sum), (said.as_bytes(), 0.9));
         }
+    }
+
+    #[test]
+    fn a_short_chunk_may_decode_to_what_its_audio_can_hold_not_to_the_window_limit() {
+        // A 3 s clip stopped at 200 tokens: its loop (and each of the fallback decodings
+        // after it) ran to 200; now to 45, above the 32 whisper.cpp needs to see a loop.
+        assert_eq!(token_budget(3_000), 45);
+        assert_eq!(token_budget(500), 40);
+        // The fastest speech (a notice at 5 words a second, under 2 tokens a word, plus a
+        // timestamp pair per sentence) fits in every chunk's budget...
+        for ms in [1_000, 2_000, 4_000, 10_000, 20_000] {
+            assert!(token_budget(ms) >= ms * 5 * 2 / 1_000 + 4, "{ms} ms");
+        }
+        // ...and a full chunk keeps the window's own limit.
+        assert!(token_budget(speech::MAX_CHUNK_MS) >= MAX_CHUNK_TOKENS);
+    }
+
+    #[test]
+    fn a_character_cut_between_tokens_is_not_written() {
+        // "Schlö" with the second byte of "ö" never decoded.
+        let mut bytes = "Schlö".as_bytes().to_vec();
+        bytes.pop();
+        let mut w = DecodedWord {
+            bytes,
+            start_ms: 0,
+            p_sum: 1.6,
+            logprob_sum: -0.4,
+            tokens: 2,
+        };
+        w.drop_broken_bytes();
+        assert_eq!(w.bytes, b"Schl");
+        assert!(w.p_sum / w.tokens as f32 <= 0.1);
+        let mut whole = DecodedWord {
+            bytes: "rétractation".as_bytes().to_vec(),
+            start_ms: 0,
+            p_sum: 2.7,
+            logprob_sum: -0.1,
+            tokens: 3,
+        };
+        whole.drop_broken_bytes();
+        assert_eq!(
+            (whole.bytes.as_slice(), whole.p_sum),
+            ("rétractation".as_bytes(), 2.7)
+        );
     }
 
     /// Whether a decoded text is a loop (see [`find_loop`]).
