@@ -883,31 +883,28 @@ impl DecodedWord {
 
     /// A character whose bytes Whisper's tokens split, when the decoding ended between them (at
     /// the token limit, in a loop), was never written whole: "Schl\u{FFFD}" must not reach the
-    /// evidence. The broken bytes go, and the word counts as barely heard.
+    /// evidence.
     fn drop_broken_bytes(&mut self) {
-        if std::str::from_utf8(&self.bytes).is_ok() {
-            return;
-        }
-        let text = String::from_utf8_lossy(&self.bytes).to_string();
-        let kept: String = text
-            .chars()
-            .filter(|c| *c != char::REPLACEMENT_CHARACTER)
-            .collect();
-        tracing::debug!(word = %text, kept = %kept, "bytes of a character cut in two dropped");
-        self.bytes = kept.into_bytes();
-        self.p_sum = self.p_sum.min(0.1 * self.tokens as f32);
+        self.drop_unsaid(
+            |c| c == char::REPLACEMENT_CHARACTER,
+            "bytes of a character cut in two dropped",
+        );
     }
 
     /// In a language written in Latin letters, a letter of another script was not said: Whisper
-    /// slips one in where it hears poorly ("Let's have a CO有 coins." on an English call). The
-    /// letter goes, and the word that held it counts as barely heard.
+    /// slips one in where it hears poorly ("Let's have a CO有 coins." on an English call).
     fn drop_foreign_letters(&mut self) {
+        self.drop_unsaid(foreign_letter, "letters of another script dropped");
+    }
+
+    /// Drops the characters nobody said; the word that held one counts as barely heard.
+    fn drop_unsaid(&mut self, unsaid: impl Fn(char) -> bool, why: &str) {
         let text = String::from_utf8_lossy(&self.bytes).to_string();
-        if !text.chars().any(foreign_letter) {
+        if !text.chars().any(&unsaid) {
             return;
         }
-        let kept: String = text.chars().filter(|c| !foreign_letter(*c)).collect();
-        tracing::debug!(word = %text, kept = %kept, "letters of another script dropped");
+        let kept: String = text.chars().filter(|c| !unsaid(*c)).collect();
+        tracing::debug!(word = %text, kept = %kept, "{why}");
         self.bytes = kept.into_bytes();
         self.p_sum = self.p_sum.min(0.1 * self.tokens as f32);
     }
@@ -1147,26 +1144,25 @@ mod tests {
         assert_eq!(kept.len(), 2);
     }
 
+    /// A decoded word as the tests need it: its bytes, probabilities summed over its tokens.
+    fn word(bytes: Vec<u8>, p_sum: f32, tokens: u32) -> DecodedWord {
+        DecodedWord {
+            bytes,
+            start_ms: 0,
+            p_sum,
+            logprob_sum: -0.1,
+            tokens,
+        }
+    }
+
     #[test]
     fn letters_of_another_script_are_not_words_of_a_french_or_english_call() {
-        let mut w = DecodedWord {
-            bytes: "CO有".as_bytes().to_vec(),
-            start_ms: 0,
-            p_sum: 1.8,
-            logprob_sum: -0.2,
-            tokens: 2,
-        };
+        let mut w = word("CO有".as_bytes().to_vec(), 1.8, 2);
         w.drop_foreign_letters();
         assert_eq!(w.bytes, b"CO");
         assert!(w.p_sum / w.tokens as f32 <= 0.1);
         for said in ["rétractation", "Œuvre", "ÇA", "12€", "naïve", "l'été"] {
-            let mut w = DecodedWord {
-                bytes: said.as_bytes().to_vec(),
-                start_ms: 0,
-                p_sum: 0.9,
-                logprob_sum: -0.1,
-                tokens: 1,
-            };
+            let mut w = word(said.as_bytes().to_vec(), 0.9, 1);
             w.drop_foreign_letters();
             assert_eq!((w.bytes.as_slice(), w.p_sum), (said.as_bytes(), 0.9));
         }
@@ -1192,23 +1188,11 @@ mod tests {
         // "Schlö" with the second byte of "ö" never decoded.
         let mut bytes = "Schlö".as_bytes().to_vec();
         bytes.pop();
-        let mut w = DecodedWord {
-            bytes,
-            start_ms: 0,
-            p_sum: 1.6,
-            logprob_sum: -0.4,
-            tokens: 2,
-        };
+        let mut w = word(bytes, 1.6, 2);
         w.drop_broken_bytes();
         assert_eq!(w.bytes, b"Schl");
         assert!(w.p_sum / w.tokens as f32 <= 0.1);
-        let mut whole = DecodedWord {
-            bytes: "rétractation".as_bytes().to_vec(),
-            start_ms: 0,
-            p_sum: 2.7,
-            logprob_sum: -0.1,
-            tokens: 3,
-        };
+        let mut whole = word("rétractation".as_bytes().to_vec(), 2.7, 3);
         whole.drop_broken_bytes();
         assert_eq!(
             (whole.bytes.as_slice(), whole.p_sum),
