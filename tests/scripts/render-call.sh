@@ -33,7 +33,7 @@ trap 'rm -rf "$work"' EXIT
 agent_parts=()
 customer_parts=()
 gap="$work/gap.wav"
-sox -n -r 8000 -c 1 -b 16 "$gap" trim 0 0.6
+sox -D -n -r 8000 -c 1 -b 16 "$gap" trim 0 0.6
 i=0
 clock_ms=0
 turns="${out%.wav}.turns.tsv"
@@ -49,14 +49,15 @@ while IFS= read -r line || [ -n "$line" ]; do
   turn="$work/turn$i.wav"
   silence="$work/sil$i.wav"
   espeak-ng -v "$voice" -s "$speed" -w "$raw" "${text# }"
-  # -D: no dither, so the same script always renders to the same bytes.
+  # -D here and on every silence: no dither (random), so a script always renders to the same
+  # bytes; silence without -D was a different faint noise on each run.
   sox -D "$raw" -r 8000 -c 1 -b 16 "$turn" gain -n -3
   len=$(soxi -D "$turn")
   len_ms=$(awk -v l="$len" 'BEGIN { printf "%d", l * 1000 }')
   role=$([ "$who" = A ] && echo agent || echo customer)
   printf '%s\t%d\t%d\t%s\n' "$role" "$clock_ms" "$((clock_ms + len_ms))" "${text# }" >> "$turns"
   clock_ms=$((clock_ms + len_ms + 600))
-  sox -n -r 8000 -c 1 -b 16 "$silence" trim 0 "$len"
+  sox -D -n -r 8000 -c 1 -b 16 "$silence" trim 0 "$len"
   if [ "$who" = A ]; then
     agent_parts+=("$turn" "$gap"); customer_parts+=("$silence" "$gap")
   else
