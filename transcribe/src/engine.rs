@@ -393,7 +393,88 @@ impl Engine {
         if (chunk.samples.len() as u64) < SAMPLE_RATE / 10 {
             return Ok(Decoded::default());
         }
-        let mut params = if opts.beam_size > 1 {
+        // Stop before whisper.cpp's own per-window limit, to cut the chunk instead, and before
+        // more tokens than the chunk's audio can hold: past that the decoder is looping.
+        let chunk_ms = chunk.samples.len() * 1000 / SAMPLE_RATE as usize;
+        let limit = opts
+            .max_chunk_tokens
+            .clamp(1, MAX_CHUNK_TOKENS)
+            .min(token_budget(chunk_ms));
+        let temperatures: &[f32] = if opts.fallback {
+            &FALLBACK_TEMPERATURES
+        } else {
+            &[0.0]
+        };
+        let mut tried: Vec<Attempt> = Vec::new();
+        for (k, &temperature) in temperatures.iter().enumerate() {
+            let attempt = self.attempt(state, chunk, opts, prompt, limit, temperature)?;
+            if k == 0 && attempt.tokens > limit && chunk_ms >= MIN_SPLIT_MS {
+                let parts =
+                    speech::pack_chunks(samples, &chunk.regions, chunk_ms.div_ceil(2), chunk.pause);
+                if parts.len() > 1 {
+                    tracing::debug!(
+                        tokens = attempt.tokens,
+                        chunk_ms,
+                        "token limit reached: chunk decoded again in {} parts",
+                        parts.len()
+                    );
+                    let mut all = Decoded::default();
+                    for part in &parts {
+                        let d =
+                            self.run_chunk(state, samples, part, (speaker, channel), opts, prompt)?;
+                        all.segments.extend(d.segments);
+                        all.looped |= d.looped;
+                    }
+                    return Ok(all);
+                }
+            }
+            let good = attempt.good(limit);
+            tried.push(attempt);
+            if good {
+                break;
+            }
+        }
+        if tried.len() > 1 {
+            tracing::debug!(
+                chunk_ms,
+                tried = ?tried.iter().map(|a| (a.temperature, a.avg_logprob(), a.repetitive(limit))).collect::<Vec<_>>(),
+                "decoding fell back to sampling"
+            );
+        }
+        let Attempt {
+            mut words,
+            no_speech_prob,
+            ..
+        } = Attempt::best(tried, limit);
+        for w in &mut words {
+            w.drop_broken_bytes();
+        }
+        if LATIN_SCRIPT.contains(&opts.language.as_str()) {
+            for w in &mut words {
+                w.drop_foreign_letters();
+            }
+        }
+        let looped = collapse_loops(&mut words);
+        let mut segments = segments_of(words, chunk, speaker, channel, no_speech_prob);
+        let second = opts.beam_size > 1 || !prompt.is_empty();
+        for s in &mut segments {
+            s.second_listen = second && opts.only_ms.is_some();
+        }
+        Ok(Decoded { segments, looped })
+    }
+
+    /// One decoding of a chunk at one temperature (0: greedy, or the beams of the second
+    /// listen), read into words with their probabilities and DTW onsets.
+    fn attempt(
+        &self,
+        state: &mut WhisperState,
+        chunk: &Chunk,
+        opts: &TranscribeOptions,
+        prompt: &[i32],
+        limit: usize,
+        temperature: f32,
+    ) -> Result<Attempt, EngineError> {
+        let mut params = if opts.beam_size > 1 && temperature == 0.0 {
             FullParams::new(SamplingStrategy::BeamSearch {
                 beam_size: opts.beam_size.min(8) as i32,
                 patience: -1.0,
@@ -405,9 +486,10 @@ impl Engine {
             params.set_tokens(prompt);
         }
         params.set_n_threads(opts.threads.max(1) as i32);
-        if !opts.fallback {
-            params.set_temperature_inc(0.0);
-        }
+        // Each temperature is one call, so that every decoding can be weighed (see
+        // [`Attempt::best`]): whisper.cpp's own fallback keeps its last, most random sample.
+        params.set_temperature(temperature);
+        params.set_temperature_inc(0.0);
         params.set_language(Some(&opts.language));
         params.set_translate(false);
         params.set_token_timestamps(true);
@@ -415,13 +497,6 @@ impl Engine {
         // when a second window starts fewer than 160 ms before the end of a shortened context.
         params.set_single_segment(true);
         params.set_audio_ctx(audio_ctx(chunk.samples.len()));
-        // Stop before whisper.cpp's own per-window limit, to cut the chunk instead, and before
-        // more tokens than the chunk's audio can hold: past that the decoder is looping.
-        let chunk_ms = chunk.samples.len() * 1000 / SAMPLE_RATE as usize;
-        let limit = opts
-            .max_chunk_tokens
-            .clamp(1, MAX_CHUNK_TOKENS)
-            .min(token_budget(chunk_ms));
         params.set_max_tokens(limit as i32);
         // Timestamp tokens stay on (no `set_no_timestamps`) although segments are cut from the
         // words: decoding without them saved no measurable time and tiny.en then heard worse
@@ -435,47 +510,27 @@ impl Engine {
             .full(params, &chunk.samples)
             .map_err(|e| EngineError::Inference(format!("{e:?}")))?;
 
-        let tokens: usize = state
-            .as_iter()
-            .map(|seg| seg.n_tokens().max(0) as usize)
-            .sum();
-        if tokens > limit && chunk_ms >= MIN_SPLIT_MS {
-            let parts =
-                speech::pack_chunks(samples, &chunk.regions, chunk_ms.div_ceil(2), chunk.pause);
-            if parts.len() > 1 {
-                tracing::debug!(
-                    tokens,
-                    chunk_ms,
-                    "token limit reached: chunk decoded again in {} parts",
-                    parts.len()
-                );
-                let mut all = Decoded::default();
-                for part in &parts {
-                    let d =
-                        self.run_chunk(state, samples, part, (speaker, channel), opts, prompt)?;
-                    all.segments.extend(d.segments);
-                    all.looped |= d.looped;
-                }
-                return Ok(all);
-            }
-        }
-
         let to_channel = |ms: i64| chunk.map.to_channel_ms(ms.max(0) as u64 * 10);
         let eot = self.ctx.token_eot();
-        let mut words: Vec<DecodedWord> = Vec::new();
-        let mut no_speech_prob = 0.0f32;
+        let mut attempt = Attempt {
+            temperature,
+            ..Attempt::default()
+        };
         // whisper.cpp's DTW gives each token the time of the attention row that *predicts the
         // next token* (its alignment keeps the no-timestamps row, unlike OpenAI's), so token k's
         // onset is the DTW time of token k-1. Measured on JFK: unshifted onsets were one word
         // late (0.3-0.6 s). The first token of a chunk has no predecessor: its own start.
         let mut prev_dtw: Option<i64> = None;
         for seg in state.as_iter() {
-            no_speech_prob = no_speech_prob.max(seg.no_speech_probability());
+            attempt.no_speech_prob = attempt.no_speech_prob.max(seg.no_speech_probability());
             for t in 0..seg.n_tokens() {
                 let Some(token) = seg.get_token(t) else {
                     continue;
                 };
                 let data = token.token_data();
+                attempt.tokens += 1;
+                attempt.logprob_sum += f64::from(data.plog);
+                attempt.ids.push(data.id);
                 if data.id >= eot {
                     continue; // special and timestamp tokens
                 }
@@ -501,11 +556,11 @@ impl Engine {
                     onset
                 };
                 prev_dtw = (data.t_dtw >= 0).then_some(data.t_dtw);
-                match words.last_mut() {
+                match attempt.words.last_mut() {
                     // The end is set from the next word's onset below: onsets of trailing
                     // punctuation are unreliable.
                     Some(w) if bytes.first() != Some(&b' ') => w.add(&bytes, data.p, data.plog),
-                    _ => words.push(DecodedWord {
+                    _ => attempt.words.push(DecodedWord {
                         bytes,
                         start_ms: to_channel(onset),
                         p_sum: data.p,
@@ -515,21 +570,7 @@ impl Engine {
                 }
             }
         }
-        for w in &mut words {
-            w.drop_broken_bytes();
-        }
-        if LATIN_SCRIPT.contains(&opts.language.as_str()) {
-            for w in &mut words {
-                w.drop_foreign_letters();
-            }
-        }
-        let looped = collapse_loops(&mut words);
-        let mut segments = segments_of(words, chunk, speaker, channel, no_speech_prob);
-        let second = opts.beam_size > 1 || !prompt.is_empty();
-        for s in &mut segments {
-            s.second_listen = second && opts.only_ms.is_some();
-        }
-        Ok(Decoded { segments, looped })
+        Ok(attempt)
     }
 }
 
@@ -864,6 +905,86 @@ struct Decoded {
     looped: bool,
 }
 
+/// Temperatures a chunk is decoded at, one after the other until a decoding is good (see
+/// [`Attempt::good`]): Whisper's and faster-whisper's defaults.
+const FALLBACK_TEMPERATURES: [f32; 6] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
+
+/// Mean log-probability per token under which a decoding is poor: Whisper's default.
+const LOGPROB_THOLD: f64 = -1.0;
+
+/// No-speech probability above which a poor decoding is taken as silence rather than decoded
+/// again: Whisper's default.
+const NO_SPEECH_THOLD: f32 = 0.6;
+
+/// Entropy of the last 32 tokens' ids under which a decoding of more than 32 tokens repeats
+/// itself: whisper.cpp's default and measure.
+const ENTROPY_THOLD: f64 = 2.4;
+
+/// One decoding of a chunk at one temperature, before it is cut into segments.
+#[derive(Default)]
+struct Attempt {
+    temperature: f32,
+    words: Vec<DecodedWord>,
+    no_speech_prob: f32,
+    /// Tokens decoded, timestamps and special tokens included (as whisper.cpp counts them).
+    tokens: usize,
+    logprob_sum: f64,
+    ids: Vec<i32>,
+}
+
+impl Attempt {
+    fn avg_logprob(&self) -> f64 {
+        self.logprob_sum / self.tokens.max(1) as f64
+    }
+
+    /// Whether the decoding repeats itself: it ran to the chunk's token budget (more tokens
+    /// than its audio can hold), or its last 32 tokens are a few ids over and over.
+    fn repetitive(&self, limit: usize) -> bool {
+        if self.tokens > limit {
+            return true;
+        }
+        if self.ids.len() <= 32 {
+            return false;
+        }
+        let last = &self.ids[self.ids.len() - 32..];
+        let mut counts = std::collections::HashMap::new();
+        for id in last {
+            *counts.entry(id).or_insert(0u32) += 1;
+        }
+        let entropy: f64 = counts
+            .values()
+            .map(|&c| {
+                let p = f64::from(c) / 32.0;
+                -p * p.ln()
+            })
+            .sum();
+        entropy < ENTROPY_THOLD
+    }
+
+    /// Whether the decoding needs no other temperature: not repetitive, and likely enough or
+    /// likely silence (Whisper's rule).
+    fn good(&self, limit: usize) -> bool {
+        !self.repetitive(limit)
+            && (self.avg_logprob() >= LOGPROB_THOLD || self.no_speech_prob > NO_SPEECH_THOLD)
+    }
+
+    /// The decoding kept: the good one, or when none was good, the likeliest of those that do not repeat
+    /// themselves, else the likeliest of all — faster-whisper's rule. whisper.cpp keeps the
+    /// last, sampled at temperature 1.0: a 3 s clip of JFK came out as "And so, my fellow
+    /// American." followed by "And so my fellow America and local American laughs", words
+    /// nobody said, where the greedy decoding's loop cut to one turn holds what was said.
+    fn best(mut tried: Vec<Attempt>, limit: usize) -> Attempt {
+        if tried.last().is_some_and(|a| a.good(limit)) {
+            return tried.pop().unwrap_or_default();
+        }
+        let likeliest = |a: &Attempt, b: &Attempt| a.avg_logprob().total_cmp(&b.avg_logprob());
+        let (plain, repetitive): (Vec<Attempt>, Vec<Attempt>) =
+            tried.into_iter().partition(|a| !a.repetitive(limit));
+        let pool = if plain.is_empty() { repetitive } else { plain };
+        pool.into_iter().max_by(likeliest).unwrap_or_default()
+    }
+}
+
 /// A word as decoded, before its end is known.
 struct DecodedWord {
     bytes: Vec<u8>,
@@ -1181,6 +1302,51 @@ mod tests {
         }
         // ...and a full chunk keeps the window's own limit.
         assert!(token_budget(speech::MAX_CHUNK_MS) >= MAX_CHUNK_TOKENS);
+    }
+
+    /// A decoding at `temperature` of `ids` tokens (a loop when few distinct ids repeat),
+    /// with the given mean log-probability.
+    fn attempt(temperature: f32, ids: Vec<i32>, avg_logprob: f64) -> Attempt {
+        Attempt {
+            temperature,
+            tokens: ids.len(),
+            logprob_sum: avg_logprob * ids.len() as f64,
+            ids,
+            ..Attempt::default()
+        }
+    }
+
+    #[test]
+    fn a_poor_or_repeating_decoding_is_tried_again_and_the_likeliest_kept() {
+        let varied: Vec<i32> = (0..40).collect();
+        let looped: Vec<i32> = (0..40).map(|i| i % 4).collect();
+        let limit = 100;
+        assert!(attempt(0.0, varied.clone(), -0.3).good(limit));
+        assert!(!attempt(0.0, varied.clone(), -1.2).good(limit), "poor");
+        assert!(!attempt(0.0, looped.clone(), -0.1).good(limit), "loop");
+        assert!(
+            attempt(0.0, varied.clone(), -0.3).repetitive(30),
+            "past the chunk's token budget"
+        );
+        // A good decoding at the last temperature tried is kept, however likely the others.
+        let tried = vec![
+            attempt(0.0, looped.clone(), -0.1),
+            attempt(0.2, varied.clone(), -0.6),
+        ];
+        assert_eq!(Attempt::best(tried, limit).temperature, 0.2);
+        // None good: the likeliest that does not repeat itself, not the last.
+        let tried = vec![
+            attempt(0.0, looped.clone(), -0.1),
+            attempt(0.2, varied.clone(), -1.1),
+            attempt(0.4, varied.clone(), -1.5),
+        ];
+        assert_eq!(Attempt::best(tried, limit).temperature, 0.2);
+        // All repeat themselves: the likeliest, whose loop is then cut to one turn.
+        let tried = vec![
+            attempt(0.0, looped.clone(), -0.2),
+            attempt(1.0, looped, -0.9),
+        ];
+        assert_eq!(Attempt::best(tried, limit).temperature, 0.0);
     }
 
     #[test]

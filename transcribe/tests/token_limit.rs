@@ -56,3 +56,17 @@ fn chunks_reaching_the_token_limit_are_decoded_again_in_parts() {
     let last = limited.iter().flat_map(|s| &s.words).last().expect("words");
     assert!((21_000..23_000).contains(&last.start_ms), "{last:?}");
 }
+
+/// A 3 s clip of JFK ("And so my fellow Americans", cut before "ask not"): greedy decoding
+/// loops on it, and so does every sampled decoding up to temperature 1.0. The decoding kept is
+/// the likeliest, its loop cut to one turn; whisper.cpp's own fallback kept the last sample,
+/// and the transcript read "And so, my fellow American." then "And so my fellow America and
+/// local American laughs", words nobody said.
+#[test]
+fn when_every_temperature_loops_the_likeliest_decoding_is_kept_not_the_last_sample() {
+    let engine = engine();
+    let clip: Vec<f32> = jfk().into_iter().take(3 * 16_000).collect();
+    let segments = common::transcribe(&engine, &clip, &TranscribeOptions::new("en", 2));
+    let text = words(&segments);
+    assert_eq!(text, "and so my fellow americans", "{segments:?}");
+}
