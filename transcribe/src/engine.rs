@@ -435,11 +435,11 @@ impl Engine {
             }
         }
         if tried.len() > 1 {
-            tracing::debug!(
-                chunk_ms,
-                tried = ?tried.iter().map(|a| (a.temperature, a.avg_logprob(), a.repetitive(limit))).collect::<Vec<_>>(),
-                "decoding fell back to sampling"
-            );
+            let tried: Vec<_> = tried
+                .iter()
+                .map(|a| (a.temperature, a.avg_logprob(), a.repetitive(limit)))
+                .collect();
+            tracing::debug!(chunk_ms, ?tried, "decoding fell back to sampling");
         }
         let Attempt {
             mut words,
@@ -968,9 +968,9 @@ impl Attempt {
             && (self.avg_logprob() >= LOGPROB_THOLD || self.no_speech_prob > NO_SPEECH_THOLD)
     }
 
-    /// The decoding kept: the good one, or when none was good, the likeliest of those that do not repeat
-    /// themselves, else the likeliest of all — faster-whisper's rule. whisper.cpp keeps the
-    /// last, sampled at temperature 1.0: a 3 s clip of JFK came out as "And so, my fellow
+    /// The decoding kept: the good one; when none was good, the likeliest of those that do not
+    /// repeat themselves, else the likeliest of all — faster-whisper's rule. whisper.cpp keeps
+    /// the last, sampled at temperature 1.0: a 3 s clip of JFK came out as "And so, my fellow
     /// American." followed by "And so my fellow America and local American laughs", words
     /// nobody said, where the greedy decoding's loop cut to one turn holds what was said.
     fn best(mut tried: Vec<Attempt>, limit: usize) -> Attempt {
