@@ -1984,9 +1984,49 @@ fn crash_drill(call: &Call) {
     }
 }
 
+/// Why `transcriptions` at once with `threads` whisper.cpp threads each are too many for this
+/// machine's `cores`, if they are. whisper.cpp's threads spin at every layer's barrier instead
+/// of sleeping, so more threads than cores starve each other: two ingests of JFK's 11 s at
+/// once with 2 threads each on 2 cores took 13.7 s each, against 1.4 s alone and 1.7 s each
+/// at once with 1 thread.
+pub fn oversubscription(transcriptions: usize, threads: usize, cores: usize) -> Option<String> {
+    let wanted = transcriptions * threads;
+    (wanted > cores).then(|| {
+        format!(
+            "{transcriptions} transcriptions at once × {threads} threads = {wanted} threads on \
+             {cores} cores: whisper.cpp's threads then wait on each other and every \
+             transcription runs several times slower (about 10× measured); lower the \
+             transcriptions at once (--workers, --jobs) or --threads so that their product is \
+             at most {cores}"
+        )
+    })
+}
+
+/// The cores this process may use (2 when the system does not say).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn more_whisper_threads_than_cores_is_said_with_what_to_lower() {
+        assert_eq!(oversubscription(1, 2, 2), None);
+        assert_eq!(oversubscription(2, 1, 2), None);
+        assert_eq!(
+            oversubscription(0, 8, 2),
+            None,
+            "no workers beside the server"
+        );
+        let why = oversubscription(2, 2, 2).expect("4 threads on 2 cores");
+        assert!(why.contains("4 threads on 2 cores"), "{why}");
+        assert!(
+            why.contains("--threads") && why.contains("--workers"),
+            "{why}"
+        );
+    }
 
     fn seg(start_ms: u64, text: &str) -> Segment {
         let words = text

@@ -426,6 +426,12 @@ pub async fn ingest(data: &Path, settings: Settings, args: IngestArgs) -> Result
     if !args.threads_given {
         settings.threads = (cores / jobs).max(1);
     }
+    if !args.queue_only {
+        if let Some(why) = crate::app::oversubscription(jobs, settings.threads, crate::app::cores())
+        {
+            tracing::warn!("{why}");
+        }
+    }
     let app = Arc::new(App::open(data, settings).await?);
     // Fail before the first file if the model is missing, not once per file (the workers
     // that transcribe queued calls check their own).

@@ -205,11 +205,7 @@ fn main() -> std::process::ExitCode {
         engines,
         model: cli.model.clone(),
         default_language: cli.default_language.clone(),
-        threads: cli.threads.unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2)
-        }),
+        threads: cli.threads.unwrap_or_else(app::cores),
         signing_key: cli
             .signing_key
             .clone()

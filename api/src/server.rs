@@ -275,6 +275,11 @@ pub async fn serve(data: &Path, settings: Settings, args: ServeArgs) -> Result<E
         // dead-lettered. Index writes stay here, in the one indexer.
         crate::worker::recover_orphans(&app).await?;
         app.remove_unfinished_uploads().await?;
+        if let Some(why) =
+            crate::app::oversubscription(args.workers, app.settings.threads, crate::app::cores())
+        {
+            tracing::warn!("{why}");
+        }
         for slot in 0..args.workers {
             tokio::spawn(crate::worker::supervise(slot, app.clone(), data_dir(data)));
         }
