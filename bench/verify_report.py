@@ -7,7 +7,8 @@ Each call's file name (without .wav) names its script in one of the SCRIPTS_DIRs
 "# expect: rule outcome" lines are the findings it must produce. A finding that is not a
 pass (fail or needs review) counts as flagged, as in tests/tests/verification.rs. The verdict
 expected: "no_sale" when the only expectation is the customer's refusal, "violation" when
-there is any other, "compliant" when there is none.
+there is any other, "compliant" when there is none. With VERDICTS_OUT=FILE, each call's verdict
+and the expected one are also written there as JSON (bench/stability.sh compares runs with it).
 """
 import collections
 import json
@@ -31,6 +32,7 @@ compliant_as_violation = 0
 violation_as_compliant = 0
 calls = run("calls", "--json", "--limit", "10000")
 differences = []
+verdicts = {}
 for call in sorted(calls, key=lambda c: c["original_name"]):
     name = call["original_name"].rsplit(".", 1)[0]
     path = next(os.path.join(d, name + ".txt") for d in scripts if os.path.exists(os.path.join(d, name + ".txt")))
@@ -47,6 +49,7 @@ for call in sorted(calls, key=lambda c: c["original_name"]):
         else:
             c[2] += 1
     expected = ("no_sale" if want == {("consent", "refused")} else "violation") if want else "compliant"
+    verdicts[name] = {"verdict": v["verdict"], "expected": expected}
     if v["verdict"] == expected:
         verdicts_right += 1
     else:
@@ -57,6 +60,11 @@ for call in sorted(calls, key=lambda c: c["original_name"]):
         violation_as_compliant += 1
     if got != want:
         differences.append(f"  {name}: missed {sorted(want - got)}, extra {sorted(got - want)}")
+
+
+if os.environ.get("VERDICTS_OUT"):
+    with open(os.environ["VERDICTS_OUT"], "w", encoding="utf-8") as f:
+        json.dump(verdicts, f, indent=1)
 
 
 def ratio(a, b):

@@ -1281,6 +1281,7 @@ impl App {
         // base, side by side (a thread each) was 7 % slower and needed twice the memory.
         let n = channels.len();
         let mut segments = Vec::new();
+        let mut decodings = callproof_transcribe::Decodings::default();
         let started = std::time::Instant::now();
         for (i, samples) in channels.iter().enumerate() {
             let speaker = ChannelRoles::speaker_for(&roles, i, n);
@@ -1315,12 +1316,19 @@ impl App {
                         let report = progress.clone();
                         opts.progress =
                             Some(Arc::new(move |pct: i32| report(&format!("{stage} {pct}%"))));
-                        let heard = engine.transcribe(track, speaker, i as u16, &opts)?;
+                        let (heard, cost) =
+                            engine.transcribe_counted(track, speaker, i as u16, &opts)?;
+                        decodings.add(&cost);
                         voiced.extend(callproof_diarize::attribute_track(heard, &d, k));
                     }
                     segments.extend(assign_roles(voiced, script, call.id, &language));
                 }
-                _ => segments.extend(engine.transcribe(samples, speaker, i as u16, &opts)?),
+                _ => {
+                    let (heard, cost) =
+                        engine.transcribe_counted(samples, speaker, i as u16, &opts)?;
+                    decodings.add(&cost);
+                    segments.extend(heard);
+                }
             }
         }
         segments.sort_by_key(|s| (s.start_ms, s.channel));
@@ -1330,6 +1338,7 @@ impl App {
             channels = n,
             audio_s = channels.first().map_or(0, Vec::len) as f64 / 16_000.0,
             seconds = started.elapsed().as_secs_f64(),
+            %decodings,
             "first pass"
         );
         let mut transcript = Transcript {

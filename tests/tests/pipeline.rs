@@ -476,3 +476,47 @@ fn interrupted_ingest_is_finished_by_running_it_again() {
     );
     assert_eq!(hits.as_array().unwrap().len(), 1);
 }
+
+/// Speech a chunk's decoding left without words, or heard too thinly, is decoded again on its
+/// own — greedily, never by sampling at rising temperatures: on the real call's customer
+/// channel with tiny.en those stretches loop, and sampling each up to temperature 1.0 took 20 s
+/// of the first pass's 51 s for words nobody said (BENCHMARKS.md, "twelfth session").
+#[test]
+fn stretches_decoded_again_on_their_own_are_decoded_greedily() {
+    ensure_model("tiny.en");
+    let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
+    let work = tempfile::tempdir().unwrap();
+    // The caller's side (right channel) of the real call's first 95 s, 16 kHz.
+    let pcm = work.path().join("caller.wav");
+    let st = Command::new("sox")
+        .arg(fixture("real/en_call_auto_repairs_stereo_ulaw8k.wav"))
+        .args(["-r", "16000", "-b", "16", "-e", "signed"])
+        .arg(&pcm)
+        .args(["remix", "2", "trim", "0", "95"])
+        .status()
+        .expect("sox (run scripts/setup.sh)");
+    assert!(st.success());
+    let samples: Vec<f32> = hound::WavReader::open(&pcm)
+        .unwrap()
+        .samples::<i16>()
+        .map(|x| f32::from(x.unwrap()) / 32768.0)
+        .collect();
+    let model = callproof_transcribe::ModelCache::from_env()
+        .get("tiny.en")
+        .expect("tiny.en installed");
+    let engine =
+        callproof_transcribe::Engine::load(&model.path, &model.name, &model.sha256).unwrap();
+    let opts = callproof_transcribe::TranscribeOptions::new("en", 2);
+    let (segments, decodings) = engine
+        .transcribe_counted(&samples, callproof_models::Speaker::Customer, 1, &opts)
+        .unwrap();
+    assert!(!segments.is_empty());
+    assert!(
+        decodings.alone.calls > 0,
+        "no stretch decoded again: {decodings}"
+    );
+    assert_eq!(decodings.alone_resampled.calls, 0, "{decodings}");
+    // The chunks themselves still fall back to sampling where their decoding is poor, as
+    // Whisper and faster-whisper do.
+    assert!(decodings.chunks.calls > 0, "{decodings}");
+}

@@ -225,6 +225,18 @@ impl Engine {
         channel: u16,
         opts: &TranscribeOptions,
     ) -> Result<Vec<Segment>, EngineError> {
+        self.transcribe_counted(samples, speaker, channel, opts)
+            .map(|(segments, _)| segments)
+    }
+
+    /// [`Engine::transcribe`], also saying which decodings it ran and what they took.
+    pub fn transcribe_counted(
+        &self,
+        samples: &[f32],
+        speaker: Speaker,
+        channel: u16,
+        opts: &TranscribeOptions,
+    ) -> Result<(Vec<Segment>, Decodings), EngineError> {
         self.check_language(&opts.language)?;
         let loudness = speech::Loudness::of(samples);
         let mut regions = if opts.skip_silence {
@@ -270,6 +282,7 @@ impl Engine {
             .create_state()
             .map_err(|e| EngineError::Inference(format!("{e:?}")))?;
         let mut segments = Vec::new();
+        let mut decodings = Decodings::default();
         let mut done = 0;
         for chunk in &chunks {
             if let Some(progress) = &opts.progress {
@@ -283,6 +296,7 @@ impl Engine {
                 opts,
                 &prompt,
             )?;
+            decodings.add(&first.decodings);
             let mut heard = first.segments;
             if !prompt.is_empty() && first.looped {
                 // A prompt can send Whisper into a loop (checked over the chunk's whole words: a
@@ -290,9 +304,10 @@ impl Engine {
                 // again without it. Without a prompt, a loop keeps one turn (see
                 // `collapse_loops`).
                 tracing::debug!("prompted decoding looped: decoded again without the prompt");
-                heard = self
-                    .run_chunk(&mut state, samples, chunk, (speaker, channel), opts, &[])?
-                    .segments;
+                let again =
+                    self.run_chunk(&mut state, samples, chunk, (speaker, channel), opts, &[])?;
+                decodings.add(&again.decodings);
+                heard = again.segments;
             }
             // Whisper can end a window before its last speech, with a prompt more often (a
             // call's last 26 s of agent speech came back as its first sentence only): the
@@ -307,13 +322,10 @@ impl Engine {
                     regions = unheard.len(),
                     "speech left without words: decoded again on its own"
                 );
-                heard.extend(self.decode_alone(
-                    &mut state,
-                    samples,
-                    &unheard,
-                    (speaker, channel),
-                    opts,
-                )?);
+                let (found, cost) =
+                    self.decode_alone(&mut state, samples, &unheard, (speaker, channel), opts)?;
+                decodings.add(&cost);
+                heard.extend(found);
             }
             // Whisper, its window cut to the chunk, can end a region's sentence early and give
             // its last word the time of the words it left out ("Votre accord au téléphone
@@ -325,8 +337,9 @@ impl Engine {
                 let Some((pace, before)) = thin_pace(&heard, (s, e)) else {
                     continue;
                 };
-                let again =
+                let (again, cost) =
                     self.decode_alone(&mut state, samples, &[(s, e)], (speaker, channel), opts)?;
+                decodings.add(&cost);
                 let after = region_syllables(&again, (s, e));
                 tracing::debug!(
                     channel,
@@ -354,11 +367,21 @@ impl Engine {
             Some(l) => drop_line_noise(l, segments),
             None => segments,
         };
-        Ok(drop_repeats(segments))
+        tracing::debug!(channel, %decodings, "decodings");
+        Ok((drop_repeats(segments), decodings))
     }
 
     /// Decodes stretches of speech on their own, without prompt: speech a decoding of its chunk
     /// left without words, or heard too thinly.
+    ///
+    /// Greedily, without the sampling fallback: these stretches are mostly short turns and line
+    /// noise, where the greedy decoding loops and every temperature up to 1.0 is tried, each a
+    /// whisper.cpp call that re-encodes and decodes to the token limit. On the real 4-minute
+    /// call with tiny.en that was 42 of the first pass's 100 calls and 20 of its 51 s, for
+    /// sampled words faster-whisper's hearing of the call did not have (the customer's side
+    /// 302 words instead of 329, closer to it: 26.7 % against 31.8 %). A loop left is cut to
+    /// one turn, barely heard (see `collapse_loops`), and kept only where it fills speech the
+    /// chunk's decoding left empty or heard fuller (BENCHMARKS.md, "twelfth session").
     fn decode_alone(
         &self,
         state: &mut WhisperState,
@@ -366,15 +389,19 @@ impl Engine {
         regions: &[(usize, usize)],
         who: (Speaker, u16),
         opts: &TranscribeOptions,
-    ) -> Result<Vec<Segment>, EngineError> {
+    ) -> Result<(Vec<Segment>, Decodings), EngineError> {
+        let opts = &TranscribeOptions {
+            fallback: false,
+            ..opts.clone()
+        };
         let mut out = Vec::new();
+        let mut decodings = Decodings::default();
         for part in speech::pack_chunks(samples, regions, speech::MAX_CHUNK_MS, join_pause(who.0)) {
-            out.extend(
-                self.run_chunk(state, samples, &part, who, opts, &[])?
-                    .segments,
-            );
+            let d = self.run_chunk(state, samples, &part, who, opts, &[])?;
+            decodings.add(&d.decodings);
+            out.extend(d.segments);
         }
-        Ok(out)
+        Ok((out, decodings.alone()))
     }
 
     /// Decodes one chunk in a single window and splits its words into segments, one per
@@ -419,11 +446,13 @@ impl Engine {
                         parts.len()
                     );
                     let mut all = Decoded::default();
+                    all.decodings.chunks.add(attempt.cost());
                     for part in &parts {
                         let d =
                             self.run_chunk(state, samples, part, (speaker, channel), opts, prompt)?;
                         all.segments.extend(d.segments);
                         all.looped |= d.looped;
+                        all.decodings.add(&d.decodings);
                     }
                     return Ok(all);
                 }
@@ -432,6 +461,14 @@ impl Engine {
             tried.push(attempt);
             if good {
                 break;
+            }
+        }
+        let mut decodings = Decodings::default();
+        for a in &tried {
+            if a.temperature > 0.0 {
+                decodings.chunks_resampled.add(a.cost());
+            } else {
+                decodings.chunks.add(a.cost());
             }
         }
         if tried.len() > 1 {
@@ -460,7 +497,11 @@ impl Engine {
         for s in &mut segments {
             s.second_listen = second && opts.only_ms.is_some();
         }
-        Ok(Decoded { segments, looped })
+        Ok(Decoded {
+            segments,
+            looped,
+            decodings,
+        })
     }
 
     /// One decoding of a chunk at one temperature (0: greedy, or the beams of the second
@@ -506,6 +547,7 @@ impl Engine {
         params.set_print_realtime(false);
         params.set_print_special(false);
         params.set_print_timestamps(false);
+        let started = std::time::Instant::now();
         state
             .full(params, &chunk.samples)
             .map_err(|e| EngineError::Inference(format!("{e:?}")))?;
@@ -514,6 +556,7 @@ impl Engine {
         let eot = self.ctx.token_eot();
         let mut attempt = Attempt {
             temperature,
+            seconds: started.elapsed().as_secs_f64(),
             ..Attempt::default()
         };
         // whisper.cpp's DTW gives each token the time of the attention row that *predicts the
@@ -903,6 +946,84 @@ pub(crate) fn audio_ctx(samples: usize) -> i32 {
 struct Decoded {
     segments: Vec<Segment>,
     looped: bool,
+    decodings: Decodings,
+}
+
+/// Calls to whisper.cpp of one kind and the seconds they took.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DecodeCost {
+    pub calls: u32,
+    pub seconds: f64,
+}
+
+impl DecodeCost {
+    fn add(&mut self, other: DecodeCost) {
+        self.calls += other.calls;
+        self.seconds += other.seconds;
+    }
+}
+
+/// The whisper.cpp decodings a transcription ran, by why they ran: where a first pass's time
+/// goes (each call encodes its stretch and decodes it).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Decodings {
+    /// Each chunk's decoding (greedy, or the second listen's beams), and each part's where a
+    /// chunk was cut at the token limit.
+    pub chunks: DecodeCost,
+    /// A chunk decoded again by sampling at a higher temperature: its decoding was poor or
+    /// looped.
+    pub chunks_resampled: DecodeCost,
+    /// Stretches decoded on their own: speech a chunk's decoding left without words, or heard
+    /// too thinly.
+    pub alone: DecodeCost,
+    /// Such a stretch decoded again by sampling (never: see `Engine::decode_alone`).
+    pub alone_resampled: DecodeCost,
+}
+
+impl Decodings {
+    /// Adds `other`'s calls to these.
+    pub fn add(&mut self, other: &Decodings) {
+        self.chunks.add(other.chunks);
+        self.chunks_resampled.add(other.chunks_resampled);
+        self.alone.add(other.alone);
+        self.alone_resampled.add(other.alone_resampled);
+    }
+
+    /// All the calls, and their seconds.
+    pub fn total(&self) -> DecodeCost {
+        let mut t = self.chunks;
+        t.add(self.chunks_resampled);
+        t.add(self.alone);
+        t.add(self.alone_resampled);
+        t
+    }
+
+    /// The same calls, made to decode stretches on their own.
+    fn alone(self) -> Decodings {
+        let mut alone = self.alone;
+        alone.add(self.chunks);
+        let mut resampled = self.alone_resampled;
+        resampled.add(self.chunks_resampled);
+        Decodings {
+            alone,
+            alone_resampled: resampled,
+            ..Decodings::default()
+        }
+    }
+}
+
+impl std::fmt::Display for Decodings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = |d: DecodeCost| format!("{} ({:.1} s)", d.calls, d.seconds);
+        write!(
+            f,
+            "chunks {}, resampled {}, alone {}, alone resampled {}",
+            c(self.chunks),
+            c(self.chunks_resampled),
+            c(self.alone),
+            c(self.alone_resampled)
+        )
+    }
 }
 
 /// Temperatures a chunk is decoded at, one after the other until a decoding is good (see
@@ -923,6 +1044,8 @@ const ENTROPY_THOLD: f64 = 2.4;
 /// One decoding of a chunk at one temperature, before it is cut into segments.
 #[derive(Default)]
 struct Attempt {
+    /// Wall time of the whisper.cpp call (encoder and decoder).
+    seconds: f64,
     temperature: f32,
     words: Vec<DecodedWord>,
     no_speech_prob: f32,
@@ -933,6 +1056,14 @@ struct Attempt {
 }
 
 impl Attempt {
+    /// This decoding as one call.
+    fn cost(&self) -> DecodeCost {
+        DecodeCost {
+            calls: 1,
+            seconds: self.seconds,
+        }
+    }
+
     fn avg_logprob(&self) -> f64 {
         self.logprob_sum / self.tokens.max(1) as f64
     }

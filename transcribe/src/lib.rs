@@ -13,5 +13,5 @@ pub mod speech;
 
 pub use cache::{InstalledModel, ModelCache, ModelError, ModelSource};
 pub use convert::WeightType;
-pub use engine::{Engine, EngineError, Progress, TranscribeOptions};
+pub use engine::{DecodeCost, Decodings, Engine, EngineError, Progress, TranscribeOptions};
 pub use score::{Listening, OwnHearing, ReadingScore, NUMBER_SLOT, REST_SLOT};
