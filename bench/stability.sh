@@ -17,20 +17,13 @@ work=${WORK:-$(mktemp -d)}
 [ -n "${WORK:-}" ] || trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/plain"
 
-# The plain render, made once by verify-hard.sh's own renderer (kept in $WORK/plain/set).
-case "$which" in
-  hard) dirs=("$root/tests/calls-hard") ;;
-  labelled) dirs=("$root/tests/calls") ;;
-  both) dirs=("$root/tests/calls" "$root/tests/calls-hard") ;;
-  unseen) dirs=("$root/bench/calls-unseen") ;;
-  unseen2) dirs=("$root/bench/calls-unseen-2") ;;
-  *) echo "both, hard, labelled, unseen or unseen2" >&2; exit 1 ;;
-esac
-if [ ! -d "$work/plain/set" ]; then
-  scripts=()
-  for d in "${dirs[@]}"; do scripts+=("$d"/*.txt); done
-  "$root/tests/scripts/render-set.sh" "$work/plain/set" "${scripts[@]}" 2>/dev/null
-fi
+# The plain render first: bench/verify-hard.sh renders the set into $WORK/plain/set (once).
+verify() {
+  echo "== $1" >&2
+  WORK="$work/$1" VERDICTS_OUT="$work/$1/verdicts.json" \
+    "$root/bench/verify-hard.sh" "$which" > "$work/$1/report.txt" 2> "$work/$1/stderr.txt"
+}
+verify plain
 runs=(plain)
 for hz in 150 250; do
   run="highpass-$hz"
@@ -45,12 +38,7 @@ for hz in 150 250; do
       esac
     done
   fi
-done
-
-for run in "${runs[@]}"; do
-  echo "== $run" >&2
-  WORK="$work/$run" VERDICTS_OUT="$work/$run/verdicts.json" \
-    "$root/bench/verify-hard.sh" "$which" > "$work/$run/report.txt" 2> "$work/$run/stderr.txt"
+  verify "$run"
 done
 
 python3 "$root/bench/stability_report.py" "$work" "${runs[@]}"
