@@ -401,7 +401,7 @@ impl Engine {
             decodings.add(&d.decodings);
             out.extend(d.segments);
         }
-        Ok((out, decodings.alone()))
+        Ok((out, decodings.made_alone()))
     }
 
     /// Decodes one chunk in a single window and splits its words into segments, one per
@@ -999,7 +999,7 @@ impl Decodings {
     }
 
     /// The same calls, made to decode stretches on their own.
-    fn alone(self) -> Decodings {
+    fn made_alone(self) -> Decodings {
         let mut alone = self.alone;
         alone.add(self.chunks);
         let mut resampled = self.alone_resampled;
