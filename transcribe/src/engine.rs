@@ -377,7 +377,7 @@ impl Engine {
     /// Greedily, without the sampling fallback: these stretches are mostly short turns and line
     /// noise, where the greedy decoding loops and every temperature up to 1.0 is tried, each a
     /// whisper.cpp call that re-encodes and decodes to the token limit. On the real 4-minute
-    /// call with tiny.en that was 42 of the first pass's 100 calls and 20 of its 51 s, for
+    /// call with tiny.en that was 46 of the first pass's 104 calls and 20 of its 51 s, for
     /// sampled words faster-whisper's hearing of the call did not have (the customer's side
     /// 302 words instead of 329, closer to it: 26.7 % against 31.8 %). A loop left is cut to
     /// one turn, barely heard (see `collapse_loops`), and kept only where it fills speech the
