@@ -59,19 +59,28 @@ for name, items in sets.items():
 PY
 
 audio_s() { python3 -c "import json,sys; print(sum(i['seconds'] for i in json.load(open(sys.argv[1]))))" "$out/$1.json"; }
-meta() { printf '{"system": "%s", "model": "%s", "set": "%s", "audio_s": %s}\n' "$1" "$2" "$3" "$(audio_s "$3")" > "$out/runs/$4.meta.json"; }
-
-run_fw() { # set model [words]: with "words", faster-whisper times every word as callproof does
-  local run="fw-$1-$2${3:+-words}.r$rep" system="faster-whisper${3:+, word times}"
-  echo "$system $2 on $1 ..." >&2
-  FW_WORDS=${3:+1} /usr/bin/time -f "%e %M" -o "$out/runs/$run.time" \
-    bench/.venv/bin/python bench/fw_run.py "$(ct2_dir "$2")" "$threads" "$out/$1.json" "$out/runs/$run.json"
-  meta "$system" "$2" "$1" "$run"
+meta() { # system model set run [workers]
+  printf '{"system": "%s", "model": "%s", "set": "%s", "audio_s": %s, "workers": %s}\n' \
+    "$1" "$2" "$3" "$(audio_s "$3")" "${5:-1}" > "$out/runs/$4.meta.json"
 }
-run_cp() { # set model
-  local run="cp-$1-$2.r$rep" data="$out/data/$1-$2"
+
+run_fw() { # set model [words] [workers]: with "words", faster-whisper times every word as callproof
+  # does; with workers > 1, that many recordings at once, the threads shared out among them
+  local workers=${4:-1}
+  local par=${4:+-x$workers}
+  local run="fw-$1-$2${3:+-words}$par.r$rep" system="faster-whisper${3:+, word times}"
+  echo "$system $2 on $1 ($workers at once) ..." >&2
+  FW_WORDS=${3:+1} /usr/bin/time -f "%e %M" -o "$out/runs/$run.time" \
+    bench/.venv/bin/python bench/fw_run.py "$(ct2_dir "$2")" "$(( (threads / workers) > 0 ? threads / workers : 1 ))" \
+    "$out/$1.json" "$out/runs/$run.json" "$workers"
+  meta "$system" "$2" "$1" "$run" "$workers"
+}
+run_cp() { # set model [jobs]: with jobs > 1, that many recordings at once (`ingest --jobs`)
+  local jobs=${3:-1}
+  local par=${3:+-x$jobs}
+  local run="cp-$1-$2$par.r$rep" data="$out/data/$1-$2$par"
   rm -rf "$data"
-  echo "callproof $2 on $1 ..." >&2
+  echo "callproof $2 on $1 ($jobs at once) ..." >&2
   local files
   files=$(python3 -c "import json,sys; print('\n'.join(i['path'] for i in json.load(open(sys.argv[1]))))" "$out/$1.json")
   for f in $files; do
@@ -82,9 +91,10 @@ run_cp() { # set model
   # follows no script, they would add minutes faster-whisper has no counterpart for.
   # shellcheck disable=SC2086
   CALLPROOF_SECOND_LISTEN=off /usr/bin/time -f "%e %M" -o "$out/runs/$run.time" \
-    "$bin" --data "$data" --model "$2" --threads "$threads" ingest $files >/dev/null
+    "$bin" --data "$data" --model "$2" --threads "$(( (threads / jobs) > 0 ? threads / jobs : 1 ))" \
+    ingest --jobs "$jobs" $files >/dev/null
   python3 bench/cp_collect.py "$bin" "$data" "$out/$1.json" "$out/runs/$run.json"
-  meta callproof "$2" "$1" "$run"
+  meta callproof "$2" "$1" "$run" "$jobs"
 }
 
 for rep in $(seq 1 "${REPEAT:-3}"); do
@@ -96,5 +106,13 @@ for rep in $(seq 1 "${REPEAT:-3}"); do
   run_fw all base words
   run_cp all base
   run_cp all base-q8_0
+  # Each system at its best on this machine too: faster-whisper gains more from two
+  # recordings at once on one thread each than callproof does (its threads scale worse).
+  if [ "$threads" -gt 1 ]; then
+    run_fw all base "" "$threads"
+    run_fw all base words "$threads"
+    run_cp all base "$threads"
+    run_cp all base-q8_0 "$threads"
+  fi
 done
 python3 bench/report.py "$out/runs"

@@ -3,10 +3,10 @@
     python report.py RUNS_DIR
 
 RUNS_DIR holds, per run, NAME.time ("wall_s max_rss_kb"), NAME.json (texts per recording and
-channel) and NAME.meta.json (system, model, audio seconds); references come from the call
-scripts next to each generated recording (SCRIPT.txt → agent and customer lines). Repeated runs
-of one system, model and set (NAME.r1, NAME.r2, …) are reported as their median wall time,
-highest peak memory and the word error rate of the first.
+channel) and NAME.meta.json (system, model, audio seconds, recordings transcribed at once);
+references come from the call scripts next to each generated recording (SCRIPT.txt → agent and
+customer lines). Repeated runs of one system, model, set and setting (NAME.r1, NAME.r2, …) are
+reported as their median wall time, highest peak memory and the word error rate of the first.
 """
 import json
 import os
@@ -63,28 +63,30 @@ def main() -> None:
                 rw = words(ref[speaker])
                 errors += edit_distance(rw, words(r["channels"].get(speaker, "")))
                 ref_words += len(rw)
-        key = (meta["set"], meta["model"], meta["system"], meta["audio_s"])
+        key = (meta["set"], meta["model"], meta["system"], meta["audio_s"], meta.get("workers", 1))
         runs_of.setdefault(key, []).append((float(wall), int(rss) / 1024, errors / max(ref_words, 1)))
     rows = []
-    for (s, model, system, audio), reps in runs_of.items():
+    for (s, model, system, audio, workers), reps in runs_of.items():
         wall = statistics.median(r[0] for r in reps)
-        rows.append((s, model, system, audio, wall, audio / wall, max(r[1] for r in reps), reps[0][2],
+        rows.append((s, model, system, audio, workers, wall, audio / wall, max(r[1] for r in reps), reps[0][2],
                      len(reps), min(r[0] for r in reps), max(r[0] for r in reps)))
     # callproof times every word (evidence is played from a word): the like-for-like peer is
     # faster-whisper asked for word times too; the ratio to it without them is given beside.
-    print("| recordings | model | system | audio (s) | runs | wall (s), median [min–max] | × real time | callproof / faster-whisper | callproof / faster-whisper with word times | peak RSS (MiB) | WER (generated calls) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    # "at once" is the recordings transcribed side by side (the threads shared out among them):
+    # each system is compared with the other at the same setting.
+    print("| recordings | model | system | at once | audio (s) | runs | wall (s), median [min–max] | × real time | callproof / faster-whisper | callproof / faster-whisper with word times | peak RSS (MiB) | WER (generated calls) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 
     def speeds(system):
-        return {(r[0], r[1].split("-q8")[0]): r[5] for r in rows if r[2] == system}
+        return {(r[0], r[1].split("-q8")[0], r[4]): r[6] for r in rows if r[2] == system}
 
     plain, timed = speeds("faster-whisper"), speeds(FW_WORD_TIMES)
-    for s, model, system, audio, wall, speed, rss, wer, n, lo, hi in sorted(rows):
-        key = (s, model.split("-q8")[0])
+    for s, model, system, audio, workers, wall, speed, rss, wer, n, lo, hi in sorted(rows):
+        key = (s, model.split("-q8")[0], workers)
         mine = not system.startswith("faster-whisper")
         ratio = f"{speed / plain[key]:.2f}" if mine and key in plain else "—"
         ratio_timed = f"{speed / timed[key]:.2f}" if mine and key in timed else "—"
-        print(f"| {s} | {model} | {system} | {audio:.0f} | {n} | {wall:.1f} [{lo:.1f}–{hi:.1f}] | {speed:.1f} | {ratio} | {ratio_timed} | {rss:.0f} | {100 * wer:.1f} % |")
+        print(f"| {s} | {model} | {system} | {workers} | {audio:.0f} | {n} | {wall:.1f} [{lo:.1f}–{hi:.1f}] | {speed:.1f} | {ratio} | {ratio_timed} | {rss:.0f} | {100 * wer:.1f} % |")
 
 
 if __name__ == "__main__":

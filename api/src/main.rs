@@ -167,6 +167,21 @@ enum Command {
     },
 }
 
+/// One malloc heap for the processes that transcribe, set before any thread starts. glibc
+/// gives each thread that allocates its own heap, and whisper.cpp's buffers for a channel (tens
+/// of MiB, made again for every channel on whichever blocking thread runs it) stay in the heap
+/// of the thread that freed them. The 20 benchmark recordings with base peaked at 661-932 MiB
+/// one at a time and 1371 MiB two at once, against 572-593 and 890 MiB with one heap, at the
+/// same speed (BENCHMARKS.md, "thirteenth session"). The server keeps glibc's default: its
+/// threads allocate for requests.
+fn one_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only tunes the allocator; no thread has been started yet.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -176,6 +191,9 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Ingest(_) | Command::Worker(_)) {
+        one_heap();
+    }
     // The upload check runs alone in its own process: no runtime, no threads, nothing else.
     if let Command::ProbeAudio { audio_limits, path } = &cli.command {
         return probe::run_child(path, audio_limits);

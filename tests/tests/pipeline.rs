@@ -519,4 +519,14 @@ fn stretches_decoded_again_on_their_own_are_decoded_greedily() {
     // The chunks themselves still fall back to sampling where their decoding is poor, as
     // Whisper and faster-whisper do.
     assert!(decodings.chunks.calls > 0, "{decodings}");
+    // The work is counted with the calls: each encodes its stretch and a second more, within
+    // Whisper's 30 s window, and decodes at least one token for each word kept.
+    let total = decodings.total();
+    let calls = f64::from(total.calls);
+    assert!(
+        total.encoded_s >= calls && total.encoded_s <= 30.0 * calls,
+        "{decodings}"
+    );
+    let words: usize = segments.iter().map(|s| s.words.len()).sum();
+    assert!(total.tokens >= words as u64, "{words} words: {decodings}");
 }

@@ -537,7 +537,8 @@ impl Engine {
         // One window per chunk: the chunk fits in it, and whisper.cpp's DTW aborts the process
         // when a second window starts fewer than 160 ms before the end of a shortened context.
         params.set_single_segment(true);
-        params.set_audio_ctx(audio_ctx(chunk.samples.len()));
+        let ctx = audio_ctx(chunk.samples.len());
+        params.set_audio_ctx(ctx);
         params.set_max_tokens(limit as i32);
         // Timestamp tokens stay on (no `set_no_timestamps`) although segments are cut from the
         // words: decoding without them saved no measurable time and tiny.en then heard worse
@@ -557,6 +558,7 @@ impl Engine {
         let mut attempt = Attempt {
             temperature,
             seconds: started.elapsed().as_secs_f64(),
+            encoded_s: f64::from(ctx) / 50.0,
             ..Attempt::default()
         };
         // whisper.cpp's DTW gives each token the time of the attention row that *predicts the
@@ -949,17 +951,24 @@ struct Decoded {
     decodings: Decodings,
 }
 
-/// Calls to whisper.cpp of one kind and the seconds they took.
+/// Calls to whisper.cpp of one kind, the seconds they took and the work they did: the
+/// encoder's cost grows with the audio context it runs over, the decoder's with the tokens.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct DecodeCost {
     pub calls: u32,
     pub seconds: f64,
+    /// Seconds of audio context encoded (the chunk and its margin, see [`audio_ctx`]).
+    pub encoded_s: f64,
+    /// Tokens decoded, timestamps included.
+    pub tokens: u64,
 }
 
 impl DecodeCost {
     fn add(&mut self, other: DecodeCost) {
         self.calls += other.calls;
         self.seconds += other.seconds;
+        self.encoded_s += other.encoded_s;
+        self.tokens += other.tokens;
     }
 }
 
@@ -1014,7 +1023,12 @@ impl Decodings {
 
 impl std::fmt::Display for Decodings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let c = |d: DecodeCost| format!("{} ({:.1} s)", d.calls, d.seconds);
+        let c = |d: DecodeCost| {
+            format!(
+                "{} ({:.1} s; {:.0} s encoded, {} tokens)",
+                d.calls, d.seconds, d.encoded_s, d.tokens
+            )
+        };
         write!(
             f,
             "chunks {}, resampled {}, alone {}, alone resampled {}",
@@ -1046,6 +1060,8 @@ const ENTROPY_THOLD: f64 = 2.4;
 struct Attempt {
     /// Wall time of the whisper.cpp call (encoder and decoder).
     seconds: f64,
+    /// Seconds of audio context the encoder ran over.
+    encoded_s: f64,
     temperature: f32,
     words: Vec<DecodedWord>,
     no_speech_prob: f32,
@@ -1061,6 +1077,8 @@ impl Attempt {
         DecodeCost {
             calls: 1,
             seconds: self.seconds,
+            encoded_s: self.encoded_s,
+            tokens: self.tokens as u64,
         }
     }
 
