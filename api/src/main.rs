@@ -170,8 +170,8 @@ enum Command {
 /// One malloc heap for the processes that transcribe, set before any thread starts. glibc
 /// gives each thread that allocates its own heap, and whisper.cpp's buffers for a channel (tens
 /// of MiB, made again for every channel on whichever blocking thread runs it) stay in the heap
-/// of the thread that freed them. The 20 benchmark recordings with base peaked at 661-932 MiB
-/// one at a time and 1371 MiB two at once, against 572-593 and 890 MiB with one heap, at the
+/// of the thread that freed them. The 20 benchmark recordings with base peaked at 645-910 MiB
+/// one at a time and 1339 MiB two at once, against 558-579 and 869 MiB with one heap, at the
 /// same speed (BENCHMARKS.md, "thirteenth session"). The server keeps glibc's default: its
 /// threads allocate for requests.
 fn one_heap() {
