@@ -64,6 +64,8 @@ meta() { # system model set run [workers]
     "$1" "$2" "$3" "$(audio_s "$3")" "${5:-1}" > "$out/runs/$4.meta.json"
 }
 
+share() { echo $(( threads / $1 > 0 ? threads / $1 : 1 )); } # threads each of N at once get
+
 run_fw() { # set model [words] [workers]: with "words", faster-whisper times every word as callproof
   # does; with workers > 1, that many recordings at once, the threads shared out among them
   local workers=${4:-1}
@@ -71,7 +73,7 @@ run_fw() { # set model [words] [workers]: with "words", faster-whisper times eve
   local run="fw-$1-$2${3:+-words}$par.r$rep" system="faster-whisper${3:+, word times}"
   echo "$system $2 on $1 ($workers at once) ..." >&2
   FW_WORDS=${3:+1} /usr/bin/time -f "%e %M" -o "$out/runs/$run.time" \
-    bench/.venv/bin/python bench/fw_run.py "$(ct2_dir "$2")" "$(( (threads / workers) > 0 ? threads / workers : 1 ))" \
+    bench/.venv/bin/python bench/fw_run.py "$(ct2_dir "$2")" "$(share "$workers")" \
     "$out/$1.json" "$out/runs/$run.json" "$workers"
   meta "$system" "$2" "$1" "$run" "$workers"
 }
@@ -91,7 +93,7 @@ run_cp() { # set model [jobs]: with jobs > 1, that many recordings at once (`ing
   # follows no script, they would add minutes faster-whisper has no counterpart for.
   # shellcheck disable=SC2086
   CALLPROOF_SECOND_LISTEN=off /usr/bin/time -f "%e %M" -o "$out/runs/$run.time" \
-    "$bin" --data "$data" --model "$2" --threads "$(( (threads / jobs) > 0 ? threads / jobs : 1 ))" \
+    "$bin" --data "$data" --model "$2" --threads "$(share "$jobs")" \
     ingest --jobs "$jobs" $files >/dev/null
   python3 bench/cp_collect.py "$bin" "$data" "$out/$1.json" "$out/runs/$run.json"
   meta callproof "$2" "$1" "$run" "$jobs"

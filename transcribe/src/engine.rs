@@ -558,7 +558,7 @@ impl Engine {
         let mut attempt = Attempt {
             temperature,
             seconds: started.elapsed().as_secs_f64(),
-            encoded_s: f64::from(ctx) / 50.0,
+            encoded_s: f64::from(ctx) / POSITIONS_PER_S as f64,
             ..Attempt::default()
         };
         // whisper.cpp's DTW gives each token the time of the attention row that *predicts the
@@ -938,9 +938,12 @@ fn drop_line_noise(loudness: &speech::Loudness, segments: Vec<Segment>) -> Vec<S
 /// matters: on the benchmark calls (base q8_0, 14 s chunks) word error rate was 25.4 % without
 /// it, 21.1 % with one second and 20.3 % with five.
 pub(crate) fn audio_ctx(samples: usize) -> i32 {
-    let positions = samples.div_ceil(SAMPLE_RATE as usize / 50);
-    (positions + 50).min(1500) as i32
+    let positions = samples.div_ceil(SAMPLE_RATE as usize / POSITIONS_PER_S);
+    (positions + POSITIONS_PER_S).min(1500) as i32
 }
+
+/// Encoder positions a second of audio takes (20 ms each).
+const POSITIONS_PER_S: usize = 50;
 
 /// One decoding of a chunk: its segments, and whether its words looped (one turn of each
 /// loop kept).
