@@ -14,7 +14,7 @@
 # with faster-whisper (int8, VAD filter, greedy, each channel separately; once as is and once
 # asked for word times, as callproof gives every word) and callproof's whole
 # pipeline (decode, resample, speech detection, transcription, index; the second listen off) in
-# f16 and q8_0.
+# f16, q8_0 and (base) bf16.
 # Prints the Markdown table for BENCHMARKS.md; raw runs stay in bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +28,7 @@ mkdir -p "$out/audio" "$out/runs" "$out/data"
 bench/.venv/bin/python -c "import faster_whisper" 2>/dev/null || bench/.venv/bin/pip install -q faster-whisper
 
 for model in tiny.en base; do
-  for name in "$model" "$model-q8_0"; do
+  for name in "$model" "$model-q8_0" "$model-bf16"; do
     grep -q "\"name\": \"$name\"" <<<"$("$bin" model list --json)" || "$bin" model install "$name" >/dev/null
   done
 done
@@ -108,6 +108,7 @@ for rep in $(seq 1 "${REPEAT:-3}"); do
   run_fw all base words
   run_cp all base
   run_cp all base-q8_0
+  run_cp all base-bf16
   # Each system at its best on this machine too: faster-whisper gains more from two
   # recordings at once on one thread each than callproof does (its threads scale worse).
   if [ "$threads" -gt 1 ]; then
@@ -115,6 +116,7 @@ for rep in $(seq 1 "${REPEAT:-3}"); do
     run_fw all base words "$threads"
     run_cp all base "$threads"
     run_cp all base-q8_0 "$threads"
+    run_cp all base-bf16 "$threads"
   fi
 done
 python3 bench/report.py "$out/runs"

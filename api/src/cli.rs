@@ -33,7 +33,13 @@ pub enum ModelCommand {
         /// Name in the cache (default: derived from the source).
         #[arg(long)]
         name: Option<String>,
-        /// Quantise converted weights to q8_0 (smaller, faster, nearly as accurate).
+        /// How converted weights are stored: f16 (as the source), bf16 (as accurate, and
+        /// 1.07-1.2x faster on CPUs with AVX-512 BF16; see BENCHMARKS.md) or q8_0 (half the
+        /// size). The default name gets the suffix: base-bf16, base-q8_0. Naming the variant
+        /// ("base-bf16") chooses it too.
+        #[arg(long, value_enum, conflicts_with = "q8")]
+        weights: Option<Weights>,
+        /// Shorthand for --weights q8_0.
         #[arg(long)]
         q8: bool,
     },
@@ -42,6 +48,25 @@ pub enum ModelCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `--weights` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Weights {
+    F16,
+    Bf16,
+    #[value(name = "q8_0")]
+    Q8_0,
+}
+
+impl From<Weights> for WeightType {
+    fn from(w: Weights) -> Self {
+        match w {
+            Weights::F16 => WeightType::F16,
+            Weights::Bf16 => WeightType::Bf16,
+            Weights::Q8_0 => WeightType::Q8_0,
+        }
+    }
 }
 
 /// The spinner long steps (model installs, migrations) show their steps on.
@@ -111,14 +136,28 @@ pub fn model(cmd: ModelCommand) -> Result<ExitCode> {
     let cache = ModelCache::from_env();
     match cmd {
         ModelCommand::Install { source, .. } if source == "speaker" => install_speaker(&cache)?,
-        ModelCommand::Install { source, name, q8 } => {
+        ModelCommand::Install {
+            source,
+            name,
+            weights,
+            q8,
+        } => {
             let src = ModelSource::parse(&source)?;
-            // "base-q8_0" names the quantised variant of a known model.
-            let q8 = q8 || (matches!(src, ModelSource::Known(_)) && source.ends_with("-q8_0"));
-            let weights = if q8 {
-                WeightType::Q8_0
-            } else {
-                WeightType::F16
+            // "base-q8_0" names the quantised variant of a known model, "base-bf16" its bf16 one.
+            let named = match src {
+                ModelSource::Known(_) => WeightType::split_name(&source).1,
+                _ => None,
+            };
+            let asked = weights
+                .map(WeightType::from)
+                .or(q8.then_some(WeightType::Q8_0));
+            let weights = match (asked, named) {
+                (Some(a), Some(n)) if a != n => bail!(
+                    "{source} names {} weights but the options ask for {}: give one of them",
+                    n.label(),
+                    a.label()
+                ),
+                (a, n) => a.or(n).unwrap_or(WeightType::F16),
             };
             let spinner = spinner()?;
             let started = Instant::now();

@@ -1,4 +1,4 @@
-//! Model installation from every kind of source: a known name quantised to q8_0, a ggml file,
+//! Model installation from every kind of source: a known name stored as q8_0 or bf16, a ggml file,
 //! and an http(s) URL (served on loopback), each checksummed and loadable.
 
 mod common;
@@ -48,6 +48,55 @@ fn q8_0_conversion_transcribes_jfk() {
     );
     assert_eq!(t["model"], "tiny.en-q8_0");
     assert_eq!(t["model_sha256"], q8["sha256"]);
+}
+
+#[test]
+fn bf16_conversion_transcribes_jfk() {
+    ensure_model("tiny.en");
+    let _w = WHISPER.lock().unwrap_or_else(|p| p.into_inner());
+    let scratch = tempfile::tempdir().unwrap();
+    let out = ok(
+        scratch.path(),
+        &["model", "install", "tiny.en", "--weights", "bf16"],
+    );
+    assert!(out.contains("installed tiny.en-bf16 (bf16"), "{out}");
+    // A name and an option that disagree are refused, not settled silently.
+    let clash = callproof(
+        scratch.path(),
+        &["model", "install", "tiny.en-bf16", "--weights", "q8_0"],
+    );
+    assert!(!clash.status.success());
+    let err = String::from_utf8_lossy(&clash.stderr);
+    assert!(err.contains("names bf16 weights"), "{err}");
+    let list = json(scratch.path(), &["model", "list", "--json"]);
+    let find = |name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("{name} listed"))
+            .clone()
+    };
+    let (bf16, f16) = (find("tiny.en-bf16"), find("tiny.en"));
+    assert_eq!(bf16["weights"], "bf16");
+    // Two bytes a weight, as f16, but another file.
+    assert_eq!(bf16["size_bytes"], f16["size_bytes"]);
+    assert_ne!(bf16["sha256"], f16["sha256"]);
+    let wav = fixture("real/en_jfk_16k_mono.wav");
+    let id = ingest_one(
+        scratch.path(),
+        "tiny.en-bf16",
+        &wav,
+        &["--client", "acme", "--language", "en"],
+    );
+    let text = transcript_text(scratch.path(), &id);
+    assert!(
+        normalise(&text).contains("ask not what your country can do for you"),
+        "{text}"
+    );
+    let t = json(scratch.path(), &["transcript", &id, "--json"]);
+    assert_eq!(t["model"], "tiny.en-bf16");
+    assert_eq!(t["model_sha256"], bf16["sha256"]);
 }
 
 #[test]

@@ -120,7 +120,7 @@ impl ModelSource {
         if s.starts_with("http://") || s.starts_with("https://") {
             return Ok(Self::Url(s.to_string()));
         }
-        let base = s.strip_suffix("-q8_0").unwrap_or(s);
+        let (base, _) = WeightType::split_name(s);
         if KNOWN.iter().any(|k| k.name == base) && !Path::new(s).exists() {
             return Ok(Self::Known(base.to_string()));
         }
@@ -300,8 +300,8 @@ impl ModelCache {
         })
     }
 
-    /// Installs a model from `source`. `weights` chooses f16 or q8_0 for converted models; the
-    /// default name gets a `-q8_0` suffix for the latter. An existing model of that name is
+    /// Installs a model from `source`. `weights` chooses f16, bf16 or q8_0 for converted
+    /// models; the default name gets the weights' suffix (`-bf16`, `-q8_0`) for the latter two. An existing model of that name is
     /// replaced only once the new file is complete.
     pub fn install(
         &self,
@@ -313,9 +313,9 @@ impl ModelCache {
         std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
         let name = match name {
             Some(n) => n.to_string(),
-            None => match (source, weights) {
-                (ModelSource::Known(_) | ModelSource::Ct2Dir(_), WeightType::Q8_0) => {
-                    format!("{}-q8_0", source.default_name())
+            None => match source {
+                ModelSource::Known(_) | ModelSource::Ct2Dir(_) => {
+                    format!("{}{}", source.default_name(), weights.name_suffix())
                 }
                 _ => source.default_name(),
             },

@@ -131,6 +131,7 @@ pub fn convert_ct2_dir(
     )?;
     let matrix = match weights {
         WeightType::F16 => Storage::F16,
+        WeightType::Bf16 => Storage::Bf16,
         WeightType::Q8_0 => Storage::Q8_0,
     };
     let mut count = 0usize;
