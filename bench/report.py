@@ -77,12 +77,19 @@ def main() -> None:
     print("| recordings | model | system | at once | audio (s) | runs | wall (s), median [min–max] | × real time | callproof / faster-whisper | callproof / faster-whisper with word times | peak RSS (MiB) | WER (generated calls) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 
+    def weights_aside(model):
+        # "base-q8_0" and "base-bf16" are base's weights stored otherwise: faster-whisper's
+        # peer is base.
+        for suffix in ("-q8_0", "-bf16"):
+            model = model.removesuffix(suffix)
+        return model
+
     def speeds(system):
-        return {(r[0], r[1].split("-q8")[0], r[4]): r[6] for r in rows if r[2] == system}
+        return {(r[0], weights_aside(r[1]), r[4]): r[6] for r in rows if r[2] == system}
 
     plain, timed = speeds("faster-whisper"), speeds(FW_WORD_TIMES)
     for s, model, system, audio, workers, wall, speed, rss, wer, n, lo, hi in sorted(rows):
-        key = (s, model.split("-q8")[0], workers)
+        key = (s, weights_aside(model), workers)
         mine = not system.startswith("faster-whisper")
         ratio = f"{speed / plain[key]:.2f}" if mine and key in plain else "—"
         ratio_timed = f"{speed / timed[key]:.2f}" if mine and key in timed else "—"
