@@ -35,8 +35,8 @@ pub enum ModelCommand {
         name: Option<String>,
         /// How converted weights are stored: f16 (as the source; the default), bf16 (same
         /// word error rate, 1.07-1.2x faster on CPUs with AVX-512 BF16, verdicts a little
-        /// behind f16's; see BENCHMARKS.md) or q8_0 (half the size). The default name gets the suffix: base-bf16, base-q8_0. Naming the variant
-        /// ("base-bf16") chooses it too.
+        /// behind f16's; see BENCHMARKS.md) or q8_0 (half the size). The default name gets
+        /// the suffix (base-bf16, base-q8_0); naming the variant ("base-bf16") chooses it too.
         #[arg(long, value_enum, conflicts_with = "q8")]
         weights: Option<Weights>,
         /// Shorthand for --weights q8_0.

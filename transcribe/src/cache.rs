@@ -301,8 +301,8 @@ impl ModelCache {
     }
 
     /// Installs a model from `source`. `weights` chooses f16, bf16 or q8_0 for converted
-    /// models; the default name gets the weights' suffix (`-bf16`, `-q8_0`) for the latter two. An existing model of that name is
-    /// replaced only once the new file is complete.
+    /// models; the default name gets the weights' suffix (`-bf16`, `-q8_0`) for the latter
+    /// two. An existing model of that name is replaced only once the new file is complete.
     pub fn install(
         &self,
         source: &ModelSource,

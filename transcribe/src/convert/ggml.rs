@@ -36,6 +36,7 @@ impl WeightType {
             WeightType::Q8_0 => "q8_0",
         }
     }
+
     /// What a converted model's default name carries after the source's name ("base-q8_0").
     pub fn name_suffix(self) -> &'static str {
         match self {
