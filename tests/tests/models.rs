@@ -18,36 +18,11 @@ fn q8_0_conversion_transcribes_jfk() {
     let again = ok(scratch.path(), &["model", "install", "tiny.en-q8_0"]);
     assert!(again.contains("installed tiny.en-q8_0 (q8_0"), "{again}");
     let list = json(scratch.path(), &["model", "list", "--json"]);
-    let q8 = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == "tiny.en-q8_0")
-        .expect("tiny.en-q8_0 listed");
+    let (q8, f16) = (listed(&list, "tiny.en-q8_0"), listed(&list, "tiny.en"));
     assert_eq!(q8["weights"], "q8_0");
-    let f16 = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == "tiny.en")
-        .unwrap();
     // q8_0 stores 34 bytes per 32 weights instead of 64.
     assert!(q8["size_bytes"].as_u64().unwrap() < f16["size_bytes"].as_u64().unwrap() * 7 / 10);
-    let wav = fixture("real/en_jfk_16k_mono.wav");
-    let id = ingest_one(
-        scratch.path(),
-        "tiny.en-q8_0",
-        &wav,
-        &["--client", "acme", "--language", "en"],
-    );
-    let text = transcript_text(scratch.path(), &id);
-    let t = json(scratch.path(), &["transcript", &id, "--json"]);
-    assert!(
-        normalise(&text).contains("ask not what your country can do for you"),
-        "{text}"
-    );
-    assert_eq!(t["model"], "tiny.en-q8_0");
-    assert_eq!(t["model_sha256"], q8["sha256"]);
+    transcribes_jfk(scratch.path(), &q8);
 }
 
 #[test]
@@ -69,34 +44,36 @@ fn bf16_conversion_transcribes_jfk() {
     let err = String::from_utf8_lossy(&clash.stderr);
     assert!(err.contains("names bf16 weights"), "{err}");
     let list = json(scratch.path(), &["model", "list", "--json"]);
-    let find = |name: &str| {
-        list.as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == name)
-            .unwrap_or_else(|| panic!("{name} listed"))
-            .clone()
-    };
-    let (bf16, f16) = (find("tiny.en-bf16"), find("tiny.en"));
+    let (bf16, f16) = (listed(&list, "tiny.en-bf16"), listed(&list, "tiny.en"));
     assert_eq!(bf16["weights"], "bf16");
     // Two bytes a weight, as f16, but another file.
     assert_eq!(bf16["size_bytes"], f16["size_bytes"]);
     assert_ne!(bf16["sha256"], f16["sha256"]);
+    transcribes_jfk(scratch.path(), &bf16);
+}
+
+/// The entry `model list --json` gives for `name`.
+fn listed(list: &serde_json::Value, name: &str) -> serde_json::Value {
+    list.as_array()
+        .and_then(|a| a.iter().find(|m| m["name"] == name))
+        .unwrap_or_else(|| panic!("{name} not listed: {list}"))
+        .clone()
+}
+
+/// Ingests JFK's speech with the installed `model` (a `model list` entry): the words come out
+/// and the transcript names the model and its checksum.
+fn transcribes_jfk(data: &std::path::Path, model: &serde_json::Value) {
+    let name = model["name"].as_str().expect("model name");
     let wav = fixture("real/en_jfk_16k_mono.wav");
-    let id = ingest_one(
-        scratch.path(),
-        "tiny.en-bf16",
-        &wav,
-        &["--client", "acme", "--language", "en"],
-    );
-    let text = transcript_text(scratch.path(), &id);
+    let id = ingest_one(data, name, &wav, &["--client", "acme", "--language", "en"]);
+    let text = transcript_text(data, &id);
     assert!(
         normalise(&text).contains("ask not what your country can do for you"),
         "{text}"
     );
-    let t = json(scratch.path(), &["transcript", &id, "--json"]);
-    assert_eq!(t["model"], "tiny.en-bf16");
-    assert_eq!(t["model_sha256"], bf16["sha256"]);
+    let t = json(data, &["transcript", &id, "--json"]);
+    assert_eq!(t["model"], name);
+    assert_eq!(t["model_sha256"], model["sha256"]);
 }
 
 #[test]
@@ -104,13 +81,7 @@ fn ggml_file_and_url_sources_install_with_checksums() {
     ensure_model("tiny.en");
     let scratch = tempfile::tempdir().unwrap();
     let list = json(scratch.path(), &["model", "list", "--json"]);
-    let tiny = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == "tiny.en")
-        .unwrap()
-        .clone();
+    let tiny = listed(&list, "tiny.en");
     let cache = scratch.path().join("cache");
     let models = |args: &[&str]| {
         Command::new(bin())
