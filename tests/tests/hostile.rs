@@ -934,6 +934,17 @@ fn uploads_past_the_concurrency_limit_are_told_to_retry() {
         slow.write_all(&vec![0u8; 100_000]).unwrap();
         slow.flush().unwrap();
     }
+    // The server takes the slot before it creates the partial file: once the file is there,
+    // the slot is held (sending the next upload earlier races the server's reading of this one).
+    let uploads = d.join("tmp").join("uploads");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::fs::read_dir(&uploads).map_or(0, |e| e.count()) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow upload never reached the server"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let upload = |bytes: Vec<u8>| {
         let form = multipart::Form::new()
             .part(
@@ -974,8 +985,6 @@ fn uploads_past_the_concurrency_limit_are_told_to_retry() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let partials = std::fs::read_dir(d.join("tmp").join("uploads"))
-        .unwrap()
-        .count();
+    let partials = std::fs::read_dir(&uploads).unwrap().count();
     assert_eq!(partials, 0);
 }
