@@ -1194,6 +1194,127 @@ fn could_hold(run: &[Heard], shortest: u64) -> bool {
     span.max(said) >= shortest
 }
 
+/// How a phrasing writes a name's place ("I'm {name} from").
+const NAME_SLOT: &str = "{name}";
+
+/// The words of `segments` heard between `lo` and `hi` (ms), in order; a segment without
+/// words stands as one, with its confidence.
+fn words_between<'a>(segments: &[&'a Segment], lo: u64, hi: u64) -> Vec<Heard<'a>> {
+    segments
+        .iter()
+        .flat_map(|s| {
+            let words: Vec<Heard> = if s.words.is_empty() {
+                vec![(*s, s.start_ms, s.end_ms, s.confidence(), s.text.as_str())]
+            } else {
+                s.words
+                    .iter()
+                    .filter(|w| w.start_ms < hi && w.end_ms > lo)
+                    .map(|w| (*s, w.start_ms, w.end_ms, w.probability, w.text.as_str()))
+                    .collect()
+            };
+            words
+        })
+        .collect()
+}
+
+/// The words a rule's phrasings are made of, as normalised tokens: the words heard clearly
+/// beside a doubtful stretch that belong to them say the item may have been said there.
+struct PhrasingWords {
+    words: std::collections::HashSet<String>,
+    /// Those of them the phrasings of several rules share.
+    common: std::collections::HashSet<String>,
+    /// A phrasing has a `{number}` slot: any number heard belongs.
+    numbers: bool,
+    language: String,
+}
+
+impl PhrasingWords {
+    fn of(rule: &Rule, book: &RuleBook) -> Self {
+        let language = book.language.as_str();
+        let words_of = |r: &Rule| -> std::collections::HashSet<String> {
+            r.script
+                .iter()
+                .chain(&r.number_script)
+                .flat_map(|p| text::normalise(&p.replace(NUMBER_SLOT, " "), language))
+                .collect()
+        };
+        let words = words_of(rule);
+        // Said in the phrasings of three rules or more ("pour", "vous", "de", "is"), a word
+        // tells nothing of which item was being said.
+        let mut rules_saying: HashMap<String, usize> = HashMap::new();
+        for r in &book.rules {
+            for w in words_of(r) {
+                *rules_saying.entry(w).or_default() += 1;
+            }
+        }
+        let common = words
+            .iter()
+            .filter(|w| rules_saying.get(*w).is_some_and(|&n| n >= 3))
+            .cloned()
+            .collect();
+        // A number the phrasing says ("14 jours") is one of its words; any number only where
+        // it has a slot for one (a price heard next to the withdrawal period is no part of it).
+        let numbers = !rule.number_script.is_empty();
+        PhrasingWords {
+            words,
+            common,
+            numbers,
+            language: language.to_string(),
+        }
+    }
+
+    /// Whether every token of a heard word belongs to the phrasings.
+    fn holds(&self, word: &str) -> bool {
+        let toks = text::normalise(word, &self.language);
+        !toks.is_empty()
+            && toks
+                .iter()
+                .all(|t| self.words.contains(t) || self.numbers && is_number_token(t))
+    }
+
+    /// Distinctive enough to say the item was being said: neither a short word ("de",
+    /// "the") nor one several rules' phrasings share ("pour", "vous": beside a garbled name
+    /// in the opening, "pour" said nothing of a withdrawal period). A number the phrasing
+    /// names ("14") is; any number is not, where a phrasing only has a slot for one: "for
+    /// two years" beside a garbled "electricity" said nothing of a cancellation period.
+    fn telling(&self, word: &str) -> bool {
+        text::normalise(word, &self.language).iter().any(|t| {
+            self.words.contains(t)
+                && !self.common.contains(t)
+                && (t.chars().count() >= 4 || is_number_token(t))
+        })
+    }
+
+    /// The stretch `heard[run]` widened, on each side, by the words heard next to it that
+    /// belong to the phrasings, from the same segment; the run alone unless a telling word
+    /// is among them.
+    fn around(&self, heard: &[Heard], start: usize, end: usize) -> (usize, usize) {
+        let same = |a: &Heard, b: &Heard| std::ptr::eq(a.0, b.0);
+        let mut from = start;
+        while from > 0 && same(&heard[from - 1], &heard[start]) && self.holds(heard[from - 1].4) {
+            from -= 1;
+        }
+        let mut to = end;
+        while to < heard.len() && same(&heard[to], &heard[end - 1]) && self.holds(heard[to].4) {
+            to += 1;
+        }
+        let telling = heard[from..start]
+            .iter()
+            .chain(&heard[end..to])
+            .any(|h| self.telling(h.4));
+        if telling {
+            (from, to)
+        } else {
+            (start, end)
+        }
+    }
+}
+
+/// A token that is a number, as normalisation writes numbers said in words or digits.
+fn is_number_token(t: &str) -> bool {
+    !t.is_empty() && t.chars().all(|c| c.is_ascii_digit())
+}
+
 /// A word written as a number ("120", "38,50"), as Whisper writes amounts.
 fn is_number_word(text: &str) -> bool {
     let t = text.trim_matches(|c: char| !c.is_alphanumeric());
@@ -1245,8 +1366,20 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
         let unheard_assent = rule.kind == RuleKind::Consent && f.outcome == Outcome::WrongSpeaker;
         if absent || unheard_assent {
             let speaker = rule.speaker.unwrap_or(Speaker::Unknown);
-            let before = met[..i].iter().rev().flatten().next().map(|m| m.1);
-            let after = met[i + 1..].iter().flatten().next().map(|m| m.0);
+            // A neighbour met on a phrasing with a `{name}` slot ("I'm {name} from") may
+            // have taken this item's garbled words for the name ("I'm Ryan Cole, [calling]
+            // from"): its match is part of the place, not a bound of it.
+            let named = |j: usize| {
+                findings[j]
+                    .phrase
+                    .as_deref()
+                    .is_some_and(|p| p.contains(NAME_SLOT))
+            };
+            let before = (0..i)
+                .rev()
+                .find_map(|j| met[j].map(|m| if named(j) { m.0 } else { m.1 }));
+            let after = (i + 1..findings.len())
+                .find_map(|j| met[j].map(|m| if named(j) { m.1 } else { m.0 }));
             let (mut lo, mut hi) = (before.unwrap_or(0), after.unwrap_or(u64::MAX));
             if rule.kind == RuleKind::Consent {
                 // The customer answers after the items the consent depends on.
@@ -1266,54 +1399,63 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
             let call_end = t.segments.iter().map(|s| s.end_ms).max().unwrap_or(0);
             hi = hi.min(call_end);
             let searched = (lo <= hi).then_some((lo, hi));
+            let said_by =
+                |s: &Segment| s.speaker == speaker || (mono && s.speaker == Speaker::Unknown);
             let place: Vec<&Segment> = t
                 .segments
                 .iter()
-                .filter(|s| {
-                    (s.speaker == speaker || (mono && s.speaker == Speaker::Unknown))
-                        && s.start_ms < hi
-                        && s.end_ms > lo
-                })
+                .filter(|s| said_by(s) && s.start_ms < hi && s.end_ms > lo)
                 .collect();
             // The words said where the item was expected; those heard without confidence
             // could be the item, garbled. Two of them at least: one stray word hides nothing.
-            let heard: Vec<Heard> = place
+            let heard = words_between(&place, lo, hi);
+            // A disclosure may be said out of the rule set's order (the withdrawal period
+            // last, after the confirmation): its own words around a doubtful stretch say where,
+            // anywhere in its window.
+            let window_end = rule.within_ms.unwrap_or(u64::MAX).min(call_end);
+            let window: Vec<&Segment> = t
+                .segments
                 .iter()
-                .flat_map(|s| {
-                    let words: Vec<Heard> = if s.words.is_empty() {
-                        vec![(*s, s.start_ms, s.end_ms, s.confidence(), s.text.as_str())]
-                    } else {
-                        s.words
-                            .iter()
-                            .filter(|w| w.start_ms < hi && w.end_ms > lo)
-                            .map(|w| (*s, w.start_ms, w.end_ms, w.probability, w.text.as_str()))
-                            .collect()
-                    };
-                    words
-                })
+                .filter(|s| rule.kind == RuleKind::Required && said_by(s))
+                .filter(|s| s.start_ms < window_end)
                 .collect();
+            let window_heard = words_between(&window, 0, window_end);
             let is_low = |(s, _, _, p, _): &Heard| {
                 *p < Segment::DOUBTFUL_WORD_BELOW || (s.words.is_empty() && s.is_doubtful())
             };
             // Words heard with doubt one after the other are one stretch that may be the item
-            // garbled, if it lasts long enough to have held it.
+            // garbled, if it lasts long enough to have held it, together with the words of
+            // the item's phrasings heard clearly on either side of it: "rétractation de
+            // [doubtful] jours" is the disclosure with its number lost, though the doubtful
+            // word alone is too short to have been all of it.
             let shortest = shortest_said_ms(rule);
+            let phrasing_words = PhrasingWords::of(rule, book);
             let mut low: Vec<&Heard> = Vec::new();
-            let mut k = 0;
-            while k < heard.len() {
-                if !is_low(&heard[k]) {
-                    k += 1;
-                    continue;
+            for (words, in_place) in [(&heard, true), (&window_heard, false)] {
+                let mut k = 0;
+                while k < words.len() {
+                    if !is_low(&words[k]) {
+                        k += 1;
+                        continue;
+                    }
+                    let run_end = (k..words.len())
+                        .find(|&j| !is_low(&words[j]))
+                        .unwrap_or(words.len());
+                    let (from, to) = phrasing_words.around(words, k, run_end);
+                    let widened = (from..to) != (k..run_end);
+                    if (in_place && could_hold(&words[k..run_end], shortest))
+                        || widened && could_hold(&words[from..to], shortest)
+                    {
+                        for h in &words[from..to] {
+                            if !low.iter().any(|l| l.1 == h.1 && l.2 == h.2) {
+                                low.push(h);
+                            }
+                        }
+                    }
+                    k = run_end;
                 }
-                let run_end = (k..heard.len())
-                    .find(|&j| !is_low(&heard[j]))
-                    .unwrap_or(heard.len());
-                let run = &heard[k..run_end];
-                if could_hold(run, shortest) {
-                    low.extend(run);
-                }
-                k = run_end;
             }
+            low.sort_by_key(|h| h.1);
             // A number, then a word heard with doubt or that is no word of the language,
             // where a "{number} euros" was expected: the number was heard and its unit garbled
             // ("coûte 120 reparences", "qui 120 reparons" at 0.42, for "cent vingt euros par

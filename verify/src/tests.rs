@@ -846,6 +846,84 @@ fn a_doubtful_word_too_short_to_hold_the_item_does_not_hide_it() {
     assert_eq!(notice(&t), (Outcome::Missing, FindingStatus::Review));
 }
 
+/// A disclosure heard clearly but for one word is not missing for certain: the doubtful word
+/// with the disclosure's own words on either side could be all of it ("délai de rétractation
+/// de [quatorze] jours"), wherever it was said, and a name a neighbour's phrasing took in may
+/// be the item's words garbled.
+#[test]
+fn a_disclosure_with_one_word_barely_heard_is_doubtful_wherever_it_was_said() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let withdrawal = |t: &Transcript| {
+        let v = run(&book, t, &m);
+        let f = finding(&v, "withdrawal_14d").clone();
+        (f.outcome, f.status, f.hearing)
+    };
+    let lose = |t: &mut Transcript, seg: usize, text: &str, p: f32| {
+        let w = t.segments[seg]
+            .words
+            .iter_mut()
+            .find(|w| w.text.trim() == text)
+            .expect("word");
+        (w.text, w.probability) = (" catorzo".into(), p);
+    };
+    // In the pack's order (after the price, before the confirmation): "quatorze" lost.
+    let mut t = transcript(&compliant());
+    lose(&mut t, 4, "quatorze", 0.2);
+    let (outcome, status, hearing) = withdrawal(&t);
+    assert_eq!((outcome, status), (Outcome::Missing, FindingStatus::Review));
+    // The stretch to listen to holds the disclosure's words around the lost one.
+    let (from, to) = hearing.and_then(|h| h.doubtful).expect("a doubtful span");
+    assert!(
+        from <= 19_000 + 300 * 3 && to >= 19_000 + 300 * 7,
+        "{from}-{to}"
+    );
+    // Heard clearly, the other number is a violation: the withdrawal period is not 14 days.
+    let mut clear = transcript(&compliant());
+    lose(&mut clear, 4, "quatorze", 0.9);
+    let (outcome, status, _) = withdrawal(&clear);
+    assert_eq!((outcome, status), (Outcome::Missing, FindingStatus::Fail));
+    // Said last, after the confirmation: out of the pack's order, still found doubtful.
+    let mut turns = compliant();
+    let said = turns.remove(4);
+    turns.insert(5, (A, 27_000, said.2));
+    turns[4].1 = 19_000;
+    let mut t = transcript(&turns);
+    lose(&mut t, 5, "quatorze", 0.2);
+    assert_eq!(withdrawal(&t).1, FindingStatus::Review);
+}
+
+/// "I'm Ryan Cole, [calling] from Isosell for Fit Club": the identity's `{name}` took the
+/// barely heard word, which may be the "calling" of "calling for".
+#[test]
+fn a_word_taken_into_a_neighbours_name_can_still_be_the_missing_item() {
+    let book = RuleBook::pack("en-sales").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let turns = vec![
+        (
+            A,
+            0,
+            "Hello, I'm Ryan Cole, calling from Isosell for Fit Club. This call is being recorded.",
+        ),
+        (C, 6_000, "Hi there."),
+    ];
+    let on_behalf = |t: &Transcript| {
+        let v = run(&book, t, &m);
+        let f = finding(&v, "on_behalf");
+        (f.outcome, f.status)
+    };
+    let t = transcript(&turns);
+    assert_eq!(on_behalf(&t), (Outcome::Met, FindingStatus::Pass));
+    let mut t = transcript(&turns);
+    let w = &mut t.segments[0].words[4];
+    assert_eq!(w.text.trim(), "calling");
+    (w.text, w.probability) = (" Gordon".into(), 0.2);
+    assert_eq!(on_behalf(&t), (Outcome::Missing, FindingStatus::Review));
+    // Heard clearly as another word, "for Fit Club" alone says on nobody's behalf.
+    t.segments[0].words[4].probability = 0.9;
+    assert_eq!(on_behalf(&t), (Outcome::Missing, FindingStatus::Fail));
+}
+
 #[test]
 fn made_up_words_where_an_item_was_expected_make_its_absence_doubtful() {
     let mut book = RuleBook::pack("fr-demarchage").unwrap();

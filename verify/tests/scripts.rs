@@ -6,7 +6,8 @@
 //! verdicts measured on recordings (`bench/verify-hard.sh`) can be read against this ceiling.
 
 use callproof_models::{
-    CallId, CallMetadata, FindingStatus, RuleSetRef, Segment, Speaker, Transcript, Verdict, Word,
+    CallId, CallMetadata, Finding, FindingStatus, RuleSetRef, Segment, Speaker, Transcript,
+    Verdict, Verification, Word,
 };
 use callproof_verify::{default_pack, verify, CallFacts, RuleBook};
 use std::collections::BTreeSet;
@@ -156,8 +157,8 @@ impl Checked {
     }
 }
 
-/// Checks every script of `dirs` against its language's built-in pack.
-fn check(dirs: &[&str]) -> Vec<Checked> {
+/// The scripts of `dirs`, in name order.
+fn scripts(dirs: &[&str]) -> Vec<Script> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut paths: Vec<PathBuf> = dirs
         .iter()
@@ -166,53 +167,62 @@ fn check(dirs: &[&str]) -> Vec<Checked> {
         .filter(|p| p.extension().is_some_and(|e| e == "txt"))
         .collect();
     paths.sort();
-    paths
-        .iter()
-        .map(|path| {
-            let s = read(path);
-            let book = RuleBook::pack(default_pack(&s.language))
-                .and_then(|b| b.for_language(&s.language))
-                .unwrap();
+    paths.iter().map(|p| read(p)).collect()
+}
+
+/// `transcript` of script `s` checked against the built-in pack of its language.
+fn judge(s: &Script, transcript: &Transcript, duration_ms: u64) -> Verification {
+    let book = RuleBook::pack(default_pack(&s.language))
+        .and_then(|b| b.for_language(&s.language))
+        .unwrap();
+    let metadata = CallMetadata {
+        client: "isosell".into(),
+        language: Some(s.language.clone()),
+        started_at: Some(chrono::DateTime::parse_from_rfc3339(&s.started_at).unwrap()),
+        ..Default::default()
+    };
+    verify(
+        &book,
+        &RuleSetRef {
+            id: "pack".into(),
+            version: 1,
+            sha256: book.sha256.clone(),
+            builtin: true,
+        },
+        transcript,
+        &CallFacts {
+            call_id: transcript.call_id,
+            metadata: &metadata,
+            duration_ms: Some(duration_ms),
+        },
+    )
+}
+
+/// Checks every script of `dirs` against its language's built-in pack.
+fn check(dirs: &[&str]) -> Vec<Checked> {
+    scripts(dirs)
+        .into_iter()
+        .map(|s| {
             let (transcript, duration_ms) = heard_exactly(&s);
-            let metadata = CallMetadata {
-                client: "isosell".into(),
-                language: Some(s.language.clone()),
-                started_at: Some(chrono::DateTime::parse_from_rfc3339(&s.started_at).unwrap()),
-                ..Default::default()
-            };
-            let v = verify(
-                &book,
-                &RuleSetRef {
-                    id: "pack".into(),
-                    version: 1,
-                    sha256: book.sha256.clone(),
-                    builtin: true,
-                },
-                &transcript,
-                &CallFacts {
-                    call_id: transcript.call_id,
-                    metadata: &metadata,
-                    duration_ms: Some(duration_ms),
-                },
-            );
-            let flags: Vec<&callproof_models::Finding> = v
+            let v = judge(&s, &transcript, duration_ms);
+            let flags: Vec<&Finding> = v
                 .findings
                 .iter()
                 .filter(|f| f.status != FindingStatus::Pass)
                 .collect();
             Checked {
-                name: s.name,
                 verdict: v.verdict,
                 expected: expected_verdict(&s.expect),
                 flagged: flags
                     .iter()
                     .map(|f| (f.rule_id.clone(), f.outcome.as_str().to_string()))
                     .collect(),
-                expect: s.expect,
                 details: flags
                     .iter()
                     .map(|f| format!("{} {}: {}", f.rule_id, f.outcome.as_str(), f.detail))
                     .collect(),
+                name: s.name,
+                expect: s.expect,
             }
         })
         .collect()
@@ -269,5 +279,159 @@ fn the_unseen_scripts_are_never_misjudged_when_heard_exactly() {
         checked.len() - wrong.len(),
         checked.len(),
         wrong.join("\n")
+    );
+}
+
+/// Letters no phrasing of the packs holds: a word the recogniser lost, written as something
+/// else entirely.
+fn garbled(len: usize) -> String {
+    " zq".to_string() + &"x".repeat(len.saturating_sub(2).max(1))
+}
+
+/// How the test mishears: the two kinds of doubt that make the place of a missing item
+/// doubtful (see `doubt` in `lib.rs`).
+#[derive(Debug, Clone, Copy)]
+enum Mishearing {
+    /// One word barely heard (0.2) in place of one word said or two.
+    BarelyHeard,
+    /// Two words said one after the other, each heard garbled with doubt (0.45).
+    TwoDoubtful,
+}
+
+impl Mishearing {
+    fn probability(self) -> f32 {
+        match self {
+            Mishearing::BarelyHeard => 0.2,
+            Mishearing::TwoDoubtful => 0.45,
+        }
+    }
+
+    fn widths(self) -> Vec<usize> {
+        match self {
+            Mishearing::BarelyHeard => vec![1, 2],
+            Mishearing::TwoDoubtful => vec![2],
+        }
+    }
+}
+
+/// Each word of `s` in turn (or each pair) misheard as `m` says: how many such mishearings
+/// were tried, and those that made the call a violation (what was lost, where, and the
+/// failures).
+fn mishear_each_word(s: &Script, m: Mishearing) -> (usize, Vec<String>) {
+    let (exact, duration_ms) = heard_exactly(s);
+    let (mut tried, mut accused) = (0, Vec::new());
+    let probability = m.probability();
+    for seg in 0..exact.segments.len() {
+        for width in m.widths() {
+            for i in 0..exact.segments[seg].words.len().saturating_sub(width - 1) {
+                let mut t = exact.clone();
+                let words = &mut t.segments[seg].words;
+                let lost: Vec<Word> = words.drain(i..i + width).collect();
+                let heard: Vec<Word> = match m {
+                    // One garbled word where one or two were said.
+                    Mishearing::BarelyHeard => vec![Word {
+                        text: garbled(lost.iter().map(|w| w.text.trim().len()).sum()),
+                        start_ms: lost[0].start_ms,
+                        end_ms: lost[width - 1].end_ms,
+                        probability,
+                    }],
+                    // Each word said, garbled in its place.
+                    Mishearing::TwoDoubtful => lost
+                        .iter()
+                        .map(|w| Word {
+                            text: garbled(w.text.trim().len()),
+                            probability,
+                            ..w.clone()
+                        })
+                        .collect(),
+                };
+                words.splice(i..i, heard);
+                t.segments[seg].text = words
+                    .iter()
+                    .map(|w| w.text.as_str())
+                    .collect::<String>()
+                    .trim()
+                    .to_string();
+                tried += 1;
+                let v = judge(s, &t, duration_ms);
+                if v.verdict == Verdict::Violation {
+                    let said: Vec<&str> = lost.iter().map(|w| w.text.trim()).collect();
+                    let why: Vec<String> = v
+                        .findings
+                        .iter()
+                        .filter(|f| f.status == FindingStatus::Fail)
+                        .map(|f| format!("{} {}: {}", f.rule_id, f.outcome.as_str(), f.detail))
+                        .collect();
+                    accused.push(format!(
+                        "{} ({m:?}): \"{}\" lost in \"{}\" → {}",
+                        s.name,
+                        said.join(" "),
+                        exact.segments[seg].text,
+                        why.join("; ")
+                    ));
+                }
+            }
+        }
+    }
+    (tried, accused)
+}
+
+/// The promise a verdict of violation makes: it never rests on a word the recogniser was
+/// unsure of. In every script where the agent broke no rule (compliant, or a refusal), each
+/// word in turn, and each pair of words heard as one, is lost to a garbled word barely heard
+/// (0.2), and each pair to two garbled words heard with doubt (0.45): the call may go to
+/// review, never to violation. (One word heard with doubt but not barely, 0.35 to 0.5, alone
+/// where a whole phrasing was said, is not enough, by design: see BENCHMARKS.md.) Found, before it held: a lost "quatorze" in "délai de rétractation de
+/// quatorze jours" made a violation (the doubtful word alone too short to have been the whole
+/// disclosure), as did a disclosure said out of the pack's order and a lost "calling" taken
+/// into the name of "I'm {name} from".
+#[test]
+fn a_word_heard_without_confidence_never_makes_a_violation() {
+    let all = scripts(&[
+        "tests/calls",
+        "tests/calls-hard",
+        "bench/calls-unseen",
+        "bench/calls-unseen-2",
+    ]);
+    let innocent: Vec<&Script> = all
+        .iter()
+        .filter(|s| expected_verdict(&s.expect) != Verdict::Violation)
+        .collect();
+    assert!(innocent.len() >= 30, "{} scripts", innocent.len());
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let results: Vec<(usize, Vec<String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|n| {
+                let mine: Vec<&Script> =
+                    innocent.iter().skip(n).step_by(threads).copied().collect();
+                scope.spawn(move || {
+                    mine.iter()
+                        .flat_map(|s| {
+                            [
+                                mishear_each_word(s, Mishearing::BarelyHeard),
+                                mishear_each_word(s, Mishearing::TwoDoubtful),
+                            ]
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let tried: usize = results.iter().map(|r| r.0).sum();
+    let accused: Vec<&String> = results.iter().flat_map(|r| &r.1).collect();
+    assert!(tried > 5_000, "{tried} mishearings tried");
+    assert!(
+        accused.is_empty(),
+        "{} of {tried} mishearings made a violation:\n{}",
+        accused.len(),
+        accused
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
