@@ -1229,24 +1229,31 @@ struct PhrasingWords {
 }
 
 impl PhrasingWords {
-    fn of(rule: &Rule, book: &RuleBook) -> Self {
-        let language = book.language.as_str();
-        let words_of = |r: &Rule| -> std::collections::HashSet<String> {
-            r.script
-                .iter()
-                .chain(&r.number_script)
-                .flat_map(|p| text::normalise(&p.replace(NUMBER_SLOT, " "), language))
-                .collect()
-        };
-        let words = words_of(rule);
-        // Said in the phrasings of three rules or more ("pour", "vous", "de", "is"), a word
-        // tells nothing of which item was being said.
-        let mut rules_saying: HashMap<String, usize> = HashMap::new();
+    /// The normalised words of `rule`'s phrasings.
+    fn words_of(rule: &Rule, language: &str) -> std::collections::HashSet<String> {
+        rule.script
+            .iter()
+            .chain(&rule.number_script)
+            .flat_map(|p| text::normalise(&p.replace(NUMBER_SLOT, " "), language))
+            .collect()
+    }
+
+    /// For each word of the book's phrasings, how many rules say it.
+    fn rules_saying(book: &RuleBook) -> HashMap<String, usize> {
+        let mut n: HashMap<String, usize> = HashMap::new();
         for r in &book.rules {
-            for w in words_of(r) {
-                *rules_saying.entry(w).or_default() += 1;
+            for w in Self::words_of(r, &book.language) {
+                *n.entry(w).or_default() += 1;
             }
         }
+        n
+    }
+
+    /// `rules_saying`: [`Self::rules_saying`] of the rule's book.
+    fn of(rule: &Rule, language: &str, rules_saying: &HashMap<String, usize>) -> Self {
+        let words = Self::words_of(rule, language);
+        // Said in the phrasings of three rules or more ("pour", "vous", "de", "is"), a word
+        // tells nothing of which item was being said.
         let common = words
             .iter()
             .filter(|w| rules_saying.get(*w).is_some_and(|&n| n >= 3))
@@ -1344,6 +1351,8 @@ const ACCUSE_CONFIDENCE_MIN: f32 = 0.4;
 /// findings met just before and just after it in the rule set's order (the order a script
 /// follows), inside the rule's own window; the whole call when the neighbours are out of order.
 fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) {
+    // Counted once a call, and only for a call with an item missing.
+    let rules_saying = std::cell::OnceCell::new();
     let met: Vec<Option<(u64, u64)>> = findings
         .iter()
         .map(|f| match (f.outcome, f.start_ms, f.end_ms) {
@@ -1429,7 +1438,8 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
             // [doubtful] jours" is the disclosure with its number lost, though the doubtful
             // word alone is too short to have been all of it.
             let shortest = shortest_said_ms(rule);
-            let phrasing_words = PhrasingWords::of(rule, book);
+            let rules_saying = rules_saying.get_or_init(|| PhrasingWords::rules_saying(book));
+            let phrasing_words = PhrasingWords::of(rule, &book.language, rules_saying);
             let mut low: Vec<&Heard> = Vec::new();
             for (words, in_place) in [(&heard, true), (&window_heard, false)] {
                 let mut k = 0;
