@@ -170,11 +170,15 @@ fn scripts(dirs: &[&str]) -> Vec<Script> {
     paths.iter().map(|p| read(p)).collect()
 }
 
-/// `transcript` of script `s` checked against the built-in pack of its language.
-fn judge(s: &Script, transcript: &Transcript, duration_ms: u64) -> Verification {
-    let book = RuleBook::pack(default_pack(&s.language))
+/// The built-in pack for `s`'s language, read for it.
+fn pack_for(s: &Script) -> RuleBook {
+    RuleBook::pack(default_pack(&s.language))
         .and_then(|b| b.for_language(&s.language))
-        .unwrap();
+        .unwrap()
+}
+
+/// `transcript` of script `s` checked against `book`.
+fn judge(s: &Script, book: &RuleBook, transcript: &Transcript, duration_ms: u64) -> Verification {
     let metadata = CallMetadata {
         client: "isosell".into(),
         language: Some(s.language.clone()),
@@ -182,7 +186,7 @@ fn judge(s: &Script, transcript: &Transcript, duration_ms: u64) -> Verification 
         ..Default::default()
     };
     verify(
-        &book,
+        book,
         &RuleSetRef {
             id: "pack".into(),
             version: 1,
@@ -204,7 +208,7 @@ fn check(dirs: &[&str]) -> Vec<Checked> {
         .into_iter()
         .map(|s| {
             let (transcript, duration_ms) = heard_exactly(&s);
-            let v = judge(&s, &transcript, duration_ms);
+            let v = judge(&s, &pack_for(&s), &transcript, duration_ms);
             let flags: Vec<&Finding> = v
                 .findings
                 .iter()
@@ -228,17 +232,22 @@ fn check(dirs: &[&str]) -> Vec<Checked> {
         .collect()
 }
 
+/// What each script not judged exactly as labelled got, described.
+fn not_as_labelled(checked: &[Checked]) -> Vec<String> {
+    checked
+        .iter()
+        .filter(|c| !c.right())
+        .map(Checked::describe)
+        .collect()
+}
+
 /// The scripts the packs were written and tuned on: each verdict and each flagged finding as
 /// labelled.
 #[test]
 fn the_labelled_scripts_get_their_verdicts_when_heard_exactly() {
     let checked = check(&["tests/calls", "tests/calls-hard"]);
     assert!(checked.len() >= 43, "{} scripts", checked.len());
-    let wrong: Vec<String> = checked
-        .iter()
-        .filter(|c| !c.right())
-        .map(Checked::describe)
-        .collect();
+    let wrong = not_as_labelled(&checked);
     assert!(
         wrong.is_empty(),
         "{} of {}:\n{}",
@@ -269,11 +278,7 @@ fn the_unseen_scripts_are_never_misjudged_when_heard_exactly() {
         );
         assert!(!crossed, "{}", c.describe());
     }
-    let wrong: Vec<String> = checked
-        .iter()
-        .filter(|c| !c.right())
-        .map(Checked::describe)
-        .collect();
+    let wrong = not_as_labelled(&checked);
     eprintln!(
         "heard exactly, {} of {} unseen scripts as labelled; the others:\n{}",
         checked.len() - wrong.len(),
@@ -319,6 +324,7 @@ impl Mishearing {
 /// failures).
 fn mishear_each_word(s: &Script, m: Mishearing) -> (usize, Vec<String>) {
     let (exact, duration_ms) = heard_exactly(s);
+    let book = pack_for(s);
     let (mut tried, mut accused) = (0, Vec::new());
     let probability = m.probability();
     for seg in 0..exact.segments.len() {
@@ -353,7 +359,7 @@ fn mishear_each_word(s: &Script, m: Mishearing) -> (usize, Vec<String>) {
                     .trim()
                     .to_string();
                 tried += 1;
-                let v = judge(s, &t, duration_ms);
+                let v = judge(s, &book, &t, duration_ms);
                 if v.verdict == Verdict::Violation {
                     let said: Vec<&str> = lost.iter().map(|w| w.text.trim()).collect();
                     let why: Vec<String> = v
