@@ -1351,6 +1351,12 @@ impl App {
         if let (true, Some(book)) = (self.settings.second_listen, script) {
             self.second_listen(&engine, call, &channels, book, &mut transcript, &progress)?;
         }
+        // Whatever hearings met in it, one voice says one thing at a time: evidence never shows
+        // the same speech twice, nor two segments of one speaker over the same audio.
+        let dropped = transcript.untangle();
+        if dropped > 0 {
+            tracing::debug!(call = %call.id, dropped, "words heard twice dropped");
+        }
         Ok(transcript)
     }
 

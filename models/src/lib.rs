@@ -137,6 +137,181 @@ mod tests {
         assert_eq!(bare.outside(&[(900, 1_000)]).len(), 1);
     }
 
+    /// A segment of words at the times given, heard with that mean log-probability.
+    fn timed(words: &[(&str, u64, u64)], second_listen: bool, avg_logprob: f32) -> Segment {
+        let words: Vec<Word> = words
+            .iter()
+            .map(|&(text, start_ms, end_ms)| Word {
+                text: text.into(),
+                start_ms,
+                end_ms,
+                probability: 0.9,
+            })
+            .collect();
+        let mut s = said(0, 0, "");
+        s.start_ms = words[0].start_ms;
+        s.end_ms = words.iter().map(|w| w.end_ms).max().unwrap_or(0);
+        s.text = words
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        s.words = words;
+        s.second_listen = second_listen;
+        s.avg_logprob = avg_logprob;
+        s
+    }
+
+    fn untangled(segments: Vec<Segment>) -> (Vec<(String, u64, u64)>, usize) {
+        let mut t = Transcript {
+            call_id: CallId::new(),
+            model: "base".into(),
+            model_sha256: String::new(),
+            language: "fr".into(),
+            segments,
+        };
+        let dropped = t.untangle();
+        for (i, a) in t.segments.iter().enumerate() {
+            for b in &t.segments[i + 1..] {
+                if a.channel == b.channel && a.speaker == b.speaker {
+                    assert!(
+                        a.end_ms <= b.start_ms || b.end_ms <= a.start_ms,
+                        "{a:?} overlaps {b:?}"
+                    );
+                }
+            }
+        }
+        let texts = t
+            .segments
+            .into_iter()
+            .map(|s| (s.text, s.start_ms, s.end_ms))
+            .collect();
+        (texts, dropped)
+    }
+
+    #[test]
+    fn speech_written_twice_where_two_hearings_meet_is_kept_once() {
+        // The first pass's "Nous" (15.78-16.10 s) left beside the second listen's sentence
+        // from 16.00 s: the same word twice.
+        let (texts, dropped) = untangled(vec![
+            timed(&[("Nous", 15_780, 16_100)], false, -0.48),
+            timed(
+                &[
+                    ("Nous", 16_000, 16_110),
+                    ("vous", 16_110, 16_250),
+                    ("proposons", 16_250, 16_670),
+                ],
+                true,
+                -0.35,
+            ),
+        ]);
+        assert_eq!(texts, [("Nous vous proposons".into(), 16_000, 16_670)]);
+        assert_eq!(dropped, 1);
+        // A word the surer hearing did not have stays, held to its edge.
+        let (texts, dropped) = untangled(vec![
+            timed(&[("C'est", 22_166, 22_522)], false, -0.38),
+            timed(
+                &[("Sevient", 22_416, 22_906), ("l'accès.", 22_906, 23_750)],
+                true,
+                -0.87,
+            ),
+        ]);
+        assert_eq!(
+            texts,
+            [
+                ("C'est".into(), 22_166, 22_416),
+                ("Sevient l'accès.".into(), 22_416, 23_750)
+            ]
+        );
+        assert_eq!(dropped, 0);
+        // A decoding that ran past its stretch squeezed six words into its last instant, over
+        // the next segment's speech: the less sure hearing loses them.
+        let (texts, dropped) = untangled(vec![
+            timed(
+                &[
+                    ("The", 8_360, 8_450),
+                    ("alarm", 8_450, 8_650),
+                    ("system", 8_650, 8_650),
+                    ("gusts", 8_650, 8_650),
+                    ("for", 8_650, 8_650),
+                    ("the", 8_650, 8_650),
+                    ("PAN's", 8_650, 8_650),
+                    ("demand.", 8_650, 8_650),
+                ],
+                true,
+                -0.81,
+            ),
+            timed(
+                &[
+                    ("system", 8_620, 9_200),
+                    ("costs", 9_200, 9_638),
+                    ("40", 9_638, 9_813),
+                ],
+                true,
+                -0.27,
+            ),
+        ]);
+        assert_eq!(
+            texts,
+            [
+                ("The alarm".into(), 8_360, 8_620),
+                ("system costs 40".into(), 8_620, 9_813)
+            ]
+        );
+        assert_eq!(dropped, 6);
+    }
+
+    #[test]
+    fn untangling_keeps_every_word_outside_the_overlap_and_voices_that_talk_over_each_other() {
+        // A less sure hearing reaching across a surer one on both sides keeps both sides.
+        let (texts, dropped) = untangled(vec![
+            timed(
+                &[("one", 0, 400), ("two", 400, 800), ("four", 2_100, 2_500)],
+                false,
+                -0.9,
+            ),
+            timed(&[("three", 900, 2_000)], true, -0.2),
+        ]);
+        assert_eq!(
+            texts,
+            [
+                ("one two".into(), 0, 800),
+                ("three".into(), 900, 2_000),
+                ("four".into(), 2_100, 2_500)
+            ]
+        );
+        assert_eq!(dropped, 0);
+        // A word said again later, away from the edge, is speech, not a repeat.
+        let (texts, _) = untangled(vec![
+            timed(&[("oui", 0, 300), ("euh", 1_500, 2_100)], false, -0.9),
+            timed(
+                &[("oui", 2_050, 2_400), ("d'accord", 2_400, 2_900)],
+                true,
+                -0.2,
+            ),
+        ]);
+        assert_eq!(
+            texts,
+            [
+                ("oui euh".into(), 0, 2_050),
+                ("oui d'accord".into(), 2_050, 2_900)
+            ]
+        );
+        // On a mono recording, two speakers told apart by voice may overlap: left as they are.
+        let mut customer = timed(&[("oui", 1_000, 1_400)], false, -0.3);
+        customer.speaker = Speaker::Customer;
+        let (texts, dropped) = untangled(vec![
+            timed(
+                &[("vous", 800, 1_200), ("confirmez", 1_200, 1_800)],
+                false,
+                -0.3,
+            ),
+            customer,
+        ]);
+        assert_eq!(texts.len(), 2);
+        assert_eq!(dropped, 0);
+    }
+
     #[test]
     fn verdict_is_the_worst_finding() {
         let f = |status| Finding {

@@ -226,6 +226,166 @@ impl Transcript {
         self.segments.extend(heard);
         self.segments.sort_by_key(|s| (s.start_ms, s.channel));
     }
+
+    /// Makes each speaker's segments on a channel follow one another: where two overlap, one
+    /// voice said one thing at a time, so the same audio was written twice. Two decodings meet
+    /// this way at the edges of a second listen ("Nous" kept from the first pass at 15.78 s
+    /// beside the second listen's "Nous vous proposons…" from 16.00 s) or when a decoding runs
+    /// past its stretch and squeezes words it did not hear into its last instant ("The alarm
+    /// system gusts for the PAN's demand.", six words at 8.65 s, where the next segment, from
+    /// 8.62 s, heard "system costs 40 pounds per month."). The surer hearing of the overlap
+    /// keeps it (a second listen's, else the one with the higher mean log-probability); the
+    /// other loses its words that lie in that time and, at the edge, the words the surer one
+    /// begins or ends with, and the rest of its words are held to the edge, never dropped.
+    /// Speakers told apart by voice on one channel (a mono recording) may talk over each
+    /// other: only one speaker's segments are compared with each other. Returns the words
+    /// dropped.
+    pub fn untangle(&mut self) -> usize {
+        let mut dropped = 0;
+        // Each pass settles one overlap; a segment settled is never made to overlap again,
+        // so the passes end. The bound only guards against a mistake here looping forever.
+        for _ in 0..10_000 {
+            self.segments
+                .sort_by_key(|s| (s.channel, s.start_ms, s.end_ms));
+            let n = self.segments.len();
+            let pair = (0..n).find_map(|i| {
+                let a = &self.segments[i];
+                (i + 1..n)
+                    .take_while(|&j| self.segments[j].channel == a.channel)
+                    .find(|&j| {
+                        let b = &self.segments[j];
+                        b.speaker == a.speaker && b.start_ms < a.end_ms
+                    })
+                    .map(|j| (i, j))
+            });
+            let Some((i, j)) = pair else { break };
+            let (a, b) = (&self.segments[i], &self.segments[j]);
+            let a_wins = match (a.second_listen, b.second_listen) {
+                (true, false) => true,
+                (false, true) => false,
+                _ => a.avg_logprob >= b.avg_logprob,
+            };
+            let (keep, lose) = if a_wins { (i, j) } else { (j, i) };
+            let loser = self.segments.remove(lose);
+            let winner = &self.segments[if keep > lose { keep - 1 } else { keep }];
+            let before = loser.words.len();
+            let rest = loser.held_off(winner);
+            dropped += before.saturating_sub(rest.iter().map(|s| s.words.len()).sum());
+            self.segments.extend(rest);
+        }
+        self.segments.sort_by_key(|s| (s.start_ms, s.channel));
+        dropped
+    }
+}
+
+/// How far (ms) from a surer hearing's edge a word it also heard counts as the same word
+/// heard twice: word times are only as sure as the alignment.
+const EDGE_MS: u64 = 300;
+
+impl Segment {
+    /// What is left of this segment beside `other`, a surer hearing of speech overlapping it
+    /// (see [`Transcript::untangle`]): its words outside `other`'s time, less those at the
+    /// edge that `other` heard too, each run held to its side of `other`.
+    fn held_off(&self, other: &Segment) -> Vec<Segment> {
+        let span = (other.start_ms, other.end_ms);
+        if self.words.is_empty() {
+            // Without word times only the segment's own times can be held off.
+            let mut s = self.clone();
+            if s.start_ms < span.0 {
+                s.end_ms = s.end_ms.min(span.0);
+            } else {
+                s.start_ms = s.start_ms.max(span.1);
+                s.end_ms = s.end_ms.max(s.start_ms);
+            }
+            return if s.end_ms > s.start_ms || s.start_ms < span.0 {
+                vec![s]
+            } else {
+                Vec::new()
+            };
+        }
+        let plain = |w: &Word| -> String {
+            w.text
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect()
+        };
+        let mut out = Vec::new();
+        // A run of words `outside` left may reach across `other` (none of its words lay in
+        // that time): its words before and after it are held off on their own sides.
+        let mut sides: Vec<(bool, Segment)> = Vec::new();
+        for piece in self.outside(&[span]) {
+            let (early, late): (Vec<Word>, Vec<Word>) = piece
+                .words
+                .iter()
+                .cloned()
+                .partition(|w| w.start_ms + w.end_ms.saturating_sub(w.start_ms) / 2 < span.0);
+            for (before, words) in [(true, early), (false, late)] {
+                if !words.is_empty() {
+                    sides.push((
+                        before,
+                        Segment {
+                            words,
+                            ..piece.clone()
+                        },
+                    ));
+                }
+            }
+        }
+        for (before, mut piece) in sides {
+            // At the edge, words `other` begins (or ends) with are the same words heard twice:
+            // the longest run of them, up to three, goes.
+            let near_edge = |w: &Word| {
+                if before {
+                    w.end_ms + EDGE_MS >= span.0
+                } else {
+                    w.start_ms <= span.1 + EDGE_MS
+                }
+            };
+            let repeated = (1..=3.min(piece.words.len()).min(other.words.len()))
+                .rev()
+                .find(|&k| {
+                    let (mine, theirs) = if before {
+                        (&piece.words[piece.words.len() - k..], &other.words[..k])
+                    } else {
+                        (&piece.words[..k], &other.words[other.words.len() - k..])
+                    };
+                    mine.iter().all(near_edge)
+                        && mine
+                            .iter()
+                            .zip(theirs)
+                            .all(|(m, t)| !plain(m).is_empty() && plain(m) == plain(t))
+                })
+                .unwrap_or(0);
+            if before {
+                piece.words.truncate(piece.words.len() - repeated);
+            } else {
+                piece.words.drain(..repeated);
+            }
+            for w in &mut piece.words {
+                if before {
+                    w.end_ms = w.end_ms.min(span.0);
+                    w.start_ms = w.start_ms.min(w.end_ms);
+                } else {
+                    w.start_ms = w.start_ms.max(span.1);
+                    w.end_ms = w.end_ms.max(w.start_ms);
+                }
+            }
+            let (Some(first), Some(last)) = (piece.words.first(), piece.words.last()) else {
+                continue;
+            };
+            piece.start_ms = first.start_ms;
+            piece.end_ms = last.end_ms.max(first.start_ms);
+            piece.text = piece
+                .words
+                .iter()
+                .map(|w| w.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            out.push(piece);
+        }
+        out
+    }
 }
 
 /// One matching segment inside a search hit.

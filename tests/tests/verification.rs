@@ -95,6 +95,25 @@ fn labelled_set_accuracy_search_and_reverification() {
         let id = r["call_id"].as_str().expect("ingested").to_string();
         ids.insert(name.clone(), id.clone());
         let want = expected(&root().join("tests/calls").join(format!("{name}.txt")));
+        // Whatever the first pass, the second listen and the script check heard, one voice
+        // says one thing at a time: no two segments of a speaker over the same audio.
+        let t = json(d, &["transcript", &id, "--json"]);
+        let segments = t["segments"].as_array().unwrap();
+        for (i, a) in segments.iter().enumerate() {
+            for b in &segments[i + 1..] {
+                if a["channel"] == b["channel"] && a["speaker"] == b["speaker"] {
+                    let (a0, a1) = (
+                        a["start_ms"].as_u64().unwrap(),
+                        a["end_ms"].as_u64().unwrap(),
+                    );
+                    let (b0, b1) = (
+                        b["start_ms"].as_u64().unwrap(),
+                        b["end_ms"].as_u64().unwrap(),
+                    );
+                    assert!(a1 <= b0 || b1 <= a0, "{name}: {a} overlaps {b}");
+                }
+            }
+        }
         let v = json(d, &["findings", &id, "--json"]);
         let got: BTreeSet<(String, String)> = v["findings"]
             .as_array()
