@@ -6,7 +6,7 @@
 # Whisper happened to hear that render, not on the words. Prints each run's summary line, then
 # the calls whose verdict was right on every hearing, on some, and on none.
 #
-#   bench/stability.sh [both|hard|labelled|unseen|unseen2]   (default both; CALLPROOF_BIN, WORK
+#   bench/stability.sh [both|hard|labelled|unseen|unseen2|unseen3]   (default both; CALLPROOF_BIN, WORK
 #                                                           as bench/verify-hard.sh takes them)
 #
 # Three ingests of the set: about 10 minutes for the 43 calls of "both" on 2 cores.

@@ -796,7 +796,12 @@ fn best_span(words: &[&str], target: &str, n: usize) -> Option<(f64, usize, usiz
 /// Puts an accepted reading into the transcript (as [`apply_reading`]) only if no finding of
 /// the call is worse for it: a reading clears a doubt, and must not take from another rule the
 /// words it was met on ("calling for" read in place of "calling from" would clear on whose
-/// behalf and lose the seller's identity). Returns whether it was put in place.
+/// behalf and lose the seller's identity). Nor may it change what was found of a forbidden
+/// phrase, or another rule's finding made on the words it replaces: "pour signature" read over
+/// "coclut, vous n'avez rien a signé" cleared the binding-after-signature item and, with the
+/// same words, took away the forbidden "rien à signer" they had been found on, and a call that
+/// told the customer there was nothing to sign was called compliant. A reading only ever clears
+/// its own rule's doubt. Returns whether it was put in place.
 pub fn apply_clearing(
     book: &RuleBook,
     facts: &crate::CallFacts<'_>,
@@ -821,12 +826,19 @@ pub fn apply_clearing(
         return false;
     }
     let after = crate::verify(book, &provisional, &trial, facts);
+    let (from, to) = r.replaced;
+    let on_replaced = |f: &callproof_models::Finding| matches!((f.start_ms, f.end_ms), (Some(s), Some(e)) if s < to.max(from + 1) && from < e);
     let worse = after.findings.iter().any(|a| {
         before
             .findings
             .iter()
             .find(|b| b.rule_id == a.rule_id)
-            .is_some_and(|b| rank(a.status) > rank(b.status))
+            .is_some_and(|b| {
+                let changed = (a.status, a.outcome) != (b.status, b.outcome);
+                rank(a.status) > rank(b.status)
+                    || (changed && a.kind == RuleKind::Forbidden)
+                    || (changed && a.rule_id != r.rule_id && (on_replaced(a) || on_replaced(b)))
+            })
     });
     if worse {
         return false;
@@ -1554,6 +1566,71 @@ mod tests {
         assert_eq!(
             finding(&run(&book, &t, &m), "written_confirmation").status,
             FindingStatus::Pass
+        );
+    }
+
+    #[test]
+    fn a_reading_never_takes_away_a_forbidden_phrase() {
+        // The binding-after-signature item is not said; instead the agent tells the customer
+        // there is nothing to sign: the call is a violation.
+        let book = RuleBook::pack("fr-demarchage").unwrap();
+        let m = meta("2026-03-03T10:30:00+01:00");
+        let facts = crate::CallFacts {
+            call_id: callproof_models::CallId::new(),
+            metadata: &m,
+            duration_ms: Some(60_000),
+        };
+        let mut turns = compliant();
+        turns[5] = (
+            A,
+            23_000,
+            "Vous recevrez l'offre par courrier. Parfait, le contrat est coclut, vous n'avez rien à signer.",
+        );
+        let mut t = transcript(&turns);
+        for w in &mut t.segments[5].words {
+            if w.text.contains("coclut") {
+                w.probability = 0.2;
+            }
+        }
+        let v = run(&book, &t, &m);
+        assert_eq!(finding(&v, "final_on_phone").status, FindingStatus::Fail);
+        // "pour signature" read over the garbled word and the forbidden words after it would
+        // clear the missing item by taking the forbidden phrase away.
+        let (channel, window) = (
+            t.segments[5].channel,
+            (t.segments[5].start_ms, t.segments[5].end_ms),
+        );
+        let words = window_words(&t, channel, window);
+        let n = words.len();
+        let at = words
+            .iter()
+            .position(|w| w.text.contains("coclut"))
+            .unwrap();
+        let read = |(a, b)| {
+            reading(
+                "binding_after_signature",
+                (channel, window),
+                &words,
+                (a, b),
+                "pour signature",
+                "pour signature".into(),
+            )
+        };
+        // A reading of the garbled word alone leaves the forbidden words where they are.
+        let (over, alone) = (read((at, n)), read((at, at + 1)));
+        let probs = vec![0.8; over.script.split_whitespace().count()];
+        let before = t.clone();
+        assert!(!apply_clearing(&book, &facts, &mut t, &over, &probs));
+        assert_eq!(t, before);
+        assert_eq!(
+            run(&book, &t, &m).verdict,
+            callproof_models::Verdict::Violation
+        );
+        let probs = vec![0.8; alone.script.split_whitespace().count()];
+        assert!(apply_clearing(&book, &facts, &mut t, &alone, &probs));
+        assert_eq!(
+            finding(&run(&book, &t, &m), "final_on_phone").status,
+            FindingStatus::Fail
         );
     }
 }
