@@ -974,6 +974,15 @@ mod tests {
         assert_eq!(substitute("", "par courrier"), "par courrier");
     }
 
+    /// The words of segment `segment` that `which` picks, as the recogniser barely heard them.
+    fn barely_heard(t: &mut Transcript, segment: usize, which: impl Fn(&str) -> bool) {
+        for w in &mut t.segments[segment].words {
+            if which(&w.text) {
+                w.probability = 0.2;
+            }
+        }
+    }
+
     fn garbled_written_confirmation() -> Transcript {
         let mut turns = compliant();
         turns[5] = (
@@ -982,11 +991,7 @@ mod tests {
             "Vous recevrez l'offre par coyer et vous ne serez engagée qu'après l'avoir signée.",
         );
         let mut t = transcript(&turns);
-        for w in &mut t.segments[5].words {
-            if w.text.contains("coyer") {
-                w.probability = 0.2;
-            }
-        }
+        barely_heard(&mut t, 5, |w| w.contains("coyer"));
         t
     }
 
@@ -1034,11 +1039,7 @@ mod tests {
             "Bonjour madame, Julie Martin de la société Isosell, je vous contacte mon Électricité du Centre pour une offre commerciale.",
         );
         let mut t = transcript(&turns);
-        for w in &mut t.segments[0].words {
-            if w.text.trim() == "mon" {
-                w.probability = 0.2;
-            }
-        }
+        barely_heard(&mut t, 0, |w| w.trim() == "mon");
         let v = run(&book, &t, &m);
         let f = finding(&v, "on_behalf");
         assert_eq!(
@@ -1179,11 +1180,7 @@ mod tests {
             "Le contrat vous sera adressé par pemme pour signature.",
         );
         let mut t = transcript(&turns);
-        for w in &mut t.segments[5].words {
-            if w.text.contains("pemme") {
-                w.probability = 0.2;
-            }
-        }
+        barely_heard(&mut t, 5, |w| w.contains("pemme"));
         let v = run(&book, &t, &m);
         assert_ne!(
             finding(&v, "written_confirmation").status,
@@ -1587,11 +1584,7 @@ mod tests {
             "Vous recevrez l'offre par courrier. Parfait, le contrat est coclut, vous n'avez rien à signer.",
         );
         let mut t = transcript(&turns);
-        for w in &mut t.segments[5].words {
-            if w.text.contains("coclut") {
-                w.probability = 0.2;
-            }
-        }
+        barely_heard(&mut t, 5, |w| w.contains("coclut"));
         let v = run(&book, &t, &m);
         assert_eq!(finding(&v, "final_on_phone").status, FindingStatus::Fail);
         // "pour signature" read over the garbled word and the forbidden words after it would
