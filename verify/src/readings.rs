@@ -1525,15 +1525,20 @@ mod tests {
         .is_none());
     }
 
+    /// What verification knows of a one-minute call besides its transcript.
+    fn minute_call(m: &callproof_models::CallMetadata) -> crate::CallFacts<'_> {
+        crate::CallFacts {
+            call_id: callproof_models::CallId::new(),
+            metadata: m,
+            duration_ms: Some(60_000),
+        }
+    }
+
     #[test]
     fn a_reading_that_takes_another_findings_words_is_left_out() {
         let book = RuleBook::pack("fr-demarchage").unwrap();
         let m = meta("2026-03-03T10:30:00+01:00");
-        let facts = crate::CallFacts {
-            call_id: callproof_models::CallId::new(),
-            metadata: &m,
-            duration_ms: Some(60_000),
-        };
+        let facts = minute_call(&m);
         let mut t = garbled_written_confirmation();
         // "par courrier" read in place of "quatorze jours": the written confirmation would be
         // met and the 14-day withdrawal lost.
@@ -1572,11 +1577,7 @@ mod tests {
         // there is nothing to sign: the call is a violation.
         let book = RuleBook::pack("fr-demarchage").unwrap();
         let m = meta("2026-03-03T10:30:00+01:00");
-        let facts = crate::CallFacts {
-            call_id: callproof_models::CallId::new(),
-            metadata: &m,
-            duration_ms: Some(60_000),
-        };
+        let facts = minute_call(&m);
         let mut turns = compliant();
         turns[5] = (
             A,
