@@ -18,8 +18,8 @@ use callproof_metastore::prelude::*;
 use callproof_metastore::{Job, JobKind, MetastoreError, NewCall, StoredRuleSet};
 use callproof_models::{
     Actor, AttributionSource, AudioInfo, Call, CallId, CallMetadata, CallState, ChannelRoles,
-    ClientId, FindingStatus, RuleSetRef, Scope, Segment, Speaker, Transcript, Verdict,
-    Verification,
+    ClientId, Finding, FindingStatus, Outcome, RuleKind, RuleSetRef, Scope, Segment, Speaker,
+    Transcript, Verdict, Verification,
 };
 use callproof_storage::{ObjectKey, OriginalStore, StoreError};
 use std::collections::{BTreeMap, HashMap};
@@ -1407,6 +1407,7 @@ impl App {
         // closer listening, and it costs one decoding per temperature step.
         opts.fallback = false;
         let mut decoded_ms = 0u64;
+        let mut beam: Vec<(u16, Vec<Segment>)> = Vec::new();
         for (ch, samples) in channels.iter().enumerate() {
             let Some(speaker) = t
                 .segments
@@ -1435,6 +1436,7 @@ impl App {
             if heard.is_empty() {
                 continue;
             }
+            beam.push((ch as u16, heard.clone()));
             agree_with_first_pass(&mut heard, &t.segments, ch as u16);
             decoded_ms += heard.iter().map(|s| s.end_ms - s.start_ms).sum::<u64>();
             // The new decoding replaces the first pass's words it heard again, word by word:
@@ -1495,14 +1497,120 @@ impl App {
             }
             t.segments.sort_by_key(|s| (s.start_ms, s.channel));
         }
+        let (tried, kept) =
+            self.listen_at_other_paces(engine, (call, &facts), channels, book, &beam, t)?;
         tracing::info!(
             call = %call.id,
             spans = spans.len(),
+            paced_tried = tried,
+            paced_kept = kept,
             speech_s = decoded_ms as f64 / 1000.0,
             seconds = started.elapsed().as_secs_f64(),
             "second listen"
         );
         self.script_check(engine, (call, &facts), channels, book, t, progress)
+    }
+
+    /// The second listen at other paces ([`PACES`]): where a finding still needs review after
+    /// the second listen, the speech its doubt rests on is heard again slowed down and sped
+    /// up, with the same beams and prompt, and a stretch heard surer there
+    /// ([`surer_stretches`]) stands where it only clears findings ([`only_clears`]): it may
+    /// clear what the first hearings garbled ("The alarm system gusts for the PAN's demand"
+    /// heard slowed down as "costs 40 pounds per month"), never accuse, never take away a
+    /// forbidden phrase or a refusal. Surer is not always right: sped up, "a 14-day
+    /// cancellation period" was heard, surer, as "a 14-week installation period". Says how many
+    /// stretches were tried and how many stand.
+    fn listen_at_other_paces(
+        &self,
+        engine: &Engine,
+        (call, facts): (&Call, &CallFacts<'_>),
+        channels: &[Vec<f32>],
+        book: &RuleBook,
+        beam: &[(u16, Vec<Segment>)],
+        t: &mut Transcript,
+    ) -> Result<(usize, usize)> {
+        let provisional = RuleSetRef {
+            id: "second-listen".into(),
+            version: 0,
+            sha256: String::new(),
+            builtin: true,
+        };
+        let mut now = verify::verify(book, &provisional, t, facts);
+        let doubts = Verification {
+            findings: now
+                .findings
+                .iter()
+                .filter(|f| f.status == FindingStatus::Review)
+                .cloned()
+                .collect(),
+            ..now.clone()
+        };
+        let spans = verify::second_listen_spans(book, &doubts);
+        if spans.is_empty() {
+            return Ok((0, 0));
+        }
+        let mut opts = TranscribeOptions::new(&t.language, self.settings.threads);
+        opts.beam_size = 5;
+        opts.fallback = false;
+        let mut surer: Vec<(u16, Vec<Segment>)> = Vec::new();
+        for (ch, samples) in channels.iter().enumerate() {
+            let ch = ch as u16;
+            let Some(speaker) = t
+                .segments
+                .iter()
+                .find(|s| s.channel == ch)
+                .map(|s| s.speaker)
+            else {
+                continue;
+            };
+            let wanted: Vec<(u64, u64)> = spans
+                .iter()
+                .filter(|(who, _, _)| *who == speaker || *who == Speaker::Unknown)
+                .map(|&(_, s, e)| (s, e))
+                .collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            opts.only_ms = Some(wanted);
+            opts.prompt = book.prompt_for(speaker);
+            let mut paced = Vec::new();
+            for rate in PACES {
+                paced.push(paced_hearing(engine, samples, (speaker, ch), &opts, rate)?);
+            }
+            // Compared with the second listen's own hearing as it came out (before a word heard
+            // the same by the first pass took the higher of the two probabilities), where it
+            // heard this channel; weighed the same way once chosen.
+            let ours: Vec<Segment> = match beam.iter().find(|(c, _)| *c == ch) {
+                Some((_, heard)) => heard.clone(),
+                None => t
+                    .segments
+                    .iter()
+                    .filter(|s| s.channel == ch)
+                    .cloned()
+                    .collect(),
+            };
+            for mut stretch in surer_stretches(&ours, paced) {
+                agree_with_first_pass(&mut stretch, &t.segments, ch);
+                surer.push((ch, stretch));
+            }
+        }
+        let tried = surer.len();
+        let mut kept = 0;
+        for (ch, stretch) in surer {
+            let mut with = t.clone();
+            with.replace_heard(ch, stretch.clone());
+            let then = verify::verify(book, &provisional, &with, facts);
+            let clears = only_clears(&now.findings, &then.findings);
+            tracing::debug!(call = %call.id, channel = ch, kept = clears,
+                text = %stretch.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" "),
+                "second listen: heard surer at another pace");
+            if clears {
+                *t = with;
+                now = then;
+                kept += 1;
+            }
+        }
+        Ok((tried, kept))
     }
 
     /// The script check, after the second listen: where a finding still needs review because
@@ -1851,6 +1959,150 @@ impl App {
 /// of: one model heard it twice. Raising such words to the doubt threshold made "I'm a
 /// resident in" (0.19, then again), a garbled "I'm representing", an absent disclosure and a
 /// compliant call a violation (BENCHMARKS.md, "Two hearings of one model are not proof").
+/// Rates (Hz) at which the second listen also reads a channel's 16 kHz samples, each read back
+/// at 16 kHz: the same speech 10 % slower and 10 % faster (and lower and higher). Whisper's
+/// mishearings depend on the exact sound: slowed down, "vos procrets d'y automobiles" was heard
+/// "votre crédit automobile".
+const PACES: [u32; 2] = [17_600, 14_400];
+
+/// The speech of `opts.only_ms` heard again at another pace (`rate`, see [`PACES`]), its times
+/// brought back to the channel's clock.
+fn paced_hearing(
+    engine: &Engine,
+    samples: &[f32],
+    (speaker, channel): (Speaker, u16),
+    opts: &TranscribeOptions,
+    rate: u32,
+) -> Result<Vec<Segment>> {
+    let base = u64::from(callproof_ingest::TARGET_RATE);
+    let paced = callproof_ingest::resample(samples, callproof_ingest::TARGET_RATE, rate)?;
+    let there = |ms: u64| ms * u64::from(rate) / base;
+    let mut opts = opts.clone();
+    opts.only_ms = opts.only_ms.map(|spans| {
+        spans
+            .into_iter()
+            .map(|(s, e)| (there(s), there(e)))
+            .collect()
+    });
+    let mut heard = engine.transcribe(&paced, speaker, channel, &opts)?;
+    on_channel_clock(&mut heard, rate);
+    Ok(heard)
+}
+
+/// Brings the times of segments heard on a channel resampled to `rate` (and read at 16 kHz)
+/// back to the channel's own clock.
+fn on_channel_clock(heard: &mut [Segment], rate: u32) {
+    let back = |ms: u64| ms * u64::from(callproof_ingest::TARGET_RATE) / u64::from(rate);
+    for s in heard {
+        s.start_ms = back(s.start_ms);
+        s.end_ms = back(s.end_ms);
+        for w in &mut s.words {
+            w.start_ms = back(w.start_ms);
+            w.end_ms = back(w.end_ms);
+        }
+    }
+}
+
+/// Where other hearings of the same speech were surer than `ours`: stretch by stretch (segments
+/// of the other hearings that overlap in time make one stretch), the segments of the hearing
+/// whose words were heard with the highest mean probability, against the words of `ours` over
+/// the same time, where that is not `ours`. A hearing with fewer than three quarters of
+/// `ours`'s words there is no surer (it may have left the hard words out); a stretch where
+/// `ours` heard nothing is left alone.
+fn surer_stretches(ours: &[Segment], others: Vec<Vec<Segment>>) -> Vec<Vec<Segment>> {
+    let mut all: Vec<(usize, Segment)> = Vec::new();
+    for (i, other) in others.into_iter().enumerate() {
+        all.extend(other.into_iter().map(|s| (i, s)));
+    }
+    all.sort_by_key(|(_, s)| (s.start_ms, s.end_ms));
+    let mut stretches: Vec<Vec<(usize, Segment)>> = Vec::new();
+    let mut end = 0;
+    for (from, s) in all {
+        match stretches.last_mut() {
+            Some(last) if s.start_ms < end => {
+                end = end.max(s.end_ms);
+                last.push((from, s));
+            }
+            _ => {
+                end = s.end_ms;
+                stretches.push(vec![(from, s)]);
+            }
+        }
+    }
+    let mean = |probs: Vec<f32>| {
+        (
+            probs.len(),
+            probs.iter().sum::<f32>() / probs.len().max(1) as f32,
+        )
+    };
+    let mut surer = Vec::new();
+    for stretch in stretches {
+        let hearings: Vec<usize> = {
+            let mut h: Vec<usize> = stretch.iter().map(|(f, _)| *f).collect();
+            h.dedup();
+            h.sort_unstable();
+            h.dedup();
+            h
+        };
+        let best = hearings
+            .into_iter()
+            .filter_map(|from| {
+                let segs: Vec<&Segment> = stretch
+                    .iter()
+                    .filter(|(f, _)| *f == from)
+                    .map(|(_, s)| s)
+                    .collect();
+                let within = |w: &callproof_models::Word| {
+                    let mid = (w.start_ms + w.end_ms) / 2;
+                    segs.iter().any(|s| s.start_ms <= mid && mid < s.end_ms)
+                };
+                let (n, before) = mean(
+                    ours.iter()
+                        .flat_map(|s| &s.words)
+                        .filter(|w| within(w))
+                        .map(|w| w.probability)
+                        .collect(),
+                );
+                let (m, now) = mean(
+                    segs.iter()
+                        .flat_map(|s| s.words.iter().map(|w| w.probability))
+                        .collect(),
+                );
+                (n > 0 && m * 4 >= n * 3 && now > before).then_some((from, now - before))
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((from, _)) = best {
+            surer.push(
+                stretch
+                    .into_iter()
+                    .filter(|(f, _)| *f == from)
+                    .map(|(_, s)| s)
+                    .collect(),
+            );
+        }
+    }
+    surer
+}
+
+/// Whether `then` only clears findings of `now`: each finding the same or now a pass, a
+/// forbidden phrase's finding unchanged, every refusal kept. A hearing that is surer is not
+/// always right, so it may not accuse, nor add a doubt to an accusation: a violation turned
+/// "needs review" by words heard at another pace (a customer's "Je ne sais pas" then followed
+/// by a stray "F.") is no verdict a person can rely on either.
+fn only_clears(now: &[Finding], then: &[Finding]) -> bool {
+    now.len() == then.len()
+        && now.iter().zip(then).all(|(a, b)| {
+            a.rule_id == b.rule_id
+                && if a.kind == RuleKind::Forbidden {
+                    b.status == a.status
+                } else if a.outcome == Outcome::Refused {
+                    b.outcome == Outcome::Refused
+                } else {
+                    b.status == a.status || b.status == FindingStatus::Pass
+                }
+        })
+}
+
 fn agree_with_first_pass(heard: &mut [Segment], first: &[Segment], channel: u16) {
     let plain = |w: &str| -> String {
         w.chars()
@@ -2068,6 +2320,111 @@ mod tests {
             heard_first: None,
             disputed: false,
         }
+    }
+
+    /// `seg` with every word heard at probability `p`.
+    fn heard(start_ms: u64, text: &str, p: f32) -> Segment {
+        let mut s = seg(start_ms, text);
+        for w in &mut s.words {
+            w.probability = p;
+        }
+        s
+    }
+
+    #[test]
+    fn a_stretch_heard_surer_at_another_pace_is_offered_and_only_then() {
+        let ours = vec![
+            heard(1_000, "The alarm system gusts for the PAN's demand.", 0.6),
+            heard(9_000, "Okay, I'll take it", 0.5),
+        ];
+        // The answer heard slowed down as one word over the time of four.
+        let mut okay = heard(9_000, "Okay,", 0.9);
+        okay.end_ms = 10_200;
+        okay.words[0].end_ms = 10_200;
+        let slowed = vec![
+            heard(1_100, "The alarm system costs 40 pounds per month.", 0.8),
+            okay,
+        ];
+        let sped = vec![heard(1_000, "The alarm system costs forty pounds.", 0.7)];
+        let surer = surer_stretches(&ours, vec![slowed, sped]);
+        // The surest hearing of the price; not the answer heard with half its words.
+        assert_eq!(surer.len(), 1, "{surer:?}");
+        assert_eq!(surer[0].len(), 1);
+        assert_eq!(
+            surer[0][0].text,
+            "The alarm system costs 40 pounds per month."
+        );
+        // Less sure, or where the second listen heard nothing: nothing offered.
+        let unsure = vec![heard(
+            1_000,
+            "The alarm system goes for the pants demand.",
+            0.5,
+        )];
+        assert!(surer_stretches(&ours, vec![unsure]).is_empty());
+        let elsewhere = vec![heard(20_000, "Goodbye then.", 0.99)];
+        assert!(surer_stretches(&ours, vec![elsewhere]).is_empty());
+    }
+
+    #[test]
+    fn a_hearing_at_another_pace_is_brought_back_to_the_channel_clock() {
+        // Slowed down 10 %: 17.6 kHz read at 16 kHz, so 1.1 s there is 1 s on the channel.
+        let mut s = vec![seg(1_100, "bonjour madame")];
+        on_channel_clock(&mut s, 17_600);
+        assert_eq!((s[0].start_ms, s[0].end_ms), (1_000, 1_545));
+        assert_eq!(
+            (s[0].words[1].start_ms, s[0].words[1].end_ms),
+            (1_272, 1_545)
+        );
+    }
+
+    fn finding(rule: &str, kind: RuleKind, outcome: Outcome, status: FindingStatus) -> Finding {
+        Finding {
+            rule_id: rule.into(),
+            kind,
+            outcome,
+            status,
+            speaker: None,
+            start_ms: None,
+            end_ms: None,
+            matched: None,
+            phrase: None,
+            score: None,
+            detail: String::new(),
+            attribution: None,
+            hearing: None,
+        }
+    }
+
+    #[test]
+    fn a_hearing_at_another_pace_may_clear_a_finding_and_nothing_else() {
+        use FindingStatus::{Fail, Pass, Review};
+        let price = |o, s| finding("price", RuleKind::Required, o, s);
+        let pressure = |o, s| finding("no_pressure", RuleKind::Forbidden, o, s);
+        let consent = |o, s| finding("consent", RuleKind::Consent, o, s);
+        let now = vec![
+            price(Outcome::Missing, Review),
+            pressure(Outcome::ForbiddenSaid, Fail),
+            consent(Outcome::Refused, Fail),
+        ];
+        // The price heard: cleared.
+        let cleared = vec![price(Outcome::Met, Pass), now[1].clone(), now[2].clone()];
+        assert!(only_clears(&now, &cleared));
+        assert!(only_clears(&now, &now));
+        // Never an accusation where there was a doubt.
+        let accused = vec![
+            price(Outcome::Missing, Fail),
+            now[1].clone(),
+            now[2].clone(),
+        ];
+        assert!(!only_clears(&now, &accused));
+        // Never a forbidden phrase taken away, nor a refusal.
+        let unsaid = vec![now[0].clone(), pressure(Outcome::Met, Pass), now[2].clone()];
+        assert!(!only_clears(&now, &unsaid));
+        let agreed = vec![now[0].clone(), now[1].clone(), consent(Outcome::Met, Pass)];
+        assert!(!only_clears(&now, &agreed));
+        // Nor a doubt added to an accusation.
+        let failing = vec![price(Outcome::Missing, Fail)];
+        assert!(!only_clears(&failing, &[price(Outcome::Missing, Review)]));
     }
 
     #[test]

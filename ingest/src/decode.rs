@@ -28,7 +28,7 @@ pub enum DecodeError {
     Damaged(String),
     #[error("the recording holds no audio samples")]
     Empty,
-    #[error("resampling to 16 kHz failed: {0}")]
+    #[error("resampling the audio failed: {0}")]
     Resample(String),
     /// The recording is outside what callproof accepts (see the `MAX_*`/`MIN_*` limits).
     #[error("{0}")]
@@ -517,14 +517,21 @@ fn decode_loop(
 
 /// Resamples one channel to 16 kHz with rubato's FFT resampler.
 pub fn resample_to_16k(samples: &[f32], from_rate: u32) -> Result<Vec<f32>, DecodeError> {
-    if from_rate == TARGET_RATE {
+    resample(samples, from_rate, TARGET_RATE)
+}
+
+/// Resamples one channel from `from_rate` to `to_rate` (Hz) with rubato's FFT resampler, sample
+/// 0 out at the time of sample 0 in. Read back at the old rate, the result is the same speech
+/// slower or faster (the second listen hears a doubtful stretch at other paces).
+pub fn resample(samples: &[f32], from_rate: u32, to_rate: u32) -> Result<Vec<f32>, DecodeError> {
+    if from_rate == to_rate {
         return Ok(samples.to_vec());
     }
     const CHUNK: usize = 1024;
-    let mut rs = FftFixedIn::<f32>::new(from_rate as usize, TARGET_RATE as usize, CHUNK, 2, 1)
+    let mut rs = FftFixedIn::<f32>::new(from_rate as usize, to_rate as usize, CHUNK, 2, 1)
         .map_err(|e| DecodeError::Resample(e.to_string()))?;
     let delay = rs.output_delay();
-    let expected = (samples.len() as u64 * TARGET_RATE as u64 / from_rate as u64) as usize;
+    let expected = (samples.len() as u64 * to_rate as u64 / from_rate as u64) as usize;
     let mut out = Vec::with_capacity(expected + delay + CHUNK);
     let mut pos = 0;
     while pos + CHUNK <= samples.len() {

@@ -11,8 +11,8 @@ use callproof_models::{CallMetadata, ClientId};
 use sha2::{Digest, Sha256};
 
 pub use decode::{
-    decode, decode_window, decode_with, probe_file, resample_to_16k, AudioLimits, AudioSummary,
-    DecodeError, DecodedAudio, TARGET_RATE,
+    decode, decode_window, decode_with, probe_file, resample, resample_to_16k, AudioLimits,
+    AudioSummary, DecodeError, DecodedAudio, TARGET_RATE,
 };
 
 #[derive(Debug, thiserror::Error)]
