@@ -1409,22 +1409,9 @@ impl App {
         let mut decoded_ms = 0u64;
         let mut beam: Vec<(u16, Vec<Segment>)> = Vec::new();
         for (ch, samples) in channels.iter().enumerate() {
-            let Some(speaker) = t
-                .segments
-                .iter()
-                .find(|s| s.channel as usize == ch)
-                .map(|s| s.speaker)
-            else {
+            let Some((speaker, wanted)) = wanted_on(t, &spans, ch as u16) else {
                 continue;
             };
-            let wanted: Vec<(u64, u64)> = spans
-                .iter()
-                .filter(|(who, _, _)| *who == speaker || *who == Speaker::Unknown)
-                .map(|&(_, s, e)| (s, e))
-                .collect();
-            if wanted.is_empty() {
-                continue;
-            }
             progress(&format!("second listen, channel {} ({speaker})", ch + 1));
             opts.only_ms = Some(wanted);
             opts.prompt = book.prompt_for(speaker);
@@ -1555,22 +1542,9 @@ impl App {
         let mut surer: Vec<(u16, Vec<Segment>)> = Vec::new();
         for (ch, samples) in channels.iter().enumerate() {
             let ch = ch as u16;
-            let Some(speaker) = t
-                .segments
-                .iter()
-                .find(|s| s.channel == ch)
-                .map(|s| s.speaker)
-            else {
+            let Some((speaker, wanted)) = wanted_on(t, &spans, ch) else {
                 continue;
             };
-            let wanted: Vec<(u64, u64)> = spans
-                .iter()
-                .filter(|(who, _, _)| *who == speaker || *who == Speaker::Unknown)
-                .map(|&(_, s, e)| (s, e))
-                .collect();
-            if wanted.is_empty() {
-                continue;
-            }
             opts.only_ms = Some(wanted);
             opts.prompt = book.prompt_for(speaker);
             let mut paced = Vec::new();
@@ -1959,6 +1933,22 @@ impl App {
 /// of: one model heard it twice. Raising such words to the doubt threshold made "I'm a
 /// resident in" (0.19, then again), a garbled "I'm representing", an absent disclosure and a
 /// compliant call a violation (BENCHMARKS.md, "Two hearings of one model are not proof").
+/// Who speaks on `channel` and the stretches of `spans` (ms) that are theirs to hear again;
+/// `None` for a channel without speech or with nothing to hear again.
+fn wanted_on(
+    t: &Transcript,
+    spans: &[(Speaker, u64, u64)],
+    channel: u16,
+) -> Option<(Speaker, Vec<(u64, u64)>)> {
+    let speaker = t.segments.iter().find(|s| s.channel == channel)?.speaker;
+    let wanted: Vec<(u64, u64)> = spans
+        .iter()
+        .filter(|(who, _, _)| *who == speaker || *who == Speaker::Unknown)
+        .map(|&(_, s, e)| (s, e))
+        .collect();
+    (!wanted.is_empty()).then_some((speaker, wanted))
+}
+
 /// Rates (Hz) at which the second listen also reads a channel's 16 kHz samples, each read back
 /// at 16 kHz: the same speech 10 % slower and 10 % faster (and lower and higher). Whisper's
 /// mishearings depend on the exact sound: slowed down, "vos procrets d'y automobiles" was heard
