@@ -1505,8 +1505,9 @@ impl App {
     /// clear what the first hearings garbled ("The alarm system gusts for the PAN's demand"
     /// heard slowed down as "costs 40 pounds per month"), never accuse, never take away a
     /// forbidden phrase or a refusal. Surer is not always right: sped up, "a 14-day
-    /// cancellation period" was heard, surer, as "a 14-week installation period". Says how many
-    /// stretches were tried and how many stand.
+    /// cancellation period" was heard, surer, as "a 14-week installation period". A stretch no
+    /// pace heard surer stands where the hearing at each pace, on its own, clears the same
+    /// finding ([`cleared_at_each`]). Says how many stretches were tried and how many stand.
     fn listen_at_other_paces(
         &self,
         engine: &Engine,
@@ -1540,6 +1541,7 @@ impl App {
         opts.beam_size = 5;
         opts.fallback = false;
         let mut surer: Vec<(u16, Vec<Segment>)> = Vec::new();
+        let mut at_each: Vec<(u16, Vec<Vec<Segment>>)> = Vec::new();
         for (ch, samples) in channels.iter().enumerate() {
             let ch = ch as u16;
             let Some((speaker, wanted)) = wanted_on(t, &spans, ch) else {
@@ -1549,7 +1551,12 @@ impl App {
             opts.prompt = book.prompt_for(speaker);
             let mut paced = Vec::new();
             for rate in PACES {
-                paced.push(paced_hearing(engine, samples, (speaker, ch), &opts, rate)?);
+                let heard = paced_hearing(engine, samples, (speaker, ch), &opts, rate)?;
+                for s in &heard {
+                    tracing::debug!(call = %call.id, channel = ch, rate, start_ms = s.start_ms,
+                        end_ms = s.end_ms, text = %s.text, "second listen heard at another pace");
+                }
+                paced.push(heard);
             }
             // Compared with the second listen's own hearing as it came out (before a word heard
             // the same by the first pass took the higher of the two probabilities), where it
@@ -1563,6 +1570,12 @@ impl App {
                     .cloned()
                     .collect(),
             };
+            for mut hearings in stretches_heard_at_each(&ours, &paced) {
+                for stretch in &mut hearings {
+                    agree_with_first_pass(stretch, &t.segments, ch);
+                }
+                at_each.push((ch, hearings));
+            }
             for mut stretch in surer_stretches(&ours, paced) {
                 agree_with_first_pass(&mut stretch, &t.segments, ch);
                 surer.push((ch, stretch));
@@ -1582,6 +1595,47 @@ impl App {
                 *t = with;
                 now = then;
                 kept += 1;
+            }
+        }
+        // A stretch no pace heard surer, where each pace's hearing clears the same finding
+        // ("112 repars" heard "coupe 120 euros par heure" slowed down and "à 1000 coups 120
+        // euros par an" sped up): two hearings of other sounds found the item there.
+        let tried = tried + at_each.len();
+        for (ch, hearings) in at_each {
+            let tries: Vec<(Transcript, Verification)> = hearings
+                .iter()
+                .map(|stretch| {
+                    let mut with = t.clone();
+                    with.replace_heard(ch, stretch.clone());
+                    let then = verify::verify(book, &provisional, &with, facts);
+                    (with, then)
+                })
+                .collect();
+            let thens: Vec<&[Finding]> = tries.iter().map(|(_, v)| v.findings.as_slice()).collect();
+            let clears = cleared_at_each(&now.findings, &thens);
+            let text: Vec<String> = hearings
+                .iter()
+                .map(|h| {
+                    h.iter()
+                        .map(|s| s.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect();
+            tracing::debug!(call = %call.id, channel = ch, kept = clears, text = %text.join(" | "),
+                "second listen: heard at each other pace");
+            if clears {
+                // The surer of the hearings stands.
+                let best = (0..hearings.len())
+                    .max_by(|&a, &b| {
+                        mean_probability(&hearings[a]).total_cmp(&mean_probability(&hearings[b]))
+                    })
+                    .unwrap_or(0);
+                if let Some((with, then)) = tries.into_iter().nth(best) {
+                    *t = with;
+                    now = then;
+                    kept += 1;
+                }
             }
         }
         Ok((tried, kept))
@@ -1993,16 +2047,12 @@ fn on_channel_clock(heard: &mut [Segment], rate: u32) {
     }
 }
 
-/// Where other hearings of the same speech were surer than `ours`: stretch by stretch (segments
-/// of the other hearings that overlap in time make one stretch), the segments of the hearing
-/// whose words were heard with the highest mean probability, against the words of `ours` over
-/// the same time, where that is not `ours`. A hearing with fewer than three quarters of
-/// `ours`'s words there is no surer (it may have left the hard words out); a stretch where
-/// `ours` heard nothing is left alone.
-fn surer_stretches(ours: &[Segment], others: Vec<Vec<Segment>>) -> Vec<Vec<Segment>> {
+/// The segments of several hearings of the same speech, each with the index of its hearing, in
+/// stretches: segments that overlap in time, whichever hearing they come from, make one.
+fn overlapping(hearings: Vec<Vec<Segment>>) -> Vec<Vec<(usize, Segment)>> {
     let mut all: Vec<(usize, Segment)> = Vec::new();
-    for (i, other) in others.into_iter().enumerate() {
-        all.extend(other.into_iter().map(|s| (i, s)));
+    for (i, hearing) in hearings.into_iter().enumerate() {
+        all.extend(hearing.into_iter().map(|s| (i, s)));
     }
     all.sort_by_key(|(_, s)| (s.start_ms, s.end_ms));
     let mut stretches: Vec<Vec<(usize, Segment)>> = Vec::new();
@@ -2019,6 +2069,68 @@ fn surer_stretches(ours: &[Segment], others: Vec<Vec<Segment>>) -> Vec<Vec<Segme
             }
         }
     }
+    stretches
+}
+
+/// The mean probability of the words of `heard`; 0 without words.
+fn mean_probability(heard: &[Segment]) -> f32 {
+    let p: Vec<f32> = heard
+        .iter()
+        .flat_map(|s| s.words.iter().map(|w| w.probability))
+        .collect();
+    p.iter().sum::<f32>() / p.len().max(1) as f32
+}
+
+/// Stretch by stretch (as [`overlapping`]), each of `paced`'s hearings of it, where every one of
+/// them heard words there and so did `ours`.
+fn stretches_heard_at_each(ours: &[Segment], paced: &[Vec<Segment>]) -> Vec<Vec<Vec<Segment>>> {
+    overlapping(paced.to_vec())
+        .into_iter()
+        .filter_map(|stretch| {
+            let lo = stretch.iter().map(|(_, s)| s.start_ms).min()?;
+            let hi = stretch.iter().map(|(_, s)| s.end_ms).max()?;
+            let heard_by_us = ours
+                .iter()
+                .flat_map(|s| &s.words)
+                .any(|w| w.start_ms < hi && lo < w.end_ms);
+            let hearings: Vec<Vec<Segment>> = (0..paced.len())
+                .map(|i| {
+                    stretch
+                        .iter()
+                        .filter(|(f, _)| *f == i)
+                        .map(|(_, s)| s.clone())
+                        .collect()
+                })
+                .collect();
+            let each = hearings
+                .iter()
+                .all(|h: &Vec<Segment>| h.iter().any(|s| !s.words.is_empty()));
+            (heard_by_us && each && hearings.len() > 1).then_some(hearings)
+        })
+        .collect()
+}
+
+/// Whether each of `thens` clears findings of `now` and only that ([`only_clears`]), and one
+/// finding at least is cleared by every one of them.
+fn cleared_at_each(now: &[Finding], thens: &[&[Finding]]) -> bool {
+    !thens.is_empty()
+        && thens.iter().all(|then| only_clears(now, then))
+        && (0..now.len()).any(|i| {
+            now[i].status != FindingStatus::Pass
+                && thens
+                    .iter()
+                    .all(|then| then.get(i).is_some_and(|f| f.status == FindingStatus::Pass))
+        })
+}
+
+/// Where other hearings of the same speech were surer than `ours`: stretch by stretch (segments
+/// of the other hearings that overlap in time make one stretch), the segments of the hearing
+/// whose words were heard with the highest mean probability, against the words of `ours` over
+/// the same time, where that is not `ours`. A hearing with fewer than three quarters of
+/// `ours`'s words there is no surer (it may have left the hard words out); a stretch where
+/// `ours` heard nothing is left alone.
+fn surer_stretches(ours: &[Segment], others: Vec<Vec<Segment>>) -> Vec<Vec<Segment>> {
+    let stretches = overlapping(others);
     let mean = |probs: Vec<f32>| {
         (
             probs.len(),
@@ -2415,6 +2527,68 @@ mod tests {
         // Nor a doubt added to an accusation.
         let failing = vec![price(Outcome::Missing, Fail)];
         assert!(!only_clears(&failing, &[price(Outcome::Missing, Review)]));
+    }
+
+    #[test]
+    fn each_pace_s_hearing_of_a_stretch_is_offered_where_each_heard_it() {
+        let ours = vec![heard(
+            21_900,
+            "Le contrat d'un proté annuel, 112 repars.",
+            0.7,
+        )];
+        let slowed = vec![
+            heard(
+                21_960,
+                "Le contrat d'un proté annuel coupe 120 euros par heure.",
+                0.6,
+            ),
+            heard(37_000, "Parfait.", 0.9),
+        ];
+        let sped = vec![heard(
+            21_766,
+            "Le contrat nous proté à 1000 coups 120 euros par an.",
+            0.5,
+        )];
+        let each = stretches_heard_at_each(&ours, &[slowed, sped]);
+        // The price, heard at both paces; not the answer, heard at one pace only (and where
+        // the second listen heard nothing).
+        assert_eq!(each.len(), 1, "{each:?}");
+        assert_eq!(each[0].len(), 2);
+        assert!(each[0][0][0].text.contains("coupe 120 euros"));
+        assert!(each[0][1][0].text.contains("coups 120 euros"));
+        let elsewhere = vec![heard(5_000, "Bonjour.", 0.9)];
+        assert!(stretches_heard_at_each(
+            &elsewhere,
+            &[
+                vec![heard(21_960, "120 euros", 0.6)],
+                vec![heard(21_900, "120 euros", 0.6)]
+            ]
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn a_finding_is_cleared_at_each_pace_only_where_every_hearing_clears_it() {
+        use FindingStatus::{Fail, Pass, Review};
+        let price = |o, s| finding("price", RuleKind::Required, o, s);
+        let consent = |o, s| finding("consent", RuleKind::Consent, o, s);
+        let now = vec![
+            price(Outcome::Missing, Review),
+            consent(Outcome::Missing, Review),
+        ];
+        let price_met = vec![price(Outcome::Met, Pass), now[1].clone()];
+        let consent_met = vec![now[0].clone(), consent(Outcome::Met, Pass)];
+        let both_met = vec![price(Outcome::Met, Pass), consent(Outcome::Met, Pass)];
+        // Both hearings heard the price: cleared.
+        assert!(cleared_at_each(&now, &[&price_met, &both_met]));
+        // One heard the price, the other the assent: no finding cleared by both.
+        assert!(!cleared_at_each(&now, &[&price_met, &consent_met]));
+        // One hearing only, of two, clears: nothing.
+        assert!(!cleared_at_each(&now, &[&price_met, &now]));
+        // A hearing that also accuses: nothing, however the other hears it.
+        let accusing = vec![price(Outcome::Met, Pass), consent(Outcome::Missing, Fail)];
+        assert!(!cleared_at_each(&now, &[&price_met, &accusing]));
+        assert!(!cleared_at_each(&now, &[]));
     }
 
     #[test]
