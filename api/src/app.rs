@@ -1382,12 +1382,7 @@ impl App {
         {
             return Ok(());
         }
-        let provisional = RuleSetRef {
-            id: "first-pass".into(),
-            version: 0,
-            sha256: String::new(),
-            builtin: true,
-        };
+        let provisional = provisional("first-pass");
         let facts = CallFacts {
             call_id: call.id,
             metadata: &call.metadata,
@@ -1517,12 +1512,7 @@ impl App {
         beam: &[(u16, Vec<Segment>)],
         t: &mut Transcript,
     ) -> Result<(usize, usize)> {
-        let provisional = RuleSetRef {
-            id: "second-listen".into(),
-            version: 0,
-            sha256: String::new(),
-            builtin: true,
-        };
+        let provisional = provisional("second-listen");
         let mut now = verify::verify(book, &provisional, t, facts);
         let doubts = Verification {
             findings: now
@@ -1657,12 +1647,7 @@ impl App {
         t: &mut Transcript,
         progress: &StageProgress,
     ) -> Result<()> {
-        let provisional = RuleSetRef {
-            id: "script-check".into(),
-            version: 0,
-            sha256: String::new(),
-            builtin: true,
-        };
+        let provisional = provisional("script-check");
         let v = verify::verify(book, &provisional, t, facts);
         let readings = verify::script_readings(book, t, &v);
         let numbers = verify::number_places(book, t, &v);
@@ -1981,12 +1966,17 @@ impl App {
     }
 }
 
-/// Two decodings that hear the same word at the same moment — greedy without a prompt, then
-/// five beams with the vocabulary — agree on it: the second listen's word (in `heard`) keeps
-/// the surer of their two probabilities. Their agreement is no proof of a word both were unsure
-/// of: one model heard it twice. Raising such words to the doubt threshold made "I'm a
-/// resident in" (0.19, then again), a garbled "I'm representing", an absent disclosure and a
-/// compliant call a violation (BENCHMARKS.md, "Two hearings of one model are not proof").
+/// The rule set a verification made between two stages of transcription is marked with (it is
+/// never stored: only the verification of the finished transcript is): `stage` names the stage.
+fn provisional(stage: &str) -> RuleSetRef {
+    RuleSetRef {
+        id: stage.into(),
+        version: 0,
+        sha256: String::new(),
+        builtin: true,
+    }
+}
+
 /// Who speaks on `channel` and the stretches of `spans` (ms) that are theirs to hear again;
 /// `None` for a channel without speech or with nothing to hear again.
 fn wanted_on(
@@ -2205,6 +2195,12 @@ fn only_clears(now: &[Finding], then: &[Finding]) -> bool {
         })
 }
 
+/// Two decodings that hear the same word at the same moment — greedy without a prompt, then
+/// five beams with the vocabulary — agree on it: the second listen's word (in `heard`) keeps
+/// the surer of their two probabilities. Their agreement is no proof of a word both were unsure
+/// of: one model heard it twice. Raising such words to the doubt threshold made "I'm a
+/// resident in" (0.19, then again), a garbled "I'm representing", an absent disclosure and a
+/// compliant call a violation (BENCHMARKS.md, "Two hearings of one model are not proof").
 fn agree_with_first_pass(heard: &mut [Segment], first: &[Segment], channel: u16) {
     let plain = |w: &str| -> String {
         w.chars()
