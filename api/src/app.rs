@@ -1560,13 +1560,15 @@ impl App {
                     .cloned()
                     .collect(),
             };
-            for mut hearings in stretches_heard_at_each(&ours, &paced) {
+            // Both ways of choosing look at the same stretches of the paced hearings.
+            let stretches = overlapping(paced);
+            for mut hearings in stretches_heard_at_each(&ours, &stretches, PACES.len()) {
                 for stretch in &mut hearings {
                     agree_with_first_pass(stretch, &t.segments, ch);
                 }
                 at_each.push((ch, hearings));
             }
-            for mut stretch in surer_stretches(&ours, paced) {
+            for mut stretch in surer_stretches(&ours, &stretches) {
                 agree_with_first_pass(&mut stretch, &t.segments, ch);
                 surer.push((ch, stretch));
             }
@@ -2071,11 +2073,15 @@ fn mean_probability(heard: &[Segment]) -> f32 {
     p.iter().sum::<f32>() / p.len().max(1) as f32
 }
 
-/// Stretch by stretch (as [`overlapping`]), each of `paced`'s hearings of it, where every one of
-/// them heard words there and so did `ours`.
-fn stretches_heard_at_each(ours: &[Segment], paced: &[Vec<Segment>]) -> Vec<Vec<Vec<Segment>>> {
-    overlapping(paced.to_vec())
-        .into_iter()
+/// Stretch by stretch (`stretches`, as [`overlapping`] makes them of `hearings` hearings), each
+/// hearing's segments there, where every one of them heard words there and so did `ours`.
+fn stretches_heard_at_each(
+    ours: &[Segment],
+    stretches: &[Vec<(usize, Segment)>],
+    hearings: usize,
+) -> Vec<Vec<Vec<Segment>>> {
+    stretches
+        .iter()
         .filter_map(|stretch| {
             let lo = stretch.iter().map(|(_, s)| s.start_ms).min()?;
             let hi = stretch.iter().map(|(_, s)| s.end_ms).max()?;
@@ -2083,7 +2089,7 @@ fn stretches_heard_at_each(ours: &[Segment], paced: &[Vec<Segment>]) -> Vec<Vec<
                 .iter()
                 .flat_map(|s| &s.words)
                 .any(|w| w.start_ms < hi && lo < w.end_ms);
-            let hearings: Vec<Vec<Segment>> = (0..paced.len())
+            let each_heard: Vec<Vec<Segment>> = (0..hearings)
                 .map(|i| {
                     stretch
                         .iter()
@@ -2092,10 +2098,10 @@ fn stretches_heard_at_each(ours: &[Segment], paced: &[Vec<Segment>]) -> Vec<Vec<
                         .collect()
                 })
                 .collect();
-            let each = hearings
+            let each = each_heard
                 .iter()
                 .all(|h: &Vec<Segment>| h.iter().any(|s| !s.words.is_empty()));
-            (heard_by_us && each && hearings.len() > 1).then_some(hearings)
+            (heard_by_us && each && hearings > 1).then_some(each_heard)
         })
         .collect()
 }
@@ -2113,14 +2119,13 @@ fn cleared_at_each(now: &[Finding], thens: &[&[Finding]]) -> bool {
         })
 }
 
-/// Where other hearings of the same speech were surer than `ours`: stretch by stretch (segments
-/// of the other hearings that overlap in time make one stretch), the segments of the hearing
+/// Where other hearings of the same speech were surer than `ours`: stretch by stretch
+/// (`stretches`, as [`overlapping`] makes them of the other hearings), the segments of the hearing
 /// whose words were heard with the highest mean probability, against the words of `ours` over
 /// the same time, where that is not `ours`. A hearing with fewer than three quarters of
 /// `ours`'s words there is no surer (it may have left the hard words out); a stretch where
 /// `ours` heard nothing is left alone.
-fn surer_stretches(ours: &[Segment], others: Vec<Vec<Segment>>) -> Vec<Vec<Segment>> {
-    let stretches = overlapping(others);
+fn surer_stretches(ours: &[Segment], stretches: &[Vec<(usize, Segment)>]) -> Vec<Vec<Segment>> {
     let mean = |probs: Vec<f32>| {
         (
             probs.len(),
@@ -2166,9 +2171,9 @@ fn surer_stretches(ours: &[Segment], others: Vec<Vec<Segment>>) -> Vec<Vec<Segme
         if let Some((from, _)) = best {
             surer.push(
                 stretch
-                    .into_iter()
+                    .iter()
                     .filter(|(f, _)| *f == from)
-                    .map(|(_, s)| s)
+                    .map(|(_, s)| s.clone())
                     .collect(),
             );
         }
@@ -2444,7 +2449,7 @@ mod tests {
             okay,
         ];
         let sped = vec![heard(1_000, "The alarm system costs forty pounds.", 0.7)];
-        let surer = surer_stretches(&ours, vec![slowed, sped]);
+        let surer = surer_stretches(&ours, &overlapping(vec![slowed, sped]));
         // The surest hearing of the price; not the answer heard with half its words.
         assert_eq!(surer.len(), 1, "{surer:?}");
         assert_eq!(surer[0].len(), 1);
@@ -2458,9 +2463,9 @@ mod tests {
             "The alarm system goes for the pants demand.",
             0.5,
         )];
-        assert!(surer_stretches(&ours, vec![unsure]).is_empty());
+        assert!(surer_stretches(&ours, &overlapping(vec![unsure])).is_empty());
         let elsewhere = vec![heard(20_000, "Goodbye then.", 0.99)];
-        assert!(surer_stretches(&ours, vec![elsewhere]).is_empty());
+        assert!(surer_stretches(&ours, &overlapping(vec![elsewhere])).is_empty());
     }
 
     #[test]
@@ -2545,7 +2550,7 @@ mod tests {
             "Le contrat nous proté à 1000 coups 120 euros par an.",
             0.5,
         )];
-        let each = stretches_heard_at_each(&ours, &[slowed, sped]);
+        let each = stretches_heard_at_each(&ours, &overlapping(vec![slowed, sped]), 2);
         // The price, heard at both paces; not the answer, heard at one pace only (and where
         // the second listen heard nothing).
         assert_eq!(each.len(), 1, "{each:?}");
@@ -2553,14 +2558,11 @@ mod tests {
         assert!(each[0][0][0].text.contains("coupe 120 euros"));
         assert!(each[0][1][0].text.contains("coups 120 euros"));
         let elsewhere = vec![heard(5_000, "Bonjour.", 0.9)];
-        assert!(stretches_heard_at_each(
-            &elsewhere,
-            &[
-                vec![heard(21_960, "120 euros", 0.6)],
-                vec![heard(21_900, "120 euros", 0.6)]
-            ]
-        )
-        .is_empty());
+        let both = overlapping(vec![
+            vec![heard(21_960, "120 euros", 0.6)],
+            vec![heard(21_900, "120 euros", 0.6)],
+        ]);
+        assert!(stretches_heard_at_each(&elsewhere, &both, 2).is_empty());
     }
 
     #[test]
