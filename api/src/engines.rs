@@ -117,7 +117,7 @@ impl Engines {
     }
 
     /// The flags and variables that give a child process (a worker) the same engines.
-    pub fn pass_to(&self, cmd: &mut tokio::process::Command) {
+    pub fn pass_to(&self, cmd: &mut std::process::Command) {
         if let Some(c) = &self.catalog {
             cmd.env("CALLPROOF_CATALOG", c);
         }

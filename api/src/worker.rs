@@ -155,7 +155,7 @@ pub async fn supervise(slot: usize, app: Arc<App>, data: PathBuf) {
                 return;
             }
         };
-        let mut cmd = tokio::process::Command::new(exe);
+        let mut cmd = std::process::Command::new(exe);
         cmd.arg("--data")
             .arg(&data)
             .arg("--model")
@@ -167,13 +167,13 @@ pub async fn supervise(slot: usize, app: Arc<App>, data: PathBuf) {
             .arg("--signing-key")
             .arg(&settings.signing_key)
             .arg("worker")
-            .kill_on_drop(true)
             .stdin(std::process::Stdio::null());
         // A worker must not outlive its server, even one killed with SIGKILL (no destructor
         // runs then): the kernel stops it when the server goes.
         #[cfg(target_os = "linux")]
         // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
         unsafe {
+            use std::os::unix::process::CommandExt;
             cmd.pre_exec(|| {
                 if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                     return Err(std::io::Error::last_os_error());
@@ -182,17 +182,49 @@ pub async fn supervise(slot: usize, app: Arc<App>, data: PathBuf) {
             });
         }
         settings.engines.pass_to(&mut cmd);
-        let mut child = match cmd.spawn() {
-            Ok(c) => c,
+        // The kernel sends that signal when the *thread* that started the worker ends, not the
+        // server: started from a runtime thread, a worker was killed moments after it was
+        // ready when that thread left the runtime (`block_in_place` hands a thread's place to
+        // another, and an idle thread ends). A thread of its own starts the worker and waits
+        // for it, so it lives exactly as long as the worker; the server ending still ends it.
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let (ended_tx, ended_rx) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name(format!("worker-{slot}"))
+            .spawn(move || match cmd.spawn() {
+                Ok(mut child) => {
+                    let _ = started_tx.send(Ok(child.id()));
+                    let _ = ended_tx.send(child.wait());
+                }
+                Err(e) => {
+                    let _ = started_tx.send(Err(e));
+                }
+            });
+        let pid = match spawned {
+            Ok(_) => match started_rx.await {
+                Ok(Ok(pid)) => pid,
+                Ok(Err(e)) => {
+                    tracing::error!("worker {slot} cannot start: {e}");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    continue;
+                }
+                Err(_) => {
+                    tracing::error!("worker {slot} cannot start: its thread ended");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    continue;
+                }
+            },
             Err(e) => {
-                tracing::error!("worker {slot} cannot start: {e}");
+                tracing::error!("worker {slot} cannot start: no thread to wait for it: {e}");
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 continue;
             }
         };
-        let pid = child.id().unwrap_or(0);
         let started = std::time::Instant::now();
-        let status = child.wait().await;
+        let status = match ended_rx.await {
+            Ok(s) => s,
+            Err(_) => Err(std::io::Error::other("its waiting thread ended")),
+        };
         let reason = match &status {
             Ok(s) => describe_exit(s),
             Err(e) => format!("its exit could not be read: {e}"),
