@@ -6,9 +6,12 @@
 //! prints its answer as JSON. A decoder that aborts, overflows its stack or asks for gigabytes
 //! kills only the child, and the upload is refused as damaged.
 
+use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use callproof_ingest::{AudioLimits, AudioSummary, DecodeError};
 
@@ -27,18 +30,18 @@ pub async fn in_child(path: &Path, limits: &AudioLimits) -> Result<AudioSummary,
     let exe = std::env::current_exe().map_err(|e| fault(format!("could not start ({e})")))?;
     let limits_json =
         serde_json::to_string(limits).map_err(|e| fault(format!("could not start ({e})")))?;
-    let mut cmd = tokio::process::Command::new(exe);
+    let mut cmd = std::process::Command::new(exe);
     cmd.arg("probe-audio")
         .arg("--audio-limits")
         .arg(limits_json)
         .arg(path)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true);
+        .stderr(std::process::Stdio::null());
     #[cfg(target_os = "linux")]
     // SAFETY: setrlimit and prctl are async-signal-safe and touch no memory of the parent.
     unsafe {
+        use std::os::unix::process::CommandExt;
         cmd.pre_exec(|| {
             let cap = |resource, value: u64| {
                 let lim = libc::rlimit {
@@ -59,16 +62,21 @@ pub async fn in_child(path: &Path, limits: &AudioLimits) -> Result<AudioSummary,
             Ok(())
         });
     }
-    let child = cmd
-        .spawn()
-        .map_err(|e| fault(format!("could not start ({e})")))?;
-    let out = tokio::time::timeout(
-        Duration::from_secs(CHILD_CPU_SECONDS + 30),
-        child.wait_with_output(),
-    )
-    .await
-    .map_err(|_| fault(format!("took longer than {CHILD_CPU_SECONDS} s")))?
-    .map_err(|e| fault(format!("failed ({e})")))?;
+    // The parent-death signal follows the *thread* that started the child: started from a
+    // runtime thread, the child would be killed (and a sound upload refused as damaged) if
+    // that thread left the runtime while it ran. One blocking thread starts the child and waits
+    // for it, so it lives as long as the child.
+    let abandoned = Arc::new(AtomicBool::new(false));
+    let _abandon_on_drop = AbandonOnDrop(abandoned.clone());
+    let deadline = Duration::from_secs(CHILD_CPU_SECONDS + 30);
+    let out = tokio::task::spawn_blocking(move || run_and_wait(cmd, deadline, &abandoned))
+        .await
+        .map_err(|e| fault(format!("failed ({e})")))?
+        .map_err(|e| match e {
+            Waited::TooLong => fault(format!("took longer than {CHILD_CPU_SECONDS} s")),
+            Waited::Failed(e) => fault(format!("failed ({e})")),
+            Waited::NotStarted(e) => fault(format!("could not start ({e})")),
+        })?;
     match serde_json::from_slice::<Result<AudioSummary, DecodeError>>(&out.stdout) {
         Ok(answer) => answer,
         Err(_) => Err(fault(format!(
@@ -76,6 +84,66 @@ pub async fn in_child(path: &Path, limits: &AudioLimits) -> Result<AudioSummary,
             crate::worker::describe_exit(&out.status)
         ))),
     }
+}
+
+/// Why a child gave no answer.
+enum Waited {
+    NotStarted(std::io::Error),
+    Failed(std::io::Error),
+    TooLong,
+}
+
+/// Set when the request that waits for the child is dropped (the client went away): the child
+/// is stopped rather than left to run to its CPU limit.
+struct AbandonOnDrop(Arc<AtomicBool>);
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Starts `cmd` and waits for it on this thread, reading its output meanwhile (a full pipe
+/// would stall it); kills it past `deadline` or once `abandoned` is set. Blocking.
+fn run_and_wait(
+    mut cmd: std::process::Command,
+    deadline: Duration,
+    abandoned: &AtomicBool,
+) -> Result<std::process::Output, Waited> {
+    let started = Instant::now();
+    let mut child = cmd.spawn().map_err(Waited::NotStarted)?;
+    let mut stdout = child.stdout.take();
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(out) = stdout.as_mut() {
+                // A read error leaves what was read: the answer is then unparsable, and the
+                // exit status says why.
+                let _ = out.read_to_end(&mut buf);
+            }
+            buf
+        });
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) => {}
+                Err(e) => break Err(Waited::Failed(e)),
+            }
+            if started.elapsed() > deadline || abandoned.load(Ordering::Relaxed) {
+                // Not yet reaped, so the pid is still this child's: killing it is safe.
+                let _ = child.kill();
+                let _ = child.wait();
+                break Err(Waited::TooLong);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let stdout = reader.join().unwrap_or_default();
+        status.map(|status| std::process::Output {
+            status,
+            stdout,
+            stderr: Vec::new(),
+        })
+    })
 }
 
 /// `callproof probe-audio`: the child's side. Prints the answer as JSON on stdout.
