@@ -994,6 +994,7 @@ mod tests {
             })
             .collect();
         let t = Transcript {
+            near_readings: Vec::new(),
             call_id: id,
             model: "base".into(),
             model_sha256: "1".repeat(64),

@@ -209,6 +209,7 @@ pub async fn scoped_reads_hide_other_tenants(m: &dyn Metastore) {
 pub async fn transcripts_are_read_within_their_tenant(m: &dyn Metastore) {
     let id = new_call(m, "acme", "t1").await;
     let t = callproof_models::Transcript {
+        near_readings: Vec::new(),
         call_id: id,
         model: "base".into(),
         model_sha256: "0".into(),

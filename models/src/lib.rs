@@ -90,6 +90,7 @@ mod tests {
         // The first pass heard the introduction and the notice in one segment (0-3.2 s); the
         // second decoding of the region heard only the notice (1.6-3.2 s).
         let mut t = Transcript {
+            near_readings: Vec::new(),
             call_id: CallId::new(),
             model: "base".into(),
             model_sha256: String::new(),
@@ -164,6 +165,7 @@ mod tests {
 
     fn untangled(segments: Vec<Segment>) -> (Vec<(String, u64, u64)>, usize) {
         let mut t = Transcript {
+            near_readings: Vec::new(),
             call_id: CallId::new(),
             model: "base".into(),
             model_sha256: String::new(),

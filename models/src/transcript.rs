@@ -207,6 +207,32 @@ pub struct Transcript {
     pub model_sha256: String,
     pub language: String,
     pub segments: Vec<Segment>,
+    /// Script phrasings the recording nearly supports where an item was found missing (the
+    /// script check): not well enough to put them in place, too well to accuse anyone of not
+    /// having said them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub near_readings: Vec<NearReading>,
+}
+
+/// A phrasing of a required item or of consent that the recording supports nearly as well as
+/// what the recogniser heard at a place ("par courrier" where it heard "par coin et", 8 nats
+/// less likely), though not as well as a reading put in place must be. The item may have been
+/// said there and garbled, so its absence is for a person to check, not an accusation.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NearReading {
+    /// The rule whose phrasing was read.
+    pub rule_id: String,
+    /// The phrasing, as the rule set says it.
+    pub phrasing: String,
+    pub speaker: Speaker,
+    pub channel: u16,
+    /// The words it was read in place of (ms).
+    pub start_ms: u64,
+    pub end_ms: u64,
+    /// How much less likely the recording found the phrasing there than what the recogniser
+    /// heard, in nats (natural-log units of probability; 0 would be as likely).
+    pub nats_below: f32,
 }
 
 impl Transcript {

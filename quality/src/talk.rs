@@ -105,6 +105,7 @@ mod tests {
     #[test]
     fn talk_silence_and_overtalk_are_counted_by_hand() {
         let t = Transcript {
+            near_readings: Vec::new(),
             call_id: CallId::new(),
             model: String::new(),
             model_sha256: String::new(),

@@ -41,6 +41,7 @@ fn call(language: &str, turns: &[(Speaker, &str)]) -> Transcript {
         })
         .collect();
     Transcript {
+        near_readings: Vec::new(),
         call_id: CallId::new(),
         model: "test".into(),
         model_sha256: "0".into(),

@@ -145,6 +145,7 @@ fn synthetic_call(rng: &mut Rng, n_segments: usize) -> (Transcript, CallMetadata
         ..Default::default()
     };
     let transcript = Transcript {
+        near_readings: Vec::new(),
         call_id: CallId::new(),
         model: "synthetic".into(),
         model_sha256: String::new(),

@@ -815,6 +815,7 @@ mod tests {
         let id = CallId::new();
         (
             Transcript {
+                near_readings: Vec::new(),
                 call_id: id,
                 model: "test".into(),
                 model_sha256: "0".into(),

@@ -31,6 +31,7 @@ fn index() -> (tempfile::TempDir, SearchIndex) {
             })
             .collect::<Vec<_>>();
         let t = Transcript {
+            near_readings: Vec::new(),
             call_id: CallId::new(),
             model: "test".into(),
             model_sha256: "0".into(),

@@ -19,8 +19,9 @@ use std::collections::HashMap;
 
 use callproof_models::syllables;
 use callproof_models::{
-    Attribution, AttributionSource, CallId, CallMetadata, Finding, FindingStatus, Hearing, Outcome,
-    RuleKind, RuleSetRef, Segment, Speaker, Transcript, Verdict, Verification,
+    Attribution, AttributionSource, CallId, CallMetadata, Finding, FindingStatus, Hearing,
+    NearReading, Outcome, RuleKind, RuleSetRef, Segment, Speaker, Transcript, Verdict,
+    Verification,
 };
 use chrono::{Datelike, Utc};
 
@@ -1338,6 +1339,24 @@ type Heard<'a> = (&'a Segment, u64, u64, f32, &'a str);
 /// recogniser barely heard ("blockchain" for "Bloctel" came out at 0.2-0.4).
 const ACCUSE_CONFIDENCE_MIN: f32 = 0.4;
 
+/// The script check's closest [`NearReading`] of `rule` by a speaker `said_by` accepts, inside
+/// `searched` where that is known: a phrasing the recording supports nearly as well as what
+/// was heard there. One of the rule's phrasings still: a rule set changed since may no longer
+/// say it.
+fn near_reading<'t>(
+    t: &'t Transcript,
+    rule: &Rule,
+    said_by: &dyn Fn(Speaker) -> bool,
+    searched: Option<(u64, u64)>,
+) -> Option<&'t NearReading> {
+    t.near_readings
+        .iter()
+        .filter(|n| n.rule_id == rule.id && said_by(n.speaker))
+        .filter(|n| rule.script.contains(&n.phrasing) || rule.number_script.contains(&n.phrasing))
+        .filter(|n| searched.is_none_or(|(lo, hi)| n.start_ms < hi && lo < n.end_ms))
+        .min_by(|a, b| a.nats_below.total_cmp(&b.nats_below))
+}
+
 /// Second thoughts on what the recogniser heard. An item "missing" is an accusation only if
 /// the speech where it was expected was recognised with confidence: where two or more of the
 /// words there were heard with a probability under [`Segment::DOUBTFUL_WORD_BELOW`] ("Belle
@@ -1408,8 +1427,8 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
             let call_end = t.segments.iter().map(|s| s.end_ms).max().unwrap_or(0);
             hi = hi.min(call_end);
             let searched = (lo <= hi).then_some((lo, hi));
-            let said_by =
-                |s: &Segment| s.speaker == speaker || (mono && s.speaker == Speaker::Unknown);
+            let said_by_speaker = |s: Speaker| s == speaker || (mono && s == Speaker::Unknown);
+            let said_by = |s: &Segment| said_by_speaker(s.speaker);
             let place: Vec<&Segment> = t
                 .segments
                 .iter()
@@ -1549,7 +1568,28 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                     });
                 }
                 _ => {
-                    if absent {
+                    let near =
+                        near_reading(t, rule, &|s| said_by_speaker(s), searched).filter(|_| absent);
+                    if let Some(n) = near {
+                        let span = (n.start_ms, n.end_ms);
+                        f.status = FindingStatus::Review;
+                        f.detail = format!(
+                            "{}; but the recording supports \"{}\" at {}-{} nearly as well as what was heard there ({:.1} nats less likely): listen there before concluding",
+                            f.detail,
+                            n.phrasing,
+                            clock(span.0),
+                            clock(span.1),
+                            n.nats_below
+                        );
+                        f.hearing = Some(Hearing {
+                            confidence,
+                            doubtful: Some(span),
+                            stretches: vec![span],
+                            searched,
+                            second_listen,
+                            script_check: false,
+                        });
+                    } else if absent {
                         f.hearing = Some(Hearing {
                             confidence,
                             doubtful: None,

@@ -39,6 +39,7 @@ pub(crate) fn transcript(turns: &[(Speaker, u64, &str)]) -> Transcript {
         })
         .collect();
     Transcript {
+        near_readings: Vec::new(),
         call_id: CallId::new(),
         model: "test".into(),
         model_sha256: "0".into(),
@@ -844,6 +845,64 @@ fn a_doubtful_word_too_short_to_hold_the_item_does_not_hide_it() {
     let w = &mut t.segments[0].words[i + 1];
     (w.text, w.end_ms, w.probability) = (" Homeservicesincluded".into(), w.start_ms, 0.2);
     assert_eq!(notice(&t), (Outcome::Missing, FindingStatus::Review));
+}
+
+/// "par courrier" heard "par coin et", every word with confidence: the written confirmation
+/// is missing, an accusation. Where the script check found the recording nearly supports "par
+/// courrier" there (a `NearReading`), the absence is for a person to check; not so for a
+/// reading of another rule, of a phrasing the rule set no longer has, or elsewhere.
+#[test]
+fn a_reading_the_recording_nearly_supports_holds_an_accusation_back() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let mut turns = compliant();
+    turns[5] = (
+        A,
+        23_000,
+        "Vous recevrez l'offre par coin et vous ne serez engagée qu'après l'avoir signée.",
+    );
+    let mut t = transcript(&turns);
+    let written = |t: &Transcript| finding(&run(&book, t, &m), "written_confirmation").clone();
+    let f = written(&t);
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Fail)
+    );
+    let near = |rule_id: &str, phrasing: &str, start_ms: u64| NearReading {
+        rule_id: rule_id.into(),
+        phrasing: phrasing.into(),
+        speaker: A,
+        channel: 0,
+        start_ms,
+        end_ms: start_ms + 900,
+        nats_below: 8.4,
+    };
+    for other in [
+        near("bloctel", "par courrier", 24_000),
+        near("written_confirmation", "par pigeon voyageur", 24_000),
+        // Before the offer was made: not where the item was looked for.
+        near("written_confirmation", "par courrier", 1_000),
+    ] {
+        t.near_readings = vec![other];
+        assert_eq!(written(&t).status, FindingStatus::Fail);
+    }
+    t.near_readings = vec![near("written_confirmation", "par courrier", 24_000)];
+    let f = written(&t);
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Review)
+    );
+    assert!(
+        f.detail.contains("\"par courrier\" at 0:24"),
+        "{}",
+        f.detail
+    );
+    assert!(f.detail.contains("8.4 nats"), "{}", f.detail);
+    assert_eq!(
+        f.hearing.as_ref().and_then(|h| h.doubtful),
+        Some((24_000, 24_900))
+    );
+    assert_eq!(run(&book, &t, &m).verdict, Verdict::NeedsReview);
 }
 
 /// A disclosure heard clearly but for one word is not missing for certain: the doubtful word

@@ -109,6 +109,7 @@ fn heard_exactly(s: &Script) -> (Transcript, u64) {
         })
         .collect();
     let transcript = Transcript {
+        near_readings: Vec::new(),
         call_id: CallId::new(),
         model: "as written".into(),
         model_sha256: "0".into(),

@@ -379,6 +379,7 @@ mod tests {
         };
         let id = CallId::new();
         let transcript = Transcript {
+            near_readings: Vec::new(),
             call_id: id,
             model: "base".into(),
             model_sha256: String::new(),
