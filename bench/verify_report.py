@@ -7,7 +7,8 @@ Each call's file name (without .wav) names its script in one of the SCRIPTS_DIRs
 "# expect: rule outcome" lines are the findings it must produce. A finding that is not a
 pass (fail or needs review) counts as flagged, as in tests/tests/verification.rs. The verdict
 expected: "no_sale" when the only expectation is the customer's refusal, "violation" when
-there is any other, "compliant" when there is none. With VERDICTS_OUT=FILE, each call's verdict
+there is any other, "compliant" when there is none. A violation verdict none of whose failed
+findings is on a rule expected to fail is right on a wrong ground, and counted apart. With VERDICTS_OUT=FILE, each call's verdict
 and the expected one are also written there as JSON (bench/stability.sh compares runs with it).
 """
 import collections
@@ -32,6 +33,7 @@ compliant_as_violation = 0
 violation_as_compliant = 0
 calls = run("calls", "--json", "--limit", "10000")
 differences = []
+wrong_ground = []
 verdicts = {}
 for call in sorted(calls, key=lambda c: c["original_name"]):
     name = call["original_name"].rsplit(".", 1)[0]
@@ -50,6 +52,11 @@ for call in sorted(calls, key=lambda c: c["original_name"]):
             c[2] += 1
     expected = ("no_sale" if want == {("consent", "refused")} else "violation") if want else "compliant"
     verdicts[name] = {"verdict": v["verdict"], "expected": expected}
+    # A violation called on findings the script does not expect only: the right verdict, for a
+    # wrong reason (an accusation on a misheard word beside a breach heard with doubt).
+    fails = {x["rule_id"] for x in v["findings"] if x["status"] == "fail"}
+    if v["verdict"] == "violation" and expected == "violation" and not fails & {r for r, _ in want}:
+        wrong_ground.append(name)
     if v["verdict"] == expected:
         verdicts_right += 1
     else:
@@ -81,6 +88,7 @@ for rule in sorted(counts):
 tp, fp, fn = total
 print(f"| all | {tp + fn} | {tp + fp} | {tp} | {ratio(tp, tp + fp):.2f} | {ratio(tp, tp + fn):.2f} |")
 print(f"verdicts right: {verdicts_right}/{len(calls)}; compliant calls called violations: {compliant_as_violation}; calls with a violation called compliant: {violation_as_compliant}")
+print(f"violations called on no expected breach (right verdict, wrong ground): {len(wrong_ground)}" + (f" ({', '.join(wrong_ground)})" if wrong_ground else ""))
 if differences:
     print("differences:")
     print("\n".join(differences))
