@@ -208,8 +208,17 @@ pub async fn scoped_reads_hide_other_tenants(m: &dyn Metastore) {
 
 pub async fn transcripts_are_read_within_their_tenant(m: &dyn Metastore) {
     let id = new_call(m, "acme", "t1").await;
+    // What the script check keeps beside the words comes back with them.
     let t = callproof_models::Transcript {
-        near_readings: Vec::new(),
+        near_readings: vec![callproof_models::NearReading {
+            rule_id: "written_confirmation".into(),
+            phrasing: "par courrier".into(),
+            speaker: callproof_models::Speaker::Agent,
+            channel: 0,
+            start_ms: 21_244,
+            end_ms: 22_864,
+            nats_below: 9.25,
+        }],
         call_id: id,
         model: "base".into(),
         model_sha256: "0".into(),
