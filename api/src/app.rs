@@ -1808,13 +1808,11 @@ impl App {
         accepted += number_accepted;
         // The nearest reading of each item, kept with the transcript: verification holds the
         // accusation back where the item is still missing (`NearReading`).
-        near.sort_by(|a, b| a.nats_below.total_cmp(&b.nats_below));
-        for n in near {
-            if !t.near_readings.iter().any(|o| o.rule_id == n.rule_id) {
-                tracing::debug!(call = %call.id, rule = %n.rule_id, phrasing = %n.phrasing,
-                    nats_below = n.nats_below, "script check: a reading nearly supported");
-                t.near_readings.push(n);
-            }
+        let before = t.near_readings.len();
+        keep_nearest(t, near);
+        for n in &t.near_readings[before..] {
+            tracing::debug!(call = %call.id, rule = %n.rule_id, phrasing = %n.phrasing,
+                nats_below = n.nats_below, "script check: a reading nearly supported");
         }
         t.segments.sort_by_key(|s| (s.start_ms, s.channel));
         tracing::info!(
@@ -2295,6 +2293,17 @@ const SCRIPT_READING_MARGIN: f32 = 5.0;
 /// below.
 const NEAR_READING_FLOOR: f32 = 10.0;
 
+/// Keeps in `t`, of the readings `near`, the nearest of each rule `t` holds none of yet: one is
+/// enough to hold an accusation back, and the nearest is where a person listens first.
+fn keep_nearest(t: &mut Transcript, mut near: Vec<NearReading>) {
+    near.sort_by(|a, b| a.nats_below.total_cmp(&b.nats_below));
+    for n in near {
+        if !t.near_readings.iter().any(|o| o.rule_id == n.rule_id) {
+            t.near_readings.push(n);
+        }
+    }
+}
+
 /// The speaker of `channel`'s speech over `span` (ms): the first segment's that overlaps it.
 fn speaker_at(t: &Transcript, channel: u16, (a, b): (u64, u64)) -> Speaker {
     t.segments
@@ -2441,6 +2450,73 @@ pub fn cores() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One near reading per rule, the nearest, and a rule already held keeps its reading; the
+    /// speaker is the one whose channel holds the words read over.
+    #[test]
+    fn the_nearest_reading_of_each_rule_is_kept_with_its_speaker() {
+        let seg = |speaker, channel, start_ms, end_ms| Segment {
+            speaker,
+            channel,
+            start_ms,
+            end_ms,
+            text: "…".into(),
+            avg_logprob: -0.2,
+            no_speech_prob: 0.0,
+            words: Vec::new(),
+            attribution: Default::default(),
+            second_listen: false,
+            heard_first: None,
+            disputed: false,
+        };
+        let mut t = Transcript {
+            call_id: CallId::new(),
+            model: "base".into(),
+            model_sha256: String::new(),
+            language: "fr".into(),
+            segments: vec![
+                seg(Speaker::Agent, 0, 0, 10_000),
+                seg(Speaker::Customer, 1, 9_000, 12_000),
+            ],
+            near_readings: Vec::new(),
+        };
+        assert_eq!(speaker_at(&t, 1, (9_500, 10_000)), Speaker::Customer);
+        assert_eq!(speaker_at(&t, 0, (9_500, 10_000)), Speaker::Agent);
+        assert_eq!(speaker_at(&t, 0, (20_000, 21_000)), Speaker::Unknown);
+        let near = |rule_id: &str, phrasing: &str, nats_below| NearReading {
+            rule_id: rule_id.into(),
+            phrasing: phrasing.into(),
+            speaker: Speaker::Agent,
+            channel: 0,
+            start_ms: 1_000,
+            end_ms: 2_000,
+            nats_below,
+        };
+        keep_nearest(
+            &mut t,
+            vec![
+                near("written_confirmation", "par mail", 9.3),
+                near("bloctel", "bloctel", 3.0),
+                near("written_confirmation", "par courrier", 8.4),
+            ],
+        );
+        let kept = |t: &Transcript| {
+            t.near_readings
+                .iter()
+                .map(|n| (n.rule_id.clone(), n.phrasing.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            kept(&t),
+            [
+                ("bloctel".to_string(), "bloctel".to_string()),
+                ("written_confirmation".into(), "par courrier".into())
+            ]
+        );
+        keep_nearest(&mut t, vec![near("bloctel", "liste bloctel", 1.0)]);
+        assert_eq!(kept(&t).len(), 2);
+        assert_eq!(t.near_readings[0].phrasing, "bloctel");
+    }
 
     #[test]
     fn more_whisper_threads_than_cores_is_said_with_what_to_lower() {
