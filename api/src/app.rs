@@ -2455,19 +2455,11 @@ mod tests {
     /// speaker is the one whose channel holds the words read over.
     #[test]
     fn the_nearest_reading_of_each_rule_is_kept_with_its_speaker() {
-        let seg = |speaker, channel, start_ms, end_ms| Segment {
+        let said = |speaker, channel, start_ms, end_ms| Segment {
             speaker,
             channel,
-            start_ms,
             end_ms,
-            text: "…".into(),
-            avg_logprob: -0.2,
-            no_speech_prob: 0.0,
-            words: Vec::new(),
-            attribution: Default::default(),
-            second_listen: false,
-            heard_first: None,
-            disputed: false,
+            ..seg(start_ms, "…")
         };
         let mut t = Transcript {
             call_id: CallId::new(),
@@ -2475,8 +2467,8 @@ mod tests {
             model_sha256: String::new(),
             language: "fr".into(),
             segments: vec![
-                seg(Speaker::Agent, 0, 0, 10_000),
-                seg(Speaker::Customer, 1, 9_000, 12_000),
+                said(Speaker::Agent, 0, 0, 10_000),
+                said(Speaker::Customer, 1, 9_000, 12_000),
             ],
             near_readings: Vec::new(),
         };
