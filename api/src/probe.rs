@@ -124,18 +124,21 @@ fn run_and_wait(
             buf
         });
         let status = loop {
-            match child.try_wait() {
+            let why = match child.try_wait() {
                 Ok(Some(status)) => break Ok(status),
-                Ok(None) => {}
-                Err(e) => break Err(Waited::Failed(e)),
-            }
-            if started.elapsed() > deadline || abandoned.load(Ordering::Relaxed) {
-                // Not yet reaped, so the pid is still this child's: killing it is safe.
-                let _ = child.kill();
-                let _ = child.wait();
-                break Err(Waited::TooLong);
-            }
-            std::thread::sleep(Duration::from_millis(10));
+                Ok(None) if started.elapsed() > deadline => Waited::TooLong,
+                Ok(None) if abandoned.load(Ordering::Relaxed) => Waited::TooLong,
+                Ok(None) => {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+                Err(e) => Waited::Failed(e),
+            };
+            // Not yet reaped, so the pid is still this child's: killing it is safe, and ends
+            // its output, which the reader waits for.
+            let _ = child.kill();
+            let _ = child.wait();
+            break Err(why);
         };
         let stdout = reader.join().unwrap_or_default();
         status.map(|status| std::process::Output {
