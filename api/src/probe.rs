@@ -39,7 +39,7 @@ pub async fn in_child(path: &Path, limits: &AudioLimits) -> Result<AudioSummary,
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null());
     #[cfg(target_os = "linux")]
-    // SAFETY: setrlimit and prctl are async-signal-safe and touch no memory of the parent.
+    // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
     unsafe {
         use std::os::unix::process::CommandExt;
         cmd.pre_exec(|| {
@@ -56,16 +56,13 @@ pub async fn in_child(path: &Path, limits: &AudioLimits) -> Result<AudioSummary,
             cap(libc::RLIMIT_AS, CHILD_MEMORY_BYTES)?;
             cap(libc::RLIMIT_CPU, CHILD_CPU_SECONDS)?;
             cap(libc::RLIMIT_CORE, 0)?;
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
             Ok(())
         });
     }
-    // The parent-death signal follows the *thread* that started the child: started from a
-    // runtime thread, the child would be killed (and a sound upload refused as damaged) if
-    // that thread left the runtime while it ran. One blocking thread starts the child and waits
-    // for it, so it lives as long as the child.
+    // Started from a runtime thread, the child would be killed (and a sound upload refused as
+    // damaged) if that thread left the runtime while it ran: one blocking thread starts the
+    // child and waits for it, so it lives as long as the child.
+    crate::worker::ends_with_its_thread(&mut cmd);
     let abandoned = Arc::new(AtomicBool::new(false));
     let _abandon_on_drop = AbandonOnDrop(abandoned.clone());
     let deadline = Duration::from_secs(CHILD_CPU_SECONDS + 30);

@@ -142,6 +142,25 @@ pub async fn run(data: &std::path::Path, settings: Settings, args: WorkerArgs) -
     Ok(ExitCode::SUCCESS)
 }
 
+/// Makes the child `cmd` starts end when the thread that starts it ends (the kernel's
+/// parent-death signal, SIGKILL, on Linux): a child the server starts must not outlive it,
+/// even a server killed with SIGKILL, when no destructor runs. The signal follows the
+/// *thread*, not the process: the thread that starts such a child must live as long as the
+/// child (a thread of its own that waits for it), never a runtime thread, which can end.
+pub(crate) fn ends_with_its_thread(cmd: &mut std::process::Command) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Keeps worker process `slot` running: starts it, and when it exits, gives its jobs back with
 /// the reason and starts another (after a pause that grows while workers keep dying).
 pub async fn supervise(slot: usize, app: Arc<App>, data: PathBuf) {
@@ -168,25 +187,13 @@ pub async fn supervise(slot: usize, app: Arc<App>, data: PathBuf) {
             .arg(&settings.signing_key)
             .arg("worker")
             .stdin(std::process::Stdio::null());
-        // A worker must not outlive its server, even one killed with SIGKILL (no destructor
-        // runs then): the kernel stops it when the server goes.
-        #[cfg(target_os = "linux")]
-        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
-        unsafe {
-            use std::os::unix::process::CommandExt;
-            cmd.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        // A worker must not outlive its server, even one killed with SIGKILL.
+        ends_with_its_thread(&mut cmd);
         settings.engines.pass_to(&mut cmd);
-        // The kernel sends that signal when the *thread* that started the worker ends, not the
-        // server: started from a runtime thread, a worker was killed moments after it was
-        // ready when that thread left the runtime (`block_in_place` hands a thread's place to
-        // another, and an idle thread ends). A thread of its own starts the worker and waits
-        // for it, so it lives exactly as long as the worker; the server ending still ends it.
+        // Started from a runtime thread, a worker was killed moments after it was ready when
+        // that thread left the runtime (`block_in_place` hands a thread's place to another,
+        // and an idle thread ends). A thread of its own starts the worker and waits for it,
+        // so it lives exactly as long as the worker; the server ending still ends it.
         let (started_tx, started_rx) = tokio::sync::oneshot::channel();
         let (ended_tx, ended_rx) = tokio::sync::oneshot::channel();
         let spawned = std::thread::Builder::new()
