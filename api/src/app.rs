@@ -1730,6 +1730,8 @@ impl App {
                     phrase = %r.phrase,
                     gap,
                     mean_gap = s.mean() - own.mean(),
+                    own_tokens = own.tokens,
+                    tokens = s.tokens,
                     complete = s.complete,
                     own = %own.text,
                     reading = %s.text,

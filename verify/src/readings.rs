@@ -180,6 +180,34 @@ const MAX_REST_WORDS: usize = 3;
 /// replaced in the model's own hearing.
 const PLACE_FLOOR: f64 = 0.3;
 
+/// How many times more letters, at most, the words a reading takes the place of may hold than
+/// the phrasing put there ([`in_proportion`]).
+const SHORTER_AT_MOST: usize = 2;
+
+/// Whether a reading's phrasing is long enough for the words it takes the place of: speech
+/// takes time, and the words heard over a stretch are sound a reading must account for. The
+/// likelihood a reading is weighed by favours fewer words, since every token costs some
+/// probability: "de la part d'" read over the goodbye "Madame, excellent tournée." scored
+/// 20 nats above the model's own hearing, and "au nom de" over eight words that held the
+/// seller's company 31 nats above, each a disclosure shown where it was never said. A phrasing
+/// may be longer than the words it replaces (a recogniser drops words: "mon" for "au nom
+/// d'"): the recording weighs those extra tokens itself.
+fn in_proportion(r: &ScriptReading) -> bool {
+    let letters = |s: &str| plain(s).chars().filter(|c| !c.is_whitespace()).count();
+    let replaced = r
+        .heard
+        .split_whitespace()
+        .skip(r.words.0)
+        .take(r.words.1.saturating_sub(r.words.0))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let replaced = letters(&replaced);
+    // The transcript around the words is the same before and after: what the script holds
+    // beyond it is what was put in.
+    let put = (letters(&r.script) + replaced).saturating_sub(letters(&r.heard));
+    put * SHORTER_AT_MOST >= replaced
+}
+
 /// A number reading of the model's own hearing: `text` holds the hearing's words before
 /// `words.0`, the phrasing with its slot, and [`REST_SLOT`]; `words.1` is the word after the
 /// number's place (the words the phrasing took are known once the rest is heard).
@@ -297,7 +325,8 @@ pub fn number_reading(
 
 /// The reading of the transcript the model's own hearing of `window` (`own`) makes with
 /// `phrase` where [`substitute`] puts it: the transcript's words heard for the same stretch
-/// give way to it. None when the two hearings differ too much there to say which words.
+/// give way to it. None when the two hearings differ too much there to say which words, or
+/// when the phrasing is far shorter than the transcript's words there ([`in_proportion`]).
 pub fn own_reading(
     t: &Transcript,
     rule_id: &str,
@@ -307,7 +336,7 @@ pub fn own_reading(
 ) -> Option<ScriptReading> {
     let own_words: Vec<&str> = own.split_whitespace().collect();
     let (_, a, b) = best_span(&own_words, phrase, phrase.split_whitespace().count())?;
-    mapped(t, (rule_id, channel, window), &own_words, (a, b), phrase)
+    mapped(t, (rule_id, channel, window), &own_words, (a, b), phrase).filter(in_proportion)
 }
 
 /// `put` in place of the transcript's words that `own_words[a..b]` (another hearing of the
@@ -569,7 +598,8 @@ fn answer_after_opening(
 /// The readings of one place: the segments of `speaker` around `replaced`, with each of the
 /// phrasings most like the words there in their place, and how alike (0..1, letters). With
 /// `every`, each phrasing is read in place of exactly the words of `replaced` (words heard
-/// with doubt, whose letters tell little).
+/// with doubt, whose letters tell little). A phrasing far shorter than the words it would
+/// replace is not read there ([`in_proportion`]).
 fn readings_at(
     t: &Transcript,
     rule_id: &str,
@@ -625,6 +655,7 @@ fn readings_at(
             let r = reading(rule_id, (first.channel, window), &words, span, p, p.clone());
             (sim, r)
         })
+        .filter(|(_, r)| in_proportion(r))
         .collect()
 }
 
@@ -1080,6 +1111,57 @@ mod tests {
             text.contains("Je vous contaque au nom d'Électricité du Centre pour"),
             "{text}"
         );
+    }
+
+    /// "j'appelle au nom du magazine Jardins" heard as four garbled words: a
+    /// phrasing far shorter than them is not read over them all (the recording favours fewer
+    /// words, and "au nom de" would stand where a company's name was said), one long enough is.
+    #[test]
+    fn a_short_phrasing_is_not_read_over_many_more_words() {
+        let book = RuleBook::pack("fr-demarchage").unwrap();
+        let m = meta("2026-03-03T10:30:00+01:00");
+        let mut turns = compliant();
+        turns[0] = (
+            A,
+            0,
+            "Bonjour madame, Julie Martin de la société Isosell, la telle honneur du magalinjard, pour une offre commerciale.",
+        );
+        let garbled = ["telle", "honneur", "magalinjard,"];
+        let mut t = transcript(&turns);
+        barely_heard(&mut t, 0, |w| garbled.contains(&w.trim()));
+        let v = run(&book, &t, &m);
+        let f = finding(&v, "on_behalf");
+        assert_eq!(
+            (f.outcome, f.status),
+            (Outcome::Missing, FindingStatus::Review),
+            "{f:?}"
+        );
+        let ours: Vec<_> = script_readings(&book, &t, &v)
+            .into_iter()
+            .filter(|r| r.rule_id == "on_behalf")
+            .collect();
+        let letters = |s: &str| plain(s).replace(' ', "").len();
+        let replaced = |r: &ScriptReading| {
+            r.heard.split_whitespace().collect::<Vec<_>>()[r.words.0..r.words.1].join(" ")
+        };
+        // Read in place of the doubtful words (25 letters), "pour le compte de" (14) holds
+        // half of theirs or more; "au nom de" (7) does not.
+        assert!(
+            ours.iter()
+                .any(|r| r.phrase == "pour le compte de" && replaced(r).contains("magalinjard")),
+            "{ours:?}"
+        );
+        for r in &ours {
+            assert!(
+                2 * letters(&r.phrase) >= letters(&replaced(r)),
+                "{} over {:?}",
+                r.phrase,
+                replaced(r)
+            );
+        }
+        assert!(!ours
+            .iter()
+            .any(|r| r.phrase == "au nom de" && replaced(r).contains("magalinjard")));
     }
 
     /// "Très bien, je souscris" heard "Très bien, je s'es surpris": no assent phrasing, an
