@@ -1937,11 +1937,15 @@ impl App {
                     .map(|((((_, n), s), free), &here)| {
                         let free = free.and_then(|b| baselines.get(b)).map(|(_, f)| f.logprob);
                         let gap = s.logprob - free.map_or(own.logprob, |f| own.logprob.max(f));
+                        // A reading that leaves the rest of the stretch unheard is no reading
+                        // of it, however likely.
+                        let whole = verify::hears_it_all(&own.text, &s.text);
                         tracing::debug!(
                             call = %call.id,
                             rule = %place.rule_id,
                             phrase = %n.phrase,
                             gap,
+                            whole,
                             number_here = here.0,
                             number_behind = here.1,
                             own = %own.text,
@@ -1950,8 +1954,10 @@ impl App {
                             reading = %s.text,
                             "number reading"
                         );
-                        (n, s, gap)
+                        (n, s, gap, whole)
                     })
+                    .filter(|r| r.3)
+                    .map(|(n, s, gap, _)| (n, s, gap))
                     .max_by(|a, b| a.2.total_cmp(&b.2));
                 let Some((n, s, gap)) = best else { continue };
                 if gap < -SCRIPT_READING_MARGIN {

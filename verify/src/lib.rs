@@ -28,9 +28,9 @@ use chrono::{Datelike, Utc};
 pub use lexicon::Lexicon;
 use matcher::Pattern;
 pub use readings::{
-    apply_clearing, apply_reading, number_baseline, number_places, number_reading, number_readings,
-    own_reading, phrasings_heard, script_readings, substitute, substitute_at, NumberPlace,
-    NumberText, ScriptReading, NUMBER_SLOT, REST_SLOT,
+    apply_clearing, apply_reading, hears_it_all, number_baseline, number_places, number_reading,
+    number_readings, own_reading, phrasings_heard, script_readings, substitute, substitute_at,
+    NumberPlace, NumberText, ScriptReading, NUMBER_SLOT, REST_SLOT,
 };
 pub use ruleset::{default_pack, pack_source, RuleBook, RuleSetError, PACKS};
 use ruleset::{Hours, Rule};

@@ -181,8 +181,13 @@ const MAX_REST_WORDS: usize = 3;
 const PLACE_FLOOR: f64 = 0.3;
 
 /// How many times more letters, at most, the words a reading takes the place of may hold than
-/// the phrasing put there ([`in_proportion`]).
+/// what is put there ([`in_proportion`], [`hears_it_all`]).
 const SHORTER_AT_MOST: usize = 2;
+
+/// Letters of a text, without case, accents, punctuation or spaces: how much sound it writes.
+fn letters(s: &str) -> usize {
+    plain(s).chars().filter(|c| !c.is_whitespace()).count()
+}
 
 /// Whether a reading's phrasing is long enough for the words it takes the place of: speech
 /// takes time, and the words heard over a stretch are sound a reading must account for. The
@@ -193,7 +198,6 @@ const SHORTER_AT_MOST: usize = 2;
 /// may be longer than the words it replaces (a recogniser drops words: "mon" for "au nom
 /// d'"): the recording weighs those extra tokens itself.
 fn in_proportion(r: &ScriptReading) -> bool {
-    let letters = |s: &str| plain(s).chars().filter(|c| !c.is_whitespace()).count();
     let replaced = r
         .heard
         .split_whitespace()
@@ -206,6 +210,16 @@ fn in_proportion(r: &ScriptReading) -> bool {
     // beyond it is what was put in.
     let put = (letters(&r.script) + replaced).saturating_sub(letters(&r.heard));
     put * SHORTER_AT_MOST >= replaced
+}
+
+/// Whether a reading whose rest the model heard freely (a number reading, scored as a whole)
+/// still accounts for the stretch its own hearing wrote out: a free rest may end the
+/// transcript at once, as Whisper does when it skips speech, and the reading then says the rest
+/// of the stretch held nothing. "1 euros", and nothing after, scored 1.5 nats from the best
+/// hearing of a stretch the model had heard as "La bonne naine revient à 40 ms." ("L'abonnement
+/// d'un an revient à quarante-neuf euros"), and was put in place of "l'abonnement".
+pub fn hears_it_all(own: &str, reading: &str) -> bool {
+    letters(reading) * SHORTER_AT_MOST >= letters(own)
 }
 
 /// A number reading of the model's own hearing: `text` holds the hearing's words before
@@ -1116,6 +1130,17 @@ mod tests {
     /// "j'appelle au nom du magazine Jardins" heard as four garbled words: a
     /// phrasing far shorter than them is not read over them all (the recording favours fewer
     /// words, and "au nom de" would stand where a company's name was said), one long enough is.
+    /// A number reading's rest is heard freely, and Whisper may end a transcript at once where
+    /// it skips speech: such a reading says nothing of most of the stretch.
+    #[test]
+    fn a_number_reading_that_ends_the_hearing_early_does_not_hear_it_all() {
+        let own = "La bonne naine revient à 40 ms.";
+        assert!(!hears_it_all(own, "1 euros"));
+        assert!(hears_it_all(own, "La bonne naine revient 40 euros"));
+        // A reading longer than the hearing accounts for all of it.
+        assert!(hears_it_all("Il coûte.", "Il coûte 40 euros par mois."));
+    }
+
     #[test]
     fn a_short_phrasing_is_not_read_over_many_more_words() {
         let book = RuleBook::pack("fr-demarchage").unwrap();
