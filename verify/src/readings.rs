@@ -1070,21 +1070,16 @@ mod tests {
         );
     }
 
-    /// "au nom d'Électricité du Centre" heard "mon Électricité du Centre": no phrasing of on
-    /// whose behalf comes close enough for the matcher, but the words heard with doubt where it
-    /// was expected are read with every phrasing in their place.
-    #[test]
-    fn an_item_not_found_is_read_at_the_doubtful_words_where_it_was_expected() {
+    /// The compliant call with the seller's opening `opening`, its words `doubtful` barely
+    /// heard, so that on whose behalf is not found and needs review: the pack, the transcript
+    /// and its verification.
+    fn on_behalf_garbled(opening: &str, doubtful: &[&str]) -> (RuleBook, Transcript, Verification) {
         let book = RuleBook::pack("fr-demarchage").unwrap();
         let m = meta("2026-03-03T10:30:00+01:00");
         let mut turns = compliant();
-        turns[0] = (
-            A,
-            0,
-            "Bonjour madame, Julie Martin de la société Isosell, je vous contacte mon Électricité du Centre pour une offre commerciale.",
-        );
+        turns[0] = (A, 0, opening);
         let mut t = transcript(&turns);
-        barely_heard(&mut t, 0, |w| w.trim() == "mon");
+        barely_heard(&mut t, 0, |w| doubtful.contains(&w.trim()));
         let v = run(&book, &t, &m);
         let f = finding(&v, "on_behalf");
         assert_eq!(
@@ -1092,6 +1087,19 @@ mod tests {
             (Outcome::Missing, FindingStatus::Review),
             "{f:?}"
         );
+        (book, t, v)
+    }
+
+    /// "au nom d'Électricité du Centre" heard "mon Électricité du Centre": no phrasing of on
+    /// whose behalf comes close enough for the matcher, but the words heard with doubt where it
+    /// was expected are read with every phrasing in their place.
+    #[test]
+    fn an_item_not_found_is_read_at_the_doubtful_words_where_it_was_expected() {
+        let (book, t, v) = on_behalf_garbled(
+            "Bonjour madame, Julie Martin de la société Isosell, je vous contacte mon Électricité du Centre pour une offre commerciale.",
+            &["mon"],
+        );
+        let f = finding(&v, "on_behalf");
         let stretch = f.hearing.as_ref().unwrap().stretches[0];
         let readings = script_readings(&book, &t, &v);
         let ours: Vec<_> = readings
@@ -1127,9 +1135,6 @@ mod tests {
         );
     }
 
-    /// "j'appelle au nom du magazine Jardins" heard as four garbled words: a
-    /// phrasing far shorter than them is not read over them all (the recording favours fewer
-    /// words, and "au nom de" would stand where a company's name was said), one long enough is.
     /// A number reading's rest is heard freely, and Whisper may end a transcript at once where
     /// it skips speech: such a reading says nothing of most of the stretch.
     #[test]
@@ -1141,25 +1146,14 @@ mod tests {
         assert!(hears_it_all("Il coûte.", "Il coûte 40 euros par mois."));
     }
 
+    /// "j'appelle au nom du magazine Jardins" heard as four garbled words: a
+    /// phrasing far shorter than them is not read over them all (the recording favours fewer
+    /// words, and "au nom de" would stand where a company's name was said), one long enough is.
     #[test]
     fn a_short_phrasing_is_not_read_over_many_more_words() {
-        let book = RuleBook::pack("fr-demarchage").unwrap();
-        let m = meta("2026-03-03T10:30:00+01:00");
-        let mut turns = compliant();
-        turns[0] = (
-            A,
-            0,
+        let (book, t, v) = on_behalf_garbled(
             "Bonjour madame, Julie Martin de la société Isosell, la telle honneur du magalinjard, pour une offre commerciale.",
-        );
-        let garbled = ["telle", "honneur", "magalinjard,"];
-        let mut t = transcript(&turns);
-        barely_heard(&mut t, 0, |w| garbled.contains(&w.trim()));
-        let v = run(&book, &t, &m);
-        let f = finding(&v, "on_behalf");
-        assert_eq!(
-            (f.outcome, f.status),
-            (Outcome::Missing, FindingStatus::Review),
-            "{f:?}"
+            &["telle", "honneur", "magalinjard,"],
         );
         let ours: Vec<_> = script_readings(&book, &t, &v)
             .into_iter()
