@@ -1934,7 +1934,7 @@ impl App {
                     .zip(&free_of)
                     .zip(&here)
                     .filter(|((((at, _), _), _), _)| *at == i)
-                    .map(|((((_, n), s), free), &here)| {
+                    .filter_map(|((((_, n), s), free), &here)| {
                         let free = free.and_then(|b| baselines.get(b)).map(|(_, f)| f.logprob);
                         let gap = s.logprob - free.map_or(own.logprob, |f| own.logprob.max(f));
                         // A reading that leaves the rest of the stretch unheard is no reading
@@ -1954,10 +1954,8 @@ impl App {
                             reading = %s.text,
                             "number reading"
                         );
-                        (n, s, gap, whole)
+                        whole.then_some((n, s, gap))
                     })
-                    .filter(|r| r.3)
-                    .map(|(n, s, gap, _)| (n, s, gap))
                     .max_by(|a, b| a.2.total_cmp(&b.2));
                 let Some((n, s, gap)) = best else { continue };
                 if gap < -SCRIPT_READING_MARGIN {

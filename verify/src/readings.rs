@@ -51,6 +51,18 @@ pub struct ScriptReading {
     pub took_next: bool,
 }
 
+impl ScriptReading {
+    /// The words heard that the reading takes the place of (`words` of `heard`).
+    pub fn replaced_words(&self) -> String {
+        self.heard
+            .split_whitespace()
+            .skip(self.words.0)
+            .take(self.words.1.saturating_sub(self.words.0))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 fn plain(s: &str) -> String {
     deunicode::deunicode(s)
         .to_lowercase()
@@ -198,14 +210,7 @@ fn letters(s: &str) -> usize {
 /// may be longer than the words it replaces (a recogniser drops words: "mon" for "au nom
 /// d'"): the recording weighs those extra tokens itself.
 fn in_proportion(r: &ScriptReading) -> bool {
-    let replaced = r
-        .heard
-        .split_whitespace()
-        .skip(r.words.0)
-        .take(r.words.1.saturating_sub(r.words.0))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let replaced = letters(&replaced);
+    let replaced = letters(&r.replaced_words());
     // The transcript around the words is the same before and after: what the script holds
     // beyond it is what was put in.
     let put = (letters(&r.script) + replaced).saturating_sub(letters(&r.heard));
@@ -1159,28 +1164,25 @@ mod tests {
             .into_iter()
             .filter(|r| r.rule_id == "on_behalf")
             .collect();
-        let letters = |s: &str| plain(s).replace(' ', "").len();
-        let replaced = |r: &ScriptReading| {
-            r.heard.split_whitespace().collect::<Vec<_>>()[r.words.0..r.words.1].join(" ")
-        };
         // Read in place of the doubtful words (25 letters), "pour le compte de" (14) holds
         // half of theirs or more; "au nom de" (7) does not.
         assert!(
             ours.iter()
-                .any(|r| r.phrase == "pour le compte de" && replaced(r).contains("magalinjard")),
+                .any(|r| r.phrase == "pour le compte de"
+                    && r.replaced_words().contains("magalinjard")),
             "{ours:?}"
         );
         for r in &ours {
             assert!(
-                2 * letters(&r.phrase) >= letters(&replaced(r)),
+                2 * letters(&r.phrase) >= letters(&r.replaced_words()),
                 "{} over {:?}",
                 r.phrase,
-                replaced(r)
+                r.replaced_words()
             );
         }
         assert!(!ours
             .iter()
-            .any(|r| r.phrase == "au nom de" && replaced(r).contains("magalinjard")));
+            .any(|r| r.phrase == "au nom de" && r.replaced_words().contains("magalinjard")));
     }
 
     /// "Très bien, je souscris" heard "Très bien, je s'es surpris": no assent phrasing, an
