@@ -1872,13 +1872,21 @@ impl App {
             // token there).
             let (made, here): (Vec<_>, Vec<(f32, f32)>) = {
                 let hearing = listening.hearing();
+                // How surely the model heard each word of its hearing (none where its words
+                // and the text's do not line up).
+                let heard: Vec<f32> = if own.words.len() == hearing.text.split_whitespace().count()
+                {
+                    own.words.iter().map(|w| w.1).collect()
+                } else {
+                    Vec::new()
+                };
                 let made: Vec<(usize, verify::NumberText)> = places
                     .iter()
                     .enumerate()
                     .flat_map(|(i, place)| {
                         verify::number_readings(
                             hearing.text,
-                            (&hearing.number_here, &hearing.number_behind),
+                            (&hearing.number_here, &hearing.number_behind, &heard),
                             &place.phrases,
                             SCRIPT_READING_MARGIN,
                         )

@@ -7,8 +7,10 @@
 //! its own reading of the same audio (`callproof_transcribe::Engine::score_readings`). Building
 //! the readings and putting an accepted one into the transcript live here, beside the matching
 //! that found the doubtful words; the service scores them, because only it holds audio and model.
-//! A reading only ever clears a doubt: it is tried for required items and consent, never for a
-//! forbidden phrase, so that no accusation rests on it.
+//! A reading clears a doubt: it is tried for required items and consent, never for a forbidden
+//! phrase, and takes nothing another finding was found on. The one accusation it may leave is
+//! of another item not found whose only doubt lay in the words it replaced: the recording says
+//! they were something else ([`apply_clearing`]).
 
 use callproof_models::{FindingStatus, Outcome, RuleKind, Segment, Transcript, Verification, Word};
 
@@ -118,7 +120,11 @@ pub struct NumberPlace {
 }
 
 /// The places to read a number in, for each required item with `{number}` phrasings that was
-/// not found (see [`script_readings`] for which findings are in doubt).
+/// not found (see [`script_readings`] for which findings are in doubt): where it was searched
+/// as well as the doubtful words. The doubt may lie outside the place the item was expected
+/// (the item's own words around it: "Megan Price from" for "price is {number}") while the
+/// number was lost inside a word heard with confidence there ("costs eighteen pounds" heard
+/// "cost-setting pounds").
 pub fn number_places(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec<NumberPlace> {
     let mut out = Vec::new();
     for f in &v.findings {
@@ -128,9 +134,11 @@ pub fn number_places(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec<N
         if rule.number_script.is_empty() || f.outcome != Outcome::Missing {
             continue;
         }
-        let Some(around) = in_doubt(book, f) else {
+        let Some(doubtful) = in_doubt(book, f) else {
             continue;
         };
+        let searched = f.hearing.as_ref().and_then(|h| h.searched);
+        let around = searched.map_or(doubtful, |s| (s.0.min(doubtful.0), s.1.max(doubtful.1)));
         let mut found: Vec<NumberPlace> = Vec::new();
         let mut place: Option<NumberPlace> = None;
         for s in t.segments.iter().filter(|s| {
@@ -238,24 +246,33 @@ pub struct NumberText {
 }
 
 /// The number readings of a hearing (`own`, its words split at spaces; per word, `number_here`:
-/// how likely a number begins there, and `behind`: how far that falls behind the likeliest
-/// token there): at the likeliest places, the hearing up to there, then each phrasing (its
-/// words before the number taking the words before), then the rest as the model hears it
-/// after the phrasing. A place where the number falls behind by more than `margin` gets none:
-/// its reading would lose more than the margin at that one token.
+/// how likely a number begins there, `behind`: how far that falls behind the likeliest token
+/// there, and `heard`: the probability the model gave the word in its hearing, where known):
+/// at the likeliest places, the hearing up to there, then each phrasing (its words before the
+/// number taking the words before), then the rest as the model hears it after the phrasing.
+/// A place where the number falls behind by more than `margin` gets none: its reading would
+/// lose more than the margin at that one token.
 pub fn number_readings(
     own: &str,
-    (number_here, behind): (&[f32], &[f32]),
+    (number_here, behind, heard): (&[f32], &[f32], &[f32]),
     phrases: &[String],
     margin: f32,
 ) -> Vec<NumberText> {
     let words: Vec<&str> = own.split_whitespace().collect();
+    // A number heard already is another item's number ("14 jours"), unless the word after it
+    // was heard with doubt: then it may be this item's, its unit garbled ("12 tons a month"
+    // for "twelve pounds a month"), as verification takes a number and a doubtful word where
+    // a price was expected.
+    let unit_in_doubt = |i: usize| {
+        heard
+            .get(i + 1)
+            .is_some_and(|p| *p < Segment::DOUBTFUL_WORD_BELOW)
+    };
     let mut at: Vec<usize> = (0..words.len().min(number_here.len()).min(behind.len()))
-        // A number heard already is another number ("14 jours").
         .filter(|&i| {
             number_here[i].is_finite()
                 && behind[i] >= -margin
-                && !words[i].starts_with(|c: char| c.is_ascii_digit())
+                && (!words[i].starts_with(|c: char| c.is_ascii_digit()) || unit_in_doubt(i))
         })
         .collect();
     at.sort_by(|&x, &y| number_here[y].total_cmp(&number_here[x]));
@@ -850,8 +867,9 @@ fn best_span(words: &[&str], target: &str, n: usize) -> Option<(f64, usize, usiz
 /// phrase, or another rule's finding made on the words it replaces: "pour signature" read over
 /// "coclut, vous n'avez rien a signé" cleared the binding-after-signature item and, with the
 /// same words, took away the forbidden "rien à signer" they had been found on, and a call that
-/// told the customer there was nothing to sign was called compliant. A reading only ever clears
-/// its own rule's doubt. Returns whether it was put in place.
+/// told the customer there was nothing to sign was called compliant. A reading clears its own
+/// rule's doubt; another item not found, in doubt for the words it replaced only, is then
+/// missing with confidence. Returns whether it was put in place.
 pub fn apply_clearing(
     book: &RuleBook,
     facts: &crate::CallFacts<'_>,
@@ -877,7 +895,22 @@ pub fn apply_clearing(
     }
     let after = crate::verify(book, &provisional, &trial, facts);
     let (from, to) = r.replaced;
-    let on_replaced = |f: &callproof_models::Finding| matches!((f.start_ms, f.end_ms), (Some(s), Some(e)) if s < to.max(from + 1) && from < e);
+    let overlaps = |(s, e): (u64, u64)| s < to.max(from + 1) && from < e;
+    let on_replaced = |f: &callproof_models::Finding| matches!((f.start_ms, f.end_ms), (Some(s), Some(e)) if overlaps((s, e)));
+    // Another required item not found, in doubt only for words this reading replaced: those
+    // words were its only chance, and the recording now says they were something else ("400
+    // pundits per person", where the cancellation period might have been garbled, is "400
+    // pounds per person", 0.3 nats from the model's own hearing). Left in doubt, the reading
+    // had to be refused, and the item it was made for stayed in doubt with it.
+    let explained = |b: &callproof_models::Finding, a: &callproof_models::Finding| {
+        a.rule_id != r.rule_id
+            && a.kind == RuleKind::Required
+            && (b.status, b.outcome, b.start_ms) == (FindingStatus::Review, Outcome::Missing, None)
+            && (a.status, a.outcome) == (FindingStatus::Fail, Outcome::Missing)
+            && b.hearing.as_ref().is_some_and(|h| {
+                !h.stretches.is_empty() && h.stretches.iter().all(|&st| overlaps(st))
+            })
+    };
     let worse = after.findings.iter().any(|a| {
         before
             .findings
@@ -885,7 +918,7 @@ pub fn apply_clearing(
             .find(|b| b.rule_id == a.rule_id)
             .is_some_and(|b| {
                 let changed = (a.status, a.outcome) != (b.status, b.outcome);
-                rank(a.status) > rank(b.status)
+                (rank(a.status) > rank(b.status) && !explained(b, a))
                     || (changed && a.kind == RuleKind::Forbidden)
                     || (changed && a.rule_id != r.rule_id && (on_replaced(a) || on_replaced(b)))
             })
@@ -1504,18 +1537,23 @@ mod tests {
         behind[14] = -0.2;
         behind[2] = -2.5;
         let euros = ["{number} euros".to_string()];
-        let texts = number_readings(own, (&here, &behind), &euros, 5.0);
+        let texts = number_readings(own, (&here, &behind, &[]), &euros, 5.0);
         let at: Vec<usize> = texts.iter().map(|n| n.words.0).collect();
         assert_eq!(at, [5, 2], "{texts:?}");
         // With a margin that takes in every place, the third likeliest is read too.
-        let all = number_readings(own, (&here, &behind), &euros, 20.0);
+        let all = number_readings(own, (&here, &behind, &[]), &euros, 20.0);
         assert_eq!(all.len(), 3, "{all:?}");
         assert_eq!(
             texts[0].text,
             "La dévion qui l'a coût {number} euros {rest}"
         );
         // A phrasing's words before the number take the words before.
-        let costs = number_readings(own, (&here, &behind), &["coûte {number}".to_string()], 5.0);
+        let costs = number_readings(
+            own,
+            (&here, &behind, &[]),
+            &["coûte {number}".to_string()],
+            5.0,
+        );
         assert_eq!(costs[0].text, "La dévion qui l'a coûte {number} {rest}");
 
         // The model read "120 euros par an" there, then rejoined its hearing at "Vous": those
@@ -1550,6 +1588,135 @@ mod tests {
         };
         let t = garbled_price();
         assert!(number_reading(&t, place, other, &n, "Hmm hmm hmm hmm hmm 12 euros").is_none());
+    }
+
+    #[test]
+    fn a_price_in_doubt_elsewhere_is_read_where_it_was_searched() {
+        // The price's number lost inside a word heard surely ("cost-setting" for "costs
+        // eighteen"), while the doubt verification named lies in the greeting, where the
+        // phrasing's word "price" was heard ("Megan Price").
+        let book = RuleBook::pack("en-sales").unwrap();
+        let m = meta("2026-03-03T10:30:00+00:00");
+        let mut t = transcript(&[
+            (A, 0, "Hello, it's Megan Price from Tuckwell."),
+            (A, 2_700, "I'm calling for Bright Mobile."),
+            (A, 4_400, "Just so you're aware, this call is recorded."),
+            (
+                A,
+                9_200,
+                "The unlimited plan cost-setting pounds per month.",
+            ),
+            (
+                A,
+                15_000,
+                "You can cancel within fourteen days, free of charge.",
+            ),
+        ]);
+        t.language = "en".into();
+        let mut v = run(&book, &t, &m);
+        let price = v
+            .findings
+            .iter_mut()
+            .find(|f| f.rule_id == "price")
+            .unwrap();
+        assert_eq!(price.outcome, Outcome::Missing);
+        let greeting = (300, 1_200);
+        price.status = FindingStatus::Review;
+        price.hearing = Some(callproof_models::Hearing {
+            confidence: 0.8,
+            doubtful: Some(greeting),
+            stretches: vec![greeting],
+            searched: Some((7_000, 15_400)),
+            second_listen: false,
+            script_check: false,
+        });
+        let places = number_places(&book, &t, &v);
+        assert!(
+            places
+                .iter()
+                .any(|p| p.window.0 <= 9_200 && 11_000 <= p.window.1),
+            "{places:?}"
+        );
+        // The doubtful words are read as well.
+        assert!(
+            places.iter().any(|p| p.window.0 <= greeting.0),
+            "{places:?}"
+        );
+    }
+
+    #[test]
+    fn a_number_heard_with_its_unit_in_doubt_is_read_with_the_phrasing() {
+        let own = "Our home covered 12 tons a month and that includes accidental damage.";
+        let n = own.split_whitespace().count();
+        let mut here = vec![-20.0; n];
+        let mut behind = vec![-12.0; n];
+        here[3] = -0.1;
+        behind[3] = 0.0;
+        let pounds = ["{number} pounds".to_string()];
+        let mut heard = vec![0.9; n];
+        // "tons" heard surely: "12 tons" is another item's number, as "14 jours" is.
+        assert!(number_readings(own, (&here, &behind, &heard), &pounds, 5.0).is_empty());
+        // Heard with doubt: the number may be the price, its unit garbled.
+        heard[4] = 0.2;
+        let read = number_readings(own, (&here, &behind, &heard), &pounds, 5.0);
+        assert_eq!(read.len(), 1, "{read:?}");
+        assert_eq!(read[0].text, "Our home covered {number} pounds {rest}");
+        assert_eq!(read[0].words, (3, 4));
+    }
+
+    #[test]
+    fn a_reading_that_explains_another_items_only_doubt_leaves_it_missing() {
+        // The withdrawal period is never said; the price sentence is garbled. Both items are
+        // in doubt for the same words: either may be hiding there.
+        let book = RuleBook::pack("fr-demarchage").unwrap();
+        let m = meta("2026-03-03T10:30:00+01:00");
+        let facts = minute_call(&m);
+        let mut turns = compliant();
+        turns[3] = (A, 15_000, "Notre offre coûte sans l'acteur retardant.");
+        turns.remove(4);
+        let mut t = transcript(&turns);
+        barely_heard(&mut t, 3, |w| {
+            ["sans", "l'acteur", "retardant."].contains(&w.trim())
+        });
+        let v = run(&book, &t, &m);
+        for id in ["price", "withdrawal_14d"] {
+            assert_eq!(finding(&v, id).status, FindingStatus::Review, "{id}");
+        }
+        let seg = &t.segments[3];
+        let (channel, window) = (seg.channel, (seg.start_ms, seg.end_ms));
+        let words = window_words(&t, channel, window);
+        let price = |(a, b)| {
+            reading(
+                "price",
+                (channel, window),
+                &words,
+                (a, b),
+                "39 euros par mois",
+                "39 euros par mois".into(),
+            )
+        };
+        // Read in place of some of the doubtful words only: the price is met and the
+        // withdrawal period is still in doubt for the others.
+        let mut part = t.clone();
+        let r = price((3, 4));
+        let probs = vec![0.8; r.script.split_whitespace().count()];
+        assert!(apply_clearing(&book, &facts, &mut part, &r, &probs));
+        let v = run(&book, &part, &m);
+        assert_eq!(finding(&v, "price").status, FindingStatus::Pass);
+        assert_eq!(finding(&v, "withdrawal_14d").status, FindingStatus::Review);
+        // Read in place of all of them: the recording says they were the price, and the
+        // withdrawal period was nowhere else.
+        let r = price((3, 6));
+        let probs = vec![0.8; r.script.split_whitespace().count()];
+        assert!(apply_clearing(&book, &facts, &mut t, &r, &probs));
+        let v = run(&book, &t, &m);
+        assert_eq!(finding(&v, "price").status, FindingStatus::Pass);
+        let w = finding(&v, "withdrawal_14d");
+        assert_eq!(
+            (w.status, w.outcome),
+            (FindingStatus::Fail, Outcome::Missing)
+        );
+        assert_eq!(v.verdict, callproof_models::Verdict::Violation);
     }
 
     #[test]
