@@ -1115,3 +1115,20 @@ fn a_consent_barely_heard_or_said_in_no_time_is_for_review() {
     let v = run(&book, &t, &m);
     assert_eq!(finding(&v, "consent").status, FindingStatus::Pass);
 }
+
+#[test]
+fn an_amount_written_with_its_thousands_apart_is_quoted_whole() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let mut turns = compliant();
+    turns[3] = (A, 15_000, "Nos panneaux coûtent 8 000 euros posés.");
+    let v = run(
+        &book,
+        &transcript(&turns),
+        &meta("2026-03-03T10:30:00+01:00"),
+    );
+    let price = finding(&v, "price");
+    assert_eq!(price.status, FindingStatus::Pass, "{price:?}");
+    // The evidence names the amount said, not its last three digits.
+    assert_eq!(price.matched.as_deref(), Some("8 000 euros"));
+    assert_eq!(price.start_ms, Some(15_000 + 3 * 300));
+}

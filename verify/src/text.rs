@@ -158,6 +158,31 @@ pub fn tokens<'a>(words: impl IntoIterator<Item = &'a str>, language: &str) -> V
         }
         i += 1;
     }
+    thousands(out)
+}
+
+/// Joins an amount whose thousands were written apart ("8 000 euros", "1 250 000", as Whisper
+/// writes French amounts) into one number from its first word to its last: read as two, the
+/// price matched "000 euros" and the evidence quoted that. A group of one to three digits,
+/// then groups of exactly three, each its own word.
+fn thousands(toks: Vec<Tok>) -> Vec<Tok> {
+    let digits = |t: &Tok| t.norm.chars().all(|c| c.is_ascii_digit());
+    let mut out: Vec<Tok> = Vec::with_capacity(toks.len());
+    // Whether the last token is an amount being joined, or may begin one.
+    let mut open = false;
+    for t in toks {
+        let group = t.norm.len() == 3 && digits(&t);
+        match out.last_mut() {
+            Some(prev) if open && group && t.first_word == prev.last_word + 1 => {
+                prev.norm.push_str(&t.norm);
+                prev.last_word = t.last_word;
+            }
+            _ => {
+                open = (1..=3).contains(&t.norm.len()) && digits(&t);
+                out.push(t);
+            }
+        }
+    }
     out
 }
 
@@ -198,6 +223,22 @@ mod tests {
             ["a", "14", "day", "cancellation", "period"]
         );
         assert_eq!(normalise("Œuvre", "fr"), ["oeuvre"]);
+    }
+
+    #[test]
+    fn thousands_written_apart_are_one_amount() {
+        assert_eq!(normalise("8 000 euros", "fr"), ["8000", "euros"]);
+        assert_eq!(normalise("1 250 000 euros", "fr"), ["1250000", "euros"]);
+        let t = tokens(["coûte", "6", "000", "euros,"], "fr");
+        assert_eq!(t[1].norm, "6000");
+        assert_eq!((t[1].first_word, t[1].last_word), (1, 2));
+        // Not a thousands group: two numbers stay two.
+        assert_eq!(
+            normalise("14 jours et 30 jours", "fr"),
+            ["14", "jours", "et", "30", "jours"]
+        );
+        assert_eq!(normalise("2024 000", "fr"), ["2024", "000"]);
+        assert_eq!(normalise("12 34 euros", "fr"), ["12", "34", "euros"]);
     }
 
     #[test]
