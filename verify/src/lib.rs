@@ -98,6 +98,10 @@ struct Cand {
     lost_after: bool,
     /// Its first and last word in its speaker's stream.
     words: (usize, usize),
+    /// A number among its words heard with doubt (under [`Segment::DOUBTFUL_WORD_BELOW`]), with
+    /// its probability: the item was said, the amount or period not surely as written ("2
+    /// euros" read where "soixante-deux euros" was said, the "2" at 0.03).
+    doubtful_number: Option<(String, f32)>,
 }
 
 fn streams<'a>(t: &'a Transcript, language: &str) -> Vec<Stream<'a>> {
@@ -210,6 +214,13 @@ fn find_with(
                     barely_heard: words.iter().any(|w| w.prob < BARELY_HEARD),
                     second: words.iter().any(|w| w.second),
                     first: words.iter().find_map(|w| w.first).map(str::to_string),
+                    doubtful_number: words
+                        .iter()
+                        .find(|w| is_number_word(w.text) && w.prob < Segment::DOUBTFUL_WORD_BELOW)
+                        .map(|w| {
+                            let n = w.text.trim_matches(|c: char| !c.is_alphanumeric());
+                            (n.to_string(), w.prob)
+                        }),
                 });
             }
         }
@@ -282,6 +293,7 @@ impl Eval<'_> {
             lost_before: false,
             lost_after: false,
             words: (i, i),
+            doubtful_number: None,
         })
     }
 
@@ -388,6 +400,11 @@ impl Eval<'_> {
         if let Some(first) = &c.first {
             s.push_str(&format!(
                 " (first heard as \"{first}\"; the recording fits the script's words as well)"
+            ));
+        }
+        if let Some((n, p)) = &c.doubtful_number {
+            s.push_str(&format!(
+                "; the number \"{n}\" was heard with doubt (probability {p:.2}): listen to it before quoting it"
             ));
         }
         s

@@ -1132,3 +1132,32 @@ fn an_amount_written_with_its_thousands_apart_is_quoted_whole() {
     assert_eq!(price.matched.as_deref(), Some("8 000 euros"));
     assert_eq!(price.start_ms, Some(15_000 + 3 * 300));
 }
+
+#[test]
+fn a_number_heard_with_doubt_is_named_in_the_evidence() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let mut t = transcript(&compliant());
+    let price = |t: &Transcript| finding(&run(&book, t, &m), "price").clone();
+    assert!(
+        !price(&t).detail.contains("heard with doubt"),
+        "{}",
+        price(&t).detail
+    );
+    // The price was stated; which amount, the recogniser was not sure of.
+    for w in &mut t.segments[3].words {
+        if w.text.trim() == "trente-neuf" {
+            w.text = " 39".into();
+            w.probability = 0.3;
+        }
+    }
+    t.segments[3].text = t.segments[3].text.replace("trente-neuf", "39");
+    let f = price(&t);
+    assert_eq!(f.status, FindingStatus::Pass, "{f:?}");
+    assert!(
+        f.detail
+            .contains("the number \"39\" was heard with doubt (probability 0.30)"),
+        "{}",
+        f.detail
+    );
+}
