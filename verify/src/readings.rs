@@ -333,7 +333,18 @@ pub fn number_reading(
     let own_words: Vec<&str> = own.split_whitespace().collect();
     let filled_words: Vec<&str> = filled.split_whitespace().collect();
     let a = n.words.0;
-    let put = n.phrase.split_whitespace().count();
+    // The number may take more than one word: its thousands written apart ("40 000 euros").
+    let number_at = a + n
+        .phrase
+        .split(NUMBER_SLOT)
+        .next()
+        .map_or(0, |before| before.split_whitespace().count());
+    let thousands = filled_words.get(number_at + 1..).map_or(0, |rest| {
+        rest.iter()
+            .take_while(|w| w.len() == 3 && w.chars().all(|c| c.is_ascii_digit()))
+            .count()
+    });
+    let put = n.phrase.split_whitespace().count() + thousands;
     // What the model heard after the phrasing rejoins its first hearing at the first word the
     // two share again: the words before it in the first hearing gave way to the phrasing and
     // to what follows it ("sans l'acteur retardant" to "120 euros par an").
@@ -1578,6 +1589,23 @@ mod tests {
         let f = finding(&v, "price");
         assert_eq!(f.status, FindingStatus::Pass, "{f:?}");
         assert!(f.hearing.as_ref().is_some_and(|h| h.script_check));
+
+        // A number written with its thousands apart takes its unit with it, where nothing
+        // after it rejoins the first hearing.
+        let t = transcript(&[(A, 14_000, "l'abonnement d'un revien à quarante-messero.")]);
+        let short = NumberPlace {
+            window: (14_000, 16_000),
+            ..place.clone()
+        };
+        let own = "La bonne mandat n'en revient à 40 mms.";
+        let n = NumberText {
+            text: String::new(),
+            words: (6, 7),
+            phrase: "{number} euros".into(),
+        };
+        let filled = "La bonne mandat n'en revient à 40 000 euros.";
+        let r = number_reading(&t, &short, own, &n, filled).expect("a place");
+        assert_eq!(r.phrase, "40 000 euros");
 
         // Hearings too unlike to say where: no reading of the transcript.
         let other = "Hmm hmm hmm hmm hmm hmm hmm hmm hmm hmm.";
