@@ -268,11 +268,15 @@ pub fn number_readings(
             .get(i + 1)
             .is_some_and(|p| *p < Segment::DOUBTFUL_WORD_BELOW)
     };
+    // Nor does a number begin right after one: the model carries that one on ("40" then
+    // "000 euros"), and the reading would take its last digits for the amount.
+    let digits = |w: &str| w.starts_with(|c: char| c.is_ascii_digit());
     let mut at: Vec<usize> = (0..words.len().min(number_here.len()).min(behind.len()))
         .filter(|&i| {
             number_here[i].is_finite()
                 && behind[i] >= -margin
-                && (!words[i].starts_with(|c: char| c.is_ascii_digit()) || unit_in_doubt(i))
+                && (!digits(words[i]) || unit_in_doubt(i))
+                && !(i > 0 && digits(words[i - 1]))
         })
         .collect();
     at.sort_by(|&x, &y| number_here[y].total_cmp(&number_here[x]));
@@ -1690,6 +1694,11 @@ mod tests {
         assert_eq!(read.len(), 1, "{read:?}");
         assert_eq!(read[0].text, "Our home covered {number} pounds {rest}");
         assert_eq!(read[0].words, (3, 4));
+        // Right after the number, a number would carry it on ("12 000 pounds"): none there.
+        here[4] = -0.2;
+        behind[4] = 0.0;
+        let read = number_readings(own, (&here, &behind, &heard), &pounds, 5.0);
+        assert_eq!(read.len(), 1, "{read:?}");
     }
 
     #[test]
