@@ -345,7 +345,7 @@ pub fn number_reading(
         .map_or(0, |before| before.split_whitespace().count());
     let thousands = filled_words.get(number_at + 1..).map_or(0, |rest| {
         rest.iter()
-            .take_while(|w| w.len() == 3 && w.chars().all(|c| c.is_ascii_digit()))
+            .take_while(|w| crate::text::thousands_group(w))
             .count()
     });
     let put = n.phrase.split_whitespace().count() + thousands;

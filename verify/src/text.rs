@@ -171,7 +171,7 @@ fn thousands(toks: Vec<Tok>) -> Vec<Tok> {
     // Whether the last token is an amount being joined, or may begin one.
     let mut open = false;
     for t in toks {
-        let group = t.norm.len() == 3 && digits(&t);
+        let group = thousands_group(&t.norm);
         match out.last_mut() {
             Some(prev) if open && group && t.first_word == prev.last_word + 1 => {
                 prev.norm.push_str(&t.norm);
@@ -184,6 +184,11 @@ fn thousands(toks: Vec<Tok>) -> Vec<Tok> {
         }
     }
     out
+}
+
+/// A group of thousands as Whisper writes it apart ("000" of "8 000"): exactly three digits.
+pub fn thousands_group(s: &str) -> bool {
+    s.len() == 3 && s.chars().all(|c| c.is_ascii_digit())
 }
 
 /// Normalises free text (a rule phrasing) into its token strings.
