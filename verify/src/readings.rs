@@ -541,6 +541,7 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
         let Some(around) = in_doubt(book, f) else {
             continue;
         };
+        let script: Vec<String> = rule.script.iter().map(|p| written(book, p)).collect();
         let wanted = rule.speaker;
         let own: Vec<_> = streams
             .iter()
@@ -574,7 +575,7 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
                 &rule.id,
                 c.speaker,
                 (c.start_ms, c.end_ms),
-                &rule.script,
+                &script,
                 false,
             );
             // The finding's own match is read whatever its letters.
@@ -607,7 +608,7 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
                 continue;
             }
             seen.push(span);
-            let here = readings_at(t, &rule.id, speaker, span, &rule.script, true);
+            let here = readings_at(t, &rule.id, speaker, span, &script, true);
             if let Some(sim) = here.iter().map(|(sim, _)| *sim).reduce(f64::max) {
                 read.push((sim, span, here.into_iter().map(|(_, r)| r).collect()));
             }
@@ -625,6 +626,39 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
         }
     }
     out
+}
+
+/// A phrasing as the recogniser writes it: the rule sets write their phrasings in lower case
+/// ("i accept", "bloctel"), Whisper writes "I accept" and "Bloctel", and a reading scored in the
+/// rule set's spelling pays for its letters' case what it should pay only for its words ("Yes,
+/// i accept." came 5.2 nats below the model's "Yes, consent." for a customer who said "Yes, I
+/// accept"). The words the vocabulary spells with a capital take its spelling, and English
+/// writes its first person "I" ("I'm", "I'll") with one.
+pub fn written(book: &RuleBook, phrase: &str) -> String {
+    let capitalised: Vec<&str> = book
+        .vocabulary
+        .iter()
+        .flat_map(|v| v.split_whitespace())
+        .filter(|w| w.chars().any(char::is_uppercase))
+        .collect();
+    phrase
+        .split_whitespace()
+        .map(|w| {
+            if let Some(v) = capitalised
+                .iter()
+                .find(|v| v.to_lowercase() == w.to_lowercase())
+            {
+                return v.to_string();
+            }
+            let first_person =
+                w == "i" || (w.len() > 2 && (w.starts_with("i'") || w.starts_with("i’")));
+            if book.language == "en" && first_person {
+                return format!("I{}", &w[1..]);
+            }
+            w.to_string()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The words of `speaker`'s answer that opened at `start` with an agreement ("Très bien"),
@@ -1765,6 +1799,48 @@ mod tests {
         let fewer = ["La", "dévion", "qui", "coût", "sans", "l'acteur"];
         let b = align_bounds(&own, &fewer);
         assert_eq!((b[0], b[2], b[5], b[7]), (0, 2, 4, 6));
+    }
+
+    #[test]
+    fn a_phrasing_is_read_as_the_recogniser_writes_it() {
+        let en = RuleBook::pack("en-sales").unwrap();
+        assert_eq!(written(&en, "i accept"), "I accept");
+        assert_eq!(written(&en, "i'll take it"), "I'll take it");
+        assert_eq!(written(&en, "go ahead"), "go ahead");
+        let fr = RuleBook::pack("fr-demarchage").unwrap();
+        // The vocabulary's spelling: "Bloctel" is a name.
+        assert_eq!(
+            written(&fr, "inscrire sur la liste bloctel"),
+            "inscrire sur la liste Bloctel"
+        );
+        // French has no capital "I"; "il" is a word like another.
+        assert_eq!(written(&fr, "il est enregistré"), "il est enregistré");
+        // The readings carry it: a customer's garbled "Yes, I accept." is read with its "I".
+        let m = meta("2026-03-03T10:30:00+00:00");
+        let mut t = transcript(&[
+            (
+                A,
+                0,
+                "Hello, I'm Chris Walker from Netlink, calling on behalf of Pulse. This call is recorded.",
+            ),
+            (
+                A,
+                6_000,
+                "The deal costs thirty five pounds per month, and you have a fourteen day cancellation period.",
+            ),
+            (callproof_models::Speaker::Customer, 14_000, "Yes, sunset."),
+        ]);
+        t.language = "en".into();
+        barely_heard(&mut t, 2, |w| w.contains("sunset"));
+        let v = run(&en, &t, &m);
+        assert_ne!(finding(&v, "consent").status, FindingStatus::Pass);
+        let readings = script_readings(&en, &t, &v);
+        assert!(
+            readings.iter().any(|r| r.script == "Yes, I accept."),
+            "{:#?}",
+            readings.iter().map(|r| &r.script).collect::<Vec<_>>()
+        );
+        assert!(!readings.iter().any(|r| r.script.contains(" i ")));
     }
 
     #[test]
