@@ -24,9 +24,13 @@ pub const MAX_READING_MS: u64 = 29_000;
 /// Score under which a place is too unlike the phrasing to be a garbled reading of it.
 const CANDIDATE_FLOOR: f32 = 0.4;
 
-/// Places tried per finding, and phrasings tried per place (the most alike).
+/// Places tried per finding, and phrasings tried per place (the most alike). Letters are a
+/// weak guide over garbled words: "the colors are recorded" is closer to four other phrasings
+/// than to the "call is recorded" said, which the recording put 1.4 nats from its own hearing
+/// and the others 10 and more below it. Six instead of four tried 10–27 % more readings on the
+/// labelled sets, at no measurable cost in the script check's time (BENCHMARKS.md).
 const PLACES: usize = 3;
-const PHRASINGS: usize = 4;
+const PHRASINGS: usize = 6;
 
 /// Words a reading's place may take beyond those its match covered (see [`widened`]).
 const MAX_WIDENING: usize = 2;
@@ -1843,6 +1847,46 @@ mod tests {
         assert!(!readings.iter().any(|r| r.script.contains(" i ")));
     }
 
+    /// "the call is recorded" heard "the colors are recorded": by their letters, four other
+    /// phrasings ("may be recorded", "has been recorded", "it is recorded", "being recorded")
+    /// come closer to the garbled words than the one said, which the recording alone can tell.
+    #[test]
+    fn the_phrasing_said_is_read_though_others_look_more_like_the_garbled_words() {
+        let book = RuleBook::pack("en-sales").unwrap();
+        let m = meta("2026-03-03T10:30:00+00:00");
+        let mut t = transcript(&[
+            (
+                A,
+                0,
+                "Hello, I'm Grace Walker from Netlink, calling on behalf of Pulse Broadband. Just to let you know, the colors are recorded.",
+            ),
+            (
+                A,
+                9_000,
+                "The deal costs thirty five pounds per month, and you have a fourteen day cancellation period.",
+            ),
+            (callproof_models::Speaker::Customer, 16_000, "Yes, I accept."),
+        ]);
+        t.language = "en".into();
+        barely_heard(&mut t, 0, |w| w == " colors" || w == " are");
+        let v = run(&book, &t, &m);
+        assert_ne!(
+            finding(&v, "recorded_notice").status,
+            FindingStatus::Pass,
+            "{:#?}",
+            finding(&v, "recorded_notice")
+        );
+        let phrases: Vec<String> = script_readings(&book, &t, &v)
+            .into_iter()
+            .filter(|r| r.rule_id == "recorded_notice")
+            .map(|r| r.phrase)
+            .collect();
+        assert!(
+            phrases.iter().any(|p| p == "call is recorded"),
+            "{phrases:#?}"
+        );
+    }
+
     #[test]
     fn an_item_matched_in_doubt_is_read_at_its_other_places_too() {
         let book = RuleBook::pack("fr-demarchage").unwrap();
@@ -1868,9 +1912,8 @@ mod tests {
         assert!(readings.iter().any(|r| r.window.0 == 40_000));
         let r = readings
             .iter()
-            .find(|r| r.phrase == "par courrier")
+            .find(|r| r.phrase == "par courrier" && r.window.0 == 23_000)
             .expect("the garbled disclosure is read too");
-        assert_eq!(r.window.0, 23_000);
         assert!(r.script.contains("l'offre par courrier et"), "{}", r.script);
     }
 
