@@ -27,8 +27,8 @@ const CANDIDATE_FLOOR: f32 = 0.4;
 /// Places tried per finding, and phrasings tried per place (the most alike). Letters are a
 /// weak guide over garbled words: "the colors are recorded" is closer to four other phrasings
 /// than to the "call is recorded" said, which the recording put 1.4 nats from its own hearing
-/// and the others 10 and more below it. Six instead of four tried 10–27 % more readings on the
-/// labelled sets, at no measurable cost in the script check's time (BENCHMARKS.md).
+/// and the others 10 and more below it. Six instead of four tried 10–26 % more readings on the
+/// labelled sets, for 9–18 % more script-check time (1–6 % of an ingest; BENCHMARKS.md).
 const PLACES: usize = 3;
 const PHRASINGS: usize = 6;
 
