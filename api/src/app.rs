@@ -1638,8 +1638,9 @@ impl App {
     /// the words it rests on were garbled, the model hears those segments again by itself (no
     /// prompt: only the audio speaks) and scores, by forced decoding, that hearing against the
     /// same hearing with each of the rule's phrasings in place of the words most like it. A
-    /// reading the recording supports about as well ([`SCRIPT_READING_MARGIN`]) replaces the
-    /// garbled words in the transcript, what was first heard kept beside it. It can only clear
+    /// reading the recording supports about as well ([`SCRIPT_READING_MARGIN`]), or nearly so
+    /// ([`NEAR_READING_FLOOR`]) at this pace and at both others, replaces the garbled words in
+    /// the transcript, what was first heard kept beside it. It can only clear
     /// a finding: forbidden phrases are never read in.
     fn script_check(
         &self,
@@ -2327,7 +2328,9 @@ const SCRIPT_READING_MARGIN: f32 = 5.0;
 /// does not rule the item out. Measured on the four labelled sets (BENCHMARKS.md, "Readings
 /// that hold an accusation back"): readings of items said and garbled scored down to −9.3 nats
 /// within this floor, 7 of 34 between the margin and it; readings of items not said, −10.6 and
-/// below.
+/// below. The same floor bounds a reading past the margin that may still stand where the other
+/// paces hear it so (see `script_check`): what the recording does not rule out, heard three
+/// ways.
 const NEAR_READING_FLOOR: f32 = 10.0;
 
 /// The model's own hearing of a stretch at another pace ([`PACES`]), readings to be scored
