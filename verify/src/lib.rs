@@ -26,7 +26,7 @@ use callproof_models::{
 use chrono::{Datelike, Utc};
 
 pub use lexicon::Lexicon;
-use matcher::Pattern;
+use matcher::{Pattern, NAME_SLOT};
 pub use readings::{
     apply_clearing, apply_reading, hears_it_all, number_baseline, number_places, number_reading,
     number_readings, own_reading, phrasings_heard, script_readings, substitute, substitute_at,
@@ -1212,9 +1212,6 @@ fn could_hold(run: &[Heard], shortest: u64) -> bool {
     span.max(said) >= shortest
 }
 
-/// How a phrasing writes a name's place ("I'm {name} from").
-const NAME_SLOT: &str = "{name}";
-
 /// The words of `segments` heard between `lo` and `hi` (ms), in order; a segment without
 /// words stands as one, with its confidence.
 fn words_between<'a>(segments: &[&'a Segment], lo: u64, hi: u64) -> Vec<Heard<'a>> {
@@ -1369,7 +1366,7 @@ fn near_reading<'t>(
     t.near_readings
         .iter()
         .filter(|n| n.rule_id == rule.id && said_by(n.speaker))
-        .filter(|n| rule.script.contains(&n.phrasing) || rule.number_script.contains(&n.phrasing))
+        .filter(|n| rule.says(&n.phrasing))
         .filter(|n| searched.is_none_or(|(lo, hi)| n.start_ms < hi && lo < n.end_ms))
         .min_by(|a, b| a.nats_below.total_cmp(&b.nats_below))
 }

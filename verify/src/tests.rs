@@ -905,6 +905,45 @@ fn a_reading_the_recording_nearly_supports_holds_an_accusation_back() {
     assert_eq!(run(&book, &t, &m).verdict, Verdict::NeedsReview);
 }
 
+/// The script check reads phrasings as the recogniser writes them ("inscrire sur la liste
+/// Bloctel", the vocabulary's capital): such a near reading is still one of the rule's
+/// phrasings, and holds the accusation back.
+#[test]
+fn a_near_reading_in_the_recognisers_spelling_holds_an_accusation_back() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let mut turns = compliant();
+    turns[2] = (
+        A,
+        10_000,
+        "Vous pouvez vous inscrire gratuitement sur la liste du boulanger du quartier.",
+    );
+    let mut t = transcript(&turns);
+    let bloctel = |t: &Transcript| finding(&run(&book, t, &m), "bloctel").clone();
+    assert_eq!(
+        bloctel(&t).status,
+        FindingStatus::Fail,
+        "{:#?}",
+        bloctel(&t)
+    );
+    t.near_readings = vec![NearReading {
+        rule_id: "bloctel".into(),
+        phrasing: crate::readings::written(&book, "bloctel"),
+        speaker: A,
+        channel: 0,
+        start_ms: 12_000,
+        end_ms: 13_000,
+        nats_below: 7.5,
+    }];
+    assert_eq!(t.near_readings[0].phrasing, "Bloctel");
+    let f = bloctel(&t);
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Review),
+        "{f:#?}"
+    );
+}
+
 /// A disclosure heard clearly but for one word is not missing for certain: the doubtful word
 /// with the disclosure's own words on either side could be all of it ("délai de rétractation
 /// de [quatorze] jours"), wherever it was said, and a name a neighbour's phrasing took in may
