@@ -14,7 +14,6 @@
 
 use callproof_models::{FindingStatus, Outcome, RuleKind, Segment, Transcript, Verification, Word};
 
-use crate::matcher::{NAME_MAX_WORDS, NAME_SLOT};
 use crate::{find_with, streams, RuleBook};
 
 pub use callproof_models::{NUMBER_SLOT, REST_SLOT};
@@ -24,9 +23,6 @@ pub const MAX_READING_MS: u64 = 29_000;
 
 /// Score under which a place is too unlike the phrasing to be a garbled reading of it.
 const CANDIDATE_FLOOR: f32 = 0.4;
-/// [`CANDIDATE_FLOOR`] for a phrasing with a `{name}`: its lead-in heard alone ("I'm" of
-/// "i'm {name} from") meets a third of it.
-const NAMED_CANDIDATE_FLOOR: f32 = 0.3;
 
 /// Places tried per finding, and phrasings tried per place (the most alike). Letters are a
 /// weak guide over garbled words: "the colors are recorded" is closer to four other phrasings
@@ -570,15 +566,13 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
         let Some(rule) = book.rules.iter().find(|r| r.id == f.rule_id) else {
             continue;
         };
-        if rule.script.is_empty() && rule.name_script.is_empty() {
+        if rule.script.is_empty() {
             continue;
         }
         let Some(around) = in_doubt(book, f) else {
             continue;
         };
         let script: Vec<String> = rule.script.iter().map(|p| written(book, p)).collect();
-        let named: Vec<String> = rule.name_script.iter().map(|p| written(book, p)).collect();
-        let script = (script.as_slice(), named.as_slice());
         let wanted = rule.speaker;
         let own: Vec<_> = streams
             .iter()
@@ -587,21 +581,6 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
         // A number heard otherwise ("quatre jours" for "quatorze jours") hides the place from
         // the matcher, which never takes one number for another: here the recording decides.
         let mut places = find_with(&rule.patterns, &own, CANDIDATE_FLOOR, true);
-        // A phrasing with a name weighs nothing for the name's words: "I'm" heard, the name
-        // garbled and "from" with it ("I'm so featuring a firm"), meets a third of "i'm {name}
-        // from". Its reading keeps one side of the name as heard (see `named_at`), so the
-        // place is worth reading from a lower floor.
-        let named_patterns: Vec<_> = rule
-            .patterns
-            .iter()
-            .filter(|p| p.source.contains(NAME_SLOT))
-            .cloned()
-            .collect();
-        places.extend(
-            find_with(&named_patterns, &own, NAMED_CANDIDATE_FLOOR, true)
-                .into_iter()
-                .filter(|c| c.score < CANDIDATE_FLOOR),
-        );
         // An item matched in the doubtful band may have been said, garbled, at another place
         // its phrasings come close to ("par coyer" at 0:28 where "Parfait" at 0:35 matched
         // best): its places anywhere are read. One not found is read where it was expected.
@@ -627,7 +606,7 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
                 &rule.id,
                 c.speaker,
                 (c.start_ms, c.end_ms),
-                script,
+                &script,
                 false,
             );
             // The finding's own match is read whatever its letters.
@@ -660,7 +639,7 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
                 continue;
             }
             seen.push(span);
-            let here = readings_at(t, &rule.id, speaker, span, script, true);
+            let here = readings_at(t, &rule.id, speaker, span, &script, true);
             if let Some(sim) = here.iter().map(|(sim, _)| *sim).reduce(f64::max) {
                 read.push((sim, span, here.into_iter().map(|(_, r)| r).collect()));
             }
@@ -742,7 +721,7 @@ fn readings_at(
     rule_id: &str,
     speaker: callproof_models::Speaker,
     replaced: (u64, u64),
-    (script, named): (&[String], &[String]),
+    script: &[String],
     every: bool,
 ) -> Vec<(f64, ScriptReading)> {
     let segs: Vec<&Segment> = t
@@ -764,7 +743,7 @@ fn readings_at(
         return Vec::new();
     };
     let b = words.iter().rposition(|w| inside(w)).unwrap_or(a) + 1;
-    let mut phrasings: Vec<(f64, (usize, usize), String)> = script
+    let mut phrasings: Vec<(f64, (usize, usize), &String)> = script
         .iter()
         .map(|p| {
             if every {
@@ -776,102 +755,24 @@ fn readings_at(
                 (
                     strsim::normalized_levenshtein(&plain(p), &plain(&heard)),
                     (a, b),
-                    p.clone(),
+                    p,
                 )
             } else {
                 let (sim, span) = widened(&words, (a, b), p);
-                (sim, span, p.clone())
+                (sim, span, p)
             }
         })
         .collect();
-    phrasings.extend(
-        named
-            .iter()
-            .filter_map(|p| named_at(&words, (a, b), p, every)),
-    );
     phrasings.sort_by(|x, y| y.0.total_cmp(&x.0));
     phrasings
         .into_iter()
         .take(if every { usize::MAX } else { PHRASINGS })
         .map(|(sim, span, p)| {
-            let r = reading(
-                rule_id,
-                (first.channel, window),
-                &words,
-                span,
-                &p,
-                p.clone(),
-            );
+            let r = reading(rule_id, (first.channel, window), &words, span, p, p.clone());
             (sim, r)
         })
         .filter(|(_, r)| in_proportion(r))
         .collect()
-}
-
-/// A `{name}` phrasing with the words heard in the name's place as the name: a seller's and a
-/// company's names are words no recogniser knows and come out as others ("I'm so featuring a
-/// firm link of sales" for "I'm Sophie Turner from Linkup Sales"), so only the words around
-/// them can be read ("I'm so featuring a from"). Its place is the run of words overlapping
-/// `words[a..b]` (inside it, with `inside`) whose words around a name of one to
-/// [`NAME_MAX_WORDS`] words are most like the phrasing's, letter by letter, one side of them
-/// heard as the phrasing has it; never one that holds the phrasing already. Returns the
-/// similarity, the run and the phrasing with its name.
-fn named_at(
-    words: &[&Word],
-    (a, b): (usize, usize),
-    phrase: &str,
-    inside: bool,
-) -> Option<(f64, (usize, usize), String)> {
-    let (before, after) = phrase.split_once(NAME_SLOT)?;
-    let (before, after) = (before.trim(), after.trim());
-    if before.is_empty() || after.is_empty() {
-        return None;
-    }
-    let (nb, na) = (
-        before.split_whitespace().count(),
-        after.split_whitespace().count(),
-    );
-    let target = plain(&format!("{before} {after}"));
-    let text = |ws: &[&Word]| {
-        ws.iter()
-            .map(|w| w.text.trim())
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let lo = if inside {
-        a
-    } else {
-        a.saturating_sub(nb + NAME_MAX_WORDS + na)
-    };
-    let mut best: Option<(f64, (usize, usize), String)> = None;
-    for x in lo..b {
-        for len in 1..=NAME_MAX_WORDS {
-            let (n0, n1) = (x + nb, x + nb + len);
-            let y = n1 + na;
-            if y > words.len() || y <= a || (inside && y > b) {
-                continue;
-            }
-            let (lead, then) = (plain(&text(&words[x..n0])), plain(&text(&words[n1..y])));
-            // One side of the name heard as the phrasing says it: the name's place is known
-            // by it, and only the other side is read. With neither, any words could be taken
-            // for a name ("This call has been" for "this is {name} from").
-            let anchored = lead == plain(before) || then == plain(after);
-            let heard = format!("{lead} {then}");
-            if !anchored || heard == target {
-                continue;
-            }
-            let sim = strsim::normalized_levenshtein(&target, &heard);
-            if best.as_ref().is_none_or(|(s, _, _)| sim > *s) {
-                let filled = [before.to_string(), text(&words[n0..n1]), after.to_string()]
-                    .into_iter()
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                best = Some((sim, (x, y), filled));
-            }
-        }
-    }
-    best
 }
 
 /// The words a phrasing takes the place of: those its match covered, `words[a..b]`, or, where
@@ -2004,64 +1905,6 @@ mod tests {
             readings.iter().map(|r| &r.script).collect::<Vec<_>>()
         );
         assert!(!readings.iter().any(|r| r.script.contains(" i ")));
-    }
-
-    /// "I'm Sophie Turner from Linkup Sales" heard "I'm so featuring a firm link of sales": the
-    /// names came out as other words, and "from" with them. The words heard for the name stay
-    /// as heard; the words around them are read as the phrasing's (the recording scored "I'm so
-    /// featuring a from link" 4.4 nats below the model's own hearing, the words said 8.6).
-    #[test]
-    fn a_name_is_read_as_heard_and_the_words_around_it_as_the_phrasing() {
-        let book = RuleBook::pack("en-sales").unwrap();
-        let identity = book.rules.iter().find(|r| r.id == "identity").unwrap();
-        assert!(identity
-            .name_script
-            .contains(&"i'm {name} from".to_string()));
-        assert!(identity.script.iter().all(|p| !p.contains('{')));
-        let m = meta("2026-03-03T10:30:00+00:00");
-        let t = {
-            let mut t = transcript(&[
-                (
-                    A,
-                    0,
-                    "Good evening, I'm so featuring a firm link of sales, calling on behalf of Bridge View TV. This call has been recorded.",
-                ),
-                (
-                    A,
-                    9_000,
-                    "The premium package costs 20 pounds a month, and there's a 14-day cancellation period.",
-                ),
-                (callproof_models::Speaker::Customer, 16_000, "Yes, I accept."),
-            ]);
-            t.language = "en".into();
-            t
-        };
-        let v = run(&book, &t, &m);
-        let before = finding(&v, "identity");
-        assert_ne!(before.status, FindingStatus::Pass, "{before:#?}");
-        let readings = script_readings(&book, &t, &v);
-        let r = readings
-            .iter()
-            .find(|r| r.phrase == "I'm so featuring a from")
-            .unwrap_or_else(|| {
-                panic!(
-                    "{:#?}",
-                    readings.iter().map(|r| &r.phrase).collect::<Vec<_>>()
-                )
-            });
-        assert_eq!(r.replaced_words(), "I'm so featuring a firm");
-        assert!(r
-            .script
-            .starts_with("Good evening, I'm so featuring a from link of sales,"));
-        // Put in place, it meets the item on the phrasing with its name.
-        let mut read = t.clone();
-        assert!(apply_reading(&mut read, r, &[0.9; 40]));
-        let after = run(&book, &read, &m);
-        let f = finding(&after, "identity");
-        assert_eq!(f.status, FindingStatus::Pass, "{f:#?}");
-        assert!(identity.says("I'm so featuring a from"));
-        assert!(!identity.says("I'm from"));
-        assert!(!identity.says("I'm one two three four from"));
     }
 
     /// "the call is recorded" heard "the colors are recorded": by their letters, four other

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::calendar::{parse_weekday, Holidays, Range};
-use super::matcher::{PatTok, PatWord, Pattern, NAME_MAX_WORDS, NAME_SLOT};
+use super::matcher::{PatTok, PatWord, Pattern};
 use super::text::normalise;
 
 /// A rule set file that cannot be used, with where and why.
@@ -198,9 +198,6 @@ pub struct Rule {
     /// The `{number}` phrasings, as said ("{number} euros"): read where the item was expected
     /// with the number the recording finds likeliest there (see [`crate::number_places`]).
     pub number_script: Vec<String>,
-    /// The `{name}` phrasings, as said ("i'm {name} from"): read with the words heard where the
-    /// name would be as the name (see [`crate::script_readings`]).
-    pub name_script: Vec<String>,
     pub within_ms: Option<u64>,
     pub after: Vec<String>,
     pub before: Vec<String>,
@@ -210,15 +207,14 @@ pub struct Rule {
     pub min_ms: Option<u64>,
 }
 
-/// The phrasings of `say` as spoken text, `[optional]` words with and without: those with
-/// neither slot, or those with the one `slot` names (`{number}`, `{name}`), which only the
-/// recording can fill.
-fn script_texts(say: &[String], slot: Option<&str>) -> Vec<String> {
+/// The phrasings of `say` as spoken text, `[optional]` words with and without: those without a
+/// `{number}`, or (`numbers`) those with one, which only the recording can fill.
+fn script_texts(say: &[String], numbers: bool) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let slots = [callproof_models::NUMBER_SLOT, NAME_SLOT];
+    // A name is whatever the seller says there: no reading can fill it.
     for p in say
         .iter()
-        .filter(|p| slots.iter().all(|s| p.contains(s) == (slot == Some(*s))))
+        .filter(|p| p.contains("{number}") == numbers && !p.contains("{name}"))
     {
         let with: String = p.chars().filter(|c| !matches!(c, '[' | ']')).collect();
         let mut without = String::new();
@@ -246,9 +242,8 @@ pub const TITLE_LANGUAGES: [&str; 2] = ["fr", "en"];
 const MAX_TITLE_CHARS: usize = 120;
 
 impl Rule {
-    /// Whether `phrasing` is one of the rule's phrasings as said, whatever its letters' case
-    /// (readings are made in the recogniser's spelling: "Bloctel", "I accept"), a `{name}`
-    /// phrasing with one to [`NAME_MAX_WORDS`] words in the name's place: a reading made
+    /// Whether `phrasing` is one of the rule's phrasings as said, whatever its letters' case:
+    /// readings are made in the recogniser's spelling ("Bloctel", "I accept"), and one made
     /// before the rule set changed may no longer be one.
     pub fn says(&self, phrasing: &str) -> bool {
         let words = |s: &str| -> Vec<String> {
@@ -257,20 +252,10 @@ impl Rule {
                 .collect()
         };
         let said = words(phrasing);
-        let same = |p: &String| words(p) == said;
-        if self.script.iter().chain(&self.number_script).any(same) {
-            return true;
-        }
-        self.name_script.iter().any(|p| {
-            let Some((before, after)) = p.split_once(NAME_SLOT) else {
-                return false;
-            };
-            let (before, after) = (words(before), words(after));
-            let name = said.len().saturating_sub(before.len() + after.len());
-            (1..=NAME_MAX_WORDS).contains(&name)
-                && said.starts_with(&before)
-                && said.ends_with(&after)
-        })
+        self.script
+            .iter()
+            .chain(&self.number_script)
+            .any(|p| words(p) == said)
     }
 
     /// Its name for a person reading `lang`: the title in that language, or in the other one,
@@ -906,9 +891,8 @@ fn compile_rule(
         description: r.description.clone(),
         speaker,
         patterns,
-        script: script_texts(&r.say, None),
-        number_script: script_texts(&r.say, Some(callproof_models::NUMBER_SLOT)),
-        name_script: script_texts(&r.say, Some(NAME_SLOT)),
+        script: script_texts(&r.say, false),
+        number_script: script_texts(&r.say, true),
         within_ms: r.within_s.map(|s| s * 1000),
         after: r.after.clone(),
         before: r.before.clone(),
