@@ -1544,7 +1544,26 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                     low.sort_by_key(|h| h.1);
                 }
             }
+            // A customer's answer that opens on a word heard with doubt: "oui" and "non", one
+            // syllable each, are the words a call turns on, and open the answer ("Non, ça ne
+            // m'intéresse pas, merci" came out "Nous, ça nous m'intéressera, merci", "Nous" at
+            // 0.49). No assent found after it may be an assent or a refusal misheard: never
+            // certain, however short the word.
+            let mut opens_in_doubt = false;
+            if rule.kind == RuleKind::Consent {
+                for h in heard.iter().filter(|h| {
+                    h.3 < Segment::DOUBTFUL_WORD_BELOW
+                        && h.0.words.first().is_some_and(|w| w.start_ms == h.1)
+                }) {
+                    opens_in_doubt = true;
+                    if !low.iter().any(|l| l.1 == h.1 && l.2 == h.2) {
+                        low.push(h);
+                    }
+                }
+                low.sort_by_key(|h| h.1);
+            }
             let doubtful: Vec<(u64, u64, &str)> = if low.len() >= 2
+                || opens_in_doubt
                 || low
                     .iter()
                     .any(|(s, _, _, p, _)| s.words.is_empty() || *p < BARELY_HEARD)

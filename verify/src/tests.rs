@@ -905,6 +905,53 @@ fn a_reading_the_recording_nearly_supports_holds_an_accusation_back() {
     assert_eq!(run(&book, &t, &m).verdict, Verdict::NeedsReview);
 }
 
+/// "Non, ça ne m'intéresse pas, merci" heard "Nous, ça nous m'intéressera, merci", every word
+/// but the first with confidence: no assent and no refusal found. The answer opens on a word
+/// heard with doubt, where "oui" or "non" is said: the missing assent is for a person to hear,
+/// never an accusation. Heard surely, the same words are no assent.
+#[test]
+fn an_answer_opening_on_a_word_heard_with_doubt_holds_a_missing_assent_back() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let mut turns = compliant();
+    turns[7] = (C, 32_000, "Nous, ça nous m'intéressera, merci.");
+    let mut t = transcript(&turns);
+    let consent = |t: &Transcript| finding(&run(&book, t, &m), "consent").clone();
+    let f = consent(&t);
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Fail),
+        "{f:#?}"
+    );
+    // The opening word at 0.49, the others heard surely.
+    let seg = t
+        .segments
+        .iter_mut()
+        .find(|s| s.start_ms == 32_000)
+        .unwrap();
+    seg.words[0].probability = 0.49;
+    let f = consent(&t);
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Review),
+        "{f:#?}"
+    );
+    assert_eq!(
+        f.hearing.as_ref().and_then(|h| h.doubtful),
+        Some((32_000, 32_300))
+    );
+    assert_eq!(run(&book, &t, &m).verdict, Verdict::NeedsReview);
+    // A word heard with doubt inside the answer, not opening it, hides no "oui" or "non".
+    let seg = t
+        .segments
+        .iter_mut()
+        .find(|s| s.start_ms == 32_000)
+        .unwrap();
+    seg.words[0].probability = 0.9;
+    seg.words[2].probability = 0.49;
+    assert_eq!(consent(&t).status, FindingStatus::Fail);
+}
+
 /// The script check reads phrasings as the recogniser writes them ("inscrire sur la liste
 /// Bloctel", the vocabulary's capital): such a near reading is still one of the rule's
 /// phrasings, and holds the accusation back.
