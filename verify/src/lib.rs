@@ -26,7 +26,7 @@ use callproof_models::{
 use chrono::{Datelike, Utc};
 
 pub use lexicon::Lexicon;
-use matcher::{Pattern, NAME_SLOT};
+use matcher::Pattern;
 pub use readings::{
     apply_clearing, apply_reading, hears_it_all, number_baseline, number_places, number_reading,
     number_readings, own_reading, phrasings_heard, script_readings, substitute, substitute_at,
@@ -1211,6 +1211,9 @@ fn could_hold(run: &[Heard], shortest: u64) -> bool {
         .sum();
     span.max(said) >= shortest
 }
+
+/// How a phrasing writes a name's place ("I'm {name} from").
+const NAME_SLOT: &str = "{name}";
 
 /// The words of `segments` heard between `lo` and `hi` (ms), in order; a segment without
 /// words stands as one, with its confidence.

@@ -24,9 +24,6 @@ pub enum PatWord {
 /// Most words a `{name}` stands for ("Anne Marie Dupont").
 pub const NAME_MAX_WORDS: usize = 3;
 
-/// How a phrasing writes a name's place ("I'm {name} from").
-pub const NAME_SLOT: &str = "{name}";
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatTok {
     pub word: PatWord,

@@ -1767,8 +1767,8 @@ mod tests {
     }
 
     /// "The unlimited plan costs eighteen pounds per month" heard "The unlimited blend
-    /// cost-setting pounds per month": the number was said inside a word. The recording scored
-    /// "costs 80 {rest}" read there 2.8 nats below the hearing free from the same place.
+    /// cost-setting pounds per month": the number was said inside a word. Read there, "costs 18
+    /// pounds per month" scored 1.31 nats below the hearing free from the same place.
     #[test]
     fn a_number_said_inside_a_hyphenated_garble_is_read_there() {
         let own = "The unlimited blend cost-setting pounds per month.";
