@@ -1212,6 +1212,14 @@ fn could_hold(run: &[Heard], shortest: u64) -> bool {
     span.max(said) >= shortest
 }
 
+/// Adds a word heard with doubt to `low` unless it is there already (several rules of
+/// [`doubt`] may find the same word).
+fn push_once<'a, 'h>(low: &mut Vec<&'a Heard<'h>>, h: &'a Heard<'h>) {
+    if !low.iter().any(|l| l.1 == h.1 && l.2 == h.2) {
+        low.push(h);
+    }
+}
+
 /// How a phrasing writes a name's place ("I'm {name} from").
 const NAME_SLOT: &str = "{name}";
 
@@ -1493,9 +1501,7 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                         || widened && could_hold(&words[from..to], shortest)
                     {
                         for h in &words[from..to] {
-                            if !low.iter().any(|l| l.1 == h.1 && l.2 == h.2) {
-                                low.push(h);
-                            }
+                            push_once(&mut low, h);
                         }
                     }
                     k = run_end;
@@ -1516,9 +1522,7 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                             .is_some_and(|l| !l.knows(unit.4, &book.vocabulary));
                     if std::ptr::eq(n.0, unit.0) && is_number_word(n.4) && unclear {
                         for h in [n, unit] {
-                            if !low.iter().any(|l| l.1 == h.1 && l.2 == h.2) {
-                                low.push(h);
-                            }
+                            push_once(&mut low, h);
                         }
                     }
                 }
@@ -1540,9 +1544,7 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                     .sum();
                 if made_up.len() >= MADE_UP_MIN && said >= shortest {
                     for h in made_up {
-                        if !low.iter().any(|l| l.1 == h.1 && l.2 == h.2) {
-                            low.push(h);
-                        }
+                        push_once(&mut low, h);
                     }
                     low.sort_by_key(|h| h.1);
                 }
@@ -1559,9 +1561,7 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                         && h.0.words.first().is_some_and(|w| w.start_ms == h.1)
                 }) {
                     opens_in_doubt = true;
-                    if !low.iter().any(|l| l.1 == h.1 && l.2 == h.2) {
-                        low.push(h);
-                    }
+                    push_once(&mut low, h);
                 }
                 low.sort_by_key(|h| h.1);
             }
