@@ -5,7 +5,7 @@
 # the base model and scored per rule (bench/verify_report.py). Prints the table BENCHMARKS.md
 # quotes, the ingest time, and how many calls needed a second listen.
 #
-#   bench/verify-hard.sh [hard|labelled|both|unseen|unseen2|unseen3|unseen4]  (default both; CALLPROOF_BIN to pick a binary,
+#   bench/verify-hard.sh [hard|labelled|both|unseen|unseen2|unseen3|unseen4|unseen5]  (default both; CALLPROOF_BIN to pick a binary,
 #                                                 MODEL another installed model than base,
 #                                                 RULES a client rule set for the calls' client,
 #                                                 e.g. bench/rules/isosell.toml)
@@ -30,7 +30,9 @@ case "$which" in
   unseen3) dirs=("$root/bench/calls-unseen-3") ;;
   # Written in the twenty-fourth session, after its first change (bench/calls-unseen-4).
   unseen4) dirs=("$root/bench/calls-unseen-4") ;;
-  *) echo "hard, labelled, both, unseen, unseen2, unseen3 or unseen4" >&2; exit 1 ;;
+  # Written in the twenty-fifth session, before its first change (bench/calls-unseen-5).
+  unseen5) dirs=("$root/bench/calls-unseen-5") ;;
+  *) echo "hard, labelled, both, unseen, unseen2, unseen3, unseen4 or unseen5" >&2; exit 1 ;;
 esac
 for d in "${dirs[@]}"; do scripts+=("$d"/*.txt); done
 if [ ! -d "$work/set" ]; then
