@@ -297,6 +297,72 @@ impl Eval<'_> {
         })
     }
 
+    /// The rule speaker's first statement from `from_ms` on that says no ([`negative`]: "non",
+    /// "pas", "not", "don't"), the word heard clearly, and not in a question or a condition
+    /// ("Et si je ne suis pas satisfait ?"), as a candidate: the word's time, its turn's words
+    /// for up to [`ANSWER_MS`] as what was said. Where nothing the answer depends on was
+    /// found (`from_ms` 0), only the speaker's last turn counts: a "no" early in the call
+    /// ("je ne savais pas") answers something else.
+    fn saying_no(&self, rule: &Rule, from_ms: u64) -> Option<Cand> {
+        let (s, i, w) = self
+            .streams
+            .iter()
+            .filter(|s| self.speaker_ok(rule, s.speaker))
+            .flat_map(|s| {
+                let last_turn = s
+                    .words
+                    .len()
+                    .checked_sub(1)
+                    .map_or(0, |l| turn_start(&s.words, l));
+                s.words
+                    .iter()
+                    .enumerate()
+                    .filter(move |(i, _)| from_ms > 0 || *i >= last_turn)
+                    .map(move |(i, w)| (s, i, w))
+            })
+            .find(|(s, i, w)| {
+                let sentence_end = s.words[*i..]
+                    .iter()
+                    .map(|x| x.text.trim())
+                    .find(|x| x.ends_with(['.', '!', '?', '…']));
+                let question = sentence_end.is_some_and(|x| x.ends_with('?'));
+                let conditional = s.words[i.saturating_sub(3)..*i]
+                    .iter()
+                    .any(|x| matches!(bare(x.text).as_str(), "if" | "si" | "s'il" | "whether"));
+                w.start_ms >= from_ms
+                    && w.prob >= Segment::DOUBTFUL_WORD_BELOW
+                    && negative(w.text)
+                    && !question
+                    && !conditional
+            })?;
+        let start = turn_start(&s.words, i);
+        let turn: Vec<&str> = s.words[start..]
+            .iter()
+            .take_while(|x| x.start_ms <= w.start_ms + ANSWER_MS)
+            .map(|x| x.text.trim())
+            .collect();
+        Some(Cand {
+            speaker: s.speaker,
+            start_ms: s.words[start].start_ms,
+            end_ms: w.end_ms,
+            score: 0.0,
+            matched: turn.join(" "),
+            phrase: String::new(),
+            who: w.who,
+            confidence: w.prob,
+            doubtful_words: 0,
+            barely_heard: false,
+            second: w.second,
+            first: None,
+            hypothetical: false,
+            lost: 0.0,
+            lost_before: false,
+            lost_after: false,
+            words: (start, i),
+            doubtful_number: None,
+        })
+    }
+
     fn speaker_ok(&self, rule: &Rule, s: Speaker) -> bool {
         match rule.speaker {
             None => true,
@@ -805,6 +871,28 @@ impl Eval<'_> {
                 ),
             );
         }
+        // No assent, no refusal the rule set holds, and the agent recorded no agreement; but
+        // the customer answered the offer with a "no" heard clearly ("Merci, mais je préfère
+        // ne pas donner suite", "That's not for me"): a refusal in words the rule set does
+        // not hold, most likely. Not a violation to lay on the agent, nor a sale: a person
+        // listens to what was answered.
+        if let Some(c) = self.saying_no(rule, offer_done) {
+            let mut f = self.finding(
+                rule,
+                Outcome::Refused,
+                Review,
+                Some(&c),
+                format!(
+                    "no assent or refusal phrasing found, but the {} answered the offer \"{}\" at {}: listen to whether they declined",
+                    c.speaker,
+                    c.matched,
+                    clock(c.start_ms)
+                ),
+            );
+            f.score = None;
+            f.phrase = None;
+            return f;
+        }
         self.finding(
             rule,
             Outcome::Missing,
@@ -1169,6 +1257,22 @@ const AFFIRMATIVE: &[&str] = &[
     "certainly",
     "absolutely",
 ];
+
+/// Words that say no in the languages of the built-in packs, lower case, without their
+/// punctuation; and any English word ending in "n't". A customer's answer to the offer with
+/// one of them, and no assent, is most likely a refusal in words no rule set holds. "ne"
+/// alone is left out: spoken French drops it, and keeps "pas".
+const NEGATIVE: &[&str] = &[
+    // French
+    "non", "nan", "pas", "jamais", // English
+    "no", "not", "never", "nope",
+];
+
+/// Whether a word says no ([`NEGATIVE`]).
+fn negative(word: &str) -> bool {
+    let w = bare(word).replace('’', "'");
+    NEGATIVE.contains(&w.as_str()) || w.ends_with("n't")
+}
 
 /// Words that are no words of the call's language it takes to make a place doubtful: one is a
 /// name or a brand spelled another way ("Isocle", "adoucissaire" beside a missing Bloctel

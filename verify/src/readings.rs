@@ -949,7 +949,11 @@ fn best_span(words: &[&str], target: &str, n: usize) -> Option<(f64, usize, usiz
 /// same words, took away the forbidden "rien à signer" they had been found on, and a call that
 /// told the customer there was nothing to sign was called compliant. A reading clears its own
 /// rule's doubt; another item not found, in doubt for the words it replaced only, is then
-/// missing with confidence. Returns whether it was put in place.
+/// missing with confidence. Nor is a reading put in place for an item already met, by a
+/// reading put in place before it or by the words heard: it would clear nothing, and only
+/// put the script's words where the recogniser heard others ("par mail" over the agent's
+/// closing "parfait", once "par courrier" had been read over "par coyer"). Returns whether it
+/// was put in place.
 pub fn apply_clearing(
     book: &RuleBook,
     facts: &crate::CallFacts<'_>,
@@ -969,6 +973,13 @@ pub fn apply_clearing(
         FindingStatus::Fail => 2,
     };
     let before = crate::verify(book, &provisional, t, facts);
+    let met = before
+        .findings
+        .iter()
+        .any(|f| f.rule_id == r.rule_id && f.status == FindingStatus::Pass);
+    if met {
+        return false;
+    }
     let mut trial = t.clone();
     if !apply_reading(&mut trial, r, probabilities) {
         return false;
@@ -2055,6 +2066,42 @@ mod tests {
             finding(&run(&book, &t, &m), "written_confirmation").status,
             FindingStatus::Pass
         );
+    }
+
+    #[test]
+    fn no_reading_is_put_in_place_for_an_item_already_met() {
+        let book = RuleBook::pack("fr-demarchage").unwrap();
+        let m = meta("2026-03-03T10:30:00+01:00");
+        let facts = minute_call(&m);
+        let mut t = garbled_written_confirmation();
+        let v = run(&book, &t, &m);
+        let good = script_readings(&book, &t, &v)
+            .into_iter()
+            .find(|r| r.phrase == "par courrier")
+            .unwrap();
+        let probs = vec![0.8; good.script.split_whitespace().count()];
+        assert!(apply_clearing(&book, &facts, &mut t, &good, &probs));
+        // The item is met: "par mail" read over the agent's question at the end would clear
+        // nothing, and put words in the transcript that nobody may have said.
+        let seg = t
+            .segments
+            .iter()
+            .find(|s| s.text.starts_with("Acceptez-vous"))
+            .unwrap();
+        let window = (seg.start_ms, seg.end_ms);
+        let words = window_words(&t, seg.channel, window);
+        let again = reading(
+            "written_confirmation",
+            (seg.channel, window),
+            &words,
+            (0, 1),
+            "par mail",
+            "par mail".into(),
+        );
+        let before = t.clone();
+        let probs = vec![0.8; again.script.split_whitespace().count()];
+        assert!(!apply_clearing(&book, &facts, &mut t, &again, &probs));
+        assert_eq!(t, before);
     }
 
     #[test]

@@ -492,6 +492,59 @@ fn a_refusal_is_no_sale_and_a_missing_disclosure_in_it_is_still_a_violation() {
 }
 
 #[test]
+fn an_answer_that_says_no_in_other_words_is_no_violation() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let mut turns = compliant();
+    // A refusal in words the pack does not hold: not the agent's fault, and not a sale.
+    turns[7] = (C, 32_000, "Merci, mais je préfère ne pas donner suite.");
+    let v = run(&book, &transcript(&turns), &m);
+    let f = finding(&v, "consent");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Refused, FindingStatus::Review),
+        "{f:?}"
+    );
+    assert_eq!(v.verdict, Verdict::NeedsReview);
+    assert!(f.detail.contains("ne pas donner suite"), "{}", f.detail);
+    // The agent recording an agreement after it is still the violation it was.
+    turns.push((A, 36_000, "Très bien, je note votre accord."));
+    let v = run(&book, &transcript(&turns), &m);
+    assert_eq!(finding(&v, "consent").outcome, Outcome::WrongSpeaker);
+    assert_eq!(v.verdict, Verdict::Violation);
+    // A question is no answer: "et si je ne suis pas satisfaite ?" refuses nothing.
+    turns.pop();
+    turns[7] = (C, 32_000, "Et si je ne suis pas satisfaite ?");
+    let v = run(&book, &transcript(&turns), &m);
+    let f = finding(&v, "consent");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Fail)
+    );
+    // Nor is a "no" said before the offer was complete ("je ne savais pas" to the Bloctel
+    // notice).
+    let mut turns = compliant();
+    turns[1] = (C, 8_000, "Ah non, je ne savais pas.");
+    turns[7] = (C, 32_000, "Hum.");
+    let v = run(&book, &transcript(&turns), &m);
+    assert_eq!(finding(&v, "consent").outcome, Outcome::Missing);
+    // English: "That's not for me."
+    let mut t = transcript(&[
+        (A, 0, "Hello, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is recorded."),
+        (A, 9_000, "The price is forty five pounds per month, and you have a fourteen day cancellation period."),
+        (C, 16_000, "That's not for me, thank you."),
+    ]);
+    t.language = "en".into();
+    let v = run(&RuleBook::pack("en-sales").unwrap(), &t, &m);
+    let f = finding(&v, "consent");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Refused, FindingStatus::Review),
+        "{f:?}"
+    );
+}
+
+#[test]
 fn a_refusal_heard_loosely_then_a_yes_goes_to_a_person_and_one_said_word_for_word_stands() {
     let book = RuleBook::pack("fr-demarchage").unwrap();
     let m = meta("2026-03-03T10:30:00+01:00");
@@ -792,8 +845,13 @@ fn a_yes_whose_words_were_garbled_is_for_review_not_an_accusation() {
         ("Ah, yes, I've read the switch.", FindingStatus::Review),
         ("Hmm, I've read the switch.", FindingStatus::Fail),
         (
-            "I don't know, okay, I've read the switch.",
+            "Let me see, okay, I've read the switch.",
             FindingStatus::Fail,
+        ),
+        // A "no" heard clearly: a refusal in other words, or a doubt; for a person either way.
+        (
+            "I don't know, okay, I've read the switch.",
+            FindingStatus::Review,
         ),
         ("Bien, je s'esprit.", FindingStatus::Fail),
     ] {
