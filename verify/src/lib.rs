@@ -363,6 +363,23 @@ impl Eval<'_> {
         })
     }
 
+    /// Whether the sentence a match is part of says no ([`negative`]) from the match's first
+    /// word to the sentence's end: "I will put you down [as not interested]".
+    fn says_no_in_sentence(&self, c: &Cand) -> bool {
+        let Some(s) = self.streams.iter().find(|s| s.speaker == c.speaker) else {
+            return false;
+        };
+        let mut rest = s.words.iter().skip(c.words.0);
+        let mut sentence = Vec::new();
+        for w in rest.by_ref() {
+            sentence.push(w);
+            if w.text.trim().ends_with(['.', '!', '?', '…']) {
+                break;
+            }
+        }
+        sentence.iter().any(|w| negative(w.text))
+    }
+
     fn speaker_ok(&self, rule: &Rule, s: Speaker) -> bool {
         match rule.speaker {
             None => true,
@@ -859,7 +876,11 @@ impl Eval<'_> {
             .collect();
         let mut agent_phrases = rule.agent_says.clone();
         agent_phrases.extend(rule.patterns.iter().cloned());
-        if let Some(c) = find(&agent_phrases, &agent, self.book.review_below).first() {
+        // "I will put you down as not interested" records no agreement.
+        if let Some(c) = find(&agent_phrases, &agent, self.book.review_below)
+            .iter()
+            .find(|c| !self.says_no_in_sentence(c))
+        {
             return self.finding(
                 rule,
                 Outcome::WrongSpeaker,

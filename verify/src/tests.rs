@@ -535,12 +535,40 @@ fn an_answer_that_says_no_in_other_words_is_no_violation() {
         (C, 16_000, "That's not for me, thank you."),
     ]);
     t.language = "en".into();
-    let v = run(&RuleBook::pack("en-sales").unwrap(), &t, &m);
+    let en = RuleBook::pack("en-sales").unwrap();
+    let v = run(&en, &t, &m);
     let f = finding(&v, "consent");
     assert_eq!(
         (f.outcome, f.status),
         (Outcome::Refused, FindingStatus::Review),
         "{f:?}"
+    );
+    // The agent noting the refusal records no agreement ("I will put you down" is one of the
+    // pack's claims of agreement, the rest of the sentence says no).
+    let mut t = transcript(&[
+        (A, 0, "Hello, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is recorded."),
+        (A, 9_000, "The price is forty five pounds per month, and you have a fourteen day cancellation period."),
+        (C, 16_000, "No thanks, I'll pass."),
+        (A, 19_000, "No problem, I will put you down as not interested. Goodbye."),
+    ]);
+    t.language = "en".into();
+    let f = finding(&run(&en, &t, &m), "consent").clone();
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Refused, FindingStatus::Review),
+        "{f:?}"
+    );
+    // Recording an agreement is still a claim of it.
+    t.segments[3] = transcript(&[(
+        A,
+        19_000,
+        "Lovely, I will put you down as agreeing then. Goodbye.",
+    )])
+    .segments[0]
+        .clone();
+    assert_eq!(
+        finding(&run(&en, &t, &m), "consent").outcome,
+        Outcome::WrongSpeaker
     );
 }
 
