@@ -1687,7 +1687,21 @@ impl App {
                 None => groups.push(vec![r]),
             }
         }
-        let mut accepted = 0;
+        // Each stretch heard once and its readings weighed; the readings are put in place only
+        // once every stretch has been weighed, each rule's best first, wherever it was made: in
+        // stretch order, a reading past the margin ("par mail" over the agent's closing
+        // "parfait", 8.8 nats below) cleared the item before the stretch that held it word for
+        // word ("par courrier", heard so by the model alone) was reached.
+        // Only the last stretch heard stays encoded (each whisper.cpp state holds its buffers,
+        // a hundred MiB and more: all of them kept took 761 → 1111 MiB on unseen 2); one
+        // needed again is encoded again ([`Listened`]).
+        let mut heard: Vec<HeardStretch<'_>> = Vec::new();
+        let mut listened: Option<Listened<'_>> = None;
+        // (stretch, reading made at the place, phrasing, gap, made at the reading's own place)
+        // for each phrasing weighed; a phrasing the model's own hearing holds word for word
+        // weighs nothing against it.
+        let mut weighed: Vec<(usize, &verify::ScriptReading, String, f32, bool)> = Vec::new();
+        let mut rules: Vec<&str> = Vec::new();
         for group in groups {
             let first = group[0];
             let Some(samples) = channels.get(first.channel as usize) else {
@@ -1697,6 +1711,7 @@ impl App {
             // The model's own hearing of the stretch, alone and without prompt, against the
             // same hearing with each phrasing where the transcript heard something like it
             // (and whether the reading was made at that place).
+            listened = None;
             let mut listening =
                 engine.listen(samples, window, &t.language, self.settings.threads, true)?;
             let Some(own) = listening.own().cloned() else {
@@ -1714,10 +1729,7 @@ impl App {
                 .iter()
                 .map(|text| listening.score(text, Some(NEAR_READING_FLOOR)))
                 .collect::<std::result::Result<Vec<_>, _>>()?;
-            // (reading made at the place, phrasing, gap, made at the reading's own place) for
-            // each phrasing weighed; a phrasing the model's own hearing holds word for word
-            // weighs nothing against it.
-            let mut weighed: Vec<(&verify::ScriptReading, String, f32, bool)> = Vec::new();
+            let at = heard.len();
             for ((r, s), &placed) in group.iter().zip(&scores).zip(&at_place) {
                 let gap = s.logprob - own.logprob;
                 tracing::debug!(
@@ -1747,86 +1759,120 @@ impl App {
                         nats_below: -gap.min(0.0),
                     });
                 }
-                weighed.push((*r, r.phrase.clone(), gap, placed));
+                weighed.push((at, *r, r.phrase.clone(), gap, placed));
+                if !rules.contains(&r.rule_id.as_str()) {
+                    rules.push(r.rule_id.as_str());
+                }
             }
-            let mut rules: Vec<&str> = group.iter().map(|r| r.rule_id.as_str()).collect();
-            rules.sort_unstable();
-            rules.dedup();
-            for rule in &rules {
-                let Some(r) = group.iter().find(|r| r.rule_id == *rule) else {
+            let mut group_rules: Vec<&str> = group.iter().map(|r| r.rule_id.as_str()).collect();
+            group_rules.dedup();
+            for rule in group_rules {
+                let Some(r) = group.iter().find(|r| r.rule_id == rule) else {
                     continue;
                 };
                 for phrase in verify::phrasings_heard(book, rule, &own.text) {
                     tracing::debug!(call = %call.id, rule, %phrase, own = %own.text,
                         "script reading: heard by the model alone");
-                    weighed.push((*r, phrase, 0.0, false));
+                    weighed.push((at, *r, phrase, 0.0, false));
                 }
             }
-            // For each rule, the best reading within the margin that takes no other finding's
-            // words, put at the transcript's words it was made for (a phrasing the model's own
-            // hearing holds, or a reading made where the letters came closest: where that
-            // hearing has it, else at the place the reading was made for).
-            //
-            // A reading past the margin but within [`NEAR_READING_FLOOR`] stands only where the
-            // model, hearing the stretch at each other pace ([`PACES`]), finds it within that
-            // floor of its own hearing there too: the recording is heard three ways, and each
-            // must leave room for the script's words. On the four labelled sets, the one
-            // reading of an item not said within the floor fell 10.1 nats below at one pace;
-            // the six of garbled items said that stood stayed within 9.7 at both (BENCHMARKS.md,
-            // "Readings heard at each pace").
-            let mut paced: Option<Vec<PacedListening<'_>>> = None;
-            for rule in rules {
-                let mut fitting: Vec<&(&verify::ScriptReading, String, f32, bool)> = weighed
-                    .iter()
-                    .filter(|w| w.0.rule_id == rule && w.2 >= -NEAR_READING_FLOOR)
-                    .collect();
-                fitting.sort_by(|a, b| b.2.total_cmp(&a.2));
-                for (r, phrase, gap, placed) in fitting {
-                    if *gap < -SCRIPT_READING_MARGIN {
-                        let listenings = match &mut paced {
-                            Some(p) => p,
-                            None => paced.insert(paced_listenings(
-                                engine,
-                                samples,
-                                window,
-                                &t.language,
-                                self.settings.threads,
-                            )?),
-                        };
-                        let gaps = paced_gaps(listenings, r)?;
-                        let each = heard_so_at_each_pace(&gaps);
-                        tracing::debug!(call = %call.id, rule, %phrase, gap, ?gaps, each,
-                            "script reading past the margin, heard at the other paces");
-                        if !each {
-                            continue;
-                        }
-                    }
-                    // A reading made at the transcript's place goes there; another where the
-                    // model's own hearing has the phrasing.
-                    let reading = if *placed {
-                        Some((*r).clone())
-                    } else {
-                        verify::own_reading(t, rule, (r.channel, r.window), &own.text, phrase)
-                            .or_else(|| (r.phrase == *phrase).then(|| (*r).clone()))
-                    };
-                    let Some(reading) = reading else {
-                        continue;
-                    };
-                    // The words put in place get the probability the model gave the
-                    // phrasing's words in its reading.
-                    let probs: Vec<f32> = listening
-                        .score(&reading.script, None)?
-                        .words
-                        .iter()
-                        .map(|w| w.1)
-                        .collect();
-                    if verify::apply_clearing(book, facts, t, &reading, &probs) {
-                        accepted += 1;
-                        break;
-                    }
-                    tracing::debug!(call = %call.id, rule, %phrase,
-                        "script reading left out: another finding would lose its words");
+            listened = Some(Listened {
+                at: heard.len(),
+                listening,
+                paced: None,
+            });
+            heard.push(HeardStretch {
+                own,
+                samples,
+                window,
+            });
+        }
+        // For each rule, the best reading within the margin that takes no other finding's
+        // words, put at the transcript's words it was made for (a phrasing the model's own
+        // hearing holds, or a reading made where the letters came closest: where that
+        // hearing has it, else at the place the reading was made for).
+        //
+        // A reading past the margin but within [`NEAR_READING_FLOOR`] stands only where the
+        // model, hearing the stretch at each other pace ([`PACES`]), finds it within that
+        // floor of its own hearing there too: the recording is heard three ways, and each
+        // must leave room for the script's words. On the four labelled sets, the one
+        // reading of an item not said within the floor fell 10.1 nats below at one pace;
+        // the six of garbled items said that stood stayed within 9.7 at both (BENCHMARKS.md,
+        // "Readings heard at each pace").
+        let mut accepted = 0;
+        for rule in rules {
+            let mut fitting: Vec<&(usize, &verify::ScriptReading, String, f32, bool)> = weighed
+                .iter()
+                .filter(|w| w.1.rule_id == rule && w.3 >= -NEAR_READING_FLOOR)
+                .collect();
+            // The likeliest first; at equal gaps (phrasings the model's own hearing holds),
+            // the stretch heard first.
+            fitting.sort_by(|a, b| b.3.total_cmp(&a.3).then(a.0.cmp(&b.0)));
+            for (at, r, phrase, gap, placed) in fitting {
+                let stretch = &heard[*at];
+                if listened.as_ref().is_some_and(|l| l.at != *at) {
+                    // Freed before the next is encoded: one state at a time.
+                    listened = None;
                 }
+                let here = match &mut listened {
+                    Some(l) if l.at == *at => l,
+                    _ => listened.insert(Listened {
+                        at: *at,
+                        listening: engine.listen(
+                            stretch.samples,
+                            stretch.window,
+                            &t.language,
+                            self.settings.threads,
+                            false,
+                        )?,
+                        paced: None,
+                    }),
+                };
+                if *gap < -SCRIPT_READING_MARGIN {
+                    let listenings = match &mut here.paced {
+                        Some(p) => p,
+                        None => here.paced.insert(paced_listenings(
+                            engine,
+                            stretch.samples,
+                            stretch.window,
+                            &t.language,
+                            self.settings.threads,
+                        )?),
+                    };
+                    let gaps = paced_gaps(listenings, r)?;
+                    let each = heard_so_at_each_pace(&gaps);
+                    tracing::debug!(call = %call.id, rule, %phrase, gap, ?gaps, each,
+                        "script reading past the margin, heard at the other paces");
+                    if !each {
+                        continue;
+                    }
+                }
+                // A reading made at the transcript's place goes there; another where the
+                // model's own hearing has the phrasing.
+                let reading = if *placed {
+                    Some((*r).clone())
+                } else {
+                    verify::own_reading(t, rule, (r.channel, r.window), &stretch.own.text, phrase)
+                        .or_else(|| (r.phrase == *phrase).then(|| (*r).clone()))
+                };
+                let Some(reading) = reading else {
+                    continue;
+                };
+                // The words put in place get the probability the model gave the
+                // phrasing's words in its reading.
+                let probs: Vec<f32> = here
+                    .listening
+                    .score(&reading.script, None)?
+                    .words
+                    .iter()
+                    .map(|w| w.1)
+                    .collect();
+                if verify::apply_clearing(book, facts, t, &reading, &probs) {
+                    accepted += 1;
+                    break;
+                }
+                tracing::debug!(call = %call.id, rule, %phrase,
+                    "script reading left out: it clears nothing, or another finding would lose its words");
             }
         }
         let (number_tried, number_accepted) =
@@ -2337,6 +2383,22 @@ const SCRIPT_READING_MARGIN: f32 = 5.0;
 /// paces hear it so (see `script_check`): what the recording does not rule out, heard three
 /// ways.
 const NEAR_READING_FLOOR: f32 = 10.0;
+
+/// A stretch the script check heard, kept until every stretch's readings have been weighed:
+/// the model's own hearing of it, and where it lies to be encoded again.
+struct HeardStretch<'s> {
+    own: callproof_transcribe::ReadingScore,
+    samples: &'s [f32],
+    window: (u64, u64),
+}
+
+/// The one stretch kept encoded (`at`, among the stretches heard), to score the reading put in
+/// place, with its hearing at the other paces once a reading past the margin needs them.
+struct Listened<'e> {
+    at: usize,
+    listening: callproof_transcribe::Listening<'e>,
+    paced: Option<Vec<PacedListening<'e>>>,
+}
 
 /// The model's own hearing of a stretch at another pace ([`PACES`]), readings to be scored
 /// against.

@@ -199,6 +199,17 @@ fn labelled_set_accuracy_search_and_reverification() {
                     s["second_listen"] == true && s["text"] != s["heard_first"],
                     "{name}: {s}"
                 );
+                // Words are put in place only to clear a finding, which then rests on them: a
+                // reading that cleared nothing only put the script's words over others heard.
+                let rests = findings.iter().any(|f| {
+                    f["hearing"]["script_check"] == true
+                        && f["start_ms"].as_u64() < s["end_ms"].as_u64()
+                        && s["start_ms"].as_u64() < f["end_ms"].as_u64()
+                });
+                assert!(
+                    rests,
+                    "{name}: words read with the script that no finding rests on: {s}"
+                );
                 script_checked += 1;
             }
         }
