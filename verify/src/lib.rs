@@ -810,6 +810,20 @@ impl Eval<'_> {
             .filter_map(|d| self.met_at.get(d).map(|m| m.1))
             .max()
             .unwrap_or(0);
+        // The agent recording the customer's agreement: a claim said as a statement ("Vous
+        // acceptez l'offre ?" asks), whose sentence does not say no ("I will put you down as
+        // not interested" records no agreement).
+        let agent: Vec<&Stream<'_>> = self
+            .streams
+            .iter()
+            .filter(|s| s.speaker == Speaker::Agent)
+            .collect();
+        let mut agent_phrases = rule.agent_says.clone();
+        agent_phrases.extend(rule.patterns.iter().cloned());
+        let claims: Vec<Cand> = find(&agent_phrases, &agent, self.book.review_below)
+            .into_iter()
+            .filter(|c| !c.hypothetical && !self.says_no_in_sentence(c))
+            .collect();
         if let Some(r) = sure_refusals.iter().min_by_key(|r| r.start_ms) {
             // A refusal heard only close to a phrasing ("c'est pas intéressant", 0.75, for the
             // customer's "c'est intéressant"), then a later answer that opens as agreement:
@@ -827,6 +841,25 @@ impl Eval<'_> {
             } else {
                 None
             };
+            // Refused word for word, then recorded as agreed by the agent: the violation the
+            // rule exists for, not a call without a sale.
+            let claimed = claims
+                .iter()
+                .filter(|c| !loose && c.start_ms >= r.end_ms)
+                .min_by_key(|c| c.start_ms);
+            if let Some(c) = claimed {
+                return self.finding(
+                    rule,
+                    Outcome::WrongSpeaker,
+                    Fail,
+                    Some(c),
+                    format!(
+                        "the customer refused ({}), then only the agent stated agreement: {}",
+                        Self::said(r),
+                        Self::said(c)
+                    ),
+                );
+            }
             if let Some(later) = yes_after {
                 return self.finding(
                     rule,
@@ -869,18 +902,7 @@ impl Eval<'_> {
             f.phrase = None;
             return f;
         }
-        let agent: Vec<&Stream<'_>> = self
-            .streams
-            .iter()
-            .filter(|s| s.speaker == Speaker::Agent)
-            .collect();
-        let mut agent_phrases = rule.agent_says.clone();
-        agent_phrases.extend(rule.patterns.iter().cloned());
-        // "I will put you down as not interested" records no agreement.
-        if let Some(c) = find(&agent_phrases, &agent, self.book.review_below)
-            .iter()
-            .find(|c| !self.says_no_in_sentence(c))
-        {
+        if let Some(c) = claims.first() {
             return self.finding(
                 rule,
                 Outcome::WrongSpeaker,

@@ -512,6 +512,18 @@ fn an_answer_that_says_no_in_other_words_is_no_violation() {
     let v = run(&book, &transcript(&turns), &m);
     assert_eq!(finding(&v, "consent").outcome, Outcome::WrongSpeaker);
     assert_eq!(v.verdict, Verdict::Violation);
+    // Refused word for word, then recorded as agreed by the agent: a violation, not a call
+    // without a sale.
+    let mut refused = compliant();
+    refused[7] = (C, 32_000, "Non merci, je ne suis pas intéressé.");
+    refused.push((A, 36_000, "Très bien, je note votre accord. Bonne journée."));
+    let v = run(&book, &transcript(&refused), &m);
+    assert_eq!(finding(&v, "consent").outcome, Outcome::WrongSpeaker);
+    assert_eq!(v.verdict, Verdict::Violation);
+    // The agent asking for the agreement claims none.
+    refused[8] = (A, 36_000, "Vous acceptez l'offre ?");
+    let v = run(&book, &transcript(&refused), &m);
+    assert_eq!(v.verdict, Verdict::NoSale, "{:?}", finding(&v, "consent"));
     // A question is no answer: "et si je ne suis pas satisfaite ?" refuses nothing.
     turns.pop();
     turns[7] = (C, 32_000, "Et si je ne suis pas satisfaite ?");
