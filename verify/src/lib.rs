@@ -261,7 +261,7 @@ impl Eval<'_> {
     /// candidate: the agreement word's time, the turn's words for up to [`ANSWER_MS`] as what
     /// was said.
     fn opening_yes(&self, rule: &Rule, from_ms: u64) -> Option<Cand> {
-        let (s, i, w) = self
+        let (s, i, _) = self
             .streams
             .iter()
             .filter(|s| self.speaker_ok(rule, s.speaker))
@@ -270,31 +270,29 @@ impl Eval<'_> {
                 let opening = *i - turn_start(&s.words, *i) <= OPENING_WORDS;
                 opening && w.start_ms >= from_ms && agreement_at(&s.words, *i).is_some()
             })?;
-        let turn: Vec<&str> = s.words[turn_start(&s.words, i)..]
-            .iter()
-            .take_while(|x| x.start_ms <= w.start_ms + ANSWER_MS)
-            .map(|x| x.text.trim())
-            .collect();
-        Some(Cand {
-            speaker: s.speaker,
-            start_ms: w.start_ms,
-            end_ms: w.end_ms,
-            score: 0.0,
-            matched: turn.join(" "),
-            phrase: String::new(),
-            who: w.who,
-            confidence: w.prob,
-            doubtful_words: usize::from(w.prob < Segment::DOUBTFUL_WORD_BELOW),
-            barely_heard: w.prob < BARELY_HEARD,
-            second: w.second,
-            first: None,
-            hypothetical: false,
-            lost: 0.0,
-            lost_before: false,
-            lost_after: false,
-            words: (i, i),
-            doubtful_number: None,
-        })
+        Some(answer(s, i, i))
+    }
+
+    /// A finding for a person on the rule speaker's answer `c` ([`Self::opening_yes`],
+    /// [`Self::saying_no`]), not on a phrasing: what was not found, how they answered, and
+    /// what to listen for.
+    fn on_answer(
+        &self,
+        rule: &Rule,
+        outcome: Outcome,
+        c: &Cand,
+        [not_found, answered, listen]: [&str; 3],
+    ) -> Finding {
+        let detail = format!(
+            "{not_found}, but the {} {answered} \"{}\" at {}: {listen}",
+            c.speaker,
+            c.matched,
+            clock(c.start_ms)
+        );
+        let mut f = self.finding(rule, outcome, FindingStatus::Review, Some(c), detail);
+        f.score = None;
+        f.phrase = None;
+        f
     }
 
     /// The rule speaker's first statement from `from_ms` on that says no ([`negative`]: "non",
@@ -304,7 +302,7 @@ impl Eval<'_> {
     /// found (`from_ms` 0), only the speaker's last turn counts: a "no" early in the call
     /// ("je ne savais pas") answers something else.
     fn saying_no(&self, rule: &Rule, from_ms: u64) -> Option<Cand> {
-        let (s, i, w) = self
+        let (s, i, _) = self
             .streams
             .iter()
             .filter(|s| self.speaker_ok(rule, s.speaker))
@@ -335,32 +333,7 @@ impl Eval<'_> {
                     && !question
                     && !conditional
             })?;
-        let start = turn_start(&s.words, i);
-        let turn: Vec<&str> = s.words[start..]
-            .iter()
-            .take_while(|x| x.start_ms <= w.start_ms + ANSWER_MS)
-            .map(|x| x.text.trim())
-            .collect();
-        Some(Cand {
-            speaker: s.speaker,
-            start_ms: s.words[start].start_ms,
-            end_ms: w.end_ms,
-            score: 0.0,
-            matched: turn.join(" "),
-            phrase: String::new(),
-            who: w.who,
-            confidence: w.prob,
-            doubtful_words: 0,
-            barely_heard: false,
-            second: w.second,
-            first: None,
-            hypothetical: false,
-            lost: 0.0,
-            lost_before: false,
-            lost_after: false,
-            words: (start, i),
-            doubtful_number: None,
-        })
+        Some(answer(s, turn_start(&s.words, i), i))
     }
 
     /// Whether the sentence a match is part of says no ([`negative`]) from the match's first
@@ -369,15 +342,15 @@ impl Eval<'_> {
         let Some(s) = self.streams.iter().find(|s| s.speaker == c.speaker) else {
             return false;
         };
-        let mut rest = s.words.iter().skip(c.words.0);
-        let mut sentence = Vec::new();
-        for w in rest.by_ref() {
-            sentence.push(w);
+        for w in s.words.iter().skip(c.words.0) {
+            if negative(w.text) {
+                return true;
+            }
             if w.text.trim().ends_with(['.', '!', '?', '…']) {
                 break;
             }
         }
-        sentence.iter().any(|w| negative(w.text))
+        false
     }
 
     fn speaker_ok(&self, rule: &Rule, s: Speaker) -> bool {
@@ -886,21 +859,7 @@ impl Eval<'_> {
         // most important word of the call, and the rest of the answer may be what the
         // recogniser garbled ("Yes, I've read the switch" for "Yes, I agree to switch").
         if let Some(c) = self.opening_yes(rule, offer_done) {
-            let mut f = self.finding(
-                rule,
-                Outcome::Missing,
-                Review,
-                Some(&c),
-                format!(
-                    "no assent phrasing found, but the {} answered \"{}\" at {}: listen to what was agreed",
-                    c.speaker,
-                    c.matched,
-                    clock(c.start_ms)
-                ),
-            );
-            f.score = None;
-            f.phrase = None;
-            return f;
+            return self.on_answer(rule, Outcome::Missing, &c, ANSWERED_YES);
         }
         if let Some(c) = claims.first() {
             return self.finding(
@@ -920,21 +879,7 @@ impl Eval<'_> {
         // not hold, most likely. Not a violation to lay on the agent, nor a sale: a person
         // listens to what was answered.
         if let Some(c) = self.saying_no(rule, offer_done) {
-            let mut f = self.finding(
-                rule,
-                Outcome::Refused,
-                Review,
-                Some(&c),
-                format!(
-                    "no assent or refusal phrasing found, but the {} answered the offer \"{}\" at {}: listen to whether they declined",
-                    c.speaker,
-                    c.matched,
-                    clock(c.start_ms)
-                ),
-            );
-            f.score = None;
-            f.phrase = None;
-            return f;
+            return self.on_answer(rule, Outcome::Refused, &c, ANSWERED_NO);
         }
         self.finding(
             rule,
@@ -1257,6 +1202,38 @@ pub(crate) fn affirmative(first: &str, second: Option<&str>) -> Option<usize> {
     AFFIRMATIVE.contains(&two.as_str()).then_some(2)
 }
 
+/// The answer word `i` of `s` is part of, as a candidate: timed from word `first` of its turn
+/// to word `i`, with the turn's words up to [`ANSWER_MS`] after word `i` as what was said, and
+/// word `i`'s confidence (the word the answer turns on: "oui", "non").
+fn answer(s: &Stream<'_>, first: usize, i: usize) -> Cand {
+    let w = &s.words[i];
+    let turn: Vec<&str> = s.words[turn_start(&s.words, i)..]
+        .iter()
+        .take_while(|x| x.start_ms <= w.start_ms + ANSWER_MS)
+        .map(|x| x.text.trim())
+        .collect();
+    Cand {
+        speaker: s.speaker,
+        start_ms: s.words[first].start_ms,
+        end_ms: w.end_ms,
+        score: 0.0,
+        matched: turn.join(" "),
+        phrase: String::new(),
+        who: w.who,
+        confidence: w.prob,
+        doubtful_words: usize::from(w.prob < Segment::DOUBTFUL_WORD_BELOW),
+        barely_heard: w.prob < BARELY_HEARD,
+        second: w.second,
+        first: None,
+        hypothetical: false,
+        lost: 0.0,
+        lost_before: false,
+        lost_after: false,
+        words: (first, i),
+        doubtful_number: None,
+    }
+}
+
 /// How long an answer that opens with an [`AFFIRMATIVE`] is taken to last (ms): what the
 /// finding quotes, and where the script check reads an assent that was garbled.
 pub(crate) const ANSWER_MS: u64 = 4_000;
@@ -1299,6 +1276,21 @@ const AFFIRMATIVE: &[&str] = &[
     "sounds good",
     "certainly",
     "absolutely",
+];
+
+/// What a finding on an answer that opens as agreement says ([`Eval::on_answer`]): what was
+/// not found, how the customer answered, what to listen for.
+const ANSWERED_YES: [&str; 3] = [
+    "no assent phrasing found",
+    "answered",
+    "listen to what was agreed",
+];
+
+/// The same for an answer that says no ([`NEGATIVE`]).
+const ANSWERED_NO: [&str; 3] = [
+    "no assent or refusal phrasing found",
+    "answered the offer",
+    "listen to whether they declined",
 ];
 
 /// Words that say no in the languages of the built-in packs, lower case, without their

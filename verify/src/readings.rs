@@ -2055,17 +2055,27 @@ mod tests {
         assert!(!apply_clearing(&book, &facts, &mut t, &bad, &[0.8; 12]));
         assert_eq!(t, before);
         // The reading of the garbled words themselves clears and is put in place.
-        let v = run(&book, &t, &m);
-        let good = script_readings(&book, &t, &v)
-            .into_iter()
-            .find(|r| r.phrase == "par courrier")
-            .unwrap();
-        let probs = vec![0.8; good.script.split_whitespace().count()];
-        assert!(apply_clearing(&book, &facts, &mut t, &good, &probs));
+        assert!(read_par_courrier(&book, &facts, &mut t));
         assert_eq!(
             finding(&run(&book, &t, &m), "written_confirmation").status,
             FindingStatus::Pass
         );
+    }
+
+    /// Puts in place the reading "par courrier" made for `garbled_written_confirmation`'s
+    /// garbled words ("par coyer"); whether it was.
+    fn read_par_courrier(
+        book: &RuleBook,
+        facts: &crate::CallFacts<'_>,
+        t: &mut Transcript,
+    ) -> bool {
+        let v = run(book, t, facts.metadata);
+        let good = script_readings(book, t, &v)
+            .into_iter()
+            .find(|r| r.phrase == "par courrier")
+            .unwrap();
+        let probs = vec![0.8; good.script.split_whitespace().count()];
+        apply_clearing(book, facts, t, &good, &probs)
     }
 
     #[test]
@@ -2074,13 +2084,7 @@ mod tests {
         let m = meta("2026-03-03T10:30:00+01:00");
         let facts = minute_call(&m);
         let mut t = garbled_written_confirmation();
-        let v = run(&book, &t, &m);
-        let good = script_readings(&book, &t, &v)
-            .into_iter()
-            .find(|r| r.phrase == "par courrier")
-            .unwrap();
-        let probs = vec![0.8; good.script.split_whitespace().count()];
-        assert!(apply_clearing(&book, &facts, &mut t, &good, &probs));
+        assert!(read_par_courrier(&book, &facts, &mut t));
         // The item is met: "par mail" read over the agent's question at the end would clear
         // nothing, and put words in the transcript that nobody may have said.
         let seg = t

@@ -495,91 +495,96 @@ fn a_refusal_is_no_sale_and_a_missing_disclosure_in_it_is_still_a_violation() {
 fn an_answer_that_says_no_in_other_words_is_no_violation() {
     let book = RuleBook::pack("fr-demarchage").unwrap();
     let m = meta("2026-03-03T10:30:00+01:00");
+    let consent = |turns: &[(Speaker, u64, &str)]| {
+        let v = run(&book, &transcript(turns), &m);
+        let f = finding(&v, "consent").clone();
+        ((f.outcome, f.status, v.verdict), f.detail)
+    };
     let mut turns = compliant();
     // A refusal in words the pack does not hold: not the agent's fault, and not a sale.
     turns[7] = (C, 32_000, "Merci, mais je préfère ne pas donner suite.");
-    let v = run(&book, &transcript(&turns), &m);
-    let f = finding(&v, "consent");
+    let (said, detail) = consent(&turns);
     assert_eq!(
-        (f.outcome, f.status),
-        (Outcome::Refused, FindingStatus::Review),
-        "{f:?}"
+        said,
+        (
+            Outcome::Refused,
+            FindingStatus::Review,
+            Verdict::NeedsReview
+        ),
+        "{detail}"
     );
-    assert_eq!(v.verdict, Verdict::NeedsReview);
-    assert!(f.detail.contains("ne pas donner suite"), "{}", f.detail);
+    assert!(detail.contains("ne pas donner suite"), "{detail}");
     // The agent recording an agreement after it is still the violation it was.
     turns.push((A, 36_000, "Très bien, je note votre accord."));
-    let v = run(&book, &transcript(&turns), &m);
-    assert_eq!(finding(&v, "consent").outcome, Outcome::WrongSpeaker);
-    assert_eq!(v.verdict, Verdict::Violation);
+    let claimed = (
+        Outcome::WrongSpeaker,
+        FindingStatus::Fail,
+        Verdict::Violation,
+    );
+    assert_eq!(consent(&turns).0, claimed);
     // Refused word for word, then recorded as agreed by the agent: a violation, not a call
     // without a sale.
     let mut refused = compliant();
     refused[7] = (C, 32_000, "Non merci, je ne suis pas intéressé.");
     refused.push((A, 36_000, "Très bien, je note votre accord. Bonne journée."));
-    let v = run(&book, &transcript(&refused), &m);
-    assert_eq!(finding(&v, "consent").outcome, Outcome::WrongSpeaker);
-    assert_eq!(v.verdict, Verdict::Violation);
+    assert_eq!(consent(&refused).0, claimed);
     // The agent asking for the agreement claims none.
     refused[8] = (A, 36_000, "Vous acceptez l'offre ?");
-    let v = run(&book, &transcript(&refused), &m);
-    assert_eq!(v.verdict, Verdict::NoSale, "{:?}", finding(&v, "consent"));
+    assert_eq!(consent(&refused).0 .2, Verdict::NoSale);
     // A question is no answer: "et si je ne suis pas satisfaite ?" refuses nothing.
     turns.pop();
     turns[7] = (C, 32_000, "Et si je ne suis pas satisfaite ?");
-    let v = run(&book, &transcript(&turns), &m);
-    let f = finding(&v, "consent");
-    assert_eq!(
-        (f.outcome, f.status),
-        (Outcome::Missing, FindingStatus::Fail)
-    );
+    let missing = (Outcome::Missing, FindingStatus::Fail, Verdict::Violation);
+    assert_eq!(consent(&turns).0, missing);
     // Nor is a "no" said before the offer was complete ("je ne savais pas" to the Bloctel
     // notice).
     let mut turns = compliant();
     turns[1] = (C, 8_000, "Ah non, je ne savais pas.");
     turns[7] = (C, 32_000, "Hum.");
-    let v = run(&book, &transcript(&turns), &m);
-    assert_eq!(finding(&v, "consent").outcome, Outcome::Missing);
+    assert_eq!(consent(&turns).0, missing);
     // English: "That's not for me."
-    let mut t = transcript(&[
-        (A, 0, "Hello, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is recorded."),
-        (A, 9_000, "The price is forty five pounds per month, and you have a fourteen day cancellation period."),
-        (C, 16_000, "That's not for me, thank you."),
-    ]);
-    t.language = "en".into();
     let en = RuleBook::pack("en-sales").unwrap();
-    let v = run(&en, &t, &m);
-    let f = finding(&v, "consent");
+    let consent = |after: &[(Speaker, u64, &'static str)]| {
+        let mut turns = vec![
+            (A, 0, "Hello, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is recorded."),
+            (A, 9_000, "The price is forty five pounds per month, and you have a fourteen day cancellation period."),
+        ];
+        turns.extend_from_slice(after);
+        let mut t = transcript(&turns);
+        t.language = "en".into();
+        let f = finding(&run(&en, &t, &m), "consent").clone();
+        (f.outcome, f.status)
+    };
+    let refused_for_review = (Outcome::Refused, FindingStatus::Review);
     assert_eq!(
-        (f.outcome, f.status),
-        (Outcome::Refused, FindingStatus::Review),
-        "{f:?}"
+        consent(&[(C, 16_000, "That's not for me, thank you.")]),
+        refused_for_review
     );
     // The agent noting the refusal records no agreement ("I will put you down" is one of the
     // pack's claims of agreement, the rest of the sentence says no).
-    let mut t = transcript(&[
-        (A, 0, "Hello, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is recorded."),
-        (A, 9_000, "The price is forty five pounds per month, and you have a fourteen day cancellation period."),
-        (C, 16_000, "No thanks, I'll pass."),
-        (A, 19_000, "No problem, I will put you down as not interested. Goodbye."),
-    ]);
-    t.language = "en".into();
-    let f = finding(&run(&en, &t, &m), "consent").clone();
+    let pass = (C, 16_000, "No thanks, I'll pass.");
     assert_eq!(
-        (f.outcome, f.status),
-        (Outcome::Refused, FindingStatus::Review),
-        "{f:?}"
+        consent(&[
+            pass,
+            (
+                A,
+                19_000,
+                "No problem, I will put you down as not interested. Goodbye."
+            )
+        ]),
+        refused_for_review
     );
     // Recording an agreement is still a claim of it.
-    t.segments[3] = transcript(&[(
-        A,
-        19_000,
-        "Lovely, I will put you down as agreeing then. Goodbye.",
-    )])
-    .segments[0]
-        .clone();
     assert_eq!(
-        finding(&run(&en, &t, &m), "consent").outcome,
+        consent(&[
+            pass,
+            (
+                A,
+                19_000,
+                "Lovely, I will put you down as agreeing then. Goodbye."
+            )
+        ])
+        .0,
         Outcome::WrongSpeaker
     );
 }
