@@ -1765,6 +1765,7 @@ impl App {
                 }
             }
             let mut group_rules: Vec<&str> = group.iter().map(|r| r.rule_id.as_str()).collect();
+            group_rules.sort_unstable();
             group_rules.dedup();
             for rule in group_rules {
                 let Some(r) = group.iter().find(|r| r.rule_id == rule) else {

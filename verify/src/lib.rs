@@ -143,6 +143,22 @@ fn streams<'a>(t: &'a Transcript, language: &str) -> Vec<Stream<'a>> {
     out
 }
 
+/// Whether words `first..=last` of a stream are said as a question or a condition ("and what
+/// if I change my mind?", "et si je change d'avis ?"): the sentence they end in ends with "?",
+/// or "if", "si", "s'il" or "whether" comes up to three words before them. Not a statement of
+/// the speaker's will.
+fn hypothetical(words: &[WordAt<'_>], first: usize, last: usize) -> bool {
+    let conditional = words[first.saturating_sub(3)..first]
+        .iter()
+        .any(|w| matches!(bare(w.text).as_str(), "if" | "si" | "s'il" | "whether"));
+    let question = words[last..]
+        .iter()
+        .map(|w| w.text.trim())
+        .find(|w| w.ends_with(['.', '!', '?', '…']))
+        .is_some_and(|w| w.ends_with('?'));
+    conditional || question
+}
+
 /// Longest silence between two words of one match.
 const MAX_PAUSE_IN_MATCH_MS: u64 = 2_000;
 
@@ -173,19 +189,8 @@ fn find_with(
                 {
                     continue;
                 }
-                let before = &s.words[first.saturating_sub(3)..first];
-                let conditional = before.iter().any(|w| {
-                    let w = w.text.trim().to_lowercase();
-                    let w = w.trim_matches(|c: char| !c.is_alphanumeric());
-                    matches!(w, "if" | "si" | "s'il" | "whether")
-                });
-                let question = s.words[last..]
-                    .iter()
-                    .map(|w| w.text.trim())
-                    .find(|w| w.ends_with(['.', '!', '?', '…']))
-                    .is_some_and(|w| w.ends_with('?'));
                 out.push(Cand {
-                    hypothetical: conditional || question,
+                    hypothetical: hypothetical(&s.words, first, last),
                     lost: h.lost,
                     lost_before: h.lost_before,
                     lost_after: h.lost_after,
@@ -319,19 +324,10 @@ impl Eval<'_> {
                     .map(move |(i, w)| (s, i, w))
             })
             .find(|(s, i, w)| {
-                let sentence_end = s.words[*i..]
-                    .iter()
-                    .map(|x| x.text.trim())
-                    .find(|x| x.ends_with(['.', '!', '?', '…']));
-                let question = sentence_end.is_some_and(|x| x.ends_with('?'));
-                let conditional = s.words[i.saturating_sub(3)..*i]
-                    .iter()
-                    .any(|x| matches!(bare(x.text).as_str(), "if" | "si" | "s'il" | "whether"));
                 w.start_ms >= from_ms
                     && w.prob >= Segment::DOUBTFUL_WORD_BELOW
                     && negative(w.text)
-                    && !question
-                    && !conditional
+                    && !hypothetical(&s.words, *i, *i)
             })?;
         Some(answer(s, turn_start(&s.words, i), i))
     }
