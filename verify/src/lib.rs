@@ -326,7 +326,7 @@ impl Eval<'_> {
             .find(|(s, i, w)| {
                 w.start_ms >= from_ms
                     && w.prob >= Segment::DOUBTFUL_WORD_BELOW
-                    && negative(w.text)
+                    && says_no_at(&s.words, *i)
                     && !hypothetical(&s.words, *i, *i)
             })?;
         Some(answer(s, turn_start(&s.words, i), i))
@@ -338,8 +338,8 @@ impl Eval<'_> {
         let Some(s) = self.streams.iter().find(|s| s.speaker == c.speaker) else {
             return false;
         };
-        for w in s.words.iter().skip(c.words.0) {
-            if negative(w.text) {
+        for (i, w) in s.words.iter().enumerate().skip(c.words.0) {
+            if says_no_at(&s.words, i) {
                 return true;
             }
             if w.text.trim().ends_with(['.', '!', '?', '…']) {
@@ -1305,6 +1305,66 @@ fn negative(word: &str) -> bool {
     NEGATIVE.contains(&w.as_str()) || w.ends_with("n't")
 }
 
+/// Sounds that hold a turn without answering anything ("Hum.", "Euh…"), lower case, without
+/// their punctuation.
+const HESITATION: &[&str] = &[
+    "hum", "hmm", "hm", "mm", "mmm", "mhm", "euh", "heu", "bah", "um", "uh", "er", "erm", "ah",
+    "oh",
+];
+
+/// The customer's answer among the words heard where it was expected, if they said more than
+/// hesitations: its first word's time and its words (up to [`ANSWER_MS`]). `after_offer`: the
+/// words start where the offer was complete, and the first answer counts; otherwise they span
+/// the call, and the last turn does (a "Bonjour" answers no offer).
+fn answer_heard(heard: &[Heard<'_>], after_offer: bool) -> Option<(u64, String)> {
+    let answers = |h: &&Heard| !HESITATION.contains(&bare(h.4).as_str()) && !bare(h.4).is_empty();
+    let first = if after_offer {
+        heard.iter().position(|h| answers(&h))?
+    } else {
+        let last = heard.iter().rposition(|h| answers(&h))?;
+        let mut k = last;
+        while k > 0 && heard[k].1 <= heard[k - 1].2 + TURN_GAP_MS {
+            k -= 1;
+        }
+        k + heard[k..=last].iter().position(|h| answers(&h))?
+    };
+    let at = heard[first].1;
+    let said: Vec<&str> = heard[first..]
+        .iter()
+        .take_while(|h| h.1 <= at + ANSWER_MS)
+        .map(|h| h.4.trim())
+        .collect();
+    Some((at, said.join(" ")))
+}
+
+/// Words after a [`NEGATIVE`] that make it no refusal: "pas de problème", "pas de souci",
+/// "no problem", "not a problem", "no worries" wave an objection away.
+const NO_OBJECTION: &[&str] = &[
+    "problème",
+    "problèmes",
+    "souci",
+    "soucis",
+    "problem",
+    "problems",
+    "worries",
+    "worry",
+];
+
+/// Whether word `i` of `words` says no: a [`NEGATIVE`] that neither waves an objection away
+/// ([`NO_OBJECTION`] one or two words after it) nor asks "why not" ("pourquoi pas", "why
+/// not": an assent).
+fn says_no_at(words: &[WordAt<'_>], i: usize) -> bool {
+    let Some(w) = words.get(i) else {
+        return false;
+    };
+    let waved = words[i + 1..]
+        .iter()
+        .take(2)
+        .any(|n| NO_OBJECTION.contains(&bare(n.text).as_str()));
+    let why = i > 0 && matches!(bare(words[i - 1].text).as_str(), "pourquoi" | "why");
+    negative(w.text) && !waved && !why
+}
+
 /// Words that are no words of the call's language it takes to make a place doubtful: one is a
 /// name or a brand spelled another way ("Isocle", "adoucissaire" beside a missing Bloctel
 /// notice); the garbled price of a compliant call came out with two or three ("desions culo").
@@ -1769,6 +1829,21 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                             second_listen,
                             script_check: false,
                         });
+                        // The customer answered the offer, heard clearly, in words that
+                        // neither agree nor decline as the rule set writes them ("Rappelez-moi
+                        // la semaine prochaine", "Ça marche, on fait comme ça"): no assent is
+                        // proved, and no sale either. An accusation would rest on the rule
+                        // set's vocabulary, not on the recording.
+                        if rule.kind == RuleKind::Consent {
+                            if let Some((at, said)) = answer_heard(&heard, lo > 0) {
+                                f.status = FindingStatus::Review;
+                                f.detail = format!(
+                                    "{}, but the {speaker} answered \"{said}\" at {}, neither agreeing nor declining in words the rule set holds: listen to whether a sale was made",
+                                    f.detail,
+                                    clock(at)
+                                );
+                            }
+                        }
                     } else if let Some(h) = f.hearing.as_mut() {
                         h.searched = searched;
                     }

@@ -531,17 +531,39 @@ fn an_answer_that_says_no_in_other_words_is_no_violation() {
     // The agent asking for the agreement claims none.
     refused[8] = (A, 36_000, "Vous acceptez l'offre ?");
     assert_eq!(consent(&refused).0 .2, Verdict::NoSale);
-    // A question is no answer: "et si je ne suis pas satisfaite ?" refuses nothing.
+    // A question is no refusal: "et si je ne suis pas satisfaite ?" refuses nothing. Nor does
+    // it agree: a person listens to whether a sale was made, nobody is accused on it.
     turns.pop();
     turns[7] = (C, 32_000, "Et si je ne suis pas satisfaite ?");
-    let missing = (Outcome::Missing, FindingStatus::Fail, Verdict::Violation);
-    assert_eq!(consent(&turns).0, missing);
+    let undecided = (
+        Outcome::Missing,
+        FindingStatus::Review,
+        Verdict::NeedsReview,
+    );
+    let (said, detail) = consent(&turns);
+    assert_eq!(said, undecided, "{detail}");
+    assert!(detail.contains("whether a sale was made"), "{detail}");
     // Nor is a "no" said before the offer was complete ("je ne savais pas" to the Bloctel
-    // notice).
+    // notice); and a hesitation answers nothing: the assent is missing.
     let mut turns = compliant();
     turns[1] = (C, 8_000, "Ah non, je ne savais pas.");
     turns[7] = (C, 32_000, "Hum.");
+    let missing = (Outcome::Missing, FindingStatus::Fail, Verdict::Violation);
     assert_eq!(consent(&turns).0, missing);
+    // An answer put off, heard clearly, in words no pack holds: no assent is proved, and no
+    // sale either.
+    turns[7] = (C, 32_000, "Laissez-moi y réfléchir, je vous rappellerai.");
+    let (said, detail) = consent(&turns);
+    assert_eq!(said, undecided, "{detail}");
+    assert!(detail.contains("Laissez-moi y réfléchir"), "{detail}");
+    // "Pourquoi pas" and "pas de problème" say no to no objection: not a refusal.
+    for yes in [
+        "Pourquoi pas, envoyez-moi le contrat.",
+        "Pas de problème, envoyez-moi le contrat.",
+    ] {
+        turns[7] = (C, 32_000, yes);
+        assert_eq!(consent(&turns).0, undecided, "{yes}");
+    }
     // English: "That's not for me."
     let en = RuleBook::pack("en-sales").unwrap();
     let consent = |after: &[(Speaker, u64, &'static str)]| {
@@ -877,35 +899,35 @@ fn a_yes_whose_words_were_garbled_is_for_review_not_an_accusation() {
     assert_eq!(finding(&v, "consent").status, FindingStatus::Fail);
 
     // Agreement opens with other words too, in either language ("Très bien, je s'esprit" for
-    // "Très bien, je souscris", GSM and noise); an answer that opens otherwise stays a fail.
-    for (answer, status) in [
-        (
-            "Alright, I've read the switch to the new terrace.",
-            FindingStatus::Review,
-        ),
-        ("Sounds good, I've read the switch.", FindingStatus::Review),
-        ("Très bien, je s'esprit.", FindingStatus::Review),
-        ("Bien sûr, je s'esprit.", FindingStatus::Review),
-        ("C'est très bien, je gamin.", FindingStatus::Review),
-        ("Ah, yes, I've read the switch.", FindingStatus::Review),
-        ("Hmm, I've read the switch.", FindingStatus::Fail),
-        (
-            "Let me see, okay, I've read the switch.",
-            FindingStatus::Fail,
-        ),
-        // A "no" heard clearly: a refusal in other words, or a doubt; for a person either way.
-        (
-            "I don't know, okay, I've read the switch.",
-            FindingStatus::Review,
-        ),
-        ("Bien, je s'esprit.", FindingStatus::Fail),
+    // "Très bien, je souscris", GSM and noise): a person listens to what was agreed. An answer
+    // that opens otherwise, heard clearly, neither agrees nor declines in the pack's words: a
+    // person listens to whether a sale was made; nobody is accused on the pack's vocabulary.
+    let (agreed, undecided, declined) = (
+        "listen to what was agreed",
+        "listen to whether a sale was made",
+        "listen to whether they declined",
+    );
+    for (answer, listen) in [
+        ("Alright, I've read the switch to the new terrace.", agreed),
+        ("Sounds good, I've read the switch.", agreed),
+        ("Très bien, je s'esprit.", agreed),
+        ("Bien sûr, je s'esprit.", agreed),
+        ("C'est très bien, je gamin.", agreed),
+        ("Ah, yes, I've read the switch.", agreed),
+        ("Hmm, I've read the switch.", undecided),
+        ("Let me see, okay, I've read the switch.", undecided),
+        // A "no" heard clearly: a refusal in other words, or a doubt.
+        ("I don't know, okay, I've read the switch.", declined),
+        ("Bien, je s'esprit.", undecided),
     ] {
         let mut other = turns.clone();
         other[4] = (C, 20_000, answer);
         let mut t = transcript(&other);
         t.language = "en".into();
         let v = run(&book, &t, &m);
-        assert_eq!(finding(&v, "consent").status, status, "{answer}");
+        let f = finding(&v, "consent");
+        assert_eq!(f.status, FindingStatus::Review, "{answer}");
+        assert!(f.detail.ends_with(listen), "{answer}: {}", f.detail);
     }
 }
 
@@ -1020,12 +1042,15 @@ fn an_answer_opening_on_a_word_heard_with_doubt_holds_a_missing_assent_back() {
     turns[7] = (C, 32_000, "Nous, ça nous m'intéressera, merci.");
     let mut t = transcript(&turns);
     let consent = |t: &Transcript| finding(&run(&book, t, &m), "consent").clone();
+    // Heard surely, the answer neither agrees nor declines in the pack's words: for a person,
+    // with nothing heard in doubt to point at.
     let f = consent(&t);
     assert_eq!(
         (f.outcome, f.status),
-        (Outcome::Missing, FindingStatus::Fail),
+        (Outcome::Missing, FindingStatus::Review),
         "{f:#?}"
     );
+    assert_eq!(f.hearing.as_ref().and_then(|h| h.doubtful), None);
     // The opening word at 0.49, the others heard surely.
     let seg = t
         .segments
@@ -1052,7 +1077,7 @@ fn an_answer_opening_on_a_word_heard_with_doubt_holds_a_missing_assent_back() {
         .unwrap();
     seg.words[0].probability = 0.9;
     seg.words[2].probability = 0.49;
-    assert_eq!(consent(&t).status, FindingStatus::Fail);
+    assert_eq!(consent(&t).hearing.and_then(|h| h.doubtful), None);
 }
 
 /// The script check reads phrasings as the recogniser writes them ("inscrire sur la liste
