@@ -1,5 +1,5 @@
 //! The rules on what was said: every labelled script (`tests/calls`, `tests/calls-hard`, and
-//! the three sets nobody tuned on, `bench/calls-unseen*`) checked against its built-in pack as
+//! the six sets nobody tuned on, `bench/calls-unseen*`) checked against its built-in pack as
 //! if the recogniser had heard each word exactly as written, at the pace the script is
 //! rendered. Recognition is then out of the question, so a wrong verdict here is the rules'
 //! own (a paraphrase no phrasing covers, an order or a window that does not fit), and the
@@ -138,6 +138,8 @@ struct Checked {
     flagged: BTreeSet<(String, String)>,
     expect: BTreeSet<(String, String)>,
     details: Vec<String>,
+    /// The findings that failed, as (rule, outcome).
+    failed: BTreeSet<(String, String)>,
 }
 
 impl Checked {
@@ -215,7 +217,14 @@ fn check(dirs: &[&str]) -> Vec<Checked> {
                 .iter()
                 .filter(|f| f.status != FindingStatus::Pass)
                 .collect();
+            let failed = v
+                .findings
+                .iter()
+                .filter(|f| f.status == FindingStatus::Fail)
+                .map(|f| (f.rule_id.clone(), f.outcome.as_str().to_string()))
+                .collect();
             Checked {
+                failed,
                 verdict: v.verdict,
                 expected: expected_verdict(&s.expect),
                 flagged: flags
@@ -290,6 +299,34 @@ fn the_unseen_scripts_are_never_misjudged_when_heard_exactly() {
         checked.len(),
         wrong.join("\n")
     );
+}
+
+/// Every set nobody tuned on, the later ones too: customers answer there in words the packs do
+/// not hold ("Rappelez-moi la semaine prochaine", "Ça marche, on fait comme ça", "I need to talk
+/// it over with my wife first"). Heard exactly, such an answer proves no assent and no sale: the
+/// consent is never a failure the labels do not expect (a missing consent is the agent's
+/// violation only where they recorded one, or the customer answered nothing).
+#[test]
+fn an_answer_the_packs_do_not_hold_never_fails_the_consent_heard_exactly() {
+    let checked = check(&[
+        "bench/calls-unseen",
+        "bench/calls-unseen-2",
+        "bench/calls-unseen-3",
+        "bench/calls-unseen-4",
+        "bench/calls-unseen-5",
+        "bench/calls-unseen-6",
+    ]);
+    assert!(checked.len() >= 86, "{} scripts", checked.len());
+    let wrongly_failed: Vec<String> = checked
+        .iter()
+        .filter(|c| {
+            c.failed
+                .iter()
+                .any(|f| f.0 == "consent" && f.1 != "refused" && !c.expect.contains(f))
+        })
+        .map(Checked::describe)
+        .collect();
+    assert!(wrongly_failed.is_empty(), "{}", wrongly_failed.join("\n"));
 }
 
 /// Letters no phrasing of the packs holds: a word the recogniser lost, written as something
