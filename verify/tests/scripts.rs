@@ -209,9 +209,17 @@ fn judge(s: &Script, book: &RuleBook, transcript: &Transcript, duration_ms: u64)
 fn check(dirs: &[&str]) -> Vec<Checked> {
     scripts(dirs)
         .into_iter()
-        .map(|s| {
+        .map(|mut s| {
             let (transcript, duration_ms) = heard_exactly(&s);
-            let v = judge(&s, &pack_for(&s), &transcript, duration_ms);
+            let mut v = judge(&s, &pack_for(&s), &transcript, duration_ms);
+            // How long a call lasts is its render's: a label says what the rendered recording
+            // breaks (`ven_no_price` renders at 18.7 s, under the English pack's 20 s), while
+            // the pace here is only estimated. The rules on what was said are judged here; the
+            // call's length is left to the recordings (`bench/verify-hard.sh`).
+            let timed = |rule: &str| rule == "min_duration";
+            v.findings.retain(|f| !timed(&f.rule_id));
+            v.verdict = Verdict::of(&v.findings);
+            s.expect.retain(|(rule, _)| !timed(rule));
             let flags: Vec<&Finding> = v
                 .findings
                 .iter()
