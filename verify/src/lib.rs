@@ -1168,8 +1168,13 @@ const OPENING_WORDS: usize = 2;
 /// The first word of the turn that holds word `i`: back over words without a pause longer than
 /// [`TURN_GAP_MS`].
 fn turn_start(words: &[WordAt<'_>], i: usize) -> usize {
+    turn_start_by(i, |k| (words[k].start_ms, words[k].end_ms))
+}
+
+/// [`turn_start`] over any words in order, `at(k)` giving word `k`'s start and end (ms).
+fn turn_start_by(i: usize, at: impl Fn(usize) -> (u64, u64)) -> usize {
     let mut start = i;
-    while start > 0 && words[start].start_ms <= words[start - 1].end_ms + TURN_GAP_MS {
+    while start > 0 && at(start).0 <= at(start - 1).1 + TURN_GAP_MS {
         start -= 1;
     }
     start
@@ -1317,16 +1322,16 @@ const HESITATION: &[&str] = &[
 /// words start where the offer was complete, and the first answer counts; otherwise they span
 /// the call, and the last turn does (a "Bonjour" answers no offer).
 fn answer_heard(heard: &[Heard<'_>], after_offer: bool) -> Option<(u64, String)> {
-    let answers = |h: &&Heard| !HESITATION.contains(&bare(h.4).as_str()) && !bare(h.4).is_empty();
+    let answers = |h: &Heard| {
+        let w = bare(h.4);
+        !w.is_empty() && !HESITATION.contains(&w.as_str())
+    };
     let first = if after_offer {
-        heard.iter().position(|h| answers(&h))?
+        heard.iter().position(answers)?
     } else {
-        let last = heard.iter().rposition(|h| answers(&h))?;
-        let mut k = last;
-        while k > 0 && heard[k].1 <= heard[k - 1].2 + TURN_GAP_MS {
-            k -= 1;
-        }
-        k + heard[k..=last].iter().position(|h| answers(&h))?
+        let last = heard.iter().rposition(answers)?;
+        let k = turn_start_by(last, |k| (heard[k].1, heard[k].2));
+        k + heard[k..=last].iter().position(answers)?
     };
     let at = heard[first].1;
     let said: Vec<&str> = heard[first..]
