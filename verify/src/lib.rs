@@ -1194,7 +1194,7 @@ fn agreement_at(words: &[WordAt<'_>], i: usize) -> Option<usize> {
 }
 
 /// How many of two words, one after the other (one or both), say an [`AFFIRMATIVE`].
-pub(crate) fn affirmative(first: &str, second: Option<&str>) -> Option<usize> {
+fn affirmative(first: &str, second: Option<&str>) -> Option<usize> {
     let word = bare(first);
     if AFFIRMATIVE.contains(&word.as_str()) {
         return Some(1);
@@ -1236,8 +1236,8 @@ fn answer(s: &Stream<'_>, first: usize, i: usize) -> Cand {
 }
 
 /// How long an answer that opens with an [`AFFIRMATIVE`] is taken to last (ms): what the
-/// finding quotes, and where the script check reads an assent that was garbled.
-pub(crate) const ANSWER_MS: u64 = 4_000;
+/// finding quotes.
+const ANSWER_MS: u64 = 4_000;
 
 /// A word heard with less probability than this may stand for several words said ("au nom
 /// d'" heard as "contacterons d'", at 0.29): alone, it makes the speech around it doubtful.

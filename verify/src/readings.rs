@@ -7,8 +7,13 @@
 //! its own reading of the same audio (`callproof_transcribe::Engine::score_readings`). Building
 //! the readings and putting an accepted one into the transcript live here, beside the matching
 //! that found the doubtful words; the service scores them, because only it holds audio and model.
-//! A reading clears a doubt: it is tried for required items and consent, never for a forbidden
-//! phrase, and takes nothing another finding was found on. The one accusation it may leave is
+//! A reading clears a doubt: it is tried for required items, never for a forbidden phrase nor
+//! for the customer's consent, and takes nothing another finding was found on. The consent is
+//! the customer's own words, what a proof of the sale quotes: a reading would put the script's
+//! assent in their mouth. On the eight benchmark sets, 9 of the 11 consent readings accepted
+//! were words the customer never said ("c'est d'accord" for "Oui, s'il vous plaît"), two of
+//! them on customers who never agreed ("I'll pass, thanks" heard "I'll test Zunks", read "I
+//! agree"; BENCHMARKS.md). The one accusation it may leave is
 //! of another item not found whose only doubt lay in the words it replaced: the recording says
 //! they were something else ([`apply_clearing`]).
 
@@ -78,13 +83,13 @@ fn plain(s: &str) -> String {
 }
 
 /// Where a finding's words may have been garbled, if it is one a reading could clear: a
-/// required item or consent matched in the doubtful band ("probably said": the match), or not
-/// found (where the speech was doubtful, or else all the speech searched — a "missing" is an
-/// accusation, and a misheard word must not make one). A consent "needs review" for another
-/// reason (a possible retraction, a mono recording, a bare "yes") is not a matter of garbled
-/// words; a forbidden phrase is never read in.
+/// required item matched in the doubtful band ("probably said": the match), or not found
+/// (where the speech was doubtful, or else all the speech searched — a "missing" is an
+/// accusation, and a misheard word must not make one). A forbidden phrase is never read in,
+/// nor the customer's consent (see the module's documentation): an assent garbled stays for a
+/// person to hear.
 fn in_doubt(book: &RuleBook, f: &callproof_models::Finding) -> Option<(u64, u64)> {
-    if !matches!(f.kind, RuleKind::Required | RuleKind::Consent) {
+    if f.kind != RuleKind::Required {
         return None;
     }
     let hearing = f.hearing.as_ref();
@@ -97,13 +102,6 @@ fn in_doubt(book: &RuleBook, f: &callproof_models::Finding) -> Option<(u64, u64)
         }
         (FindingStatus::Review, Outcome::Missing, None, None, _) => {
             hearing.and_then(|h| h.doubtful)
-        }
-        // No assent found, but the customer's answer after the offer opened with "très bien"
-        // or "yes": the rest of it may be the assent garbled ("Très bien, je s'es surpris").
-        (FindingStatus::Review, Outcome::Missing, Some(s), Some(_), None)
-            if f.kind == RuleKind::Consent =>
-        {
-            Some((s, s + crate::ANSWER_MS))
         }
         (FindingStatus::Fail, Outcome::Missing, None, None, _) => hearing.and_then(|h| h.searched),
         _ => None,
@@ -620,18 +618,11 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
         }
         // An item not found where the speech was doubtful: the doubtful words themselves are a
         // place too, where no phrasing's letters come close enough for the matcher ("je vous
-        // contacte mon énergie" for "au nom d'Énergie", "mon" at 0.15). And an answer that
-        // opens as agreement, the assent not found in it: the words after the opening ("je
-        // s'esprit" of "Très bien, je s'esprit"). Their letters say little of which phrasing
-        // it was: each is read in their place.
+        // contacte mon énergie" for "au nom d'Énergie", "mon" at 0.15). Their letters say
+        // little of which phrasing it was: each is read in their place.
         let mut exact: Vec<(u64, u64)> = Vec::new();
         if f.outcome == Outcome::Missing && f.start_ms.is_none() {
             exact.extend(f.hearing.iter().flat_map(|h| h.stretches.iter().copied()));
-        }
-        if let (RuleKind::Consent, Outcome::Missing, Some(start), None) =
-            (f.kind, f.outcome, f.start_ms, f.score)
-        {
-            exact.extend(answer_after_opening(t, rule.speaker, start));
         }
         let speaker = rule.speaker.unwrap_or(callproof_models::Speaker::Unknown);
         for span in exact {
@@ -690,25 +681,6 @@ pub fn written(book: &RuleBook, phrase: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// The words of `speaker`'s answer that opened at `start` with an agreement ("Très bien"),
-/// after that opening and within [`crate::ANSWER_MS`]: their span (ms), if any are left.
-fn answer_after_opening(
-    t: &Transcript,
-    speaker: Option<callproof_models::Speaker>,
-    start: u64,
-) -> Option<(u64, u64)> {
-    let words: Vec<&Word> = t
-        .segments
-        .iter()
-        .filter(|s| speaker.is_none_or(|w| s.speaker == w))
-        .flat_map(|s| &s.words)
-        .filter(|w| w.start_ms >= start && w.start_ms < start + crate::ANSWER_MS)
-        .collect();
-    let opening = crate::affirmative(&words.first()?.text, words.get(1).map(|w| w.text.as_str()))?;
-    let rest = words.get(opening..).filter(|r| !r.is_empty())?;
-    Some((rest.first()?.start_ms, rest.last()?.end_ms))
 }
 
 /// The readings of one place: the segments of `speaker` around `replaced`, with each of the
@@ -1309,51 +1281,58 @@ mod tests {
             .any(|r| r.phrase == "au nom de" && r.replaced_words().contains("magalinjard")));
     }
 
-    /// "Très bien, je souscris" heard "Très bien, je s'es surpris": no assent phrasing, an
-    /// answer that opens as agreement, the consent for review. The answer is read with the
-    /// assent phrasings most like it.
+    /// "Très bien, je souscris" heard "Très bien, je s'es surpris", "I'll pass, thanks" heard
+    /// "I'll test Zunks": no assent phrasing, the consent for review. The customer's answer is
+    /// never read with an assent: the recording cannot tell "je vois" from "j'accepte" at a
+    /// customer's level well enough to put words in their mouth (it took "I agree" for "I'll
+    /// pass, thanks").
     #[test]
-    fn an_answer_that_opens_as_agreement_is_read_with_the_assent() {
+    fn the_customers_assent_is_never_read_in() {
         let book = RuleBook::pack("fr-demarchage").unwrap();
         let m = meta("2026-03-03T10:30:00+01:00");
         let mut turns = compliant();
-        turns[7] = (
-            callproof_models::Speaker::Customer,
-            32_000,
+        for said in [
             "Très bien, je s'es surpris.",
-        );
-        let t = transcript(&turns);
-        let v = run(&book, &t, &m);
-        let f = finding(&v, "consent");
-        assert_eq!(
-            (f.outcome, f.status),
-            (Outcome::Missing, FindingStatus::Review)
-        );
-        let readings = script_readings(&book, &t, &v);
+            "Très bien, je s'esprit.",
+            "Oui, j'avoue à cela.",
+        ] {
+            turns[7] = (callproof_models::Speaker::Customer, 32_000, said);
+            let t = transcript(&turns);
+            let v = run(&book, &t, &m);
+            let f = finding(&v, "consent");
+            assert_eq!(
+                (f.outcome, f.status),
+                (Outcome::Missing, FindingStatus::Review),
+                "{said}"
+            );
+            let readings = script_readings(&book, &t, &v);
+            assert!(
+                readings.iter().all(|r| r.rule_id != "consent"),
+                "{said}: {readings:#?}"
+            );
+        }
+        let en = RuleBook::pack("en-sales").unwrap();
+        let mut t = transcript(&[
+            (
+                A,
+                0,
+                "Hello, I'm Chris Walker from Netlink, calling on behalf of Pulse. This call is recorded.",
+            ),
+            (
+                A,
+                6_000,
+                "The deal costs thirty five pounds per month, and you have a fourteen day cancellation period.",
+            ),
+            (callproof_models::Speaker::Customer, 14_000, "I'll test Zunks."),
+        ]);
+        t.language = "en".into();
+        barely_heard(&mut t, 2, |w| w.contains("test") || w.contains("Zunks"));
+        let v = run(&en, &t, &m);
+        assert_ne!(finding(&v, "consent").status, FindingStatus::Pass);
+        let readings = script_readings(&en, &t, &v);
         assert!(
-            readings
-                .iter()
-                .any(|r| r.rule_id == "consent" && r.script == "Très bien, je souscris."),
+            readings.iter().all(|r| r.rule_id != "consent"),
             "{readings:#?}"
-        );
-
-        // Garbled past what the matcher takes for a phrasing ("je s'esprit"): the words after
-        // the opening are read with every assent phrasing, the opening kept.
-        turns[7].2 = "Très bien, je s'esprit.";
-        let t = transcript(&turns);
-        let v = run(&book, &t, &m);
-        assert_eq!(finding(&v, "consent").status, FindingStatus::Review);
-        let readings = script_readings(&book, &t, &v);
-        let consent: Vec<_> = readings.iter().filter(|r| r.rule_id == "consent").collect();
-        assert!(
-            consent
-                .iter()
-                .any(|r| r.script == "Très bien, je souscris."),
-            "{consent:#?}"
-        );
-        assert!(
-            consent.iter().all(|r| r.script.starts_with("Très bien,")),
-            "{consent:#?}"
         );
     }
 
@@ -1890,28 +1869,28 @@ mod tests {
         );
         // French has no capital "I"; "il" is a word like another.
         assert_eq!(written(&fr, "il est enregistré"), "il est enregistré");
-        // The readings carry it: a customer's garbled "Yes, I accept." is read with its "I".
+        // The readings carry it: an agent's garbled "I work for" is read with its "I".
         let m = meta("2026-03-03T10:30:00+00:00");
         let mut t = transcript(&[
             (
                 A,
                 0,
-                "Hello, I'm Chris Walker from Netlink, calling on behalf of Pulse. This call is recorded.",
+                "Hello, Chris Walker here, I wok fur Netlink, on behalf of Pulse. This call is recorded.",
             ),
             (
                 A,
                 6_000,
                 "The deal costs thirty five pounds per month, and you have a fourteen day cancellation period.",
             ),
-            (callproof_models::Speaker::Customer, 14_000, "Yes, sunset."),
+            (callproof_models::Speaker::Customer, 14_000, "Yes, I accept."),
         ]);
         t.language = "en".into();
-        barely_heard(&mut t, 2, |w| w.contains("sunset"));
+        barely_heard(&mut t, 0, |w| w.contains("wok") || w.contains("fur"));
         let v = run(&en, &t, &m);
-        assert_ne!(finding(&v, "consent").status, FindingStatus::Pass);
+        assert_ne!(finding(&v, "identity").status, FindingStatus::Pass);
         let readings = script_readings(&en, &t, &v);
         assert!(
-            readings.iter().any(|r| r.script == "Yes, I accept."),
+            readings.iter().any(|r| r.script.contains("I work for")),
             "{:#?}",
             readings.iter().map(|r| &r.script).collect::<Vec<_>>()
         );
