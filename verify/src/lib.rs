@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod lexicon;
 pub mod matcher;
 pub mod readings;
+mod reply;
 pub mod ruleset;
 pub mod text;
 
@@ -32,6 +33,7 @@ pub use readings::{
     number_readings, own_reading, phrasings_heard, script_readings, substitute, substitute_at,
     NumberPlace, NumberText, ScriptReading, NUMBER_SLOT, REST_SLOT,
 };
+use reply::Reply;
 pub use ruleset::{default_pack, pack_source, RuleBook, RuleSetError, PACKS};
 use ruleset::{Hours, Rule};
 use text::Tok;
@@ -266,16 +268,92 @@ impl Eval<'_> {
     /// candidate: the agreement word's time, the turn's words for up to [`ANSWER_MS`] as what
     /// was said.
     fn opening_yes(&self, rule: &Rule, from_ms: u64) -> Option<Cand> {
-        let (s, i, _) = self
-            .streams
+        self.opening_yes_where(rule, from_ms, |_| true)
+    }
+
+    /// [`Self::opening_yes`], of the answers `keep` keeps.
+    fn opening_yes_where(
+        &self,
+        rule: &Rule,
+        from_ms: u64,
+        keep: impl Fn(&Cand) -> bool,
+    ) -> Option<Cand> {
+        self.streams
             .iter()
             .filter(|s| self.speaker_ok(rule, s.speaker))
             .flat_map(|s| s.words.iter().enumerate().map(move |(i, w)| (s, i, w)))
-            .find(|(s, i, w)| {
+            .filter(|(s, i, w)| {
                 let opening = *i - turn_start(&s.words, *i) <= OPENING_WORDS;
                 opening && w.start_ms >= from_ms && agreement_at(&s.words, *i).is_some()
-            })?;
-        Some(answer(s, i, i))
+            })
+            .map(|(s, i, _)| answer(s, i, i))
+            .find(|c| keep(c))
+    }
+
+    /// The agent's words from `from_ms` until the rule speaker speaks again, as the agent's
+    /// stream and the range of them.
+    fn agent_after(&self, rule: &Rule, from_ms: u64) -> Option<(&[WordAt<'_>], (usize, usize))> {
+        let agent = self.streams.iter().find(|s| s.speaker == Speaker::Agent)?;
+        let next = self
+            .streams
+            .iter()
+            .filter(|s| self.speaker_ok(rule, s.speaker))
+            .flat_map(|s| &s.words)
+            .map(|w| w.start_ms)
+            .filter(|&t| t > from_ms)
+            .min()
+            .unwrap_or(u64::MAX);
+        let from = agent.words.iter().position(|w| w.start_ms >= from_ms)?;
+        let to = agent.words[from..]
+            .iter()
+            .position(|w| w.start_ms >= next)
+            .map_or(agent.words.len(), |k| from + k);
+        (from < to).then_some((agent.words.as_slice(), (from, to)))
+    }
+
+    /// The rule speaker's replies from `from_ms` on that say something (not only "Au
+    /// revoir"), each read by its shape ([`reply::read`]), in order, as candidates: the
+    /// reply's first and last words, all its words as what was said, its least sure word's
+    /// probability. Where nothing the answer depends on was found (`from_ms` 0), only the last
+    /// one: a "Oui" early in the call answers something else. None on a mono recording, where
+    /// the agent's "D'accord, je vous envoie ça" would read as the customer's.
+    fn replies(&self, rule: &Rule, from_ms: u64) -> Vec<(Reply, Cand)> {
+        if self.mono {
+            return Vec::new();
+        }
+        let agent: &[WordAt<'_>] = self
+            .streams
+            .iter()
+            .find(|s| s.speaker == Speaker::Agent)
+            .map_or(&[], |s| &s.words);
+        let mut out: Vec<(Reply, Cand)> = Vec::new();
+        for s in self
+            .streams
+            .iter()
+            .filter(|s| self.speaker_ok(rule, s.speaker))
+        {
+            for (from, to) in reply::replies(&s.words, agent) {
+                let words = &s.words[from..to];
+                if words[0].start_ms < from_ms || !reply::says_something(&s.words, (from, to)) {
+                    continue;
+                }
+                let asked = reply::asked(agent, words[0].start_ms);
+                let kind = reply::read(&s.words, (from, to), asked);
+                let mut c = answer(s, from, to - 1);
+                c.matched = words
+                    .iter()
+                    .map(|w| w.text.trim())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                c.confidence = words.iter().map(|w| w.prob).fold(1.0, f32::min);
+                out.push((kind, c));
+            }
+        }
+        out.sort_by_key(|(_, c)| c.start_ms);
+        if from_ms == 0 {
+            out.drain(..out.len().saturating_sub(1));
+        }
+        out
     }
 
     /// A finding for a person on the rule speaker's answer `c` ([`Self::opening_yes`],
@@ -851,10 +929,55 @@ impl Eval<'_> {
                 format!("the customer refused: {}", Self::said(r)),
             );
         }
+        // No phrasing of the rule set, but the customer's replies once the offer was
+        // complete, heard with confidence, say what was decided in their own words: a yes
+        // that takes the offer ("Bon, d'accord, on y va") or answers the agent's question
+        // ("Oui, s'il vous plaît"), and nothing declined or put off after it.
+        let replies = self.replies(rule, offer_done);
+        let agreed = replies
+            .iter()
+            .rposition(|(k, _)| *k == Reply::Agrees)
+            .filter(|&i| {
+                !replies[i + 1..]
+                    .iter()
+                    .any(|(k, _)| matches!(k, Reply::Declines | Reply::PutsOff))
+            });
+        if let Some(i) = agreed {
+            let c = &replies[i].1;
+            let mut f = self.finding(
+                rule,
+                Outcome::Met,
+                Pass,
+                Some(c),
+                format!(
+                    "consent in the customer's own words: {} said \"{}\" at {} (no phrasing of the rule set; a yes heard with confidence that takes the offer or answers the agent's question, nothing declined or put off after it)",
+                    c.speaker,
+                    c.matched,
+                    clock(c.start_ms)
+                ),
+            );
+            f.score = None;
+            f.phrase = None;
+            return f;
+        }
+        // A reply heard clearly as no assent: "Oui, je vois", "Yes, I see" (then an agent who
+        // records an agreement is the violation the rule exists for), a decision put off, a
+        // "no".
+        // A yes taken back by the last reply ("D'accord, je le prends", then "Enfin non, je
+        // vais réfléchir") is no more an assent.
+        let taken_back = matches!(replies.last(), Some((Reply::Declines | Reply::PutsOff, _)));
+        let plainly_not = |c: &Cand| {
+            replies.iter().any(|(k, r)| {
+                (matches!(k, Reply::Acknowledges | Reply::PutsOff | Reply::Declines)
+                    || *k == Reply::Agrees && taken_back)
+                    && r.start_ms <= c.start_ms
+                    && c.start_ms <= r.end_ms
+            })
+        };
         // No assent found, but the customer answered "yes" once the offer was complete: the
         // most important word of the call, and the rest of the answer may be what the
         // recogniser garbled ("Yes, I've read the switch" for "Yes, I agree to switch").
-        if let Some(c) = self.opening_yes(rule, offer_done) {
+        if let Some(c) = self.opening_yes_where(rule, offer_done, |c| !plainly_not(c)) {
             return self.on_answer(rule, Outcome::Missing, &c, ANSWERED_YES);
         }
         if let Some(c) = claims.first() {
@@ -868,6 +991,46 @@ impl Eval<'_> {
                     Self::said(c)
                 ),
             );
+        }
+        // The customer's last reply, heard with confidence, declines or puts the decision
+        // off in their own words ("Non, ce n'est pas pour moi", "Let me think about it
+        // first"), and the agent recorded no agreement: no sale was made, as with a refusal
+        // the rule set holds.
+        if let Some((kind @ (Reply::Declines | Reply::PutsOff), c)) = replies.last() {
+            let how = if *kind == Reply::Declines {
+                "declined"
+            } else {
+                "put the decision off"
+            };
+            let said = format!(
+                "the customer {how} in their own words: {} said \"{}\" at {} (no phrasing of the rule set; heard with confidence)",
+                c.speaker,
+                c.matched,
+                clock(c.start_ms)
+            );
+            // Unless the agent answered with a yes and went on ("Great, I've signed you up
+            // then"): a sale recorded in words no rule set holds is for a person to hear.
+            let agent_after = self.agent_after(rule, c.end_ms);
+            let (status, detail) = match agent_after {
+                Some((words, range)) if reply::carries_on(words, range) => {
+                    let answer: Vec<&str> = words[range.0..range.1]
+                        .iter()
+                        .map(|w| w.text.trim())
+                        .collect();
+                    (
+                        Review,
+                        format!(
+                            "{said}; but the agent answered \"{}\": listen to whether a sale was recorded",
+                            answer.join(" ")
+                        ),
+                    )
+                }
+                _ => (Fail, said),
+            };
+            let mut f = self.finding(rule, Outcome::Refused, status, Some(c), detail);
+            f.score = None;
+            f.phrase = None;
+            return f;
         }
         // No assent, no refusal the rule set holds, and the agent recorded no agreement; but
         // the customer answered the offer with a "no" heard clearly ("Merci, mais je préfère

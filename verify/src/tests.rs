@@ -491,8 +491,104 @@ fn a_refusal_is_no_sale_and_a_missing_disclosure_in_it_is_still_a_violation() {
     assert_eq!(v.verdict, Verdict::Violation);
 }
 
+/// Customers answer in their own words. A reply heard with confidence says plainly what was
+/// decided when it opens with a yes and takes the offer ("Bon, d'accord, on y va"), is a bare
+/// yes to the agent's question ("Oui, s'il vous plaît" to "Acceptez-vous cette offre ?"), or
+/// only acknowledges ("Oui, je vois": no assent, and an agent who then records one is accused).
+/// Anything else is for a person.
 #[test]
-fn an_answer_that_says_no_in_other_words_is_no_violation() {
+fn a_reply_in_the_customers_own_words_decides_what_it_plainly_says() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let consent = |turns: &[(Speaker, u64, &str)]| {
+        let v = run(&book, &transcript(turns), &m);
+        let f = finding(&v, "consent").clone();
+        ((f.outcome, f.status, v.verdict), f.detail)
+    };
+    let agreed = (Outcome::Met, FindingStatus::Pass, Verdict::Compliant);
+    let to_hear = (
+        Outcome::Missing,
+        FindingStatus::Review,
+        Verdict::NeedsReview,
+    );
+    let mut turns = compliant();
+    for said in [
+        "Bon, d'accord, on y va.",
+        "D'accord, je le prends.",
+        "Oui, envoyez-moi le contrat, je le signerai.",
+        "Oui, pas de souci, vous pouvez me l'envoyer.",
+        "Oui, s'il vous plaît.",
+    ] {
+        turns[7] = (C, 32_000, said);
+        let (got, detail) = consent(&turns);
+        assert_eq!(got, agreed, "{said}: {detail}");
+        assert!(detail.contains("own words"), "{detail}");
+    }
+    // A bare yes nobody asked for is what customers say to every disclosure.
+    turns[6] = (A, 30_000, "Voilà pour notre offre.");
+    turns[7] = (C, 32_000, "Oui, s'il vous plaît.");
+    assert_eq!(consent(&turns).0, to_hear);
+    // A yes and a word that takes nothing ("c'est cher"), or a word heard with doubt, or a
+    // "but": for a person.
+    for said in [
+        "Oui, c'est cher.",
+        "D'accord, mais je prends.",
+        "Oui, je le prend, euh, quand ?",
+    ] {
+        turns[7] = (C, 32_000, said);
+        assert_eq!(consent(&turns).0, to_hear, "{said}");
+    }
+    let mut t = transcript(&{
+        let mut turns = compliant();
+        turns[7] = (C, 32_000, "D'accord, je le prends.");
+        turns
+    });
+    t.segments[7].words[3].probability = 0.3;
+    let f = finding(&run(&book, &t, &m), "consent").clone();
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Review),
+        "{f:?}"
+    );
+    // A yes that only acknowledges proves no assent: the agent recording one is the violation.
+    let mut turns = compliant();
+    turns[6] = (A, 30_000, "Voilà pour notre offre.");
+    turns[7] = (C, 32_000, "Oui, je vois.");
+    turns.push((A, 35_000, "Parfait, je note votre accord. Au revoir."));
+    let (got, detail) = consent(&turns);
+    assert_eq!(
+        got,
+        (
+            Outcome::WrongSpeaker,
+            FindingStatus::Fail,
+            Verdict::Violation
+        ),
+        "{detail}"
+    );
+    // A yes, then the decision put off: no sale.
+    let mut turns = compliant();
+    turns[7] = (C, 32_000, "D'accord, je le prends.");
+    turns.push((A, 35_000, "Très bien."));
+    turns.push((C, 37_000, "Enfin non, je vais réfléchir."));
+    assert_eq!(
+        consent(&turns).0,
+        (Outcome::Refused, FindingStatus::Fail, Verdict::NoSale)
+    );
+    // On a mono recording nobody can tell whose yes it was.
+    let mut t = transcript(&{
+        let mut turns = compliant();
+        turns[7] = (C, 32_000, "Bon, d'accord, on y va.");
+        turns
+    });
+    for s in &mut t.segments {
+        s.speaker = Speaker::Unknown;
+    }
+    let f = finding(&run(&book, &t, &m), "consent").clone();
+    assert_ne!(f.status, FindingStatus::Pass, "{f:?}");
+}
+
+#[test]
+fn an_answer_that_says_no_in_other_words_is_no_sale() {
     let book = RuleBook::pack("fr-demarchage").unwrap();
     let m = meta("2026-03-03T10:30:00+01:00");
     let consent = |turns: &[(Speaker, u64, &str)]| {
@@ -501,19 +597,14 @@ fn an_answer_that_says_no_in_other_words_is_no_violation() {
         ((f.outcome, f.status, v.verdict), f.detail)
     };
     let mut turns = compliant();
-    // A refusal in words the pack does not hold: not the agent's fault, and not a sale.
+    // A refusal in words the pack does not hold, heard clearly: not the agent's fault, and no
+    // sale.
     turns[7] = (C, 32_000, "Merci, mais je préfère ne pas donner suite.");
+    let no_sale = (Outcome::Refused, FindingStatus::Fail, Verdict::NoSale);
     let (said, detail) = consent(&turns);
-    assert_eq!(
-        said,
-        (
-            Outcome::Refused,
-            FindingStatus::Review,
-            Verdict::NeedsReview
-        ),
-        "{detail}"
-    );
+    assert_eq!(said, no_sale, "{detail}");
     assert!(detail.contains("ne pas donner suite"), "{detail}");
+    assert!(detail.contains("declined in their own words"), "{detail}");
     // The agent recording an agreement after it is still the violation it was.
     turns.push((A, 36_000, "Très bien, je note votre accord."));
     let claimed = (
@@ -550,12 +641,39 @@ fn an_answer_that_says_no_in_other_words_is_no_violation() {
     turns[7] = (C, 32_000, "Hum.");
     let missing = (Outcome::Missing, FindingStatus::Fail, Verdict::Violation);
     assert_eq!(consent(&turns).0, missing);
-    // An answer put off, heard clearly, in words no pack holds: no assent is proved, and no
-    // sale either.
+    // A decision put off, heard clearly, in words no pack holds: no sale is made.
     turns[7] = (C, 32_000, "Laissez-moi y réfléchir, je vous rappellerai.");
     let (said, detail) = consent(&turns);
-    assert_eq!(said, undecided, "{detail}");
+    assert_eq!(said, no_sale, "{detail}");
     assert!(detail.contains("Laissez-moi y réfléchir"), "{detail}");
+    assert!(detail.contains("put the decision off"), "{detail}");
+    // Unsure is no plain refusal: "je ne sais pas trop" is a doubt, for a person.
+    turns[7] = (C, 32_000, "Je ne sais pas trop.");
+    let (said, detail) = consent(&turns);
+    let refused_for_review = (
+        Outcome::Refused,
+        FindingStatus::Review,
+        Verdict::NeedsReview,
+    );
+    assert_eq!(said, refused_for_review, "{detail}");
+    // A refusal garbled is for a person, however clearly it opens: "Non" heard, the rest with
+    // doubt.
+    let mut t = transcript(&{
+        let mut turns = compliant();
+        turns[7] = (C, 32_000, "Non, ce n'est pas pour moua.");
+        turns
+    });
+    for w in &mut t.segments[7].words {
+        if w.text.contains("moua") {
+            w.probability = 0.2;
+        }
+    }
+    let f = finding(&run(&book, &t, &m), "consent").clone();
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Refused, FindingStatus::Review),
+        "{f:?}"
+    );
     // "Pourquoi pas" and "pas de problème" say no to no objection: not a refusal.
     for yes in [
         "Pourquoi pas, envoyez-moi le contrat.",
@@ -577,10 +695,10 @@ fn an_answer_that_says_no_in_other_words_is_no_violation() {
         let f = finding(&run(&en, &t, &m), "consent").clone();
         (f.outcome, f.status)
     };
-    let refused_for_review = (Outcome::Refused, FindingStatus::Review);
+    let refused = (Outcome::Refused, FindingStatus::Fail);
     assert_eq!(
         consent(&[(C, 16_000, "That's not for me, thank you.")]),
-        refused_for_review
+        refused
     );
     // The agent noting the refusal records no agreement ("I will put you down" is one of the
     // pack's claims of agreement, the rest of the sentence says no).
@@ -594,7 +712,7 @@ fn an_answer_that_says_no_in_other_words_is_no_violation() {
                 "No problem, I will put you down as not interested. Goodbye."
             )
         ]),
-        refused_for_review
+        refused
     );
     // Recording an agreement is still a claim of it.
     assert_eq!(

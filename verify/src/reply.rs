@@ -1,0 +1,427 @@
+//! What a customer's reply to the offer says by its shape, where no phrasing of the rule set
+//! is in it.
+//!
+//! A rule set lists the assents and refusals its client expects ("je souscris", "no thank
+//! you"); customers answer in their own words ("Bon, d'accord, on y va", "Yes, please" to
+//! "Shall I set that up?", "Non, ce n'est pas pour moi", "Oui, je vois"). Left to the
+//! phrasings, every such call needs a person, and an agent who records an agreement the
+//! customer never gave ("Oui, je vois", then "je note votre accord") is never accused. A reply
+//! is read here from closed classes of words of the language — yes and no, politeness, and
+//! the verbs that acknowledge, put a decision off or take the offer — never from a client's
+//! phrasings, and only where every word of it was heard with confidence: a reply garbled is
+//! for a person to hear. What is not plainly one thing is [`Reply::Unclear`].
+
+use callproof_models::Segment;
+
+use crate::{affirmative, bare, hypothetical, says_no_at, WordAt, HESITATION, NO_OBJECTION};
+
+/// What a reply says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reply {
+    /// Opens with a yes and takes the offer in its own words ("D'accord, je le prends",
+    /// "Sure, that sounds great"), or is a bare yes to the agent's question ("Oui, s'il vous
+    /// plaît" to "Est-ce que je vous inscris ?").
+    Agrees,
+    /// Says no, with no yes to open it ("Non, ce n'est pas pour moi, merci").
+    Declines,
+    /// Puts the decision off ("Oui, je comprends, mais je vais y réfléchir", "let me think
+    /// about it"): no sale is made.
+    PutsOff,
+    /// A yes that only says the customer heard ("Oui, je vois", "Yes, I see", "Oui, je sais").
+    Acknowledges,
+    /// Anything else: a bare yes nobody asked for (a customer says "D'accord" to every
+    /// disclosure), a question, a "but", a word heard with doubt, words of no class here.
+    Unclear,
+}
+
+/// Words that only say the listener heard or knows ("je vois", "I see").
+const ACKNOWLEDGE: &[&str] = &[
+    "vois",
+    "voit",
+    "sais",
+    "connais",
+    "comprends",
+    "compris",
+    "note",
+    "noté",
+    "entends",
+    "écoute",
+    "see",
+    "know",
+    "understand",
+    "understood",
+    "noted",
+    "hear",
+    "listening",
+    "got",
+];
+
+/// Words that put a decision off ("je vais y réfléchir", "rappelez-moi", "let me think about
+/// it", "I need to talk it over").
+const PUT_OFF: &[&str] = &[
+    "réfléchir",
+    "réfléchis",
+    "réfléchirai",
+    "réfléchisse",
+    "réflexion",
+    "penser",
+    "penserai",
+    "rappeler",
+    "rappelez",
+    "tard",
+    "parler",
+    "parle",
+    "attendre",
+    "think",
+    "thinking",
+    "consider",
+    "later",
+    "talk",
+    "discuss",
+    "sleep",
+    "wait",
+];
+
+/// Words that, said with a "no", make it a doubt rather than a refusal ("I don't know", "je
+/// ne suis pas sûr").
+const UNSURE: &[&str] = &[
+    "sais", "sait", "sûr", "sûre", "certain", "certaine", "know", "sure",
+];
+
+/// Words that make what follows them a reservation ("oui, mais…").
+const BUT: &[&str] = &[
+    "mais",
+    "cependant",
+    "pourtant",
+    "sauf",
+    "but",
+    "however",
+    "though",
+    "although",
+    "except",
+];
+
+/// Words that take the offer, said after a yes ("je le prends", "allez-y", "envoyez-moi le
+/// contrat", "let's do it", "put me down for it", "that works for me").
+const TAKE: &[&str] = &[
+    // French
+    "prends",
+    "prend",
+    "prendre",
+    "veux",
+    "voudrais",
+    "allez",
+    "allons",
+    "va",
+    "fait",
+    "faites",
+    "faisons",
+    "marche",
+    "convient",
+    "envoyez",
+    "envoyer",
+    "inscrivez",
+    "inscrire",
+    "signe",
+    "signer",
+    "signerai",
+    "souscris",
+    "souscrire",
+    "valide",
+    "validez",
+    "lancez",
+    "partant",
+    "partante",
+    // English
+    "take",
+    "go",
+    "let",
+    "do",
+    "sign",
+    "put",
+    "want",
+    "like",
+    "love",
+    "works",
+    "suits",
+    "send",
+    "set",
+    "book",
+    "switch",
+    "join",
+    "proceed",
+    "deal",
+    "happy",
+];
+
+/// Words that say nothing of what was decided: pronouns, articles, auxiliaries, politeness,
+/// closings and the words that open a turn ("bon", "well").
+const FILLER: &[&str] = &[
+    // French
+    "je",
+    "j",
+    "me",
+    "m",
+    "moi",
+    "vous",
+    "tu",
+    "te",
+    "t",
+    "on",
+    "nous",
+    "ça",
+    "ca",
+    "c",
+    "cela",
+    "le",
+    "la",
+    "l",
+    "les",
+    "de",
+    "du",
+    "d",
+    "des",
+    "un",
+    "une",
+    "y",
+    "en",
+    "est",
+    "s",
+    "il",
+    "pour",
+    "comme",
+    "bien",
+    "merci",
+    "plaît",
+    "plait",
+    "bonjour",
+    "bonsoir",
+    "revoir",
+    "au",
+    "monsieur",
+    "madame",
+    "bon",
+    "alors",
+    "ben",
+    "voilà",
+    "voila",
+    "eh",
+    "contrat",
+    "offre",
+    "bonne",
+    "journée",
+    "soirée",
+    "pouvez",
+    "peux",
+    "peut",
+    // English
+    "i",
+    "my",
+    "you",
+    "we",
+    "us",
+    "it",
+    "that",
+    "this",
+    "the",
+    "a",
+    "an",
+    "to",
+    "for",
+    "is",
+    "am",
+    "are",
+    "ll",
+    "ve",
+    "re",
+    "will",
+    "would",
+    "then",
+    "so",
+    "well",
+    "please",
+    "thanks",
+    "thank",
+    "hello",
+    "hi",
+    "goodbye",
+    "bye",
+    "sir",
+    "madam",
+    "down",
+    "up",
+    "with",
+    "ahead",
+    "very",
+    "much",
+    "have",
+    "nice",
+    "good",
+    "day",
+    "morning",
+    "afternoon",
+    "evening",
+    "can",
+    "could",
+];
+
+/// A word's sub-words, lower case, for the classes above: "allez-y" is "allez" and "y",
+/// "j'accepte" is "j" and "accepte", "let's" is "let" and "s".
+fn parts(word: &str) -> Vec<String> {
+    bare(word)
+        .replace('’', "'")
+        .split(['\'', '-'])
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The customer's replies among `words` (their stream, in order): the words between two
+/// things the agent said (`agent`, the agent's words in order), as index ranges `[from, to)`.
+pub(crate) fn replies(words: &[WordAt<'_>], agent: &[WordAt<'_>]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    for i in 1..=words.len() {
+        let split = i == words.len()
+            || agent
+                .iter()
+                .any(|a| a.start_ms >= words[i - 1].end_ms && a.start_ms < words[i].start_ms);
+        if split {
+            out.push((from, i));
+            from = i;
+        }
+    }
+    out
+}
+
+/// Whether what the agent said last before `at_ms` ends with a question ("Shall I set that
+/// up for you today?").
+pub(crate) fn asked(agent: &[WordAt<'_>], at_ms: u64) -> bool {
+    agent
+        .iter()
+        .rev()
+        .find(|a| a.start_ms < at_ms)
+        .is_some_and(|a| a.text.trim().ends_with('?'))
+}
+
+/// Whether the reply `words[from..to]` says anything beyond politeness and closings ("Au
+/// revoir", "Merci"): a reply that does is what the customer decided.
+pub(crate) fn says_something(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bool {
+    words[from..to]
+        .iter()
+        .flat_map(|w| parts(w.text))
+        .any(|p| !FILLER.contains(&p.as_str()) && !HESITATION.contains(&p.as_str()))
+}
+
+/// Whether the agent, answering a customer who declined (`words[from..to]`, the agent's words
+/// until the customer speaks again), opens with a yes and goes on past the courtesies ("Great,
+/// I've signed you up then", where "Très bien, au revoir madame" takes leave): a sale may have
+/// been recorded in words no rule set holds.
+pub(crate) fn carries_on(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bool {
+    let Some(k) = (from..to).find(|&k| {
+        parts(words[k].text)
+            .iter()
+            .any(|p| !FILLER.contains(&p.as_str()) && !HESITATION.contains(&p.as_str()))
+    }) else {
+        return false;
+    };
+    let Some(n) = affirmative(
+        words[k].text,
+        words.get(k + 1).filter(|_| k + 1 < to).map(|w| w.text),
+    ) else {
+        return false;
+    };
+    says_something(words, (k + n, to))
+}
+
+/// What the reply `words[from..to]` says; `asked`: it answers a question of the agent's.
+pub(crate) fn read(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> Reply {
+    let reply = &words[from..to];
+    if reply.is_empty() || reply.iter().any(|w| w.prob < Segment::DOUBTFUL_WORD_BELOW) {
+        return Reply::Unclear;
+    }
+    // Where the reply opens, past "bon", "well", "euh": a yes, if it is one.
+    let mut k = from;
+    while k < to
+        && parts(words[k].text)
+            .iter()
+            .all(|p| FILLER.contains(&p.as_str()) || HESITATION.contains(&p.as_str()))
+    {
+        k += 1;
+    }
+    let opening = (k < to)
+        .then(|| {
+            affirmative(
+                words[k].text,
+                words.get(k + 1).filter(|_| k + 1 < to).map(|w| w.text),
+            )
+        })
+        .flatten();
+    let all: Vec<String> = reply.iter().flat_map(|w| parts(w.text)).collect();
+    let has = |class: &[&str]| all.iter().any(|p| class.contains(&p.as_str()));
+    let no_at = |i: usize| says_no_at(words, i) && !hypothetical(words, i, i);
+    if (from..to).any(no_at) {
+        // A "no" declines unless the reply also opens with a yes, is unsure ("I don't know",
+        // "je ne sais pas trop": a doubt, not a refusal) or takes the offer in a word no "no"
+        // is next to ("ce n'est pas cher, je le prends"; in "je ne veux pas" the "no" is).
+        let takes = (from..to).any(|i| {
+            parts(words[i].text)
+                .iter()
+                .any(|p| TAKE.contains(&p.as_str()))
+                && !(i.saturating_sub(2).max(from)..(i + 3).min(to)).any(no_at)
+        });
+        return if opening.is_some() || has(UNSURE) || takes {
+            Reply::Unclear
+        } else {
+            Reply::Declines
+        };
+    }
+    // Before the question: "Could you call me back next week?" puts off too.
+    if has(PUT_OFF) {
+        return Reply::PutsOff;
+    }
+    if reply.iter().any(|w| w.text.trim().ends_with('?')) {
+        return Reply::Unclear;
+    }
+    let Some(n) = opening else {
+        return Reply::Unclear;
+    };
+    if has(BUT) {
+        return Reply::Unclear;
+    }
+    // What the reply says past its yes and the words that say nothing; a second yes ("Oui,
+    // d'accord") is no more than the first.
+    let mut rest: Vec<String> = Vec::new();
+    let mut i = k + n;
+    while i < to {
+        if let Some(m) = affirmative(
+            words[i].text,
+            words.get(i + 1).filter(|_| i + 1 < to).map(|w| w.text),
+        ) {
+            i += m;
+            continue;
+        }
+        // A "no" left here waves an objection away ("pas de souci"; a "no" that says no was
+        // read above), and says nothing of what was decided.
+        rest.extend(parts(words[i].text).into_iter().filter(|p| {
+            !FILLER.contains(&p.as_str())
+                && !HESITATION.contains(&p.as_str())
+                && !NO_OBJECTION.contains(&p.as_str())
+                && !crate::negative(p)
+        }));
+        i += 1;
+    }
+    if rest.is_empty() {
+        return if asked { Reply::Agrees } else { Reply::Unclear };
+    }
+    // Every word left acknowledges, or every word takes the offer: a word of neither ("Yes,
+    // I've read the switch to the new terrace", heard with confidence for "Yes, I agree to
+    // switch") leaves the reply unclear.
+    if rest.iter().all(|p| ACKNOWLEDGE.contains(&p.as_str())) {
+        return Reply::Acknowledges;
+    }
+    if rest.iter().all(|p| TAKE.contains(&p.as_str())) {
+        return Reply::Agrees;
+    }
+    Reply::Unclear
+}
