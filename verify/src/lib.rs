@@ -313,10 +313,11 @@ impl Eval<'_> {
 
     /// The rule speaker's replies from `from_ms` on that say something (not only "Au
     /// revoir"), each read by its shape ([`reply::read`]), in order, as candidates: the
-    /// reply's first and last words, all its words as what was said, its least sure word's
-    /// probability. Where nothing the answer depends on was found (`from_ms` 0), only the last
-    /// one: a "Oui" early in the call answers something else. None on a mono recording, where
-    /// the agent's "D'accord, je vous envoie ça" would read as the customer's.
+    /// reply's first and last words, all its words as what was said, the probability of its
+    /// least sure word that says something. Where nothing the answer depends on was found
+    /// (`from_ms` 0), only the last one: a "Oui" early in the call answers something else.
+    /// None on a mono recording, where the agent's "D'accord, je vous envoie ça" would read as
+    /// the customer's.
     fn replies(&self, rule: &Rule, from_ms: u64) -> Vec<(Reply, Cand)> {
         if self.mono {
             return Vec::new();
@@ -345,7 +346,13 @@ impl Eval<'_> {
                     .map(|w| w.text.trim())
                     .collect::<Vec<_>>()
                     .join(" ");
-                c.confidence = words.iter().map(|w| w.prob).fold(1.0, f32::min);
+                // Its least sure word that says something: "au" of "au revoir" heard at 0.19
+                // does not make a refusal doubtful ([`reply::read`]).
+                c.confidence = words
+                    .iter()
+                    .filter(|w| !reply::says_nothing(w.text))
+                    .map(|w| w.prob)
+                    .fold(1.0, f32::min);
                 out.push((kind, c));
             }
         }

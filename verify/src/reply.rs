@@ -211,6 +211,19 @@ const FILLER: &[&str] = &[
     "bonne",
     "journée",
     "soirée",
+    "mon",
+    "ma",
+    "mes",
+    "ton",
+    "ta",
+    "tes",
+    "son",
+    "sa",
+    "ses",
+    "votre",
+    "vos",
+    "notre",
+    "nos",
     "pouvez",
     "peux",
     "peut",
@@ -261,6 +274,11 @@ const FILLER: &[&str] = &[
     "morning",
     "afternoon",
     "evening",
+    "your",
+    "our",
+    "his",
+    "her",
+    "their",
     "can",
     "could",
 ];
@@ -334,12 +352,37 @@ pub(crate) fn carries_on(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bo
     says_something(words, (k + n, to))
 }
 
+/// Whether a word says nothing of what was decided ([`FILLER`], hesitations).
+pub(crate) fn says_nothing(word: &str) -> bool {
+    let p = parts(word);
+    !p.is_empty()
+        && p.iter()
+            .all(|p| FILLER.contains(&p.as_str()) || HESITATION.contains(&p.as_str()))
+}
+
 /// What the reply `words[from..to]` says; `asked`: it answers a question of the agent's.
 pub(crate) fn read(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> Reply {
     let reply = &words[from..to];
-    if reply.is_empty() || reply.iter().any(|w| w.prob < Segment::DOUBTFUL_WORD_BELOW) {
+    let doubtful: Vec<&WordAt<'_>> = reply
+        .iter()
+        .filter(|w| w.prob < Segment::DOUBTFUL_WORD_BELOW)
+        .collect();
+    // A word heard with doubt may be anything, a "pas" or a "mais", unless what was heard is
+    // a word that says nothing ("au" of "au revoir" at 0.19, "mon" of "à mon mari" at 0.18):
+    // such a word leaves a refusal or a decision put off as plain as it was, never a yes ("je
+    // [ne] le prends [pas]").
+    if reply.is_empty() || doubtful.iter().any(|w| !says_nothing(w.text)) {
         return Reply::Unclear;
     }
+    match read_heard(words, (from, to), asked) {
+        Reply::Agrees | Reply::Acknowledges if !doubtful.is_empty() => Reply::Unclear,
+        kind => kind,
+    }
+}
+
+/// [`read`], every word that decides it heard with confidence.
+fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> Reply {
+    let reply = &words[from..to];
     // Where the reply opens, past "bon", "well", "euh": a yes, if it is one.
     let mut k = from;
     while k < to

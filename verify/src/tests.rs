@@ -550,6 +550,28 @@ fn a_reply_in_the_customers_own_words_decides_what_it_plainly_says() {
         (Outcome::Missing, FindingStatus::Review),
         "{f:?}"
     );
+    // A word that says nothing heard with doubt ("le") could still hide a "pas": no yes rests
+    // on it. A refusal stays as plain as it was ("au" of "au revoir" at 0.19).
+    t.segments[7].words[3].probability = 0.9;
+    t.segments[7].words[2].probability = 0.3;
+    let f = finding(&run(&book, &t, &m), "consent").clone();
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Review),
+        "{f:?}"
+    );
+    let mut t = transcript(&{
+        let mut turns = compliant();
+        turns[7] = (C, 32_000, "Non, ça ne m'intéresse pas du tout, au revoir.");
+        turns
+    });
+    t.segments[7].words[7].probability = 0.19;
+    let f = finding(&run(&book, &t, &m), "consent").clone();
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Refused, FindingStatus::Fail),
+        "{f:?}"
+    );
     // A yes that only acknowledges proves no assent: the agent recording one is the violation.
     let mut turns = compliant();
     turns[6] = (A, 30_000, "Voilà pour notre offre.");
