@@ -538,39 +538,25 @@ fn a_reply_in_the_customers_own_words_decides_what_it_plainly_says() {
         turns[7] = (C, 32_000, said);
         assert_eq!(consent(&turns).0, to_hear, "{said}");
     }
-    let mut t = transcript(&{
+    // The reply at the end of a compliant call, the words at `doubtful` heard with doubt.
+    let heard_with_doubt = |said: &'static str, doubtful: &[usize]| {
         let mut turns = compliant();
-        turns[7] = (C, 32_000, "D'accord, je le prends.");
-        turns
-    });
-    t.segments[7].words[3].probability = 0.3;
-    let f = finding(&run(&book, &t, &m), "consent").clone();
-    assert_eq!(
-        (f.outcome, f.status),
-        (Outcome::Missing, FindingStatus::Review),
-        "{f:?}"
-    );
+        turns[7] = (C, 32_000, said);
+        let mut t = transcript(&turns);
+        for &i in doubtful {
+            t.segments[7].words[i].probability = 0.19;
+        }
+        let f = finding(&run(&book, &t, &m), "consent").clone();
+        (f.outcome, f.status)
+    };
+    let reviewed = (Outcome::Missing, FindingStatus::Review);
+    assert_eq!(heard_with_doubt("D'accord, je le prends.", &[3]), reviewed);
     // A word that says nothing heard with doubt ("le") could still hide a "pas": no yes rests
     // on it. A refusal stays as plain as it was ("au" of "au revoir" at 0.19).
-    t.segments[7].words[3].probability = 0.9;
-    t.segments[7].words[2].probability = 0.3;
-    let f = finding(&run(&book, &t, &m), "consent").clone();
+    assert_eq!(heard_with_doubt("D'accord, je le prends.", &[2]), reviewed);
     assert_eq!(
-        (f.outcome, f.status),
-        (Outcome::Missing, FindingStatus::Review),
-        "{f:?}"
-    );
-    let mut t = transcript(&{
-        let mut turns = compliant();
-        turns[7] = (C, 32_000, "Non, ça ne m'intéresse pas du tout, au revoir.");
-        turns
-    });
-    t.segments[7].words[7].probability = 0.19;
-    let f = finding(&run(&book, &t, &m), "consent").clone();
-    assert_eq!(
-        (f.outcome, f.status),
-        (Outcome::Refused, FindingStatus::Fail),
-        "{f:?}"
+        heard_with_doubt("Non, ça ne m'intéresse pas du tout, au revoir.", &[7]),
+        (Outcome::Refused, FindingStatus::Fail)
     );
     // A yes that only acknowledges proves no assent: the agent recording one is the violation.
     let mut turns = compliant();
