@@ -293,7 +293,7 @@ impl Eval<'_> {
     /// The agent's words from `from_ms` until the rule speaker speaks again, as the agent's
     /// stream and the range of them.
     fn agent_after(&self, rule: &Rule, from_ms: u64) -> Option<(&[WordAt<'_>], (usize, usize))> {
-        let agent = self.streams.iter().find(|s| s.speaker == Speaker::Agent)?;
+        let agent = self.agent_words();
         let next = self
             .streams
             .iter()
@@ -303,12 +303,12 @@ impl Eval<'_> {
             .filter(|&t| t > from_ms)
             .min()
             .unwrap_or(u64::MAX);
-        let from = agent.words.iter().position(|w| w.start_ms >= from_ms)?;
-        let to = agent.words[from..]
+        let from = agent.iter().position(|w| w.start_ms >= from_ms)?;
+        let to = agent[from..]
             .iter()
             .position(|w| w.start_ms >= next)
-            .map_or(agent.words.len(), |k| from + k);
-        (from < to).then_some((agent.words.as_slice(), (from, to)))
+            .map_or(agent.len(), |k| from + k);
+        (from < to).then_some((agent, (from, to)))
     }
 
     /// The rule speaker's replies from `from_ms` on that say something (not only "Au
@@ -322,11 +322,7 @@ impl Eval<'_> {
         if self.mono {
             return Vec::new();
         }
-        let agent: &[WordAt<'_>] = self
-            .streams
-            .iter()
-            .find(|s| s.speaker == Speaker::Agent)
-            .map_or(&[], |s| &s.words);
+        let agent = self.agent_words();
         let mut out: Vec<(Reply, Cand)> = Vec::new();
         for s in self
             .streams
@@ -379,10 +375,31 @@ impl Eval<'_> {
             c.matched,
             clock(c.start_ms)
         );
-        let mut f = self.finding(rule, outcome, FindingStatus::Review, Some(c), detail);
+        self.on_reply(rule, outcome, FindingStatus::Review, c, detail)
+    }
+
+    /// A finding on the rule speaker's reply `c` itself, not on a phrasing: no phrasing and
+    /// no match score.
+    fn on_reply(
+        &self,
+        rule: &Rule,
+        outcome: Outcome,
+        status: FindingStatus,
+        c: &Cand,
+        detail: String,
+    ) -> Finding {
+        let mut f = self.finding(rule, outcome, status, Some(c), detail);
         f.score = None;
         f.phrase = None;
         f
+    }
+
+    /// The agent's words, in order (none where no voice was told as the agent's).
+    fn agent_words(&self) -> &[WordAt<'_>] {
+        self.streams
+            .iter()
+            .find(|s| s.speaker == Speaker::Agent)
+            .map_or(&[], |s| &s.words)
     }
 
     /// The rule speaker's first statement from `from_ms` on that says no ([`negative`]: "non",
@@ -951,11 +968,11 @@ impl Eval<'_> {
             });
         if let Some(i) = agreed {
             let c = &replies[i].1;
-            let mut f = self.finding(
+            return self.on_reply(
                 rule,
                 Outcome::Met,
                 Pass,
-                Some(c),
+                c,
                 format!(
                     "consent in the customer's own words: {} said \"{}\" at {} (no phrasing of the rule set; a yes heard with confidence that takes the offer or answers the agent's question, nothing declined or put off after it)",
                     c.speaker,
@@ -963,15 +980,11 @@ impl Eval<'_> {
                     clock(c.start_ms)
                 ),
             );
-            f.score = None;
-            f.phrase = None;
-            return f;
         }
         // A reply heard clearly as no assent: "Oui, je vois", "Yes, I see" (then an agent who
         // records an agreement is the violation the rule exists for), a decision put off, a
-        // "no".
-        // A yes taken back by the last reply ("D'accord, je le prends", then "Enfin non, je
-        // vais réfléchir") is no more an assent.
+        // "no", or a yes the last reply took back ("D'accord, je le prends", then "Enfin non,
+        // je vais réfléchir").
         let taken_back = matches!(replies.last(), Some((Reply::Declines | Reply::PutsOff, _)));
         let plainly_not = |c: &Cand| {
             replies.iter().any(|(k, r)| {
@@ -1034,10 +1047,7 @@ impl Eval<'_> {
                 }
                 _ => (Fail, said),
             };
-            let mut f = self.finding(rule, Outcome::Refused, status, Some(c), detail);
-            f.score = None;
-            f.phrase = None;
-            return f;
+            return self.on_reply(rule, Outcome::Refused, status, c, detail);
         }
         // No assent, no refusal the rule set holds, and the agent recorded no agreement; but
         // the customer answered the offer with a "no" heard clearly ("Merci, mais je préfère

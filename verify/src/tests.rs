@@ -491,6 +491,18 @@ fn a_refusal_is_no_sale_and_a_missing_disclosure_in_it_is_still_a_violation() {
     assert_eq!(v.verdict, Verdict::Violation);
 }
 
+/// The consent finding of `turns` checked with `book`: its outcome, its status and the call's
+/// verdict, and its detail.
+fn consent_of(
+    book: &RuleBook,
+    m: &CallMetadata,
+    turns: &[(Speaker, u64, &str)],
+) -> ((Outcome, FindingStatus, Verdict), String) {
+    let v = run(book, &transcript(turns), m);
+    let f = finding(&v, "consent").clone();
+    ((f.outcome, f.status, v.verdict), f.detail)
+}
+
 /// Customers answer in their own words. A reply heard with confidence says plainly what was
 /// decided when it opens with a yes and takes the offer ("Bon, d'accord, on y va"), is a bare
 /// yes to the agent's question ("Oui, s'il vous plaît" to "Acceptez-vous cette offre ?"), or
@@ -500,11 +512,7 @@ fn a_refusal_is_no_sale_and_a_missing_disclosure_in_it_is_still_a_violation() {
 fn a_reply_in_the_customers_own_words_decides_what_it_plainly_says() {
     let book = RuleBook::pack("fr-demarchage").unwrap();
     let m = meta("2026-03-03T10:30:00+01:00");
-    let consent = |turns: &[(Speaker, u64, &str)]| {
-        let v = run(&book, &transcript(turns), &m);
-        let f = finding(&v, "consent").clone();
-        ((f.outcome, f.status, v.verdict), f.detail)
-    };
+    let consent = |turns: &[(Speaker, u64, &str)]| consent_of(&book, &m, turns);
     let agreed = (Outcome::Met, FindingStatus::Pass, Verdict::Compliant);
     let to_hear = (
         Outcome::Missing,
@@ -599,11 +607,7 @@ fn a_reply_in_the_customers_own_words_decides_what_it_plainly_says() {
 fn an_answer_that_says_no_in_other_words_is_no_sale() {
     let book = RuleBook::pack("fr-demarchage").unwrap();
     let m = meta("2026-03-03T10:30:00+01:00");
-    let consent = |turns: &[(Speaker, u64, &str)]| {
-        let v = run(&book, &transcript(turns), &m);
-        let f = finding(&v, "consent").clone();
-        ((f.outcome, f.status, v.verdict), f.detail)
-    };
+    let consent = |turns: &[(Speaker, u64, &str)]| consent_of(&book, &m, turns);
     let mut turns = compliant();
     // A refusal in words the pack does not hold, heard clearly: not the agent's fault, and no
     // sale.
