@@ -1690,11 +1690,16 @@ impl PhrasingWords {
     /// in the opening, "pour" said nothing of a withdrawal period). A number the phrasing
     /// names ("14") is; any number is not, where a phrasing only has a slot for one: "for
     /// two years" beside a garbled "electricity" said nothing of a cancellation period.
+    ///
+    /// A "1" is telling only written in digits: normalisation makes one of the article ("une
+    /// offre" is "1 offre"), and "une" beside a garbled name in the opening said nothing of
+    /// "une fois signé".
     fn telling(&self, word: &str) -> bool {
+        let digits = word.chars().any(|c| c.is_ascii_digit());
         text::normalise(word, &self.language).iter().any(|t| {
             self.words.contains(t)
                 && !self.common.contains(t)
-                && (t.chars().count() >= 4 || is_number_token(t))
+                && (t.chars().count() >= 4 || is_number_token(t) && (t != "1" || digits))
         })
     }
 

@@ -1296,6 +1296,31 @@ fn a_disclosure_with_one_word_barely_heard_is_doubtful_wherever_it_was_said() {
     assert_eq!(withdrawal(&t).1, FindingStatus::Review);
 }
 
+/// "de la part de [box-fauté], pour une offre": the article "une" is a word of "une fois
+/// signé" and normalises to the number 1, but says nothing of the binding item; a garbled name
+/// in the opening is no place where that item was said.
+#[test]
+fn an_article_beside_a_garbled_name_is_no_sign_of_a_missing_item() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let binding = |t: &Transcript| {
+        let v = run(&book, t, &m);
+        let f = finding(&v, "binding_after_signature").clone();
+        (f.outcome, f.status)
+    };
+    let mut turns = compliant();
+    turns[5].2 = "Vous recevrez l'offre par courrier.";
+    let mut t = transcript(&turns);
+    assert_eq!(binding(&t), (Outcome::Missing, FindingStatus::Fail));
+    let w = t.segments[0]
+        .words
+        .iter_mut()
+        .find(|w| w.text.trim() == "Centre")
+        .expect("word");
+    (w.text, w.probability) = (" Santré".into(), 0.45);
+    assert_eq!(binding(&t), (Outcome::Missing, FindingStatus::Fail));
+}
+
 /// "I'm Ryan Cole, [calling] from Isosell for Fit Club": the identity's `{name}` took the
 /// barely heard word, which may be the "calling" of "calling for".
 #[test]
