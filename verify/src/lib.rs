@@ -318,39 +318,54 @@ impl Eval<'_> {
     /// (`from_ms` 0), only the last one: a "Oui" early in the call answers something else.
     /// None on a mono recording, where the agent's "D'accord, je vous envoie ça" would read as
     /// the customer's.
+    ///
+    /// A reply answers the agent when the agent asked a question, and also when it is the
+    /// customer's last word once the offer is complete (`from_ms` past its last item) and does
+    /// not take leave: "Yes, alright." to "…with a fourteen day cancellation period." is the
+    /// answer to the offer, where a "D'accord" said to each disclosure before it answers only
+    /// that disclosure, and "Entendu, au revoir" closes the call.
     fn replies(&self, rule: &Rule, from_ms: u64) -> Vec<(Reply, Cand)> {
         if self.mono {
             return Vec::new();
         }
         let agent = self.agent_words();
-        let mut out: Vec<(Reply, Cand)> = Vec::new();
-        for s in self
+        let mut said: Vec<(&Stream<'_>, usize, usize)> = self
             .streams
             .iter()
             .filter(|s| self.speaker_ok(rule, s.speaker))
-        {
-            for (from, to) in reply::replies(&s.words, agent) {
-                let words = &s.words[from..to];
-                if words[0].start_ms < from_ms || !reply::says_something(&s.words, (from, to)) {
-                    continue;
-                }
-                let asked = reply::asked(agent, words[0].start_ms);
-                let kind = reply::read(&s.words, (from, to), asked);
-                let mut c = answer(s, from, to - 1);
-                c.matched = words
-                    .iter()
-                    .map(|w| w.text.trim())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                // Its least sure word that says something: "au" of "au revoir" heard at 0.19
-                // does not make a refusal doubtful ([`reply::read`]).
-                c.confidence = words
-                    .iter()
-                    .filter(|w| !reply::says_nothing(w.text))
-                    .map(|w| w.prob)
-                    .fold(1.0, f32::min);
-                out.push((kind, c));
-            }
+            .flat_map(|s| {
+                reply::replies(&s.words, agent)
+                    .into_iter()
+                    .filter(|&(from, to)| {
+                        s.words[from].start_ms >= from_ms
+                            && reply::says_something(&s.words, (from, to))
+                    })
+                    .map(move |(from, to)| (s, from, to))
+            })
+            .collect();
+        said.sort_by_key(|(s, from, _)| s.words[*from].start_ms);
+        let last = said.len().checked_sub(1);
+        let mut out: Vec<(Reply, Cand)> = Vec::new();
+        for (k, &(s, from, to)) in said.iter().enumerate() {
+            let words = &s.words[from..to];
+            let last_word_on_the_offer =
+                from_ms > 0 && Some(k) == last && !reply::takes_leave(&s.words, (from, to));
+            let asked = reply::asked(agent, words[0].start_ms) || last_word_on_the_offer;
+            let kind = reply::read(&s.words, (from, to), asked);
+            let mut c = answer(s, from, to - 1);
+            c.matched = words
+                .iter()
+                .map(|w| w.text.trim())
+                .collect::<Vec<_>>()
+                .join(" ");
+            // Its least sure word that says something: "au" of "au revoir" heard at 0.19
+            // does not make a refusal doubtful ([`reply::read`]).
+            c.confidence = words
+                .iter()
+                .filter(|w| !reply::says_nothing(w.text))
+                .map(|w| w.prob)
+                .fold(1.0, f32::min);
+            out.push((kind, c));
         }
         out.sort_by_key(|(_, c)| c.start_ms);
         if from_ms == 0 {
@@ -974,7 +989,7 @@ impl Eval<'_> {
                 Pass,
                 c,
                 format!(
-                    "consent in the customer's own words: {} said \"{}\" at {} (no phrasing of the rule set; a yes heard with confidence that takes the offer or answers the agent's question, nothing declined or put off after it)",
+                    "consent in the customer's own words: {} said \"{}\" at {} (no phrasing of the rule set; a yes heard with confidence that takes the offer, answers the agent's question or is the customer's last word on the complete offer, nothing declined or put off after it)",
                     c.speaker,
                     c.matched,
                     clock(c.start_ms)

@@ -336,13 +336,10 @@ pub(crate) fn says_something(words: &[WordAt<'_>], (from, to): (usize, usize)) -
 /// I've signed you up then", where "Très bien, au revoir madame" takes leave): a sale may have
 /// been recorded in words no rule set holds.
 pub(crate) fn carries_on(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bool {
-    let Some(k) = (from..to).find(|&k| {
-        parts(words[k].text)
-            .iter()
-            .any(|p| !FILLER.contains(&p.as_str()) && !HESITATION.contains(&p.as_str()))
-    }) else {
+    let k = opening_word(words, (from, to));
+    if k == to {
         return false;
-    };
+    }
     let Some(n) = affirmative(
         words[k].text,
         words.get(k + 1).filter(|_| k + 1 < to).map(|w| w.text),
@@ -350,6 +347,36 @@ pub(crate) fn carries_on(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bo
         return false;
     };
     says_something(words, (k + n, to))
+}
+
+/// The first word of `words[from..to]` past those that say nothing ("Bon,", "Well,", "Euh"),
+/// or `to`. A yes that opens with such a word is a yes all the same: the "Ça" of "Ça marche,
+/// on fait comme ça" opens the reply, it is not skipped.
+fn opening_word(words: &[WordAt<'_>], (from, to): (usize, usize)) -> usize {
+    (from..to)
+        .find(|&k| {
+            affirmative(
+                words[k].text,
+                words.get(k + 1).filter(|_| k + 1 < to).map(|w| w.text),
+            )
+            .is_some()
+                || !parts(words[k].text)
+                    .iter()
+                    .all(|p| FILLER.contains(&p.as_str()) || HESITATION.contains(&p.as_str()))
+        })
+        .unwrap_or(to)
+}
+
+/// Words that take leave ("au revoir", "goodbye").
+const FAREWELL: &[&str] = &["revoir", "adieu", "bientôt", "goodbye", "bye"];
+
+/// Whether the reply `words[from..to]` takes leave ("Entendu, au revoir"): it closes the
+/// call, it does not answer the offer.
+pub(crate) fn takes_leave(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bool {
+    words[from..to]
+        .iter()
+        .flat_map(|w| parts(w.text))
+        .any(|p| FAREWELL.contains(&p.as_str()))
 }
 
 /// Whether a word says nothing of what was decided ([`FILLER`], hesitations).
@@ -384,14 +411,7 @@ pub(crate) fn read(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool
 fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> Reply {
     let reply = &words[from..to];
     // Where the reply opens, past "bon", "well", "euh": a yes, if it is one.
-    let mut k = from;
-    while k < to
-        && parts(words[k].text)
-            .iter()
-            .all(|p| FILLER.contains(&p.as_str()) || HESITATION.contains(&p.as_str()))
-    {
-        k += 1;
-    }
+    let k = opening_word(words, (from, to));
     let opening = (k < to)
         .then(|| {
             affirmative(

@@ -532,10 +532,28 @@ fn a_reply_in_the_customers_own_words_decides_what_it_plainly_says() {
         assert_eq!(got, agreed, "{said}: {detail}");
         assert!(detail.contains("own words"), "{detail}");
     }
-    // A bare yes nobody asked for is what customers say to every disclosure.
+    // A bare yes nobody asked for is what customers say to every disclosure; said as their
+    // last word once the offer is complete, it answers the offer ("Oui, d'accord" to "Voilà
+    // pour notre offre", "Ça marche, on fait comme ça"), unless it takes leave ("Entendu, au
+    // revoir") or something else follows it.
     turns[6] = (A, 30_000, "Voilà pour notre offre.");
-    turns[7] = (C, 32_000, "Oui, s'il vous plaît.");
+    for said in [
+        "Oui, s'il vous plaît.",
+        "Bon, d'accord.",
+        "Ça marche, on fait comme ça.",
+    ] {
+        turns[7] = (C, 32_000, said);
+        let (got, detail) = consent(&turns);
+        assert_eq!(got, agreed, "{said}: {detail}");
+        assert!(detail.contains("last word"), "{detail}");
+    }
+    turns[7] = (C, 32_000, "Entendu, au revoir.");
     assert_eq!(consent(&turns).0, to_hear);
+    turns[7] = (C, 32_000, "D'accord.");
+    turns.push((A, 34_000, "Vous recevrez aussi un catalogue."));
+    turns.push((C, 36_000, "Ah, je ne sais pas trop."));
+    assert_eq!(consent(&turns).0, to_hear);
+    turns.truncate(8);
     // A yes and a word that takes nothing ("c'est cher"), or a word heard with doubt, or a
     // "but": for a person.
     for said in [
