@@ -627,10 +627,33 @@ impl Eval<'_> {
         })
     }
 
+    /// What the rule set forbids, heard surely enough to be a finding, said by anyone in the
+    /// call (not as a question or a condition).
+    fn forbidden_said(&self) -> Vec<Cand> {
+        let all: Vec<&Stream<'_>> = self.streams.iter().collect();
+        self.book
+            .rules
+            .iter()
+            .filter(|r| r.kind == RuleKind::Forbidden)
+            .flat_map(|r| find(&r.patterns, &all, self.book.absent_below))
+            .filter(|c| self.sure(c) && !c.hypothetical)
+            .collect()
+    }
+
     fn required(&self, rule: &Rule) -> Finding {
         use FindingStatus::*;
         let all: Vec<&Stream<'_>> = self.streams.iter().collect();
-        let cands = find(&rule.patterns, &all, self.book.absent_below);
+        // A disclosure's words inside what the rule set forbids are no disclosure: "à signer"
+        // in "vous n'avez rien à signer" tells the customer the opposite.
+        let forbidden = self.forbidden_said();
+        let cands: Vec<Cand> = find(&rule.patterns, &all, self.book.absent_below)
+            .into_iter()
+            .filter(|c| {
+                !forbidden.iter().any(|f| {
+                    f.speaker == c.speaker && f.start_ms < c.end_ms && c.start_ms < f.end_ms
+                })
+            })
+            .collect();
         let valid =
             |c: &&Cand| self.speaker_ok(rule, c.speaker) && self.window_problem(rule, c).is_none();
         if let Some(c) = cands.iter().filter(valid).find(|c| self.sure(c)) {

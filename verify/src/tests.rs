@@ -1548,3 +1548,39 @@ fn a_number_heard_with_doubt_is_named_in_the_evidence() {
         f.detail
     );
 }
+
+/// "À signer" tells the customer their signature is what binds them; inside what the rule set
+/// forbids ("vous n'avez rien à signer") the same words tell them the opposite, and disclose
+/// nothing.
+#[test]
+fn a_disclosure_inside_a_forbidden_statement_discloses_nothing() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let mut turns = compliant();
+    turns[5] = (
+        A,
+        23_000,
+        "Le contrat vous sera envoyé par courrier, à signer.",
+    );
+    let v = run(&book, &transcript(&turns), &m);
+    let f = finding(&v, "binding_after_signature");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Met, FindingStatus::Pass),
+        "{f:?}"
+    );
+    assert_eq!(v.verdict, Verdict::Compliant);
+    turns[5] = (
+        A,
+        23_000,
+        "Le contrat vous sera envoyé par courrier, vous n'avez rien à signer.",
+    );
+    let v = run(&book, &transcript(&turns), &m);
+    let f = finding(&v, "binding_after_signature");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Fail),
+        "{f:?}"
+    );
+    assert_eq!(finding(&v, "final_on_phone").status, FindingStatus::Fail);
+}

@@ -313,7 +313,8 @@ fn the_unseen_scripts_are_never_misjudged_when_heard_exactly() {
 /// not hold ("Rappelez-moi la semaine prochaine", "Ça marche, on fait comme ça", "I need to talk
 /// it over with my wife first"). Heard exactly, such an answer proves no assent and no sale: the
 /// consent is never a failure the labels do not expect (a missing consent is the agent's
-/// violation only where they recorded one, or the customer answered nothing).
+/// violation only where they recorded one, or the customer answered nothing), and no verdict
+/// crosses between compliant, no sale and violation.
 #[test]
 fn an_answer_the_packs_do_not_hold_never_fails_the_consent_heard_exactly() {
     let checked = check(&[
@@ -336,6 +337,20 @@ fn an_answer_the_packs_do_not_hold_never_fails_the_consent_heard_exactly() {
         .map(Checked::describe)
         .collect();
     assert!(wrongly_failed.is_empty(), "{}", wrongly_failed.join("\n"));
+    // Nor does any verdict cross, on the later sets too: no compliant call or call without a
+    // sale is called a violation, no call with a breach or a refusal compliant.
+    let crossed: Vec<String> = checked
+        .iter()
+        .filter(|c| {
+            matches!(
+                (c.expected, c.verdict),
+                (Verdict::Compliant | Verdict::NoSale, Verdict::Violation)
+                    | (Verdict::Violation | Verdict::NoSale, Verdict::Compliant)
+            )
+        })
+        .map(Checked::describe)
+        .collect();
+    assert!(crossed.is_empty(), "{}", crossed.join("\n"));
 }
 
 /// Letters no phrasing of the packs holds: a word the recogniser lost, written as something
