@@ -969,6 +969,26 @@ impl Eval<'_> {
                     ),
                 );
             }
+            // Refused only close to a phrasing, then recorded as agreed: either the refusal was
+            // misheard or the agent recorded a sale the customer declined. Neither "no sale"
+            // nor a violation rests on a loose match.
+            if let Some(c) = claims
+                .iter()
+                .filter(|c| loose && c.start_ms >= r.end_ms)
+                .min_by_key(|c| c.start_ms)
+            {
+                return self.finding(
+                    rule,
+                    Outcome::Refused,
+                    Review,
+                    Some(r),
+                    format!(
+                        "the customer seemed to refuse ({}), then the agent stated agreement: {}; listen to whether the customer refused",
+                        Self::said(r),
+                        Self::said(c)
+                    ),
+                );
+            }
             if let Some(later) = yes_after {
                 return self.finding(
                     rule,

@@ -73,9 +73,36 @@ fn is_number(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_digit())
 }
 
-/// Similarity of two normalised words: 1 when equal, by edit distance otherwise; numbers and
-/// negations must be equal: "mon" is one letter from "non", and reading one for the other
-/// turns "je confirme mon accord. Merci" into "non merci".
+/// Similarity of two words that sound the same, written differently ([`sounded`]).
+const HOMOPHONE_SIM: f32 = 0.9;
+
+/// A normalised word as it sounds, where spelling says nothing of it: French writes one sound
+/// many ways and the recogniser picks any of them ("à signer" comes out "assigné" or
+/// "assignez", "engagée" "engager", "rappeler" "rappelez"). The endings said /e/ ("-er",
+/// "-ez", "-ée", "-ées"; "-é" is "-e" once accents are folded) become one, and a doubled
+/// consonant a single one. Words of three letters or fewer keep their letters: they are all
+/// such words have ("mer", "ces", "les").
+fn sounded(word: &str) -> String {
+    if word.len() <= 3 || !word.chars().all(|c| c.is_ascii_lowercase()) {
+        return word.to_string();
+    }
+    let stem = ["ees", "ee", "er", "ez"]
+        .iter()
+        .find_map(|end| word.strip_suffix(end))
+        .map_or_else(|| word.to_string(), |s| format!("{s}e"));
+    let mut out = String::with_capacity(stem.len());
+    for c in stem.chars() {
+        if matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y') || !out.ends_with(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Similarity of two normalised words: 1 when equal, [`HOMOPHONE_SIM`] when they only sound
+/// the same, by edit distance otherwise; numbers and negations must be equal: "mon" is one
+/// letter from "non", and reading one for the other turns "je confirme mon accord. Merci" into
+/// "non merci".
 pub fn word_sim(p: &str, s: &str) -> f32 {
     if p == s {
         return 1.0;
@@ -88,11 +115,16 @@ pub fn word_sim(p: &str, s: &str) -> f32 {
         return 0.0;
     }
     let v = 1.0 - strsim::levenshtein(p, s) as f32 / longest as f32;
-    if v < MIN_WORD_SIM {
+    let spelled = if v < MIN_WORD_SIM {
         0.0
     } else {
         // Each edit costs more than its share of the word: "certaine" is not "certifiée".
         1.0 - (1.0 - v) * 1.25
+    };
+    if sounded(p) == sounded(s) {
+        spelled.max(HOMOPHONE_SIM)
+    } else {
+        spelled
     }
 }
 
@@ -448,6 +480,22 @@ mod tests {
                     .join(" "),
             )
         })
+    }
+
+    /// "À signer" heard as one word with another ending ("assignez", "assigné"): the same
+    /// sounds, so the phrasing is said, not probably said.
+    #[test]
+    fn a_homophone_is_heard_as_said() {
+        let p = compile("à signer", "fr");
+        for heard in ["le contrat, assignez.", "par courrier, assigné."] {
+            let (s, _) = best(&p, heard, "fr").unwrap();
+            assert!(s >= 0.85, "{heard}: {s}");
+        }
+        assert_eq!(word_sim("engagee", "engager"), HOMOPHONE_SIM);
+        assert_eq!(word_sim("rappelez", "rappeler"), HOMOPHONE_SIM);
+        // Not homophones: as far apart as their letters are.
+        assert!(word_sim("signal", "signer") < HOMOPHONE_SIM);
+        assert!(word_sim("mer", "mez") < HOMOPHONE_SIM);
     }
 
     #[test]

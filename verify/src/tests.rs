@@ -787,6 +787,32 @@ fn a_refusal_heard_loosely_then_a_yes_goes_to_a_person_and_one_said_word_for_wor
     turns[7] = (C, 32_000, "C'est pas intéressant.");
     let v = run(&book, &transcript(&turns), &m);
     assert_eq!(v.verdict, Verdict::NoSale, "{:?}", finding(&v, "consent"));
+    // Refused only close to a phrasing ("je ne fais pas d'accord", heard for "je ne sais pas
+    // encore"), then the agent records an agreement: a misheard answer or a sale the customer
+    // declined, for a person to tell; not a call without a sale.
+    turns[7] = (C, 32_000, "Je vais voir, je ne fais pas d'accord.");
+    turns.push((
+        A,
+        35_000,
+        "Parfait, je note votre accord et je lance la commande.",
+    ));
+    let v = run(&book, &transcript(&turns), &m);
+    let f = finding(&v, "consent");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Refused, FindingStatus::Review),
+        "{f:?}"
+    );
+    assert!(f.detail.contains("agent stated agreement"), "{}", f.detail);
+    // Said word for word, the refusal then the agent's claim is the violation.
+    turns[7] = (C, 32_000, "Non merci, ça ne m'intéresse pas.");
+    let v = run(&book, &transcript(&turns), &m);
+    assert_eq!(
+        v.verdict,
+        Verdict::Violation,
+        "{:?}",
+        finding(&v, "consent")
+    );
 }
 
 #[test]
