@@ -323,7 +323,9 @@ impl Eval<'_> {
     /// customer's last word once the offer is complete (`from_ms` past its last item) and does
     /// not take leave: "Yes, alright." to "…with a fourteen day cancellation period." is the
     /// answer to the offer, where a "D'accord" said to each disclosure before it answers only
-    /// that disclosure, and "Entendu, au revoir" closes the call.
+    /// that disclosure, and "Entendu, au revoir" closes the call. Not where the agent offered
+    /// time or a later call since the offer ("je vous laisse réfléchir, je vous rappelle
+    /// demain"): a "D'accord" then agrees to that.
     fn replies(&self, rule: &Rule, from_ms: u64) -> Vec<(Reply, Cand)> {
         if self.mono {
             return Vec::new();
@@ -348,8 +350,13 @@ impl Eval<'_> {
         let mut out: Vec<(Reply, Cand)> = Vec::new();
         for (k, &(s, from, to)) in said.iter().enumerate() {
             let words = &s.words[from..to];
-            let last_word_on_the_offer =
-                from_ms > 0 && Some(k) == last && !reply::takes_leave(&s.words, (from, to));
+            let since_offer = agent
+                .iter()
+                .filter(|a| a.start_ms >= from_ms && a.start_ms < words[0].start_ms);
+            let last_word_on_the_offer = from_ms > 0
+                && Some(k) == last
+                && !reply::takes_leave(&s.words, (from, to))
+                && !reply::offers_time(since_offer);
             let asked = reply::asked(agent, words[0].start_ms) || last_word_on_the_offer;
             let kind = reply::read(&s.words, (from, to), asked);
             let mut c = answer(s, from, to - 1);

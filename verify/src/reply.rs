@@ -379,6 +379,30 @@ pub(crate) fn takes_leave(words: &[WordAt<'_>], (from, to): (usize, usize)) -> b
         .any(|p| FAREWELL.contains(&p.as_str()))
 }
 
+/// Words by which an agent offers the customer time or a later call ("je vous laisse
+/// réfléchir", "je vous rappelle demain", "I'll call you back later"): of [`PUT_OFF`], those an
+/// agent says to put the decision off, not "attendre" or "wait", which an agent also says to
+/// hurry one ("inutile d'attendre").
+const OFFERS_TIME: &[&str] = &[
+    "réfléchir",
+    "réfléchissez",
+    "réflexion",
+    "rappeler",
+    "rappelle",
+    "rappellerai",
+    "rappellerons",
+    "think",
+    "later",
+];
+
+/// Whether the agent's `words` offer the customer time or a later call ([`OFFERS_TIME`]).
+pub(crate) fn offers_time<'w, 'a: 'w>(words: impl IntoIterator<Item = &'w WordAt<'a>>) -> bool {
+    words
+        .into_iter()
+        .flat_map(|w| parts(w.text))
+        .any(|p| OFFERS_TIME.contains(&p.as_str()))
+}
+
 /// Whether a word says nothing of what was decided ([`FILLER`], hesitations).
 pub(crate) fn says_nothing(word: &str) -> bool {
     let p = parts(word);

@@ -549,6 +549,15 @@ fn a_reply_in_the_customers_own_words_decides_what_it_plainly_says() {
     }
     turns[7] = (C, 32_000, "Entendu, au revoir.");
     assert_eq!(consent(&turns).0, to_hear);
+    // Nor where the agent put the decision off since: the yes agrees to be called back.
+    turns[6] = (
+        A,
+        30_000,
+        "Je vous laisse réfléchir, je vous rappelle demain.",
+    );
+    turns[7] = (C, 32_000, "D'accord.");
+    assert_eq!(consent(&turns).0, to_hear);
+    turns[6] = (A, 30_000, "Voilà pour notre offre.");
     turns[7] = (C, 32_000, "D'accord.");
     turns.push((A, 34_000, "Vous recevrez aussi un catalogue."));
     turns.push((C, 36_000, "Ah, je ne sais pas trop."));
