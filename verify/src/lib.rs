@@ -256,6 +256,8 @@ struct Eval<'a> {
     met_at: HashMap<String, (u64, u64)>,
     /// A mono recording: nobody can tell agent from customer.
     mono: bool,
+    /// [`Eval::forbidden_said`], found once a call.
+    forbidden: std::cell::OnceCell<Vec<Cand>>,
 }
 
 impl Eval<'_> {
@@ -636,15 +638,17 @@ impl Eval<'_> {
 
     /// What the rule set forbids, heard surely enough to be a finding, said by anyone in the
     /// call (not as a question or a condition).
-    fn forbidden_said(&self) -> Vec<Cand> {
-        let all: Vec<&Stream<'_>> = self.streams.iter().collect();
-        self.book
-            .rules
-            .iter()
-            .filter(|r| r.kind == RuleKind::Forbidden)
-            .flat_map(|r| find(&r.patterns, &all, self.book.absent_below))
-            .filter(|c| self.sure(c) && !c.hypothetical)
-            .collect()
+    fn forbidden_said(&self) -> &[Cand] {
+        self.forbidden.get_or_init(|| {
+            let all: Vec<&Stream<'_>> = self.streams.iter().collect();
+            self.book
+                .rules
+                .iter()
+                .filter(|r| r.kind == RuleKind::Forbidden)
+                .flat_map(|r| find(&r.patterns, &all, self.book.absent_below))
+                .filter(|c| self.sure(c) && !c.hypothetical)
+                .collect()
+        })
     }
 
     fn required(&self, rule: &Rule) -> Finding {
@@ -958,43 +962,39 @@ impl Eval<'_> {
                 None
             };
             // Refused word for word, then recorded as agreed by the agent: the violation the
-            // rule exists for, not a call without a sale.
+            // rule exists for, not a call without a sale. Refused only close to a phrasing,
+            // then recorded as agreed: either the refusal was misheard or the agent recorded a
+            // sale the customer declined; neither "no sale" nor a violation rests on a loose
+            // match.
             let claimed = claims
                 .iter()
-                .filter(|c| !loose && c.start_ms >= r.end_ms)
+                .filter(|c| c.start_ms >= r.end_ms)
                 .min_by_key(|c| c.start_ms);
             if let Some(c) = claimed {
-                return self.finding(
-                    rule,
-                    Outcome::WrongSpeaker,
-                    Fail,
-                    Some(c),
-                    format!(
-                        "the customer refused ({}), then only the agent stated agreement: {}",
-                        Self::said(r),
-                        Self::said(c)
-                    ),
-                );
-            }
-            // Refused only close to a phrasing, then recorded as agreed: either the refusal was
-            // misheard or the agent recorded a sale the customer declined. Neither "no sale"
-            // nor a violation rests on a loose match.
-            if let Some(c) = claims
-                .iter()
-                .filter(|c| loose && c.start_ms >= r.end_ms)
-                .min_by_key(|c| c.start_ms)
-            {
-                return self.finding(
-                    rule,
-                    Outcome::Refused,
-                    Review,
-                    Some(r),
-                    format!(
-                        "the customer seemed to refuse ({}), then the agent stated agreement: {}; listen to whether the customer refused",
-                        Self::said(r),
-                        Self::said(c)
-                    ),
-                );
+                let (outcome, status, evidence, detail) = if loose {
+                    (
+                        Outcome::Refused,
+                        Review,
+                        *r,
+                        format!(
+                            "the customer seemed to refuse ({}), then the agent stated agreement: {}; listen to whether the customer refused",
+                            Self::said(r),
+                            Self::said(c)
+                        ),
+                    )
+                } else {
+                    (
+                        Outcome::WrongSpeaker,
+                        Fail,
+                        c,
+                        format!(
+                            "the customer refused ({}), then only the agent stated agreement: {}",
+                            Self::said(r),
+                            Self::said(c)
+                        ),
+                    )
+                };
+                return self.finding(rule, outcome, status, Some(evidence), detail);
             }
             if let Some(later) = yes_after {
                 return self.finding(
@@ -1220,6 +1220,7 @@ pub fn verify(
         streams,
         met_at: HashMap::new(),
         mono,
+        forbidden: std::cell::OnceCell::new(),
     };
     let mut findings = Vec::with_capacity(book.rules.len());
     for rule in &book.rules {
