@@ -373,10 +373,18 @@ const FAREWELL: &[&str] = &["revoir", "adieu", "bientôt", "goodbye", "bye"];
 /// Whether the reply `words[from..to]` takes leave ("Entendu, au revoir"): it closes the
 /// call, it does not answer the offer.
 pub(crate) fn takes_leave(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bool {
-    words[from..to]
-        .iter()
+    any_word_of(&words[from..to], FAREWELL)
+}
+
+/// Whether any of `words` (any sub-word of it) is one of `class`.
+fn any_word_of<'w, 'a: 'w>(
+    words: impl IntoIterator<Item = &'w WordAt<'a>>,
+    class: &[&str],
+) -> bool {
+    words
+        .into_iter()
         .flat_map(|w| parts(w.text))
-        .any(|p| FAREWELL.contains(&p.as_str()))
+        .any(|p| class.contains(&p.as_str()))
 }
 
 /// Words by which an agent offers the customer time or a later call ("je vous laisse
@@ -397,10 +405,7 @@ const OFFERS_TIME: &[&str] = &[
 
 /// Whether the agent's `words` offer the customer time or a later call ([`OFFERS_TIME`]).
 pub(crate) fn offers_time<'w, 'a: 'w>(words: impl IntoIterator<Item = &'w WordAt<'a>>) -> bool {
-    words
-        .into_iter()
-        .flat_map(|w| parts(w.text))
-        .any(|p| OFFERS_TIME.contains(&p.as_str()))
+    any_word_of(words, OFFERS_TIME)
 }
 
 /// Whether a word says nothing of what was decided ([`FILLER`], hesitations).

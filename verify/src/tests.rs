@@ -1591,27 +1591,22 @@ fn a_number_heard_with_doubt_is_named_in_the_evidence() {
 fn a_disclosure_inside_a_forbidden_statement_discloses_nothing() {
     let book = RuleBook::pack("fr-demarchage").unwrap();
     let m = meta("2026-03-03T10:30:00+01:00");
-    let mut turns = compliant();
-    turns[5] = (
-        A,
-        23_000,
-        "Le contrat vous sera envoyé par courrier, à signer.",
-    );
-    let v = run(&book, &transcript(&turns), &m);
-    let f = finding(&v, "binding_after_signature");
+    // The call with `written` said where the written offer is, and its binding finding.
+    let with = |written: &'static str| {
+        let mut turns = compliant();
+        turns[5] = (A, 23_000, written);
+        let v = run(&book, &transcript(&turns), &m);
+        let f = finding(&v, "binding_after_signature").clone();
+        (v, f)
+    };
+    let (v, f) = with("Le contrat vous sera envoyé par courrier, à signer.");
     assert_eq!(
         (f.outcome, f.status),
         (Outcome::Met, FindingStatus::Pass),
         "{f:?}"
     );
     assert_eq!(v.verdict, Verdict::Compliant);
-    turns[5] = (
-        A,
-        23_000,
-        "Le contrat vous sera envoyé par courrier, vous n'avez rien à signer.",
-    );
-    let v = run(&book, &transcript(&turns), &m);
-    let f = finding(&v, "binding_after_signature");
+    let (v, f) = with("Le contrat vous sera envoyé par courrier, vous n'avez rien à signer.");
     assert_eq!(
         (f.outcome, f.status),
         (Outcome::Missing, FindingStatus::Fail),
