@@ -22,7 +22,8 @@ pub(crate) enum Reply {
     /// "Sure, that sounds great"), or is a bare yes to the agent's question ("Oui, s'il vous
     /// plaît" to "Est-ce que je vous inscris ?").
     Agrees,
-    /// Says no, with no yes to open it ("Non, ce n'est pas pour moi, merci").
+    /// Says no, with no yes to open it ("Non, ce n'est pas pour moi, merci"), or declines in a
+    /// word that needs no "no" ("I'll pass, thanks", "je vais laisser passer").
     Declines,
     /// Puts the decision off ("Oui, je comprends, mais je vais y réfléchir", "let me think
     /// about it"): no sale is made.
@@ -81,6 +82,23 @@ const PUT_OFF: &[&str] = &[
     "sleep",
     "wait",
 ];
+
+/// Words that decline without a "no" ("I'll pass, thanks", "I'd rather decline", "je refuse").
+const DECLINE: &[&str] = &["pass", "decline", "refuse"];
+
+/// Words before "passer" that make it a refusal ("je vais laisser passer", "je laisse
+/// passer"): "passer" alone is also how an order is placed ("passer commande").
+const LET: &[&str] = &["laisser", "laisse", "laisserai", "laisserais"];
+
+/// Whether the reply `words[from..to]` declines in a word that needs no "no" ([`DECLINE`],
+/// "laisser passer").
+fn declines(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bool {
+    let all: Vec<String> = words[from..to].iter().flat_map(|w| parts(w.text)).collect();
+    all.iter().enumerate().any(|(i, p)| {
+        DECLINE.contains(&p.as_str())
+            || (p == "passer" && i > 0 && LET.contains(&all[i - 1].as_str()))
+    })
+}
 
 /// Words that, said with a "no", make it a doubt rather than a refusal ("I don't know", "je
 /// ne suis pas sûr").
@@ -333,8 +351,9 @@ pub(crate) fn says_something(words: &[WordAt<'_>], (from, to): (usize, usize)) -
 
 /// Whether the agent, answering a customer who declined (`words[from..to]`, the agent's words
 /// until the customer speaks again), opens with a yes and goes on past the courtesies ("Great,
-/// I've signed you up then", where "Très bien, au revoir madame" takes leave): a sale may have
-/// been recorded in words no rule set holds.
+/// I've signed you up then", where "Très bien, au revoir madame" takes leave and "Entendu, je
+/// vous rappelle mardi" offers the time asked for): a sale may have been recorded in words no
+/// rule set holds.
 pub(crate) fn carries_on(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bool {
     let k = opening_word(words, (from, to));
     if k == to {
@@ -346,7 +365,8 @@ pub(crate) fn carries_on(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bo
     ) else {
         return false;
     };
-    says_something(words, (k + n, to))
+    // "Entendu, je vous rappelle mardi" takes the decision put off as it was said.
+    says_something(words, (k + n, to)) && !offers_time(&words[k + n..to])
 }
 
 /// The first word of `words[from..to]` past those that say nothing ("Bon,", "Well,", "Euh"),
@@ -471,6 +491,15 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
     // Before the question: "Could you call me back next week?" puts off too.
     if has(PUT_OFF) {
         return Reply::PutsOff;
+    }
+    // A refusal in a word that needs no "no"; after a yes ("Yes, but I'll pass on the
+    // extras") it is for a person.
+    if declines(words, (from, to)) {
+        return if opening.is_some() {
+            Reply::Unclear
+        } else {
+            Reply::Declines
+        };
     }
     if reply.iter().any(|w| w.text.trim().ends_with('?')) {
         return Reply::Unclear;

@@ -526,6 +526,9 @@ fn a_reply_in_the_customers_own_words_decides_what_it_plainly_says() {
         "Oui, envoyez-moi le contrat, je le signerai.",
         "Oui, pas de souci, vous pouvez me l'envoyer.",
         "Oui, s'il vous plaît.",
+        // An answer may open with any word of assent, not only a yes.
+        "Pourquoi pas, je le prends.",
+        "Génial, envoyez-moi le contrat.",
     ] {
         turns[7] = (C, 32_000, said);
         let (got, detail) = consent(&turns);
@@ -713,14 +716,27 @@ fn an_answer_that_says_no_in_other_words_is_no_sale() {
         (Outcome::Refused, FindingStatus::Review),
         "{f:?}"
     );
-    // "Pourquoi pas" and "pas de problème" say no to no objection: not a refusal.
-    for yes in [
-        "Pourquoi pas, envoyez-moi le contrat.",
-        "Pas de problème, envoyez-moi le contrat.",
-    ] {
-        turns[7] = (C, 32_000, yes);
-        assert_eq!(consent(&turns).0, undecided, "{yes}");
-    }
+    // "Pourquoi pas" and "pas de problème" say no to no objection: not a refusal. "Pourquoi
+    // pas" is an assent of its own.
+    turns[7] = (C, 32_000, "Pourquoi pas, envoyez-moi le contrat.");
+    assert_eq!(
+        consent(&turns).0,
+        (Outcome::Met, FindingStatus::Pass, Verdict::Compliant)
+    );
+    turns[7] = (C, 32_000, "Pas de problème, envoyez-moi le contrat.");
+    assert_eq!(consent(&turns).0, undecided);
+    // A refusal that needs no "no" ("laisser passer"); "passer" alone is also how an order
+    // is placed.
+    turns[7] = (
+        C,
+        32_000,
+        "C'est cher, je crois que je vais laisser passer.",
+    );
+    let (said, detail) = consent(&turns);
+    assert_eq!(said, no_sale, "{detail}");
+    assert!(detail.contains("declined in their own words"), "{detail}");
+    turns[7] = (C, 32_000, "Je vais passer commande.");
+    assert_ne!(consent(&turns).0, no_sale);
     // English: "That's not for me."
     let en = RuleBook::pack("en-sales").unwrap();
     let consent = |after: &[(Speaker, u64, &'static str)]| {
@@ -739,6 +755,26 @@ fn an_answer_that_says_no_in_other_words_is_no_sale() {
         consent(&[(C, 16_000, "That's not for me, thank you.")]),
         refused
     );
+    // Declined without a "no"; with a yes before it, for a person.
+    assert_eq!(
+        consent(&[(C, 16_000, "I'll pass on this one, thank you.")]),
+        refused
+    );
+    assert_eq!(
+        consent(&[(C, 16_000, "Okay, I'll pass on this one.")]).1,
+        FindingStatus::Review
+    );
+    // Agreed in words of assent other than a yes.
+    for yes in ["Lovely, book it for me please.", "Sure, sounds great."] {
+        assert_eq!(
+            consent(&[
+                (A, 14_000, "Shall I set that up for you?"),
+                (C, 16_000, yes)
+            ]),
+            (Outcome::Met, FindingStatus::Pass),
+            "{yes}"
+        );
+    }
     // The agent noting the refusal records no agreement ("I will put you down" is one of the
     // pack's claims of agreement, the rest of the sentence says no).
     let pass = (C, 16_000, "No thanks, I'll pass.");
@@ -766,6 +802,36 @@ fn an_answer_that_says_no_in_other_words_is_no_sale() {
         .0,
         Outcome::WrongSpeaker
     );
+}
+
+/// The agent's answer to a customer who declined or put the decision off in their own words:
+/// a yes that goes on may record a sale no rule set's words hold, for a person to hear; one
+/// that takes leave or offers the time asked for records none.
+#[test]
+fn an_agent_who_answers_a_refusal_with_a_yes_and_goes_on_is_heard_by_a_person() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let consent = |turns: &[(Speaker, u64, &str)]| consent_of(&book, &m, turns).0;
+    let mut turns = compliant();
+    turns[7] = (C, 32_000, "Laissez-moi y réfléchir, rappelez-moi jeudi.");
+    let no_sale = (Outcome::Refused, FindingStatus::Fail, Verdict::NoSale);
+    assert_eq!(consent(&turns), no_sale);
+    turns.push((A, 36_000, "Très bien, je lance la commande tout de suite."));
+    assert_eq!(
+        consent(&turns),
+        (
+            Outcome::Refused,
+            FindingStatus::Review,
+            Verdict::NeedsReview
+        )
+    );
+    for closing in [
+        "Très bien, au revoir madame.",
+        "Entendu madame, je vous rappelle jeudi.",
+    ] {
+        turns[8] = (A, 36_000, closing);
+        assert_eq!(consent(&turns), no_sale, "{closing}");
+    }
 }
 
 #[test]
