@@ -24,6 +24,14 @@ pub enum PatWord {
 /// Most words a `{name}` stands for ("Anne Marie Dupont").
 pub const NAME_MAX_WORDS: usize = 3;
 
+/// Words no person's or company's name holds: articles that open a noun phrase and
+/// prepositions that open a complement. "C'est pour une offre de la part de" is no "c'est
+/// {name} de chez", nor "this is a quick call from" a "this is {name} from". Particles a name
+/// may hold ("de", "du", "le", "la", "van") are not among them.
+const NOT_IN_A_NAME: &[&str] = &[
+    "un", "une", "pour", "sur", "avec", "dans", "a", "an", "for", "about", "with",
+];
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatTok {
     pub word: PatWord,
@@ -408,9 +416,18 @@ impl Pattern {
                     }
                 }
             }
+            // A phrasing with a name holds no word no name holds, however the alignment went
+            // round it (lost, skipped or joined words).
+            let named = |c: &Cell| {
+                !self.toks.iter().any(|t| t.word == PatWord::Name)
+                    || stream[c.first..=c.last].iter().all(|t| {
+                        !NOT_IN_A_NAME.contains(&t.norm.as_str())
+                            || (0..m).any(|j| self.word(j) == Some(t.norm.as_str()))
+                    })
+            };
             let best = dp[m]
                 .iter()
-                .filter(|c| c.score != NONE && c.first == k0)
+                .filter(|c| c.score != NONE && c.first == k0 && named(c))
                 .max_by(|a, b| a.score.total_cmp(&b.score));
             if let Some(c) = best {
                 let score = (c.score / total).clamp(0.0, 1.0);
@@ -626,8 +643,13 @@ mod tests {
         // the phrasing.
         assert!(full("this is the end of a long story from") < 0.75);
         assert!(full("this is from") < 1.0);
-        // Never over a negation.
+        // Never over a negation, nor over words no name holds.
         assert!(full("this is not from") < 0.75);
+        assert!(full("this is a quick call from") < 0.6);
+        let p = compile("c'est {name} de chez", "fr");
+        let fr = |text: &str| best(&p, text, "fr").map(|r| r.0).unwrap_or(0.0);
+        assert!(fr("C'est pour une offre de la part de Mutuelle Horizon") < 0.6);
+        assert_eq!(fr("C'est Marie Le Gall, de chez Isosell"), 1.0);
         let p = compile("je suis {name} de chez", "fr");
         assert_eq!(
             best(&p, "Je suis Marc Lefèvre, de chez Isosell", "fr")

@@ -210,6 +210,8 @@ const FILLER: &[&str] = &[
     "comme",
     "bien",
     "merci",
+    // "Merci de votre temps", "thank you for your time": a courtesy.
+    "temps",
     "plaît",
     "plait",
     "bonjour",
@@ -273,6 +275,7 @@ const FILLER: &[&str] = &[
     "please",
     "thanks",
     "thank",
+    "time",
     "hello",
     "hi",
     "goodbye",

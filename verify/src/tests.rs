@@ -827,6 +827,7 @@ fn an_agent_who_answers_a_refusal_with_a_yes_and_goes_on_is_heard_by_a_person() 
     );
     for closing in [
         "Très bien, au revoir madame.",
+        "Parfait, merci de votre temps, au revoir.",
         "Entendu madame, je vous rappelle jeudi.",
     ] {
         turns[8] = (A, 36_000, closing);
