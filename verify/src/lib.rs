@@ -1010,6 +1010,31 @@ impl Eval<'_> {
                     ),
                 );
             }
+            // Refused only close to a phrasing, and the agent answered with a yes (or words
+            // heard with doubt) and went on: a sale may have been recorded in words no rule
+            // set holds ("Parfait, je ... la commande").
+            if loose {
+                if let Some((words, range)) = self
+                    .agent_after(rule, r.end_ms)
+                    .filter(|&(words, range)| reply::carries_on(words, range))
+                {
+                    let answer: Vec<&str> = words[range.0..range.1]
+                        .iter()
+                        .map(|w| w.text.trim())
+                        .collect();
+                    return self.finding(
+                        rule,
+                        Outcome::Refused,
+                        Review,
+                        Some(r),
+                        format!(
+                            "the customer seemed to refuse ({}), then the agent answered \"{}\": listen to whether a sale was recorded",
+                            Self::said(r),
+                            answer.join(" ")
+                        ),
+                    );
+                }
+            }
             return self.finding(
                 rule,
                 Outcome::Refused,

@@ -210,8 +210,10 @@ const FILLER: &[&str] = &[
     "comme",
     "bien",
     "merci",
-    // "Merci de votre temps", "thank you for your time": a courtesy.
+    // "Merci de votre temps", "je vous souhaite une bonne journée", "thank you for your
+    // time": courtesies.
     "temps",
+    "souhaite",
     "plaît",
     "plait",
     "bonjour",
@@ -276,6 +278,7 @@ const FILLER: &[&str] = &[
     "thanks",
     "thank",
     "time",
+    "wish",
     "hello",
     "hi",
     "goodbye",
@@ -356,17 +359,25 @@ pub(crate) fn says_something(words: &[WordAt<'_>], (from, to): (usize, usize)) -
 /// until the customer speaks again), opens with a yes and goes on past the courtesies ("Great,
 /// I've signed you up then", where "Très bien, au revoir madame" takes leave and "Entendu, je
 /// vous rappelle mardi" offers the time asked for): a sale may have been recorded in words no
-/// rule set holds.
+/// rule set holds. An opening word heard with doubt may be that yes garbled ("So it's through
+/// it, I've signed you up then", "So" at 0.14 and "through" at 0.08, for "Great, I've signed
+/// you up then").
 pub(crate) fn carries_on(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bool {
     let k = opening_word(words, (from, to));
     if k == to {
         return false;
     }
-    let Some(n) = affirmative(
+    let yes = affirmative(
         words[k].text,
         words.get(k + 1).filter(|_| k + 1 < to).map(|w| w.text),
-    ) else {
-        return false;
+    );
+    let doubtful = |i: usize| words[i].prob < Segment::DOUBTFUL_WORD_BELOW;
+    let n = match yes {
+        Some(n) => n,
+        // The opening word itself may be the yes; or one of the words before it.
+        None if doubtful(k) => 1,
+        None if (from..k).any(doubtful) => 0,
+        None => return false,
     };
     // "Entendu, je vous rappelle mardi" takes the decision put off as it was said.
     says_something(words, (k + n, to)) && !offers_time(&words[k + n..to])

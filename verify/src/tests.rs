@@ -833,6 +833,36 @@ fn an_agent_who_answers_a_refusal_with_a_yes_and_goes_on_is_heard_by_a_person() 
         turns[8] = (A, 36_000, closing);
         assert_eq!(consent(&turns), no_sale, "{closing}");
     }
+    // An opening heard with doubt may be that yes, garbled.
+    turns[7] = (C, 32_000, "Non, ce n'est pas pour moi.");
+    turns[8] = (A, 36_000, "Bon, alors je lance la commande.");
+    assert_eq!(consent(&turns), no_sale);
+    let mut t = transcript(&turns);
+    t.segments[8].words[0].probability = 0.2;
+    let f = finding(&run(&book, &t, &m), "consent").clone();
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Refused, FindingStatus::Review)
+    );
+    assert!(
+        f.detail.contains("whether a sale was recorded"),
+        "{}",
+        f.detail
+    );
+    // A refusal heard only close to a phrasing ("je ne fais pas d'accord" for "je ne sais pas
+    // encore"), then the agent goes on with a yes: for a person; a courtesy closes it.
+    turns[7] = (C, 32_000, "Je vais voir, je ne fais pas d'accord.");
+    turns[8] = (A, 36_000, "Parfait, je lance la commande.");
+    assert_eq!(
+        consent(&turns),
+        (
+            Outcome::Refused,
+            FindingStatus::Review,
+            Verdict::NeedsReview
+        )
+    );
+    turns[8] = (A, 36_000, "Très bien, je vous souhaite une bonne journée.");
+    assert_eq!(consent(&turns), no_sale);
 }
 
 #[test]
