@@ -211,7 +211,7 @@ const FILLER: &[&str] = &[
     "bien",
     "merci",
     // "Merci de votre temps", "je vous souhaite une bonne journée", "thank you for your
-    // time": courtesies.
+    // time": courtesies. Not "wish": "Yes, I wish I could" declines.
     "temps",
     "souhaite",
     "plaît",
@@ -278,7 +278,6 @@ const FILLER: &[&str] = &[
     "thanks",
     "thank",
     "time",
-    "wish",
     "hello",
     "hi",
     "goodbye",
