@@ -458,6 +458,20 @@ impl Eval<'_> {
         Some(answer(s, turn_start(&s.words, i), i))
     }
 
+    /// Whether candidate `c` is said in a clause of time ("you have fourteen days to cancel
+    /// after you sign up", "quand vous aurez accepté"): up to three words before it, a word
+    /// that opens one ([`TIME_CLAUSE`]). What happens after an agreement is no record of one.
+    fn in_time_clause(&self, c: &Cand) -> bool {
+        let Some(s) = self.streams.iter().find(|s| s.speaker == c.speaker) else {
+            return false;
+        };
+        s.words
+            .get(c.words.0.saturating_sub(3)..c.words.0)
+            .unwrap_or_default()
+            .iter()
+            .any(|w| TIME_CLAUSE.contains(&bare(w.text).as_str()))
+    }
+
     /// Whether the sentence a match is part of says no ([`negative`]) from the match's first
     /// word to the sentence's end: "I will put you down [as not interested]".
     fn says_no_in_sentence(&self, c: &Cand) -> bool {
@@ -942,7 +956,7 @@ impl Eval<'_> {
         agent_phrases.extend(rule.patterns.iter().cloned());
         let claims: Vec<Cand> = find(&agent_phrases, &agent, self.book.review_below)
             .into_iter()
-            .filter(|c| !c.hypothetical && !self.says_no_in_sentence(c))
+            .filter(|c| !c.hypothetical && !self.says_no_in_sentence(c) && !self.in_time_clause(c))
             .collect();
         if let Some(r) = sure_refusals.iter().min_by_key(|r| r.start_ms) {
             // A refusal heard only close to a phrasing ("c'est pas intéressant", 0.75, for the
@@ -1596,6 +1610,12 @@ fn negative(word: &str) -> bool {
     let w = bare(word).replace('’', "'");
     NEGATIVE.contains(&w.as_str()) || w.ends_with("n't")
 }
+
+/// Words that open a clause of time ("after you sign up", "quand vous aurez signé", "once you
+/// agree"), lower case, without their punctuation.
+const TIME_CLAUSE: &[&str] = &[
+    "after", "once", "when", "until", "before", "quand", "lorsque", "dès", "avant", "après",
+];
 
 /// Sounds that hold a turn without answering anything ("Hum.", "Euh…"), lower case, without
 /// their punctuation.

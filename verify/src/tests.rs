@@ -128,6 +128,25 @@ fn compliant_call_keeps_its_evidence() {
     assert!(w.matched.as_deref().unwrap().contains("quatorze"));
 }
 
+/// "Julie Martin de chez Isosell": the company after the seller's name, as "de la société".
+#[test]
+fn the_company_after_the_name_identifies_the_seller() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let mut turns = compliant();
+    turns[0] = (
+        A,
+        0,
+        "Bonjour madame, Julie Martin de chez Isosell, je vous appelle de la part d'Électricité du Centre pour une offre commerciale.",
+    );
+    let v = run(
+        &book,
+        &transcript(&turns),
+        &meta("2026-03-03T10:30:00+01:00"),
+    );
+    assert_eq!(finding(&v, "identity").status, FindingStatus::Pass);
+    assert_eq!(v.verdict, Verdict::Compliant);
+}
+
 #[test]
 fn missing_items_forbidden_claims_and_order() {
     let book = RuleBook::pack("fr-demarchage").unwrap();
@@ -529,6 +548,7 @@ fn a_reply_in_the_customers_own_words_decides_what_it_plainly_says() {
         // An answer may open with any word of assent, not only a yes.
         "Pourquoi pas, je le prends.",
         "Génial, envoyez-moi le contrat.",
+        "Entendu, je suis partante.",
     ] {
         turns[7] = (C, 32_000, said);
         let (got, detail) = consent(&turns);
@@ -737,6 +757,8 @@ fn an_answer_that_says_no_in_other_words_is_no_sale() {
     assert!(detail.contains("declined in their own words"), "{detail}");
     turns[7] = (C, 32_000, "Je vais passer commande.");
     assert_ne!(consent(&turns).0, no_sale);
+    turns[7] = (C, 32_000, "Je dois d'abord en discuter avec mon mari.");
+    assert_eq!(consent(&turns).0, no_sale);
     // English: "That's not for me."
     let en = RuleBook::pack("en-sales").unwrap();
     let consent = |after: &[(Speaker, u64, &'static str)]| {
@@ -753,6 +775,23 @@ fn an_answer_that_says_no_in_other_words_is_no_sale() {
     let refused = (Outcome::Refused, FindingStatus::Fail);
     assert_eq!(
         consent(&[(C, 16_000, "That's not for me, thank you.")]),
+        refused
+    );
+    // A call back asked for puts the decision off; the agent's "after you sign up" (a clause
+    // of time) records no agreement.
+    assert_eq!(
+        consent(&[(C, 16_000, "Can you call me back next week?")]),
+        refused
+    );
+    assert_eq!(
+        consent(&[
+            (
+                A,
+                12_000,
+                "You can cancel within fourteen days after you sign up."
+            ),
+            (C, 16_000, "I'll think about it.")
+        ]),
         refused
     );
     // Declined without a "no"; with a yes before it, for a person.
