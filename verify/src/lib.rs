@@ -1958,14 +1958,31 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
             if lo >= hi {
                 (lo, hi) = (0, u64::MAX);
             }
+            let said_by_speaker = |s: Speaker| s == speaker || (mono && s == Speaker::Unknown);
+            let said_by = |s: &Segment| said_by_speaker(s.speaker);
+            // Disclosures are said in one sentence in any order ("vous ne serez engagé
+            // qu'après la signature du contrat, que vous recevrez par courrier"): the speech
+            // read again for the item (second listen, script check) runs to the end of the
+            // sentence the next item was found in. Its doubt is still judged between the
+            // neighbours: a wider place makes doubt of any garbled word of the next sentence.
+            let mut read_to = hi;
+            if rule.kind != RuleKind::Consent && hi != u64::MAX {
+                if let Some(s) = t
+                    .segments
+                    .iter()
+                    .find(|s| said_by(s) && s.start_ms <= hi && hi < s.end_ms)
+                {
+                    read_to = s.end_ms;
+                }
+            }
             if let Some(w) = rule.within_ms {
                 hi = hi.min(w);
+                read_to = read_to.min(w);
             }
             let call_end = t.segments.iter().map(|s| s.end_ms).max().unwrap_or(0);
             hi = hi.min(call_end);
-            let searched = (lo <= hi).then_some((lo, hi));
-            let said_by_speaker = |s: Speaker| s == speaker || (mono && s == Speaker::Unknown);
-            let said_by = |s: &Segment| said_by_speaker(s.speaker);
+            read_to = read_to.min(call_end);
+            let searched = (lo <= read_to).then_some((lo, read_to));
             let place: Vec<&Segment> = t
                 .segments
                 .iter()
