@@ -292,6 +292,20 @@ impl Eval<'_> {
             .find(|c| keep(c))
     }
 
+    /// What the agent answered from `from_ms`, where they answered a refusal with a yes (or
+    /// words heard with doubt) and went on ([`reply::carries_on`]): a sale may have been
+    /// recorded in words no rule set holds.
+    fn carried_on_after(&self, rule: &Rule, from_ms: u64) -> Option<String> {
+        let (words, range) = self.agent_after(rule, from_ms)?;
+        reply::carries_on(words, range).then(|| {
+            words[range.0..range.1]
+                .iter()
+                .map(|w| w.text.trim())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    }
+
     /// The agent's words from `from_ms` until the rule speaker speaks again, as the agent's
     /// stream and the range of them.
     fn agent_after(&self, rule: &Rule, from_ms: u64) -> Option<(&[WordAt<'_>], (usize, usize))> {
@@ -1027,27 +1041,17 @@ impl Eval<'_> {
             // Refused only close to a phrasing, and the agent answered with a yes (or words
             // heard with doubt) and went on: a sale may have been recorded in words no rule
             // set holds ("Parfait, je ... la commande").
-            if loose {
-                if let Some((words, range)) = self
-                    .agent_after(rule, r.end_ms)
-                    .filter(|&(words, range)| reply::carries_on(words, range))
-                {
-                    let answer: Vec<&str> = words[range.0..range.1]
-                        .iter()
-                        .map(|w| w.text.trim())
-                        .collect();
-                    return self.finding(
-                        rule,
-                        Outcome::Refused,
-                        Review,
-                        Some(r),
-                        format!(
-                            "the customer seemed to refuse ({}), then the agent answered \"{}\": listen to whether a sale was recorded",
-                            Self::said(r),
-                            answer.join(" ")
-                        ),
-                    );
-                }
+            if let Some(answer) = self.carried_on_after(rule, r.end_ms).filter(|_| loose) {
+                return self.finding(
+                    rule,
+                    Outcome::Refused,
+                    Review,
+                    Some(r),
+                    format!(
+                        "the customer seemed to refuse ({}), then the agent answered \"{answer}\": listen to whether a sale was recorded",
+                        Self::said(r),
+                    ),
+                );
             }
             return self.finding(
                 rule,
@@ -1134,22 +1138,14 @@ impl Eval<'_> {
             );
             // Unless the agent answered with a yes and went on ("Great, I've signed you up
             // then"): a sale recorded in words no rule set holds is for a person to hear.
-            let agent_after = self.agent_after(rule, c.end_ms);
-            let (status, detail) = match agent_after {
-                Some((words, range)) if reply::carries_on(words, range) => {
-                    let answer: Vec<&str> = words[range.0..range.1]
-                        .iter()
-                        .map(|w| w.text.trim())
-                        .collect();
-                    (
-                        Review,
-                        format!(
-                            "{said}; but the agent answered \"{}\": listen to whether a sale was recorded",
-                            answer.join(" ")
-                        ),
-                    )
-                }
-                _ => (Fail, said),
+            let (status, detail) = match self.carried_on_after(rule, c.end_ms) {
+                Some(answer) => (
+                    Review,
+                    format!(
+                        "{said}; but the agent answered \"{answer}\": listen to whether a sale was recorded"
+                    ),
+                ),
+                None => (Fail, said),
             };
             return self.on_reply(rule, Outcome::Refused, status, c, detail);
         }
