@@ -1024,32 +1024,32 @@ impl Eval<'_> {
                 };
                 return self.finding(rule, outcome, status, Some(evidence), detail);
             }
-            if let Some(later) = yes_after {
-                return self.finding(
-                    rule,
-                    Outcome::Refused,
-                    Review,
-                    Some(r),
-                    format!(
-                        "the customer seemed to refuse ({}), then answered \"{}\" at {}: listen to whether they agreed",
-                        Self::said(r),
-                        later.matched,
-                        clock(later.start_ms)
-                    ),
-                );
-            }
-            // Refused only close to a phrasing, and the agent answered with a yes (or words
+            // Or refused only close to a phrasing, and the agent answered with a yes (or words
             // heard with doubt) and went on: a sale may have been recorded in words no rule
             // set holds ("Parfait, je ... la commande").
-            if let Some(answer) = self.carried_on_after(rule, r.end_ms).filter(|_| loose) {
+            let then = yes_after
+                .map(|later| {
+                    format!(
+                        "answered \"{}\" at {}: listen to whether they agreed",
+                        later.matched,
+                        clock(later.start_ms)
+                    )
+                })
+                .or_else(|| {
+                    let answer = self.carried_on_after(rule, r.end_ms).filter(|_| loose)?;
+                    Some(format!(
+                        "the agent answered \"{answer}\": listen to whether a sale was recorded"
+                    ))
+                });
+            if let Some(then) = then {
                 return self.finding(
                     rule,
                     Outcome::Refused,
                     Review,
                     Some(r),
                     format!(
-                        "the customer seemed to refuse ({}), then the agent answered \"{answer}\": listen to whether a sale was recorded",
-                        Self::said(r),
+                        "the customer seemed to refuse ({}), then {then}",
+                        Self::said(r)
                     ),
                 );
             }
