@@ -266,6 +266,7 @@ impl Pattern {
             })
             .collect();
         let max_gaps = 2usize;
+        let has_name = self.toks.iter().any(|t| t.word == PatWord::Name);
         let window = 2 * m + max_gaps + 1;
         // The first pattern word that must be there: a match starts at most this far in.
         let lead = self
@@ -419,7 +420,7 @@ impl Pattern {
             // A phrasing with a name holds no word no name holds, however the alignment went
             // round it (lost, skipped or joined words).
             let named = |c: &Cell| {
-                !self.toks.iter().any(|t| t.word == PatWord::Name)
+                !has_name
                     || stream[c.first..=c.last].iter().all(|t| {
                         !NOT_IN_A_NAME.contains(&t.norm.as_str())
                             || (0..m).any(|j| self.word(j) == Some(t.norm.as_str()))
