@@ -2017,8 +2017,8 @@ impl App {
                         let free = free.and_then(|b| baselines.get(b)).map(|(_, f)| f.logprob);
                         let gap = s.logprob - free.map_or(own.logprob, |f| own.logprob.max(f));
                         // A reading that leaves the rest of the stretch unheard is no reading
-                        // of it, however likely.
-                        let whole = verify::hears_it_all(&own.text, &s.text);
+                        // of it, however likely; nor one whose rest never ended (a loop).
+                        let whole = s.complete && verify::hears_it_all(&own.text, &s.text);
                         tracing::debug!(
                             call = %call.id,
                             rule = %place.rule_id,

@@ -28,7 +28,10 @@ pub struct ReadingScore {
     /// False where scoring stopped once the text had fallen further behind the model's own
     /// hearing than [`Listening::score`] was told to follow it: `logprob` is then what it had
     /// reached by that token, more than its whole could be (every token adds a log-probability
-    /// of at most 0), and `words` and `tokens` cover as far as it got.
+    /// of at most 0), and `words` and `tokens` cover as far as it got. False too where the
+    /// rest of a reading, heard freely ([`REST_SLOT`]), never came to an end: a decoder that
+    /// loops ("1 euros sur 1,5 euros sur 1,5 euros sur…") adds tokens at almost no cost, and
+    /// such a reading outscored the model's own hearing of the stretch by 16 nats.
     pub complete: bool,
 }
 
@@ -300,7 +303,9 @@ impl Listening<'_> {
                     }
                 }
                 Piece::Rest => {
-                    // Up to the end of the transcript, which is scored too.
+                    // Up to the end of the transcript, which is scored too; a rest that does
+                    // not end within MAX_REST_TOKENS is no hearing of the stretch.
+                    complete = false;
                     for _ in 0..MAX_REST_TOKENS {
                         let lp = LogSoftmax::new(self.decoder.logits_after(&seq)?);
                         let (best, best_lp) = lp.best(&self.slots.text);
@@ -309,6 +314,7 @@ impl Listening<'_> {
                             lps.push(end);
                             sum += end;
                             seq.push(self.eot);
+                            complete = true;
                             break;
                         }
                         lps.push(best_lp);

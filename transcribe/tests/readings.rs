@@ -141,6 +141,9 @@ fn a_number_slot_takes_the_number_said_and_costs_much_where_none_was() {
     let read = &scores[0];
     assert!(read.text.contains("costs 120 euros"), "{read:?} vs {own:?}");
     assert!(read.logprob - own.logprob > -3.0, "{read:?} vs {own:?}");
+    // Its rest, heard freely, came to the end of the transcript: a reading of the whole
+    // stretch (a rest that never ends, a decoder looping, is not).
+    assert!(read.complete, "{read:?}");
 
     // JFK said no amount: a price read into his words costs far more than the margin.
     let samples = jfk();

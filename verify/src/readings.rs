@@ -619,7 +619,8 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
         // An item not found where the speech was doubtful: the doubtful words themselves are a
         // place too, where no phrasing's letters come close enough for the matcher ("je vous
         // contacte mon énergie" for "au nom d'Énergie", "mon" at 0.15). Their letters say
-        // little of which phrasing it was: each is read in their place.
+        // little of which phrasing it was: each is read in their place, or in place of the
+        // run of them it could have been ([`within`]).
         let mut exact: Vec<(u64, u64)> = Vec::new();
         if f.outcome == Outcome::Missing && f.start_ms.is_none() {
             exact.extend(f.hearing.iter().flat_map(|h| h.stretches.iter().copied()));
@@ -685,9 +686,9 @@ pub fn written(book: &RuleBook, phrase: &str) -> String {
 
 /// The readings of one place: the segments of `speaker` around `replaced`, with each of the
 /// phrasings most like the words there in their place, and how alike (0..1, letters). With
-/// `every`, each phrasing is read in place of exactly the words of `replaced` (words heard
-/// with doubt, whose letters tell little). A phrasing far shorter than the words it would
-/// replace is not read there ([`in_proportion`]).
+/// `every`, each phrasing is read in place of the words of `replaced` (words heard with doubt,
+/// whose letters tell little), or of the run of them it could have been ([`within`]). A
+/// phrasing far shorter than the words it would replace is not read there ([`in_proportion`]).
 fn readings_at(
     t: &Transcript,
     rule_id: &str,
@@ -719,16 +720,8 @@ fn readings_at(
         .iter()
         .map(|p| {
             if every {
-                let heard = words[a..b]
-                    .iter()
-                    .map(|w| w.text.trim())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                (
-                    strsim::normalized_levenshtein(&plain(p), &plain(&heard)),
-                    (a, b),
-                    p,
-                )
+                let (sim, span) = within(&words, (a, b), p);
+                (sim, span, p)
             } else {
                 let (sim, span) = widened(&words, (a, b), p);
                 (sim, span, p)
@@ -745,6 +738,49 @@ fn readings_at(
         })
         .filter(|(_, r)| in_proportion(r))
         .collect()
+}
+
+/// The doubtful words `words[a..b]` a phrasing is read in place of: all of them, or, where the
+/// phrasing is too short to have been all of them ([`in_proportion`]), the run of them most like
+/// it letter by letter that it could have been. A disclosure said in other words than the rule
+/// set's keeps only its key word in a phrasing's reach: "Bloctel" read over the whole of
+/// "n'inscrit si on surblouttait" (for "l'inscription sur Bloctel") is refused for its length,
+/// read over "surblouttait" it is weighed. Returns the similarity and the run.
+fn within(words: &[&Word], (a, b): (usize, usize), phrase: &str) -> (f64, (usize, usize)) {
+    let target = plain(phrase);
+    let put = letters(phrase);
+    let text = |x: usize, y: usize| {
+        words[x..y]
+            .iter()
+            .map(|w| w.text.trim())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let all = (
+        strsim::normalized_levenshtein(&target, &plain(&text(a, b))),
+        (a, b),
+    );
+    if put * SHORTER_AT_MOST >= letters(&text(a, b)) {
+        return all;
+    }
+    // A phrasing that ends in an elided article takes the word after its run into it
+    // ([`elided_into`]): that word is replaced too.
+    let elided = phrase.ends_with(['\'', '’']);
+    let mut best: Option<(f64, (usize, usize))> = None;
+    for x in a..b {
+        for y in x + 1..=b {
+            let taken = if elided { (y + 1).min(words.len()) } else { y };
+            if put * SHORTER_AT_MOST < letters(&text(x, taken)) {
+                break;
+            }
+            let run = text(x, y);
+            let sim = strsim::normalized_levenshtein(&target, &plain(&run));
+            if best.is_none_or(|(s, _)| sim > s) {
+                best = Some((sim, (x, y)));
+            }
+        }
+    }
+    best.unwrap_or(all)
 }
 
 /// The words a phrasing takes the place of: those its match covered, `words[a..b]`, or, where
@@ -1245,6 +1281,55 @@ mod tests {
         assert!(hears_it_all(own, "La bonne naine revient 40 euros"));
         // A reading longer than the hearing accounts for all of it.
         assert!(hears_it_all("Il coûte.", "Il coûte 40 euros par mois."));
+    }
+
+    /// "Je vous rappelle que l'inscription sur Bloctel vous protège du démarchage
+    /// téléphonique" (the disclosure in other words than the rule set's) heard "Je vous
+    /// rappelle que n'inscrit si on surblouttait vos protèges du démarrage d'élephonique." with
+    /// doubt: "Bloctel" is too short to have been all of the doubtful words, and is read in
+    /// place of the one most like it.
+    #[test]
+    fn a_short_phrasing_is_read_over_the_doubtful_words_it_could_have_been() {
+        let book = RuleBook::pack("fr-demarchage").unwrap();
+        let mut turns = compliant();
+        turns[2] = (
+            A,
+            10_000,
+            "Je vous rappelle que n'inscrit si on surblouttait vos protèges du démarrage d'élephonique.",
+        );
+        let mut t = transcript(&turns);
+        let doubtful = ["n'inscrit", "si", "on", "surblouttait"];
+        barely_heard(&mut t, 2, |w| doubtful.contains(&w.trim()));
+        let v = run(&book, &t, &meta("2026-03-03T10:30:00+01:00"));
+        let f = finding(&v, "bloctel");
+        assert_eq!(
+            (f.outcome, f.status),
+            (Outcome::Missing, FindingStatus::Review),
+            "{f:?}"
+        );
+        let ours: Vec<_> = script_readings(&book, &t, &v)
+            .into_iter()
+            .filter(|r| r.rule_id == "bloctel")
+            .collect();
+        let r = ours
+            .iter()
+            .find(|r| r.phrase.eq_ignore_ascii_case("bloctel"))
+            .unwrap_or_else(|| panic!("\"Bloctel\" is read: {ours:#?}"));
+        assert_eq!(r.replaced_words(), "surblouttait", "{r:?}");
+        assert!(
+            r.script.contains("si on Bloctel vos protèges"),
+            "{}",
+            r.script
+        );
+        // Every reading stays in proportion to the words it takes the place of.
+        for r in &ours {
+            assert!(
+                2 * letters(&r.phrase) >= letters(&r.replaced_words()),
+                "{} over {:?}",
+                r.phrase,
+                r.replaced_words()
+            );
+        }
     }
 
     /// "j'appelle au nom du magazine Jardins" heard as four garbled words: a
