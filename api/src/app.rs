@@ -1453,33 +1453,14 @@ impl App {
                 lost.push((None, s, e));
             }
         }
+        // Word by word: a first-pass segment partly overlapped by a second-listen one that
+        // stays gives back its other words (an introduction lost with the first pass's segment
+        // that also held the notice, whose second hearing stayed).
         if !lost.is_empty() {
-            let over = |s: &Segment| {
-                lost.iter().any(|&(who, a, b)| {
-                    who.is_none_or(|w| w == s.speaker) && s.start_ms < b && a < s.end_ms
-                })
-            };
-            t.segments.retain(|s| !(s.second_listen && over(s)));
-            // Word by word: a first-pass segment partly overlapped by a second-listen one
-            // that stays gives back its other words (an introduction lost with the first
-            // pass's segment that also held the notice, whose second hearing stayed).
-            for old in first_pass.iter().filter(|s| over(s)) {
-                let now: Vec<(u64, u64)> = t
-                    .segments
-                    .iter()
-                    .filter(|s| s.channel == old.channel)
-                    .map(|s| (s.start_ms, s.end_ms))
-                    .collect();
-                t.segments
-                    .extend(old.outside(&now).into_iter().map(|mut s| {
-                        s.disputed = disputed
-                            .iter()
-                            .any(|&(a, b)| s.start_ms < b && a < s.end_ms);
-                        s
-                    }));
-            }
-            t.segments.sort_by_key(|s| (s.start_ms, s.channel));
+            tracing::debug!(call = %call.id, ?lost, ?disputed,
+                "second listen undone where it lost words a finding was met on");
         }
+        t.give_back_first_pass(&first_pass, &lost, &disputed);
         let (tried, kept) =
             self.listen_at_other_paces(engine, (call, &facts), channels, book, &beam, t)?;
         tracing::info!(

@@ -138,6 +138,72 @@ mod tests {
         assert_eq!(bare.outside(&[(900, 1_000)]).len(), 1);
     }
 
+    #[test]
+    fn a_second_hearing_undone_gives_back_what_held_the_lost_words_only() {
+        // The first pass heard the price garbled (13.4-16.2 s) and the confirmation by mail
+        // (16.2-20.6 s); the second listen heard both again in one segment, the price better,
+        // and lost the confirmation ("par Corée").
+        let intro = said(0, 0, "Bonjour, Céline Perrin de la société Vocalink.");
+        let price = said(0, 13_400, "Notre frère de gaz côte trappe moi.");
+        let later = said(
+            0,
+            16_200,
+            "vous avez quatorze jours, le contrat vous sera envoyé par courrier.",
+        );
+        let mut again = said(
+            0,
+            13_400,
+            "Notre offre coûte trente-cinq euros par mois, vous avez quatorze jours, le contrat vous sera envoyé par Corée.",
+        );
+        again.second_listen = true;
+        let undone = |first_pass: &[Segment], lost: &[(Option<Speaker>, u64, u64)]| {
+            let mut t = Transcript {
+                near_readings: Vec::new(),
+                call_id: CallId::new(),
+                model: "base".into(),
+                model_sha256: String::new(),
+                language: "fr".into(),
+                segments: vec![intro.clone(), again.clone()],
+            };
+            t.give_back_first_pass(first_pass, lost, &[(19_800, 20_600)]);
+            t.segments
+                .into_iter()
+                .map(|s| (s.text, s.second_listen, s.disputed))
+                .collect::<Vec<_>>()
+        };
+        let first_pass = vec![intro.clone(), price.clone(), later.clone()];
+        let lost_mail = (None, 19_800, 20_600);
+        // The segment that held the lost words comes back; the second hearing of the price,
+        // which lost nothing, stays. (Before: both hearings of the price were gone.)
+        assert_eq!(
+            undone(&first_pass, &[lost_mail]),
+            [
+                (intro.text.clone(), false, false),
+                (
+                    "Notre offre coûte trente-cinq euros par mois,".into(),
+                    true,
+                    false
+                ),
+                (later.text.clone(), false, true),
+            ]
+        );
+        // Where the first pass heard nothing, the second hearing's words stay as well.
+        let unheard = vec![intro.clone(), later.clone()];
+        assert_eq!(undone(&unheard, &[lost_mail]).len(), 3);
+        // All of a speaker's second hearing over a loose assent goes, and every first-pass
+        // segment it had taken the place of comes back.
+        assert_eq!(
+            undone(&first_pass, &[(Some(Speaker::Agent), 19_800, 20_600)]),
+            [
+                (intro.text.clone(), false, false),
+                (price.text.clone(), false, false),
+                (later.text.clone(), false, true),
+            ]
+        );
+        // Nothing lost, nothing undone.
+        assert_eq!(undone(&first_pass, &[]).len(), 2);
+    }
+
     /// A segment of words at the times given, heard with that mean log-probability.
     fn timed(words: &[(&str, u64, u64)], second_listen: bool, avg_logprob: f32) -> Segment {
         let words: Vec<Word> = words

@@ -253,6 +253,79 @@ impl Transcript {
         self.segments.sort_by_key(|s| (s.start_ms, s.channel));
     }
 
+    /// Undoes a second decoding where it lost words a finding was met on (`lost`, ms): the
+    /// first pass's segments that held those words (`first_pass`, the transcript before the
+    /// second decoding) come back, and the second decoding's words over them go; its words
+    /// elsewhere stay. Where a loss names a speaker (a customer's loose assent), all of that
+    /// speaker's second hearing over the span goes, and every first-pass segment it had
+    /// taken the place of comes back. First-pass words come back where nothing now covers them
+    /// ([`Segment::outside`]), marked `disputed` over the `disputed` spans. Before, a second
+    /// hearing went whole and only the first-pass segments over the lost words came back:
+    /// "Notre offre de gaz coûte trente-cinq euros par mois", heard by both decodings in one
+    /// second-listen segment with the confirmation by mail the second one lost, was in neither
+    /// any more, and the price was missing.
+    pub fn give_back_first_pass(
+        &mut self,
+        first_pass: &[Segment],
+        lost: &[(Option<Speaker>, u64, u64)],
+        disputed: &[(u64, u64)],
+    ) {
+        if lost.is_empty() {
+            return;
+        }
+        let over = |s: &Segment, who: Option<Speaker>, (a, b): (u64, u64)| {
+            who.is_none_or(|w| w == s.speaker) && s.start_ms < b && a < s.end_ms
+        };
+        // The stretches given back to the first pass, per channel.
+        let mut back: Vec<(u16, u64, u64)> = Vec::new();
+        for &(who, a, b) in lost {
+            let undone: Box<dyn Iterator<Item = &Segment>> = match who {
+                Some(_) => Box::new(
+                    self.segments
+                        .iter()
+                        .filter(move |s| s.second_listen && over(s, who, (a, b))),
+                ),
+                None => Box::new(first_pass.iter().filter(move |s| over(s, None, (a, b)))),
+            };
+            back.extend(undone.map(|s| (s.channel, s.start_ms, s.end_ms)));
+        }
+        let spans_on = |channel: u16| -> Vec<(u64, u64)> {
+            back.iter()
+                .filter(|b| b.0 == channel)
+                .map(|b| (b.1, b.2))
+                .collect()
+        };
+        for s in std::mem::take(&mut self.segments) {
+            if s.second_listen {
+                self.segments.extend(s.outside(&spans_on(s.channel)));
+            } else {
+                self.segments.push(s);
+            }
+        }
+        for old in first_pass {
+            let given_back = back
+                .iter()
+                .any(|&(c, a, b)| c == old.channel && old.start_ms < b && a < old.end_ms);
+            if !given_back {
+                continue;
+            }
+            let now: Vec<(u64, u64)> = self
+                .segments
+                .iter()
+                .filter(|s| s.channel == old.channel)
+                .map(|s| (s.start_ms, s.end_ms))
+                .collect();
+            self.segments
+                .extend(old.outside(&now).into_iter().map(|mut s| {
+                    s.disputed = disputed
+                        .iter()
+                        .any(|&(a, b)| s.start_ms < b && a < s.end_ms);
+                    s
+                }));
+        }
+        self.segments.sort_by_key(|s| (s.start_ms, s.channel));
+    }
+
     /// Makes each speaker's segments on a channel follow one another: where two overlap, one
     /// voice said one thing at a time, so the same audio was written twice. Two decodings meet
     /// this way at the edges of a second listen ("Nous" kept from the first pass at 15.78 s
