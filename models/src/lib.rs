@@ -157,14 +157,7 @@ mod tests {
         );
         again.second_listen = true;
         let undone = |first_pass: &[Segment], lost: &[(Option<Speaker>, u64, u64)]| {
-            let mut t = Transcript {
-                near_readings: Vec::new(),
-                call_id: CallId::new(),
-                model: "base".into(),
-                model_sha256: String::new(),
-                language: "fr".into(),
-                segments: vec![intro.clone(), again.clone()],
-            };
+            let mut t = french(vec![intro.clone(), again.clone()]);
             t.give_back_first_pass(first_pass, lost, &[(19_800, 20_600)]);
             t.segments
                 .into_iter()
@@ -229,15 +222,20 @@ mod tests {
         s
     }
 
-    fn untangled(segments: Vec<Segment>) -> (Vec<(String, u64, u64)>, usize) {
-        let mut t = Transcript {
+    /// A French transcript of `segments` by base.
+    fn french(segments: Vec<Segment>) -> Transcript {
+        Transcript {
             near_readings: Vec::new(),
             call_id: CallId::new(),
             model: "base".into(),
             model_sha256: String::new(),
             language: "fr".into(),
             segments,
-        };
+        }
+    }
+
+    fn untangled(segments: Vec<Segment>) -> (Vec<(String, u64, u64)>, usize) {
+        let mut t = french(segments);
         let dropped = t.untangle();
         for (i, a) in t.segments.iter().enumerate() {
             for b in &t.segments[i + 1..] {
