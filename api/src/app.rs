@@ -1453,9 +1453,6 @@ impl App {
                 lost.push((None, s, e));
             }
         }
-        // Word by word: a first-pass segment partly overlapped by a second-listen one that
-        // stays gives back its other words (an introduction lost with the first pass's segment
-        // that also held the notice, whose second hearing stayed).
         if !lost.is_empty() {
             tracing::debug!(call = %call.id, ?lost, ?disputed,
                 "second listen undone where it lost words a finding was met on");

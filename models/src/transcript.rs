@@ -259,7 +259,9 @@ impl Transcript {
     /// elsewhere stay. Where a loss names a speaker (a customer's loose assent), all of that
     /// speaker's second hearing over the span goes, and every first-pass segment it had
     /// taken the place of comes back. First-pass words come back where nothing now covers them
-    /// ([`Segment::outside`]), marked `disputed` over the `disputed` spans. Before, a second
+    /// ([`Segment::outside`]: word by word, so that a first-pass segment partly overlapped by
+    /// a second hearing that stays gives back its other words), marked `disputed` over the
+    /// `disputed` spans. Before, a second
     /// hearing went whole and only the first-pass segments over the lost words came back:
     /// "Notre offre de gaz coûte trente-cinq euros par mois", heard by both decodings in one
     /// second-listen segment with the confirmation by mail the second one lost, was in neither
@@ -278,16 +280,15 @@ impl Transcript {
         };
         // The stretches given back to the first pass, per channel.
         let mut back: Vec<(u16, u64, u64)> = Vec::new();
+        let span = |s: &Segment| (s.channel, s.start_ms, s.end_ms);
         for &(who, a, b) in lost {
-            let undone: Box<dyn Iterator<Item = &Segment>> = match who {
-                Some(_) => Box::new(
-                    self.segments
-                        .iter()
-                        .filter(move |s| s.second_listen && over(s, who, (a, b))),
-                ),
-                None => Box::new(first_pass.iter().filter(move |s| over(s, None, (a, b)))),
-            };
-            back.extend(undone.map(|s| (s.channel, s.start_ms, s.end_ms)));
+            let undone = |s: &&Segment| over(s, who, (a, b));
+            if who.is_some() {
+                let second = self.segments.iter().filter(|s| s.second_listen);
+                back.extend(second.filter(undone).map(span));
+            } else {
+                back.extend(first_pass.iter().filter(undone).map(span));
+            }
         }
         let spans_on = |channel: u16| -> Vec<(u64, u64)> {
             back.iter()
