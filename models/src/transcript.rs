@@ -261,11 +261,10 @@ impl Transcript {
     /// taken the place of comes back. First-pass words come back where nothing now covers them
     /// ([`Segment::outside`]: word by word, so that a first-pass segment partly overlapped by
     /// a second hearing that stays gives back its other words), marked `disputed` over the
-    /// `disputed` spans. Before, a second
-    /// hearing went whole and only the first-pass segments over the lost words came back:
-    /// "Notre offre de gaz coûte trente-cinq euros par mois", heard by both decodings in one
-    /// second-listen segment with the confirmation by mail the second one lost, was in neither
-    /// any more, and the price was missing.
+    /// `disputed` spans. Before, a second hearing went whole and only the first-pass segments
+    /// over the lost words came back: "Notre offre de gaz coûte trente-cinq euros par mois",
+    /// heard by both decodings, in one second-listen segment with the confirmation by mail the
+    /// second one lost, was in neither any more, and the price was missing.
     pub fn give_back_first_pass(
         &mut self,
         first_pass: &[Segment],
