@@ -527,12 +527,7 @@ fn reading(
     put: &str,
     phrase: String,
 ) -> ScriptReading {
-    let text = |ws: &[&Word]| {
-        ws.iter()
-            .map(|w| w.text.trim())
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let text = said;
     let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
     let (put, next) = elided_into(fitted(put, &words[a].text, &words[b - 1].text), &texts, b);
     let took_next = next > b;
@@ -740,6 +735,15 @@ fn readings_at(
         .collect()
 }
 
+/// Words as the recogniser wrote them, one space apart.
+fn said(words: &[&Word]) -> String {
+    words
+        .iter()
+        .map(|w| w.text.trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The doubtful words `words[a..b]` a phrasing is read in place of: all of them, or, where the
 /// phrasing is too short to have been all of them ([`in_proportion`]), the run of them most like
 /// it letter by letter that it could have been. A disclosure said in other words than the rule
@@ -749,13 +753,7 @@ fn readings_at(
 fn within(words: &[&Word], (a, b): (usize, usize), phrase: &str) -> (f64, (usize, usize)) {
     let target = plain(phrase);
     let put = letters(phrase);
-    let text = |x: usize, y: usize| {
-        words[x..y]
-            .iter()
-            .map(|w| w.text.trim())
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let text = |x: usize, y: usize| said(&words[x..y]);
     let all = (
         strsim::normalized_levenshtein(&target, &plain(&text(a, b))),
         (a, b),
@@ -791,15 +789,7 @@ fn within(words: &[&Word], (a, b): (usize, usize), phrase: &str) -> (f64, (usize
 /// recording rightly refuses. Returns the similarity and the run.
 fn widened(words: &[&Word], (a, b): (usize, usize), phrase: &str) -> (f64, (usize, usize)) {
     let target = plain(phrase);
-    let text = |x: usize, y: usize| {
-        plain(
-            &words[x..y]
-                .iter()
-                .map(|w| w.text.trim())
-                .collect::<Vec<_>>()
-                .join(" "),
-        )
-    };
+    let text = |x: usize, y: usize| plain(&said(&words[x..y]));
     let lacks = phrase
         .split_whitespace()
         .count()
