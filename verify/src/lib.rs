@@ -22,7 +22,7 @@ use callproof_models::syllables;
 use callproof_models::{
     Attribution, AttributionSource, CallId, CallMetadata, Finding, FindingStatus, Hearing,
     NearReading, Outcome, RuleKind, RuleSetRef, Segment, Speaker, Transcript, Verdict,
-    Verification,
+    Verification, Word,
 };
 use chrono::{Datelike, Utc};
 
@@ -1864,6 +1864,43 @@ fn is_number_word(text: &str) -> bool {
             .all(|c| c.is_ascii_digit() || c == ',' || c == '.')
 }
 
+/// Whether the word starting at `at_ms` opens the customer's turn `seg` among words heard
+/// with doubt, and the rest of the turn, every word heard with confidence, would agree to
+/// nothing even if those opening words were a yes ("oui", "yes") answering the agent's
+/// question: then no assent can hide there, whatever a misheard opening was.
+fn opening_rules_out_an_assent(seg: &Segment, at_ms: u64) -> bool {
+    let opening = seg
+        .words
+        .iter()
+        .take_while(|w| w.probability < Segment::DOUBTFUL_WORD_BELOW)
+        .count();
+    let rest = &seg.words[opening..];
+    let in_opening = seg.words[..opening].iter().any(|w| w.start_ms == at_ms);
+    if !in_opening
+        || rest.is_empty()
+        || rest
+            .iter()
+            .any(|w| w.probability < Segment::DOUBTFUL_WORD_BELOW)
+    {
+        return false;
+    }
+    let at = |text, w: &Word, prob| WordAt {
+        text,
+        start_ms: w.start_ms,
+        end_ms: w.end_ms,
+        who: seg.attribution,
+        prob,
+        second: seg.second_listen,
+        first: None,
+    };
+    !["Oui,", "Yes,"].into_iter().any(|yes| {
+        let words: Vec<WordAt<'_>> = std::iter::once(at(yes, &seg.words[0], 1.0))
+            .chain(rest.iter().map(|w| at(&w.text, w, w.probability)))
+            .collect();
+        reply::read(&words, (0, words.len()), true) == Reply::Agrees
+    })
+}
+
 /// A word heard where an item was expected: its segment, start and end (ms), probability and
 /// text (a segment without words stands as one, with its confidence).
 type Heard<'a> = (&'a Segment, u64, u64, f32, &'a str);
@@ -2089,6 +2126,15 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                     push_once(&mut low, h);
                 }
                 low.sort_by_key(|h| h.1);
+            }
+            // Against an agent's statement of agreement, only an assent hidden there counts:
+            // where the rest of the customer's answer, heard with confidence, makes no yes of
+            // it whatever its opening words were ("Vomme, je ne sais pas trop" for "Hum, je ne
+            // sais pas trop", "Vomme" at 0.33), the agent stated an agreement the customer
+            // never gave.
+            if unheard_assent {
+                low.retain(|h| !opening_rules_out_an_assent(h.0, h.1));
+                opens_in_doubt &= !low.is_empty();
             }
             let doubtful: Vec<(u64, u64, &str)> = if low.len() >= 2
                 || opens_in_doubt

@@ -1406,6 +1406,45 @@ fn an_answer_opening_on_a_word_heard_with_doubt_holds_a_missing_assent_back() {
     assert_eq!(consent(&t).hearing.and_then(|h| h.doubtful), None);
 }
 
+/// "Hum, je ne sais pas trop" heard "Vomme, je ne sais pas trop", "Vomme" with doubt, then
+/// the agent: "Je note votre accord". Whatever the first word was, a yes there would not make
+/// the rest an assent: the agent stated an agreement the customer never gave, a violation.
+/// Where the rest could be one ("Vomme, je le prends" for "Oui, je le prends"), or another
+/// word of it was heard with doubt, the customer's assent may be what was misheard.
+#[test]
+fn an_opening_word_in_doubt_hides_no_assent_the_rest_of_the_answer_rules_out() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let with_answer = |answer: &'static str, doubtful: &[usize]| {
+        let mut turns = compliant();
+        turns[7] = (C, 32_000, answer);
+        turns.push((A, 36_000, "Très bien, je note votre accord. Bonne journée."));
+        let mut t = transcript(&turns);
+        let seg = t
+            .segments
+            .iter_mut()
+            .find(|s| s.start_ms == 32_000)
+            .unwrap();
+        for &k in doubtful {
+            seg.words[k].probability = 0.3;
+        }
+        finding(&run(&book, &t, &m), "consent").clone()
+    };
+    let f = with_answer("Vomme, je ne sais pas trop.", &[0]);
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::WrongSpeaker, FindingStatus::Fail),
+        "{f:#?}"
+    );
+    for (answer, doubtful) in [
+        ("Vomme, je le prends.", &[0][..]),
+        ("Vomme, je ne sais pas trop.", &[0, 3][..]),
+    ] {
+        let f = with_answer(answer, doubtful);
+        assert_eq!(f.status, FindingStatus::Review, "{answer}: {f:#?}");
+    }
+}
+
 /// The script check reads phrasings as the recogniser writes them ("inscrire sur la liste
 /// Bloctel", the vocabulary's capital): such a near reading is still one of the rule's
 /// phrasings, and holds the accusation back.
