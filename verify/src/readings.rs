@@ -706,7 +706,16 @@ fn readings_at(
         return Vec::new();
     }
     let words = window_words(t, first.channel, window);
-    let inside = |w: &Word| w.start_ms >= replaced.0 && w.end_ms <= replaced.1;
+    // A word the alignment gave no time sits at an edge of the words around it ("pour" at
+    // 10 536–10 536 ms, right after "bloquettelle" at 10 027–10 536): at an edge of the span it
+    // is the next or the last word, not one of those found there. Taken in, it made
+    // "bloquettelle pour" the place of a garbled "Bloctel", too long for "Bloctel" to be read
+    // there ([`in_proportion`]).
+    let inside = |w: &Word| {
+        w.start_ms >= replaced.0
+            && w.end_ms <= replaced.1
+            && (w.start_ms < w.end_ms || (replaced.0 < w.start_ms && w.end_ms < replaced.1))
+    };
     let Some(a) = words.iter().position(|w| inside(w)) else {
         return Vec::new();
     };
@@ -1259,6 +1268,54 @@ mod tests {
         assert!(
             text.contains("Je vous contaque au nom d'Électricité du Centre pour"),
             "{text}"
+        );
+    }
+
+    /// "sur la liste bloquettelle pour ne plier", "Bloctel" garbled and matched in the doubtful
+    /// band on "bloquettelle" alone; the alignment gave "pour" no time, at the end of
+    /// "bloquettelle". "Bloctel" is read in place of "bloquettelle", not of "bloquettelle
+    /// pour", which is too long for it.
+    #[test]
+    fn a_word_without_time_at_the_edge_of_a_match_is_not_part_of_its_place() {
+        let book = RuleBook::pack("fr-demarchage").unwrap();
+        let mut turns = compliant();
+        turns[2] = (
+            A,
+            10_000,
+            "Vous pouvez vous inscrire sur la liste bloquettelle pour ne plus être appelé.",
+        );
+        let mut t = transcript(&turns);
+        let seg = t
+            .segments
+            .iter_mut()
+            .find(|s| s.start_ms == 10_000)
+            .unwrap();
+        let k = seg
+            .words
+            .iter()
+            .position(|w| w.text.trim() == "bloquettelle")
+            .unwrap();
+        seg.words[k].probability = 0.43;
+        let end = seg.words[k].end_ms;
+        seg.words[k + 1].start_ms = end;
+        seg.words[k + 1].end_ms = end;
+        let v = run(&book, &t, &meta("2026-03-03T10:30:00+01:00"));
+        let f = finding(&v, "bloctel");
+        assert_eq!(
+            (f.outcome, f.status, f.end_ms),
+            (Outcome::Met, FindingStatus::Review, Some(end)),
+            "{f:?}"
+        );
+        let readings = script_readings(&book, &t, &v);
+        let r = readings
+            .iter()
+            .find(|r| r.phrase == "Bloctel")
+            .unwrap_or_else(|| panic!("Bloctel read over the garbled word: {readings:#?}"));
+        assert_eq!(r.replaced_words(), "bloquettelle");
+        assert!(
+            r.script.contains("sur la liste Bloctel pour ne plus"),
+            "{}",
+            r.script
         );
     }
 
