@@ -106,6 +106,21 @@ struct Cand {
     doubtful_number: Option<(String, f32)>,
 }
 
+impl<'a> WordAt<'a> {
+    /// Word `w` of segment `seg`, as heard.
+    fn of(seg: &'a Segment, w: &'a Word) -> Self {
+        WordAt {
+            text: &w.text,
+            start_ms: w.start_ms,
+            end_ms: w.end_ms,
+            who: seg.attribution,
+            prob: w.probability,
+            second: seg.second_listen,
+            first: seg.heard_first.as_deref(),
+        }
+    }
+}
+
 fn streams<'a>(t: &'a Transcript, language: &str) -> Vec<Stream<'a>> {
     let mut out = Vec::new();
     for speaker in [Speaker::Agent, Speaker::Customer, Speaker::Unknown] {
@@ -122,15 +137,7 @@ fn streams<'a>(t: &'a Transcript, language: &str) -> Vec<Stream<'a>> {
                     first: seg.heard_first.as_deref(),
                 });
             }
-            words.extend(seg.words.iter().map(|w| WordAt {
-                text: &w.text,
-                start_ms: w.start_ms,
-                end_ms: w.end_ms,
-                who: seg.attribution,
-                prob: w.probability,
-                second: seg.second_listen,
-                first: seg.heard_first.as_deref(),
-            }));
+            words.extend(seg.words.iter().map(|w| WordAt::of(seg, w)));
         }
         if words.is_empty() {
             continue;
@@ -1884,18 +1891,14 @@ fn opening_rules_out_an_assent(seg: &Segment, at_ms: u64) -> bool {
     {
         return false;
     }
-    let at = |text, w: &Word, prob| WordAt {
-        text,
-        start_ms: w.start_ms,
-        end_ms: w.end_ms,
-        who: seg.attribution,
-        prob,
-        second: seg.second_listen,
-        first: None,
-    };
     !["Oui,", "Yes,"].into_iter().any(|yes| {
-        let words: Vec<WordAt<'_>> = std::iter::once(at(yes, &seg.words[0], 1.0))
-            .chain(rest.iter().map(|w| at(&w.text, w, w.probability)))
+        let opened = WordAt {
+            text: yes,
+            prob: 1.0,
+            ..WordAt::of(seg, &seg.words[0])
+        };
+        let words: Vec<WordAt<'_>> = std::iter::once(opened)
+            .chain(rest.iter().map(|w| WordAt::of(seg, w)))
             .collect();
         reply::read(&words, (0, words.len()), true) == Reply::Agrees
     })
@@ -2134,7 +2137,9 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
             // never gave.
             if unheard_assent {
                 low.retain(|h| !opening_rules_out_an_assent(h.0, h.1));
-                opens_in_doubt &= !low.is_empty();
+                opens_in_doubt &= low
+                    .iter()
+                    .any(|h| h.0.words.first().is_some_and(|w| w.start_ms == h.1));
             }
             let doubtful: Vec<(u64, u64, &str)> = if low.len() >= 2
                 || opens_in_doubt
