@@ -1730,6 +1730,65 @@ fn push_once<'a, 'h>(low: &mut Vec<&'a Heard<'h>>, h: &'a Heard<'h>) {
     }
 }
 
+/// A word heard with confidence where an item was expected that is one of the item's own
+/// telling words ([`PhrasingWords::telling`]): the item was spoken of there, in other words or
+/// with one of them misheard. Forced readings of the script's words over such a place could
+/// not tell said from unsaid with `base` ("signer" read over the confident "finir" fell
+/// 8.0 nats below; "pendant", never said, read over "première" 7.5): the words heard are the
+/// evidence a person can weigh.
+///
+/// Two kinds of speech say nothing of it, however many of its words they hold: a sentence
+/// holding a forbidden statement ("vous n'avez rien à signer" denies the binding clause in its
+/// words), and, for an item whose phrasings name a number ("14 jours"), another number heard
+/// clearly ("un délai de quatre jours"): stated otherwise is the breach, which the script
+/// check reads again with the script's number.
+fn spoken_of<'a, 'h>(
+    heard: &'a [Heard<'h>],
+    words: &PhrasingWords,
+    denied: &[(u64, u64)],
+) -> Option<Vec<&'a Heard<'h>>> {
+    let stemmer = stemmer(&words.language)?;
+    let mut stems: Vec<String> = Vec::new();
+    let mut said: Vec<&Heard> = Vec::new();
+    let names_a_number = words.words.iter().any(|w| is_number_token(w));
+    for h in heard {
+        if h.0.words.is_empty() || h.3 < Segment::DOUBTFUL_WORD_BELOW {
+            continue;
+        }
+        if denied
+            .iter()
+            .any(|&(s, e)| s < h.0.end_ms && h.0.start_ms < e)
+        {
+            continue;
+        }
+        let tokens = text::normalise(h.4, &words.language);
+        // "un délai" normalises to "1 délai": a "1" is a number only written in digits.
+        let digits = h.4.chars().any(|c| c.is_ascii_digit());
+        if names_a_number
+            && tokens
+                .iter()
+                .any(|t| is_number_token(t) && (t != "1" || digits) && !words.words.contains(t))
+        {
+            return None;
+        }
+        for t in tokens {
+            let Some(s) = stem_of(&stemmer, &t).filter(|s| words.stems.contains(s)) else {
+                continue;
+            };
+            if !stems.contains(&s) {
+                stems.push(s);
+                said.push(h);
+            }
+        }
+    }
+    (stems.len() >= SPOKEN_OF_MIN).then_some(said)
+}
+
+/// Distinct stems of an item's phrasings that must be heard where it was expected for it to
+/// have been spoken of. One is too few: "je vous appelle de la part de…" holds "appelle" of
+/// "je m'appelle" and says nothing of who is calling.
+const SPOKEN_OF_MIN: usize = 2;
+
 /// How a phrasing writes a name's place ("I'm {name} from").
 const NAME_SLOT: &str = "{name}";
 
@@ -1762,6 +1821,31 @@ struct PhrasingWords {
     /// A phrasing has a `{number}` slot: any number heard belongs.
     numbers: bool,
     language: String,
+    /// The stems of its telling words (see [`Self::telling`]) that the phrasings of fewer than
+    /// three rules have: "engagement" and "engagé" are one word of the item.
+    stems: std::collections::HashSet<String>,
+}
+
+/// How many rules' phrasings say each word, and each stem, of a rule book.
+struct BookWords {
+    words: HashMap<String, usize>,
+    stems: HashMap<String, usize>,
+}
+
+/// The Snowball stemmer of a rule book's language, for the languages packs exist in.
+fn stemmer(language: &str) -> Option<frostem::Stemmer> {
+    match language {
+        "fr" => Some(frostem::Stemmer::new(frostem::Algorithm::French)),
+        "en" => Some(frostem::Stemmer::new(frostem::Algorithm::English)),
+        _ => None,
+    }
+}
+
+/// The stem of a normalised token long enough to say something (four letters and more, not a
+/// number); None for the others.
+fn stem_of(stemmer: &frostem::Stemmer, token: &str) -> Option<String> {
+    (token.chars().count() >= 4 && !is_number_token(token))
+        .then(|| stemmer.stem(token).into_owned())
 }
 
 impl PhrasingWords {
@@ -1774,20 +1858,43 @@ impl PhrasingWords {
             .collect()
     }
 
-    /// For each word of the book's phrasings, how many rules say it.
-    fn rules_saying(book: &RuleBook) -> HashMap<String, usize> {
-        let mut n: HashMap<String, usize> = HashMap::new();
+    /// The stems of `words` (see [`stem_of`]).
+    fn stems_of(
+        words: &std::collections::HashSet<String>,
+        language: &str,
+    ) -> std::collections::HashSet<String> {
+        let Some(stemmer) = stemmer(language) else {
+            return Default::default();
+        };
+        words.iter().filter_map(|w| stem_of(&stemmer, w)).collect()
+    }
+
+    /// For each word and each stem of the book's phrasings, how many rules say it.
+    fn rules_saying(book: &RuleBook) -> BookWords {
+        let mut out = BookWords {
+            words: HashMap::new(),
+            stems: HashMap::new(),
+        };
         for r in &book.rules {
-            for w in Self::words_of(r, &book.language) {
-                *n.entry(w).or_default() += 1;
+            let words = Self::words_of(r, &book.language);
+            for s in Self::stems_of(&words, &book.language) {
+                *out.stems.entry(s).or_default() += 1;
+            }
+            for w in words {
+                *out.words.entry(w).or_default() += 1;
             }
         }
-        n
+        out
     }
 
     /// `rules_saying`: [`Self::rules_saying`] of the rule's book.
-    fn of(rule: &Rule, language: &str, rules_saying: &HashMap<String, usize>) -> Self {
+    fn of(rule: &Rule, language: &str, book_words: &BookWords) -> Self {
+        let rules_saying = &book_words.words;
         let words = Self::words_of(rule, language);
+        let stems = Self::stems_of(&words, language)
+            .into_iter()
+            .filter(|s| book_words.stems.get(s).is_none_or(|&n| n < 3))
+            .collect();
         // Said in the phrasings of three rules or more ("pour", "vous", "de", "is"), a word
         // tells nothing of which item was being said.
         let common = words
@@ -1803,6 +1910,7 @@ impl PhrasingWords {
             common,
             numbers,
             language: language.to_string(),
+            stems,
         }
     }
 
@@ -1942,6 +2050,8 @@ fn near_reading<'t>(
 /// agreement) becomes "needs review" the same way. Where an item is expected: between the
 /// findings met just before and just after it in the rule set's order (the order a script
 /// follows), inside the rule's own window; the whole call when the neighbours are out of order.
+/// Where nothing there was heard with doubt but the agent spoke of the item, two of its own
+/// words heard in its place ([`spoken_of`]), the absence is for a person to weigh as well.
 fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) {
     // Counted once a call, and only for a call with an item missing.
     let rules_saying = std::cell::OnceCell::new();
@@ -1951,6 +2061,12 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
             (Outcome::Met, Some(s), Some(e)) if f.kind != RuleKind::Forbidden => Some((s, e)),
             _ => None,
         })
+        .collect();
+    // Forbidden statements heard, where an item's words are no sign it was given.
+    let denied: Vec<(u64, u64)> = findings
+        .iter()
+        .filter(|f| f.outcome == Outcome::ForbiddenSaid)
+        .filter_map(|f| f.start_ms.zip(f.end_ms))
         .collect();
     for i in 0..findings.len() {
         let Some(rule) = book.rules.iter().find(|r| r.id == findings[i].rule_id) else {
@@ -2197,6 +2313,45 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                             confidence,
                             doubtful: Some(span),
                             stretches: vec![span],
+                            searched,
+                            second_listen,
+                            script_check: false,
+                        });
+                    } else if let Some(said) = spoken_of(&heard, &phrasing_words, &denied)
+                        .filter(|_| absent && rule.kind == RuleKind::Required)
+                    {
+                        // The agent spoke of the item where it was expected, in words the
+                        // rule set does not hold or with one of them heard as another, however
+                        // sure the recogniser was ("que vous devrez finir avant tout
+                        // engagement" for "… signer avant tout engagement", "finir" at 0.67
+                        // in the first pass, 0.76 in the second listen): an accusation would
+                        // rest on the rule set's wording, not on the recording.
+                        let span = (
+                            said.iter().map(|h| h.0.start_ms).min().unwrap_or(0),
+                            said.iter().map(|h| h.0.end_ms).max().unwrap_or(0),
+                        );
+                        let mut sentences: Vec<&str> =
+                            said.iter().map(|h| h.0.text.trim()).collect();
+                        sentences.dedup();
+                        let words: Vec<String> = said
+                            .iter()
+                            .map(|h| {
+                                format!("\"{}\"", h.4.trim_matches(|c: char| !c.is_alphanumeric()))
+                            })
+                            .collect();
+                        f.status = FindingStatus::Review;
+                        f.detail = format!(
+                            "{}; but the {speaker} spoke of it at {}-{} (\"{}\": {} are words of its phrasings) in words the rule set does not hold: read and listen there before concluding",
+                            f.detail,
+                            clock(span.0),
+                            clock(span.1),
+                            sentences.join(" / "),
+                            words.join(", ")
+                        );
+                        f.hearing = Some(Hearing {
+                            confidence,
+                            doubtful: Some(span),
+                            stretches: Vec::new(),
                             searched,
                             second_listen,
                             script_check: false,

@@ -1516,11 +1516,24 @@ fn a_disclosure_with_one_word_barely_heard_is_doubtful_wherever_it_was_said() {
         from <= 19_000 + 300 * 3 && to >= 19_000 + 300 * 7,
         "{from}-{to}"
     );
-    // Heard clearly, the other number is a violation: the withdrawal period is not 14 days.
+    // Another number heard clearly is a violation: the withdrawal period is not 14 days.
     let mut clear = transcript(&compliant());
     lose(&mut clear, 4, "quatorze", 0.9);
+    clear.segments[4]
+        .words
+        .iter_mut()
+        .find(|w| w.text == " catorzo")
+        .expect("word")
+        .text = " sept".into();
     let (outcome, status, _) = withdrawal(&clear);
     assert_eq!((outcome, status), (Outcome::Missing, FindingStatus::Fail));
+    // A word that is no number in its place, however sure the recogniser was of it: the
+    // period was spoken of ("délai", "rétractation", "jours") and its number lost, for a
+    // person to hear.
+    let mut garbled = transcript(&compliant());
+    lose(&mut garbled, 4, "quatorze", 0.9);
+    let (outcome, status, _) = withdrawal(&garbled);
+    assert_eq!((outcome, status), (Outcome::Missing, FindingStatus::Review));
     // Said last, after the confirmation: out of the pack's order, still found doubtful.
     let mut turns = compliant();
     let said = turns.remove(4);
@@ -1795,4 +1808,61 @@ fn a_disclosure_inside_a_forbidden_statement_discloses_nothing() {
         "{f:?}"
     );
     assert_eq!(finding(&v, "final_on_phone").status, FindingStatus::Fail);
+}
+
+/// "que vous devrez signer avant tout engagement" heard, with confidence, "que vous devrez finir
+/// avant tout engagement": no phrasing of the binding clause is there, but two of its own words
+/// ("avant", and "engagement" as "engagé") are, where it was expected. The agent spoke of it;
+/// whether in words the rule set lacks or with a word misheard, only a person can tell. One
+/// such word is no sign ("je vous appelle" is not "je m'appelle"), and nothing said of it is
+/// an accusation.
+#[test]
+fn an_item_spoken_of_in_other_words_is_for_review_not_an_accusation() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let with = |written: &'static str| {
+        let mut turns = compliant();
+        turns[5] = (A, 23_000, written);
+        run(&book, &transcript(&turns), &m)
+    };
+    let binding = |v: &Verification| {
+        let f = finding(v, "binding_after_signature");
+        (f.outcome, f.status, f.detail.clone())
+    };
+    let v =
+        with("Vous recevrez l'offre par courrier, que vous devrez finir avant tout engagement.");
+    let (outcome, status, detail) = binding(&v);
+    assert_eq!(
+        (outcome, status),
+        (Outcome::Missing, FindingStatus::Review),
+        "{detail}"
+    );
+    assert!(detail.contains("\"avant\", \"engagement\""), "{detail}");
+    let h = finding(&v, "binding_after_signature")
+        .hearing
+        .clone()
+        .unwrap();
+    assert_eq!(h.doubtful, Some((23_000, 23_000 + 12 * 300)));
+    assert!(h.stretches.is_empty(), "no doubtful words to hear again");
+    // One word of it only: no sign it was spoken of.
+    let v = with("Vous recevrez l'offre par courrier, à lire avant la livraison.");
+    assert_eq!(binding(&v).1, FindingStatus::Fail, "{}", binding(&v).2);
+    // Not spoken of at all: the accusation stands.
+    let v = with("Vous recevrez l'offre par courrier.");
+    assert_eq!(binding(&v).1, FindingStatus::Fail);
+    // "appelle" is a word of "je m'appelle", and "je vous appelle" says nothing of who calls.
+    let mut turns = compliant();
+    turns[0] = (
+        A,
+        0,
+        "Bonjour madame, je vous appelle de la part d'Électricité du Centre pour une offre commerciale.",
+    );
+    let v = run(&book, &transcript(&turns), &m);
+    let f = finding(&v, "identity");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Fail),
+        "{}",
+        f.detail
+    );
 }
