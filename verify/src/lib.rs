@@ -2257,6 +2257,22 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                     .iter()
                     .any(|h| h.0.words.first().is_some_and(|w| w.start_ms == h.1));
             }
+            // One word long enough to have held the item, heard with doubt, with another
+            // heard with doubt close by in the same sentence: garbled speech, whose other
+            // words came out sure ("j'ai un petit de cheveux n'école" for "Julien Petit de
+            // chez Vendicall": "cheveux" at 0.36, "un" at 0.44, "petit de" above 0.9).
+            if low.len() == 1 {
+                let one = low[0];
+                if let Some(near) = heard.iter().find(|h| {
+                    std::ptr::eq(h.0, one.0)
+                        && h.1 != one.1
+                        && is_low(h)
+                        && h.1.max(one.1).saturating_sub(h.2.min(one.2)) <= STRETCH_GAP_MS
+                }) {
+                    push_once(&mut low, near);
+                    low.sort_by_key(|h| h.1);
+                }
+            }
             let doubtful: Vec<(u64, u64, &str)> = if low.len() >= 2
                 || opens_in_doubt
                 || low

@@ -1866,3 +1866,46 @@ fn an_item_spoken_of_in_other_words_is_for_review_not_an_accusation() {
         f.detail
     );
 }
+
+/// "Julien Petit de chez Vendicall" heard "j'ai un petit de cheveux n'école": "cheveux" at 0.36
+/// is long enough to have been "de chez" garbled, but one word heard with doubt is a stray
+/// word; "un" at 0.44, two words before it, is too short (180 ms) to have been any of it. Two
+/// words heard with doubt close together in one sentence are garbled speech, whose other words
+/// came out sure: the missing identity is for a person. Far apart, or only one, they are not.
+#[test]
+fn a_doubtful_word_with_another_close_by_makes_garbled_speech() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let opening = "Bonjour madame, j'ai un petit de cheveux n'école, je vous appelle pour le compte de Toiture Plus pour une proposition commerciale.";
+    let identity = |t: &Transcript| {
+        let v = run(&book, t, &m);
+        let f = finding(&v, "identity");
+        (f.outcome, f.status)
+    };
+    let at = |t: &Transcript, text: &str| {
+        t.segments[0]
+            .words
+            .iter()
+            .position(|w| w.text.trim() == text)
+            .expect("word")
+    };
+    let mut turns = compliant();
+    turns[0] = (A, 0, opening);
+    let base = transcript(&turns);
+    let (un, cheveux) = (at(&base, "un"), at(&base, "cheveux"));
+    // One word heard with doubt, not barely: a stray word; the identity is missing.
+    let mut t = base.clone();
+    t.segments[0].words[cheveux].probability = 0.36;
+    assert_eq!(identity(&t), (Outcome::Missing, FindingStatus::Fail));
+    // With a short one close by, heard with doubt too: garbled speech.
+    let w = &mut t.segments[0].words[un];
+    (w.probability, w.end_ms) = (0.44, w.start_ms + 180);
+    assert_eq!(identity(&t), (Outcome::Missing, FindingStatus::Review));
+    // The short one more than a second before the long one ("un" ends 1 020 ms before
+    // "n'école" begins): two stray words.
+    let mut t = base.clone();
+    t.segments[0].words[at(&base, "n'école,")].probability = 0.36;
+    let w = &mut t.segments[0].words[un];
+    (w.probability, w.end_ms) = (0.44, w.start_ms + 180);
+    assert_eq!(identity(&t), (Outcome::Missing, FindingStatus::Fail));
+}
