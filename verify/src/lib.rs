@@ -1730,9 +1730,9 @@ fn push_once<'a, 'h>(low: &mut Vec<&'a Heard<'h>>, h: &'a Heard<'h>) {
     }
 }
 
-/// A word heard with confidence where an item was expected that is one of the item's own
-/// telling words ([`PhrasingWords::telling`]): the item was spoken of there, in other words or
-/// with one of them misheard. Forced readings of the script's words over such a place could
+/// The words heard with confidence where an item was expected that carry two distinct stems
+/// of the item's own telling words ([`SPOKEN_OF_MIN`], [`PhrasingWords::stems`]), one word per
+/// stem: the item was spoken of there, in other words or with one of them misheard. Forced readings of the script's words over such a place could
 /// not tell said from unsaid with `base` ("signer" read over the confident "finir" fell
 /// 8.0 nats below; "pendant", never said, read over "première" 7.5): the words heard are the
 /// evidence a person can weigh.
@@ -1762,12 +1762,10 @@ fn spoken_of<'a, 'h>(
             continue;
         }
         let tokens = text::normalise(h.4, &words.language);
-        // "un délai" normalises to "1 délai": a "1" is a number only written in digits.
-        let digits = h.4.chars().any(|c| c.is_ascii_digit());
         if names_a_number
             && tokens
                 .iter()
-                .any(|t| is_number_token(t) && (t != "1" || digits) && !words.words.contains(t))
+                .any(|t| said_number(t, h.4) && !words.words.contains(t))
         {
             return None;
         }
@@ -1933,11 +1931,10 @@ impl PhrasingWords {
     /// offre" is "1 offre"), and "une" beside a garbled name in the opening said nothing of
     /// "une fois signé".
     fn telling(&self, word: &str) -> bool {
-        let digits = word.chars().any(|c| c.is_ascii_digit());
         text::normalise(word, &self.language).iter().any(|t| {
             self.words.contains(t)
                 && !self.common.contains(t)
-                && (t.chars().count() >= 4 || is_number_token(t) && (t != "1" || digits))
+                && (t.chars().count() >= 4 || said_number(t, word))
         })
     }
 
@@ -1964,6 +1961,12 @@ impl PhrasingWords {
             (start, end)
         }
     }
+}
+
+/// Whether `token`, normalised from the heard `word`, is a number said: normalisation makes
+/// one of the article ("une offre" is "1 offre"), so a "1" is one only written in digits.
+fn said_number(token: &str, word: &str) -> bool {
+    is_number_token(token) && (token != "1" || word.chars().any(|c| c.is_ascii_digit()))
 }
 
 /// A token that is a number, as normalisation writes numbers said in words or digits.
