@@ -17,9 +17,9 @@ use callproof_ingest::{DecodeError, DecodedAudio};
 use callproof_metastore::prelude::*;
 use callproof_metastore::{Job, JobKind, MetastoreError, NewCall, StoredRuleSet};
 use callproof_models::{
-    Actor, AttributionSource, AudioInfo, Call, CallId, CallMetadata, CallState, ChannelRoles,
-    ClientId, Finding, FindingStatus, NearReading, Outcome, RuleKind, RuleSetRef, Scope, Segment,
-    Speaker, Transcript, Verdict, Verification,
+    Actor, Attribution, AttributionSource, AudioInfo, Call, CallId, CallMetadata, CallState,
+    ChannelRoles, ClientId, Finding, FindingStatus, NearReading, Outcome, RuleKind, RuleSetRef,
+    Scope, Segment, Speaker, Transcript, Verdict, Verification,
 };
 use callproof_storage::{ObjectKey, OriginalStore, StoreError};
 use std::collections::{BTreeMap, HashMap};
@@ -1481,7 +1481,10 @@ impl App {
     /// forbidden phrase or a refusal. Surer is not always right: sped up, "a 14-day
     /// cancellation period" was heard, surer, as "a 14-week installation period". A stretch no
     /// pace heard surer stands where the hearing at each pace, on its own, clears the same
-    /// finding ([`cleared_at_each`]). Says how many stretches were tried and how many stand.
+    /// finding ([`cleared_at_each`]). Last, on a stereo call, the same speech is heard in the
+    /// conversation ([`conversation_hearing`]: both channels mixed, with the 20 s before and
+    /// 5 s after), and a stretch heard surer there stands where it clears a finding and
+    /// changes no other for the worse. Says how many stretches were tried and how many stand.
     fn listen_at_other_paces(
         &self,
         engine: &Engine,
@@ -1511,6 +1514,8 @@ impl App {
         opts.fallback = false;
         let mut surer: Vec<(u16, Vec<Segment>)> = Vec::new();
         let mut at_each: Vec<(u16, Vec<Vec<Segment>>)> = Vec::new();
+        let together = (channels.len() == 2).then(|| conversation_of(channels));
+        let mut conversations: Vec<(u16, Vec<Segment>)> = Vec::new();
         for (ch, samples) in channels.iter().enumerate() {
             let ch = ch as u16;
             let Some((speaker, wanted)) = wanted_on(t, &spans, ch) else {
@@ -1526,6 +1531,17 @@ impl App {
                         end_ms = s.end_ms, text = %s.text, "second listen heard at another pace");
                 }
                 paced.push(heard);
+            }
+            // The channel's words as heard in the whole conversation (both channels mixed,
+            // with the speech around the stretch: [`conversation_hearing`]), tried last.
+            if let Some((mixed, turns)) = &together {
+                let heard =
+                    conversation_hearing(engine, (mixed, turns), (speaker, ch), opts.clone())?;
+                for s in &heard {
+                    tracing::debug!(call = %call.id, channel = ch, start_ms = s.start_ms,
+                        end_ms = s.end_ms, text = %s.text, "second listen heard in the conversation");
+                }
+                conversations.push((ch, heard));
             }
             // Compared with the second listen's own hearing as it came out (before a word heard
             // the same by the first pass took the higher of the two probabilities), where it
@@ -1603,6 +1619,36 @@ impl App {
                     })
                     .unwrap_or(0);
                 if let Some((with, then)) = tries.into_iter().nth(best) {
+                    *t = with;
+                    now = then;
+                    kept += 1;
+                }
+            }
+        }
+        // Last, the conversation's hearing of each channel, where it was surer than what now
+        // stands and clears a finding without changing any other for the worse: heard with
+        // the question before it, a reply garbled on its own channel ("Nous sommes là.") can
+        // come out as said ("Oui, ça me va."). It only ever clears, and only where it clears:
+        // a surer hearing that changes nothing leaves the paces' words in place.
+        let mut tried = tried;
+        for (ch, heard) in conversations {
+            let ours: Vec<Segment> = t
+                .segments
+                .iter()
+                .filter(|s| s.channel == ch)
+                .cloned()
+                .collect();
+            for mut stretch in surer_stretches(&ours, &overlapping(vec![heard])) {
+                tried += 1;
+                agree_with_first_pass(&mut stretch, &t.segments, ch);
+                let mut with = t.clone();
+                with.replace_heard(ch, stretch.clone());
+                let then = verify::verify(book, &provisional, &with, facts);
+                let clears = cleared_at_each(&now.findings, &[then.findings.as_slice()]);
+                tracing::debug!(call = %call.id, channel = ch, kept = clears,
+                    text = %stretch.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" "),
+                    "second listen: heard surer in the conversation");
+                if clears {
                     *t = with;
                     now = then;
                     kept += 1;
@@ -2134,6 +2180,163 @@ fn paced_hearing(
 fn at_pace(ms: u64, rate: u32) -> u64 {
     ms * u64::from(rate) / u64::from(callproof_ingest::TARGET_RATE)
 }
+
+/// A stereo call as one conversation: its channels mixed into one track (each brought to the
+/// same loudness first, so that a quiet customer line is not lost under the agent's), and who
+/// speaks when, read from the channels' own levels: a 10 ms frame is a channel's where that
+/// channel is at least [`OWN_FRAME_DB`] above its background and louder, over its own
+/// background, than the other by as much.
+fn conversation_of(channels: &[Vec<f32>]) -> (Vec<f32>, callproof_diarize::Diarization) {
+    let len = channels.iter().map(Vec::len).max().unwrap_or(0);
+    let mut mixed = vec![0f32; len];
+    for samples in channels {
+        let mut peaks: Vec<f32> = samples.iter().step_by(8).map(|x| x.abs()).collect();
+        peaks.sort_by(f32::total_cmp);
+        let peak = peaks
+            .get(peaks.len().saturating_sub(1) * 995 / 1000)
+            .copied()
+            .unwrap_or(0.0);
+        let gain = if peak > 0.0 {
+            (0.5 / peak).min(10.0)
+        } else {
+            0.0
+        };
+        for (m, x) in mixed.iter_mut().zip(samples) {
+            *m += x * gain / channels.len() as f32;
+        }
+    }
+    let louder: Vec<Vec<f32>> = channels
+        .iter()
+        .map(
+            |samples| match callproof_transcribe::speech::Loudness::of(samples) {
+                Some(l) => l.levels.iter().map(|v| v - l.floor).collect(),
+                None => Vec::new(),
+            },
+        )
+        .collect();
+    // Loudness frames are 20 ms, diarization frames 10 ms.
+    let frames = len.div_ceil(160);
+    let owner = |t: usize| -> Option<(usize, f32)> {
+        let at: Vec<f32> = louder
+            .iter()
+            .map(|l| l.get(t / 2).copied().unwrap_or(0.0))
+            .collect();
+        let (k, best) = at.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
+        let other = at
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != k)
+            .map(|(_, v)| *v)
+            .fold(f32::MIN, f32::max);
+        (*best >= OWN_FRAME_DB && *best - other.max(0.0) >= OWN_FRAME_DB).then_some((k, 1.0))
+    };
+    let d = callproof_diarize::Diarization {
+        speakers: channels.len(),
+        turns: Vec::new(),
+        frames: (0..frames).map(owner).collect(),
+        closest_speakers: 0.0,
+    };
+    (mixed, d)
+}
+
+/// How far (dB) above its background, and above the other channel, a channel must be in a
+/// frame for the speech there to be its own.
+const OWN_FRAME_DB: f32 = 10.0;
+
+/// How much of the conversation around a stretch is heard with it: the question before an
+/// answer, and what follows it, let the recogniser hear a short reply as a reply.
+const CONVERSATION_BEFORE_MS: u64 = 20_000;
+const CONVERSATION_AFTER_MS: u64 = 5_000;
+
+/// The paced hearings' options for the conversation hearing: greedy and without a prompt, as
+/// the first pass (a prompt of the agent's words put its kind of text in the customer's mouth).
+fn opts_conversation(paced: &TranscribeOptions) -> TranscribeOptions {
+    let mut opts = paced.clone();
+    opts.beam_size = 1;
+    opts.fallback = true;
+    opts.prompt = None;
+    opts.only_ms = paced.only_ms.as_ref().map(|spans| {
+        spans
+            .iter()
+            .map(|&(s, e)| {
+                (
+                    s.saturating_sub(CONVERSATION_BEFORE_MS),
+                    e + CONVERSATION_AFTER_MS,
+                )
+            })
+            .collect()
+    });
+    opts
+}
+
+/// The words of `channel` in the conversation's hearing of the stretches of `opts.only_ms`
+/// (heard with the speech around them, [`opts_conversation`]), as segments of that channel: runs of words each held wholly by that channel's
+/// frames. A word the levels cannot give to one channel (said over the other, or at a turn's
+/// edge) is left out rather than put in the wrong mouth.
+fn conversation_hearing(
+    engine: &Engine,
+    (mixed, turns): (&[f32], &callproof_diarize::Diarization),
+    (speaker, channel): (Speaker, u16),
+    opts: TranscribeOptions,
+) -> Result<Vec<Segment>> {
+    let wanted = opts.only_ms.clone().unwrap_or_default();
+    let heard = engine.transcribe(mixed, speaker, channel, &opts_conversation(&opts))?;
+    Ok(words_of_channel(heard, turns, (speaker, channel), &wanted))
+}
+
+/// The words of the conversation's hearing `heard` that `turns` give wholly to `channel`, as
+/// that channel's segments (cut where a word is not its own), kept where they overlap `wanted`.
+fn words_of_channel(
+    heard: Vec<Segment>,
+    turns: &callproof_diarize::Diarization,
+    (speaker, channel): (Speaker, u16),
+    wanted: &[(u64, u64)],
+) -> Vec<Segment> {
+    let mut out = Vec::new();
+    for seg in heard {
+        let mut run: Vec<callproof_models::Word> = Vec::new();
+        let mut flush = |run: &mut Vec<callproof_models::Word>| {
+            if let (Some(first), Some(last)) = (run.first(), run.last()) {
+                out.push(Segment {
+                    speaker,
+                    channel,
+                    start_ms: first.start_ms,
+                    end_ms: last.end_ms,
+                    text: run
+                        .iter()
+                        .map(|w| w.text.trim())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    avg_logprob: seg.avg_logprob,
+                    no_speech_prob: seg.no_speech_prob,
+                    words: std::mem::take(run),
+                    attribution: Attribution::CHANNEL,
+                    second_listen: true,
+                    heard_first: None,
+                    disputed: false,
+                });
+            }
+        };
+        for w in &seg.words {
+            let own = turns
+                .speaker_of(w.start_ms, w.end_ms.max(w.start_ms + 10))
+                .is_some_and(|(k, c)| k == usize::from(channel) && c >= OWN_WORD_SHARE);
+            if own {
+                run.push(w.clone());
+            } else {
+                flush(&mut run);
+            }
+        }
+        flush(&mut run);
+    }
+    out.retain(|s| wanted.iter().any(|&(a, b)| s.start_ms < b && a < s.end_ms));
+    out
+}
+
+/// The share of a word's speech frames its channel must hold for the word to be that
+/// channel's in the conversation's hearing (a word in silence, placed by the nearest speech,
+/// counts half: it is nobody's).
+const OWN_WORD_SHARE: f32 = 0.9;
 
 /// Brings the times of segments heard on a channel resampled to `rate` (and read at 16 kHz)
 /// back to the channel's own clock.
@@ -2735,6 +2938,94 @@ mod tests {
         assert!(surer_stretches(&ours, &overlapping(vec![unsure])).is_empty());
         let elsewhere = vec![heard(20_000, "Goodbye then.", 0.99)];
         assert!(surer_stretches(&ours, &overlapping(vec![elsewhere])).is_empty());
+    }
+
+    #[test]
+    fn a_stereo_call_heard_as_one_conversation_keeps_who_spoke_from_the_channels() {
+        // The agent speaks 0-1 s on channel 0; the customer answers 1.5-2.1 s on channel 1,
+        // 18 dB quieter, over a faint hiss on both lines.
+        let rate = 16_000usize;
+        let tone = |i: usize, amp: f32| amp * (i as f32 * 0.07).sin();
+        let hiss = |i: usize| 0.000_3 * ((i * 7919 % 1000) as f32 / 500.0 - 1.0);
+        let agent: Vec<f32> = (0..3 * rate)
+            .map(|i| hiss(i) + if i < rate { tone(i, 0.5) } else { 0.0 })
+            .collect();
+        let customer: Vec<f32> = (0..3 * rate)
+            .map(|i| {
+                hiss(i + 3)
+                    + if (24_000..33_600).contains(&i) {
+                        tone(i, 0.063)
+                    } else {
+                        0.0
+                    }
+            })
+            .collect();
+        let (mixed, turns) = conversation_of(&[agent, customer]);
+        assert_eq!(mixed.len(), 3 * rate);
+        assert_eq!(turns.speaker_of(200, 800).map(|w| w.0), Some(0));
+        assert_eq!(turns.speaker_of(1_600, 2_000).map(|w| w.0), Some(1));
+        // Each voice brought to the same loudness in the mix: the quiet line is not lost.
+        let peak = |a: usize, b: usize| mixed[a..b].iter().fold(0f32, |m, x| m.max(x.abs()));
+        let (loud, quiet) = (peak(0, rate), peak(24_000, 33_600));
+        assert!(quiet > loud * 0.5, "agent {loud}, customer {quiet}");
+        // Between the turns nobody holds the line: a word there is nobody's.
+        assert!(turns.frames[120..145].iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn the_conversation_s_words_go_only_to_the_channel_that_held_them() {
+        // Frames: the agent (channel 0) speaks 0-1 s, the customer (1) 1.5-2.5 s.
+        let turns = callproof_diarize::Diarization {
+            speakers: 2,
+            turns: Vec::new(),
+            frames: (0..300)
+                .map(|t| match t {
+                    0..100 => Some((0, 1.0)),
+                    150..250 => Some((1, 1.0)),
+                    _ => None,
+                })
+                .collect(),
+            closest_speakers: 0.0,
+        };
+        let word = |text: &str, start_ms: u64, end_ms: u64| callproof_models::Word {
+            text: text.into(),
+            start_ms,
+            end_ms,
+            probability: 0.9,
+        };
+        let mut s = seg(200, "d'accord ? Oui, ça me va. Merci");
+        s.end_ms = 2_900;
+        s.words = vec![
+            word("d'accord", 200, 900),
+            // Timed over the end of one turn and the start of the other: nobody's.
+            word("?", 800, 1_700),
+            word("Oui,", 1_700, 1_800),
+            word("ça", 1_800, 1_950),
+            word("me", 1_950, 2_100),
+            word("va.", 2_100, 2_400),
+            // In the silence after the reply.
+            word("Merci", 2_600, 2_900),
+        ];
+        let theirs = words_of_channel(
+            vec![s.clone()],
+            &turns,
+            (Speaker::Customer, 1),
+            &[(1_400, 2_500)],
+        );
+        assert_eq!(theirs.len(), 1, "{theirs:?}");
+        assert_eq!(theirs[0].text, "Oui, ça me va.");
+        assert_eq!((theirs[0].start_ms, theirs[0].end_ms), (1_700, 2_400));
+        assert_eq!(
+            (theirs[0].speaker, theirs[0].channel),
+            (Speaker::Customer, 1)
+        );
+        let agents = words_of_channel(vec![s.clone()], &turns, (Speaker::Agent, 0), &[(0, 1_000)]);
+        assert_eq!(agents.len(), 1);
+        assert_eq!(agents[0].text, "d'accord");
+        // Outside the stretches asked for, nothing.
+        assert!(
+            words_of_channel(vec![s], &turns, (Speaker::Customer, 1), &[(5_000, 6_000)]).is_empty()
+        );
     }
 
     #[test]
