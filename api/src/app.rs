@@ -2228,7 +2228,8 @@ fn conversation_of(channels: &[Vec<f32>]) -> (Vec<f32>, callproof_diarize::Diari
             .filter(|(j, _)| *j != k)
             .map(|(_, v)| *v)
             .fold(f32::MIN, f32::max);
-        (*best >= OWN_FRAME_DB && *best - other.max(0.0) >= OWN_FRAME_DB).then_some((k, 1.0))
+        // The other's level counts from its background up: ahead of it is above one's own.
+        (*best - other.max(0.0) >= OWN_FRAME_DB).then_some((k, 1.0))
     };
     let d = callproof_diarize::Diarization {
         speakers: channels.len(),
@@ -2270,8 +2271,8 @@ fn opts_conversation(paced: &TranscribeOptions) -> TranscribeOptions {
 }
 
 /// The words of `channel` in the conversation's hearing of the stretches of `opts.only_ms`
-/// (heard with the speech around them, [`opts_conversation`]), as segments of that channel: runs of words each held wholly by that channel's
-/// frames. A word the levels cannot give to one channel (said over the other, or at a turn's
+/// (heard with the speech around them, [`opts_conversation`]), as segments of that channel:
+/// runs of words each held wholly by that channel's frames. A word the levels cannot give to one channel (said over the other, or at a turn's
 /// edge) is left out rather than put in the wrong mouth.
 fn conversation_hearing(
     engine: &Engine,
