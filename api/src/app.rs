@@ -1460,11 +1460,17 @@ impl App {
         t.give_back_first_pass(&first_pass, &lost, &disputed);
         let (tried, kept) =
             self.listen_at_other_paces(engine, (call, &facts), channels, book, &beam, t)?;
+        let conversation_started = Instant::now();
+        let (conversation_tried, conversation_kept) =
+            self.listen_in_conversation(engine, (call, &facts), channels, book, t)?;
         tracing::info!(
             call = %call.id,
             spans = spans.len(),
             paced_tried = tried,
             paced_kept = kept,
+            conversation_tried,
+            conversation_kept,
+            conversation_s = conversation_started.elapsed().as_secs_f64(),
             speech_s = decoded_ms as f64 / 1000.0,
             seconds = started.elapsed().as_secs_f64(),
             "second listen"
@@ -1481,10 +1487,7 @@ impl App {
     /// forbidden phrase or a refusal. Surer is not always right: sped up, "a 14-day
     /// cancellation period" was heard, surer, as "a 14-week installation period". A stretch no
     /// pace heard surer stands where the hearing at each pace, on its own, clears the same
-    /// finding ([`cleared_at_each`]). Last, on a stereo call, the same speech is heard in the
-    /// conversation ([`conversation_hearing`]: both channels mixed, with the 20 s before and
-    /// 5 s after), and a stretch heard surer there stands where it clears a finding and
-    /// changes no other for the worse. Says how many stretches were tried and how many stand.
+    /// finding ([`cleared_at_each`]). Says how many stretches were tried and how many stand.
     fn listen_at_other_paces(
         &self,
         engine: &Engine,
@@ -1496,16 +1499,7 @@ impl App {
     ) -> Result<(usize, usize)> {
         let provisional = provisional("second-listen");
         let mut now = verify::verify(book, &provisional, t, facts);
-        let doubts = Verification {
-            findings: now
-                .findings
-                .iter()
-                .filter(|f| f.status == FindingStatus::Review)
-                .cloned()
-                .collect(),
-            ..now.clone()
-        };
-        let spans = verify::second_listen_spans(book, &doubts);
+        let spans = verify::second_listen_spans(book, &in_review(&now));
         if spans.is_empty() {
             return Ok((0, 0));
         }
@@ -1514,8 +1508,6 @@ impl App {
         opts.fallback = false;
         let mut surer: Vec<(u16, Vec<Segment>)> = Vec::new();
         let mut at_each: Vec<(u16, Vec<Vec<Segment>>)> = Vec::new();
-        let together = (channels.len() == 2).then(|| conversation_of(channels));
-        let mut conversations: Vec<(u16, Vec<Segment>)> = Vec::new();
         for (ch, samples) in channels.iter().enumerate() {
             let ch = ch as u16;
             let Some((speaker, wanted)) = wanted_on(t, &spans, ch) else {
@@ -1531,17 +1523,6 @@ impl App {
                         end_ms = s.end_ms, text = %s.text, "second listen heard at another pace");
                 }
                 paced.push(heard);
-            }
-            // The channel's words as heard in the whole conversation (both channels mixed,
-            // with the speech around the stretch: [`conversation_hearing`]), tried last.
-            if let Some((mixed, turns)) = &together {
-                let heard =
-                    conversation_hearing(engine, (mixed, turns), (speaker, ch), opts.clone())?;
-                for s in &heard {
-                    tracing::debug!(call = %call.id, channel = ch, start_ms = s.start_ms,
-                        end_ms = s.end_ms, text = %s.text, "second listen heard in the conversation");
-                }
-                conversations.push((ch, heard));
             }
             // Compared with the second listen's own hearing as it came out (before a word heard
             // the same by the first pass took the higher of the two probabilities), where it
@@ -1625,20 +1606,55 @@ impl App {
                 }
             }
         }
-        // Last, the conversation's hearing of each channel, where it was surer than what now
-        // stands and clears a finding without changing any other for the worse: heard with
-        // the question before it, a reply garbled on its own channel ("Nous sommes là.") can
-        // come out as said ("Oui, ça me va."). It only ever clears, and only where it clears:
-        // a surer hearing that changes nothing leaves the paces' words in place.
-        let mut tried = tried;
-        for (ch, heard) in conversations {
+        Ok((tried, kept))
+    }
+
+    /// Last in the second listen, on a stereo call: the speech that findings still need
+    /// reviewed for, after the paces, heard in the whole conversation
+    /// ([`conversation_hearing`]: both channels mixed, with the 20 s before and 5 s after), once
+    /// for both channels. A stretch of a channel heard surer there than what now stands is kept
+    /// where it clears a finding and changes no other for the worse: heard with the question
+    /// before it, a reply garbled on its own channel ("Nous sommes là.") can come out as said
+    /// ("Oui, ça me va."). Decoded only over what the paces left in review, so that a call they
+    /// cleared pays nothing more. Says how many stretches were tried and how many stand.
+    fn listen_in_conversation(
+        &self,
+        engine: &Engine,
+        (call, facts): (&Call, &CallFacts<'_>),
+        channels: &[Vec<f32>],
+        book: &RuleBook,
+        t: &mut Transcript,
+    ) -> Result<(usize, usize)> {
+        if channels.len() != 2 {
+            return Ok((0, 0));
+        }
+        let provisional = provisional("second-listen");
+        let mut now = verify::verify(book, &provisional, t, facts);
+        let spans = verify::second_listen_spans(book, &in_review(&now));
+        let wanted: Vec<Wanted> = (0..channels.len() as u16)
+            .filter_map(|ch| wanted_on(t, &spans, ch).map(|(speaker, w)| (ch, speaker, w)))
+            .collect();
+        if wanted.is_empty() {
+            return Ok((0, 0));
+        }
+        let (mixed, turns) = conversation_of(channels);
+        let heard =
+            conversation_hearing(engine, &mixed, &wanted, &t.language, self.settings.threads)?;
+        for s in &heard {
+            tracing::debug!(call = %call.id, start_ms = s.start_ms, end_ms = s.end_ms,
+                text = %s.text, "second listen heard in the conversation");
+        }
+        let (mut tried, mut kept) = (0, 0);
+        for (ch, speaker, w) in &wanted {
+            let ch = *ch;
+            let theirs = words_of_channel(heard.clone(), &turns, (*speaker, ch), w);
             let ours: Vec<Segment> = t
                 .segments
                 .iter()
                 .filter(|s| s.channel == ch)
                 .cloned()
                 .collect();
-            for mut stretch in surer_stretches(&ours, &overlapping(vec![heard])) {
+            for mut stretch in surer_stretches(&ours, &overlapping(vec![theirs])) {
                 tried += 1;
                 agree_with_first_pass(&mut stretch, &t.segments, ch);
                 let mut with = t.clone();
@@ -2130,6 +2146,19 @@ fn provisional(stage: &str) -> RuleSetRef {
     }
 }
 
+/// `v` with only its findings that need review: what is still in doubt, to hear again.
+fn in_review(v: &Verification) -> Verification {
+    Verification {
+        findings: v
+            .findings
+            .iter()
+            .filter(|f| f.status == FindingStatus::Review)
+            .cloned()
+            .collect(),
+        ..v.clone()
+    }
+}
+
 /// Who speaks on `channel` and the stretches of `spans` (ms) that are theirs to hear again;
 /// `None` for a channel without speech or with nothing to hear again.
 fn wanted_on(
@@ -2249,40 +2278,55 @@ const OWN_FRAME_DB: f32 = 10.0;
 const CONVERSATION_BEFORE_MS: u64 = 20_000;
 const CONVERSATION_AFTER_MS: u64 = 5_000;
 
-/// The paced hearings' options for the conversation hearing: greedy and without a prompt, as
-/// the first pass (a prompt of the agent's words put its kind of text in the customer's mouth).
-fn opts_conversation(paced: &TranscribeOptions) -> TranscribeOptions {
-    let mut opts = paced.clone();
-    opts.beam_size = 1;
-    opts.fallback = true;
-    opts.prompt = None;
-    opts.only_ms = paced.only_ms.as_ref().map(|spans| {
-        spans
-            .iter()
-            .map(|&(s, e)| {
-                (
-                    s.saturating_sub(CONVERSATION_BEFORE_MS),
-                    e + CONVERSATION_AFTER_MS,
-                )
-            })
-            .collect()
-    });
-    opts
+/// A channel, who speaks on it, and the stretches of it (ms) to hear again ([`wanted_on`]).
+type Wanted = (u16, Speaker, Vec<(u64, u64)>);
+
+/// The stretches of the conversation to hear for what the channels of `wanted` need heard
+/// again: each with the [`CONVERSATION_BEFORE_MS`] before it and [`CONVERSATION_AFTER_MS`]
+/// after, whichever channel wants it, those that meet made one, in order.
+fn conversation_windows(wanted: &[Wanted]) -> Vec<(u64, u64)> {
+    let mut windows: Vec<(u64, u64)> = wanted
+        .iter()
+        .flat_map(|(_, _, w)| w.iter())
+        .map(|&(s, e)| {
+            (
+                s.saturating_sub(CONVERSATION_BEFORE_MS),
+                e + CONVERSATION_AFTER_MS,
+            )
+        })
+        .collect();
+    windows.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::new();
+    for (s, e) in windows {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    merged
 }
 
-/// The words of `channel` in the conversation's hearing of the stretches of `opts.only_ms`
-/// (heard with the speech around them, [`opts_conversation`]), as segments of that channel:
-/// runs of words each held wholly by that channel's frames. A word the levels cannot give to one channel (said over the other, or at a turn's
-/// edge) is left out rather than put in the wrong mouth.
+/// The conversation `mixed` ([`conversation_of`]) heard over the stretches each channel of
+/// `wanted` needs heard again, with the speech around them ([`conversation_windows`]), in one
+/// decoding for both channels: where both want a stretch, the same speech is not decoded twice.
+/// Greedy and without a prompt, as the first pass (a prompt of the agent's words put its kind
+/// of text in the customer's mouth). Its pauses are kept as a customer's where the customer's
+/// replies are among what is wanted (their short answers keep their silences, see `JoinPause`).
 fn conversation_hearing(
     engine: &Engine,
-    (mixed, turns): (&[f32], &callproof_diarize::Diarization),
-    (speaker, channel): (Speaker, u16),
-    opts: TranscribeOptions,
+    mixed: &[f32],
+    wanted: &[Wanted],
+    language: &str,
+    threads: usize,
 ) -> Result<Vec<Segment>> {
-    let wanted = opts.only_ms.clone().unwrap_or_default();
-    let heard = engine.transcribe(mixed, speaker, channel, &opts_conversation(&opts))?;
-    Ok(words_of_channel(heard, turns, (speaker, channel), &wanted))
+    let speaker = if wanted.iter().any(|(_, s, _)| *s == Speaker::Customer) {
+        Speaker::Customer
+    } else {
+        wanted.first().map_or(Speaker::Unknown, |(_, s, _)| *s)
+    };
+    let mut opts = TranscribeOptions::new(language, threads);
+    opts.only_ms = Some(conversation_windows(wanted));
+    Ok(engine.transcribe(mixed, speaker, 0, &opts)?)
 }
 
 /// The words of the conversation's hearing `heard` that `turns` give wholly to `channel`, as
@@ -2971,6 +3015,26 @@ mod tests {
         assert!(quiet > loud * 0.5, "agent {loud}, customer {quiet}");
         // Between the turns nobody holds the line: a word there is nobody's.
         assert!(turns.frames[120..145].iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn the_conversation_is_heard_once_over_what_both_channels_want() {
+        // The agent's sentence at 40-46 s and the customer's reply at 50-51 s are heard in one
+        // window (the reply's 20 s before reach back over the sentence); a reply at 120 s in
+        // a window of its own; the start of the call is not gone past.
+        let wanted = vec![
+            (0, Speaker::Agent, vec![(40_000, 46_000), (5_000, 8_000)]),
+            (
+                1,
+                Speaker::Customer,
+                vec![(50_000, 51_000), (120_000, 121_000)],
+            ),
+        ];
+        assert_eq!(
+            conversation_windows(&wanted),
+            vec![(0, 13_000), (20_000, 56_000), (100_000, 126_000)]
+        );
+        assert!(conversation_windows(&[]).is_empty());
     }
 
     #[test]
