@@ -4,7 +4,9 @@
 #
 #   render-call.sh SCRIPT OUT.wav
 #
-# SCRIPT lines: "A: text" (agent) or "C: text" (customer); "# voice-agent: fr+m3",
+# SCRIPT lines: "A: text" (agent) or "C: text" (customer); "A<700: text" or "C<700: text"
+# starts that turn 700 ms before the previous one ends, said over it (a "oui" under the end of
+# the agent's sentence, an agent who goes on before the reply is over); "# voice-agent: fr+m3",
 # "# voice-customer: fr+f2" choose espeak-ng voices (defaults: fr / fr+f3). Blank lines and other
 # comments are ignored. Needs espeak-ng and sox. Also writes OUT.turns.tsv: speaker, start and
 # end in milliseconds, and text of every turn, the ground truth tests compare against.
@@ -30,43 +32,69 @@ speed=${speed:-150}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# Each turn is placed at its own sample on its speaker's channel: one after the other, 600 ms
+# apart, or over the end of the previous one. A channel is silent wherever its speaker is not
+# talking; both channels last until 600 ms after the last turn.
 agent_parts=()
 customer_parts=()
-gap="$work/gap.wav"
-sox -D -n -r 8000 -c 1 -b 16 "$gap" trim 0 0.6
 i=0
 clock_ms=0
+at=0
+prev_end=0
+prev_end_ms=0
 turns="${out%.wav}.turns.tsv"
 : > "$turns"
 while IFS= read -r line || [ -n "$line" ]; do
+  over=0
   case "$line" in
     A:*) who=A; text=${line#A:}; voice=$voice_a ;;
     C:*) who=C; text=${line#C:}; voice=$voice_c ;;
+    A\<*:*|C\<*:*)
+      who=${line:0:1}; head=${line%%:*}; over=${head:2}; text=${line#*:}
+      [[ "$over" =~ ^[0-9]+$ ]] || { echo "$script: '$head' is no 'A<ms' or 'C<ms'" >&2; exit 1; }
+      voice=$([ "$who" = A ] && echo "$voice_a" || echo "$voice_c") ;;
     *) continue ;;
   esac
   i=$((i + 1))
   raw="$work/raw$i.wav"
   turn="$work/turn$i.wav"
-  silence="$work/sil$i.wav"
   espeak-ng -v "$voice" -s "$speed" -w "$raw" "${text# }"
   # -D here and on every silence: no dither (random), so a script always renders to the same
   # bytes; silence without -D was a different faint noise on each run.
   sox -D "$raw" -r 8000 -c 1 -b 16 "$turn" gain -n -3
-  len=$(soxi -D "$turn")
-  len_ms=$(awk -v l="$len" 'BEGIN { printf "%d", l * 1000 }')
-  role=$([ "$who" = A ] && echo agent || echo customer)
-  printf '%s\t%d\t%d\t%s\n' "$role" "$clock_ms" "$((clock_ms + len_ms))" "${text# }" >> "$turns"
-  clock_ms=$((clock_ms + len_ms + 600))
-  sox -D -n -r 8000 -c 1 -b 16 "$silence" trim 0 "$len"
-  if [ "$who" = A ]; then
-    agent_parts+=("$turn" "$gap"); customer_parts+=("$silence" "$gap")
-  else
-    agent_parts+=("$silence" "$gap"); customer_parts+=("$turn" "$gap")
+  len=$(soxi -s "$turn")
+  len_ms=$(awk -v l="$(soxi -D "$turn")" 'BEGIN { printf "%d", l * 1000 }')
+  start=$at
+  start_ms=$clock_ms
+  if [ "$over" -gt 0 ]; then
+    start=$((prev_end - over * 8)); [ "$start" -ge 0 ] || start=0
+    start_ms=$((prev_end_ms - over)); [ "$start_ms" -ge 0 ] || start_ms=0
   fi
+  role=$([ "$who" = A ] && echo agent || echo customer)
+  printf '%s\t%d\t%d\t%s\n' "$role" "$start_ms" "$((start_ms + len_ms))" "${text# }" >> "$turns"
+  sox -D "$turn" "$work/placed$i.wav" pad "${start}s"
+  if [ "$who" = A ]; then agent_parts+=(-v 1 "$work/placed$i.wav"); else customer_parts+=(-v 1 "$work/placed$i.wav"); fi
+  prev_end=$((start + len))
+  prev_end_ms=$((start_ms + len_ms))
+  # The next turn waits for the later of the two ends: a short reply said over a long sentence
+  # does not pull the next turn back into it.
+  [ $((prev_end + 4800)) -gt "$at" ] && at=$((prev_end + 4800))
+  [ $((prev_end_ms + 600)) -gt "$clock_ms" ] && clock_ms=$((prev_end_ms + 600))
 done < "$script"
 [ "$i" -gt 0 ] || { echo "$script holds no 'A:' or 'C:' lines" >&2; exit 1; }
-sox "${agent_parts[@]}" "$work/agent.wav"
-sox "${customer_parts[@]}" "$work/customer.wav"
+# A channel with one turn is that turn; one with none is silence; each ends where the call does.
+for side in agent customer; do
+  if [ "$side" = agent ]; then parts=("${agent_parts[@]}"); else parts=("${customer_parts[@]}"); fi
+  if [ ${#parts[@]} -eq 0 ]; then
+    sox -D -n -r 8000 -c 1 -b 16 "$work/$side.raw.wav" trim 0 "${at}s"
+  elif [ ${#parts[@]} -eq 2 ]; then
+    cp "${parts[1]}" "$work/$side.raw.wav"
+  else
+    sox -D -m "${parts[@]}" "$work/$side.raw.wav"
+  fi
+  have=$(soxi -s "$work/$side.raw.wav")
+  sox -D "$work/$side.raw.wav" "$work/$side.wav" pad 0 "$((at - have))s"
+done
 gain_c=$(sed -n 's/^# customer-gain: *//p' "$script" | head -n1)
 noise=$(sed -n 's/^# noise: *//p' "$script" | head -n1)
 codec=$(sed -n 's/^# codec: *//p' "$script" | head -n1)
