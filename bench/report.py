@@ -31,12 +31,13 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
 
 
 def reference(script: str) -> dict[str, str]:
+    """Each side's words in a call script: "A: …" and "C: …" lines, and "A<500: …" or
+    "C<500: …" (a turn said over the end of the previous one, tests/scripts/render-call.sh)."""
     ref = {"agent": [], "customer": []}
     for line in open(script, encoding="utf-8"):
-        if line.startswith("A:"):
-            ref["agent"].append(line[2:].strip())
-        elif line.startswith("C:"):
-            ref["customer"].append(line[2:].strip())
+        m = re.match(r"([AC])(?:<\d+)?:(.*)", line)
+        if m:
+            ref["agent" if m.group(1) == "A" else "customer"].append(m.group(2).strip())
     return {k: " ".join(v) for k, v in ref.items()}
 
 
