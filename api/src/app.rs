@@ -1799,16 +1799,28 @@ impl App {
                         nats_below: -gap.min(0.0),
                     });
                 }
+                // Read over words heard with confidence: it may hold an accusation back
+                // (above), never put the item in place.
+                if r.hold_back_only {
+                    continue;
+                }
                 weighed.push((at, *r, r.phrase.clone(), gap, placed));
                 if !rules.contains(&r.rule_id.as_str()) {
                     rules.push(r.rule_id.as_str());
                 }
             }
-            let mut group_rules: Vec<&str> = group.iter().map(|r| r.rule_id.as_str()).collect();
+            let mut group_rules: Vec<&str> = group
+                .iter()
+                .filter(|r| !r.hold_back_only)
+                .map(|r| r.rule_id.as_str())
+                .collect();
             group_rules.sort_unstable();
             group_rules.dedup();
             for rule in group_rules {
-                let Some(r) = group.iter().find(|r| r.rule_id == rule) else {
+                let Some(r) = group
+                    .iter()
+                    .find(|r| r.rule_id == rule && !r.hold_back_only)
+                else {
                     continue;
                 };
                 for phrase in verify::phrasings_heard(book, rule, &own.text) {

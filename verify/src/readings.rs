@@ -36,6 +36,10 @@ const CANDIDATE_FLOOR: f32 = 0.4;
 /// labelled sets, for 9–18 % more script-check time (1–6 % of an ingest; BENCHMARKS.md).
 const PLACES: usize = 3;
 const PHRASINGS: usize = 6;
+/// Runs of words each phrasing is read over where an item was found missing with confidence
+/// ([`held_back_readings`]): letters are a weak guide to words heard with confidence ("honnante
+/// de" for "au nom de" came fourth, behind "dubois de"); the recording decides among them.
+const RUNS: usize = 4;
 
 /// Words a reading's place may take beyond those its match covered (see [`widened`]).
 const MAX_WIDENING: usize = 2;
@@ -60,6 +64,10 @@ pub struct ScriptReading {
     /// The phrasing ends in an elided article that took in the word after those it replaced
     /// (the last of `words`): "au nom d'énergie" for "mon énergie".
     pub took_next: bool,
+    /// Read over words heard with confidence where an item was found missing
+    /// ([`script_readings`]): a reading the recording nearly supports holds the accusation back
+    /// for a person to hear; it never puts the item in place.
+    pub hold_back_only: bool,
 }
 
 impl ScriptReading {
@@ -546,6 +554,7 @@ fn reading(
         words: (a, b),
         phrase,
         took_next,
+        hold_back_only: false,
     }
 }
 
@@ -600,7 +609,7 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
                 c.speaker,
                 (c.start_ms, c.end_ms),
                 &script,
-                false,
+                Runs::Widened,
             );
             // The finding's own match is read whatever its letters.
             let own_match = f.start_ms == Some(c.start_ms) && f.end_ms == Some(c.end_ms);
@@ -626,7 +635,7 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
                 continue;
             }
             seen.push(span);
-            let here = readings_at(t, &rule.id, speaker, span, &script, true);
+            let here = readings_at(t, &rule.id, speaker, span, &script, Runs::Within);
             if let Some(sim) = here.iter().map(|(sim, _)| *sim).reduce(f64::max) {
                 read.push((sim, span, here.into_iter().map(|(_, r)| r).collect()));
             }
@@ -642,8 +651,67 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
             kept.push(span);
             out.extend(readings);
         }
+        // An item found missing with confidence: the accusation stands on words heard with
+        // confidence, yet a phrasing may have been heard as words of the language whose letters
+        // the matcher finds too unlike it ("au nom de Solaire Avenir" heard "honnante de soleil
+        // à venir", no word under 0.6). Each segment searched is read with each phrasing in
+        // place of the run of its words most like it ([`within`]): a reading the recording
+        // nearly supports holds the accusation back, and never clears the item. After the
+        // matcher's places: a reading made at both is weighed as theirs.
+        if f.status == FindingStatus::Fail && f.outcome == Outcome::Missing && f.start_ms.is_none()
+        {
+            out.extend(held_back_readings(t, rule, around, &script));
+        }
     }
     out
+}
+
+/// The readings that may hold back an item found missing with confidence ([`script_readings`]):
+/// in each segment of the rule's speaker within `searched`, each phrasing in place of the
+/// [`RUNS`] runs of its words most like it, the closest [`PHRASINGS`] × [`RUNS`] of those
+/// readings; of the [`PLACES`] segments whose words come closest.
+fn held_back_readings(
+    t: &Transcript,
+    rule: &crate::ruleset::Rule,
+    searched: (u64, u64),
+    script: &[String],
+) -> Vec<ScriptReading> {
+    let mut places: Vec<(f64, Vec<ScriptReading>)> = Vec::new();
+    for seg in t.segments.iter().filter(|s| {
+        rule.speaker.is_none_or(|w| s.speaker == w)
+            && !s.words.is_empty()
+            && s.start_ms < searched.1
+            && searched.0 < s.end_ms
+    }) {
+        let span = (seg.start_ms.max(searched.0), seg.end_ms.min(searched.1));
+        let mut here = readings_at(
+            t,
+            &rule.id,
+            seg.speaker,
+            span,
+            script,
+            Runs::Likeliest(RUNS),
+        );
+        here.sort_by(|a, b| b.0.total_cmp(&a.0));
+        here.truncate(PHRASINGS * RUNS);
+        let Some(best) = here.first().map(|(sim, _)| *sim) else {
+            continue;
+        };
+        let readings = here
+            .into_iter()
+            .map(|(_, mut r)| {
+                r.hold_back_only = true;
+                r
+            })
+            .collect();
+        places.push((best, readings));
+    }
+    places.sort_by(|a, b| b.0.total_cmp(&a.0));
+    places
+        .into_iter()
+        .take(PLACES)
+        .flat_map(|(_, r)| r)
+        .collect()
 }
 
 /// A phrasing as the recogniser writes it: the rule sets write their phrasings in lower case
@@ -679,18 +747,30 @@ pub fn written(book: &RuleBook, phrase: &str) -> String {
         .join(" ")
 }
 
-/// The readings of one place: the segments of `speaker` around `replaced`, with each of the
-/// phrasings most like the words there in their place, and how alike (0..1, letters). With
-/// `every`, each phrasing is read in place of the words of `replaced` (words heard with doubt,
-/// whose letters tell little), or of the run of them it could have been ([`within`]). A
-/// phrasing far shorter than the words it would replace is not read there ([`in_proportion`]).
+/// Which words of a place a phrasing is read over ([`readings_at`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Runs {
+    /// The words a match covered, widened to the phrasing's length ([`widened`]): the
+    /// [`PHRASINGS`] phrasings most like them.
+    Widened,
+    /// Every phrasing over the words (heard with doubt, their letters tell little) or the run
+    /// of them it could have been ([`within`]).
+    Within,
+    /// Every phrasing over each of the runs of the words most like it, this many at most
+    /// ([`runs_within`]): words heard with confidence, where the letters are a weak guide.
+    Likeliest(usize),
+}
+
+/// The readings of one place: the segments of `speaker` around `replaced`, with phrasings in
+/// place of words there as `runs` says, and how alike (0..1, letters). A phrasing far shorter
+/// than the words it would replace is not read there ([`in_proportion`]).
 fn readings_at(
     t: &Transcript,
     rule_id: &str,
     speaker: callproof_models::Speaker,
     replaced: (u64, u64),
     script: &[String],
-    every: bool,
+    runs: Runs,
 ) -> Vec<(f64, ScriptReading)> {
     let segs: Vec<&Segment> = t
         .segments
@@ -722,20 +802,24 @@ fn readings_at(
     let b = words.iter().rposition(|w| inside(w)).unwrap_or(a) + 1;
     let mut phrasings: Vec<(f64, (usize, usize), &String)> = script
         .iter()
-        .map(|p| {
-            if every {
-                let (sim, span) = within(&words, (a, b), p);
-                (sim, span, p)
-            } else {
-                let (sim, span) = widened(&words, (a, b), p);
-                (sim, span, p)
+        .flat_map(|p| {
+            match runs {
+                Runs::Widened => vec![widened(&words, (a, b), p)],
+                Runs::Within => vec![within(&words, (a, b), p)],
+                Runs::Likeliest(k) => runs_within(&words, (a, b), p).into_iter().take(k).collect(),
             }
+            .into_iter()
+            .map(move |(sim, span)| (sim, span, p))
         })
         .collect();
     phrasings.sort_by(|x, y| y.0.total_cmp(&x.0));
     phrasings
         .into_iter()
-        .take(if every { usize::MAX } else { PHRASINGS })
+        .take(if runs == Runs::Widened {
+            PHRASINGS
+        } else {
+            usize::MAX
+        })
         .map(|(sim, span, p)| {
             let r = reading(rule_id, (first.channel, window), &words, span, p, p.clone());
             (sim, r)
@@ -760,6 +844,20 @@ fn said(words: &[&Word]) -> String {
 /// "n'inscrit si on surblouttait" (for "l'inscription sur Bloctel") is refused for its length,
 /// read over "surblouttait" it is weighed. Returns the similarity and the run.
 fn within(words: &[&Word], (a, b): (usize, usize), phrase: &str) -> (f64, (usize, usize)) {
+    runs_within(words, (a, b), phrase)
+        .into_iter()
+        .next()
+        .unwrap_or((0.0, (a, b)))
+}
+
+/// The runs of `words[a..b]` a phrasing could have been heard as, the most like it letter by
+/// letter first: all of them together where the phrasing is long enough for all
+/// ([`in_proportion`]), else each run short enough for it.
+fn runs_within(
+    words: &[&Word],
+    (a, b): (usize, usize),
+    phrase: &str,
+) -> Vec<(f64, (usize, usize))> {
     let target = plain(phrase);
     let put = letters(phrase);
     let text = |x: usize, y: usize| said(&words[x..y]);
@@ -768,12 +866,12 @@ fn within(words: &[&Word], (a, b): (usize, usize), phrase: &str) -> (f64, (usize
         (a, b),
     );
     if put * SHORTER_AT_MOST >= letters(&text(a, b)) {
-        return all;
+        return vec![all];
     }
     // A phrasing that ends in an elided article takes the word after its run into it
     // ([`elided_into`]): that word is replaced too.
     let elided = phrase.ends_with(['\'', '’']);
-    let mut best: Option<(f64, (usize, usize))> = None;
+    let mut runs: Vec<(f64, (usize, usize))> = Vec::new();
     for x in a..b {
         for y in x + 1..=b {
             let taken = if elided { (y + 1).min(words.len()) } else { y };
@@ -781,13 +879,18 @@ fn within(words: &[&Word], (a, b): (usize, usize), phrase: &str) -> (f64, (usize
                 break;
             }
             let run = text(x, y);
-            let sim = strsim::normalized_levenshtein(&target, &plain(&run));
-            if best.is_none_or(|(s, _)| sim > s) {
-                best = Some((sim, (x, y)));
-            }
+            runs.push((
+                strsim::normalized_levenshtein(&target, &plain(&run)),
+                (x, y),
+            ));
         }
     }
-    best.unwrap_or(all)
+    if runs.is_empty() {
+        return vec![all];
+    }
+    // Stable: of runs equally alike, the first.
+    runs.sort_by(|p, q| q.0.total_cmp(&p.0));
+    runs
 }
 
 /// The words a phrasing takes the place of: those its match covered, `words[a..b]`, or, where
@@ -1567,6 +1670,47 @@ mod tests {
     /// a compliant call called a violation, and no reading tried, because the matcher never
     /// takes one number for another. The place is read with the script's number.
     #[test]
+    fn an_item_missing_with_confidence_is_read_over_the_words_searched_to_hold_back_only() {
+        // "au nom de Solaire Avenir" heard, every word at 0.9, as "honnante de soleil à venir":
+        // letters too unlike any phrasing for the matcher, so the item is missing, with
+        // confidence, and the accusation stands unless the recording is asked.
+        let book = RuleBook::pack("fr-demarchage").unwrap();
+        let m = meta("2026-03-03T10:30:00+01:00");
+        let mut turns = compliant();
+        turns[0] = (
+            A,
+            0,
+            "Bonjour monsieur, Claire Dubois, de l'entreprise Phonea, honnante de soleil à venir, je vous contacte pour une offre commerciale.",
+        );
+        let t = transcript(&turns);
+        let v = run(&book, &t, &m);
+        let f = finding(&v, "on_behalf");
+        assert_eq!(
+            (f.status, f.outcome),
+            (FindingStatus::Fail, Outcome::Missing)
+        );
+        let all = script_readings(&book, &t, &v);
+        let readings: Vec<&ScriptReading> =
+            all.iter().filter(|r| r.rule_id == "on_behalf").collect();
+        assert!(!readings.is_empty(), "the searched speech is read");
+        assert!(readings.iter().all(|r| r.hold_back_only), "{readings:?}");
+        let r = readings
+            .iter()
+            .find(|r| r.phrase == "au nom de" && r.replaced_words() == "honnante de")
+            .expect("over the words it was heard as, among the runs most like it");
+        assert!(
+            r.script.contains("Phonea, au nom de soleil à venir"),
+            "{}",
+            r.script
+        );
+        // A required item met, or one found with doubt, gets no such reading.
+        let v = run(&book, &transcript(&compliant()), &m);
+        assert!(script_readings(&book, &transcript(&compliant()), &v)
+            .iter()
+            .all(|r| !r.hold_back_only));
+    }
+
+    #[test]
     fn a_disclosure_whose_number_was_misheard_is_read_with_the_scripts_number() {
         let book = RuleBook::pack("fr-demarchage").unwrap();
         let m = meta("2026-03-03T10:30:00+01:00");
@@ -1627,6 +1771,7 @@ mod tests {
             words: (3, 6),
             phrase: "au nom d'".into(),
             took_next: false,
+            hold_back_only: false,
         };
         let own = "Je vous contaque mon d'Énergie clair pour une proposition commerciale.";
         let (text, placed) = substitute_at(own, &r);
