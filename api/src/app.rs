@@ -1788,7 +1788,16 @@ impl App {
                     words = %word_probs(&s.words),
                     "script reading"
                 );
-                if accusing.contains(&r.rule_id.as_str()) && gap >= -NEAR_READING_FLOOR {
+                // Over words heard with confidence, the recording must support the phrasing
+                // about as well as what was heard ([`SCRIPT_READING_MARGIN`]), not merely leave
+                // room for it: "je m'appelle" in place of a confident "je vous appelle" came
+                // 6.5 nats below, on a call where no name was given.
+                let floor = if r.hold_back_only {
+                    SCRIPT_READING_MARGIN
+                } else {
+                    NEAR_READING_FLOOR
+                };
+                if accusing.contains(&r.rule_id.as_str()) && gap >= -floor {
                     near.push(NearReading {
                         rule_id: r.rule_id.clone(),
                         phrasing: r.phrase.clone(),

@@ -65,8 +65,8 @@ pub struct ScriptReading {
     /// (the last of `words`): "au nom d'énergie" for "mon énergie".
     pub took_next: bool,
     /// Read over words heard with confidence where an item was found missing
-    /// ([`script_readings`]): a reading the recording nearly supports holds the accusation back
-    /// for a person to hear; it never puts the item in place.
+    /// ([`script_readings`]): a reading the recording supports about as well as those words
+    /// holds the accusation back for a person to hear; it never puts the item in place.
     pub hold_back_only: bool,
 }
 
@@ -655,8 +655,9 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
         // confidence, yet a phrasing may have been heard as words of the language whose letters
         // the matcher finds too unlike it ("au nom de Solaire Avenir" heard "honnante de soleil
         // à venir", no word under 0.6). Each segment searched is read with each phrasing in
-        // place of the run of its words most like it ([`within`]): a reading the recording
-        // nearly supports holds the accusation back, and never clears the item. After the
+        // place of the runs of its words most like it ([`runs_within`]): a reading the
+        // recording supports about as well as what was heard holds the accusation back, and
+        // never clears the item. After the
         // matcher's places: a reading made at both is weighed as theirs.
         if f.status == FindingStatus::Fail && f.outcome == Outcome::Missing && f.start_ms.is_none()
         {
