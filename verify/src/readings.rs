@@ -65,8 +65,9 @@ pub struct ScriptReading {
     /// (the last of `words`): "au nom d'énergie" for "mon énergie".
     pub took_next: bool,
     /// Read over words heard with confidence where an item was found missing
-    /// ([`script_readings`]): a reading the recording supports about as well as those words
-    /// holds the accusation back for a person to hear; it never puts the item in place.
+    /// ([`script_readings`]): a reading the recording supports about as well as those words,
+    /// in all and token for token, holds the accusation back for a person to hear; it never
+    /// puts the item in place.
     pub hold_back_only: bool,
 }
 
