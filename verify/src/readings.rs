@@ -658,8 +658,8 @@ pub fn script_readings(book: &RuleBook, t: &Transcript, v: &Verification) -> Vec
         // à venir", no word under 0.6). Each segment searched is read with each phrasing in
         // place of the runs of its words most like it ([`runs_within`]): a reading the
         // recording supports about as well as what was heard holds the accusation back, and
-        // never clears the item. After the
-        // matcher's places: a reading made at both is weighed as theirs.
+        // never clears the item. After the matcher's places: a reading made at both is
+        // weighed as theirs.
         if f.status == FindingStatus::Fail && f.outcome == Outcome::Missing && f.start_ms.is_none()
         {
             out.extend(held_back_readings(t, rule, around, &script));
