@@ -1765,9 +1765,18 @@ impl App {
             // than a reading the recording does not rule out ([`NEAR_READING_FLOOR`]): one
             // that falls past the margin, but not that far, may still stand where it is heard
             // so at the other paces too.
+            // A reading that may only hold an accusation back counts only within the margin
+            // and at least as likely a token as the own hearing: it is given up at either.
             let scores = texts
                 .iter()
-                .map(|text| listening.score(text, Some(NEAR_READING_FLOOR)))
+                .zip(&group)
+                .map(|(text, r)| {
+                    if r.hold_back_only {
+                        listening.score_as_likely(text, SCRIPT_READING_MARGIN, own.mean())
+                    } else {
+                        listening.score(text, Some(NEAR_READING_FLOOR))
+                    }
+                })
                 .collect::<std::result::Result<Vec<_>, _>>()?;
             let at = heard.len();
             for ((r, s), &placed) in group.iter().zip(&scores).zip(&at_place) {
@@ -1797,7 +1806,7 @@ impl App {
                 // but 0.24 below a token, on a call that never said it was recorded. ("au nom
                 // de" for "honnante de": 12.4 above, 0.34 a token.)
                 let supported = if r.hold_back_only {
-                    gap >= -SCRIPT_READING_MARGIN && s.mean() >= own.mean()
+                    s.complete && gap >= -SCRIPT_READING_MARGIN && s.mean() >= own.mean()
                 } else {
                     gap >= -NEAR_READING_FLOOR
                 };

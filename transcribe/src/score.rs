@@ -233,16 +233,35 @@ impl Listening<'_> {
             .as_ref()
             .zip(give_up_behind)
             .map(|(own, behind)| own.logprob - behind);
-        self.score_text(text, None, floor)
+        self.score_text(text, None, floor, None)
     }
 
-    /// `floor`: the log-probability under which scoring stops; `number_here` gathers, at each
-    /// word's first token, the likeliest number there and how far behind the likeliest token.
+    /// As [`Listening::score`], for a reading that counts only where it is also at least as
+    /// likely a token, on average, as `mean_at_least`: scoring stops as soon as its tokens so
+    /// far fall under either bound, which no token after can undo (each adds a log-probability
+    /// of at most 0, and a text without slots has as many tokens as it was written with).
+    /// Readings over words heard with confidence are nearly all refused, and were scored
+    /// until they fell the whole margin behind.
+    pub fn score_as_likely(
+        &mut self,
+        text: &str,
+        give_up_behind: f32,
+        mean_at_least: f32,
+    ) -> Result<ReadingScore, EngineError> {
+        let floor = self.own.as_ref().map(|own| own.logprob - give_up_behind);
+        self.score_text(text, None, floor, Some(mean_at_least))
+    }
+
+    /// `floor`: the log-probability under which scoring stops; `mean_at_least`: a mean
+    /// log-probability a token under which, over a text of words only, scoring stops too;
+    /// `number_here` gathers, at each word's first token, the likeliest number there and how
+    /// far behind the likeliest token.
     fn score_text(
         &mut self,
         text: &str,
         number_here: Option<&mut Vec<(f32, f32)>>,
         floor: Option<f32>,
+        mean_at_least: Option<f32>,
     ) -> Result<ReadingScore, EngineError> {
         let clean: String = text.chars().filter(|c| *c != '\0').collect();
         let mut pieces: Vec<Piece> = Vec::new();
@@ -268,6 +287,24 @@ impl Listening<'_> {
         } else {
             Piece::Tokens(vec![self.eot])
         });
+        // A text of words only has as many tokens as it was written with (its end included):
+        // its mean falls under `mean_at_least` once its sum falls under that many times it. A
+        // hundredth of a nat of slack keeps rounding from refusing a reading exactly at par.
+        let words_only = pieces.iter().all(|p| matches!(p, Piece::Tokens(_)));
+        let written: usize = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Tokens(t) => t.len(),
+                _ => 0,
+            })
+            .sum();
+        let floor = match mean_at_least.filter(|_| words_only) {
+            Some(m) => {
+                let by_mean = m * written as f32 - 0.01;
+                Some(floor.map_or(by_mean, |f| f.max(by_mean)))
+            }
+            None => floor,
+        };
         let mut number_here = number_here;
         let mut seq = self.prefix.clone();
         let mut lps: Vec<f32> = Vec::new();
@@ -542,7 +579,7 @@ impl Engine {
         };
         let mut number_here: Vec<(f32, f32)> = Vec::new();
         let mut own_score = match &own_text {
-            Some(text) => Some(listening.score_text(text, Some(&mut number_here), None)?),
+            Some(text) => Some(listening.score_text(text, Some(&mut number_here), None, None)?),
             None => None,
         };
         // The first pass decodes with timestamps; the readings are scored without them, where
@@ -559,13 +596,13 @@ impl Engine {
             .as_ref()
             .map(|s| (s.logprob, s.text.split_whitespace().count()))
         {
-            let mut free = listening.score_text(REST_SLOT, None, None)?;
+            let mut free = listening.score_text(REST_SLOT, None, None, None)?;
             free.text = one_turn(&free.text);
             let covers = free.text.split_whitespace().count() * 10 >= words * 9;
             if free.logprob > first && covers && !free.text.trim().is_empty() {
                 let mut here = Vec::new();
                 // Scored again as text (its tokens as the text splits), as readings are.
-                let rescored = listening.score_text(&free.text, Some(&mut here), None)?;
+                let rescored = listening.score_text(&free.text, Some(&mut here), None, None)?;
                 if rescored.logprob > first {
                     own_score = Some(rescored);
                     number_here = here;

@@ -90,6 +90,51 @@ fn a_reading_past_the_margin_is_given_up_and_one_within_it_is_scored_whole() {
     assert!(cut[1].logprob >= whole[1].logprob, "{cut:?} vs {whole:?}");
 }
 
+#[test]
+fn a_reading_less_likely_a_token_than_the_own_hearing_is_given_up_early_and_one_as_likely_is_not() {
+    let engine = engine();
+    let samples = jfk();
+    let said = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+    let changed = "And so my yellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+    let mut listening = engine
+        .listen(&samples, (0, 11_000), "en", 2, true)
+        .expect("the model's own hearing");
+    let own = listening.own().cloned().expect("the model's own hearing");
+    let whole = listening.score(changed, None).expect("scoring");
+    let margin = listening.score(changed, Some(5.0)).expect("scoring");
+    let likely = listening
+        .score_as_likely(changed, 5.0, own.mean())
+        .expect("scoring");
+    // Wherever the whole reading is less likely a token than the own hearing, it is given up,
+    // and no later than at the margin alone: at a score no lower than its whole.
+    assert!(whole.mean() < own.mean(), "{whole:?} vs {own:?}");
+    assert!(!likely.complete, "{likely:?}");
+    assert!(likely.tokens <= margin.tokens, "{likely:?} vs {margin:?}");
+    assert!(likely.logprob >= whole.logprob, "{likely:?} vs {whole:?}");
+    assert!(likely.mean() < own.mean(), "{likely:?} vs {own:?}");
+    // A reading that is the own hearing is as likely a token as itself: scored whole, alike.
+    let same = listening
+        .score_as_likely(&own.text, 5.0, own.mean())
+        .expect("scoring");
+    assert!(same.complete, "{same:?}");
+    assert!(
+        (same.logprob - own.logprob).abs() < 0.01,
+        "{same:?} vs {own:?}"
+    );
+    // The words said score whole wherever they are at least as likely a token as the own
+    // hearing, and are given up where they are not: either way the decision is the whole's.
+    let said_whole = listening.score(said, None).expect("scoring");
+    let said_likely = listening
+        .score_as_likely(said, 5.0, own.mean())
+        .expect("scoring");
+    assert_eq!(
+        said_likely.complete,
+        said_whole.mean() >= own.mean() - 0.01 / said_whole.tokens as f32
+            && said_whole.logprob >= own.logprob - 5.0,
+        "{said_likely:?} vs {said_whole:?} vs {own:?}"
+    );
+}
+
 /// `text` spoken by espeak-ng (en-us), 16 kHz mono.
 fn spoken(text: &str) -> Vec<f32> {
     let dir = std::env::temp_dir().join(format!("callproof-readings-{}", std::process::id()));
