@@ -1476,8 +1476,19 @@ fn bare(text: &str) -> String {
         .to_string()
 }
 
-/// How many words from word `i` (one or two) say an [`AFFIRMATIVE`], if they do.
+/// How many words from word `i` (one or two) say an [`AFFIRMATIVE`], if they do; none where
+/// the word before it in the same turn says no with nothing between ("I'm not sure", "pas
+/// très bien", "not great"): a word of agreement said not is no yes. A "no" closed by a
+/// mark ("Non, d'accord", "No, sure") is a clause of its own.
 fn agreement_at(words: &[WordAt<'_>], i: usize) -> Option<usize> {
+    let said_not = i > 0
+        && turn_start(words, i) < i
+        && words.get(i - 1).is_some_and(|w| {
+            negative(w.text) && w.text.trim_end().ends_with(|c: char| c.is_alphanumeric())
+        });
+    if said_not {
+        return None;
+    }
     affirmative(words.get(i)?.text, words.get(i + 1).map(|w| w.text))
 }
 

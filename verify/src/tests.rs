@@ -1909,3 +1909,51 @@ fn a_doubtful_word_with_another_close_by_makes_garbled_speech() {
     (w.probability, w.end_ms) = (0.44, w.start_ms + 180);
     assert_eq!(identity(&t), (Outcome::Missing, FindingStatus::Fail));
 }
+
+/// A word of agreement said not ("I'm not sure", "not great", "pas d'accord") opens no yes:
+/// the customer who answered "I'm not sure", then heard the agent put them down for the offer,
+/// never agreed, and the agent recorded an agreement that was not given. Before, "sure" two
+/// words into the answer read as an opening yes and sent the call to a person "to listen to
+/// what was agreed".
+#[test]
+fn a_word_of_agreement_said_not_opens_no_yes() {
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let en = RuleBook::pack("en-sales").unwrap();
+    let consent = |after: &[(Speaker, u64, &'static str)]| {
+        let mut turns = vec![
+            (A, 0, "Hello, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is recorded."),
+            (A, 9_000, "The price is forty five pounds per month, and you have a fourteen day cancellation period."),
+        ];
+        turns.extend_from_slice(after);
+        let mut t = transcript(&turns);
+        t.language = "en".into();
+        let f = finding(&run(&en, &t, &m), "consent").clone();
+        (f.outcome, f.status)
+    };
+    let claimed = (Outcome::WrongSpeaker, FindingStatus::Fail);
+    for answer in ["I'm not sure.", "Hmm, not sure.", "Well, not great."] {
+        assert_eq!(
+            consent(&[
+                (C, 16_000, answer),
+                (A, 18_000, "Perfect, I'll put you down for it then."),
+            ]),
+            claimed,
+            "{answer}"
+        );
+    }
+    // Said as agreement, the same words still open a yes: "Sure, why not" is no violation.
+    assert_ne!(
+        consent(&[
+            (C, 16_000, "Sure, why not."),
+            (A, 18_000, "Perfect, I will put you down for it then."),
+        ]),
+        claimed
+    );
+    // French: "pas" before the word of agreement.
+    let fr = RuleBook::pack("fr-demarchage").unwrap();
+    let mut turns = compliant();
+    turns[7] = (C, 32_000, "Euh, pas très bien.");
+    turns.push((A, 34_000, "Je note votre accord, merci madame."));
+    let f = finding(&run(&fr, &transcript(&turns), &m), "consent").clone();
+    assert_eq!((f.outcome, f.status), claimed, "{f:?}");
+}
