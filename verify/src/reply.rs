@@ -563,5 +563,37 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
     if rest.iter().all(|p| TAKE.contains(&p.as_str())) {
         return Reply::Agrees;
     }
+    // A word of liking said of the offer the reply takes ("Oui, c'est intéressant, je
+    // prends"): with a word that takes it, and nothing of another class. Liking alone takes
+    // nothing.
+    if rest.iter().any(|p| TAKE.contains(&p.as_str()))
+        && rest
+            .iter()
+            .all(|p| TAKE.contains(&p.as_str()) || LIKING.contains(&p.as_str()))
+    {
+        return Reply::Agrees;
+    }
     Reply::Unclear
 }
+
+/// Words that say the offer is liked without taking it ("c'est intéressant", "sounds
+/// reasonable"), lower case, without their punctuation; the yes of [`crate::AFFIRMATIVE`]
+/// ("super", "great", "lovely") is read before them.
+const LIKING: &[&str] = &[
+    // French
+    "intéressant",
+    "intéressante",
+    "raisonnable",
+    "correct",
+    "honnête",
+    "sympa",
+    "chouette",
+    "top",
+    // English
+    "interesting",
+    "reasonable",
+    "fair",
+    "nice",
+    "good",
+    "sounds",
+];

@@ -1957,3 +1957,46 @@ fn a_word_of_agreement_said_not_opens_no_yes() {
     let f = finding(&run(&fr, &transcript(&turns), &m), "consent").clone();
     assert_eq!((f.outcome, f.status), claimed, "{f:?}");
 }
+
+/// A yes, a word of liking and a word that takes the offer agree ("Oui, c'est intéressant, je
+/// prends", "Yes, sounds reasonable, sign me up"): the liking is said of the offer the customer
+/// takes. Liking alone takes nothing ("Oui, c'est intéressant", even to "Ça vous intéresse ?"),
+/// nor does it with words of no class ("Yes, interesting, send me a brochure").
+#[test]
+fn a_yes_with_a_word_of_liking_and_one_that_takes_the_offer_agrees() {
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let fr = RuleBook::pack("fr-demarchage").unwrap();
+    let consent = |answer: &'static str, question: &'static str| {
+        let mut turns = compliant();
+        turns[6] = (A, 30_000, question);
+        turns[7] = (C, 32_000, answer);
+        let f = finding(&run(&fr, &transcript(&turns), &m), "consent").clone();
+        (f.outcome, f.status)
+    };
+    let agreed = (Outcome::Met, FindingStatus::Pass);
+    let told = "Le contrat vous sera envoyé.";
+    assert_eq!(consent("Oui, c'est intéressant, je prends.", told), agreed);
+    assert_eq!(consent("Oui, c'est raisonnable, allez-y.", told), agreed);
+    assert_ne!(consent("Oui, c'est intéressant.", told), agreed);
+    assert_ne!(
+        consent("Oui, c'est intéressant.", "Ça vous intéresse ?"),
+        agreed
+    );
+    assert_ne!(
+        consent("Oui, c'est intéressant, envoyez-moi une brochure.", told),
+        agreed
+    );
+    let en = RuleBook::pack("en-sales").unwrap();
+    let consent = |answer: &'static str| {
+        let mut t = transcript(&[
+            (A, 0, "Hello, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is recorded."),
+            (A, 9_000, "The price is forty five pounds per month, and you have a fourteen day cancellation period."),
+            (C, 16_000, answer),
+        ]);
+        t.language = "en".into();
+        let f = finding(&run(&en, &t, &m), "consent").clone();
+        (f.outcome, f.status)
+    };
+    assert_eq!(consent("Yes, sounds reasonable, sign me up."), agreed);
+    assert_ne!(consent("Yes, interesting, send me a brochure."), agreed);
+}
