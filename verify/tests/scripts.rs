@@ -1,7 +1,7 @@
 //! The rules on what was said: every labelled script (`tests/calls`, `tests/calls-hard`, and
-//! the seven sets nobody tuned on, `bench/calls-unseen*`) checked against its built-in pack as
-//! if the recogniser had heard each word exactly as written, at the pace the script is
-//! rendered. Recognition is then out of the question, so a wrong verdict here is the rules'
+//! the sets nobody tuned on, `bench/calls-unseen*` and `bench/calls-overlap`) checked against
+//! its built-in pack as if the recogniser had heard each word exactly as written, at the pace
+//! the script is rendered. Recognition is then out of the question, so a wrong verdict here is the rules'
 //! own (a paraphrase no phrasing covers, an order or a window that does not fit), and the
 //! verdicts measured on recordings (`bench/verify-hard.sh`) can be read against this ceiling.
 
