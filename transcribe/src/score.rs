@@ -290,20 +290,19 @@ impl Listening<'_> {
         // A text of words only has as many tokens as it was written with (its end included):
         // its mean falls under `mean_at_least` once its sum falls under that many times it. A
         // hundredth of a nat of slack keeps rounding from refusing a reading exactly at par.
-        let words_only = pieces.iter().all(|p| matches!(p, Piece::Tokens(_)));
-        let written: usize = pieces
-            .iter()
-            .map(|p| match p {
-                Piece::Tokens(t) => t.len(),
-                _ => 0,
-            })
-            .sum();
-        let floor = match mean_at_least.filter(|_| words_only) {
-            Some(m) => {
+        let floor = match mean_at_least {
+            Some(m) if pieces.iter().all(|p| matches!(p, Piece::Tokens(_))) => {
+                let written: usize = pieces
+                    .iter()
+                    .map(|p| match p {
+                        Piece::Tokens(t) => t.len(),
+                        _ => 0,
+                    })
+                    .sum();
                 let by_mean = m * written as f32 - 0.01;
                 Some(floor.map_or(by_mean, |f| f.max(by_mean)))
             }
-            None => floor,
+            _ => floor,
         };
         let mut number_here = number_here;
         let mut seq = self.prefix.clone();

@@ -1481,8 +1481,7 @@ fn bare(text: &str) -> String {
 /// très bien", "not great"): a word of agreement said not is no yes. A "no" closed by a
 /// mark ("Non, d'accord", "No, sure") is a clause of its own.
 fn agreement_at(words: &[WordAt<'_>], i: usize) -> Option<usize> {
-    let said_not = i > 0
-        && turn_start(words, i) < i
+    let said_not = turn_start(words, i) < i
         && words.get(i - 1).is_some_and(|w| {
             negative(w.text) && w.text.trim_end().ends_with(|c: char| c.is_alphanumeric())
         });

@@ -560,12 +560,8 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
     if rest.iter().all(|p| ACKNOWLEDGE.contains(&p.as_str())) {
         return Reply::Acknowledges;
     }
-    if rest.iter().all(|p| TAKE.contains(&p.as_str())) {
-        return Reply::Agrees;
-    }
-    // A word of liking said of the offer the reply takes ("Oui, c'est intéressant, je
-    // prends"): with a word that takes it, and nothing of another class. Liking alone takes
-    // nothing.
+    // Or every word takes the offer, some perhaps only saying it is liked ("Oui, c'est
+    // intéressant, je prends"): liking alone takes nothing.
     if rest.iter().any(|p| TAKE.contains(&p.as_str()))
         && rest
             .iter()
