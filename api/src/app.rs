@@ -1764,9 +1764,9 @@ impl App {
             // Scored far enough to tell: a reading is given up once it falls further below
             // than a reading the recording does not rule out ([`NEAR_READING_FLOOR`]): one
             // that falls past the margin, but not that far, may still stand where it is heard
-            // so at the other paces too.
-            // A reading that may only hold an accusation back counts only within the margin
-            // and at least as likely a token as the own hearing: it is given up at either.
+            // so at the other paces too. A reading that may only hold an accusation back counts
+            // only within the margin and at least as likely a token as the own hearing: it is
+            // given up at either.
             let scores = texts
                 .iter()
                 .zip(&group)

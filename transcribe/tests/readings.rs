@@ -11,11 +11,16 @@ mod common;
 
 use common::{engine, jfk};
 
+/// What the JFK clip says.
+const SAID: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+/// The same with its fourth word not said: a reading the audio speaks against early.
+const YELLOW: &str = "And so my yellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+
 #[test]
 fn the_words_said_fit_the_audio_and_one_word_changed_does_not() {
     let engine = engine();
     let samples = jfk();
-    let said = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+    let said = SAID;
     let changed = "And so my fellow Americans, ask not what your company can do for you, ask what you can do for your country.";
     let (own, scores) = engine
         .weigh_readings(&samples, (0, 11_000), "en", 2, true, &|own| {
@@ -66,9 +71,9 @@ fn the_words_said_fit_the_audio_and_one_word_changed_does_not() {
 fn a_reading_past_the_margin_is_given_up_and_one_within_it_is_scored_whole() {
     let engine = engine();
     let samples = jfk();
-    let said = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+    let said = SAID;
     // The word not said comes early: the rest of the reading is not worth scoring.
-    let changed = "And so my yellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+    let changed = YELLOW;
     let mut listening = engine
         .listen(&samples, (0, 11_000), "en", 2, true)
         .expect("the model's own hearing");
@@ -94,8 +99,8 @@ fn a_reading_past_the_margin_is_given_up_and_one_within_it_is_scored_whole() {
 fn a_reading_less_likely_a_token_than_the_own_hearing_is_given_up_early_and_one_as_likely_is_not() {
     let engine = engine();
     let samples = jfk();
-    let said = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
-    let changed = "And so my yellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+    let said = SAID;
+    let changed = YELLOW;
     let mut listening = engine
         .listen(&samples, (0, 11_000), "en", 2, true)
         .expect("the model's own hearing");

@@ -362,6 +362,21 @@ fn english_sale() -> Transcript {
     t
 }
 
+/// The consent finding of an English call whose seller has given every disclosure, then the
+/// turns `after` (from 16 s).
+fn english_consent(after: &[(Speaker, u64, &str)]) -> (Outcome, FindingStatus) {
+    let mut turns = vec![
+        (A, 0, "Hello, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is recorded."),
+        (A, 9_000, "The price is forty five pounds per month, and you have a fourteen day cancellation period."),
+    ];
+    turns.extend_from_slice(after);
+    let mut t = transcript(&turns);
+    t.language = "en".into();
+    let en = RuleBook::pack("en-sales").unwrap();
+    let f = finding(&run(&en, &t, &meta("2026-03-03T10:30:00+01:00")), "consent").clone();
+    (f.outcome, f.status)
+}
+
 #[test]
 fn english_pack_and_mono_recordings() {
     let book = RuleBook::pack("en-sales").unwrap();
@@ -767,18 +782,7 @@ fn an_answer_that_says_no_in_other_words_is_no_sale() {
     turns[7] = (C, 32_000, "Je dois d'abord en discuter avec mon mari.");
     assert_eq!(consent(&turns).0, no_sale);
     // English: "That's not for me."
-    let en = RuleBook::pack("en-sales").unwrap();
-    let consent = |after: &[(Speaker, u64, &'static str)]| {
-        let mut turns = vec![
-            (A, 0, "Hello, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is recorded."),
-            (A, 9_000, "The price is forty five pounds per month, and you have a fourteen day cancellation period."),
-        ];
-        turns.extend_from_slice(after);
-        let mut t = transcript(&turns);
-        t.language = "en".into();
-        let f = finding(&run(&en, &t, &m), "consent").clone();
-        (f.outcome, f.status)
-    };
+    let consent = english_consent;
     let refused = (Outcome::Refused, FindingStatus::Fail);
     assert_eq!(
         consent(&[(C, 16_000, "That's not for me, thank you.")]),
@@ -1918,18 +1922,7 @@ fn a_doubtful_word_with_another_close_by_makes_garbled_speech() {
 #[test]
 fn a_word_of_agreement_said_not_opens_no_yes() {
     let m = meta("2026-03-03T10:30:00+01:00");
-    let en = RuleBook::pack("en-sales").unwrap();
-    let consent = |after: &[(Speaker, u64, &'static str)]| {
-        let mut turns = vec![
-            (A, 0, "Hello, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is recorded."),
-            (A, 9_000, "The price is forty five pounds per month, and you have a fourteen day cancellation period."),
-        ];
-        turns.extend_from_slice(after);
-        let mut t = transcript(&turns);
-        t.language = "en".into();
-        let f = finding(&run(&en, &t, &m), "consent").clone();
-        (f.outcome, f.status)
-    };
+    let consent = english_consent;
     let claimed = (Outcome::WrongSpeaker, FindingStatus::Fail);
     for answer in ["I'm not sure.", "Hmm, not sure.", "Well, not great."] {
         assert_eq!(
@@ -1986,17 +1979,7 @@ fn a_yes_with_a_word_of_liking_and_one_that_takes_the_offer_agrees() {
         consent("Oui, c'est intéressant, envoyez-moi une brochure.", told),
         agreed
     );
-    let en = RuleBook::pack("en-sales").unwrap();
-    let consent = |answer: &'static str| {
-        let mut t = transcript(&[
-            (A, 0, "Hello, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is recorded."),
-            (A, 9_000, "The price is forty five pounds per month, and you have a fourteen day cancellation period."),
-            (C, 16_000, answer),
-        ]);
-        t.language = "en".into();
-        let f = finding(&run(&en, &t, &m), "consent").clone();
-        (f.outcome, f.status)
-    };
+    let consent = |answer: &'static str| english_consent(&[(C, 16_000, answer)]);
     assert_eq!(consent("Yes, sounds reasonable, sign me up."), agreed);
     assert_ne!(consent("Yes, interesting, send me a brochure."), agreed);
 }
