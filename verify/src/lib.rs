@@ -334,7 +334,7 @@ impl Eval<'_> {
         (from < to).then_some((agent, (from, to)))
     }
 
-    /// The rule speaker's replies from `from_ms` on that say something (not only "Au
+    /// The rule speaker's replies that go on past `from_ms` and say something (not only "Au
     /// revoir"), each read by its shape ([`reply::read`]), in order, as candidates: the
     /// reply's first and last words, all its words as what was said, the probability of its
     /// least sure word that says something. Where nothing the answer depends on was found
@@ -362,7 +362,9 @@ impl Eval<'_> {
                 reply::replies(&s.words, agent)
                     .into_iter()
                     .filter(|&(from, to)| {
-                        s.words[from].start_ms >= from_ms
+                        // A reply said over the offer's last words ("I'd rather think it over"
+                        // begun before "…cancellation period" ended) answers it too.
+                        s.words[to - 1].end_ms > from_ms
                             && reply::says_something(&s.words, (from, to))
                     })
                     .map(move |(from, to)| (s, from, to))
@@ -1476,7 +1478,7 @@ fn bare(text: &str) -> String {
         .to_string()
 }
 
-/// How many words from word `i` (one or two) say an [`AFFIRMATIVE`], if they do; none where
+/// How many words from word `i` (one to three) say an [`AFFIRMATIVE`], if they do; none where
 /// the word before it in the same turn says no with nothing between ("I'm not sure", "pas
 /// très bien", "not great"): a word of agreement said not is no yes. A "no" closed by a
 /// mark ("Non, d'accord", "No, sure") is a clause of its own.
@@ -1488,17 +1490,24 @@ fn agreement_at(words: &[WordAt<'_>], i: usize) -> Option<usize> {
     if said_not {
         return None;
     }
-    affirmative(words.get(i)?.text, words.get(i + 1).map(|w| w.text))
+    let next: Vec<&str> = words.get(i..)?.iter().take(3).map(|w| w.text).collect();
+    affirmative(&next)
 }
 
-/// How many of two words, one after the other (one or both), say an [`AFFIRMATIVE`].
-fn affirmative(first: &str, second: Option<&str>) -> Option<usize> {
-    let word = bare(first);
-    if AFFIRMATIVE.contains(&word.as_str()) {
-        return Some(1);
+/// How many of the words `next` (the first one, two or three, one after the other) say an
+/// [`AFFIRMATIVE`], the fewest first ("oui", "très bien", "tout à fait").
+fn affirmative(next: &[&str]) -> Option<usize> {
+    let mut said = String::new();
+    for (n, word) in next.iter().take(3).enumerate() {
+        if n > 0 {
+            said.push(' ');
+        }
+        said.push_str(&bare(word));
+        if AFFIRMATIVE.contains(&said.as_str()) {
+            return Some(n + 1);
+        }
     }
-    let two = format!("{word} {}", bare(second?));
-    AFFIRMATIVE.contains(&two.as_str()).then_some(2)
+    None
 }
 
 /// The answer word `i` of `s` is part of, as a candidate: timed from word `first` of its turn
@@ -1545,10 +1554,13 @@ const BARELY_HEARD: f32 = 0.35;
 /// at the start of a turn once the offer is complete, with no assent phrasing found, the rest
 /// of the answer may be what the recogniser garbled ("Très bien, je s'esprit" for "Très bien,
 /// je souscris"), so the consent needs a person, not a verdict of violation. Each is lower
-/// case, without its punctuation, one or two words.
+/// case, without its punctuation, one to three words.
 const AFFIRMATIVE: &[&str] = &[
     // French
     "oui",
+    "tout à fait",
+    "absolument",
+    "certainement",
     "ouais",
     "d'accord",
     "daccord",
@@ -1591,6 +1603,7 @@ const AFFIRMATIVE: &[&str] = &[
     "why not",
     "certainly",
     "absolutely",
+    "definitely",
 ];
 
 /// What a finding on an answer that opens as agreement says ([`Eval::on_answer`]): what was

@@ -90,17 +90,20 @@ const PUT_OFF: &[&str] = &[
 /// Words that decline without a "no" ("I'll pass, thanks", "I'd rather decline", "je refuse").
 const DECLINE: &[&str] = &["pass", "decline", "refuse"];
 
-/// Words before "passer" that make it a refusal ("je vais laisser passer", "je laisse
-/// passer"): "passer" alone is also how an order is placed ("passer commande").
+/// Words before "passer" or "tomber" that make them a refusal ("je vais laisser passer", "je
+/// laisse tomber"): "passer" alone is also how an order is placed ("passer commande").
 const LET: &[&str] = &["laisser", "laisse", "laisserai", "laisserais"];
 
 /// Whether the reply `words[from..to]` declines in a word that needs no "no" ([`DECLINE`],
-/// "laisser passer").
+/// "laisser passer", "laisser tomber", "I'll leave it").
 fn declines(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bool {
     let all: Vec<String> = words[from..to].iter().flat_map(|w| parts(w.text)).collect();
     all.iter().enumerate().any(|(i, p)| {
         DECLINE.contains(&p.as_str())
-            || (p == "passer" && i > 0 && LET.contains(&all[i - 1].as_str()))
+            || (matches!(p.as_str(), "passer" | "tomber")
+                && i > 0
+                && LET.contains(&all[i - 1].as_str()))
+            || (p == "leave" && all.get(i + 1).is_some_and(|n| n == "it"))
     })
 }
 
@@ -154,6 +157,10 @@ const TAKE: &[&str] = &[
     "lancez",
     "partant",
     "partante",
+    "preneur",
+    "preneuse",
+    "accepte",
+    "aller",
     // English
     "take",
     "go",
@@ -174,6 +181,7 @@ const TAKE: &[&str] = &[
     "proceed",
     "deal",
     "happy",
+    "accept",
 ];
 
 /// Words that say nothing of what was decided: pronouns, articles, auxiliaries, politeness,
@@ -272,6 +280,8 @@ const FILLER: &[&str] = &[
     "is",
     "am",
     "are",
+    "be",
+    "been",
     "ll",
     "ve",
     "re",
@@ -323,6 +333,13 @@ fn parts(word: &str) -> Vec<String> {
         .collect()
 }
 
+/// How many words from word `i` of `words[..to]` (one to three) say a yes
+/// ([`crate::AFFIRMATIVE`]: "oui", "très bien", "tout à fait"), if they do.
+fn yes_at(words: &[WordAt<'_>], i: usize, to: usize) -> Option<usize> {
+    let next: Vec<&str> = words[i..to].iter().take(3).map(|w| w.text).collect();
+    affirmative(&next)
+}
+
 /// The customer's replies among `words` (their stream, in order): the words between two
 /// things the agent said (`agent`, the agent's words in order), as index ranges `[from, to)`.
 pub(crate) fn replies(words: &[WordAt<'_>], agent: &[WordAt<'_>]) -> Vec<(usize, usize)> {
@@ -372,10 +389,7 @@ pub(crate) fn carries_on(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bo
     if k == to {
         return false;
     }
-    let yes = affirmative(
-        words[k].text,
-        words.get(k + 1).filter(|_| k + 1 < to).map(|w| w.text),
-    );
+    let yes = yes_at(words, k, to);
     let doubtful = |i: usize| words[i].prob < Segment::DOUBTFUL_WORD_BELOW;
     let n = match yes {
         Some(n) => n,
@@ -394,14 +408,11 @@ pub(crate) fn carries_on(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bo
 fn opening_word(words: &[WordAt<'_>], (from, to): (usize, usize)) -> usize {
     (from..to)
         .find(|&k| {
-            affirmative(
-                words[k].text,
-                words.get(k + 1).filter(|_| k + 1 < to).map(|w| w.text),
-            )
-            .is_some()
-                || !parts(words[k].text)
+            yes_at(words, k, to).is_some()
+                || !(parts(words[k].text)
                     .iter()
                     .all(|p| FILLER.contains(&p.as_str()) || HESITATION.contains(&p.as_str()))
+                    || k == from && opens_a_turn(words[k].text))
         })
         .unwrap_or(to)
 }
@@ -438,8 +449,13 @@ const OFFERS_TIME: &[&str] = &[
     "rappelle",
     "rappellerai",
     "rappellerons",
+    // "Je vous laisse en discuter", "I'll let you talk it over".
+    "discuter",
+    "parler",
     "think",
     "later",
+    "talk",
+    "discuss",
 ];
 
 /// Whether the agent's `words` offer the customer time or a later call ([`OFFERS_TIME`]).
@@ -480,25 +496,20 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
     let reply = &words[from..to];
     // Where the reply opens, past "bon", "well", "euh": a yes, if it is one.
     let k = opening_word(words, (from, to));
-    let opening = (k < to)
-        .then(|| {
-            affirmative(
-                words[k].text,
-                words.get(k + 1).filter(|_| k + 1 < to).map(|w| w.text),
-            )
-        })
-        .flatten();
+    let opening = (k < to).then(|| yes_at(words, k, to)).flatten();
     let all: Vec<String> = reply.iter().flat_map(|w| parts(w.text)).collect();
     let has = |class: &[&str]| all.iter().any(|p| class.contains(&p.as_str()));
     let no_at = |i: usize| says_no_at(words, i) && !hypothetical(words, i, i);
     if (from..to).any(no_at) {
         // A "no" declines unless the reply also opens with a yes, is unsure ("I don't know",
-        // "je ne sais pas trop": a doubt, not a refusal) or takes the offer in a word no "no"
-        // is next to ("ce n'est pas cher, je le prends"; in "je ne veux pas" the "no" is).
+        // "je ne sais pas trop": a doubt, not a refusal) or takes the offer in a word that
+        // takes it alone and no "no" is next to ("ce n'est pas cher, je le prends"; in "je ne
+        // veux pas" the "no" is; the "put" of "we had new windows put in, so we don't need
+        // them" takes nothing).
         let takes = (from..to).any(|i| {
             parts(words[i].text)
                 .iter()
-                .any(|p| TAKE.contains(&p.as_str()))
+                .any(|p| TAKES_ALONE.contains(&p.as_str()))
                 && !(i.saturating_sub(2).max(from)..(i + 3).min(to)).any(no_at)
         });
         return if opening.is_some() || has(UNSURE) || takes {
@@ -523,21 +534,18 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
     if reply.iter().any(|w| w.text.trim().ends_with('?')) {
         return Reply::Unclear;
     }
-    let Some(n) = opening else {
-        return Reply::Unclear;
-    };
     if has(BUT) {
         return Reply::Unclear;
     }
-    // What the reply says past its yes and the words that say nothing; a second yes ("Oui,
-    // d'accord") is no more than the first.
+    // What the reply says past its yes and the words that say nothing; a yes said later
+    // ("Go on then, yes", "Allez, c'est bon pour moi") is one all the same, a second yes
+    // ("Oui, d'accord") no more than the first.
+    let mut yes = opening.is_some();
     let mut rest: Vec<String> = Vec::new();
-    let mut i = k + n;
+    let mut i = k + opening.unwrap_or(0);
     while i < to {
-        if let Some(m) = affirmative(
-            words[i].text,
-            words.get(i + 1).filter(|_| i + 1 < to).map(|w| w.text),
-        ) {
+        if let Some(m) = yes_at(words, i, to) {
+            yes = true;
             i += m;
             continue;
         }
@@ -552,24 +560,85 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
         i += 1;
     }
     if rest.is_empty() {
-        return if asked { Reply::Agrees } else { Reply::Unclear };
+        return if asked && yes {
+            Reply::Agrees
+        } else {
+            Reply::Unclear
+        };
     }
     // Every word left acknowledges, or every word takes the offer: a word of neither ("Yes,
     // I've read the switch to the new terrace", heard with confidence for "Yes, I agree to
     // switch") leaves the reply unclear.
-    if rest.iter().all(|p| ACKNOWLEDGE.contains(&p.as_str())) {
+    if yes && rest.iter().all(|p| ACKNOWLEDGE.contains(&p.as_str())) {
         return Reply::Acknowledges;
     }
     // Or every word takes the offer, some perhaps only saying it is liked ("Oui, c'est
-    // intéressant, je prends"): liking alone takes nothing.
-    if rest.iter().any(|p| TAKE.contains(&p.as_str()))
+    // intéressant, je prends"): liking alone takes nothing. Without a yes, only an answer
+    // to the offer whose words take it on their own ("Ça me convient, on peut y aller",
+    // "I'll take it"), not those that also say other things ("ça va", "I have to go").
+    let takes = rest.iter().any(|p| TAKE.contains(&p.as_str()))
         && rest
             .iter()
-            .all(|p| TAKE.contains(&p.as_str()) || LIKING.contains(&p.as_str()))
-    {
+            .all(|p| TAKE.contains(&p.as_str()) || LIKING.contains(&p.as_str()));
+    let takes_alone =
+        asked && (rest.iter().any(|p| TAKES_ALONE.contains(&p.as_str())) || goes_there(&all));
+    if takes && (yes || takes_alone) {
         return Reply::Agrees;
     }
     Reply::Unclear
+}
+
+/// Of [`TAKE`], the words that take the offer with no yes to open the reply ("je prends",
+/// "ça me convient", "I'll take it", "I'll sign"): verbs that say nothing else than taking
+/// it, where "ça va", "allez", "I have to go", "let me see" say other things.
+const TAKES_ALONE: &[&str] = &[
+    // French
+    "prends",
+    "prendre",
+    "souscris",
+    "souscrire",
+    "signe",
+    "signer",
+    "signerai",
+    "inscrivez",
+    "inscrire",
+    "valide",
+    "validez",
+    "accepte",
+    "convient",
+    "partant",
+    "partante",
+    "preneur",
+    "preneuse",
+    // English
+    "take",
+    "sign",
+    "accept",
+    "join",
+    "proceed",
+];
+
+/// Forms of "aller" that, with "y" next to them, say "let's go ahead" ("on y va", "allons-y",
+/// "allez-y", "on peut y aller").
+const GO: &[&str] = &["va", "vais", "allons", "allez", "aller", "vas"];
+
+/// Whether the sub-words `all` hold "y" next to a form of "aller" ([`GO`]), or "go ahead".
+fn goes_there(all: &[String]) -> bool {
+    all.windows(2)
+        .any(|w| match (w[0].as_str(), w[1].as_str()) {
+            ("y", g) | (g, "y") => GO.contains(&g),
+            ("go", "ahead") => true,
+            _ => false,
+        })
+}
+
+/// Words that open a turn without answering anything, followed by a comma ("Écoutez, ça
+/// me convient", "Look, I'm not interested", "Right, go ahead"), lower case.
+const OPENS_A_TURN: &[&str] = &["écoutez", "tenez", "dites", "look", "listen", "right"];
+
+/// Whether `word` is one of [`OPENS_A_TURN`] with its comma.
+fn opens_a_turn(word: &str) -> bool {
+    word.trim().ends_with(',') && OPENS_A_TURN.contains(&bare(word).as_str())
 }
 
 /// Words that say the offer is liked without taking it ("c'est intéressant", "sounds

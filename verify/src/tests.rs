@@ -1983,3 +1983,71 @@ fn a_yes_with_a_word_of_liking_and_one_that_takes_the_offer_agrees() {
     assert_eq!(consent("Yes, sounds reasonable, sign me up."), agreed);
     assert_ne!(consent("Yes, interesting, send me a brochure."), agreed);
 }
+
+#[test]
+fn a_reply_that_takes_the_offer_is_read_with_its_yes_anywhere_or_in_words_that_take_it_alone() {
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let fr = RuleBook::pack("fr-demarchage").unwrap();
+    let consent = |answer: &'static str| {
+        let mut turns = compliant();
+        turns[6] = (A, 30_000, "Est-ce que cela vous convient ?");
+        turns[7] = (C, 32_000, answer);
+        let f = finding(&run(&fr, &transcript(&turns), &m), "consent").clone();
+        (f.outcome, f.status)
+    };
+    let agreed = (Outcome::Met, FindingStatus::Pass);
+    // A yes of three words, a yes said after the words that take the offer, a turn opened
+    // with a word that answers nothing.
+    assert_eq!(consent("Oui, ça me convient tout à fait."), agreed);
+    assert_eq!(consent("Allez, c'est bon pour moi."), agreed);
+    assert_eq!(consent("Écoutez, ça me convient, on peut y aller."), agreed);
+    assert_eq!(consent("Je suis preneuse."), agreed);
+    assert_eq!(consent("Eh bien, on y va."), agreed);
+    // Words that also say other things take nothing without a yes; a yes later does not
+    // make an acknowledgement or a reservation an assent.
+    assert_ne!(consent("Ça va aller, merci."), agreed);
+    assert_ne!(consent("Écoutez, je vois, oui."), agreed);
+    assert_ne!(consent("Je prends, mais pas tout de suite."), agreed);
+    // "Laisser tomber" declines.
+    assert_eq!(
+        consent("C'est beaucoup trop cher, je vais laisser tomber.").0,
+        Outcome::Refused
+    );
+    let consent = |answer: &'static str| {
+        english_consent(&[
+            (A, 14_000, "Would you like to go ahead?"),
+            (C, 16_000, answer),
+        ])
+    };
+    assert_eq!(consent("Go on then, yes."), agreed);
+    assert_eq!(consent("Okay, I'll take it."), agreed);
+    assert_eq!(consent("I'll take it."), agreed);
+    assert_eq!(consent("Definitely, sign me up."), agreed);
+    assert_eq!(consent("Right, go ahead then."), agreed);
+    assert_eq!(consent("Yes please, that would be great."), agreed);
+    assert_ne!(consent("I have to go."), agreed);
+    assert_ne!(consent("Right, let me see."), agreed);
+    let declined = (Outcome::Refused, FindingStatus::Fail);
+    assert_eq!(
+        consent("That's far too expensive, I'll leave it, thanks."),
+        declined
+    );
+    // Said over the offer's last word ("period." from 13.5 s to 13.8 s), the reply answers
+    // it all the same.
+    assert_eq!(
+        english_consent(&[
+            (C, 13_100, "I'd"),
+            (
+                C,
+                13_600,
+                "rather think it over first, thanks. Maybe another time."
+            ),
+        ]),
+        declined
+    );
+    // A word that takes the offer only beside others ("put") does not undo a "no".
+    assert_eq!(
+        consent("We had new windows put in last year, so we don't need them."),
+        declined
+    );
+}
