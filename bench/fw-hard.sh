@@ -6,7 +6,8 @@
 #   WORK=DIR bench/fw-hard.sh      (DIR: the WORK folder of a bench/verify-hard.sh run;
 #                                   FW_WORKERS recordings at once, default 1, each with
 #                                   FW_THREADS threads, default 2 / FW_WORKERS; FW_WORDS=1
-#                                   for word times, as callproof gives)
+#                                   for word times, as callproof gives; FW_BEAM=5 for its
+#                                   beam search instead of greedy decoding)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${WORK:?set WORK to the folder of a bench/verify-hard.sh run}
@@ -23,7 +24,9 @@ for name in sorted(os.listdir(os.path.join(work, "set"))):
         continue
     stem = name[:-4]
     meta = json.load(open(os.path.join(work, "set", stem + ".json")))
-    script = next(os.path.join(root, d, stem + ".txt") for d in ("tests/calls", "tests/calls-hard", "bench/calls-unseen", "bench/calls-unseen-2") if os.path.exists(os.path.join(root, d, stem + ".txt")))
+    dirs = ["tests/calls", "tests/calls-hard"] + sorted(
+        os.path.join("bench", d) for d in os.listdir(os.path.join(root, "bench")) if d.startswith("calls-"))
+    script = next(os.path.join(root, d, stem + ".txt") for d in dirs if os.path.exists(os.path.join(root, d, stem + ".txt")))
     items.append({"path": os.path.join(work, "set", name), "language": meta["language"], "script": script})
 print(json.dumps(items))
 PY
@@ -47,6 +50,7 @@ for r in results:
         ref[speaker] += len(rw)
 import os
 words = ", word times" if os.environ.get("FW_WORDS") == "1" else ""
+words += f", beam {os.environ['FW_BEAM']}" if os.environ.get("FW_BEAM", "1") != "1" else ""
 print(f"faster-whisper base int8{words}, {sys.argv[5]} at once x {sys.argv[6]} threads: "
       f"{float(sys.argv[4]) - float(sys.argv[3]):.1f} s for {len(results)} calls; "
       f"WER agent {100 * err['agent'] / ref['agent']:.1f} %, customer {100 * err['customer'] / ref['customer']:.1f} %, "

@@ -6,7 +6,7 @@ settings for this job: int8, its own Silero VAD filter, greedy decoding.
 MANIFEST lists {"path", "language"}; OUT gets, per recording, the text of each channel.
 WORKERS (default 1) recordings are transcribed at once, each with THREADS threads
 (CTranslate2's `num_workers`), as `callproof ingest --jobs` does. FW_WORDS=1 asks for word
-times too.
+times too; FW_BEAM=N decodes with N beams instead of greedily.
 """
 import json
 import os
@@ -23,6 +23,8 @@ def main() -> None:
     # Word times, as callproof gives every word (FW_WORDS=1): faster-whisper then aligns them
     # with cross-attention, as whisper.cpp's DTW does for callproof.
     words = os.environ.get("FW_WORDS") == "1"
+    # FW_BEAM=5: its own default beam search, to see what the weights can hear at any cost.
+    beam = int(os.environ.get("FW_BEAM", "1"))
     items = json.load(open(manifest))
     model = WhisperModel(
         model_dir, device="cpu", compute_type="int8", cpu_threads=threads, num_workers=workers
@@ -35,7 +37,7 @@ def main() -> None:
             segments, _ = model.transcribe(
                 audio,
                 language=item["language"],
-                beam_size=1,
+                beam_size=beam,
                 best_of=1,
                 vad_filter=True,
                 word_timestamps=words,
