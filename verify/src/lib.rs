@@ -313,6 +313,45 @@ impl Eval<'_> {
         })
     }
 
+    /// The agent recording the customer's agreement ([`Rule::agent_says`], or the customer's
+    /// own phrasings in the agent's mouth), matched at `floor` or better: a claim said as a
+    /// statement ("Vous acceptez l'offre ?" asks), whose sentence does not say no ("I will put
+    /// you down as not interested" records no agreement).
+    fn claims(&self, rule: &Rule, floor: f32) -> Vec<Cand> {
+        let agent: Vec<&Stream<'_>> = self
+            .streams
+            .iter()
+            .filter(|s| s.speaker == Speaker::Agent)
+            .collect();
+        let mut agent_phrases = rule.agent_says.clone();
+        agent_phrases.extend(rule.patterns.iter().cloned());
+        find(&agent_phrases, &agent, floor)
+            .into_iter()
+            .filter(|c| !c.hypothetical && !self.says_no_in_sentence(c) && !self.in_time_clause(c))
+            .collect()
+    }
+
+    /// A claim of agreement the agent may have made after `from_ms` that was heard only close
+    /// to a phrasing, with a word of it in doubt ("Je n'en peux votre accord", "peux" at 0.28,
+    /// for "Je note votre accord"): after a refusal, no sale is proved until a person has
+    /// listened, and neither is the agent's violation.
+    fn claim_in_doubt(&self, rule: &Rule, from_ms: u64) -> Option<Cand> {
+        self.claims(rule, self.book.absent_below)
+            .into_iter()
+            .filter(|c| c.start_ms >= from_ms && c.doubtful_words > 0)
+            .min_by_key(|c| c.start_ms)
+    }
+
+    /// The detail of a refusal whose agent then said `c` ([`Self::claim_in_doubt`]).
+    fn then_claimed_in_doubt(c: &Cand) -> String {
+        format!(
+            "but the agent then said \"{}\" at {}, close to \"{}\" with words heard with doubt: listen to whether a sale was recorded",
+            c.matched,
+            clock(c.start_ms),
+            c.phrase
+        )
+    }
+
     /// The agent's words from `from_ms` until the rule speaker speaks again, as the agent's
     /// stream and the range of them.
     fn agent_after(&self, rule: &Rule, from_ms: u64) -> Option<(&[WordAt<'_>], (usize, usize))> {
@@ -967,20 +1006,7 @@ impl Eval<'_> {
             .filter_map(|d| self.met_at.get(d).map(|m| m.1))
             .max()
             .unwrap_or(0);
-        // The agent recording the customer's agreement: a claim said as a statement ("Vous
-        // acceptez l'offre ?" asks), whose sentence does not say no ("I will put you down as
-        // not interested" records no agreement).
-        let agent: Vec<&Stream<'_>> = self
-            .streams
-            .iter()
-            .filter(|s| s.speaker == Speaker::Agent)
-            .collect();
-        let mut agent_phrases = rule.agent_says.clone();
-        agent_phrases.extend(rule.patterns.iter().cloned());
-        let claims: Vec<Cand> = find(&agent_phrases, &agent, self.book.review_below)
-            .into_iter()
-            .filter(|c| !c.hypothetical && !self.says_no_in_sentence(c) && !self.in_time_clause(c))
-            .collect();
+        let claims = self.claims(rule, self.book.review_below);
         if let Some(r) = sure_refusals.iter().min_by_key(|r| r.start_ms) {
             // A refusal heard only close to a phrasing ("c'est pas intéressant", 0.75, for the
             // customer's "c'est intéressant"), then a later answer that opens as agreement:
@@ -1059,6 +1085,19 @@ impl Eval<'_> {
                     format!(
                         "the customer seemed to refuse ({}), then {then}",
                         Self::said(r)
+                    ),
+                );
+            }
+            if let Some(c) = self.claim_in_doubt(rule, last) {
+                return self.finding(
+                    rule,
+                    Outcome::Refused,
+                    Review,
+                    Some(r),
+                    format!(
+                        "the customer refused ({}), {}",
+                        Self::said(r),
+                        Self::then_claimed_in_doubt(&c)
                     ),
                 );
             }
@@ -1154,7 +1193,13 @@ impl Eval<'_> {
                         "{said}; but the agent answered \"{answer}\": listen to whether a sale was recorded"
                     ),
                 ),
-                None => (Fail, said),
+                None => match self.claim_in_doubt(rule, c.end_ms) {
+                    Some(claim) => (
+                        Review,
+                        format!("{said}; {}", Self::then_claimed_in_doubt(&claim)),
+                    ),
+                    None => (Fail, said),
+                },
             };
             return self.on_reply(rule, Outcome::Refused, status, c, detail);
         }

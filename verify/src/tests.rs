@@ -2051,3 +2051,40 @@ fn a_reply_that_takes_the_offer_is_read_with_its_yes_anywhere_or_in_words_that_t
         declined
     );
 }
+
+#[test]
+fn a_refusal_then_a_claim_heard_with_doubt_proves_no_sale_until_someone_listens() {
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let fr = RuleBook::pack("fr-demarchage").unwrap();
+    // "Je note votre accord" heard "Je n'en peux votre accord", "peux" at `prob`.
+    let consent = |refusal: &'static str, prob: f32| {
+        let mut turns = compliant();
+        turns[7] = (C, 32_000, refusal);
+        turns.push((A, 36_000, "Je n'en peux votre accord, madame. Au revoir."));
+        let mut t = transcript(&turns);
+        for w in t.segments.iter_mut().flat_map(|s| s.words.iter_mut()) {
+            if w.text.trim() == "peux" {
+                w.probability = prob;
+            }
+        }
+        let f = finding(&run(&fr, &t, &m), "consent").clone();
+        (f.outcome, f.status)
+    };
+    // A refusal the rule set holds, and one in the customer's own words.
+    for refusal in [
+        "Non merci, ça ne m'intéresse pas.",
+        "Non, ce n'est pas pour moi.",
+    ] {
+        assert_eq!(
+            consent(refusal, 0.28),
+            (Outcome::Refused, FindingStatus::Review),
+            "{refusal}"
+        );
+        // The same words heard with confidence are no claim: the refusal stands.
+        assert_eq!(
+            consent(refusal, 0.9),
+            (Outcome::Refused, FindingStatus::Fail),
+            "{refusal}"
+        );
+    }
+}
