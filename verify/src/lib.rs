@@ -1076,30 +1076,23 @@ impl Eval<'_> {
                         "the agent answered \"{answer}\": listen to whether a sale was recorded"
                     ))
                 });
-            if let Some(then) = then {
-                return self.finding(
-                    rule,
-                    Outcome::Refused,
-                    Review,
-                    Some(r),
+            let review = then
+                .map(|then| {
                     format!(
                         "the customer seemed to refuse ({}), then {then}",
                         Self::said(r)
-                    ),
-                );
-            }
-            if let Some(c) = self.claim_in_doubt(rule, last) {
-                return self.finding(
-                    rule,
-                    Outcome::Refused,
-                    Review,
-                    Some(r),
-                    format!(
+                    )
+                })
+                .or_else(|| {
+                    let c = self.claim_in_doubt(rule, last)?;
+                    Some(format!(
                         "the customer refused ({}), {}",
                         Self::said(r),
                         Self::then_claimed_in_doubt(&c)
-                    ),
-                );
+                    ))
+                });
+            if let Some(detail) = review {
+                return self.finding(rule, Outcome::Refused, Review, Some(r), detail);
             }
             return self.finding(
                 rule,
