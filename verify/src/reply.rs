@@ -502,14 +502,15 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
     let no_at = |i: usize| says_no_at(words, i) && !hypothetical(words, i, i);
     if (from..to).any(no_at) {
         // A "no" declines unless the reply also opens with a yes, is unsure ("I don't know",
-        // "je ne sais pas trop": a doubt, not a refusal) or takes the offer in a word that
-        // takes it alone and no "no" is next to ("ce n'est pas cher, je le prends"; in "je ne
-        // veux pas" the "no" is; the "put" of "we had new windows put in, so we don't need
-        // them" takes nothing).
+        // "je ne sais pas trop": a doubt, not a refusal) or takes the offer in a word no "no"
+        // is next to ("ce n'est pas cher, je le prends"; in "je ne veux pas" the "no" is).
+        // Any word that may take it counts, not only those that take it alone: "Non, pas de
+        // souci, envoyez-le-moi" is for a person, not a refusal; so is "we had new windows
+        // put in, so we don't need them".
         let takes = (from..to).any(|i| {
             parts(words[i].text)
                 .iter()
-                .any(|p| TAKES_ALONE.contains(&p.as_str()))
+                .any(|p| TAKE.contains(&p.as_str()))
                 && !(i.saturating_sub(2).max(from)..(i + 3).min(to)).any(no_at)
         });
         return if opening.is_some() || has(UNSURE) || takes {

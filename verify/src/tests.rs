@@ -2008,6 +2008,11 @@ fn a_reply_that_takes_the_offer_is_read_with_its_yes_anywhere_or_in_words_that_t
     assert_ne!(consent("Ça va aller, merci."), agreed);
     assert_ne!(consent("Écoutez, je vois, oui."), agreed);
     assert_ne!(consent("Je prends, mais pas tout de suite."), agreed);
+    // A "no" and, further on, a word that may take the offer: for a person, not a refusal.
+    assert_eq!(
+        consent("Non, pas de souci, envoyez-le-moi."),
+        (Outcome::Refused, FindingStatus::Review)
+    );
     // "Laisser tomber" declines.
     assert_eq!(
         consent("C'est beaucoup trop cher, je vais laisser tomber.").0,
@@ -2043,11 +2048,6 @@ fn a_reply_that_takes_the_offer_is_read_with_its_yes_anywhere_or_in_words_that_t
                 "rather think it over first, thanks. Maybe another time."
             ),
         ]),
-        declined
-    );
-    // A word that takes the offer only beside others ("put") does not undo a "no".
-    assert_eq!(
-        consent("We had new windows put in last year, so we don't need them."),
         declined
     );
 }
