@@ -1528,19 +1528,18 @@ fn agreement_at(words: &[WordAt<'_>], i: usize) -> Option<usize> {
     if said_not {
         return None;
     }
-    let next: Vec<&str> = words.get(i..)?.iter().take(3).map(|w| w.text).collect();
-    affirmative(&next)
+    affirmative(words.get(i..)?)
 }
 
 /// How many of the words `next` (the first one, two or three, one after the other) say an
 /// [`AFFIRMATIVE`], the fewest first ("oui", "très bien", "tout à fait").
-fn affirmative(next: &[&str]) -> Option<usize> {
+fn affirmative(next: &[WordAt<'_>]) -> Option<usize> {
     let mut said = String::new();
     for (n, word) in next.iter().take(3).enumerate() {
         if n > 0 {
             said.push(' ');
         }
-        said.push_str(&bare(word));
+        said.push_str(&bare(word.text));
         if AFFIRMATIVE.contains(&said.as_str()) {
             return Some(n + 1);
         }

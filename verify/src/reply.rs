@@ -336,8 +336,7 @@ fn parts(word: &str) -> Vec<String> {
 /// How many words from word `i` of `words[..to]` (one to three) say a yes
 /// ([`crate::AFFIRMATIVE`]: "oui", "très bien", "tout à fait"), if they do.
 fn yes_at(words: &[WordAt<'_>], i: usize, to: usize) -> Option<usize> {
-    let next: Vec<&str> = words[i..to].iter().take(3).map(|w| w.text).collect();
-    affirmative(&next)
+    affirmative(&words[i..to])
 }
 
 /// The customer's replies among `words` (their stream, in order): the words between two
