@@ -364,6 +364,21 @@ fn english_sale() -> Transcript {
 
 /// The consent finding of an English call whose seller has given every disclosure, then the
 /// turns `after` (from 16 s).
+/// The consent of the compliant French call whose agent closes the offer with `question` and
+/// whose customer answers `answer`.
+fn french_consent(question: &str, answer: &str) -> (Outcome, FindingStatus) {
+    let mut turns = compliant();
+    turns[6] = (A, 30_000, question);
+    turns[7] = (C, 32_000, answer);
+    let fr = RuleBook::pack("fr-demarchage").unwrap();
+    let f = finding(
+        &run(&fr, &transcript(&turns), &meta("2026-03-03T10:30:00+01:00")),
+        "consent",
+    )
+    .clone();
+    (f.outcome, f.status)
+}
+
 fn english_consent(after: &[(Speaker, u64, &str)]) -> (Outcome, FindingStatus) {
     let mut turns = vec![
         (A, 0, "Hello, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is recorded."),
@@ -1957,15 +1972,7 @@ fn a_word_of_agreement_said_not_opens_no_yes() {
 /// nor does it with words of no class ("Yes, interesting, send me a brochure").
 #[test]
 fn a_yes_with_a_word_of_liking_and_one_that_takes_the_offer_agrees() {
-    let m = meta("2026-03-03T10:30:00+01:00");
-    let fr = RuleBook::pack("fr-demarchage").unwrap();
-    let consent = |answer: &'static str, question: &'static str| {
-        let mut turns = compliant();
-        turns[6] = (A, 30_000, question);
-        turns[7] = (C, 32_000, answer);
-        let f = finding(&run(&fr, &transcript(&turns), &m), "consent").clone();
-        (f.outcome, f.status)
-    };
+    let consent = |answer: &str, question: &str| french_consent(question, answer);
     let agreed = (Outcome::Met, FindingStatus::Pass);
     let told = "Le contrat vous sera envoyé.";
     assert_eq!(consent("Oui, c'est intéressant, je prends.", told), agreed);
@@ -1986,15 +1993,7 @@ fn a_yes_with_a_word_of_liking_and_one_that_takes_the_offer_agrees() {
 
 #[test]
 fn a_reply_that_takes_the_offer_is_read_with_its_yes_anywhere_or_in_words_that_take_it_alone() {
-    let m = meta("2026-03-03T10:30:00+01:00");
-    let fr = RuleBook::pack("fr-demarchage").unwrap();
-    let consent = |answer: &'static str| {
-        let mut turns = compliant();
-        turns[6] = (A, 30_000, "Est-ce que cela vous convient ?");
-        turns[7] = (C, 32_000, answer);
-        let f = finding(&run(&fr, &transcript(&turns), &m), "consent").clone();
-        (f.outcome, f.status)
-    };
+    let consent = |answer: &str| french_consent("Est-ce que cela vous convient ?", answer);
     let agreed = (Outcome::Met, FindingStatus::Pass);
     // A yes of three words, a yes said after the words that take the offer, a turn opened
     // with a word that answers nothing.
