@@ -537,7 +537,8 @@ impl Engine {
         // One window per chunk: the chunk fits in it, and whisper.cpp's DTW aborts the process
         // when a second window starts fewer than 160 ms before the end of a shortened context.
         params.set_single_segment(true);
-        let ctx = audio_ctx(chunk.samples.len());
+        let window = window_of(&chunk.samples);
+        let ctx = audio_ctx(window.len());
         params.set_audio_ctx(ctx);
         params.set_max_tokens(limit as i32);
         // Timestamp tokens stay on (no `set_no_timestamps`) although segments are cut from the
@@ -550,7 +551,7 @@ impl Engine {
         params.set_print_timestamps(false);
         let started = std::time::Instant::now();
         state
-            .full(params, &chunk.samples)
+            .full(params, &window)
             .map_err(|e| EngineError::Inference(format!("{e:?}")))?;
 
         let to_channel = |ms: i64| chunk.map.to_channel_ms(ms.max(0) as u64 * 10);
@@ -992,6 +993,25 @@ fn drop_line_noise(loudness: &speech::Loudness, segments: Vec<Segment>) -> Vec<S
 /// of the padding Whisper was trained to see after speech, at most a full window. The padding
 /// matters: on the benchmark calls (base q8_0, 14 s chunks) word error rate was 25.4 % without
 /// it, 21.1 % with one second and 20.3 % with five.
+/// The fewest samples a decoding window is given (200 ms). whisper.cpp's DTW aborts the whole
+/// process (`WHISPER_ASSERT: filter_width < a->ne[2]`) when a window of fewer than 16 frames
+/// (160 ms) decodes to any text: its median filter is 7 audio positions wide. A part cut from a
+/// long region at its quietest moment can be that short (a customer's 2.1 s answer cut at 2.07
+/// s left 100-150 ms), and so can a stretch read again.
+pub(crate) const MIN_WINDOW_SAMPLES: usize = SAMPLE_RATE as usize / 5;
+
+/// `samples`, followed by silence up to [`MIN_WINDOW_SAMPLES`] where they are shorter: the
+/// window whisper.cpp decodes is then long enough for its DTW, and the silence adds nothing
+/// to hear. Times in the window are unchanged.
+pub(crate) fn window_of(samples: &[f32]) -> std::borrow::Cow<'_, [f32]> {
+    if samples.len() >= MIN_WINDOW_SAMPLES {
+        return std::borrow::Cow::Borrowed(samples);
+    }
+    let mut padded = samples.to_vec();
+    padded.resize(MIN_WINDOW_SAMPLES, 0.0);
+    std::borrow::Cow::Owned(padded)
+}
+
 pub(crate) fn audio_ctx(samples: usize) -> i32 {
     let positions = samples.div_ceil(SAMPLE_RATE as usize / POSITIONS_PER_S);
     (positions + POSITIONS_PER_S).min(1500) as i32

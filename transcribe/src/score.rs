@@ -9,7 +9,7 @@
 //! (see `callproof_verify::script_readings`) and only ever uses the answer to clear a doubt,
 //! never to accuse.
 
-use crate::engine::{audio_ctx, find_loop, plain, Engine, EngineError, SAMPLE_RATE};
+use crate::engine::{audio_ctx, find_loop, plain, window_of, Engine, EngineError, SAMPLE_RATE};
 use whisper_rs::{FullParams, SamplingStrategy};
 
 /// One text scored against the audio.
@@ -521,6 +521,7 @@ impl Engine {
         params.set_translate(false);
         params.set_no_context(true);
         params.set_single_segment(true);
+        let clip = window_of(clip);
         params.set_audio_ctx(audio_ctx(clip.len()));
         // No fallback to sampling on garbled speech: a sampled hearing is a poor measure to
         // weigh readings against, and any reading would look good beside it.
@@ -535,7 +536,7 @@ impl Engine {
         params.set_print_special(false);
         params.set_print_timestamps(false);
         state
-            .full(params, clip)
+            .full(params, &clip)
             .map_err(|e| err("own hearing", e))?;
         let own_text: Option<String> = listen_first.then(|| {
             state
