@@ -331,6 +331,34 @@ impl Eval<'_> {
             .collect()
     }
 
+    /// The agent recording a sale in their own words after `from_ms`, before the rule speaker
+    /// speaks again ([`reply::records_sale`]: "Très bien, je valide votre commande", "Lovely,
+    /// I've registered your order"), as a candidate: from the sentence's first word to the
+    /// verb, the sentence as what was said. None on a mono recording, where nobody can tell
+    /// whose words they are.
+    fn recorded_after(&self, rule: &Rule, from_ms: u64) -> Option<Cand> {
+        if self.mono {
+            return None;
+        }
+        let (words, range) = self.agent_after(rule, from_ms)?;
+        let (first, verb) = reply::records_sale(words, range)?;
+        let s = self.streams.iter().find(|s| s.speaker == Speaker::Agent)?;
+        let mut c = answer(s, first, verb);
+        let end = (verb..range.1)
+            .find(|&i| words[i].text.trim().ends_with(['.', '!', '?', '…']))
+            .unwrap_or(range.1 - 1);
+        c.matched = words[first..=end]
+            .iter()
+            .map(|w| w.text.trim())
+            .collect::<Vec<_>>()
+            .join(" ");
+        c.confidence = words[first..=verb]
+            .iter()
+            .map(|w| w.prob)
+            .fold(1.0, f32::min);
+        Some(c)
+    }
+
     /// A claim of agreement the agent may have made after `from_ms` that was heard only close
     /// to a phrasing, with a word of it in doubt ("Je n'en peux votre accord", "peux" at 0.28,
     /// for "Je note votre accord"): after a refusal, no sale is proved until a person has
@@ -662,6 +690,17 @@ impl Eval<'_> {
             ));
         }
         s
+    }
+
+    /// What the agent said where they recorded a sale in their own words
+    /// ([`Self::recorded_after`]).
+    fn recorded(c: &Cand) -> String {
+        format!(
+            "{} said \"{}\" at {} (a sale recorded in the agent's own words, no phrasing of the rule set; heard with confidence)",
+            c.speaker,
+            c.matched,
+            clock(c.start_ms)
+        )
     }
 
     /// Why a match cannot stand as heard, if it cannot: its words were heard with doubt (two
@@ -1032,28 +1071,32 @@ impl Eval<'_> {
             let claimed = claims
                 .iter()
                 .filter(|c| c.start_ms >= r.end_ms)
-                .min_by_key(|c| c.start_ms);
-            if let Some(c) = claimed {
+                .min_by_key(|c| c.start_ms)
+                .map(|c| (c.clone(), Self::said(c)))
+                .or_else(|| {
+                    let c = self.recorded_after(rule, last)?;
+                    let said = Self::recorded(&c);
+                    Some((c, said))
+                });
+            if let Some((c, said_c)) = claimed {
                 let (outcome, status, evidence, detail) = if loose {
                     (
                         Outcome::Refused,
                         Review,
                         *r,
                         format!(
-                            "the customer seemed to refuse ({}), then the agent stated agreement: {}; listen to whether the customer refused",
+                            "the customer seemed to refuse ({}), then the agent stated agreement: {said_c}; listen to whether the customer refused",
                             Self::said(r),
-                            Self::said(c)
                         ),
                     )
                 } else {
                     (
                         Outcome::WrongSpeaker,
                         Fail,
-                        c,
+                        &c,
                         format!(
-                            "the customer refused ({}), then only the agent stated agreement: {}",
+                            "the customer refused ({}), then only the agent stated agreement: {said_c}",
                             Self::said(r),
-                            Self::said(c)
                         ),
                     )
                 };
@@ -1137,8 +1180,10 @@ impl Eval<'_> {
         let taken_back = matches!(replies.last(), Some((Reply::Declines | Reply::PutsOff, _)));
         let plainly_not = |c: &Cand| {
             replies.iter().any(|(k, r)| {
-                (matches!(k, Reply::Acknowledges | Reply::PutsOff | Reply::Declines)
-                    || *k == Reply::Agrees && taken_back)
+                (matches!(
+                    k,
+                    Reply::Acknowledges | Reply::PutsOff | Reply::Declines | Reply::Unsure
+                ) || *k == Reply::Agrees && taken_back)
                     && r.start_ms <= c.start_ms
                     && c.start_ms <= r.end_ms
             })
@@ -1160,6 +1205,33 @@ impl Eval<'_> {
                     Self::said(c)
                 ),
             );
+        }
+        // The customer's last reply, heard with confidence, gave no assent (declined, put
+        // the decision off, only said they heard, or did not know), and the agent then
+        // recorded a sale in their own words ("Je ne sais pas, c'est un peu cher", then "Très
+        // bien, je valide votre commande"): the agreement the rule exists for was stated by
+        // the agent alone, as with a claim the rule set holds.
+        if let Some((
+            kind @ (Reply::Declines | Reply::PutsOff | Reply::Acknowledges | Reply::Unsure),
+            reply,
+        )) = replies.last()
+        {
+            if let Some(c) = self.recorded_after(rule, reply.end_ms) {
+                return self.finding(
+                    rule,
+                    Outcome::WrongSpeaker,
+                    Fail,
+                    Some(&c),
+                    format!(
+                        "the customer gave no assent ({} said \"{}\" at {}: {}), then only the agent stated agreement: {}",
+                        reply.speaker,
+                        reply.matched,
+                        clock(reply.start_ms),
+                        kind.what(),
+                        Self::recorded(&c)
+                    ),
+                );
+            }
         }
         // The customer's last reply, heard with confidence, declines or puts the decision
         // off in their own words ("Non, ce n'est pas pour moi", "Let me think about it

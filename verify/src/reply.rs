@@ -30,9 +30,27 @@ pub(crate) enum Reply {
     PutsOff,
     /// A yes that only says the customer heard ("Oui, je vois", "Yes, I see", "Oui, je sais").
     Acknowledges,
+    /// Says the customer does not know, with no yes and no word that takes the offer ("Je ne
+    /// sais pas, c'est un peu cher", "I'm not sure, to be honest"): no assent, and no refusal
+    /// either.
+    Unsure,
     /// Anything else: a bare yes nobody asked for (a customer says "D'accord" to every
     /// disclosure), a question, a "but", a word heard with doubt, words of no class here.
     Unclear,
+}
+
+impl Reply {
+    /// How a finding says what the reply was.
+    pub(crate) fn what(self) -> &'static str {
+        match self {
+            Reply::Agrees => "an assent",
+            Reply::Declines => "a refusal",
+            Reply::PutsOff => "the decision put off",
+            Reply::Acknowledges => "heard, not agreed",
+            Reply::Unsure => "unsure",
+            Reply::Unclear => "unclear",
+        }
+    }
 }
 
 /// Words that only say the listener heard or knows ("je vois", "I see").
@@ -397,8 +415,12 @@ pub(crate) fn carries_on(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bo
         None if (from..k).any(doubtful) => 0,
         None => return false,
     };
-    // "Entendu, je vous rappelle mardi" takes the decision put off as it was said.
-    says_something(words, (k + n, to)) && !offers_time(&words[k + n..to])
+    // "Entendu, je vous rappelle mardi" takes the decision put off as it was said; "Certainly,
+    // I'll remove your number today" and "Entendu, je vous envoie notre brochure" answer the
+    // refusal with what it asked for ([`RECORDS_NO_SALE`]).
+    says_something(words, (k + n, to))
+        && !offers_time(&words[k + n..to])
+        && !any_word_of(&words[k + n..to], RECORDS_NO_SALE)
 }
 
 /// The first word of `words[from..to]` past those that say nothing ("Bon,", "Well,", "Euh"),
@@ -501,19 +523,28 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
     let no_at = |i: usize| says_no_at(words, i) && !hypothetical(words, i, i);
     if (from..to).any(no_at) {
         // A "no" declines unless the reply also opens with a yes, is unsure ("I don't know",
-        // "je ne sais pas trop": a doubt, not a refusal) or takes the offer in a word no "no"
+        // "je ne sais pas trop": a doubt, not a refusal, and not an assent) or takes the offer in a word no "no"
         // is next to ("ce n'est pas cher, je le prends"; in "je ne veux pas" the "no" is).
         // Any word that may take it counts, not only those that take it alone: "Non, pas de
         // souci, envoyez-le-moi" is for a person, not a refusal; so is "we had new windows
         // put in, so we don't need them".
+        // "Take me off your list" takes the customer off, not the offer.
+        let off = |i: usize| {
+            words[i + 1..(i + 3).min(to)]
+                .iter()
+                .any(|w| parts(w.text).iter().any(|p| p == "off"))
+        };
         let takes = (from..to).any(|i| {
             parts(words[i].text)
                 .iter()
                 .any(|p| TAKE.contains(&p.as_str()))
+                && !off(i)
                 && !(i.saturating_sub(2).max(from)..(i + 3).min(to)).any(no_at)
         });
-        return if opening.is_some() || has(UNSURE) || takes {
+        return if opening.is_some() || takes {
             Reply::Unclear
+        } else if has(UNSURE) {
+            Reply::Unsure
         } else {
             Reply::Declines
         };
@@ -662,3 +693,169 @@ const LIKING: &[&str] = &[
     "good",
     "sounds",
 ];
+
+/// Words by which an agent records a sale, said after a subject in the first person ("je
+/// valide votre commande", "je vous inscris", "j'enregistre votre abonnement", "I've
+/// registered your order", "I'll book that in", "we've enrolled you"): the closed class of
+/// the language's verbs of recording an order, where no rule set's phrasing is. Verbs that
+/// record a sale only with a particle ("sign up", "set up", "put through") are
+/// [`RECORDS_WITH`].
+const RECORDS: &[&str] = &[
+    // French
+    "valide",
+    "validé",
+    "validée",
+    "validons",
+    "enregistre",
+    "enregistré",
+    "enregistrée",
+    "enregistrons",
+    "inscris",
+    "inscrit",
+    "inscrite",
+    "inscrivons",
+    "abonne",
+    "abonné",
+    "abonnée",
+    "souscris",
+    "souscrit",
+    "active",
+    "activé",
+    "activée",
+    "lance",
+    "lancé",
+    "lancée",
+    // English
+    "register",
+    "registered",
+    "book",
+    "booked",
+    "process",
+    "processed",
+    "enrol",
+    "enroll",
+    "enrolled",
+    "activate",
+    "activated",
+    "ordered",
+    "placed",
+    "started",
+    "sorted",
+    "switched",
+];
+
+/// Verbs that record a sale with the particle after them, up to three sub-words on ("I'll
+/// sign you up", "I've set your account up", "I'll put that through").
+const RECORDS_WITH: &[(&str, &str)] = &[
+    ("sign", "up"),
+    ("signed", "up"),
+    ("set", "up"),
+    ("put", "through"),
+];
+
+/// Subjects in the first person: the agent speaking of what they do ("je", "j'", "I", "we",
+/// "nous"). Not "on", which English says as a preposition.
+const FIRST_PERSON: &[&str] = &["je", "j", "i", "we", "nous"];
+
+/// Words that make a recording statement about something else than a sale: a call back, a
+/// brochure, a list to be taken off, a request ("je vous inscris sur notre liste
+/// d'opposition", "I'll book you a call back", "j'enregistre votre demande").
+const RECORDS_NO_SALE: &[&str] = &[
+    // French
+    "rappel",
+    "rappeler",
+    "rappelle",
+    "appel",
+    "brochure",
+    "documentation",
+    "information",
+    "informations",
+    "liste",
+    "opposition",
+    "bloctel",
+    "demande",
+    "rendez",
+    "supprime",
+    "retire",
+    // English
+    "call",
+    "brochure",
+    "information",
+    "info",
+    "details",
+    "list",
+    "request",
+    "appointment",
+    "remove",
+    "removed",
+    "delete",
+    "deleted",
+];
+
+/// Sub-words from a recording verb back to its subject at most: "I'll get you registered"
+/// ("i", "ll", "get", "you", "registered").
+const SUBJECT_WITHIN: usize = 4;
+
+/// Where the agent's words `words[from..to]` record a sale in their own words: a sentence
+/// with a subject in the first person ([`FIRST_PERSON`]) and, at most [`SUBJECT_WITHIN`]
+/// sub-words on, a verb that records an order ([`RECORDS`], [`RECORDS_WITH`]); every word from
+/// the subject to the verb heard with confidence; not a question or a condition, not saying
+/// no, and about nothing but the sale ([`RECORDS_NO_SALE`], or a time or a later call offered,
+/// [`OFFERS_TIME`]). Returns the sentence's first word and the verb's word.
+pub(crate) fn records_sale(
+    words: &[WordAt<'_>],
+    (from, to): (usize, usize),
+) -> Option<(usize, usize)> {
+    let mut start = from;
+    while start < to {
+        let end = (start..to)
+            .find(|&i| words[i].text.trim().ends_with(['.', '!', '?', '…']))
+            .map_or(to, |i| i + 1);
+        if let Some(verb) = records_in_sentence(words, (start, end)) {
+            return Some((start, verb));
+        }
+        start = end;
+    }
+    None
+}
+
+/// [`records_sale`] over one sentence `words[from..to]`: the verb's word, if it records one.
+fn records_in_sentence(words: &[WordAt<'_>], (from, to): (usize, usize)) -> Option<usize> {
+    let sentence = &words[from..to];
+    let question = sentence
+        .last()
+        .is_some_and(|w| w.text.trim().ends_with('?'));
+    let conditional = any_word_of(sentence, &["si", "if", "when", "once", "quand", "lorsque"]);
+    let says_no = (from..to).any(|i| says_no_at(words, i));
+    // The agent's words for time offered, not the customer's for putting off: "back" of "call
+    // me back" is also "I'll book it back in", and "call" is in [`RECORDS_NO_SALE`].
+    let elsewhere = any_word_of(sentence, RECORDS_NO_SALE) || any_word_of(sentence, OFFERS_TIME);
+    if question || conditional || says_no || elsewhere {
+        return None;
+    }
+    // Each sub-word with the word it is part of.
+    let subs: Vec<(usize, String)> = (from..to)
+        .flat_map(|i| parts(words[i].text).into_iter().map(move |p| (i, p)))
+        .collect();
+    for (k, (i, p)) in subs.iter().enumerate() {
+        let alone = RECORDS.contains(&p.as_str());
+        let with = RECORDS_WITH.iter().any(|(verb, particle)| {
+            verb == p && subs[k + 1..].iter().take(3).any(|(_, n)| n == particle)
+        });
+        if !(alone || with) {
+            continue;
+        }
+        let Some(subject) = subs[k.saturating_sub(SUBJECT_WITHIN)..k]
+            .iter()
+            .rev()
+            .find(|(_, s)| FIRST_PERSON.contains(&s.as_str()))
+            .map(|(j, _)| *j)
+        else {
+            continue;
+        };
+        if (subject..=*i).all(|j| words[j].prob >= Segment::DOUBTFUL_WORD_BELOW) {
+            return Some(*i);
+        }
+    }
+    None
+}

@@ -881,13 +881,24 @@ fn an_agent_who_answers_a_refusal_with_a_yes_and_goes_on_is_heard_by_a_person() 
     turns[7] = (C, 32_000, "Laissez-moi y réfléchir, rappelez-moi jeudi.");
     let no_sale = (Outcome::Refused, FindingStatus::Fail, Verdict::NoSale);
     assert_eq!(consent(&turns), no_sale);
-    turns.push((A, 36_000, "Très bien, je lance la commande tout de suite."));
+    turns.push((A, 36_000, "Très bien, on avance alors, c'est parti."));
     assert_eq!(
         consent(&turns),
         (
             Outcome::Refused,
             FindingStatus::Review,
             Verdict::NeedsReview
+        )
+    );
+    // A sale recorded in the agent's own words is the violation itself (see
+    // `an_agent_who_records_a_sale_in_their_own_words_after_no_assent_is_the_violation`).
+    turns[8] = (A, 36_000, "Très bien, je lance la commande tout de suite.");
+    assert_eq!(
+        consent(&turns),
+        (
+            Outcome::WrongSpeaker,
+            FindingStatus::Fail,
+            Verdict::Violation
         )
     );
     for closing in [
@@ -900,7 +911,7 @@ fn an_agent_who_answers_a_refusal_with_a_yes_and_goes_on_is_heard_by_a_person() 
     }
     // An opening heard with doubt may be that yes, garbled.
     turns[7] = (C, 32_000, "Non, ce n'est pas pour moi.");
-    turns[8] = (A, 36_000, "Bon, alors je lance la commande.");
+    turns[8] = (A, 36_000, "Bon, alors c'est parti, on avance.");
     assert_eq!(consent(&turns), no_sale);
     let mut t = transcript(&turns);
     t.segments[8].words[0].probability = 0.2;
@@ -913,6 +924,16 @@ fn an_agent_who_answers_a_refusal_with_a_yes_and_goes_on_is_heard_by_a_person() 
         f.detail.contains("whether a sale was recorded"),
         "{}",
         f.detail
+    );
+    // "Bon, alors je lance la commande" after that refusal records the sale itself.
+    turns[8] = (A, 36_000, "Bon, alors je lance la commande.");
+    assert_eq!(
+        consent(&turns),
+        (
+            Outcome::WrongSpeaker,
+            FindingStatus::Fail,
+            Verdict::Violation
+        )
     );
     // A refusal heard only close to a phrasing ("je ne fais pas d'accord" for "je ne sais pas
     // encore"), then the agent goes on with a yes: for a person; a courtesy closes it.
@@ -2086,4 +2107,138 @@ fn a_refusal_then_a_claim_heard_with_doubt_proves_no_sale_until_someone_listens(
             "{refusal}"
         );
     }
+}
+
+#[test]
+fn an_agent_who_records_a_sale_in_their_own_words_after_no_assent_is_the_violation() {
+    let french = |answer: &'static str, closing: &'static str| {
+        let mut turns = compliant();
+        turns[6] = (A, 30_000, "Qu'en pensez-vous ?");
+        turns[7] = (C, 32_000, answer);
+        turns.push((A, 36_000, closing));
+        let fr = RuleBook::pack("fr-demarchage").unwrap();
+        let f = finding(
+            &run(&fr, &transcript(&turns), &meta("2026-03-03T10:30:00+01:00")),
+            "consent",
+        )
+        .clone();
+        (f.outcome, f.status)
+    };
+    let violation = (Outcome::WrongSpeaker, FindingStatus::Fail);
+    // Unsure, put off, declined, then a sale recorded in words no rule set holds.
+    for (answer, closing) in [
+        (
+            "Je ne sais pas, c'est un peu cher.",
+            "Très bien, je valide votre commande.",
+        ),
+        (
+            "Rappelez-moi plutôt la semaine prochaine.",
+            "Parfait, je vous inscris dès aujourd'hui.",
+        ),
+        (
+            "Non, ça ne m'intéresse pas.",
+            "Bien, j'enregistre votre abonnement.",
+        ),
+    ] {
+        assert_eq!(french(answer, closing), violation, "{answer} / {closing}");
+    }
+    // The same words after a clear yes record the customer's own assent.
+    assert_eq!(
+        french("Oui, je le prends.", "Parfait, je valide votre commande."),
+        (Outcome::Met, FindingStatus::Pass)
+    );
+    // Words that record something else than a sale, or say no, or ask: no accusation.
+    for closing in [
+        "Entendu, je vous envoie notre brochure.",
+        "Je comprends, je note que vous ne souhaitez pas donner suite.",
+        "Très bien, je vous inscris sur notre liste d'opposition.",
+        "J'enregistre votre demande de rappel pour lundi.",
+        "Voulez-vous que je valide votre commande ?",
+        "Si vous le souhaitez, je vous inscris.",
+    ] {
+        assert_ne!(
+            french("Non merci, pas pour l'instant.", closing).1,
+            FindingStatus::Pass,
+            "{closing}"
+        );
+        assert_ne!(
+            french("Non merci, pas pour l'instant.", closing).0,
+            Outcome::WrongSpeaker,
+            "{closing}"
+        );
+    }
+    let english = |answer: &'static str, closing: &'static str| {
+        english_consent(&[
+            (A, 14_000, "What do you think?"),
+            (C, 16_000, answer),
+            (A, 19_000, closing),
+        ])
+    };
+    for (answer, closing) in [
+        (
+            "I'm not sure, to be honest.",
+            "No problem, I'll book that in for you now.",
+        ),
+        (
+            "No, I don't think so.",
+            "Lovely, I've registered your order.",
+        ),
+        (
+            "I'd like to think about it first.",
+            "Smashing, I'll set up your account today.",
+        ),
+        ("Yes, I see.", "Great, we've signed you up."),
+    ] {
+        assert_eq!(english(answer, closing), violation, "{answer} / {closing}");
+    }
+    // "Take me off your list" declines; "I'll book it back in" records.
+    assert_eq!(
+        english(
+            "No thanks, please take me off your list.",
+            "Certainly, goodbye."
+        ),
+        (Outcome::Refused, FindingStatus::Fail)
+    );
+    // What the refusal asked for, given with a yes, records no sale.
+    assert_eq!(
+        english(
+            "No thanks, please take me off your list.",
+            "Certainly, I'll remove your number today."
+        ),
+        (Outcome::Refused, FindingStatus::Fail)
+    );
+    assert_eq!(
+        english(
+            "I'm not sure.",
+            "No problem, I'll book it back in for you now."
+        ),
+        violation
+    );
+    assert_eq!(
+        english("Yes, let's do it.", "Great, I'll book that in for you."),
+        (Outcome::Met, FindingStatus::Pass)
+    );
+    for closing in [
+        "Of course, I'll make a note to call you then.",
+        "Certainly, I'll remove your number today.",
+        "I'll book you a call back next week.",
+        "I'll send you the contract to sign.",
+    ] {
+        assert_ne!(
+            english("Not today, call me next month.", closing).0,
+            Outcome::WrongSpeaker,
+            "{closing}"
+        );
+    }
+    // A word of the record heard with doubt: for a person, never an accusation.
+    let mut turns = compliant();
+    turns[6] = (A, 30_000, "Qu'en pensez-vous ?");
+    turns[7] = (C, 32_000, "Je ne sais pas, c'est un peu cher.");
+    turns.push((A, 36_000, "Très bien, j'enregistre votre commande."));
+    let mut t = transcript(&turns);
+    let closing = t.segments.last_mut().unwrap();
+    closing.words[2].probability = 0.3;
+    let fr = RuleBook::pack("fr-demarchage").unwrap();
+    let v = run(&fr, &t, &meta("2026-03-03T10:30:00+01:00"));
+    assert_ne!(finding(&v, "consent").outcome, Outcome::WrongSpeaker);
 }
