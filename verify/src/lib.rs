@@ -766,6 +766,60 @@ impl Eval<'_> {
         })
     }
 
+    /// Why a required item's match `c` may deny the item rather than state it, if it may: the
+    /// word right before it, in the same sentence, says no ([`DENIES`]: "pas à signer", "rien
+    /// à signer", "nothing to sign", "sans signature"), or a forbidden statement was heard
+    /// close to a phrasing over it (down to `absent_below`, where a sure one takes the match
+    /// away altogether).
+    fn denied_nearby(&self, c: &Cand, others: &[Cand]) -> Option<String> {
+        let s = self.streams.iter().find(|s| s.speaker == c.speaker)?;
+        // A "no" the phrasing holds itself ("tant que vous n'avez pas signé", matched on
+        // "signé" alone) is its own; an amount or a period is stated, not denied ("et pas 19
+        // euros" was "est à dix-neuf euros" misheard).
+        let phrasing = text::normalise(&c.phrase, &self.book.language);
+        let states_a_number =
+            c.phrase.contains(NUMBER_SLOT) || phrasing.iter().any(|t| is_number_token(t));
+        if let Some(before) = c.words.0.checked_sub(1).map(|i| &s.words[i]) {
+            let same_sentence = !before.text.trim().ends_with(['.', '!', '?', '…']);
+            // Or another phrasing of the item, matched over the "no" too ("tant que vous
+            // n'avez pas signé" where "à signer" took "signé" alone).
+            let before_toks = text::normalise(before.text, &self.book.language);
+            let own = before_toks.iter().any(|t| phrasing.contains(t))
+                || others.iter().any(|o| {
+                    o.speaker == c.speaker
+                        && o.start_ms <= before.start_ms
+                        && before.end_ms <= o.end_ms
+                        && text::normalise(&o.phrase, &self.book.language)
+                            .iter()
+                            .any(|t| before_toks.contains(t))
+                });
+            if same_sentence && denies(before.text) && !own && !states_a_number {
+                return Some(format!(
+                    "\"{}\" is said right before it",
+                    before.text.trim()
+                ));
+            }
+        }
+        let all: Vec<&Stream<'_>> = self.streams.iter().collect();
+        self.book
+            .rules
+            .iter()
+            .filter(|r| r.kind == RuleKind::Forbidden)
+            .flat_map(|r| find(&r.patterns, &all, self.book.absent_below))
+            .find(|f| {
+                !f.hypothetical
+                    && f.speaker == c.speaker
+                    && f.start_ms < c.end_ms
+                    && c.start_ms < f.end_ms
+            })
+            .map(|f| {
+                format!(
+                    "its words are close to the forbidden \"{}\" (\"{}\", score {:.2})",
+                    f.phrase, f.matched, f.score
+                )
+            })
+    }
+
     fn required(&self, rule: &Rule) -> Finding {
         use FindingStatus::*;
         let all: Vec<&Stream<'_>> = self.streams.iter().collect();
@@ -782,7 +836,17 @@ impl Eval<'_> {
             .collect();
         let valid =
             |c: &&Cand| self.speaker_ok(rule, c.speaker) && self.window_problem(rule, c).is_none();
-        if let Some(c) = cands.iter().filter(valid).find(|c| self.sure(c)) {
+        // Said right after a "no", or inside words close to a forbidden statement, the item's
+        // words may deny it: "vous n'aurez rien à signer" came out "vous n'aurez pas
+        // n'assigné", whose "n'assigné" matched "à signer" (0.89) and passed the binding clause
+        // of a call that denied it, while the forbidden statement was too garbled to be found.
+        let said_otherwise = |c: &Cand| self.denied_nearby(c, &cands).is_some();
+        if let Some(c) = cands
+            .iter()
+            .filter(valid)
+            .filter(|c| self.sure(c))
+            .find(|c| !said_otherwise(c))
+        {
             let status = if self.mono && rule.speaker.is_some() {
                 Review
             } else {
@@ -795,6 +859,23 @@ impl Eval<'_> {
                 );
             }
             return self.finding(rule, Outcome::Met, status, Some(c), detail);
+        }
+        if let Some((c, why)) = cands
+            .iter()
+            .filter(valid)
+            .filter(|c| self.sure(c))
+            .find_map(|c| Some((c, self.denied_nearby(c, &cands)?)))
+        {
+            return self.finding(
+                rule,
+                Outcome::Met,
+                Review,
+                Some(c),
+                format!(
+                    "{}, but {why}: it may deny the item, listen to confirm",
+                    Self::said(c)
+                ),
+            );
         }
         if let Some(c) = cands.iter().find(valid) {
             return self.finding(
@@ -1739,6 +1820,17 @@ const NEGATIVE: &[&str] = &[
     "non", "nan", "pas", "jamais", // English
     "no", "not", "never", "nope",
 ];
+
+/// Words that, said right before a required item's words, deny it ("pas à signer", "rien à
+/// signer", "nothing to sign", "sans signature", "without signing"), besides [`NEGATIVE`].
+const DENIES: &[&str] = &[
+    "rien", "aucun", "aucune", "sans", "nothing", "without", "none",
+];
+
+/// Whether a word, right before a required item's words, denies it ([`negative`], [`DENIES`]).
+fn denies(word: &str) -> bool {
+    negative(word) || DENIES.contains(&bare(word).as_str())
+}
 
 /// Whether a word says no ([`NEGATIVE`]).
 fn negative(word: &str) -> bool {

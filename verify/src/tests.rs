@@ -2242,3 +2242,44 @@ fn an_agent_who_records_a_sale_in_their_own_words_after_no_assent_is_the_violati
     let v = run(&fr, &t, &meta("2026-03-03T10:30:00+01:00"));
     assert_ne!(finding(&v, "consent").outcome, Outcome::WrongSpeaker);
 }
+
+/// A disclosure's words said right after a "no" may deny it: "vous n'aurez rien à signer",
+/// heard "vous n'aurez pas n'assigné" (too garbled for the forbidden statement to be found),
+/// passed the binding clause of a call that denied it. Such a match is for a person; a "no"
+/// the phrasing holds, or an amount after a misheard "pas", is not.
+#[test]
+fn a_disclosure_heard_right_after_a_no_is_for_a_person_not_a_pass() {
+    let book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let binding = |written: &'static str| {
+        let mut turns = compliant();
+        turns[5] = (A, 23_000, written);
+        let f = finding(
+            &run(&book, &transcript(&turns), &m),
+            "binding_after_signature",
+        )
+        .clone();
+        (f.outcome, f.status)
+    };
+    assert_eq!(
+        binding("Vous recevrez l'offre par courrier, mais vous n'aurez pas à signer, tout se règle par téléphone."),
+        (Outcome::Met, FindingStatus::Review)
+    );
+    assert_eq!(
+        binding("Vous recevrez l'offre par courrier, sans signature de votre part."),
+        (Outcome::Met, FindingStatus::Review)
+    );
+    // Stated, with a "no" of its own or before another word.
+    let stated = (Outcome::Met, FindingStatus::Pass);
+    assert_eq!(binding(WRITTEN), stated);
+    assert_eq!(
+        binding("Vous recevrez l'offre par courrier, et rien ne vous engage tant que vous n'avez pas signé."),
+        stated
+    );
+    assert_eq!(
+        binding(
+            "Vous recevrez l'offre par courrier, vous ne serez pas engagée avant votre signature."
+        ),
+        stated
+    );
+}
