@@ -1297,7 +1297,18 @@ impl Eval<'_> {
             reply,
         )) = replies.last()
         {
-            if let Some(c) = self.recorded_after(rule, reply.end_ms) {
+            // A refusal with a yes after its "no" ("Non… enfin oui, d'accord") may have
+            // turned: for a person.
+            let turned = *kind == Reply::Declines
+                && self
+                    .streams
+                    .iter()
+                    .find(|s| s.speaker == reply.speaker)
+                    .is_some_and(|s| {
+                        reply::says_yes_anywhere(&s.words, (reply.words.0, reply.words.1 + 1))
+                    });
+            let recorded = self.recorded_after(rule, reply.end_ms).filter(|_| !turned);
+            if let Some(c) = recorded {
                 return self.finding(
                     rule,
                     Outcome::WrongSpeaker,

@@ -357,6 +357,21 @@ fn yes_at(words: &[WordAt<'_>], i: usize, to: usize) -> Option<usize> {
     affirmative(&words[i..to])
 }
 
+/// Whether a clause of `words[from..to]` opens with a yes ([`crate::AFFIRMATIVE`]), the reply's
+/// first or one after a mark ("Non… enfin si, d'accord", "Je ne sais pas, bon, d'accord"): a
+/// yes inside a clause says something else ("I'm not really sure", "No, I'm fine with what I
+/// have").
+pub(crate) fn says_yes_anywhere(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bool {
+    (from..to).any(|i| {
+        let opens = i == from
+            || words[i - 1]
+                .text
+                .trim()
+                .ends_with([',', '.', '!', '?', '…', ';']);
+        opens && yes_at(words, i, to).is_some()
+    })
+}
+
 /// The customer's replies among `words` (their stream, in order): the words between two
 /// things the agent said (`agent`, the agent's words in order), as index ranges `[from, to)`.
 pub(crate) fn replies(words: &[WordAt<'_>], agent: &[WordAt<'_>]) -> Vec<(usize, usize)> {
@@ -543,8 +558,11 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
         });
         return if opening.is_some() || takes {
             Reply::Unclear
-        } else if has(UNSURE) {
+        } else if has(UNSURE) && !says_yes_anywhere(words, (from, to)) {
+            // "Je ne sais pas… bon, d'accord" ends on a yes: unclear, not unsure.
             Reply::Unsure
+        } else if has(UNSURE) {
+            Reply::Unclear
         } else {
             Reply::Declines
         };

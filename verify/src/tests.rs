@@ -2142,6 +2142,14 @@ fn an_agent_who_records_a_sale_in_their_own_words_after_no_assent_is_the_violati
     ] {
         assert_eq!(french(answer, closing), violation, "{answer} / {closing}");
     }
+    // A yes after the "no" or the doubt may have turned it: no accusation.
+    for answer in ["Non, enfin si, d'accord.", "Je ne sais pas, bon, d'accord."] {
+        assert_ne!(
+            french(answer, "Parfait, j'enregistre votre commande.").0,
+            Outcome::WrongSpeaker,
+            "{answer}"
+        );
+    }
     // The same words after a clear yes record the customer's own assent.
     assert_eq!(
         french("Oui, je le prends.", "Parfait, je valide votre commande."),
@@ -2188,6 +2196,9 @@ fn an_agent_who_records_a_sale_in_their_own_words_after_no_assent_is_the_violati
             "Smashing, I'll set up your account today.",
         ),
         ("Yes, I see.", "Great, we've signed you up."),
+        // A yes word inside a clause is no yes.
+        ("Maybe I'm not really sure.", "Brilliant, I'll get that started for you."),
+        ("No, I'm fine with what I have.", "Great, I've switched you over."),
     ] {
         assert_eq!(english(answer, closing), violation, "{answer} / {closing}");
     }
