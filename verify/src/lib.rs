@@ -328,7 +328,17 @@ impl Eval<'_> {
         find(&agent_phrases, &agent, floor)
             .into_iter()
             .filter(|c| !c.hypothetical && !self.says_no_in_sentence(c) && !self.in_time_clause(c))
+            .filter(|c| !self.agrees_to_something_else(rule, c))
             .collect()
+    }
+
+    /// Whether the agent's words from claim `c` to the customer's next words agree to something
+    /// else than a sale ([`reply::about_something_else`]): "C'est d'accord, je vous rappelle
+    /// lundi" after "Rappelez-moi la semaine prochaine" agrees to the call back the customer
+    /// asked for, and was the violation of an agent who recorded a sale.
+    fn agrees_to_something_else(&self, rule: &Rule, c: &Cand) -> bool {
+        self.agent_after(rule, c.start_ms)
+            .is_some_and(|(words, (from, to))| reply::about_something_else(&words[from..to]))
     }
 
     /// The agent recording a sale in their own words after `from_ms`, before the rule speaker

@@ -810,6 +810,13 @@ const RECORDS_NO_SALE: &[&str] = &[
     "deleted",
 ];
 
+/// Whether the agent's `words` are about something else than a sale: a time or a later call
+/// offered ([`OFFERS_TIME`]), or a call back, a brochure, a list, a request
+/// ([`RECORDS_NO_SALE`]).
+pub(crate) fn about_something_else(words: &[WordAt<'_>]) -> bool {
+    any_word_of(words, OFFERS_TIME) || any_word_of(words, RECORDS_NO_SALE)
+}
+
 /// Sub-words from a recording verb back to its subject at most: "I'll get you registered"
 /// ("i", "ll", "get", "you", "registered").
 const SUBJECT_WITHIN: usize = 4;
@@ -847,7 +854,7 @@ fn records_in_sentence(words: &[WordAt<'_>], (from, to): (usize, usize)) -> Opti
     let says_no = (from..to).any(|i| says_no_at(words, i));
     // The agent's words for time offered, not the customer's for putting off: "back" of "call
     // me back" is also "I'll book it back in", and "call" is in [`RECORDS_NO_SALE`].
-    let elsewhere = any_word_of(sentence, RECORDS_NO_SALE) || any_word_of(sentence, OFFERS_TIME);
+    let elsewhere = about_something_else(sentence);
     if question || conditional || says_no || elsewhere {
         return None;
     }

@@ -2197,8 +2197,14 @@ fn an_agent_who_records_a_sale_in_their_own_words_after_no_assent_is_the_violati
         ),
         ("Yes, I see.", "Great, we've signed you up."),
         // A yes word inside a clause is no yes.
-        ("Maybe I'm not really sure.", "Brilliant, I'll get that started for you."),
-        ("No, I'm fine with what I have.", "Great, I've switched you over."),
+        (
+            "Maybe I'm not really sure.",
+            "Brilliant, I'll get that started for you.",
+        ),
+        (
+            "No, I'm fine with what I have.",
+            "Great, I've switched you over.",
+        ),
     ] {
         assert_eq!(english(answer, closing), violation, "{answer} / {closing}");
     }
@@ -2292,5 +2298,44 @@ fn a_disclosure_heard_right_after_a_no_is_for_a_person_not_a_pass() {
             "Vous recevrez l'offre par courrier, vous ne serez pas engagée avant votre signature."
         ),
         stated
+    );
+}
+
+/// An agent who agrees to what the customer asked instead of the sale ("C'est d'accord, je
+/// vous rappelle lundi" to "Rappelez-moi la semaine prochaine") records no agreement to it:
+/// the pack's words of assent in the agent's mouth were a claim, and the call a violation.
+#[test]
+fn an_agent_who_agrees_to_call_back_records_no_sale() {
+    let consent = |answer: &'static str, closing: &'static str| {
+        let mut turns = compliant();
+        turns[6] = (A, 30_000, "Qu'en pensez-vous ?");
+        turns[7] = (C, 32_000, answer);
+        turns.push((A, 36_000, closing));
+        let fr = RuleBook::pack("fr-demarchage").unwrap();
+        let f = finding(
+            &run(&fr, &transcript(&turns), &meta("2026-03-03T10:30:00+01:00")),
+            "consent",
+        )
+        .clone();
+        (f.outcome, f.status)
+    };
+    for closing in [
+        "C'est d'accord, je vous rappelle lundi.",
+        "C'est d'accord. Je vous rappellerai lundi.",
+        "Je note votre accord pour un rappel lundi.",
+    ] {
+        assert_eq!(
+            consent("Rappelez-moi la semaine prochaine.", closing),
+            (Outcome::Refused, FindingStatus::Fail),
+            "{closing}"
+        );
+    }
+    // A claim of the sale itself stands.
+    assert_eq!(
+        consent(
+            "Rappelez-moi la semaine prochaine.",
+            "Je note votre accord, madame."
+        ),
+        (Outcome::WrongSpeaker, FindingStatus::Fail)
     );
 }
