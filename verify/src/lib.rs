@@ -335,10 +335,33 @@ impl Eval<'_> {
     /// Whether the agent's words from claim `c` to the customer's next words agree to something
     /// else than a sale ([`reply::about_something_else`]): "C'est d'accord, je vous rappelle
     /// lundi" after "Rappelez-moi la semaine prochaine" agrees to the call back the customer
-    /// asked for, and was the violation of an agent who recorded a sale.
+    /// asked for, and was the violation of an agent who recorded a sale; or agree with the
+    /// customer ("je suis d'accord avec vous").
     fn agrees_to_something_else(&self, rule: &Rule, c: &Cand) -> bool {
-        self.agent_after(rule, c.start_ms)
-            .is_some_and(|(words, (from, to))| reply::about_something_else(&words[from..to]))
+        // "Je suis d'accord avec vous, c'est cher", "I agree with you": the agent agrees with
+        // what the customer said, not to a sale.
+        let with_you = self
+            .streams
+            .iter()
+            .find(|s| s.speaker == c.speaker)
+            .is_some_and(|s| {
+                let next: Vec<String> = s.words[c.words.1 + 1..]
+                    .iter()
+                    .take(2)
+                    .map(|w| bare(w.text))
+                    .collect();
+                matches!(
+                    next.iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .as_slice(),
+                    ["avec", "vous" | "toi", ..] | ["with", "you", ..]
+                )
+            });
+        with_you
+            || self
+                .agent_after(rule, c.start_ms)
+                .is_some_and(|(words, (from, to))| reply::about_something_else(&words[from..to]))
     }
 
     /// The agent recording a sale in their own words after `from_ms`, before the rule speaker

@@ -2330,6 +2330,14 @@ fn an_agent_who_agrees_to_call_back_records_no_sale() {
             "{closing}"
         );
     }
+    // Agreeing with the customer is no claim of the sale.
+    assert_eq!(
+        consent(
+            "Non merci, c'est trop cher pour moi.",
+            "Je suis d'accord avec vous, c'est une somme. Bonne journée."
+        ),
+        (Outcome::Refused, FindingStatus::Fail)
+    );
     // A claim of the sale itself stands.
     assert_eq!(
         consent(
