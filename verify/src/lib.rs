@@ -265,6 +265,8 @@ struct Eval<'a> {
     mono: bool,
     /// [`Eval::forbidden_said`], found once a call.
     forbidden: std::cell::OnceCell<Vec<Cand>>,
+    /// [`Eval::forbidden_close`], found once a call.
+    forbidden_close: std::cell::OnceCell<Vec<Cand>>,
 }
 
 impl Eval<'_> {
@@ -788,13 +790,26 @@ impl Eval<'_> {
     /// call (not as a question or a condition).
     fn forbidden_said(&self) -> &[Cand] {
         self.forbidden.get_or_init(|| {
+            self.forbidden_close()
+                .iter()
+                .filter(|c| self.sure(c))
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// What the rule set forbids, matched down to `absent_below`, said by anyone in the call
+    /// (not as a question or a condition): heard close to a phrasing, it is no finding, but
+    /// the words under it may deny a disclosure ([`Self::denied_nearby`]).
+    fn forbidden_close(&self) -> &[Cand] {
+        self.forbidden_close.get_or_init(|| {
             let all: Vec<&Stream<'_>> = self.streams.iter().collect();
             self.book
                 .rules
                 .iter()
                 .filter(|r| r.kind == RuleKind::Forbidden)
                 .flat_map(|r| find(&r.patterns, &all, self.book.absent_below))
-                .filter(|c| self.sure(c) && !c.hypothetical)
+                .filter(|c| !c.hypothetical)
                 .collect()
         })
     }
@@ -833,18 +848,9 @@ impl Eval<'_> {
                 ));
             }
         }
-        let all: Vec<&Stream<'_>> = self.streams.iter().collect();
-        self.book
-            .rules
+        self.forbidden_close()
             .iter()
-            .filter(|r| r.kind == RuleKind::Forbidden)
-            .flat_map(|r| find(&r.patterns, &all, self.book.absent_below))
-            .find(|f| {
-                !f.hypothetical
-                    && f.speaker == c.speaker
-                    && f.start_ms < c.end_ms
-                    && c.start_ms < f.end_ms
-            })
+            .find(|f| f.speaker == c.speaker && f.start_ms < c.end_ms && c.start_ms < f.end_ms)
             .map(|f| {
                 format!(
                     "its words are close to the forbidden \"{}\" (\"{}\", score {:.2})",
@@ -1500,6 +1506,7 @@ pub fn verify(
         met_at: HashMap::new(),
         mono,
         forbidden: std::cell::OnceCell::new(),
+        forbidden_close: std::cell::OnceCell::new(),
     };
     let mut findings = Vec::with_capacity(book.rules.len());
     for rule in &book.rules {

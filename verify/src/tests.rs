@@ -1850,6 +1850,18 @@ fn a_disclosure_inside_a_forbidden_statement_discloses_nothing() {
     assert_eq!(finding(&v, "final_on_phone").status, FindingStatus::Fail);
 }
 
+/// The compliant French call verified with its written-confirmation sentence (which holds the
+/// binding clause) said as `written`.
+fn written_as(written: &str) -> Verification {
+    let mut turns = compliant();
+    turns[5] = (A, 23_000, written);
+    run(
+        &RuleBook::pack("fr-demarchage").unwrap(),
+        &transcript(&turns),
+        &meta("2026-03-03T10:30:00+01:00"),
+    )
+}
+
 /// "que vous devrez signer avant tout engagement" heard, with confidence, "que vous devrez finir
 /// avant tout engagement": no phrasing of the binding clause is there, but two of its own words
 /// ("avant", and "engagement" as "engagé") are, where it was expected. The agent spoke of it;
@@ -1860,11 +1872,7 @@ fn a_disclosure_inside_a_forbidden_statement_discloses_nothing() {
 fn an_item_spoken_of_in_other_words_is_for_review_not_an_accusation() {
     let book = RuleBook::pack("fr-demarchage").unwrap();
     let m = meta("2026-03-03T10:30:00+01:00");
-    let with = |written: &'static str| {
-        let mut turns = compliant();
-        turns[5] = (A, 23_000, written);
-        run(&book, &transcript(&turns), &m)
-    };
+    let with = written_as;
     let binding = |v: &Verification| {
         let f = finding(v, "binding_after_signature");
         (f.outcome, f.status, f.detail.clone())
@@ -2109,21 +2117,25 @@ fn a_refusal_then_a_claim_heard_with_doubt_proves_no_sale_until_someone_listens(
     }
 }
 
+/// The consent of the compliant French call when the customer answers "Qu'en pensez-vous ?"
+/// with `answer` and the agent then says `closing`.
+fn french_closing(answer: &str, closing: &str) -> (Outcome, FindingStatus) {
+    let mut turns = compliant();
+    turns[6] = (A, 30_000, "Qu'en pensez-vous ?");
+    turns[7] = (C, 32_000, answer);
+    turns.push((A, 36_000, closing));
+    let fr = RuleBook::pack("fr-demarchage").unwrap();
+    let f = finding(
+        &run(&fr, &transcript(&turns), &meta("2026-03-03T10:30:00+01:00")),
+        "consent",
+    )
+    .clone();
+    (f.outcome, f.status)
+}
+
 #[test]
 fn an_agent_who_records_a_sale_in_their_own_words_after_no_assent_is_the_violation() {
-    let french = |answer: &'static str, closing: &'static str| {
-        let mut turns = compliant();
-        turns[6] = (A, 30_000, "Qu'en pensez-vous ?");
-        turns[7] = (C, 32_000, answer);
-        turns.push((A, 36_000, closing));
-        let fr = RuleBook::pack("fr-demarchage").unwrap();
-        let f = finding(
-            &run(&fr, &transcript(&turns), &meta("2026-03-03T10:30:00+01:00")),
-            "consent",
-        )
-        .clone();
-        (f.outcome, f.status)
-    };
+    let french = french_closing;
     let violation = (Outcome::WrongSpeaker, FindingStatus::Fail);
     // Unsure, put off, declined, then a sale recorded in words no rule set holds.
     for (answer, closing) in [
@@ -2266,16 +2278,8 @@ fn an_agent_who_records_a_sale_in_their_own_words_after_no_assent_is_the_violati
 /// the phrasing holds, or an amount after a misheard "pas", is not.
 #[test]
 fn a_disclosure_heard_right_after_a_no_is_for_a_person_not_a_pass() {
-    let book = RuleBook::pack("fr-demarchage").unwrap();
-    let m = meta("2026-03-03T10:30:00+01:00");
-    let binding = |written: &'static str| {
-        let mut turns = compliant();
-        turns[5] = (A, 23_000, written);
-        let f = finding(
-            &run(&book, &transcript(&turns), &m),
-            "binding_after_signature",
-        )
-        .clone();
+    let binding = |written: &str| {
+        let f = finding(&written_as(written), "binding_after_signature").clone();
         (f.outcome, f.status)
     };
     assert_eq!(
@@ -2306,19 +2310,7 @@ fn a_disclosure_heard_right_after_a_no_is_for_a_person_not_a_pass() {
 /// the pack's words of assent in the agent's mouth were a claim, and the call a violation.
 #[test]
 fn an_agent_who_agrees_to_call_back_records_no_sale() {
-    let consent = |answer: &'static str, closing: &'static str| {
-        let mut turns = compliant();
-        turns[6] = (A, 30_000, "Qu'en pensez-vous ?");
-        turns[7] = (C, 32_000, answer);
-        turns.push((A, 36_000, closing));
-        let fr = RuleBook::pack("fr-demarchage").unwrap();
-        let f = finding(
-            &run(&fr, &transcript(&turns), &meta("2026-03-03T10:30:00+01:00")),
-            "consent",
-        )
-        .clone();
-        (f.outcome, f.status)
-    };
+    let consent = french_closing;
     for closing in [
         "C'est d'accord, je vous rappelle lundi.",
         "C'est d'accord. Je vous rappellerai lundi.",
