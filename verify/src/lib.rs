@@ -1344,7 +1344,7 @@ impl Eval<'_> {
                     .iter()
                     .find(|s| s.speaker == reply.speaker)
                     .is_some_and(|s| {
-                        reply::says_yes_anywhere(&s.words, (reply.words.0, reply.words.1 + 1))
+                        reply::a_clause_opens_with_yes(&s.words, (reply.words.0, reply.words.1 + 1))
                     });
             let recorded = self.recorded_after(rule, reply.end_ms).filter(|_| !turned);
             if let Some(c) = recorded {

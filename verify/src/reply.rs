@@ -361,7 +361,7 @@ fn yes_at(words: &[WordAt<'_>], i: usize, to: usize) -> Option<usize> {
 /// first or one after a mark ("Non… enfin si, d'accord", "Je ne sais pas, bon, d'accord"): a
 /// yes inside a clause says something else ("I'm not really sure", "No, I'm fine with what I
 /// have").
-pub(crate) fn says_yes_anywhere(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bool {
+pub(crate) fn a_clause_opens_with_yes(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bool {
     (from..to).any(|i| {
         let opens = i == from
             || words[i - 1]
@@ -538,8 +538,9 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
     let no_at = |i: usize| says_no_at(words, i) && !hypothetical(words, i, i);
     if (from..to).any(no_at) {
         // A "no" declines unless the reply also opens with a yes, is unsure ("I don't know",
-        // "je ne sais pas trop": a doubt, not a refusal, and not an assent) or takes the offer in a word no "no"
-        // is next to ("ce n'est pas cher, je le prends"; in "je ne veux pas" the "no" is).
+        // "je ne sais pas trop": a doubt, not a refusal, and not an assent) or takes the offer
+        // in a word no "no" is next to ("ce n'est pas cher, je le prends"; in "je ne veux pas"
+        // the "no" is).
         // Any word that may take it counts, not only those that take it alone: "Non, pas de
         // souci, envoyez-le-moi" is for a person, not a refusal; so is "we had new windows
         // put in, so we don't need them".
@@ -558,7 +559,7 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
         });
         return if opening.is_some() || takes {
             Reply::Unclear
-        } else if has(UNSURE) && !says_yes_anywhere(words, (from, to)) {
+        } else if has(UNSURE) && !a_clause_opens_with_yes(words, (from, to)) {
             // "Je ne sais pas… bon, d'accord" ends on a yes: unclear, not unsure.
             Reply::Unsure
         } else if has(UNSURE) {
