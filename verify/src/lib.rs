@@ -879,13 +879,12 @@ impl Eval<'_> {
         // words may deny it: "vous n'aurez rien à signer" came out "vous n'aurez pas
         // n'assigné", whose "n'assigné" matched "à signer" (0.89) and passed the binding clause
         // of a call that denied it, while the forbidden statement was too garbled to be found.
-        let said_otherwise = |c: &Cand| self.denied_nearby(c, &cands).is_some();
-        if let Some(c) = cands
-            .iter()
-            .filter(valid)
-            .filter(|c| self.sure(c))
-            .find(|c| !said_otherwise(c))
-        {
+        let mut denied: Option<(&Cand, String)> = None;
+        for c in cands.iter().filter(valid).filter(|c| self.sure(c)) {
+            if let Some(why) = self.denied_nearby(c, &cands) {
+                denied.get_or_insert((c, why));
+                continue;
+            }
             let status = if self.mono && rule.speaker.is_some() {
                 Review
             } else {
@@ -899,12 +898,7 @@ impl Eval<'_> {
             }
             return self.finding(rule, Outcome::Met, status, Some(c), detail);
         }
-        if let Some((c, why)) = cands
-            .iter()
-            .filter(valid)
-            .filter(|c| self.sure(c))
-            .find_map(|c| Some((c, self.denied_nearby(c, &cands)?)))
-        {
+        if let Some((c, why)) = denied {
             return self.finding(
                 rule,
                 Outcome::Met,
