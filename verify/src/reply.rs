@@ -796,10 +796,8 @@ const RECORDS_NO_SALE: &[&str] = &[
     "rendez",
     "supprime",
     "retire",
-    // English
+    // English ("brochure", "information" as in French)
     "call",
-    "brochure",
-    "information",
     "info",
     "details",
     "list",
