@@ -809,7 +809,7 @@ impl Eval<'_> {
                 .iter()
                 .filter(|r| r.kind == RuleKind::Forbidden)
                 .flat_map(|r| find(&r.patterns, &all, self.book.absent_below))
-                .filter(|c| !c.hypothetical)
+                .filter(|c| !c.hypothetical && self.said_as_denial(c).is_none())
                 .collect()
         })
     }
@@ -958,17 +958,33 @@ impl Eval<'_> {
     fn forbidden(&self, rule: &Rule) -> Finding {
         let all: Vec<&Stream<'_>> = self.streams.iter().collect();
         let cands = find(&rule.patterns, &all, self.book.absent_below);
-        let relevant: Vec<&Cand> = cands
+        let (denied, relevant): (Vec<&Cand>, Vec<&Cand>) = cands
             .iter()
             .filter(|c| self.speaker_ok(rule, c.speaker) && self.window_problem(rule, c).is_none())
-            .collect();
-        if let Some(c) = relevant.iter().find(|c| self.sure(c)) {
+            .partition(|c| self.said_as_denial(c).is_some());
+        if let Some(c) = relevant
+            .iter()
+            .find(|c| self.sure(c) && self.garbled_around(c).is_empty())
+        {
             return self.finding(
                 rule,
                 Outcome::ForbiddenSaid,
                 FindingStatus::Fail,
                 Some(c),
                 format!("forbidden: {}", Self::said(c)),
+            );
+        }
+        if let Some(c) = relevant.iter().find(|c| self.sure(c)) {
+            return self.finding(
+                rule,
+                Outcome::ForbiddenSaid,
+                FindingStatus::Review,
+                Some(c),
+                format!(
+                    "possibly forbidden: {}, among words recognised without confidence (\"{}\"): listen to confirm",
+                    Self::said(c),
+                    self.garbled_around(c).join("\", \"")
+                ),
             );
         }
         let (partial, possible): (Vec<&Cand>, Vec<&Cand>) =
@@ -982,16 +998,114 @@ impl Eval<'_> {
                 format!("possibly forbidden: {}; listen to confirm", Self::said(c)),
             );
         }
-        let detail = match partial.first() {
-            Some(c) => format!(
+        let detail = match (partial.first(), denied.first()) {
+            (Some(c), _) => format!(
                 "not said: \"{}\" at {} is only part of \"{}\", and the words there were heard with confidence",
                 c.matched,
                 clock(c.start_ms),
                 c.phrase
             ),
-            None => "not said".into(),
+            (None, Some(c)) => format!(
+                "not said: \"{}\" at {} denies \"{}\" (\"{}\")",
+                c.matched,
+                clock(c.start_ms),
+                c.phrase,
+                self.said_as_denial(c).unwrap_or_default()
+            ),
+            (None, None) => "not said".into(),
         };
         self.finding(rule, Outcome::Met, FindingStatus::Pass, None, detail)
+    }
+
+    /// The words heard with doubt around a forbidden statement's match `c`, within
+    /// [`GARBLED_REACH`] words on each side in its clause, where there are two or more: the
+    /// statement was heard inside garbled speech, and may itself be misheard however sure its
+    /// own words came out ("Ella Stone from Phonepath" heard "the last chance for a phone
+    /// path", "last chance" at 0.69 and 0.95 between "the" at 0.38, "a" at 0.15 and "phone"
+    /// at 0.43). An accusation needs the words around it heard too. Garbled words of the
+    /// clause before say nothing of it ("Vous trac your phone, Sophie, c'est définitif" for
+    /// "Votre accord au téléphone suffit, c'est définitif").
+    fn garbled_around(&self, c: &Cand) -> Vec<String> {
+        let Some(s) = self.streams.iter().find(|s| s.speaker == c.speaker) else {
+            return Vec::new();
+        };
+        let (first, last) = c.words;
+        let ends_clause = |w: &WordAt<'_>| w.text.trim().ends_with(CLAUSE_ENDS);
+        let mut around: Vec<&WordAt<'_>> = Vec::new();
+        let mut next_start = s.words.get(first).map_or(0, |w| w.start_ms);
+        for w in s.words[..first].iter().rev().take(GARBLED_REACH) {
+            if ends_clause(w) || w.end_ms + MAX_PAUSE_IN_MATCH_MS < next_start {
+                break;
+            }
+            around.push(w);
+            next_start = w.start_ms;
+        }
+        let mut prev = &s.words[last.min(s.words.len() - 1)];
+        if !ends_clause(prev) {
+            for w in s.words.iter().skip(last + 1).take(GARBLED_REACH) {
+                if prev.end_ms + MAX_PAUSE_IN_MATCH_MS < w.start_ms {
+                    break;
+                }
+                around.push(w);
+                if ends_clause(w) {
+                    break;
+                }
+                prev = w;
+            }
+        }
+        let doubtful: Vec<String> = around
+            .iter()
+            .filter(|w| w.prob < Segment::DOUBTFUL_WORD_BELOW)
+            .map(|w| w.text.trim().to_string())
+            .collect();
+        if doubtful.len() >= 2 {
+            doubtful
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Whether a forbidden statement's match `c` is said as its denial, and if so the words
+    /// that deny it: a "no" among the words matched that the phrasing does not hold ("Rien
+    /// n'est définitif tant que vous n'avez pas signé" matched "c'est définitif" on "n'est
+    /// définitif"), or within the [`DENIAL_REACH`] words before them in the same clause ("You
+    /// don't have to decide right now", "There's no need to decide today", "sans vous
+    /// engager dès maintenant"). What an honest agent says to take pressure off is the
+    /// forbidden statement's words under a "no"; a phrasing that holds a "no" of its own ("rien
+    /// à signer", "pas besoin de signer") is never read so: a "no" said before it would deny
+    /// the denial. A clause ends at a punctuation mark or a pause: "Ne vous inquiétez pas,
+    /// c'est définitif" is the statement.
+    fn said_as_denial(&self, c: &Cand) -> Option<String> {
+        let lang = &self.book.language;
+        let says_no = |text: &str| {
+            text::normalise(text, lang)
+                .iter()
+                .any(|t| matcher::is_negation(t) || DENIES.contains(&t.as_str()))
+        };
+        if says_no(&c.phrase) {
+            return None;
+        }
+        let s = self.streams.iter().find(|s| s.speaker == c.speaker)?;
+        let (first, last) = c.words;
+        let matched = s.words.get(first..=last)?;
+        if let Some(w) = matched.iter().find(|w| says_no(w.text)) {
+            return Some(w.text.trim().to_string());
+        }
+        let mut before: Vec<&str> = Vec::new();
+        let mut next_start = matched.first()?.start_ms;
+        for w in s.words[..first].iter().rev().take(DENIAL_REACH) {
+            let text = w.text.trim();
+            if text.ends_with(CLAUSE_ENDS) || w.end_ms + MAX_PAUSE_IN_MATCH_MS < next_start {
+                break;
+            }
+            before.push(text);
+            next_start = w.start_ms;
+            if says_no(text) {
+                before.reverse();
+                return Some(before.join(" "));
+            }
+        }
+        None
     }
 
     /// A phrasing matched only in part whose missing words were not heard at all, where the
@@ -1871,6 +1985,17 @@ const NEGATIVE: &[&str] = &[
 const DENIES: &[&str] = &[
     "rien", "aucun", "aucune", "sans", "nothing", "without", "none",
 ];
+
+/// Words on each side of a forbidden statement's match whose doubt makes it doubtful
+/// ([`Eval::garbled_around`]).
+const GARBLED_REACH: usize = 3;
+
+/// Words before a forbidden statement's match read for a "no" that denies it
+/// ([`Eval::said_as_denial`]): "there's no need [at all] to decide today" puts four between.
+const DENIAL_REACH: usize = 5;
+
+/// Marks that end a clause: a "no" before one of them says nothing of the words after it.
+const CLAUSE_ENDS: &[char] = &['.', ',', ';', ':', '!', '?', '…'];
 
 /// Whether a word, right before a required item's words, denies it ([`negative`], [`DENIES`]).
 fn denies(word: &str) -> bool {

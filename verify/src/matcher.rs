@@ -70,6 +70,12 @@ const NEGATIONS: &[&str] = &[
     "dont", "t",
 ];
 
+/// Whether a normalised token is one of the words that change the meaning of what surrounds
+/// them ("ne", "n", "pas", "rien", "not", "t" of "don't"…).
+pub fn is_negation(token: &str) -> bool {
+    NEGATIONS.contains(&token)
+}
+
 /// Cost of one extra recognised word inside a match.
 const GAP_COST: f32 = 0.25;
 /// Cost of merging or splitting words ("bloc tel" for "bloctel").

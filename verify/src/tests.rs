@@ -229,6 +229,121 @@ fn a_forbidden_phrase_heard_only_in_part_is_cleared_only_where_the_rest_was_hear
     assert_eq!(f.status, FindingStatus::Fail, "{f:?}");
 }
 
+/// What an honest agent says to take pressure off is the forbidden statement's words under a
+/// "no": "You don't have to decide right now" holds "decide right now" word for word, "Rien
+/// n'est définitif" "c'est définitif" but its first word. Neither is the statement; said
+/// after a comma, a "no" denies nothing of it, and a phrasing that holds a "no" of its own
+/// ("rien à signer") is the statement whatever came before.
+#[test]
+fn a_forbidden_statement_said_under_a_no_is_not_said() {
+    let en = RuleBook::pack("en-sales").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let english = |said: &str| {
+        let mut t = english_sale();
+        t.segments
+            .push(transcript(&[(A, 20_000, said)]).segments[0].clone());
+        finding(&run(&en, &t, &m), "no_pressure").clone()
+    };
+    for said in [
+        "You don't have to decide right now, of course.",
+        "There's no need to decide right now, take your time.",
+        "You do not need to decide now.",
+    ] {
+        let f = english(said);
+        assert_eq!(
+            (f.outcome, f.status),
+            (Outcome::Met, FindingStatus::Pass),
+            "{said}: {f:?}"
+        );
+        assert!(f.detail.contains("denies"), "{said}: {}", f.detail);
+    }
+    for said in [
+        "You need to decide right now.",
+        "Don't worry, you need to decide now and it's done.",
+    ] {
+        let f = english(said);
+        assert_eq!(
+            (f.outcome, f.status),
+            (Outcome::ForbiddenSaid, FindingStatus::Fail),
+            "{said}: {f:?}"
+        );
+    }
+
+    let fr = RuleBook::pack("fr-demarchage").unwrap();
+    let french = |said: &str| {
+        let mut turns = compliant();
+        turns.push((A, 40_000, said));
+        finding(&run(&fr, &transcript(&turns), &m), "final_on_phone").clone()
+    };
+    let f = french("Rien n'est définitif tant que vous n'avez pas signé le contrat.");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Met, FindingStatus::Pass),
+        "{f:?}"
+    );
+    for said in [
+        "Ne vous inquiétez pas, c'est définitif.",
+        "Vous n'aurez rien à signer.",
+        "Il n'y a pas besoin de signer.",
+    ] {
+        let f = french(said);
+        assert_eq!(
+            (f.outcome, f.status),
+            (Outcome::ForbiddenSaid, FindingStatus::Fail),
+            "{said}: {f:?}"
+        );
+    }
+}
+
+/// A forbidden statement heard inside garbled speech may be a misheard name: "Ella Stone from
+/// Phonepath" came out "the last chance for a phone path", its own words sure. With two words
+/// of doubt around it in its sentence, it goes to a person; one is not enough, nor are doubtful
+/// words in the sentence before.
+#[test]
+fn a_forbidden_statement_heard_among_garbled_words_goes_to_a_person() {
+    let en = RuleBook::pack("en-sales").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let said =
+        "Good morning, this is the last chance for a phone path, calling on behalf of Greenway.";
+    let with_doubt = |doubtful: &[&str]| {
+        let mut t = english_sale();
+        let mut seg = transcript(&[(A, 20_000, said)]).segments[0].clone();
+        for w in &mut seg.words {
+            if doubtful.contains(&w.text.trim()) {
+                w.probability = 0.3;
+            }
+        }
+        t.segments.push(seg);
+        finding(&run(&en, &t, &m), "no_pressure").clone()
+    };
+    let f = with_doubt(&["the", "a", "phone"]);
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::ForbiddenSaid, FindingStatus::Review),
+        "{f:?}"
+    );
+    assert!(f.detail.contains("without confidence"), "{}", f.detail);
+    for doubtful in [&["a"][..], &["Good", "morning,"][..], &[][..]] {
+        let f = with_doubt(doubtful);
+        assert_eq!(
+            (f.outcome, f.status),
+            (Outcome::ForbiddenSaid, FindingStatus::Fail),
+            "{doubtful:?}: {f:?}"
+        );
+    }
+    // Garbled words in the clause before: the statement's own clause was heard.
+    let mut t = english_sale();
+    let mut seg = transcript(&[(A, 20_000, "You trac your phone, Sophie, decide right now.")])
+        .segments[0]
+        .clone();
+    for w in &mut seg.words[..4] {
+        w.probability = 0.3;
+    }
+    t.segments.push(seg);
+    let f = finding(&run(&en, &t, &m), "no_pressure").clone();
+    assert_eq!(f.status, FindingStatus::Fail, "{f:?}");
+}
+
 #[test]
 fn consent_by_the_agent_refusals_and_withdrawals() {
     let book = RuleBook::pack("fr-demarchage").unwrap();
