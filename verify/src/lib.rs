@@ -11,6 +11,7 @@
 pub mod calendar;
 pub mod lexicon;
 pub mod matcher;
+pub mod meaning;
 pub mod readings;
 mod reply;
 pub mod ruleset;
@@ -199,42 +200,10 @@ fn find_with(
                     continue;
                 }
                 out.push(Cand {
-                    hypothetical: hypothetical(&s.words, first, last),
                     lost: h.lost,
                     lost_before: h.lost_before,
                     lost_after: h.lost_after,
-                    words: (first, last),
-                    speaker: s.speaker,
-                    start_ms: words.first().map_or(0, |w| w.start_ms),
-                    end_ms: words.last().map_or(0, |w| w.end_ms),
-                    score: h.score,
-                    matched: words
-                        .iter()
-                        .map(|w| w.text.trim())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    phrase: p.source.clone(),
-                    who: words
-                        .iter()
-                        .map(|w| w.who)
-                        .min_by(|a, b| a.confidence.total_cmp(&b.confidence))
-                        .unwrap_or_default(),
-                    confidence: words.iter().map(|w| w.prob).sum::<f32>()
-                        / words.len().max(1) as f32,
-                    doubtful_words: words
-                        .iter()
-                        .filter(|w| w.prob < Segment::DOUBTFUL_WORD_BELOW)
-                        .count(),
-                    barely_heard: words.iter().any(|w| w.prob < BARELY_HEARD),
-                    second: words.iter().any(|w| w.second),
-                    first: words.iter().find_map(|w| w.first).map(str::to_string),
-                    doubtful_number: words
-                        .iter()
-                        .find(|w| is_number_word(w.text) && w.prob < Segment::DOUBTFUL_WORD_BELOW)
-                        .map(|w| {
-                            let n = w.text.trim_matches(|c: char| !c.is_alphanumeric());
-                            (n.to_string(), w.prob)
-                        }),
+                    ..cand_at(s, (first, last), h.score, &p.source)
                 });
             }
         }
@@ -245,6 +214,87 @@ fn find_with(
             .then(a.start_ms.cmp(&b.start_ms))
     });
     out
+}
+
+/// Where a forbidden rule's meanings ([`Rule::means`]) were said: each a candidate matched in
+/// full (score 1), its phrase the groups' words heard ("price … goes up … tomorrow"), in
+/// clauses that end at a punctuation mark or a pause of [`MAX_PAUSE_IN_MATCH_MS`].
+fn find_meanings(rule: &Rule, streams: &[&Stream<'_>]) -> Vec<Cand> {
+    let mut out = Vec::new();
+    if rule.means.is_empty() {
+        return out;
+    }
+    for s in streams {
+        // Each word's clause, then each token's (the clause of the word it starts in).
+        let mut clause_of_word = Vec::with_capacity(s.words.len());
+        let mut clause = 0;
+        for (i, w) in s.words.iter().enumerate() {
+            if i > 0 && s.words[i - 1].end_ms + MAX_PAUSE_IN_MATCH_MS < w.start_ms {
+                clause += 1;
+            }
+            clause_of_word.push(clause);
+            if w.text.trim().ends_with(CLAUSE_ENDS) {
+                clause += 1;
+            }
+        }
+        let clauses: Vec<usize> = s
+            .toks
+            .iter()
+            .map(|t| clause_of_word[t.first_word])
+            .collect();
+        for m in &rule.means {
+            for h in m.find(&s.toks, &clauses) {
+                let first = s.toks[h.start].first_word;
+                let last = s.toks[h.end - 1].last_word;
+                out.push(cand_at(s, (first, last), 1.0, &h.heard.join(" … ")));
+            }
+        }
+    }
+    out.sort_by_key(|c| c.start_ms);
+    out
+}
+
+/// The candidate of words `first..=last` of stream `s` for `phrase`, matched with `score`,
+/// nothing of it lost.
+fn cand_at(s: &Stream<'_>, (first, last): (usize, usize), score: f32, phrase: &str) -> Cand {
+    let words = &s.words[first..=last];
+    Cand {
+        hypothetical: hypothetical(&s.words, first, last),
+        lost: 0.0,
+        lost_before: false,
+        lost_after: false,
+        words: (first, last),
+        speaker: s.speaker,
+        start_ms: words.first().map_or(0, |w| w.start_ms),
+        end_ms: words.last().map_or(0, |w| w.end_ms),
+        score,
+        matched: words
+            .iter()
+            .map(|w| w.text.trim())
+            .collect::<Vec<_>>()
+            .join(" "),
+        phrase: phrase.to_string(),
+        who: words
+            .iter()
+            .map(|w| w.who)
+            .min_by(|a, b| a.confidence.total_cmp(&b.confidence))
+            .unwrap_or_default(),
+        confidence: words.iter().map(|w| w.prob).sum::<f32>() / words.len().max(1) as f32,
+        doubtful_words: words
+            .iter()
+            .filter(|w| w.prob < Segment::DOUBTFUL_WORD_BELOW)
+            .count(),
+        barely_heard: words.iter().any(|w| w.prob < BARELY_HEARD),
+        second: words.iter().any(|w| w.second),
+        first: words.iter().find_map(|w| w.first).map(str::to_string),
+        doubtful_number: words
+            .iter()
+            .find(|w| is_number_word(w.text) && w.prob < Segment::DOUBTFUL_WORD_BELOW)
+            .map(|w| {
+                let n = w.text.trim_matches(|c: char| !c.is_alphanumeric());
+                (n.to_string(), w.prob)
+            }),
+    }
 }
 
 fn clock(ms: u64) -> String {
@@ -808,7 +858,11 @@ impl Eval<'_> {
                 .rules
                 .iter()
                 .filter(|r| r.kind == RuleKind::Forbidden)
-                .flat_map(|r| find(&r.patterns, &all, self.book.absent_below))
+                .flat_map(|r| {
+                    let mut found = find(&r.patterns, &all, self.book.absent_below);
+                    found.extend(find_meanings(r, &all));
+                    found
+                })
                 .filter(|c| !c.hypothetical && self.said_as_denial(c).is_none())
                 .collect()
         })
@@ -957,7 +1011,13 @@ impl Eval<'_> {
 
     fn forbidden(&self, rule: &Rule) -> Finding {
         let all: Vec<&Stream<'_>> = self.streams.iter().collect();
-        let cands = find(&rule.patterns, &all, self.book.absent_below);
+        let mut cands = find(&rule.patterns, &all, self.book.absent_below);
+        // Its phrasings first: a statement said word for word is the better evidence.
+        cands.extend(
+            find_meanings(rule, &all)
+                .into_iter()
+                .filter(|c| !c.hypothetical),
+        );
         let (denied, relevant): (Vec<&Cand>, Vec<&Cand>) = cands
             .iter()
             .filter(|c| self.speaker_ok(rule, c.speaker) && self.window_problem(rule, c).is_none())

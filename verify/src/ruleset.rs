@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::calendar::{parse_weekday, Holidays, Range};
 use super::matcher::{PatTok, PatWord, Pattern};
+use super::meaning::Meaning;
 use super::text::normalise;
 
 /// A rule set file that cannot be used, with where and why.
@@ -125,6 +126,10 @@ struct RawRule {
     revoked_by: Vec<String>,
     #[serde(default)]
     agent_says: Vec<String>,
+    /// Forbidden statements by what they mean: groups of words said together in one clause
+    /// ([`crate::meaning`]).
+    #[serde(default)]
+    means: Vec<Vec<String>>,
     #[serde(default)]
     timezone: Option<String>,
     #[serde(default)]
@@ -203,6 +208,8 @@ pub struct Rule {
     pub before: Vec<String>,
     pub revoked_by: Vec<Pattern>,
     pub agent_says: Vec<Pattern>,
+    /// A forbidden rule's statements by what they mean, besides its phrasings.
+    pub means: Vec<Meaning>,
     pub hours: Option<Hours>,
     pub min_ms: Option<u64>,
 }
@@ -760,6 +767,16 @@ fn compile_rule(
         r.kind != RuleKind::Consent && !r.agent_says.is_empty(),
         "consent",
     )?;
+    misplaced(
+        "means",
+        r.kind != RuleKind::Forbidden && !r.means.is_empty(),
+        "forbidden",
+    )?;
+    let means = r
+        .means
+        .iter()
+        .map(|groups| Meaning::compile(groups, language).map_err(|m| err("means", m)))
+        .collect::<Result<Vec<_>, _>>()?;
     let hours_fields =
         r.timezone.is_some() || r.days.is_some() || r.hours.is_some() || r.holidays.is_some();
     misplaced(
@@ -898,6 +915,7 @@ fn compile_rule(
         before: r.before.clone(),
         revoked_by: phrases("revoked_by", &r.revoked_by)?,
         agent_says: phrases("agent_says", &r.agent_says)?,
+        means,
         hours,
         min_ms: r.min_s.map(|s| s * 1000),
     })
@@ -1085,6 +1103,14 @@ say = ["électricité verte"]
 
         let e = error_of("[ruleset]\nversion = \"trois\"\n");
         assert_eq!(e.line, 2, "{e}");
+
+        // `means` is for forbidden statements, each two groups of words or more.
+        let e = error_of("[ruleset]\n\n[[rule]]\nid = \"a\"\nkind = \"required\"\nsay = [\"oui\"]\nmeans = [[\"prix\", \"demain\"]]\n");
+        assert_eq!(e.field.as_deref(), Some("means"), "{e}");
+        assert!(e.message.contains("forbidden"), "{e}");
+        let e = error_of("[ruleset]\n\n[[rule]]\nid = \"a\"\nkind = \"forbidden\"\nsay = [\"oui\"]\nmeans = [[\"le prix augmente demain\"]]\n");
+        assert_eq!(e.field.as_deref(), Some("means"), "{e}");
+        assert!(e.message.contains("say"), "{e}");
     }
 
     #[test]

@@ -295,6 +295,72 @@ fn a_forbidden_statement_said_under_a_no_is_not_said() {
     }
 }
 
+/// A forbidden statement in words none of its phrasings holds is read by what it means: the
+/// packs' `means` groups, one word of each in one clause. The honest words close to it are not:
+/// under a "no", or put after the signature.
+#[test]
+fn a_forbidden_statement_in_other_words_is_read_by_what_it_means() {
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let fr = RuleBook::pack("fr-demarchage").unwrap();
+    let french = |said: &str| {
+        let mut turns = compliant();
+        turns.push((A, 40_000, said));
+        run(&fr, &transcript(&turns), &m)
+    };
+    let v =
+        french("Votre accord au téléphone vaut signature, le contrat est donc déjà en vigueur.");
+    let f = finding(&v, "final_on_phone");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::ForbiddenSaid, FindingStatus::Fail),
+        "{f:?}"
+    );
+    assert!(f.detail.contains("accord"), "{}", f.detail);
+    for said in [
+        "Votre commande sera définitive après signature du contrat.",
+        "Le contrat n'est pas définitif.",
+        "Votre commande est bien enregistrée.",
+    ] {
+        let f = finding(&french(said), "final_on_phone").clone();
+        assert_eq!(
+            (f.outcome, f.status),
+            (Outcome::Met, FindingStatus::Pass),
+            "{said}: {f:?}"
+        );
+    }
+
+    let en = RuleBook::pack("en-sales").unwrap();
+    let english = |said: &str| {
+        let mut t = english_sale();
+        t.segments
+            .push(transcript(&[(A, 20_000, said)]).segments[0].clone());
+        finding(&run(&en, &t, &m), "no_pressure").clone()
+    };
+    for said in [
+        "I can't hold this price for you after today.",
+        "You'll have to make up your mind on this call.",
+    ] {
+        let f = english(said);
+        assert_eq!(
+            (f.outcome, f.status),
+            (Outcome::ForbiddenSaid, FindingStatus::Fail),
+            "{said}: {f:?}"
+        );
+    }
+    for said in [
+        "The offer is valid until the end of the month, so there's no rush.",
+        "There's no need to make up your mind today.",
+        "Would the price go up tomorrow?",
+    ] {
+        let f = english(said);
+        assert_eq!(
+            (f.outcome, f.status),
+            (Outcome::Met, FindingStatus::Pass),
+            "{said}: {f:?}"
+        );
+    }
+}
+
 /// A forbidden statement heard inside garbled speech may be a misheard name: "Ella Stone from
 /// Phonepath" came out "the last chance for a phone path", its own words sure. With two words
 /// of doubt around it in its sentence, it goes to a person; one is not enough, nor are doubtful

@@ -374,23 +374,11 @@ fn an_answer_the_packs_do_not_hold_never_fails_the_consent_heard_exactly() {
         wrong.join("\n")
     );
     // Nor does any verdict cross, on the later sets too: no compliant call or call without a
-    // sale is called a violation, no call with a breach or a refusal compliant — but for a
-    // forbidden statement in words none of its phrasings holds, which nothing reads (no
-    // "spoken of" as for a required item: "make your decision now, on this call" shares no
-    // stem with "decide right now", "inutile de signer quoi que ce soit" one with "pas besoin
-    // de signer"). Those are named, so that any other crossing, or one more of them, fails.
-    // Unread, such a statement may also read as the disclosure it holds words of ("votre
-    // accord au téléphone vaut signature" as "pour signature"): the disclosure it leaves out
-    // is then missed with it.
-    const FORBIDDEN_IN_OTHER_WORDS: &[&str] = &[
-        "pen_pressure_decide_now",
-        "pfr_conclu_tout_de_suite",
-        "den_pressure_price_up_tomorrow",
-        "den_pressure_now_or_never",
-        "den_pressure_cannot_hold_price",
-        "den_pressure_two_places_left",
-        "dfr_accord_vaut_signature",
-    ];
+    // sale is called a violation, no call with a breach or a refusal compliant. Forbidden
+    // statements in words none of their phrasings holds ("make your decision now, on this
+    // call", "votre commande est ferme à partir d'aujourd'hui") are read by what they mean
+    // (`means`), and the honest words close to them ("You don't have to decide right now",
+    // "Rien n'est définitif tant que vous n'avez pas signé") are not.
     let crossed: Vec<String> = checked
         .iter()
         .filter(|c| {
@@ -399,12 +387,6 @@ fn an_answer_the_packs_do_not_hold_never_fails_the_consent_heard_exactly() {
                 (Verdict::Compliant | Verdict::NoSale, Verdict::Violation)
                     | (Verdict::Violation | Verdict::NoSale, Verdict::Compliant)
             )
-        })
-        .filter(|c| {
-            let unread_statement = FORBIDDEN_IN_OTHER_WORDS.contains(&c.name.as_str())
-                && c.expect.iter().any(|e| e.1 == "forbidden_said")
-                && c.flagged.is_empty();
-            !unread_statement
         })
         .map(Checked::describe)
         .collect();

@@ -1,0 +1,221 @@
+//! Forbidden statements by what they mean: kinds of words said together in one clause.
+//!
+//! A phrasing is one wording; a forbidden statement comes in as many as there are agents. "This
+//! price only stands if you make your decision now", "I can't hold this price for you after
+//! today", "the deal ends when we hang up" share no phrasing with "this offer expires today",
+//! and each says the same thing: an offer, its end, and a time that leaves the customer no
+//! room. A rule's `means` lists such statements as groups of interchangeable words
+//! (`["offer|price|deal", "expires|ends|goes up", "today|tomorrow|hang up"]`); a statement is
+//! found where one word of every group is said in one clause, in any order. Words are compared
+//! as normalised tokens ([`crate::text`]) that must be equal or sound the same
+//! ([`crate::matcher::word_sim`]): a meaning is read only in words heard as written, never in
+//! near-misses, since it accuses.
+//!
+//! Said under a "no" it is not said ("There's no need to decide today", "le contrat n'est pas
+//! définitif"): a negation among the clause's words before or between the groups' words, other
+//! than one a group's own words hold ("can't hold", "aucune signature"), leaves the clause out;
+//! so does a clause that puts it after the signature ("votre commande sera définitive après
+//! signature" is the disclosure, not the claim).
+
+use crate::matcher::{is_negation, word_sim};
+use crate::text::{self, Tok};
+
+/// Words before a meaning's first word read for a "no" that denies it ("there's no need [at
+/// all] to decide today").
+const DENIAL_REACH: usize = 5;
+
+/// Similarity under which a token is not the word of a group: equal, or sounding the same.
+const SAME_WORD: f32 = 0.9;
+
+/// Words that deny what follows them besides the negations the matcher knows ("sans
+/// signature", "without signing").
+const DENY_ALSO: &[&str] = &["sans", "without", "none"];
+
+/// Words that open a clause of time; followed closely by signing ([`SIGNING_WITHIN`] tokens,
+/// a word that begins with "sign"), they put what the clause says after the signature: "votre
+/// commande sera définitive après signature" is the disclosure that signing binds, not the
+/// claim that the phone call did.
+const UNTIL: &[&str] = &[
+    "after", "once", "when", "until", "upon", "apres", "quand", "lorsque", "jusqu", "fois", "des",
+];
+const SIGNING_WITHIN: usize = 3;
+
+/// One statement a rule forbids, by kinds of words said together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Meaning {
+    /// As written in the rule file, for evidence: its groups joined by " + ".
+    pub source: String,
+    /// Each group's alternatives, each as normalised tokens.
+    groups: Vec<Vec<Vec<String>>>,
+}
+
+/// Where a meaning was said: tokens `start..end` of a stream, and the alternatives heard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeaningHit {
+    pub start: usize,
+    pub end: usize,
+    /// The words of each group heard, as written in the rule file, in the order said.
+    pub heard: Vec<String>,
+}
+
+impl Meaning {
+    /// Compiles a meaning from its groups, each "word|other words|…". At least two groups (one
+    /// is a phrasing: `say`), each with at least one alternative of at least one word.
+    pub fn compile(groups: &[String], language: &str) -> Result<Self, String> {
+        if groups.len() < 2 {
+            return Err(format!(
+                "a meaning needs two groups of words or more, said together ({:?} has {}); a single wording belongs in `say`",
+                groups,
+                groups.len()
+            ));
+        }
+        let mut compiled = Vec::with_capacity(groups.len());
+        for g in groups {
+            let mut alternatives = Vec::new();
+            for alt in g.split('|') {
+                let toks = text::normalise(alt, language);
+                if toks.is_empty() {
+                    return Err(format!(
+                        "the group \"{g}\" has an empty alternative: write words between the '|'"
+                    ));
+                }
+                alternatives.push(toks);
+            }
+            compiled.push(alternatives);
+        }
+        Ok(Meaning {
+            source: groups.join(" + "),
+            groups: compiled,
+        })
+    }
+
+    /// Every clause of `toks` that says the meaning, not under a "no". `clause[i]` numbers the
+    /// clause token `i` belongs to (a clause ends at a punctuation mark or a long pause).
+    pub fn find(&self, toks: &[Tok], clause: &[usize]) -> Vec<MeaningHit> {
+        let mut out = Vec::new();
+        let mut from = 0;
+        while from < toks.len() {
+            let c = clause.get(from).copied();
+            let to = (from..toks.len())
+                .find(|&i| clause.get(i).copied() != c)
+                .unwrap_or(toks.len());
+            if let Some(hit) = self.in_clause(toks, from, to) {
+                out.push(hit);
+            }
+            from = to;
+        }
+        out
+    }
+
+    /// The meaning in tokens `from..to` (one clause): the first place of each group, if every
+    /// group is there without overlapping another's and no "no" denies them.
+    fn in_clause(&self, toks: &[Tok], from: usize, to: usize) -> Option<MeaningHit> {
+        // (first token, end, the alternative heard) of each group.
+        let mut taken: Vec<(usize, usize, &[String])> = Vec::new();
+        for alternatives in &self.groups {
+            let place = (from..to).find_map(|at| {
+                alternatives.iter().find_map(|alt| {
+                    let end = at + alt.len();
+                    let fits = end <= to
+                        && alt
+                            .iter()
+                            .zip(&toks[at..end])
+                            .all(|(w, t)| word_sim(w, &t.norm) >= SAME_WORD)
+                        && !taken.iter().any(|&(s, e, _)| s < end && at < e);
+                    fits.then_some((at, end, alt.as_slice()))
+                })
+            })?;
+            taken.push(place);
+        }
+        let start = taken.iter().map(|t| t.0).min()?;
+        let end = taken.iter().map(|t| t.1).max()?;
+        let own = |i: usize| taken.iter().any(|&(s, e, _)| s <= i && i < e);
+        let denied = (start.saturating_sub(DENIAL_REACH).max(from)..end)
+            .filter(|&i| !own(i))
+            .any(|i| is_negation(&toks[i].norm) || DENY_ALSO.contains(&toks[i].norm.as_str()));
+        let after_signing = (from..to).any(|i| {
+            UNTIL.contains(&toks[i].norm.as_str())
+                && toks[i + 1..to.min(i + 1 + SIGNING_WITHIN)]
+                    .iter()
+                    .any(|t| t.norm.starts_with("sign"))
+        });
+        if denied || after_signing {
+            return None;
+        }
+        taken.sort_by_key(|t| t.0);
+        let heard = taken.iter().map(|t| t.2.join(" ")).collect();
+        Some(MeaningHit { start, end, heard })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn said(m: &Meaning, text: &str) -> Vec<Vec<String>> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let toks = text::tokens(words.iter().copied(), "en");
+        // A clause per run of words up to one ending in a comma or a full stop.
+        let mut clause_of_word = Vec::new();
+        let mut c = 0;
+        for w in &words {
+            clause_of_word.push(c);
+            if w.ends_with([',', '.', ':']) {
+                c += 1;
+            }
+        }
+        let clause: Vec<usize> = toks.iter().map(|t| clause_of_word[t.first_word]).collect();
+        m.find(&toks, &clause)
+            .into_iter()
+            .map(|h| h.heard)
+            .collect()
+    }
+
+    #[test]
+    fn every_group_in_one_clause_in_any_order_and_never_under_a_no() {
+        let m = Meaning::compile(
+            &[
+                "offer|price|deal".into(),
+                "expires|ends|goes up|can't hold".into(),
+                "today|tomorrow|hang up".into(),
+            ],
+            "en",
+        )
+        .unwrap();
+        assert_eq!(
+            said(&m, "If you wait, the price goes up tomorrow."),
+            vec![vec!["price", "goes up", "tomorrow"]]
+        );
+        assert_eq!(
+            said(&m, "This deal ends when we hang up."),
+            vec![vec!["deal", "ends", "hang up"]]
+        );
+        // The group's own "no" is its word, not a denial.
+        assert_eq!(
+            said(&m, "I can't hold this price for you after today, sorry."),
+            vec![vec!["can t hold", "price", "today"]]
+        );
+        // Groups in different clauses: not one statement.
+        assert!(said(&m, "The price is fixed, it ends today.").is_empty());
+        // A group missing.
+        assert!(said(&m, "The offer is valid until the end of the month.").is_empty());
+        // Under a "no".
+        assert!(said(&m, "No, the offer never expires today or tomorrow.").is_empty());
+        assert!(said(&m, "The offer does not expire today.").is_empty());
+        // Words must be heard as written: "prize" is not "price".
+        assert!(said(&m, "The prize goes up tomorrow.").is_empty());
+        // Put after the signature: what signing does, not what the call did.
+        assert!(said(&m, "The price ends today once signed.").is_empty());
+        assert_eq!(
+            said(&m, "Once you call, the price ends today."),
+            vec![vec!["price", "ends", "today"]]
+        );
+    }
+
+    #[test]
+    fn a_meaning_is_two_groups_or_more_of_words() {
+        assert!(Meaning::compile(&["offer expires today".into()], "en").is_err());
+        assert!(Meaning::compile(&["offer|".into(), "today".into()], "en").is_err());
+        assert!(Meaning::compile(&["offer".into(), "today".into()], "en").is_ok());
+    }
+}
