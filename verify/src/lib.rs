@@ -1022,6 +1022,8 @@ impl Eval<'_> {
             .iter()
             .filter(|c| self.speaker_ok(rule, c.speaker) && self.window_problem(rule, c).is_none())
             .partition(|c| self.said_as_denial(c).is_some());
+        let (cut, relevant): (Vec<&Cand>, Vec<&Cand>) =
+            relevant.into_iter().partition(|c| self.cut_short(c));
         if let Some(c) = relevant
             .iter()
             .find(|c| self.sure(c) && self.garbled_around(c).is_empty())
@@ -1047,8 +1049,9 @@ impl Eval<'_> {
                 ),
             );
         }
-        let (partial, possible): (Vec<&Cand>, Vec<&Cand>) =
+        let (mut partial, possible): (Vec<&Cand>, Vec<&Cand>) =
             relevant.iter().partition(|c| self.heard_otherwise(c));
+        partial.extend(cut);
         if let Some(c) = possible.first() {
             return self.finding(
                 rule,
@@ -1075,6 +1078,31 @@ impl Eval<'_> {
             (None, None) => "not said".into(),
         };
         self.finding(rule, Outcome::Met, FindingStatus::Pass, None, detail)
+    }
+
+    /// Whether a phrasing's match `c` lost words at an edge where the speaker's sentence was
+    /// heard to end: its last word, heard with confidence, closes a sentence and the words
+    /// lost come after it, or the word before it closes one and the words lost come before.
+    /// The speaker stopped there; nothing was lost. "Take all the time you need to decide."
+    /// matched "you need to decide now" at 0.83, "now" lost: the word the statement turns on
+    /// was never said.
+    fn cut_short(&self, c: &Cand) -> bool {
+        if c.lost <= 0.0 {
+            return false;
+        }
+        let Some(s) = self.streams.iter().find(|s| s.speaker == c.speaker) else {
+            return false;
+        };
+        let (first, last) = c.words;
+        let closes = |w: &WordAt<'_>| {
+            w.prob >= Segment::DOUBTFUL_WORD_BELOW && w.text.trim().ends_with(['.', '!', '?', '…'])
+        };
+        (c.lost_after && s.words.get(last).is_some_and(closes))
+            || (c.lost_before
+                && first
+                    .checked_sub(1)
+                    .and_then(|i| s.words.get(i))
+                    .is_some_and(closes))
     }
 
     /// The words heard with doubt around a forbidden statement's match `c`, within

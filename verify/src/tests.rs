@@ -257,6 +257,15 @@ fn a_forbidden_statement_said_under_a_no_is_not_said() {
         );
         assert!(f.detail.contains("denies"), "{said}: {}", f.detail);
     }
+    // A phrasing cut short where the sentence was heard to end: "now", the word the statement
+    // turns on, was never said.
+    let f = english("Take all the time you need to decide.");
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Met, FindingStatus::Pass),
+        "{f:?}"
+    );
+    assert!(f.detail.contains("only part of"), "{}", f.detail);
     for said in [
         "You need to decide right now.",
         "Don't worry, you need to decide now and it's done.",
