@@ -1024,9 +1024,12 @@ impl Eval<'_> {
             .partition(|c| self.said_as_denial(c).is_some());
         let (cut, relevant): (Vec<&Cand>, Vec<&Cand>) =
             relevant.into_iter().partition(|c| self.cut_short(c));
+        // Every word of it heard: a phrasing matched with a word lost inside or at an edge
+        // may be another statement ("Vous recevrez le contrat définitif par courrier" is
+        // "le contrat est définitif" at 0.85 without its "est").
         if let Some(c) = relevant
             .iter()
-            .find(|c| self.sure(c) && self.garbled_around(c).is_empty())
+            .find(|c| self.sure(c) && c.lost <= 0.0 && self.garbled_around(c).is_empty())
         {
             return self.finding(
                 rule,
@@ -1037,15 +1040,23 @@ impl Eval<'_> {
             );
         }
         if let Some(c) = relevant.iter().find(|c| self.sure(c)) {
+            let garbled = self.garbled_around(c);
+            let why = if garbled.is_empty() {
+                format!("not every word of \"{}\" was heard", c.phrase)
+            } else {
+                format!(
+                    "among words recognised without confidence (\"{}\")",
+                    garbled.join("\", \"")
+                )
+            };
             return self.finding(
                 rule,
                 Outcome::ForbiddenSaid,
                 FindingStatus::Review,
                 Some(c),
                 format!(
-                    "possibly forbidden: {}, among words recognised without confidence (\"{}\"): listen to confirm",
-                    Self::said(c),
-                    self.garbled_around(c).join("\", \"")
+                    "possibly forbidden: {}, {why}: listen to confirm",
+                    Self::said(c)
                 ),
             );
         }

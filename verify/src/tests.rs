@@ -329,6 +329,8 @@ fn a_forbidden_statement_in_other_words_is_read_by_what_it_means() {
         "Votre commande sera définitive après signature du contrat.",
         "Le contrat n'est pas définitif.",
         "Votre commande est bien enregistrée.",
+        "Nous avons conclu un accord avec Énergie Verte.",
+        "Je m'engage à vous rappeler tout de suite.",
     ] {
         let f = finding(&french(said), "final_on_phone").clone();
         assert_eq!(
@@ -337,6 +339,28 @@ fn a_forbidden_statement_in_other_words_is_read_by_what_it_means() {
             "{said}: {f:?}"
         );
     }
+    // Close to the phrasing "votre engagement est immédiat" (0.71): for a person to hear,
+    // never an accusation; no meaning reads the noun.
+    let f = finding(
+        &french("Vous pouvez mettre fin à votre engagement immédiatement."),
+        "final_on_phone",
+    )
+    .clone();
+    assert_ne!(f.status, FindingStatus::Fail, "{f:?}");
+
+    // The pack's phrasing "le contrat est définitif" without its "est": another statement,
+    // perhaps; for a person, never an accusation.
+    let f = finding(
+        &french("Vous recevrez le contrat définitif par courrier."),
+        "final_on_phone",
+    )
+    .clone();
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::ForbiddenSaid, FindingStatus::Review),
+        "{f:?}"
+    );
+    assert!(f.detail.contains("not every word"), "{}", f.detail);
 
     let en = RuleBook::pack("en-sales").unwrap();
     let english = |said: &str| {
@@ -360,6 +384,8 @@ fn a_forbidden_statement_in_other_words_is_read_by_what_it_means() {
         "The offer is valid until the end of the month, so there's no rush.",
         "There's no need to make up your mind today.",
         "Would the price go up tomorrow?",
+        "The price now increases only once a year.",
+        "You should get a decision today.",
     ] {
         let f = english(said);
         assert_eq!(
