@@ -863,7 +863,7 @@ impl Eval<'_> {
                     found.extend(find_meanings(r, &all));
                     found
                 })
-                .filter(|c| !c.hypothetical && self.said_as_denial(c).is_none())
+                .filter(|c| !c.hypothetical && self.not_the_statement(c).is_none())
                 .collect()
         })
     }
@@ -1021,7 +1021,7 @@ impl Eval<'_> {
         let (denied, relevant): (Vec<&Cand>, Vec<&Cand>) = cands
             .iter()
             .filter(|c| self.speaker_ok(rule, c.speaker) && self.window_problem(rule, c).is_none())
-            .partition(|c| self.said_as_denial(c).is_some());
+            .partition(|c| self.not_the_statement(c).is_some());
         let (cut, relevant): (Vec<&Cand>, Vec<&Cand>) =
             relevant.into_iter().partition(|c| self.cut_short(c));
         // Every word of it heard: a phrasing matched with a word lost inside or at an edge
@@ -1080,11 +1080,10 @@ impl Eval<'_> {
                 c.phrase
             ),
             (None, Some(c)) => format!(
-                "not said: \"{}\" at {} denies \"{}\" (\"{}\")",
+                "not said: \"{}\" at {} {}",
                 c.matched,
                 clock(c.start_ms),
-                c.phrase,
-                self.said_as_denial(c).unwrap_or_default()
+                self.not_the_statement(c).unwrap_or_default()
             ),
             (None, None) => "not said".into(),
         };
@@ -1162,6 +1161,134 @@ impl Eval<'_> {
         } else {
             Vec::new()
         }
+    }
+
+    /// Why a forbidden statement's match `c` is not the statement, if it is not: it is said
+    /// as its denial ([`Self::said_as_denial`]) or put after the signature
+    /// ([`Self::put_after_signing`]).
+    fn not_the_statement(&self, c: &Cand) -> Option<String> {
+        if let Some(no) = self.said_as_denial(c) {
+            return Some(format!("denies \"{}\" (\"{no}\")", c.phrase));
+        }
+        if let Some(when) = self.put_after_signing(c) {
+            return Some(format!(
+                "puts \"{}\" after the signature (\"{when}\")",
+                c.phrase
+            ));
+        }
+        if let Some(may) = self.offered_as_a_choice(c) {
+            return Some(format!("offers \"{}\" as a choice (\"{may}\")", c.phrase));
+        }
+        self.states_a_term(c)
+            .map(|term| format!("states the contract's term (\"{term}\")"))
+    }
+
+    /// The word before a forbidden statement's match that offers it as a choice, if any: "you
+    /// can decide right now or take a few days" gives leave, it presses nothing
+    /// ([`PERMITS`], one of the two words before the match in its clause).
+    fn offered_as_a_choice(&self, c: &Cand) -> Option<String> {
+        let s = self.streams.iter().find(|s| s.speaker == c.speaker)?;
+        let (first, last) = c.words;
+        let permits = |w: &&WordAt<'_>| PERMITS.contains(&bare(w.text).as_str());
+        let phrasing_permits = c
+            .phrase
+            .split_whitespace()
+            .any(|p| PERMITS.contains(&bare(p).as_str()));
+        if !phrasing_permits {
+            if let Some(w) = s.words[first..=last].iter().find(permits) {
+                return Some(w.text.trim().to_string());
+            }
+        }
+        s.words[..first]
+            .iter()
+            .rev()
+            .take(2)
+            .take_while(|w| !w.text.trim().ends_with(CLAUSE_ENDS))
+            .find(permits)
+            .map(|w| w.text.trim().to_string())
+    }
+
+    /// The words right after a forbidden statement's match that give the contract's term, if
+    /// any: "le contrat est conclu pour une durée de douze mois" says how long it runs once
+    /// signed, not that the call concluded it. "pour" or "for", then "une durée", "un an", "a
+    /// year", "a term", or a number of months or years.
+    fn states_a_term(&self, c: &Cand) -> Option<String> {
+        let s = self.streams.iter().find(|s| s.speaker == c.speaker)?;
+        let (_, last) = c.words;
+        let after = s.words.get(last + 1..(last + 5).min(s.words.len()))?;
+        if s.words[last].text.trim().ends_with(['.', '!', '?', '…']) {
+            return None;
+        }
+        let toks = text::tokens(after.iter().map(|w| w.text), &self.book.language);
+        let norm: Vec<&str> = toks.iter().map(|t| t.norm.as_str()).collect();
+        let term = match norm.as_slice() {
+            // "une" and "un" come out of number folding as "1".
+            ["pour" | "for", "une" | "1" | "la", "duree" | "periode", ..] => 3,
+            ["pour" | "for", "un" | "1" | "a", "an" | "year" | "term" | "period", ..] => 3,
+            ["pour" | "for", n, "mois" | "an" | "ans" | "months" | "month" | "years", ..]
+                if n.chars().all(|c| c.is_ascii_digit()) =>
+            {
+                3
+            }
+            _ => return None,
+        };
+        let last_word = toks.get(term - 1)?.last_word;
+        Some(
+            after[..=last_word]
+                .iter()
+                .map(|w| w.text.trim())
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+    }
+
+    /// The words that put a forbidden statement's match `c` after the signature, if any: in
+    /// its sentence, a word that opens a clause of time ([`UNTIL`]) followed, past words of
+    /// no weight of their own ([`ON_THE_WAY_TO_SIGNING`]), by a word of signing. "Le contrat
+    /// est conclu après votre signature", "Une fois signé, le contrat est définitif", "Le
+    /// contrat sera conclu quand vous l'aurez signé" are the disclosure that signing binds,
+    /// not the claim that the call did; "vous êtes engagé dès maintenant, la signature n'est
+    /// qu'une formalité" is the claim ("maintenant" stands between).
+    fn put_after_signing(&self, c: &Cand) -> Option<String> {
+        let s = self.streams.iter().find(|s| s.speaker == c.speaker)?;
+        let (first, last) = c.words;
+        let ends = |w: &WordAt<'_>| w.text.trim().ends_with(['.', '!', '?', '…']);
+        let mut from = first;
+        while from > 0
+            && !ends(&s.words[from - 1])
+            && s.words[from - 1].end_ms + MAX_PAUSE_IN_MATCH_MS >= s.words[from].start_ms
+        {
+            from -= 1;
+        }
+        let mut to = last;
+        while to + 1 < s.words.len()
+            && !ends(&s.words[to])
+            && s.words[to].end_ms + MAX_PAUSE_IN_MATCH_MS >= s.words[to + 1].start_ms
+        {
+            to += 1;
+        }
+        let sentence = &s.words[from..=to];
+        let toks = text::tokens(sentence.iter().map(|w| w.text), &self.book.language);
+        toks.iter().enumerate().find_map(|(i, t)| {
+            if !UNTIL.contains(&t.norm.as_str()) {
+                return None;
+            }
+            let signed = toks[i + 1..]
+                .iter()
+                .take(SIGNING_REACH)
+                .take_while(|n| {
+                    n.norm.starts_with("sign") || ON_THE_WAY_TO_SIGNING.contains(&n.norm.as_str())
+                })
+                .position(|n| n.norm.starts_with("sign"))?;
+            let words = &sentence[t.first_word..=toks[i + 1 + signed].last_word];
+            Some(
+                words
+                    .iter()
+                    .map(|w| w.text.trim())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
+        })
     }
 
     /// Whether a forbidden statement's match `c` is said as its denial, and if so the words
@@ -2084,6 +2211,82 @@ const NEGATIVE: &[&str] = &[
 const DENIES: &[&str] = &[
     "rien", "aucun", "aucune", "sans", "nothing", "without", "none",
 ];
+
+/// Words that open a clause of time (normalised: "après" is "apres", "dès" "des"): followed
+/// by signing, they put a statement after the signature ([`Eval::put_after_signing`]).
+const UNTIL: &[&str] = &[
+    "after", "once", "when", "until", "upon", "apres", "quand", "lorsque", "jusqu", "fois", "des",
+];
+
+/// Words a clause of time may hold between its opening word and the signing ("une fois le
+/// contrat signé", "quand vous l'aurez signé", "once you've signed it"), normalised.
+const ON_THE_WAY_TO_SIGNING: &[&str] = &[
+    "le",
+    "la",
+    "l",
+    "les",
+    "un",
+    "une",
+    "votre",
+    "vos",
+    "du",
+    "de",
+    "d",
+    "que",
+    "qu",
+    "vous",
+    "tu",
+    "il",
+    "elle",
+    "nous",
+    "aurez",
+    "avez",
+    "aura",
+    "ont",
+    "avoir",
+    "ete",
+    "etre",
+    "ce",
+    "cette",
+    "contrat",
+    "commande",
+    "bon",
+    "offre",
+    "document",
+    "documents",
+    "you",
+    "your",
+    "the",
+    "a",
+    "an",
+    "it",
+    "is",
+    "are",
+    "has",
+    "have",
+    "ve",
+    "ll",
+    "will",
+    "be",
+    "been",
+    "we",
+    "they",
+    "contract",
+    "order",
+    "offer",
+    "agreement",
+    "form",
+    "paperwork",
+];
+
+/// Words that offer what follows as a choice ("you can decide right now"), lower case,
+/// without their punctuation.
+const PERMITS: &[&str] = &[
+    "can", "could", "may", "might", "pouvez", "peux", "pourrez", "pourriez",
+];
+
+/// Words after a clause of time's opening word read for the signing.
+const SIGNING_REACH: usize = 5;
 
 /// Words on each side of a forbidden statement's match whose doubt makes it doubtful
 /// ([`Eval::garbled_around`]).

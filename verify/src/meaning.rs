@@ -13,9 +13,9 @@
 //!
 //! Said under a "no" it is not said ("There's no need to decide today", "le contrat n'est pas
 //! définitif"): a negation among the clause's words before or between the groups' words, other
-//! than one a group's own words hold ("can't hold", "aucune signature"), leaves the clause out;
-//! so does a clause that puts it after the signature ("votre commande sera définitive après
-//! signature" is the disclosure, not the claim).
+//! than one a group's own words hold ("can't hold", "aucune signature"), leaves the clause out.
+//! (One put after the signature, "votre commande sera définitive après signature", is left out
+//! by the verification, for phrasings and meanings alike: `Eval::put_after_signing`.)
 
 use crate::matcher::{is_negation, word_sim};
 use crate::text::{self, Tok};
@@ -30,15 +30,6 @@ const SAME_WORD: f32 = 0.9;
 /// Words that deny what follows them besides the negations the matcher knows ("sans
 /// signature", "without signing").
 const DENY_ALSO: &[&str] = &["sans", "without", "none"];
-
-/// Words that open a clause of time; followed closely by signing ([`SIGNING_WITHIN`] tokens,
-/// a word that begins with "sign"), they put what the clause says after the signature: "votre
-/// commande sera définitive après signature" is the disclosure that signing binds, not the
-/// claim that the phone call did.
-const UNTIL: &[&str] = &[
-    "after", "once", "when", "until", "upon", "apres", "quand", "lorsque", "jusqu", "fois", "des",
-];
-const SIGNING_WITHIN: usize = 3;
 
 /// One statement a rule forbids, by kinds of words said together.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,13 +124,7 @@ impl Meaning {
         let denied = (start.saturating_sub(DENIAL_REACH).max(from)..end)
             .filter(|&i| !own(i))
             .any(|i| is_negation(&toks[i].norm) || DENY_ALSO.contains(&toks[i].norm.as_str()));
-        let after_signing = (from..to).any(|i| {
-            UNTIL.contains(&toks[i].norm.as_str())
-                && toks[i + 1..to.min(i + 1 + SIGNING_WITHIN)]
-                    .iter()
-                    .any(|t| t.norm.starts_with("sign"))
-        });
-        if denied || after_signing {
+        if denied {
             return None;
         }
         taken.sort_by_key(|t| t.0);
@@ -204,12 +189,6 @@ mod tests {
         assert!(said(&m, "The offer does not expire today.").is_empty());
         // Words must be heard as written: "prize" is not "price".
         assert!(said(&m, "The prize goes up tomorrow.").is_empty());
-        // Put after the signature: what signing does, not what the call did.
-        assert!(said(&m, "The price ends today once signed.").is_empty());
-        assert_eq!(
-            said(&m, "Once you call, the price ends today."),
-            vec![vec!["price", "ends", "today"]]
-        );
     }
 
     #[test]

@@ -2555,3 +2555,63 @@ fn an_agent_who_agrees_to_call_back_records_no_sale() {
         (Outcome::WrongSpeaker, FindingStatus::Fail)
     );
 }
+
+/// What an honest agent says of signing, of the contract's term and of the customer's time
+/// comes close to what the packs forbid, phrasings and meanings alike: it accuses no one.
+/// Put after the signature ("une fois signé", "quand vous l'aurez signé"), giving the term
+/// ("conclu pour une durée de douze mois"), offered as a choice ("you can decide right now or
+/// take a few days"), under a "no". The statements themselves still fail.
+#[test]
+fn honest_words_close_to_a_forbidden_statement_accuse_no_one() {
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let fr = RuleBook::pack("fr-demarchage").unwrap();
+    let french = |said: &str| {
+        let mut turns = compliant();
+        turns.push((A, 40_000, said));
+        finding(&run(&fr, &transcript(&turns), &m), "final_on_phone").clone()
+    };
+    let en = RuleBook::pack("en-sales").unwrap();
+    let english = |said: &str| {
+        let mut t = english_sale();
+        t.segments
+            .push(transcript(&[(A, 20_000, said)]).segments[0].clone());
+        finding(&run(&en, &t, &m), "no_pressure").clone()
+    };
+    for said in [
+        "Le contrat vous sera envoyé par courrier, il ne deviendra définitif qu'après votre signature.",
+        "La commande sera ferme une fois le contrat signé.",
+        "C'est définitif seulement après signature.",
+        "Le contrat est conclu après votre signature.",
+        "Le contrat est conclu pour une durée de douze mois.",
+        "Vous êtes engagée seulement après avoir signé.",
+        "Une fois signé, le contrat est définitif.",
+        "Le contrat sera conclu quand vous l'aurez signé.",
+        "Le prix est ferme et définitif pour un an.",
+        "Votre accord suffit pour que je vous envoie le contrat.",
+    ] {
+        let f = french(said);
+        assert_ne!(f.status, FindingStatus::Fail, "{said}: {f:?}");
+    }
+    for said in [
+        "You can decide right now or take a few days, it's up to you.",
+        "If you'd like, you can decide now, or call us back.",
+        "This offer doesn't expire today, take your time.",
+        "The offer expires at the end of the year.",
+        "This is not a last chance offer.",
+        "The price goes up only after the first year.",
+        "You have to decide whether the cover suits you.",
+        "We need to know today if the engineer can come.",
+    ] {
+        let f = english(said);
+        assert_ne!(f.status, FindingStatus::Fail, "{said}: {f:?}");
+    }
+    for said in [
+        "Le contrat est conclu, vous n'avez rien à signer.",
+        "Vous êtes engagé dès maintenant, la signature n'est qu'une formalité.",
+    ] {
+        let f = french(said);
+        assert_eq!(f.status, FindingStatus::Fail, "{said}: {f:?}");
+    }
+    let f = english("You need to decide right now.");
+    assert_eq!(f.status, FindingStatus::Fail, "{f:?}");
+}
