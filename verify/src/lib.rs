@@ -320,6 +320,11 @@ struct Eval<'a> {
 }
 
 impl Eval<'_> {
+    /// The stream a candidate was found in: its speaker's.
+    fn stream_of(&self, c: &Cand) -> Option<&Stream<'_>> {
+        self.streams.iter().find(|s| s.speaker == c.speaker)
+    }
+
     fn sure(&self, c: &Cand) -> bool {
         c.score >= self.book.review_below
     }
@@ -637,7 +642,7 @@ impl Eval<'_> {
     /// after you sign up", "quand vous aurez accepté"): up to three words before it, a word
     /// that opens one ([`TIME_CLAUSE`]). What happens after an agreement is no record of one.
     fn in_time_clause(&self, c: &Cand) -> bool {
-        let Some(s) = self.streams.iter().find(|s| s.speaker == c.speaker) else {
+        let Some(s) = self.stream_of(c) else {
             return false;
         };
         s.words
@@ -650,7 +655,7 @@ impl Eval<'_> {
     /// Whether the sentence a match is part of says no ([`negative`]) from the match's first
     /// word to the sentence's end: "I will put you down [as not interested]".
     fn says_no_in_sentence(&self, c: &Cand) -> bool {
-        let Some(s) = self.streams.iter().find(|s| s.speaker == c.speaker) else {
+        let Some(s) = self.stream_of(c) else {
             return false;
         };
         for (i, w) in s.words.iter().enumerate().skip(c.words.0) {
@@ -818,7 +823,7 @@ impl Eval<'_> {
     /// ("yes", "très bien") heard with confidence: "Yes, I've agreed the switch" with "agreed"
     /// barely heard still says yes; the doubtful words only say to what.
     fn opens_with_yes(&self, c: &Cand) -> bool {
-        let Some(s) = self.streams.iter().find(|s| s.speaker == c.speaker) else {
+        let Some(s) = self.stream_of(c) else {
             return false;
         };
         let Some(first) = s.words.iter().position(|w| w.start_ms == c.start_ms) else {
@@ -874,7 +879,7 @@ impl Eval<'_> {
     /// close to a phrasing over it (down to `absent_below`, where a sure one takes the match
     /// away altogether).
     fn denied_nearby(&self, c: &Cand, others: &[Cand]) -> Option<String> {
-        let s = self.streams.iter().find(|s| s.speaker == c.speaker)?;
+        let s = self.stream_of(c)?;
         // A "no" the phrasing holds itself ("tant que vous n'avez pas signé", matched on
         // "signé" alone) is its own; an amount or a period is stated, not denied ("et pas 19
         // euros" was "est à dix-neuf euros" misheard).
@@ -1100,7 +1105,7 @@ impl Eval<'_> {
         if c.lost <= 0.0 {
             return false;
         }
-        let Some(s) = self.streams.iter().find(|s| s.speaker == c.speaker) else {
+        let Some(s) = self.stream_of(c) else {
             return false;
         };
         let (first, last) = c.words;
@@ -1124,7 +1129,7 @@ impl Eval<'_> {
     /// clause before say nothing of it ("Vous trac your phone, Sophie, c'est définitif" for
     /// "Votre accord au téléphone suffit, c'est définitif").
     fn garbled_around(&self, c: &Cand) -> Vec<String> {
-        let Some(s) = self.streams.iter().find(|s| s.speaker == c.speaker) else {
+        let Some(s) = self.stream_of(c) else {
             return Vec::new();
         };
         let (first, last) = c.words;
@@ -1187,7 +1192,7 @@ impl Eval<'_> {
     /// can decide right now or take a few days" gives leave, it presses nothing
     /// ([`PERMITS`], one of the two words before the match in its clause).
     fn offered_as_a_choice(&self, c: &Cand) -> Option<String> {
-        let s = self.streams.iter().find(|s| s.speaker == c.speaker)?;
+        let s = self.stream_of(c)?;
         let (first, last) = c.words;
         let permits = |w: &&WordAt<'_>| PERMITS.contains(&bare(w.text).as_str());
         let phrasing_permits = c
@@ -1213,7 +1218,7 @@ impl Eval<'_> {
     /// signed, not that the call concluded it. "pour" or "for", then "une durée", "un an", "a
     /// year", "a term", or a number of months or years.
     fn states_a_term(&self, c: &Cand) -> Option<String> {
-        let s = self.streams.iter().find(|s| s.speaker == c.speaker)?;
+        let s = self.stream_of(c)?;
         let (_, last) = c.words;
         let after = s.words.get(last + 1..(last + 5).min(s.words.len()))?;
         if s.words[last].text.trim().ends_with(['.', '!', '?', '…']) {
@@ -1250,7 +1255,7 @@ impl Eval<'_> {
     /// not the claim that the call did; "vous êtes engagé dès maintenant, la signature n'est
     /// qu'une formalité" is the claim ("maintenant" stands between).
     fn put_after_signing(&self, c: &Cand) -> Option<String> {
-        let s = self.streams.iter().find(|s| s.speaker == c.speaker)?;
+        let s = self.stream_of(c)?;
         let (first, last) = c.words;
         let ends = |w: &WordAt<'_>| w.text.trim().ends_with(['.', '!', '?', '…']);
         let mut from = first;
@@ -1311,7 +1316,7 @@ impl Eval<'_> {
         if says_no(&c.phrase) {
             return None;
         }
-        let s = self.streams.iter().find(|s| s.speaker == c.speaker)?;
+        let s = self.stream_of(c)?;
         let (first, last) = c.words;
         let matched = s.words.get(first..=last)?;
         if let Some(w) = matched.iter().find(|w| says_no(w.text)) {
@@ -1347,7 +1352,7 @@ impl Eval<'_> {
         if c.lost <= 0.0 {
             return false;
         }
-        let Some(s) = self.streams.iter().find(|s| s.speaker == c.speaker) else {
+        let Some(s) = self.stream_of(c) else {
             return false;
         };
         // The words of the match, and the word on each side where the rest would be.

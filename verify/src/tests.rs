@@ -229,6 +229,36 @@ fn a_forbidden_phrase_heard_only_in_part_is_cleared_only_where_the_rest_was_hear
     assert_eq!(f.status, FindingStatus::Fail, "{f:?}");
 }
 
+/// The French compliant call with the agent's `said` added at 40 s, verified with the French
+/// pack.
+fn french_with(said: &str) -> Verification {
+    let mut turns = compliant();
+    turns.push((A, 40_000, said));
+    run(
+        &RuleBook::pack("fr-demarchage").unwrap(),
+        &transcript(&turns),
+        &meta("2026-03-03T10:30:00+01:00"),
+    )
+}
+
+/// The final_on_phone finding of the French compliant call with the agent's `said` added.
+fn final_on_phone_after(said: &str) -> Finding {
+    finding(&french_with(said), "final_on_phone").clone()
+}
+
+/// The no_pressure finding of the English sale with the agent's `said` added at 20 s.
+fn no_pressure_after(said: &str) -> Finding {
+    let mut t = english_sale();
+    t.segments
+        .push(transcript(&[(A, 20_000, said)]).segments[0].clone());
+    let en = RuleBook::pack("en-sales").unwrap();
+    finding(
+        &run(&en, &t, &meta("2026-03-03T10:30:00+01:00")),
+        "no_pressure",
+    )
+    .clone()
+}
+
 /// What an honest agent says to take pressure off is the forbidden statement's words under a
 /// "no": "You don't have to decide right now" holds "decide right now" word for word, "Rien
 /// n'est définitif" "c'est définitif" but its first word. Neither is the statement; said
@@ -236,20 +266,12 @@ fn a_forbidden_phrase_heard_only_in_part_is_cleared_only_where_the_rest_was_hear
 /// ("rien à signer") is the statement whatever came before.
 #[test]
 fn a_forbidden_statement_said_under_a_no_is_not_said() {
-    let en = RuleBook::pack("en-sales").unwrap();
-    let m = meta("2026-03-03T10:30:00+01:00");
-    let english = |said: &str| {
-        let mut t = english_sale();
-        t.segments
-            .push(transcript(&[(A, 20_000, said)]).segments[0].clone());
-        finding(&run(&en, &t, &m), "no_pressure").clone()
-    };
     for said in [
         "You don't have to decide right now, of course.",
         "There's no need to decide right now, take your time.",
         "You do not need to decide now.",
     ] {
-        let f = english(said);
+        let f = no_pressure_after(said);
         assert_eq!(
             (f.outcome, f.status),
             (Outcome::Met, FindingStatus::Pass),
@@ -259,7 +281,7 @@ fn a_forbidden_statement_said_under_a_no_is_not_said() {
     }
     // A phrasing cut short where the sentence was heard to end: "now", the word the statement
     // turns on, was never said.
-    let f = english("Take all the time you need to decide.");
+    let f = no_pressure_after("Take all the time you need to decide.");
     assert_eq!(
         (f.outcome, f.status),
         (Outcome::Met, FindingStatus::Pass),
@@ -270,7 +292,7 @@ fn a_forbidden_statement_said_under_a_no_is_not_said() {
         "You need to decide right now.",
         "Don't worry, you need to decide now and it's done.",
     ] {
-        let f = english(said);
+        let f = no_pressure_after(said);
         assert_eq!(
             (f.outcome, f.status),
             (Outcome::ForbiddenSaid, FindingStatus::Fail),
@@ -278,13 +300,7 @@ fn a_forbidden_statement_said_under_a_no_is_not_said() {
         );
     }
 
-    let fr = RuleBook::pack("fr-demarchage").unwrap();
-    let french = |said: &str| {
-        let mut turns = compliant();
-        turns.push((A, 40_000, said));
-        finding(&run(&fr, &transcript(&turns), &m), "final_on_phone").clone()
-    };
-    let f = french("Rien n'est définitif tant que vous n'avez pas signé le contrat.");
+    let f = final_on_phone_after("Rien n'est définitif tant que vous n'avez pas signé le contrat.");
     assert_eq!(
         (f.outcome, f.status),
         (Outcome::Met, FindingStatus::Pass),
@@ -295,7 +311,7 @@ fn a_forbidden_statement_said_under_a_no_is_not_said() {
         "Vous n'aurez rien à signer.",
         "Il n'y a pas besoin de signer.",
     ] {
-        let f = french(said);
+        let f = final_on_phone_after(said);
         assert_eq!(
             (f.outcome, f.status),
             (Outcome::ForbiddenSaid, FindingStatus::Fail),
@@ -309,15 +325,9 @@ fn a_forbidden_statement_said_under_a_no_is_not_said() {
 /// under a "no", or put after the signature.
 #[test]
 fn a_forbidden_statement_in_other_words_is_read_by_what_it_means() {
-    let m = meta("2026-03-03T10:30:00+01:00");
-    let fr = RuleBook::pack("fr-demarchage").unwrap();
-    let french = |said: &str| {
-        let mut turns = compliant();
-        turns.push((A, 40_000, said));
-        run(&fr, &transcript(&turns), &m)
-    };
-    let v =
-        french("Votre accord au téléphone vaut signature, le contrat est donc déjà en vigueur.");
+    let v = french_with(
+        "Votre accord au téléphone vaut signature, le contrat est donc déjà en vigueur.",
+    );
     let f = finding(&v, "final_on_phone");
     assert_eq!(
         (f.outcome, f.status),
@@ -332,7 +342,7 @@ fn a_forbidden_statement_in_other_words_is_read_by_what_it_means() {
         "Nous avons conclu un accord avec Énergie Verte.",
         "Je m'engage à vous rappeler tout de suite.",
     ] {
-        let f = finding(&french(said), "final_on_phone").clone();
+        let f = final_on_phone_after(said);
         assert_eq!(
             (f.outcome, f.status),
             (Outcome::Met, FindingStatus::Pass),
@@ -341,20 +351,12 @@ fn a_forbidden_statement_in_other_words_is_read_by_what_it_means() {
     }
     // Close to the phrasing "votre engagement est immédiat" (0.71): for a person to hear,
     // never an accusation; no meaning reads the noun.
-    let f = finding(
-        &french("Vous pouvez mettre fin à votre engagement immédiatement."),
-        "final_on_phone",
-    )
-    .clone();
+    let f = final_on_phone_after("Vous pouvez mettre fin à votre engagement immédiatement.");
     assert_ne!(f.status, FindingStatus::Fail, "{f:?}");
 
     // The pack's phrasing "le contrat est définitif" without its "est": another statement,
     // perhaps; for a person, never an accusation.
-    let f = finding(
-        &french("Vous recevrez le contrat définitif par courrier."),
-        "final_on_phone",
-    )
-    .clone();
+    let f = final_on_phone_after("Vous recevrez le contrat définitif par courrier.");
     assert_eq!(
         (f.outcome, f.status),
         (Outcome::ForbiddenSaid, FindingStatus::Review),
@@ -362,18 +364,11 @@ fn a_forbidden_statement_in_other_words_is_read_by_what_it_means() {
     );
     assert!(f.detail.contains("not every word"), "{}", f.detail);
 
-    let en = RuleBook::pack("en-sales").unwrap();
-    let english = |said: &str| {
-        let mut t = english_sale();
-        t.segments
-            .push(transcript(&[(A, 20_000, said)]).segments[0].clone());
-        finding(&run(&en, &t, &m), "no_pressure").clone()
-    };
     for said in [
         "I can't hold this price for you after today.",
         "You'll have to make up your mind on this call.",
     ] {
-        let f = english(said);
+        let f = no_pressure_after(said);
         assert_eq!(
             (f.outcome, f.status),
             (Outcome::ForbiddenSaid, FindingStatus::Fail),
@@ -387,7 +382,7 @@ fn a_forbidden_statement_in_other_words_is_read_by_what_it_means() {
         "The price now increases only once a year.",
         "You should get a decision today.",
     ] {
-        let f = english(said);
+        let f = no_pressure_after(said);
         assert_eq!(
             (f.outcome, f.status),
             (Outcome::Met, FindingStatus::Pass),
@@ -2563,20 +2558,6 @@ fn an_agent_who_agrees_to_call_back_records_no_sale() {
 /// take a few days"), under a "no". The statements themselves still fail.
 #[test]
 fn honest_words_close_to_a_forbidden_statement_accuse_no_one() {
-    let m = meta("2026-03-03T10:30:00+01:00");
-    let fr = RuleBook::pack("fr-demarchage").unwrap();
-    let french = |said: &str| {
-        let mut turns = compliant();
-        turns.push((A, 40_000, said));
-        finding(&run(&fr, &transcript(&turns), &m), "final_on_phone").clone()
-    };
-    let en = RuleBook::pack("en-sales").unwrap();
-    let english = |said: &str| {
-        let mut t = english_sale();
-        t.segments
-            .push(transcript(&[(A, 20_000, said)]).segments[0].clone());
-        finding(&run(&en, &t, &m), "no_pressure").clone()
-    };
     for said in [
         "Le contrat vous sera envoyé par courrier, il ne deviendra définitif qu'après votre signature.",
         "La commande sera ferme une fois le contrat signé.",
@@ -2589,7 +2570,7 @@ fn honest_words_close_to_a_forbidden_statement_accuse_no_one() {
         "Le prix est ferme et définitif pour un an.",
         "Votre accord suffit pour que je vous envoie le contrat.",
     ] {
-        let f = french(said);
+        let f = final_on_phone_after(said);
         assert_ne!(f.status, FindingStatus::Fail, "{said}: {f:?}");
     }
     for said in [
@@ -2602,16 +2583,16 @@ fn honest_words_close_to_a_forbidden_statement_accuse_no_one() {
         "You have to decide whether the cover suits you.",
         "We need to know today if the engineer can come.",
     ] {
-        let f = english(said);
+        let f = no_pressure_after(said);
         assert_ne!(f.status, FindingStatus::Fail, "{said}: {f:?}");
     }
     for said in [
         "Le contrat est conclu, vous n'avez rien à signer.",
         "Vous êtes engagé dès maintenant, la signature n'est qu'une formalité.",
     ] {
-        let f = french(said);
+        let f = final_on_phone_after(said);
         assert_eq!(f.status, FindingStatus::Fail, "{said}: {f:?}");
     }
-    let f = english("You need to decide right now.");
+    let f = no_pressure_after("You need to decide right now.");
     assert_eq!(f.status, FindingStatus::Fail, "{f:?}");
 }
