@@ -69,6 +69,50 @@ struct Stream<'a> {
     toks: Vec<Tok>,
 }
 
+impl<'a> Stream<'a> {
+    /// Up to `reach` words right before word `i`, in its clause: none of them closes a clause
+    /// ([`CLAUSE_ENDS`]) and no pause of more than [`MAX_PAUSE_IN_MATCH_MS`] stands between
+    /// them and word `i`.
+    fn clause_before(&self, i: usize, reach: usize) -> &[WordAt<'a>] {
+        let mut from = i.min(self.words.len());
+        while from > 0 && i - from < reach {
+            let w = &self.words[from - 1];
+            if w.text.trim().ends_with(CLAUSE_ENDS)
+                || w.end_ms + MAX_PAUSE_IN_MATCH_MS < self.words[from].start_ms
+            {
+                break;
+            }
+            from -= 1;
+        }
+        &self.words[from..i.min(self.words.len())]
+    }
+
+    /// Up to `reach` words right after word `i`, in its clause: none where word `i` closes
+    /// one; the last may close it; none past a pause of more than [`MAX_PAUSE_IN_MATCH_MS`].
+    fn clause_after(&self, i: usize, reach: usize) -> &[WordAt<'a>] {
+        let start = (i + 1).min(self.words.len());
+        if self
+            .words
+            .get(i)
+            .is_none_or(|w| w.text.trim().ends_with(CLAUSE_ENDS))
+        {
+            return &self.words[start..start];
+        }
+        let mut to = start;
+        while to < self.words.len() && to - start < reach {
+            let w = &self.words[to];
+            if self.words[to - 1].end_ms + MAX_PAUSE_IN_MATCH_MS < w.start_ms {
+                break;
+            }
+            to += 1;
+            if w.text.trim().ends_with(CLAUSE_ENDS) {
+                break;
+            }
+        }
+        &self.words[start..to]
+    }
+}
+
 /// One place a phrasing matched.
 #[derive(Debug, Clone)]
 struct Cand {
@@ -1133,31 +1177,11 @@ impl Eval<'_> {
             return Vec::new();
         };
         let (first, last) = c.words;
-        let ends_clause = |w: &WordAt<'_>| w.text.trim().ends_with(CLAUSE_ENDS);
-        let mut around: Vec<&WordAt<'_>> = Vec::new();
-        let mut next_start = s.words.get(first).map_or(0, |w| w.start_ms);
-        for w in s.words[..first].iter().rev().take(GARBLED_REACH) {
-            if ends_clause(w) || w.end_ms + MAX_PAUSE_IN_MATCH_MS < next_start {
-                break;
-            }
-            around.push(w);
-            next_start = w.start_ms;
-        }
-        let mut prev = &s.words[last.min(s.words.len() - 1)];
-        if !ends_clause(prev) {
-            for w in s.words.iter().skip(last + 1).take(GARBLED_REACH) {
-                if prev.end_ms + MAX_PAUSE_IN_MATCH_MS < w.start_ms {
-                    break;
-                }
-                around.push(w);
-                if ends_clause(w) {
-                    break;
-                }
-                prev = w;
-            }
-        }
-        let doubtful: Vec<String> = around
+        let around = s
+            .clause_before(first, GARBLED_REACH)
             .iter()
+            .chain(s.clause_after(last, GARBLED_REACH));
+        let doubtful: Vec<String> = around
             .filter(|w| w.prob < Segment::DOUBTFUL_WORD_BELOW)
             .map(|w| w.text.trim().to_string())
             .collect();
@@ -1204,11 +1228,9 @@ impl Eval<'_> {
                 return Some(w.text.trim().to_string());
             }
         }
-        s.words[..first]
+        s.clause_before(first, 2)
             .iter()
             .rev()
-            .take(2)
-            .take_while(|w| !w.text.trim().ends_with(CLAUSE_ENDS))
             .find(permits)
             .map(|w| w.text.trim().to_string())
     }
@@ -1322,21 +1344,15 @@ impl Eval<'_> {
         if let Some(w) = matched.iter().find(|w| says_no(w.text)) {
             return Some(w.text.trim().to_string());
         }
-        let mut before: Vec<&str> = Vec::new();
-        let mut next_start = matched.first()?.start_ms;
-        for w in s.words[..first].iter().rev().take(DENIAL_REACH) {
-            let text = w.text.trim();
-            if text.ends_with(CLAUSE_ENDS) || w.end_ms + MAX_PAUSE_IN_MATCH_MS < next_start {
-                break;
-            }
-            before.push(text);
-            next_start = w.start_ms;
-            if says_no(text) {
-                before.reverse();
-                return Some(before.join(" "));
-            }
-        }
-        None
+        let before = s.clause_before(first, DENIAL_REACH);
+        let no = before.iter().rposition(|w| says_no(w.text))?;
+        Some(
+            before[no..]
+                .iter()
+                .map(|w| w.text.trim())
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
     }
 
     /// A phrasing matched only in part whose missing words were not heard at all, where the
