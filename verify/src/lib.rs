@@ -208,7 +208,7 @@ fn hypothetical(words: &[WordAt<'_>], first: usize, last: usize) -> bool {
     let question = words[last..]
         .iter()
         .map(|w| w.text.trim())
-        .find(|w| w.ends_with(['.', '!', '?', '…']))
+        .find(|w| w.ends_with(SENTENCE_ENDS))
         .is_some_and(|w| w.ends_with('?'));
     conditional || question
 }
@@ -479,7 +479,7 @@ impl Eval<'_> {
         let s = self.streams.iter().find(|s| s.speaker == Speaker::Agent)?;
         let mut c = answer(s, first, verb);
         let end = (verb..range.1)
-            .find(|&i| words[i].text.trim().ends_with(['.', '!', '?', '…']))
+            .find(|&i| words[i].text.trim().ends_with(SENTENCE_ENDS))
             .unwrap_or(range.1 - 1);
         c.matched = words[first..=end]
             .iter()
@@ -706,7 +706,7 @@ impl Eval<'_> {
             if says_no_at(&s.words, i) {
                 return true;
             }
-            if w.text.trim().ends_with(['.', '!', '?', '…']) {
+            if w.text.trim().ends_with(SENTENCE_ENDS) {
                 break;
             }
         }
@@ -931,7 +931,7 @@ impl Eval<'_> {
         let states_a_number =
             c.phrase.contains(NUMBER_SLOT) || phrasing.iter().any(|t| is_number_token(t));
         if let Some(before) = c.words.0.checked_sub(1).map(|i| &s.words[i]) {
-            let same_sentence = !before.text.trim().ends_with(['.', '!', '?', '…']);
+            let same_sentence = !before.text.trim().ends_with(SENTENCE_ENDS);
             // Or another phrasing of the item, matched over the "no" too ("tant que vous
             // n'avez pas signé" where "à signer" took "signé" alone).
             let before_toks = text::normalise(before.text, &self.book.language);
@@ -1154,7 +1154,7 @@ impl Eval<'_> {
         };
         let (first, last) = c.words;
         let closes = |w: &WordAt<'_>| {
-            w.prob >= Segment::DOUBTFUL_WORD_BELOW && w.text.trim().ends_with(['.', '!', '?', '…'])
+            w.prob >= Segment::DOUBTFUL_WORD_BELOW && w.text.trim().ends_with(SENTENCE_ENDS)
         };
         (c.lost_after && s.words.get(last).is_some_and(closes))
             || (c.lost_before
@@ -1243,7 +1243,7 @@ impl Eval<'_> {
         let s = self.stream_of(c)?;
         let (_, last) = c.words;
         let after = s.words.get(last + 1..(last + 5).min(s.words.len()))?;
-        if s.words[last].text.trim().ends_with(['.', '!', '?', '…']) {
+        if s.words[last].text.trim().ends_with(SENTENCE_ENDS) {
             return None;
         }
         let toks = text::tokens(after.iter().map(|w| w.text), &self.book.language);
@@ -1279,7 +1279,7 @@ impl Eval<'_> {
     fn put_after_signing(&self, c: &Cand) -> Option<String> {
         let s = self.stream_of(c)?;
         let (first, last) = c.words;
-        let ends = |w: &WordAt<'_>| w.text.trim().ends_with(['.', '!', '?', '…']);
+        let ends = |w: &WordAt<'_>| w.text.trim().ends_with(SENTENCE_ENDS);
         let mut from = first;
         while from > 0
             && !ends(&s.words[from - 1])
@@ -2316,6 +2316,9 @@ const GARBLED_REACH: usize = 3;
 /// Words before a forbidden statement's match read for a "no" that denies it
 /// ([`Eval::said_as_denial`]): "there's no need [at all] to decide today" puts four between.
 const DENIAL_REACH: usize = 5;
+
+/// Marks that end a sentence.
+const SENTENCE_ENDS: &[char] = &['.', '!', '?', '…'];
 
 /// Marks that end a clause: a "no" before one of them says nothing of the words after it.
 const CLAUSE_ENDS: &[char] = &['.', ',', ';', ':', '!', '?', '…'];

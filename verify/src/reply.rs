@@ -833,7 +833,7 @@ pub(crate) fn records_sale(
     let mut start = from;
     while start < to {
         let end = (start..to)
-            .find(|&i| words[i].text.trim().ends_with(['.', '!', '?', '…']))
+            .find(|&i| words[i].text.trim().ends_with(crate::SENTENCE_ENDS))
             .map_or(to, |i| i + 1);
         if let Some(verb) = records_in_sentence(words, (start, end)) {
             return Some((start, verb));
