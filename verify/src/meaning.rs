@@ -31,6 +31,39 @@ const SAME_WORD: f32 = 0.9;
 /// signature", "without signing").
 const DENY_ALSO: &[&str] = &["sans", "without", "none"];
 
+/// Words that make what follows "your" the customer's own, already held ("your current deal",
+/// "votre tarif actuel"): its end or its rise is a fact of their contract, said to explain the
+/// call, not an offer that runs out.
+const HELD: &[&str] = &[
+    "current",
+    "existing",
+    "present",
+    "old",
+    "previous",
+    "actuel",
+    "actuelle",
+    "ancien",
+    "ancienne",
+    "precedent",
+    "precedente",
+];
+
+/// Words that give a thing to the customer.
+const YOURS: &[&str] = &["your", "votre", "vos"];
+
+/// Whether tokens `at..end` name something the customer already holds: "your" up to three
+/// tokens before, and a [`HELD`] word up to two tokens before or right after ("your current
+/// electricity rate", "votre tarif actuel"), within the clause starting at `from`.
+fn the_customers_own(toks: &[Tok], from: usize, at: usize, end: usize) -> bool {
+    let is = |i: usize, words: &[&str]| {
+        toks.get(i)
+            .is_some_and(|t| words.contains(&t.norm.as_str()))
+    };
+    let yours = (at.saturating_sub(3).max(from)..at).any(|i| is(i, YOURS));
+    let held = (at.saturating_sub(2).max(from)..at).any(|i| is(i, HELD)) || is(end, HELD);
+    yours && held
+}
+
 /// One statement a rule forbids, by kinds of words said together.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Meaning {
@@ -98,25 +131,13 @@ impl Meaning {
         out
     }
 
-    /// The meaning in tokens `from..to` (one clause): the first place of each group, if every
-    /// group is there without overlapping another's and no "no" denies them.
+    /// The meaning in tokens `from..to` (one clause): a place for each group, if every group is
+    /// there without overlapping another's and no "no" denies them.
     fn in_clause(&self, toks: &[Tok], from: usize, to: usize) -> Option<MeaningHit> {
         // (first token, end, the alternative heard) of each group.
         let mut taken: Vec<(usize, usize, &[String])> = Vec::new();
-        for alternatives in &self.groups {
-            let place = (from..to).find_map(|at| {
-                alternatives.iter().find_map(|alt| {
-                    let end = at + alt.len();
-                    let fits = end <= to
-                        && alt
-                            .iter()
-                            .zip(&toks[at..end])
-                            .all(|(w, t)| word_sim(w, &t.norm) >= SAME_WORD)
-                        && !taken.iter().any(|&(s, e, _)| s < end && at < e);
-                    fits.then_some((at, end, alt.as_slice()))
-                })
-            })?;
-            taken.push(place);
+        if !self.place(0, toks, from, to, &mut taken) {
+            return None;
         }
         let start = taken.iter().map(|t| t.0).min()?;
         let end = taken.iter().map(|t| t.1).max()?;
@@ -130,6 +151,43 @@ impl Meaning {
         taken.sort_by_key(|t| t.0);
         let heard = taken.iter().map(|t| t.2.join(" ")).collect();
         Some(MeaningHit { start, end, heard })
+    }
+
+    /// Places group `g` and the groups after it in tokens `from..to`, each at the first place
+    /// that leaves room for the others: one word may belong to two groups ("offer" in "I won't
+    /// be able to offer you this price again" is the offering, not the offer), so a group that
+    /// takes another's only place tries its next.
+    fn place<'m>(
+        &'m self,
+        g: usize,
+        toks: &[Tok],
+        from: usize,
+        to: usize,
+        taken: &mut Vec<(usize, usize, &'m [String])>,
+    ) -> bool {
+        let Some(alternatives) = self.groups.get(g) else {
+            return true;
+        };
+        for at in from..to {
+            for alt in alternatives {
+                let end = at + alt.len();
+                let fits = end <= to
+                    && alt
+                        .iter()
+                        .zip(&toks[at..end])
+                        .all(|(w, t)| word_sim(w, &t.norm) >= SAME_WORD)
+                    && !taken.iter().any(|&(s, e, _)| s < end && at < e)
+                    && !the_customers_own(toks, from, at, end);
+                if fits {
+                    taken.push((at, end, alt.as_slice()));
+                    if self.place(g + 1, toks, from, to, taken) {
+                        return true;
+                    }
+                    taken.pop();
+                }
+            }
+        }
+        false
     }
 }
 
@@ -189,6 +247,32 @@ mod tests {
         assert!(said(&m, "The offer does not expire today.").is_empty());
         // Words must be heard as written: "prize" is not "price".
         assert!(said(&m, "The prize goes up tomorrow.").is_empty());
+        // The customer's own contract is no offer that runs out.
+        assert!(said(&m, "Your current deal ends tomorrow, so I'm calling.").is_empty());
+        assert!(said(&m, "Your existing rate goes up tomorrow.").is_empty());
+        // "Your" alone does not make it theirs: "your deal" may be the one offered.
+        assert_eq!(
+            said(&m, "Your deal ends tomorrow."),
+            vec![vec!["deal", "ends", "tomorrow"]]
+        );
+    }
+
+    #[test]
+    fn a_word_two_groups_could_take_goes_where_every_group_finds_a_place() {
+        let m = Meaning::compile(
+            &[
+                "offer|price".into(),
+                "won't be able to offer|can't offer".into(),
+                "again|anymore".into(),
+            ],
+            "en",
+        )
+        .unwrap();
+        assert_eq!(
+            said(&m, "I won't be able to offer you this price again."),
+            vec![vec!["won t be able to offer", "price", "again"]]
+        );
+        assert!(said(&m, "I won't be able to offer you more.").is_empty());
     }
 
     #[test]

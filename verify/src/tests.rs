@@ -2596,3 +2596,59 @@ fn honest_words_close_to_a_forbidden_statement_accuse_no_one() {
     let f = no_pressure_after("You need to decide right now.");
     assert_eq!(f.status, FindingStatus::Fail, "{f:?}");
 }
+
+/// The no_pressure finding of the French compliant call with the agent's `said` added.
+fn french_pressure_after(said: &str) -> Finding {
+    finding(&french_with(said), "no_pressure").clone()
+}
+
+/// Pressure comes in as many words as agents have, in French too (the French pack forbids it
+/// since an offer falsely said to last a very short time is a misleading practice): an offer
+/// that ends tonight, a decision required before the call ends, an offer never to be made
+/// again. Words about time that press nothing — the customer's own contract ending, an offer
+/// that stays open, a deadline denied — accuse no one.
+#[test]
+fn pressure_in_other_words_is_read_in_either_language_and_honest_time_words_are_not() {
+    for said in [
+        "I won't be able to offer you this discount again.",
+        "This promotion closes at midnight.",
+        "It's now or never for this deal.",
+        "You'll need to give me your answer before we hang up.",
+        "The discount will be gone once we hang up.",
+    ] {
+        let f = no_pressure_after(said);
+        assert_eq!(f.status, FindingStatus::Fail, "{said}: {f:?}");
+    }
+    for said in [
+        "Your current deal ends tomorrow, so I'm calling to renew it.",
+        "Your existing rate goes up next month, which is why I'm calling.",
+        "The offer will still be open tomorrow.",
+        "This price doesn't end tonight.",
+        "You won't get any more calls from us after this call.",
+        "The engineer won't be available tomorrow.",
+    ] {
+        let f = no_pressure_after(said);
+        assert_ne!(f.status, FindingStatus::Fail, "{said}: {f:?}");
+    }
+    for said in [
+        "Cette remise expire ce soir.",
+        "Le tarif augmente demain.",
+        "Vous devez vous décider maintenant.",
+        "Une offre comme ça, vous ne la retrouverez plus après notre appel.",
+        "C'est maintenant ou jamais.",
+    ] {
+        let f = french_pressure_after(said);
+        assert_eq!(f.status, FindingStatus::Fail, "{said}: {f:?}");
+    }
+    for said in [
+        "Votre tarif actuel augmente demain, c'est pour cela que je vous appelle.",
+        "L'offre ne s'arrête pas ce soir.",
+        "Cette offre reste valable jusqu'à la fin du mois.",
+        "Vous n'êtes pas obligé de décider aujourd'hui.",
+        "Vous ne serez plus appelé après cet appel.",
+        "Vous recevrez le contrat ce soir.",
+    ] {
+        let f = french_pressure_after(said);
+        assert_ne!(f.status, FindingStatus::Fail, "{said}: {f:?}");
+    }
+}

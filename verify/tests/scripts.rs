@@ -352,10 +352,11 @@ fn an_answer_the_packs_do_not_hold_never_fails_the_consent_heard_exactly() {
         "bench/calls-unseen-15",
         "bench/calls-unseen-16",
         "bench/calls-unseen-17",
+        "bench/calls-unseen-18",
         // Turns said over each other: heard exactly, each side's words are its own.
         "bench/calls-overlap",
     ]);
-    assert!(checked.len() >= 278, "{} scripts", checked.len());
+    assert!(checked.len() >= 294, "{} scripts", checked.len());
     let wrongly_failed: Vec<String> = checked
         .iter()
         .filter(|c| {
@@ -379,15 +380,8 @@ fn an_answer_the_packs_do_not_hold_never_fails_the_consent_heard_exactly() {
     // statements in words none of their phrasings holds ("make your decision now, on this
     // call", "votre commande est ferme à partir d'aujourd'hui") are read by what they mean
     // (`means`), and the honest words close to them ("You don't have to decide right now",
-    // "Rien n'est définitif tant que vous n'avez pas signé") are not. Not every one: the
-    // seventeenth set, written after `means`, holds two that no group reads ("this discount
-    // is only for people who sign today, it won't be there once we finish this call", "you
-    // need to give me your answer before the end of this call"). Those are named, so that any
-    // other crossing, or one more of them, fails.
-    const FORBIDDEN_IN_OTHER_WORDS: &[&str] = &[
-        "een_pressure_discount_gone_after_call",
-        "een_pressure_decide_before_end_of_call",
-    ];
+    // "Rien n'est définitif tant que vous n'avez pas signé", "Votre contrat actuel prend fin
+    // demain") are not.
     let crossed: Vec<String> = checked
         .iter()
         .filter(|c| {
@@ -396,12 +390,6 @@ fn an_answer_the_packs_do_not_hold_never_fails_the_consent_heard_exactly() {
                 (Verdict::Compliant | Verdict::NoSale, Verdict::Violation)
                     | (Verdict::Violation | Verdict::NoSale, Verdict::Compliant)
             )
-        })
-        .filter(|c| {
-            let unread_statement = FORBIDDEN_IN_OTHER_WORDS.contains(&c.name.as_str())
-                && c.expect.iter().all(|e| e.1 == "forbidden_said")
-                && c.flagged.is_empty();
-            !unread_statement
         })
         .map(Checked::describe)
         .collect();
