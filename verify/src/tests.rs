@@ -2652,3 +2652,62 @@ fn pressure_in_other_words_is_read_in_either_language_and_honest_time_words_are_
         assert_ne!(f.status, FindingStatus::Fail, "{said}: {f:?}");
     }
 }
+
+/// What sellers say of time, of the offer and of the call, honestly — a deadline that is no
+/// deadline, the customer's old contract, a delivery date, the end of the call — is no
+/// pressure, in either language.
+#[test]
+fn honest_words_about_time_press_no_one() {
+    let en = [
+        "Our current offer ends on the thirty-first of next month.",
+        "The price will be the same tomorrow and next week.",
+        "You'll get the contract by email today.",
+        "If the price goes up tomorrow, we'll let you know in writing.",
+        "The installer can come today or tomorrow, whichever suits you.",
+        "This rate is fixed and never goes up.",
+        "Your price is locked in from today for two years.",
+        "I can't offer you a lower price than this one, I'm afraid.",
+        "We won't be able to offer you a visit before Monday.",
+        "The offer is open to everyone, today and every day.",
+        "After this call you'll receive a text message with the details.",
+        "Your old tariff ends tonight at midnight.",
+        "The discount applies from today for the first year.",
+        "You should receive the welcome pack tomorrow.",
+        "Once we finish this call, I'll send you the offer by email.",
+        "You don't need to decide anything on this call.",
+        "The promotion runs until the end of the year.",
+        "Prices in the market go up every winter, but ours is fixed.",
+        "There's no last chance here, the offer stays open.",
+        "I need to confirm your address now.",
+    ];
+    for said in en {
+        let f = no_pressure_after(said);
+        assert_eq!(f.status, FindingStatus::Pass, "{said}: {f:?}");
+    }
+    let fr = [
+        "Notre offre actuelle se termine le trente et un du mois prochain.",
+        "Vous recevrez le contrat par courrier demain.",
+        "Si le prix augmente demain, vous serez prévenu par écrit.",
+        "Le technicien peut passer aujourd'hui ou demain, comme vous voulez.",
+        "Ce tarif est fixe et n'augmente jamais.",
+        "Votre prix est bloqué à partir d'aujourd'hui pour deux ans.",
+        "Je ne peux pas vous proposer un prix plus bas que celui-ci.",
+        "Après cet appel, vous recevrez un SMS avec le détail de l'offre.",
+        "Votre ancien tarif se termine ce soir à minuit.",
+        "La remise s'applique dès aujourd'hui pour la première année.",
+        "Vous devez recevoir le colis de bienvenue demain.",
+        "Une fois l'appel terminé, je vous envoie l'offre par e-mail.",
+        "Vous n'avez rien à décider pendant l'appel.",
+        "La promotion court jusqu'à la fin de l'année.",
+        "Il faut que je confirme votre adresse maintenant.",
+        "Les prix de l'énergie augmentent chaque hiver, mais le nôtre est fixe.",
+        "Vous pouvez décider maintenant ou plus tard.",
+        "Il faut signer le contrat que vous recevrez aujourd'hui.",
+        "Vous devez dire oui au technicien demain pour qu'il entre.",
+        "Vous ne serez plus démarché après cet appel.",
+    ];
+    for said in fr {
+        let f = french_pressure_after(said);
+        assert_eq!(f.status, FindingStatus::Pass, "{said}: {f:?}");
+    }
+}
