@@ -2658,6 +2658,23 @@ impl PhrasingWords {
         })
     }
 
+    /// Whether a heard word sounds like one of the phrasings' telling words of six letters or
+    /// more: the same consonants, in the same order ([`matcher::consonants`], two at least).
+    /// Said of a word that is no word of the language, it is that word misheard.
+    fn sounds_like_its_own(&self, word: &str) -> bool {
+        let own: Vec<String> = self
+            .words
+            .iter()
+            .filter(|w| !self.common.contains(*w) && w.chars().count() >= 6)
+            .map(|w| matcher::consonants(w))
+            .filter(|c| c.chars().count() >= 2)
+            .collect();
+        text::normalise(word, &self.language)
+            .iter()
+            .filter(|t| t.chars().count() >= 4)
+            .any(|t| own.contains(&matcher::consonants(t)))
+    }
+
     /// The stretch `heard[run]` widened, on each side, by the words heard next to it that
     /// belong to the phrasings, from the same segment; the run alone unless a telling word
     /// is among them.
@@ -2953,6 +2970,22 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                     low.sort_by_key(|h| h.1);
                 }
             }
+            // One word that is no word of the language where a disclosure was expected,
+            // sounding like one of its own telling words: that word misheard, however sure the
+            // recogniser says it was ("vous recevrez le contrat par e-mail pour l'ocinier" for
+            // "… pour le signer": "ocinier" and "signer" are both "s n").
+            let mut own_word_misheard = false;
+            if let (Some(lexicon), RuleKind::Required) = (&book.lexicon, rule.kind) {
+                for h in heard.iter().filter(|h| {
+                    !h.0.words.is_empty()
+                        && !lexicon.knows(h.4, &book.vocabulary)
+                        && phrasing_words.sounds_like_its_own(h.4)
+                }) {
+                    own_word_misheard = true;
+                    push_once(&mut low, h);
+                }
+                low.sort_by_key(|h| h.1);
+            }
             // A customer's answer that opens on a word heard with doubt: "oui" and "non", one
             // syllable each, are the words a call turns on, and open the answer ("Non, ça ne
             // m'intéresse pas, merci" came out "Nous, ça nous m'intéressera, merci", "Nous" at
@@ -2998,6 +3031,7 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
             }
             let doubtful: Vec<(u64, u64, &str)> = if low.len() >= 2
                 || opens_in_doubt
+                || own_word_misheard
                 || low
                     .iter()
                     .any(|(s, _, _, p, _)| s.words.is_empty() || *p < BARELY_HEARD)

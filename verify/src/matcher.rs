@@ -113,6 +113,50 @@ fn sounded(word: &str) -> String {
     out
 }
 
+/// A normalised token's consonants as they sound, in the order said: what is left of a word
+/// the recogniser spelled from sounds it could not follow ("l'ocinier" for "le signer": both
+/// are "s n"). French spelling is folded first — "gn" is one nasal sound, "c" and "g" soften
+/// before "e", "i", "y", "qu" is a "k", "ph" an "f", "h" is silent, "-tion" is "-sion", and a
+/// final "-er", "-ez", "-es", "-e", "-s", "-t", "-x" or "-d" is not heard — then vowels are
+/// dropped and a consonant said twice is one.
+pub(crate) fn consonants(token: &str) -> String {
+    let mut w: String = token.chars().filter(|c| c.is_ascii_lowercase()).collect();
+    for end in ["er", "ez", "es", "e", "s", "t", "x", "d"] {
+        if w.len() > end.len() + 2 {
+            if let Some(stem) = w.strip_suffix(end) {
+                w = stem.to_string();
+                break;
+            }
+        }
+    }
+    let w = w
+        .replace("gn", "n")
+        .replace("ph", "f")
+        .replace("qu", "k")
+        .replace("tion", "sion")
+        .replace('h', "");
+    let chars: Vec<char> = w.chars().collect();
+    let mut out = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let soft = chars
+            .get(i + 1)
+            .is_some_and(|n| matches!(n, 'e' | 'i' | 'y'));
+        let sound = match c {
+            'a' | 'e' | 'i' | 'o' | 'u' | 'y' => continue,
+            'c' if soft => 's',
+            'c' => 'k',
+            'g' if soft => 'j',
+            'z' => 's',
+            'w' => 'v',
+            other => other,
+        };
+        if !out.ends_with(sound) {
+            out.push(sound);
+        }
+    }
+    out
+}
+
 /// Similarity of two normalised words: 1 when equal, [`HOMOPHONE_SIM`] when they only sound
 /// the same, by edit distance otherwise; numbers and negations must be equal: "mon" is one
 /// letter from "non", and reading one for the other turns "je confirme mon accord. Merci" into
@@ -466,6 +510,17 @@ impl Pattern {
 mod tests {
     use super::super::text::tokens;
     use super::*;
+
+    #[test]
+    fn a_word_spelled_from_its_sounds_keeps_its_consonants() {
+        assert_eq!(consonants("ocinier"), consonants("signer"));
+        assert_eq!(consonants("ocinier"), "sn");
+        assert_eq!(consonants("signe"), "sn");
+        assert_eq!(consonants("assigne"), "sn");
+        assert_ne!(consonants("signal"), consonants("signer"));
+        assert_eq!(consonants("signature"), "sntr");
+        assert_eq!(consonants("retractation"), consonants("retractassion"));
+    }
 
     fn compile(source: &str, lang: &str) -> Pattern {
         crate::ruleset::compile_phrase(source, lang).expect("phrasing compiles")

@@ -2711,3 +2711,50 @@ fn honest_words_about_time_press_no_one() {
         assert_eq!(f.status, FindingStatus::Pass, "{said}: {f:?}");
     }
 }
+
+/// "Vous recevrez le contrat par e-mail pour le signer" heard "… pour l'ocinier." with
+/// confidence: one word of no language hides nothing in general (a name, a brand spelled
+/// otherwise), but this one sounds like the binding notice's own "signer" — the notice
+/// misheard, for a person to hear, not a violation. A real word, or a made-up one that sounds
+/// like none of the notice's words, leaves the notice missing.
+#[test]
+fn a_made_up_word_that_sounds_like_the_items_own_makes_its_absence_doubtful() {
+    let mut book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let heard = |notice: &'static str| {
+        let mut turns = compliant();
+        turns[5] = (A, 23_000, notice);
+        transcript(&turns)
+    };
+    let mut words: Vec<String> = compliant()
+        .iter()
+        .flat_map(|(_, _, text)| text.split(|c: char| !c.is_alphanumeric()))
+        .map(str::to_lowercase)
+        .collect();
+    words.extend(["le", "contrat", "pour", "cinéma"].map(String::from));
+    let binding = |book: &RuleBook, t: &Transcript| {
+        let v = run(book, t, &m);
+        let f = finding(&v, "binding_after_signature");
+        (f.outcome, f.status)
+    };
+    let misheard = heard("Vous recevrez le contrat par courrier pour l'ocinier.");
+    assert_eq!(
+        binding(&book, &misheard),
+        (Outcome::Missing, FindingStatus::Fail)
+    );
+    book.lexicon = Some(crate::Lexicon::from_lists([words.join("\n").as_str()]));
+    assert_eq!(
+        binding(&book, &misheard),
+        (Outcome::Missing, FindingStatus::Review)
+    );
+    for other in [
+        "Vous recevrez le contrat par courrier pour le cinéma.",
+        "Vous recevrez le contrat par courrier pour l'obravote.",
+    ] {
+        assert_eq!(
+            binding(&book, &heard(other)),
+            (Outcome::Missing, FindingStatus::Fail),
+            "{other}"
+        );
+    }
+}
