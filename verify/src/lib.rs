@@ -269,16 +269,23 @@ fn find_meanings(rule: &Rule, streams: &[&Stream<'_>]) -> Vec<Cand> {
         return out;
     }
     for s in streams {
-        // Each word's clause, then each token's (the clause of the word it starts in).
+        // Each word's clause and sentence, then each token's (those of the word it starts in).
         let mut clause_of_word = Vec::with_capacity(s.words.len());
-        let mut clause = 0;
+        let mut sentence_of_word = Vec::with_capacity(s.words.len());
+        let (mut clause, mut sentence) = (0, 0);
         for (i, w) in s.words.iter().enumerate() {
             if i > 0 && s.words[i - 1].end_ms + MAX_PAUSE_IN_MATCH_MS < w.start_ms {
                 clause += 1;
+                sentence += 1;
             }
             clause_of_word.push(clause);
-            if w.text.trim().ends_with(CLAUSE_ENDS) {
+            sentence_of_word.push(sentence);
+            let text = w.text.trim();
+            if text.ends_with(CLAUSE_ENDS) {
                 clause += 1;
+            }
+            if text.ends_with(SENTENCE_ENDS) {
+                sentence += 1;
             }
         }
         let clauses: Vec<usize> = s
@@ -286,8 +293,13 @@ fn find_meanings(rule: &Rule, streams: &[&Stream<'_>]) -> Vec<Cand> {
             .iter()
             .map(|t| clause_of_word[t.first_word])
             .collect();
+        let sentences: Vec<usize> = s
+            .toks
+            .iter()
+            .map(|t| sentence_of_word[t.first_word])
+            .collect();
         for m in &rule.means {
-            for h in m.find(&s.toks, &clauses) {
+            for h in m.find(&s.toks, &clauses, &sentences) {
                 let first = s.toks[h.start].first_word;
                 let last = s.toks[h.end - 1].last_word;
                 out.push(cand_at(s, (first, last), 1.0, &h.heard.join(" … ")));

@@ -24,6 +24,21 @@ use crate::text::{self, Tok};
 /// all] to decide today").
 const DENIAL_REACH: usize = 5;
 
+/// Words that open a clause setting the time or the condition of the next one ("after today,
+/// …", "une fois raccroché, …", "si vous attendez, …"), normalised.
+const FRONTED: &[&str] = &[
+    "after", "once", "if", "unless", "until", "from", "apres", "passe", "si", "sauf", "des",
+    "jusqu",
+];
+
+/// Subject pronouns that stand for what the clause before named ("they'll be gone by
+/// tonight", "elles seront parties ce soir"), normalised. Not "il" nor "it": in "il faut" and
+/// "it's now" they stand for nothing.
+const PRONOUNS: &[&str] = &["they", "elle", "elles", "ils"];
+
+/// Words that may come before a clause's pronoun ("and they'll be gone"), normalised.
+const CONJUNCTIONS: &[&str] = &["and", "so", "but", "et", "donc", "mais", "alors"];
+
 /// Similarity under which a token is not the word of a group: equal, or sounding the same.
 const SAME_WORD: f32 = 0.9;
 
@@ -114,26 +129,69 @@ impl Meaning {
     }
 
     /// Every clause of `toks` that says the meaning, not under a "no". `clause[i]` numbers the
-    /// clause token `i` belongs to (a clause ends at a punctuation mark or a long pause).
-    pub fn find(&self, toks: &[Tok], clause: &[usize]) -> Vec<MeaningHit> {
-        let mut out = Vec::new();
+    /// clause token `i` belongs to (a clause ends at a punctuation mark or a long pause),
+    /// `sentence[i]` its sentence (ended by a full stop, a question or exclamation mark, or a
+    /// long pause).
+    ///
+    /// A clause is read with the one before it in its sentence where that one only sets its
+    /// time or condition ("Après aujourd'hui, cette réduction n'existe plus": it opens with
+    /// one of [`FRONTED`]) or where it opens with a pronoun standing for what the one before
+    /// named ("… deux places à ce tarif, elles seront parties ce soir": [`PRONOUNS`], after
+    /// an "and" or a "so" if any). A "no" in a clause of time or condition is the condition's
+    /// ("If you don't sign today, the price goes up"), not a denial of the statement.
+    pub fn find(&self, toks: &[Tok], clause: &[usize], sentence: &[usize]) -> Vec<MeaningHit> {
+        let mut spans: Vec<(usize, usize)> = Vec::new();
         let mut from = 0;
         while from < toks.len() {
             let c = clause.get(from).copied();
             let to = (from..toks.len())
                 .find(|&i| clause.get(i).copied() != c)
                 .unwrap_or(toks.len());
-            if let Some(hit) = self.in_clause(toks, from, to) {
-                out.push(hit);
-            }
+            spans.push((from, to));
             from = to;
+        }
+        let mut out = Vec::new();
+        for (k, &(from, to)) in spans.iter().enumerate() {
+            if let Some(hit) = self.in_clause(toks, from, from, to) {
+                out.push(hit);
+                continue;
+            }
+            let Some(&(before, _)) = k.checked_sub(1).and_then(|j| spans.get(j)) else {
+                continue;
+            };
+            if sentence.get(before) != sentence.get(from) {
+                continue;
+            }
+            let opens = |at: usize, words: &[&str]| {
+                let first = toks.get(at).map(|t| t.norm.as_str());
+                let skip = first.is_some_and(|f| CONJUNCTIONS.contains(&f));
+                let at = if skip { at + 1 } else { at };
+                toks.get(at)
+                    .is_some_and(|t| words.contains(&t.norm.as_str()))
+            };
+            let joined = if opens(before, FRONTED) {
+                // The condition's "no" is no denial: read for one from this clause on.
+                self.in_clause(toks, before, from, to)
+            } else if opens(from, PRONOUNS) {
+                self.in_clause(toks, before, before, to)
+            } else {
+                None
+            };
+            out.extend(joined);
         }
         out
     }
 
-    /// The meaning in tokens `from..to` (one clause): a place for each group, if every group is
-    /// there without overlapping another's and no "no" denies them.
-    fn in_clause(&self, toks: &[Tok], from: usize, to: usize) -> Option<MeaningHit> {
+    /// The meaning in tokens `from..to` (one clause, or two read together): a place for each
+    /// group, if every group is there without overlapping another's and no "no" from token
+    /// `deny_from` on denies them.
+    fn in_clause(
+        &self,
+        toks: &[Tok],
+        from: usize,
+        deny_from: usize,
+        to: usize,
+    ) -> Option<MeaningHit> {
         // (first token, end, the alternative heard) of each group.
         let mut taken: Vec<(usize, usize, &[String])> = Vec::new();
         if !self.place(0, toks, from, to, &mut taken) {
@@ -142,7 +200,7 @@ impl Meaning {
         let start = taken.iter().map(|t| t.0).min()?;
         let end = taken.iter().map(|t| t.1).max()?;
         let own = |i: usize| taken.iter().any(|&(s, e, _)| s <= i && i < e);
-        let denied = (start.saturating_sub(DENIAL_REACH).max(from)..end)
+        let denied = (start.saturating_sub(DENIAL_REACH).max(deny_from)..end)
             .filter(|&i| !own(i))
             .any(|i| is_negation(&toks[i].norm) || DENY_ALSO.contains(&toks[i].norm.as_str()));
         if denied {
@@ -207,8 +265,20 @@ mod tests {
                 c += 1;
             }
         }
+        let mut sentence_of_word = Vec::new();
+        let mut n = 0;
+        for w in &words {
+            sentence_of_word.push(n);
+            if w.ends_with(['.', '?', '!']) {
+                n += 1;
+            }
+        }
         let clause: Vec<usize> = toks.iter().map(|t| clause_of_word[t.first_word]).collect();
-        m.find(&toks, &clause)
+        let sentence: Vec<usize> = toks
+            .iter()
+            .map(|t| sentence_of_word[t.first_word])
+            .collect();
+        m.find(&toks, &clause, &sentence)
             .into_iter()
             .map(|h| h.heard)
             .collect()
@@ -255,6 +325,50 @@ mod tests {
             said(&m, "Your deal ends tomorrow."),
             vec![vec!["deal", "ends", "tomorrow"]]
         );
+    }
+
+    #[test]
+    fn a_clause_of_time_or_condition_and_a_pronoun_read_with_their_clause() {
+        let m = Meaning::compile(
+            &[
+                "offer|price|deal".into(),
+                "expires|ends|goes up".into(),
+                "today|tomorrow|tonight".into(),
+            ],
+            "en",
+        )
+        .unwrap();
+        // The time set by a clause of its own, before.
+        assert_eq!(
+            said(&m, "After today, the price goes up."),
+            vec![vec!["today", "price", "goes up"]]
+        );
+        // The condition's "no" is the condition's, not a denial of the statement.
+        assert_eq!(
+            said(&m, "If you don't sign today, the price goes up."),
+            vec![vec!["today", "price", "goes up"]]
+        );
+        // A "no" in the statement's own clause still denies it.
+        assert!(said(&m, "After today, the price never goes up.").is_empty());
+        // A clause that sets nothing is not read with the next.
+        assert!(said(&m, "I called you today, the price goes up.").is_empty());
+        // Nor across sentences.
+        assert!(said(&m, "After today. The price goes up.").is_empty());
+        let slots = Meaning::compile(
+            &["slots|places".into(), "gone".into(), "tonight".into()],
+            "en",
+        )
+        .unwrap();
+        assert_eq!(
+            said(
+                &slots,
+                "Only two slots are left at this price, and they will be gone by tonight."
+            ),
+            vec![vec!["slots", "gone", "tonight"]]
+        );
+        // "it" stands for nothing in "it's gone tonight": no pronoun of the clause before.
+        assert!(said(&slots, "Two slots are left, it's gone tonight.").is_empty());
+        assert!(said(&slots, "Two slots are left. They will be gone tonight.").is_empty());
     }
 
     #[test]

@@ -2655,7 +2655,8 @@ fn pressure_in_other_words_is_read_in_either_language_and_honest_time_words_are_
 
 /// What sellers say of time, of the offer and of the call, honestly — a deadline that is no
 /// deadline, the customer's old contract, a delivery date, the end of the call — is no
-/// pressure, in either language.
+/// pressure, in either language, nor a clause of time or a pronoun read with the clause it
+/// belongs to.
 #[test]
 fn honest_words_about_time_press_no_one() {
     let en = [
@@ -2679,6 +2680,10 @@ fn honest_words_about_time_press_no_one() {
         "Prices in the market go up every winter, but ours is fixed.",
         "There's no last chance here, the offer stays open.",
         "I need to confirm your address now.",
+        "After today, you'll receive the contract by email.",
+        "If you'd rather wait, the offer will still stand next week.",
+        "Two engineers are free this week, and they can come tomorrow.",
+        "I need your answer to a few security questions now.",
     ];
     for said in en {
         let f = no_pressure_after(said);
@@ -2705,6 +2710,10 @@ fn honest_words_about_time_press_no_one() {
         "Il faut signer le contrat que vous recevrez aujourd'hui.",
         "Vous devez dire oui au technicien demain pour qu'il entre.",
         "Vous ne serez plus démarché après cet appel.",
+        "Après aujourd'hui, vous recevrez le contrat par courrier.",
+        "Si vous préférez attendre, l'offre reste valable tout le mois.",
+        "Nos conseillères sont disponibles, elles vous rappelleront demain.",
+        "Je n'ai pas besoin de votre décision aujourd'hui.",
     ];
     for said in fr {
         let f = french_pressure_after(said);

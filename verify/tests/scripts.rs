@@ -383,17 +383,14 @@ fn an_answer_the_packs_do_not_hold_never_fails_the_consent_heard_exactly() {
     // (`means`), and the honest words close to them ("You don't have to decide right now",
     // "Rien n'est définitif tant que vous n'avez pas signé", "Votre contrat actuel prend fin
     // demain") are not. Not every one: the nineteenth set, written after the fortieth
-    // session's meanings, holds pressure in words and shapes no group reads ("I can only
-    // guarantee this price if you say yes today", "Après aujourd'hui, cette réduction n'existe
-    // plus"). Those are named, so that any other crossing, or one more of them, fails.
+    // session's first meanings, holds pressure that no group reads — a price guaranteed only
+    // on a yes today ("I can only guarantee this price if you say yes today", "Je ne peux vous
+    // garantir ce prix que si vous acceptez aujourd'hui") and "it's now or it's gone". Those
+    // are named, so that any other crossing, or one more of them, fails.
     const FORBIDDEN_IN_OTHER_WORDS: &[&str] = &[
         "gen_pressure_guarantee_if_yes_today",
         "gen_pressure_manager_approved_today",
-        "gen_pressure_decision_before_we_hang_up",
         "gfr_pression_prix_garanti_si_oui_aujourdhui",
-        "gfr_pression_deux_places_parties_ce_soir",
-        "gfr_pression_decision_avant_fin_echange",
-        "gfr_pression_reduction_nexiste_plus",
     ];
     let crossed: Vec<String> = checked
         .iter()
