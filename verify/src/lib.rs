@@ -261,9 +261,10 @@ fn find_with(
 }
 
 /// Where a forbidden rule's meanings ([`Rule::means`]) were said: each a candidate matched in
-/// full (score 1), its phrase the groups' words heard ("price … goes up … tomorrow"), in
-/// clauses that end at a punctuation mark or a pause of [`MAX_PAUSE_IN_MATCH_MS`].
-fn find_meanings(rule: &Rule, streams: &[&Stream<'_>]) -> Vec<Cand> {
+/// full (score 1), or with one word heard only close to its group's (`near_score`), its phrase
+/// the groups' words ("price … goes up … tomorrow"), in clauses that end at a punctuation mark
+/// or a pause of [`MAX_PAUSE_IN_MATCH_MS`].
+fn find_meanings(rule: &Rule, streams: &[&Stream<'_>], near_score: f32) -> Vec<Cand> {
     let mut out = Vec::new();
     if rule.means.is_empty() {
         return out;
@@ -299,10 +300,18 @@ fn find_meanings(rule: &Rule, streams: &[&Stream<'_>]) -> Vec<Cand> {
             .map(|t| sentence_of_word[t.first_word])
             .collect();
         for m in &rule.means {
-            for h in m.find(&s.toks, &clauses, &sentences) {
+            let exact = m.find(&s.toks, &clauses, &sentences);
+            // Said with one word heard only close to its group's: never sure, a person hears it
+            // ([`Meaning::find_near`]).
+            let near = m.find_near(&s.toks, &clauses, &sentences);
+            for (h, score) in exact
+                .into_iter()
+                .map(|h| (h, 1.0))
+                .chain(near.into_iter().map(|h| (h, near_score)))
+            {
                 let first = s.toks[h.start].first_word;
                 let last = s.toks[h.end - 1].last_word;
-                out.push(cand_at(s, (first, last), 1.0, &h.heard.join(" … ")));
+                out.push(cand_at(s, (first, last), score, &h.heard.join(" … ")));
             }
         }
     }
@@ -921,7 +930,7 @@ impl Eval<'_> {
                 .filter(|r| r.kind == RuleKind::Forbidden)
                 .flat_map(|r| {
                     let mut found = find(&r.patterns, &all, self.book.absent_below);
-                    found.extend(find_meanings(r, &all));
+                    found.extend(self.meanings(r, &all));
                     found
                 })
                 .filter(|c| !c.hypothetical && self.not_the_statement(c).is_none())
@@ -1070,12 +1079,20 @@ impl Eval<'_> {
         )
     }
 
+    /// Where `rule`'s meanings were said ([`find_meanings`]); one read with a word heard only
+    /// close to its group's scores between a phrasing absent and one sure, so that it is a
+    /// review at most.
+    fn meanings(&self, rule: &Rule, streams: &[&Stream<'_>]) -> Vec<Cand> {
+        let near = (self.book.absent_below + self.book.review_below) / 2.0;
+        find_meanings(rule, streams, near)
+    }
+
     fn forbidden(&self, rule: &Rule) -> Finding {
         let all: Vec<&Stream<'_>> = self.streams.iter().collect();
         let mut cands = find(&rule.patterns, &all, self.book.absent_below);
         // Its phrasings first: a statement said word for word is the better evidence.
         cands.extend(
-            find_meanings(rule, &all)
+            self.meanings(rule, &all)
                 .into_iter()
                 .filter(|c| !c.hypothetical),
         );

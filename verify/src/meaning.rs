@@ -42,6 +42,14 @@ const CONJUNCTIONS: &[&str] = &["and", "so", "but", "et", "donc", "mais", "alors
 /// Similarity under which a token is not the word of a group: equal, or sounding the same.
 const SAME_WORD: f32 = 0.9;
 
+/// Similarity from which one word may be read as its group's misheard, for a person to hear
+/// ([`Meaning::find_near`]): "traduction" for "réduction" is 0.75.
+const NEAR_WORD: f32 = 0.75;
+
+/// Letters a group's word needs for a near-miss of it to be read: shorter words are near too
+/// many others ("Énergie Verte" is one letter from "vente").
+const NEAR_WORD_LETTERS: usize = 7;
+
 /// Words that deny what follows them besides the negations the matcher knows ("sans
 /// signature", "without signing").
 const DENY_ALSO: &[&str] = &["sans", "without", "none"];
@@ -95,6 +103,9 @@ pub struct MeaningHit {
     pub end: usize,
     /// The words of each group heard, as written in the rule file, in the order said.
     pub heard: Vec<String>,
+    /// Read with one word heard only close to its group's ([`Meaning::find_near`]): that
+    /// word's similarity.
+    pub near: Option<f32>,
 }
 
 impl Meaning {
@@ -140,6 +151,27 @@ impl Meaning {
     /// an "and" or a "so" if any). A "no" in a clause of time or condition is the condition's
     /// ("If you don't sign today, the price goes up"), not a denial of the statement.
     pub fn find(&self, toks: &[Tok], clause: &[usize], sentence: &[usize]) -> Vec<MeaningHit> {
+        self.hits(toks, clause, sentence, false)
+    }
+
+    /// Where the meaning was said with one word heard only close to its group's (a similarity
+    /// of [`NEAR_WORD`] or more, a word of [`NEAR_WORD_LETTERS`] letters or more: "cette traduction n'existe
+    /// plus" for "cette réduction"), in clauses [`Self::find`] finds nothing in. A near-miss
+    /// never accuses: it is for a person to hear.
+    pub fn find_near(&self, toks: &[Tok], clause: &[usize], sentence: &[usize]) -> Vec<MeaningHit> {
+        self.hits(toks, clause, sentence, true)
+            .into_iter()
+            .filter(|h| h.near.is_some())
+            .collect()
+    }
+
+    fn hits(
+        &self,
+        toks: &[Tok],
+        clause: &[usize],
+        sentence: &[usize],
+        near: bool,
+    ) -> Vec<MeaningHit> {
         let mut spans: Vec<(usize, usize)> = Vec::new();
         let mut from = 0;
         while from < toks.len() {
@@ -152,7 +184,7 @@ impl Meaning {
         }
         let mut out = Vec::new();
         for (k, &(from, to)) in spans.iter().enumerate() {
-            if let Some(hit) = self.in_clause(toks, from, from, to) {
+            if let Some(hit) = self.in_clause(toks, from, from, to, near) {
                 out.push(hit);
                 continue;
             }
@@ -171,9 +203,9 @@ impl Meaning {
             };
             let joined = if opens(before, FRONTED) {
                 // The condition's "no" is no denial: read for one from this clause on.
-                self.in_clause(toks, before, from, to)
+                self.in_clause(toks, before, from, to, near)
             } else if opens(from, PRONOUNS) {
-                self.in_clause(toks, before, before, to)
+                self.in_clause(toks, before, before, to, near)
             } else {
                 None
             };
@@ -191,10 +223,15 @@ impl Meaning {
         from: usize,
         deny_from: usize,
         to: usize,
+        near: bool,
     ) -> Option<MeaningHit> {
         // (first token, end, the alternative heard) of each group.
         let mut taken: Vec<(usize, usize, &[String])> = Vec::new();
-        if !self.place(0, toks, from, to, &mut taken) {
+        // Without a near-miss first: a clause said word for word is no near-miss.
+        let mut near_word: Option<Option<f32>> = Some(None);
+        let placed = self.place(0, toks, from, to, &mut taken, &mut None)
+            || (near && self.place(0, toks, from, to, &mut taken, &mut near_word));
+        if !placed {
             return None;
         }
         let start = taken.iter().map(|t| t.0).min()?;
@@ -208,7 +245,12 @@ impl Meaning {
         }
         taken.sort_by_key(|t| t.0);
         let heard = taken.iter().map(|t| t.2.join(" ")).collect();
-        Some(MeaningHit { start, end, heard })
+        Some(MeaningHit {
+            start,
+            end,
+            heard,
+            near: near_word.flatten(),
+        })
     }
 
     /// Places group `g` and the groups after it in tokens `from..to`, each at the first place
@@ -222,6 +264,7 @@ impl Meaning {
         from: usize,
         to: usize,
         taken: &mut Vec<(usize, usize, &'m [String])>,
+        near: &mut Option<Option<f32>>,
     ) -> bool {
         let Some(alternatives) = self.groups.get(g) else {
             return true;
@@ -229,19 +272,40 @@ impl Meaning {
         for at in from..to {
             for alt in alternatives {
                 let end = at + alt.len();
-                let fits = end <= to
-                    && alt
-                        .iter()
-                        .zip(&toks[at..end])
-                        .all(|(w, t)| word_sim(w, &t.norm) >= SAME_WORD)
-                    && !taken.iter().any(|&(s, e, _)| s < end && at < e)
-                    && !the_customers_own(toks, from, at, end);
-                if fits {
-                    taken.push((at, end, alt.as_slice()));
-                    if self.place(g + 1, toks, from, to, taken) {
-                        return true;
+                if end > to
+                    || taken.iter().any(|&(s, e, _)| s < end && at < e)
+                    || the_customers_own(toks, from, at, end)
+                {
+                    continue;
+                }
+                // Each word equal or sounding the same; where a near-miss may be read (`near`
+                // is `Some`) and none was yet, one long word close to its group's.
+                let sims: Vec<f32> = alt
+                    .iter()
+                    .zip(&toks[at..end])
+                    .map(|(w, t)| word_sim(w, &t.norm))
+                    .collect();
+                let close: Vec<usize> = (0..sims.len()).filter(|&k| sims[k] < SAME_WORD).collect();
+                let this_near = match (close.as_slice(), &*near) {
+                    ([], _) => None,
+                    ([k], Some(None))
+                        if sims[*k] >= NEAR_WORD
+                            && alt[*k].chars().count() >= NEAR_WORD_LETTERS =>
+                    {
+                        Some(sims[*k])
                     }
-                    taken.pop();
+                    _ => continue,
+                };
+                taken.push((at, end, alt.as_slice()));
+                if this_near.is_some() {
+                    *near = Some(this_near);
+                }
+                if self.place(g + 1, toks, from, to, taken, near) {
+                    return true;
+                }
+                taken.pop();
+                if this_near.is_some() {
+                    *near = Some(None);
                 }
             }
         }
@@ -387,6 +451,46 @@ mod tests {
             vec![vec!["won t be able to offer", "price", "again"]]
         );
         assert!(said(&m, "I won't be able to offer you more.").is_empty());
+    }
+
+    #[test]
+    fn one_long_word_heard_close_to_its_groups_is_a_near_miss_never_a_statement() {
+        let m = Meaning::compile(
+            &[
+                "promotion|discount".into(),
+                "expires|ends".into(),
+                "tonight|today".into(),
+            ],
+            "en",
+        )
+        .unwrap();
+        let near = |text: &str| {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let toks = text::tokens(words.iter().copied(), "en");
+            let zeros = vec![0; toks.len()];
+            (
+                m.find(&toks, &zeros, &zeros).len(),
+                m.find_near(&toks, &zeros, &zeros)
+                    .into_iter()
+                    .map(|h| (h.heard, h.near.is_some()))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(
+            near("The promocion ends tonight"),
+            (
+                0,
+                vec![(
+                    vec!["promotion".into(), "ends".into(), "tonight".into()],
+                    true
+                )]
+            )
+        );
+        // Said word for word: a statement, not a near-miss.
+        assert_eq!(near("The promotion ends tonight"), (1, vec![]));
+        // Two words heard otherwise, or a short one: nothing.
+        assert_eq!(near("The promocion expirez tonight"), (0, vec![]));
+        assert_eq!(near("The promotion endz tonite"), (0, vec![]));
     }
 
     #[test]

@@ -2619,6 +2619,9 @@ fn pressure_in_other_words_is_read_in_either_language_and_honest_time_words_are_
         let f = no_pressure_after(said);
         assert_eq!(f.status, FindingStatus::Fail, "{said}: {f:?}");
     }
+    // One long word heard close to its group's: for a person, never an accusation.
+    let f = no_pressure_after("This promocion closes at midnight.");
+    assert_eq!(f.status, FindingStatus::Review, "{f:?}");
     for said in [
         "Your current deal ends tomorrow, so I'm calling to renew it.",
         "Your existing rate goes up next month, which is why I'm calling.",
