@@ -2602,6 +2602,15 @@ fn french_pressure_after(said: &str) -> Finding {
     finding(&french_with(said), "no_pressure").clone()
 }
 
+/// The no_pressure finding of the call of `language` ("fr" or "en") with the agent's `said`.
+fn pressure_in(language: &str, said: &str) -> Finding {
+    if language == "fr" {
+        french_pressure_after(said)
+    } else {
+        no_pressure_after(said)
+    }
+}
+
 /// Pressure comes in as many words as agents have, in French too (the French pack forbids it
 /// since an offer falsely said to last a very short time is a misleading practice): an offer
 /// that ends tonight, a decision required before the call ends, an offer never to be made
@@ -2609,51 +2618,63 @@ fn french_pressure_after(said: &str) -> Finding {
 /// that stays open, a deadline denied — accuse no one.
 #[test]
 fn pressure_in_other_words_is_read_in_either_language_and_honest_time_words_are_not() {
-    for said in [
-        "I won't be able to offer you this discount again.",
-        "This promotion closes at midnight.",
-        "It's now or never for this deal.",
-        "You'll need to give me your answer before we hang up.",
-        "The discount will be gone once we hang up.",
-    ] {
-        let f = no_pressure_after(said);
-        assert_eq!(f.status, FindingStatus::Fail, "{said}: {f:?}");
+    let cases: [(&str, &[&str], bool); 4] = [
+        (
+            "en",
+            &[
+                "I won't be able to offer you this discount again.",
+                "This promotion closes at midnight.",
+                "It's now or never for this deal.",
+                "You'll need to give me your answer before we hang up.",
+                "The discount will be gone once we hang up.",
+            ],
+            true,
+        ),
+        (
+            "en",
+            &[
+                "Your current deal ends tomorrow, so I'm calling to renew it.",
+                "Your existing rate goes up next month, which is why I'm calling.",
+                "The offer will still be open tomorrow.",
+                "This price doesn't end tonight.",
+                "You won't get any more calls from us after this call.",
+                "The engineer won't be available tomorrow.",
+            ],
+            false,
+        ),
+        (
+            "fr",
+            &[
+                "Cette remise expire ce soir.",
+                "Le tarif augmente demain.",
+                "Vous devez vous décider maintenant.",
+                "Une offre comme ça, vous ne la retrouverez plus après notre appel.",
+                "C'est maintenant ou jamais.",
+            ],
+            true,
+        ),
+        (
+            "fr",
+            &[
+                "Votre tarif actuel augmente demain, c'est pour cela que je vous appelle.",
+                "L'offre ne s'arrête pas ce soir.",
+                "Cette offre reste valable jusqu'à la fin du mois.",
+                "Vous n'êtes pas obligé de décider aujourd'hui.",
+                "Vous ne serez plus appelé après cet appel.",
+                "Vous recevrez le contrat ce soir.",
+            ],
+            false,
+        ),
+    ];
+    for (language, sentences, forbidden) in cases {
+        for said in sentences {
+            let f = pressure_in(language, said);
+            assert_eq!(f.status == FindingStatus::Fail, forbidden, "{said}: {f:?}");
+        }
     }
     // One long word heard close to its group's: for a person, never an accusation.
     let f = no_pressure_after("This promocion closes at midnight.");
     assert_eq!(f.status, FindingStatus::Review, "{f:?}");
-    for said in [
-        "Your current deal ends tomorrow, so I'm calling to renew it.",
-        "Your existing rate goes up next month, which is why I'm calling.",
-        "The offer will still be open tomorrow.",
-        "This price doesn't end tonight.",
-        "You won't get any more calls from us after this call.",
-        "The engineer won't be available tomorrow.",
-    ] {
-        let f = no_pressure_after(said);
-        assert_ne!(f.status, FindingStatus::Fail, "{said}: {f:?}");
-    }
-    for said in [
-        "Cette remise expire ce soir.",
-        "Le tarif augmente demain.",
-        "Vous devez vous décider maintenant.",
-        "Une offre comme ça, vous ne la retrouverez plus après notre appel.",
-        "C'est maintenant ou jamais.",
-    ] {
-        let f = french_pressure_after(said);
-        assert_eq!(f.status, FindingStatus::Fail, "{said}: {f:?}");
-    }
-    for said in [
-        "Votre tarif actuel augmente demain, c'est pour cela que je vous appelle.",
-        "L'offre ne s'arrête pas ce soir.",
-        "Cette offre reste valable jusqu'à la fin du mois.",
-        "Vous n'êtes pas obligé de décider aujourd'hui.",
-        "Vous ne serez plus appelé après cet appel.",
-        "Vous recevrez le contrat ce soir.",
-    ] {
-        let f = french_pressure_after(said);
-        assert_ne!(f.status, FindingStatus::Fail, "{said}: {f:?}");
-    }
 }
 
 /// What sellers say of time, of the offer and of the call, honestly — a deadline that is no
@@ -2688,10 +2709,6 @@ fn honest_words_about_time_press_no_one() {
         "Two engineers are free this week, and they can come tomorrow.",
         "I need your answer to a few security questions now.",
     ];
-    for said in en {
-        let f = no_pressure_after(said);
-        assert_eq!(f.status, FindingStatus::Pass, "{said}: {f:?}");
-    }
     let fr = [
         "Notre offre actuelle se termine le trente et un du mois prochain.",
         "Vous recevrez le contrat par courrier demain.",
@@ -2718,8 +2735,12 @@ fn honest_words_about_time_press_no_one() {
         "Nos conseillères sont disponibles, elles vous rappelleront demain.",
         "Je n'ai pas besoin de votre décision aujourd'hui.",
     ];
-    for said in fr {
-        let f = french_pressure_after(said);
+    for (language, said) in en
+        .iter()
+        .map(|s| ("en", s))
+        .chain(fr.iter().map(|s| ("fr", s)))
+    {
+        let f = pressure_in(language, said);
         assert_eq!(f.status, FindingStatus::Pass, "{said}: {f:?}");
     }
 }
