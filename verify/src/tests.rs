@@ -1851,24 +1851,32 @@ fn a_word_taken_into_a_neighbours_name_can_still_be_the_missing_item() {
     assert_eq!(on_behalf(&t), (Outcome::Missing, FindingStatus::Fail));
 }
 
-#[test]
-fn made_up_words_where_an_item_was_expected_make_its_absence_doubtful() {
-    let mut book = RuleBook::pack("fr-demarchage").unwrap();
-    let m = meta("2026-03-03T10:30:00+01:00");
-    let garbled = |offer: &'static str| {
-        let mut turns = compliant();
-        turns[3] = (A, 15_000, offer);
-        transcript(&turns)
-    };
-    // The words of the language: every word of the template call, and the real ones of the
-    // garbled price sentence.
+/// The compliant French call with the agent's turn `i` said as `text`, at its time.
+fn compliant_saying(i: usize, text: &'static str) -> Transcript {
+    let mut turns = compliant();
+    turns[i].2 = text;
+    transcript(&turns)
+}
+
+/// A lexicon of every word of the compliant French call, and `extra`.
+fn words_of_compliant_and(extra: &[&str]) -> crate::Lexicon {
     let mut words: Vec<String> = compliant()
         .iter()
         .flat_map(|(_, _, text)| text.split(|c: char| !c.is_alphanumeric()))
         .map(str::to_lowercase)
         .collect();
-    words.extend(["la", "de", "coup", "sans", "acteur", "retardant"].map(String::from));
-    let lexicon = crate::Lexicon::from_lists([words.join("\n").as_str()]);
+    words.extend(extra.iter().map(|w| w.to_string()));
+    crate::Lexicon::from_lists([words.join("\n").as_str()])
+}
+
+#[test]
+fn made_up_words_where_an_item_was_expected_make_its_absence_doubtful() {
+    let mut book = RuleBook::pack("fr-demarchage").unwrap();
+    let m = meta("2026-03-03T10:30:00+01:00");
+    let garbled = |offer: &'static str| compliant_saying(3, offer);
+    // The words of the language: every word of the template call, and the real ones of the
+    // garbled price sentence.
+    let lexicon = words_of_compliant_and(&["la", "de", "coup", "sans", "acteur", "retardant"]);
     let price = |book: &RuleBook, t: &Transcript| {
         let v = run(book, t, &m);
         let f = finding(&v, "price");
@@ -2754,17 +2762,7 @@ fn honest_words_about_time_press_no_one() {
 fn a_made_up_word_that_sounds_like_the_items_own_makes_its_absence_doubtful() {
     let mut book = RuleBook::pack("fr-demarchage").unwrap();
     let m = meta("2026-03-03T10:30:00+01:00");
-    let heard = |notice: &'static str| {
-        let mut turns = compliant();
-        turns[5] = (A, 23_000, notice);
-        transcript(&turns)
-    };
-    let mut words: Vec<String> = compliant()
-        .iter()
-        .flat_map(|(_, _, text)| text.split(|c: char| !c.is_alphanumeric()))
-        .map(str::to_lowercase)
-        .collect();
-    words.extend(["le", "contrat", "pour", "cinéma"].map(String::from));
+    let heard = |notice: &'static str| compliant_saying(5, notice);
     let binding = |book: &RuleBook, t: &Transcript| {
         let v = run(book, t, &m);
         let f = finding(&v, "binding_after_signature");
@@ -2775,7 +2773,7 @@ fn a_made_up_word_that_sounds_like_the_items_own_makes_its_absence_doubtful() {
         binding(&book, &misheard),
         (Outcome::Missing, FindingStatus::Fail)
     );
-    book.lexicon = Some(crate::Lexicon::from_lists([words.join("\n").as_str()]));
+    book.lexicon = Some(words_of_compliant_and(&["le", "contrat", "pour", "cinéma"]));
     assert_eq!(
         binding(&book, &misheard),
         (Outcome::Missing, FindingStatus::Review)
