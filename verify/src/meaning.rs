@@ -6,10 +6,12 @@
 //! and each says the same thing: an offer, its end, and a time that leaves the customer no
 //! room. A rule's `means` lists such statements as groups of interchangeable words
 //! (`["offer|price|deal", "expires|ends|goes up", "today|tomorrow|hang up"]`); a statement is
-//! found where one word of every group is said in one clause, in any order. Words are compared
-//! as normalised tokens ([`crate::text`]) that must be equal or sound the same
-//! ([`crate::matcher::word_sim`]): a meaning is read only in words heard as written, never in
-//! near-misses, since it accuses.
+//! found where one word of every group is said in one clause, in any order — a clause that only
+//! sets the time or condition ("After today, …") read with the next, one opened by a pronoun
+//! ("…, and they'll be gone by tonight") with the one before. Words are compared as normalised
+//! tokens ([`crate::text`]) that must be equal or sound the same ([`crate::matcher::word_sim`]):
+//! a statement is read only in words heard as written, since it accuses. One long word heard
+//! only close to its group's is a near-miss ([`Meaning::find_near`]), for a person to hear.
 //!
 //! Said under a "no" it is not said ("There's no need to decide today", "le contrat n'est pas
 //! définitif"): a negation among the clause's words before or between the groups' words, other
