@@ -300,15 +300,10 @@ fn find_meanings(rule: &Rule, streams: &[&Stream<'_>], near_score: f32) -> Vec<C
             .map(|t| sentence_of_word[t.first_word])
             .collect();
         for m in &rule.means {
-            let exact = m.find(&s.toks, &clauses, &sentences);
-            // Said with one word heard only close to its group's: never sure, a person hears it
-            // ([`Meaning::find_near`]).
-            let near = m.find_near(&s.toks, &clauses, &sentences);
-            for (h, score) in exact
-                .into_iter()
-                .map(|h| (h, 1.0))
-                .chain(near.into_iter().map(|h| (h, near_score)))
-            {
+            for h in m.find_or_near(&s.toks, &clauses, &sentences) {
+                // Said with one word heard only close to its group's: never sure, a person
+                // hears it.
+                let score = if h.near.is_some() { near_score } else { 1.0 };
                 let first = s.toks[h.start].first_word;
                 let last = s.toks[h.end - 1].last_word;
                 out.push(cand_at(s, (first, last), score, &h.heard.join(" … ")));

@@ -11,7 +11,7 @@
 //! ("…, and they'll be gone by tonight") with the one before. Words are compared as normalised
 //! tokens ([`crate::text`]) that must be equal or sound the same ([`crate::matcher::word_sim`]):
 //! a statement is read only in words heard as written, since it accuses. One long word heard
-//! only close to its group's is a near-miss ([`Meaning::find_near`]), for a person to hear.
+//! only close to its group's is a near-miss ([`Meaning::find_or_near`]), for a person to hear.
 //!
 //! Said under a "no" it is not said ("There's no need to decide today", "le contrat n'est pas
 //! définitif"): a negation among the clause's words before or between the groups' words, other
@@ -45,7 +45,7 @@ const CONJUNCTIONS: &[&str] = &["and", "so", "but", "et", "donc", "mais", "alors
 const SAME_WORD: f32 = 0.9;
 
 /// Similarity from which one word may be read as its group's misheard, for a person to hear
-/// ([`Meaning::find_near`]): "traduction" for "réduction" is 0.75.
+/// ([`Meaning::find_or_near`]): "traduction" for "réduction" is 0.75.
 const NEAR_WORD: f32 = 0.75;
 
 /// Letters a group's word needs for a near-miss of it to be read: shorter words are near too
@@ -105,7 +105,7 @@ pub struct MeaningHit {
     pub end: usize,
     /// The words of each group heard, as written in the rule file, in the order said.
     pub heard: Vec<String>,
-    /// Read with one word heard only close to its group's ([`Meaning::find_near`]): that
+    /// Read with one word heard only close to its group's ([`Meaning::find_or_near`]): that
     /// word's similarity.
     pub near: Option<f32>,
 }
@@ -156,15 +156,18 @@ impl Meaning {
         self.hits(toks, clause, sentence, false)
     }
 
-    /// Where the meaning was said with one word heard only close to its group's (a similarity
-    /// of [`NEAR_WORD`] or more, a word of [`NEAR_WORD_LETTERS`] letters or more: "cette traduction n'existe
-    /// plus" for "cette réduction"), in clauses [`Self::find`] finds nothing in. A near-miss
+    /// Where the meaning was said, as [`Self::find`], and where it was said with one word heard
+    /// only close to its group's (a similarity of [`NEAR_WORD`] or more, a word of
+    /// [`NEAR_WORD_LETTERS`] letters or more: "cette traduction n'existe plus" for "cette
+    /// réduction"), in clauses said word for word nowhere: those hits have `near`. A near-miss
     /// never accuses: it is for a person to hear.
-    pub fn find_near(&self, toks: &[Tok], clause: &[usize], sentence: &[usize]) -> Vec<MeaningHit> {
+    pub fn find_or_near(
+        &self,
+        toks: &[Tok],
+        clause: &[usize],
+        sentence: &[usize],
+    ) -> Vec<MeaningHit> {
         self.hits(toks, clause, sentence, true)
-            .into_iter()
-            .filter(|h| h.near.is_some())
-            .collect()
     }
 
     fn hits(
@@ -186,32 +189,33 @@ impl Meaning {
         }
         let mut out = Vec::new();
         for (k, &(from, to)) in spans.iter().enumerate() {
-            if let Some(hit) = self.in_clause(toks, from, from, to, near) {
-                out.push(hit);
-                continue;
+            // The clause alone, then with the clause it belongs to (`deny_from` where the "no"
+            // may deny); each word for word first, then, where allowed, with a near-miss.
+            let mut reads = vec![(from, from)];
+            if let Some(&(before, _)) = k.checked_sub(1).and_then(|j| spans.get(j)) {
+                let opens = |at: usize, words: &[&str]| {
+                    let first = toks.get(at).map(|t| t.norm.as_str());
+                    let skip = first.is_some_and(|f| CONJUNCTIONS.contains(&f));
+                    let at = if skip { at + 1 } else { at };
+                    toks.get(at)
+                        .is_some_and(|t| words.contains(&t.norm.as_str()))
+                };
+                if sentence.get(before) == sentence.get(from) {
+                    if opens(before, FRONTED) {
+                        // The condition's "no" is no denial: read for one from this clause on.
+                        reads.push((before, from));
+                    } else if opens(from, PRONOUNS) {
+                        reads.push((before, before));
+                    }
+                }
             }
-            let Some(&(before, _)) = k.checked_sub(1).and_then(|j| spans.get(j)) else {
-                continue;
-            };
-            if sentence.get(before) != sentence.get(from) {
-                continue;
-            }
-            let opens = |at: usize, words: &[&str]| {
-                let first = toks.get(at).map(|t| t.norm.as_str());
-                let skip = first.is_some_and(|f| CONJUNCTIONS.contains(&f));
-                let at = if skip { at + 1 } else { at };
-                toks.get(at)
-                    .is_some_and(|t| words.contains(&t.norm.as_str()))
-            };
-            let joined = if opens(before, FRONTED) {
-                // The condition's "no" is no denial: read for one from this clause on.
-                self.in_clause(toks, before, from, to, near)
-            } else if opens(from, PRONOUNS) {
-                self.in_clause(toks, before, before, to, near)
-            } else {
-                None
-            };
-            out.extend(joined);
+            let modes: &[bool] = if near { &[false, true] } else { &[false] };
+            let hit = modes.iter().find_map(|&near| {
+                reads.iter().find_map(|&(start, deny_from)| {
+                    self.in_clause(toks, start, deny_from, to, near)
+                })
+            });
+            out.extend(hit);
         }
         out
     }
@@ -229,11 +233,9 @@ impl Meaning {
     ) -> Option<MeaningHit> {
         // (first token, end, the alternative heard) of each group.
         let mut taken: Vec<(usize, usize, &[String])> = Vec::new();
-        // Without a near-miss first: a clause said word for word is no near-miss.
-        let mut near_word: Option<Option<f32>> = Some(None);
-        let placed = self.place(0, toks, from, to, &mut taken, &mut None)
-            || (near && self.place(0, toks, from, to, &mut taken, &mut near_word));
-        if !placed {
+        // `Some(None)`: one near-miss may be read, none yet; `None`: word for word only.
+        let mut near_word: Option<Option<f32>> = near.then_some(None);
+        if !self.place(0, toks, from, to, &mut taken, &mut near_word) {
             return None;
         }
         let start = taken.iter().map(|t| t.0).min()?;
@@ -472,8 +474,9 @@ mod tests {
             let zeros = vec![0; toks.len()];
             (
                 m.find(&toks, &zeros, &zeros).len(),
-                m.find_near(&toks, &zeros, &zeros)
+                m.find_or_near(&toks, &zeros, &zeros)
                     .into_iter()
+                    .filter(|h| h.near.is_some())
                     .map(|h| (h.heard, h.near.is_some()))
                     .collect::<Vec<_>>(),
             )
