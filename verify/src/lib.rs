@@ -1238,25 +1238,33 @@ impl Eval<'_> {
 
     /// The word before a forbidden statement's match that offers it as a choice, if any: "you
     /// can decide right now or take a few days" gives leave, it presses nothing
-    /// ([`PERMITS`], one of the two words before the match in its clause).
+    /// ([`PERMITS`], one of the two words before the match in its clause). Leave is the
+    /// customer's: a word said to them ("vous pouvez") or after "you" ("you can"), not the
+    /// seller's own ability ("I can only guarantee this price if you say yes today", "je peux").
     fn offered_as_a_choice(&self, c: &Cand) -> Option<String> {
         let s = self.stream_of(c)?;
         let (first, last) = c.words;
-        let permits = |w: &&WordAt<'_>| PERMITS.contains(&bare(w.text).as_str());
-        let phrasing_permits = c
-            .phrase
-            .split_whitespace()
-            .any(|p| PERMITS.contains(&bare(p).as_str()));
+        let leave = |i: usize| {
+            let w = bare(s.words[i].text);
+            PERMITS_YOU.contains(&w.as_str())
+                || (PERMITS.contains(&w.as_str())
+                    && i.checked_sub(1)
+                        .is_some_and(|b| YOU.contains(&bare(s.words[b].text).as_str())))
+        };
+        let phrasing_permits = c.phrase.split_whitespace().any(|p| {
+            let p = bare(p);
+            PERMITS.contains(&p.as_str()) || PERMITS_YOU.contains(&p.as_str())
+        });
         if !phrasing_permits {
-            if let Some(w) = s.words[first..=last].iter().find(permits) {
-                return Some(w.text.trim().to_string());
+            if let Some(i) = (first..=last).find(|&i| leave(i)) {
+                return Some(s.words[i].text.trim().to_string());
             }
         }
-        s.clause_before(first, 2)
-            .iter()
+        let from = first - s.clause_before(first, 2).len();
+        (from..first)
             .rev()
-            .find(permits)
-            .map(|w| w.text.trim().to_string())
+            .find(|&i| leave(i))
+            .map(|i| s.words[i].text.trim().to_string())
     }
 
     /// The words right after a forbidden statement's match that give the contract's term, if
@@ -1364,14 +1372,30 @@ impl Eval<'_> {
         }
         let s = self.stream_of(c)?;
         let (first, last) = c.words;
-        let matched = s.words.get(first..=last)?;
-        if let Some(w) = matched.iter().find(|w| says_no(w.text)) {
-            return Some(w.text.trim().to_string());
+        s.words.get(first..=last)?;
+        // The clause's words from the reach before the match to its end, read for the French
+        // "ne … que" ("only", no "no", where its "que" is inside the match:
+        // `meaning::says_no_before`).
+        let from = first - s.clause_before(first, DENIAL_REACH).len();
+        let span = &s.words[from..=last];
+        let toks =
+            meaning::read_restrictions(&text::tokens(span.iter().map(|w| w.text), lang), None);
+        let end = toks.len();
+        let no_at = |k: usize| {
+            (0..toks.len()).any(|i| {
+                toks[i].first_word <= k
+                    && k <= toks[i].last_word
+                    && (meaning::says_no_before(&toks, i, end)
+                        || DENIES.contains(&toks[i].norm.as_str()))
+            })
+        };
+        let at = first - from;
+        if let Some(k) = (at..span.len()).find(|&k| no_at(k)) {
+            return Some(span[k].text.trim().to_string());
         }
-        let before = s.clause_before(first, DENIAL_REACH);
-        let no = before.iter().rposition(|w| says_no(w.text))?;
+        let no = (0..at).rev().find(|&k| no_at(k))?;
         Some(
-            before[no..]
+            span[no..at]
                 .iter()
                 .map(|w| w.text.trim())
                 .collect::<Vec<_>>()
@@ -2324,11 +2348,16 @@ const ON_THE_WAY_TO_SIGNING: &[&str] = &[
     "paperwork",
 ];
 
-/// Words that offer what follows as a choice ("you can decide right now"), lower case,
-/// without their punctuation.
-const PERMITS: &[&str] = &[
-    "can", "could", "may", "might", "pouvez", "peux", "pourrez", "pourriez",
-];
+/// Words that offer what follows as a choice after "you" ("you can decide right now"), lower
+/// case, without their punctuation.
+const PERMITS: &[&str] = &["can", "could", "may", "might", "peux", "pourras"];
+
+/// Words that offer what follows as a choice to the one spoken to, alone ("vous pouvez
+/// décider maintenant").
+const PERMITS_YOU: &[&str] = &["pouvez", "pourrez", "pourriez"];
+
+/// The one spoken to, before a word of [`PERMITS`].
+const YOU: &[&str] = &["you", "tu"];
 
 /// Words after a clause of time's opening word read for the signing.
 const SIGNING_REACH: usize = 5;

@@ -16,6 +16,11 @@
 //! Said under a "no" it is not said ("There's no need to decide today", "le contrat n'est pas
 //! définitif"): a negation among the clause's words before or between the groups' words, other
 //! than one a group's own words hold ("can't hold", "aucune signature"), leaves the clause out.
+//! The French "ne … que" is no "no" but "only" ([`read_restrictions`]): "ce tarif n'est garanti
+//! que jusqu'à ce soir" says the price holds until tonight and no longer. A group written after
+//! `>` must be said after the groups before it ("I can only hold this price if you agree
+//! today", not "Today I'm only calling about the price"), and "only" said of an amount or as an
+//! adjective ("only thirty pounds", "the only price") restricts no time.
 //! (One put after the signature, "votre commande sera définitive après signature", is left out
 //! by the verification, for phrasings and meanings alike: `Eval::put_after_signing`.)
 
@@ -40,6 +45,26 @@ const PRONOUNS: &[&str] = &["they", "elle", "elles", "ils"];
 
 /// Words that may come before a clause's pronoun ("and they'll be gone"), normalised.
 const CONJUNCTIONS: &[&str] = &["and", "so", "but", "et", "donc", "mais", "alors"];
+
+/// Words that restrict what follows them to it alone ("only today", "seulement ce soir"),
+/// normalised; the French "ne … que" is read as "seulement" ([`read_restrictions`]).
+const ONLY: &[&str] = &["only", "seulement", "uniquement"];
+
+/// What a restrictive "ne" is read as: no negation, and no word a transcript holds.
+const RESTRICTIVE_NE: &str = "ne-que";
+
+/// What ends a French "ne …" before any "que" makes it "only": "ne … pas que" is "not only",
+/// "ne … jamais", "ne … rien", "ne … aucun" say no. ("ne … plus que" is still "only": "il ne
+/// reste plus que deux places".)
+const NOT_ONLY: &[&str] = &[
+    "pas", "jamais", "rien", "aucun", "aucune", "personne", "guere", "point", "nul", "nulle",
+];
+
+/// Tokens a French "ne" looks ahead for its "que".
+const NE_QUE_REACH: usize = 10;
+
+/// Words before "only" that make it an adjective ("the only price we have"), normalised.
+const ONLY_AS_ADJECTIVE: &[&str] = &["the", "la", "le", "les"];
 
 /// Similarity under which a token is not the word of a group: equal, or sounding the same.
 const SAME_WORD: f32 = 0.9;
@@ -89,6 +114,66 @@ fn the_customers_own(toks: &[Tok], from: usize, at: usize, end: usize) -> bool {
     yours && held
 }
 
+/// `toks` as a meaning reads them: a French "ne" whose clause says "que" (or "qu'") within
+/// [`NE_QUE_REACH`] tokens, and no [`NOT_ONLY`] word before it, is the restrictive "ne … que",
+/// "only": the "ne" becomes [`RESTRICTIVE_NE`] (no negation) and the "que" "seulement". "Ce
+/// tarif n'est garanti que jusqu'à ce soir" is read "ce tarif est garanti seulement jusqu'à ce
+/// soir"; "je ne pense pas que …" keeps its "no". `clause[i]` numbers token `i`'s clause;
+/// without it (a phrasing of the rule file) the tokens are one clause.
+pub(crate) fn read_restrictions(toks: &[Tok], clause: Option<&[usize]>) -> Vec<Tok> {
+    let mut out = toks.to_vec();
+    let same_clause = |a: usize, b: usize| clause.is_none_or(|c| c.get(a) == c.get(b));
+    for i in 0..toks.len() {
+        if !matches!(toks[i].norm.as_str(), "ne" | "n") {
+            continue;
+        }
+        let ahead =
+            (i + 1..toks.len().min(i + 1 + NE_QUE_REACH)).take_while(|&j| same_clause(i, j));
+        for j in ahead {
+            let t = toks[j].norm.as_str();
+            if NOT_ONLY.contains(&t) || matches!(t, "ne" | "n") {
+                break;
+            }
+            if matches!(t, "que" | "qu") {
+                out[i].norm = RESTRICTIVE_NE.to_string();
+                out[j].norm = "seulement".to_string();
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Whether token `i` of `toks` (as [`read_restrictions`] reads them) says no to what ends at
+/// token `end`: a negation, or a restrictive "ne" whose "que" comes at `end` or after. "Ce
+/// n'est définitif qu'après signature" puts "définitif" under a condition said after it: the
+/// words before the "que" are not said unconditionally; with its "que" inside ("ce prix n'est
+/// garanti que ce soir") the restriction is part of what was said.
+pub(crate) fn says_no_before(toks: &[Tok], i: usize, end: usize) -> bool {
+    let Some(t) = toks.get(i) else {
+        return false;
+    };
+    if t.norm == RESTRICTIVE_NE {
+        return !(i + 1..end.min(toks.len())).any(|j| toks[j].norm == "seulement");
+    }
+    is_negation(&t.norm)
+}
+
+/// Whether "only" at token `at` restricts no time: said of an amount ("only thirty pounds",
+/// "que de trente euros": a number within two tokens after it) or as an adjective ("the only
+/// price").
+fn restricts_no_time(toks: &[Tok], at: usize) -> bool {
+    let number = |i: usize| {
+        toks.get(i)
+            .is_some_and(|t| !t.norm.is_empty() && t.norm.chars().all(|c| c.is_ascii_digit()))
+    };
+    let adjective = at
+        .checked_sub(1)
+        .and_then(|i| toks.get(i))
+        .is_some_and(|t| ONLY_AS_ADJECTIVE.contains(&t.norm.as_str()));
+    number(at + 1) || number(at + 2) || adjective
+}
+
 /// One statement a rule forbids, by kinds of words said together.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Meaning {
@@ -96,6 +181,8 @@ pub struct Meaning {
     pub source: String,
     /// Each group's alternatives, each as normalised tokens.
     groups: Vec<Vec<Vec<String>>>,
+    /// Whether each group must be said after every group before it (written after `>`).
+    after: Vec<bool>,
 }
 
 /// Where a meaning was said: tokens `start..end` of a stream, and the alternatives heard.
@@ -122,10 +209,23 @@ impl Meaning {
             ));
         }
         let mut compiled = Vec::with_capacity(groups.len());
-        for g in groups {
+        let mut after = Vec::with_capacity(groups.len());
+        for (k, g) in groups.iter().enumerate() {
+            let ordered = g.trim_start().strip_prefix('>');
+            if ordered.is_some() && k == 0 {
+                return Err(format!(
+                    "the first group \"{g}\" cannot be said after the groups before it: it has none; remove its '>'"
+                ));
+            }
+            after.push(ordered.is_some());
+            let g = ordered.unwrap_or(g);
             let mut alternatives = Vec::new();
             for alt in g.split('|') {
-                let toks = text::normalise(alt, language);
+                let toks: Vec<String> =
+                    read_restrictions(&text::tokens(alt.split_whitespace(), language), None)
+                        .into_iter()
+                        .map(|t| t.norm)
+                        .collect();
                 if toks.is_empty() {
                     return Err(format!(
                         "the group \"{g}\" has an empty alternative: write words between the '|'"
@@ -138,6 +238,7 @@ impl Meaning {
         Ok(Meaning {
             source: groups.join(" + "),
             groups: compiled,
+            after,
         })
     }
 
@@ -177,6 +278,7 @@ impl Meaning {
         sentence: &[usize],
         near: bool,
     ) -> Vec<MeaningHit> {
+        let toks = &read_restrictions(toks, Some(clause));
         let mut spans: Vec<(usize, usize)> = Vec::new();
         let mut from = 0;
         while from < toks.len() {
@@ -243,7 +345,7 @@ impl Meaning {
         let own = |i: usize| taken.iter().any(|&(s, e, _)| s <= i && i < e);
         let denied = (start.saturating_sub(DENIAL_REACH).max(deny_from)..end)
             .filter(|&i| !own(i))
-            .any(|i| is_negation(&toks[i].norm) || DENY_ALSO.contains(&toks[i].norm.as_str()));
+            .any(|i| says_no_before(toks, i, end) || DENY_ALSO.contains(&toks[i].norm.as_str()));
         if denied {
             return None;
         }
@@ -273,12 +375,21 @@ impl Meaning {
         let Some(alternatives) = self.groups.get(g) else {
             return true;
         };
-        for at in from..to {
+        // A group written after `>` starts after every group placed before it.
+        let earliest = if self.after.get(g).copied().unwrap_or(false) {
+            taken.iter().map(|t| t.1).max().unwrap_or(from)
+        } else {
+            from
+        };
+        for at in earliest..to {
             for alt in alternatives {
                 let end = at + alt.len();
                 if end > to
                     || taken.iter().any(|&(s, e, _)| s < end && at < e)
                     || the_customers_own(toks, from, at, end)
+                    || (alt.len() == 1
+                        && ONLY.contains(&alt[0].as_str())
+                        && restricts_no_time(toks, at))
                 {
                     continue;
                 }
@@ -496,6 +607,79 @@ mod tests {
         // Two words heard otherwise, or a short one: nothing.
         assert_eq!(near("The promocion expirez tonight"), (0, vec![]));
         assert_eq!(near("The promotion endz tonite"), (0, vec![]));
+    }
+
+    #[test]
+    fn a_restriction_to_a_near_time_is_read_and_ne_que_is_only_not_no() {
+        let fr = Meaning::compile(
+            &[
+                "prix|tarif|remise".into(),
+                "seulement|uniquement".into(),
+                "> aujourd'hui|ce soir|maintenant".into(),
+            ],
+            "fr",
+        )
+        .unwrap();
+        let said_fr = |text: &str| {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let toks = text::tokens(words.iter().copied(), "fr");
+            let zeros = vec![0; toks.len()];
+            fr.find(&toks, &zeros, &zeros)
+                .into_iter()
+                .map(|h| h.heard)
+                .collect::<Vec<_>>()
+        };
+        // "ne … que" is "only": its "ne" denies nothing.
+        assert_eq!(
+            said_fr("Ce tarif n'est garanti que jusqu'à ce soir"),
+            vec![vec!["tarif", "seulement", "ce soir"]]
+        );
+        assert_eq!(
+            said_fr("Je ne peux maintenir cette remise que si vous dites oui maintenant"),
+            vec![vec!["remise", "seulement", "maintenant"]]
+        );
+        // "ne … pas que" and "ne … jamais" still say no; a "que" alone is no restriction.
+        assert!(said_fr("Ce tarif n'est pas garanti que ce soir").is_empty());
+        assert!(said_fr("Le prix ne change jamais, ni ce soir ni demain").is_empty());
+        assert!(said_fr("Le prix que vous payez aujourd'hui").is_empty());
+        // The time said before the restriction is not the restriction's.
+        assert!(said_fr("Aujourd'hui je ne vous appelle que pour le prix").is_empty());
+        // A restriction of an amount restricts no time.
+        assert!(said_fr("Vous ne payez ce prix que de 30 euros dès aujourd'hui").is_empty());
+        let en = Meaning::compile(
+            &[
+                "offer|price".into(),
+                "only".into(),
+                "> today|hang up".into(),
+            ],
+            "en",
+        )
+        .unwrap();
+        assert_eq!(
+            said(&en, "I can only guarantee this price if you say yes today."),
+            vec![vec!["only", "price", "today"]]
+        );
+        assert_eq!(
+            said(
+                &en,
+                "Only customers who agree before we hang up get this price."
+            ),
+            Vec::<Vec<String>>::new(),
+            "the time must come after every group before it, the offer too"
+        );
+        assert!(said(&en, "Today I'm only calling about the offer.").is_empty());
+        assert!(said(&en, "The price is only thirty pounds from today.").is_empty());
+        assert!(said(&en, "It's the only offer we have today.").is_empty());
+        // The group's own restriction, written "ne … que" in the rule file, reads the same.
+        let own = Meaning::compile(
+            &["offre".into(), "n'est valable que".into(), "ce soir".into()],
+            "fr",
+        )
+        .unwrap();
+        let toks = text::tokens("L'offre n'est valable que ce soir".split_whitespace(), "fr");
+        let zeros = vec![0; toks.len()];
+        assert_eq!(own.find(&toks, &zeros, &zeros).len(), 1);
+        assert!(Meaning::compile(&["> offre".into(), "ce soir".into()], "fr").is_err());
     }
 
     #[test]

@@ -2635,6 +2635,9 @@ fn pressure_in_other_words_is_read_in_either_language_and_honest_time_words_are_
                 "It's now or never for this deal.",
                 "You'll need to give me your answer before we hang up.",
                 "The discount will be gone once we hang up.",
+                "I can only guarantee this price if you say yes today.",
+                "We can only hold this discount until we hang up.",
+                "This rate is reserved for customers who sign up tonight.",
             ],
             true,
         ),
@@ -2658,6 +2661,9 @@ fn pressure_in_other_words_is_read_in_either_language_and_honest_time_words_are_
                 "Vous devez vous décider maintenant.",
                 "Une offre comme ça, vous ne la retrouverez plus après notre appel.",
                 "C'est maintenant ou jamais.",
+                "Je ne peux vous garantir ce prix que si vous acceptez aujourd'hui.",
+                "Cette remise n'est maintenue que jusqu'à la fin de l'appel.",
+                "Ce tarif est réservé aux clients qui signent ce soir.",
             ],
             true,
         ),
@@ -2688,7 +2694,8 @@ fn pressure_in_other_words_is_read_in_either_language_and_honest_time_words_are_
 /// What sellers say of time, of the offer and of the call, honestly — a deadline that is no
 /// deadline, the customer's old contract, a delivery date, the end of the call — is no
 /// pressure, in either language, nor a clause of time or a pronoun read with the clause it
-/// belongs to.
+/// belongs to, nor an honest "only" ("Il n'y a que vous qui décidez", "you only pay twelve
+/// pounds a month from today", "Today I'm only calling to tell you about our offer").
 #[test]
 fn honest_words_about_time_press_no_one() {
     let en = [
@@ -2716,6 +2723,16 @@ fn honest_words_about_time_press_no_one() {
         "If you'd rather wait, the offer will still stand next week.",
         "Two engineers are free this week, and they can come tomorrow.",
         "I need your answer to a few security questions now.",
+        "Only you can decide, and there's no rush at all.",
+        "The price only changes once a year, in January.",
+        "We'll only call you back if you ask us to.",
+        "You're only bound once you sign the contract we email you today.",
+        "You only pay twelve pounds a month from today.",
+        "The price is only thirty pounds a month from now on.",
+        "Today I'm only calling to tell you about our offer.",
+        "It's the only offer we have today, and it stays open all year.",
+        "This offer is only for new customers, and you can decide next month.",
+        "I can only send you the offer tomorrow.",
     ];
     let fr = [
         "Notre offre actuelle se termine le trente et un du mois prochain.",
@@ -2742,6 +2759,16 @@ fn honest_words_about_time_press_no_one() {
         "Si vous préférez attendre, l'offre reste valable tout le mois.",
         "Nos conseillères sont disponibles, elles vous rappelleront demain.",
         "Je n'ai pas besoin de votre décision aujourd'hui.",
+        "Il n'y a que vous qui décidez, rien ne presse.",
+        "Le prix ne change qu'une fois par an, en janvier.",
+        "Je ne vous rappellerai que si vous le souhaitez.",
+        "Vous ne serez engagé qu'après signature du contrat envoyé aujourd'hui.",
+        "Vous ne payez que vingt-neuf euros par mois à partir d'aujourd'hui.",
+        "Je ne vous appelle aujourd'hui que pour vous présenter notre offre.",
+        "Cette offre n'est réservée qu'aux nouveaux clients, vous pouvez décider le mois prochain.",
+        "Le prix n'augmente pas aujourd'hui, il ne change qu'en janvier.",
+        "Je ne pourrai vous envoyer l'offre que demain.",
+        "Ce n'est pas seulement le prix qui compte aujourd'hui, c'est le service.",
     ];
     for (language, said) in en
         .iter()

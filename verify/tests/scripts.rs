@@ -354,10 +354,11 @@ fn an_answer_the_packs_do_not_hold_never_fails_the_consent_heard_exactly() {
         "bench/calls-unseen-17",
         "bench/calls-unseen-18",
         "bench/calls-unseen-19",
+        "bench/calls-unseen-20",
         // Turns said over each other: heard exactly, each side's words are its own.
         "bench/calls-overlap",
     ]);
-    assert!(checked.len() >= 310, "{} scripts", checked.len());
+    assert!(checked.len() >= 326, "{} scripts", checked.len());
     let wrongly_failed: Vec<String> = checked
         .iter()
         .filter(|c| {
@@ -382,16 +383,11 @@ fn an_answer_the_packs_do_not_hold_never_fails_the_consent_heard_exactly() {
     // call", "votre commande est ferme à partir d'aujourd'hui") are read by what they mean
     // (`means`), and the honest words close to them ("You don't have to decide right now",
     // "Rien n'est définitif tant que vous n'avez pas signé", "Votre contrat actuel prend fin
-    // demain") are not. Not every one: the nineteenth set, written after the fortieth
-    // session's first meanings, holds pressure that no group reads — a price guaranteed only
-    // on a yes today ("I can only guarantee this price if you say yes today", "Je ne peux vous
-    // garantir ce prix que si vous acceptez aujourd'hui") and "it's now or it's gone". Those
-    // are named, so that any other crossing, or one more of them, fails.
-    const FORBIDDEN_IN_OTHER_WORDS: &[&str] = &[
-        "gen_pressure_guarantee_if_yes_today",
-        "gen_pressure_manager_approved_today",
-        "gfr_pression_prix_garanti_si_oui_aujourdhui",
-    ];
+    // demain") are not. Not every one: the twentieth set holds a restriction said before the
+    // offer it restricts ("Only customers who say yes today get this rate"), which the
+    // restriction's meaning leaves unread so as not to read "Today I'm only calling about the
+    // offer". It is named, so that any other crossing, or one more of it, fails.
+    const FORBIDDEN_IN_OTHER_WORDS: &[&str] = &["jen_pressure_only_todays_callers"];
     let crossed: Vec<String> = checked
         .iter()
         .filter(|c| {
