@@ -463,6 +463,13 @@ mod tests {
             .collect()
     }
 
+    /// `text`'s tokens, all in one clause and one sentence (the clause numbers beside them).
+    fn one_clause(text: &str, language: &str) -> (Vec<Tok>, Vec<usize>) {
+        let toks = text::tokens(text.split_whitespace(), language);
+        let zeros = vec![0; toks.len()];
+        (toks, zeros)
+    }
+
     #[test]
     fn every_group_in_one_clause_in_any_order_and_never_under_a_no() {
         let m = Meaning::compile(
@@ -580,9 +587,7 @@ mod tests {
         )
         .unwrap();
         let near = |text: &str| {
-            let words: Vec<&str> = text.split_whitespace().collect();
-            let toks = text::tokens(words.iter().copied(), "en");
-            let zeros = vec![0; toks.len()];
+            let (toks, zeros) = one_clause(text, "en");
             (
                 m.find(&toks, &zeros, &zeros).len(),
                 m.find_or_near(&toks, &zeros, &zeros)
@@ -621,9 +626,7 @@ mod tests {
         )
         .unwrap();
         let said_fr = |text: &str| {
-            let words: Vec<&str> = text.split_whitespace().collect();
-            let toks = text::tokens(words.iter().copied(), "fr");
-            let zeros = vec![0; toks.len()];
+            let (toks, zeros) = one_clause(text, "fr");
             fr.find(&toks, &zeros, &zeros)
                 .into_iter()
                 .map(|h| h.heard)
@@ -676,8 +679,7 @@ mod tests {
             "fr",
         )
         .unwrap();
-        let toks = text::tokens("L'offre n'est valable que ce soir".split_whitespace(), "fr");
-        let zeros = vec![0; toks.len()];
+        let (toks, zeros) = one_clause("L'offre n'est valable que ce soir", "fr");
         assert_eq!(own.find(&toks, &zeros, &zeros).len(), 1);
         assert!(Meaning::compile(&["> offre".into(), "ce soir".into()], "fr").is_err());
     }
