@@ -63,6 +63,18 @@ const NOT_ONLY: &[&str] = &[
 /// Tokens a French "ne" looks ahead for its "que".
 const NE_QUE_REACH: usize = 10;
 
+/// Words that open what "only" restricts as a limit or a condition ("only until tonight",
+/// "only if you say yes today", "que jusqu'à ce soir", "que si vous acceptez aujourd'hui",
+/// "que d'ici ce soir"), normalised.
+const LIMITS: &[&str] = &[
+    "if", "unless", "until", "till", "before", "by", "for", "si", "jusqu", "jusque", "avant",
+    "pour", "ici",
+];
+
+/// Tokens from "only" within which a time is what it restricts, without a word of [`LIMITS`]
+/// ("only today", "que ce soir", "qu'à minuit").
+const ONLY_REACH: usize = 3;
+
 /// Words before "only" that make it an adjective ("the only price we have"), normalised.
 const ONLY_AS_ADJECTIVE: &[&str] = &["the", "la", "le", "les"];
 
@@ -157,6 +169,17 @@ pub(crate) fn says_no_before(toks: &[Tok], i: usize, end: usize) -> bool {
         return !(i + 1..end.min(toks.len())).any(|j| toks[j].norm == "seulement");
     }
     is_negation(&t.norm)
+}
+
+/// Whether "only" at token `only` restricts the time said at token `at`: the time right after
+/// it (within [`ONLY_REACH`] tokens), or a limit or a condition between them ([`LIMITS`]).
+/// "The offer only covers what we install today" restricts what is covered, not the offer's
+/// time.
+fn restricts_the_time(toks: &[Tok], only: usize, at: usize) -> bool {
+    at <= only + ONLY_REACH
+        || toks
+            .get(only + 1..at)
+            .is_some_and(|between| between.iter().any(|t| LIMITS.contains(&t.norm.as_str())))
 }
 
 /// Whether "only" at token `at` restricts no time: said of an amount ("only thirty pounds",
@@ -375,12 +398,18 @@ impl Meaning {
         let Some(alternatives) = self.groups.get(g) else {
             return true;
         };
-        // A group written after `>` starts after every group placed before it.
-        let earliest = if self.after.get(g).copied().unwrap_or(false) {
+        // A group written after `>` starts after every group placed before it, and restricted
+        // by an "only" before it, is what the "only" restricts.
+        let ordered = self.after.get(g).copied().unwrap_or(false);
+        let earliest = if ordered {
             taken.iter().map(|t| t.1).max().unwrap_or(from)
         } else {
             from
         };
+        let only_at = taken
+            .iter()
+            .find(|t| t.2.len() == 1 && ONLY.contains(&t.2[0].as_str()))
+            .map(|t| t.0);
         for at in earliest..to {
             for alt in alternatives {
                 let end = at + alt.len();
@@ -390,6 +419,7 @@ impl Meaning {
                     || (alt.len() == 1
                         && ONLY.contains(&alt[0].as_str())
                         && restricts_no_time(toks, at))
+                    || (ordered && only_at.is_some_and(|o| !restricts_the_time(toks, o, at)))
                 {
                     continue;
                 }
@@ -673,6 +703,12 @@ mod tests {
         assert!(said(&en, "Today I'm only calling about the offer.").is_empty());
         assert!(said(&en, "The price is only thirty pounds from today.").is_empty());
         assert!(said(&en, "It's the only offer we have today.").is_empty());
+        // What "only" restricts is what follows it, up to the time: here what is covered.
+        assert!(said(&en, "The offer only covers what we install today.").is_empty());
+        assert_eq!(
+            said(&en, "This offer is only good for today."),
+            vec![vec!["offer", "only", "today"]]
+        );
         // The group's own restriction, written "ne … que" in the rule file, reads the same.
         let own = Meaning::compile(
             &["offre".into(), "n'est valable que".into(), "ce soir".into()],

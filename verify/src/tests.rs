@@ -2733,6 +2733,9 @@ fn honest_words_about_time_press_no_one() {
         "It's the only offer we have today, and it stays open all year.",
         "This offer is only for new customers, and you can decide next month.",
         "I can only send you the offer tomorrow.",
+        "The offer only covers what we install today.",
+        "I can only email you the offer tonight, our system is down.",
+        "The price only includes the visit we book today.",
     ];
     let fr = [
         "Notre offre actuelle se termine le trente et un du mois prochain.",
@@ -2769,6 +2772,9 @@ fn honest_words_about_time_press_no_one() {
         "Le prix n'augmente pas aujourd'hui, il ne change qu'en janvier.",
         "Je ne pourrai vous envoyer l'offre que demain.",
         "Ce n'est pas seulement le prix qui compte aujourd'hui, c'est le service.",
+        "Notre offre ne comprend que ce que nous installons aujourd'hui.",
+        "Je ne peux vous envoyer l'offre que par courrier, je la poste ce soir.",
+        "Le prix ne couvre que la visite prévue aujourd'hui.",
     ];
     for (language, said) in en
         .iter()
