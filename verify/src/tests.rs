@@ -341,6 +341,11 @@ fn a_forbidden_statement_in_other_words_is_read_by_what_it_means() {
         "Votre commande est bien enregistrée.",
         "Nous avons conclu un accord avec Énergie Verte.",
         "Je m'engage à vous rappeler tout de suite.",
+        // "ne … que" with its "que" after the statement's words: they are said only under
+        // what follows, the signature.
+        "Le contrat n'est définitif qu'après votre signature.",
+        "Ce n'est définitif que si vous signez le contrat.",
+        "Vous n'êtes engagé qu'à partir de votre signature.",
     ] {
         let f = final_on_phone_after(said);
         assert_eq!(
