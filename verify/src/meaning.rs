@@ -53,6 +53,9 @@ const ONLY: &[&str] = &["only", "seulement", "uniquement"];
 /// What a restrictive "ne" is read as: no negation, and no word a transcript holds.
 const RESTRICTIVE_NE: &str = "ne-que";
 
+/// What the "que" of a restrictive "ne … que" is read as: one of [`ONLY`].
+const RESTRICTIVE_QUE: &str = "seulement";
+
 /// What ends a French "ne …" before any "que" makes it "only": "ne … pas que" is "not only",
 /// "ne … jamais", "ne … rien", "ne … aucun" say no. ("ne … plus que" is still "only": "il ne
 /// reste plus que deux places".)
@@ -148,7 +151,7 @@ pub(crate) fn read_restrictions(toks: &[Tok], clause: Option<&[usize]>) -> Vec<T
             }
             if matches!(t, "que" | "qu") {
                 out[i].norm = RESTRICTIVE_NE.to_string();
-                out[j].norm = "seulement".to_string();
+                out[j].norm = RESTRICTIVE_QUE.to_string();
                 break;
             }
         }
@@ -166,7 +169,7 @@ pub(crate) fn says_no_before(toks: &[Tok], i: usize, end: usize) -> bool {
         return false;
     };
     if t.norm == RESTRICTIVE_NE {
-        return !(i + 1..end.min(toks.len())).any(|j| toks[j].norm == "seulement");
+        return !(i + 1..end.min(toks.len())).any(|j| toks[j].norm == RESTRICTIVE_QUE);
     }
     is_negation(&t.norm)
 }
