@@ -168,19 +168,33 @@ pub fn word_sim(p: &str, s: &str) -> f32 {
     if is_number(p) || is_number(s) || NEGATIONS.contains(&p) || NEGATIONS.contains(&s) {
         return 0.0;
     }
-    let longest = p.chars().count().max(s.chars().count());
+    let (p_len, s_len) = (p.chars().count(), s.chars().count());
+    let longest = p_len.max(s_len);
     if longest == 0 {
         return 0.0;
     }
-    let v = 1.0 - strsim::levenshtein(p, s) as f32 / longest as f32;
-    let spelled = if v < MIN_WORD_SIM {
+    // Most words compared are nothing alike, and this runs for every word of every phrasing at
+    // every place of a transcript (and again for each reading of it): the edit distance is at
+    // least the difference in length, so where that alone puts the words under
+    // `MIN_WORD_SIM` the distance is not computed (same result, a fraction of the time).
+    let at_best = 1.0 - p_len.abs_diff(s_len) as f32 / longest as f32;
+    let spelled = if at_best < MIN_WORD_SIM {
         0.0
     } else {
-        // Each edit costs more than its share of the word: "certaine" is not "certifiée".
-        1.0 - (1.0 - v) * 1.25
+        let v = 1.0 - strsim::levenshtein(p, s) as f32 / longest as f32;
+        if v < MIN_WORD_SIM {
+            0.0
+        } else {
+            // Each edit costs more than its share of the word: "certaine" is not "certifiée".
+            1.0 - (1.0 - v) * 1.25
+        }
     };
-    if sounded(p) == sounded(s) {
-        spelled.max(HOMOPHONE_SIM)
+    // Sounded alike only if begun alike: [`sounded`] keeps a word's first letter.
+    if spelled < HOMOPHONE_SIM
+        && p.as_bytes().first() == s.as_bytes().first()
+        && sounded(p) == sounded(s)
+    {
+        HOMOPHONE_SIM
     } else {
         spelled
     }
@@ -287,13 +301,16 @@ impl Pattern {
                     .collect()
             })
             .collect();
+        // Each pair of heard words joined, and each pair of the phrasing's words, once.
+        let stream_pairs: Vec<String> = stream
+            .windows(2)
+            .map(|w| format!("{}{}", w[0].norm, w[1].norm))
+            .collect();
         let split: Vec<Vec<f32>> = (0..m)
             .map(|j| {
                 (0..n)
-                    .map(|k| match (self.word(j), stream.get(k + 1)) {
-                        (Some(w), Some(next)) => {
-                            word_sim(w, &format!("{}{}", stream[k].norm, next.norm))
-                        }
+                    .map(|k| match (self.word(j), stream_pairs.get(k)) {
+                        (Some(w), Some(pair)) => word_sim(w, pair),
                         _ => 0.0,
                     })
                     .collect()
@@ -301,17 +318,18 @@ impl Pattern {
             .collect();
         let joined: Vec<Vec<f32>> = (0..m)
             .map(|j| {
+                let pair = match (self.word(j), self.toks.get(j + 1)) {
+                    (
+                        Some(a),
+                        Some(PatTok {
+                            word: PatWord::Word(b),
+                            ..
+                        }),
+                    ) => Some(format!("{a}{b}")),
+                    _ => None,
+                };
                 (0..n)
-                    .map(|k| match (self.word(j), self.toks.get(j + 1)) {
-                        (
-                            Some(a),
-                            Some(PatTok {
-                                word: PatWord::Word(b),
-                                ..
-                            }),
-                        ) => word_sim(&format!("{a}{b}"), &stream[k].norm),
-                        _ => 0.0,
-                    })
+                    .map(|k| pair.as_ref().map_or(0.0, |p| word_sim(p, &stream[k].norm)))
                     .collect()
             })
             .collect();
