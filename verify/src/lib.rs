@@ -377,6 +377,16 @@ struct Eval<'a> {
     forbidden: std::cell::OnceCell<Vec<Cand>>,
     /// [`Eval::forbidden_close`], found once a call.
     forbidden_close: std::cell::OnceCell<Vec<Cand>>,
+    /// [`Eval::stated_numbers`], found once a call.
+    stated_numbers: std::cell::OnceCell<Vec<StatedNumber>>,
+}
+
+/// A number a required item was surely stated with: the rule, its speaker, and the number's
+/// first and last word in that speaker's stream.
+struct StatedNumber {
+    rule: String,
+    speaker: Speaker,
+    words: (usize, usize),
 }
 
 impl Eval<'_> {
@@ -944,8 +954,7 @@ impl Eval<'_> {
         // "signé" alone) is its own; an amount or a period is stated, not denied ("et pas 19
         // euros" was "est à dix-neuf euros" misheard).
         let phrasing = text::normalise(&c.phrase, &self.book.language);
-        let states_a_number =
-            c.phrase.contains(NUMBER_SLOT) || phrasing.iter().any(|t| is_number_token(t));
+        let states_a_number = self.states_a_number(c);
         if let Some(before) = c.words.0.checked_sub(1).map(|i| &s.words[i]) {
             let same_sentence = !before.text.trim().ends_with(SENTENCE_ENDS);
             // Or another phrasing of the item, matched over the "no" too ("tant que vous
@@ -975,6 +984,73 @@ impl Eval<'_> {
                     "its words are close to the forbidden \"{}\" (\"{}\", score {:.2})",
                     f.phrase, f.matched, f.score
                 )
+            })
+    }
+
+    /// Whether `c`'s phrasing states an amount or a period: it has a number.
+    fn states_a_number(&self, c: &Cand) -> bool {
+        c.phrase.contains(NUMBER_SLOT)
+            || text::normalise(&c.phrase, &self.book.language)
+                .iter()
+                .any(|t| is_number_token(t))
+    }
+
+    /// The numbers of `c`'s words (first and last word of each), where `c` states one (its
+    /// phrasing has a number).
+    fn numbers_of(&self, c: &Cand) -> Vec<(usize, usize)> {
+        let Some(s) = self.stream_of(c).filter(|_| self.states_a_number(c)) else {
+            return Vec::new();
+        };
+        s.toks
+            .iter()
+            .filter(|t| is_number_token(&t.norm))
+            .filter(|t| t.first_word >= c.words.0 && t.last_word <= c.words.1)
+            .map(|t| (t.first_word, t.last_word))
+            .collect()
+    }
+
+    /// Every number a required item was surely stated with ("fourteen" of "a fourteen day
+    /// cancellation period"), found once a call.
+    fn stated_numbers(&self) -> &[StatedNumber] {
+        self.stated_numbers.get_or_init(|| {
+            let all: Vec<&Stream<'_>> = self.streams.iter().collect();
+            self.book
+                .rules
+                .iter()
+                .filter(|r| r.kind == RuleKind::Required)
+                .flat_map(|r| {
+                    find(&r.patterns, &all, self.book.review_below)
+                        .into_iter()
+                        .filter(|c| self.sure(c) && self.speaker_ok(r, c.speaker))
+                        .flat_map(move |c| {
+                            self.numbers_of(&c)
+                                .into_iter()
+                                .map(move |words| StatedNumber {
+                                    rule: r.id.clone(),
+                                    speaker: c.speaker,
+                                    words,
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                })
+                .collect()
+        })
+    }
+
+    /// Whether every number match `c` of `rule` rests on is one another item was surely
+    /// stated with: one number is one quantity, and "fourteen" in "comes with a fourteen day
+    /// cancellation period" is no price, however close "comes with a fourteen" is to "costs
+    /// {number}".
+    fn number_of_another(&self, rule: &Rule, c: &Cand) -> bool {
+        let numbers = self.numbers_of(c);
+        !numbers.is_empty()
+            && numbers.iter().all(|n| {
+                self.stated_numbers().iter().any(|o| {
+                    o.rule != rule.id
+                        && o.speaker == c.speaker
+                        && o.words.0 <= n.0
+                        && n.1 <= o.words.1
+                })
             })
     }
 
@@ -1029,7 +1105,11 @@ impl Eval<'_> {
                 ),
             );
         }
-        if let Some(c) = cands.iter().find(valid) {
+        if let Some(c) = cands
+            .iter()
+            .filter(valid)
+            .find(|c| !self.number_of_another(rule, c))
+        {
             return self.finding(
                 rule,
                 Outcome::Met,
@@ -1910,6 +1990,7 @@ pub fn verify(
         mono,
         forbidden: std::cell::OnceCell::new(),
         forbidden_close: std::cell::OnceCell::new(),
+        stated_numbers: std::cell::OnceCell::new(),
     };
     let mut findings = Vec::with_capacity(book.rules.len());
     for rule in &book.rules {

@@ -125,6 +125,36 @@ fn declines(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bool {
     })
 }
 
+/// Words that, after "trop" or "too", say the offer costs more than the customer will pay
+/// ("c'est beaucoup trop cher pour moi", "that's too much for me", "far too expensive").
+const DEAR: &[&str] = &[
+    "cher",
+    "chère",
+    "chers",
+    "chères",
+    "coûteux",
+    "coûteuse",
+    "onéreux",
+    "expensive",
+    "much",
+    "dear",
+    "pricey",
+    "steep",
+];
+
+/// Whether the reply `words[from..to]` says the offer is too dear: "trop" or "too" with a
+/// word of [`DEAR`] right after it, or one word between ("trop cher", "too much", "too
+/// expensive"; not "un peu cher", a doubt, nor "so much" of "thank you so much").
+fn too_dear(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bool {
+    let all: Vec<String> = words[from..to].iter().flat_map(|w| parts(w.text)).collect();
+    all.iter().enumerate().any(|(i, p)| {
+        matches!(p.as_str(), "trop" | "too")
+            && all[i + 1..(i + 3).min(all.len())]
+                .iter()
+                .any(|n| DEAR.contains(&n.as_str()))
+    })
+}
+
 /// Words that, said with a "no", make it a doubt rather than a refusal ("I don't know", "je
 /// ne suis pas sûr").
 const UNSURE: &[&str] = &[
@@ -586,6 +616,16 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
     }
     if has(BUT) {
         return Reply::Unclear;
+    }
+    // "C'est beaucoup trop cher pour moi, merci", "That's too much for me": a refusal said by
+    // its reason, with no "no". With a yes or a word that may take the offer ("Trop cher…
+    // bon, allez, je prends", "too expensive, I'd like something cheaper") it is for a person.
+    if too_dear(words, (from, to)) {
+        return if opening.is_some() || has(TAKE) {
+            Reply::Unclear
+        } else {
+            Reply::Declines
+        };
     }
     // What the reply says past its yes and the words that say nothing; a yes said later
     // ("Go on then, yes", "Allez, c'est bon pour moi") is one all the same, a second yes

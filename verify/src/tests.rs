@@ -2270,6 +2270,17 @@ fn a_reply_that_takes_the_offer_is_read_with_its_yes_anywhere_or_in_words_that_t
         consent("C'est beaucoup trop cher, je vais laisser tomber.").0,
         Outcome::Refused
     );
+    // So does the reason alone, with no "no"; with a word that may take the offer, or a
+    // price that is only "un peu cher", it is for a person.
+    assert_eq!(
+        consent("C'est beaucoup trop cher pour moi, merci."),
+        (Outcome::Refused, FindingStatus::Fail)
+    );
+    assert_ne!(
+        consent("C'est trop cher, mais bon, allez, je prends.").0,
+        Outcome::Refused
+    );
+    assert_ne!(consent("C'est un peu cher, merci.").0, Outcome::Refused);
     let consent = |answer: &'static str| {
         english_consent(&[
             (A, 14_000, "Would you like to go ahead?"),
@@ -2289,6 +2300,9 @@ fn a_reply_that_takes_the_offer_is_read_with_its_yes_anywhere_or_in_words_that_t
         consent("That's far too expensive, I'll leave it, thanks."),
         declined
     );
+    assert_eq!(consent("That's too much for me, thanks."), declined);
+    assert_ne!(consent("Thank you so much."), declined);
+    assert_ne!(consent("Too expensive? No, I'll take it."), declined);
     // Said over the offer's last word ("period." from 13.5 s to 13.8 s), the reply answers
     // it all the same.
     assert_eq!(
@@ -2826,4 +2840,37 @@ fn a_made_up_word_that_sounds_like_the_items_own_makes_its_absence_doubtful() {
             "{other}"
         );
     }
+}
+
+/// One number is one quantity: "fourteen" in "comes with a fourteen day cancellation period"
+/// is the period's, and no price however close "comes with a fourteen" is to "costs
+/// {number}" (it made a call with no price at all "probably said", in the twenty-first
+/// unseen set). A number of its own so placed is still a price to listen to.
+#[test]
+fn a_number_another_item_was_stated_with_is_no_price() {
+    let price = |offer: &'static str| {
+        let turns = vec![
+            (A, 0, "Good evening, I'm Sam Turner from Callbridge, calling on behalf of Peak Mobile. This call is being recorded."),
+            (C, 7_000, "Good evening."),
+            (A, 8_500, offer),
+            (C, 13_000, "How much will it cost me?"),
+            (A, 15_000, "It's very affordable, it'll all be in the email."),
+            (C, 18_500, "Okay, go on then."),
+            (A, 21_000, "Thank you, goodbye."),
+        ];
+        let mut t = transcript(&turns);
+        t.language = "en".into();
+        let en = RuleBook::pack("en-sales").unwrap();
+        let v = run(&en, &t, &meta("2026-03-03T10:30:00+01:00"));
+        let f = finding(&v, "price");
+        (f.outcome, f.status)
+    };
+    assert_eq!(
+        price("Our unlimited mobile plan comes with a fourteen day cancellation period."),
+        (Outcome::Missing, FindingStatus::Fail)
+    );
+    assert_eq!(
+        price("Our plan comes to nineteen a month, with a fourteen day cancellation period."),
+        (Outcome::Met, FindingStatus::Review)
+    );
 }
