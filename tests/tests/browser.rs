@@ -24,6 +24,17 @@ struct Browser {
     _driver: KillOnDrop,
 }
 
+/// Ends the WebDriver session before chromedriver is killed: killing chromedriver alone leaves
+/// the headless Chromium it started running after the suite (it did in CI).
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self
+            .http
+            .delete(format!("{}/session/{}", self.base, self.session))
+            .send();
+    }
+}
+
 impl Browser {
     fn start(downloads: &std::path::Path) -> Self {
         let port = {
