@@ -537,6 +537,15 @@ pub(crate) fn says_nothing(word: &str) -> bool {
             .all(|p| FILLER.contains(&p.as_str()) || HESITATION.contains(&p.as_str()))
 }
 
+/// Words no sentence ends on (conjunctions, "the", "my"): a reply whose last word is one was
+/// cut off, or its end misheard ("No need, I accept" came out "No need except.", heard with
+/// confidence): what it says is for a person. Not words that may end one in a language
+/// ("si" of "mais si", "ou" read for "où", "car" in English, "un" of "j'en prends un").
+const NEVER_LAST: &[&str] = &[
+    "but", "mais", "except", "sauf", "and", "or", "if", "et", "because", "parce", "the", "an",
+    "my", "your", "mon", "ma", "votre",
+];
+
 /// What the reply `words[from..to]` says; `asked`: it answers a question of the agent's.
 pub(crate) fn read(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> Reply {
     let reply = &words[from..to];
@@ -549,6 +558,12 @@ pub(crate) fn read(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool
     // such a word leaves a refusal or a decision put off as plain as it was, never a yes ("je
     // [ne] le prends [pas]").
     if reply.is_empty() || doubtful.iter().any(|w| !says_nothing(w.text)) {
+        return Reply::Unclear;
+    }
+    if reply
+        .last()
+        .is_some_and(|w| NEVER_LAST.contains(&bare(w.text).as_str()))
+    {
         return Reply::Unclear;
     }
     match read_heard(words, (from, to), asked) {

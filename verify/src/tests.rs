@@ -2874,3 +2874,38 @@ fn a_number_another_item_was_stated_with_is_no_price() {
         (Outcome::Met, FindingStatus::Review)
     );
 }
+
+/// A reply that ends on a word no sentence ends on was cut off or misheard at its end: "No
+/// need, I accept" came out "No need except." with confidence, and was read as a refusal of
+/// a sale the customer made. It is for a person; said whole, each is what it says.
+#[test]
+fn a_reply_cut_off_on_a_conjunction_is_for_a_person() {
+    let consent = |answer: &'static str| {
+        english_consent(&[
+            (
+                A,
+                14_000,
+                "The offer will still stand next week if you'd rather wait.",
+            ),
+            (C, 17_000, answer),
+        ])
+    };
+    assert_eq!(
+        consent("No need, I accept."),
+        (Outcome::Met, FindingStatus::Pass)
+    );
+    assert_eq!(consent("No need except.").1, FindingStatus::Review);
+    assert_eq!(
+        consent("No, thanks, I'm not interested."),
+        (Outcome::Refused, FindingStatus::Fail)
+    );
+    let consent = |answer: &str| french_consent("Le contrat vous sera envoyé.", answer);
+    assert_eq!(
+        consent("Non, ce n'est pas pour moi, mais").1,
+        FindingStatus::Review
+    );
+    assert_eq!(
+        consent("Non, ce n'est pas pour moi, merci."),
+        (Outcome::Refused, FindingStatus::Fail)
+    );
+}
