@@ -1119,10 +1119,14 @@ impl Eval<'_> {
             );
         }
         let sure: Vec<&Cand> = cands.iter().filter(|c| self.sure(c)).collect();
-        if let Some(c) = sure
-            .iter()
-            .find(|c| !self.speaker_ok(rule, c.speaker) && self.window_problem(rule, c).is_none())
-        {
+        // The other party asking about the item ("Je vais recevoir un contrat à signer ?")
+        // did not say it in the speaker's stead: the item is missing, not said by the wrong
+        // party.
+        if let Some(c) = sure.iter().find(|c| {
+            !self.speaker_ok(rule, c.speaker)
+                && !c.hypothetical
+                && self.window_problem(rule, c).is_none()
+        }) {
             let who = rule.speaker.map_or("anyone".into(), |s| s.to_string());
             return self.finding(
                 rule,

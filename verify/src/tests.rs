@@ -2909,3 +2909,29 @@ fn a_reply_cut_off_on_a_conjunction_is_for_a_person() {
         (Outcome::Refused, FindingStatus::Fail)
     );
 }
+
+/// The customer asking about an item ("Je vais recevoir un contrat à signer ?") did not say it
+/// in the agent's stead: the binding clause is missing, not said by the wrong party (the
+/// twenty-first unseen set). Said as a statement, it is the customer's words all the same.
+#[test]
+fn a_question_of_the_other_party_is_no_item_said_by_the_wrong_one() {
+    let binding = |customer: &'static str| {
+        let mut turns = compliant();
+        turns[5] = (A, 23_000, "Vous recevrez un récapitulatif par courrier.");
+        turns.insert(6, (C, 27_000, customer));
+        let v = run(
+            &RuleBook::pack("fr-demarchage").unwrap(),
+            &transcript(&turns),
+            &meta("2026-03-03T10:30:00+01:00"),
+        );
+        finding(&v, "binding_after_signature").outcome
+    };
+    assert_eq!(
+        binding("D'accord. Je vais recevoir un contrat à signer ?"),
+        Outcome::Missing
+    );
+    assert_eq!(
+        binding("D'accord, je vais recevoir un contrat à signer."),
+        Outcome::WrongSpeaker
+    );
+}
