@@ -142,11 +142,10 @@ const DEAR: &[&str] = &[
     "steep",
 ];
 
-/// Whether the reply `words[from..to]` says the offer is too dear: "trop" or "too" with a
-/// word of [`DEAR`] right after it, or one word between ("trop cher", "too much", "too
+/// Whether a reply, as its sub-words `all`, says the offer is too dear: "trop" or "too" with
+/// a word of [`DEAR`] right after it, or one word between ("trop cher", "too much", "too
 /// expensive"; not "un peu cher", a doubt, nor "so much" of "thank you so much").
-fn too_dear(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bool {
-    let all: Vec<String> = words[from..to].iter().flat_map(|w| parts(w.text)).collect();
+fn too_dear(all: &[String]) -> bool {
     all.iter().enumerate().any(|(i, p)| {
         matches!(p.as_str(), "trop" | "too")
             && all[i + 1..(i + 3).min(all.len())]
@@ -635,7 +634,7 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
     // "C'est beaucoup trop cher pour moi, merci", "That's too much for me": a refusal said by
     // its reason, with no "no". With a yes or a word that may take the offer ("Trop cher…
     // bon, allez, je prends", "too expensive, I'd like something cheaper") it is for a person.
-    if too_dear(words, (from, to)) {
+    if too_dear(&all) {
         return if opening.is_some() || has(TAKE) {
             Reply::Unclear
         } else {
