@@ -1060,8 +1060,17 @@ impl Eval<'_> {
         // A disclosure's words inside what the rule set forbids are no disclosure: "à signer"
         // in "vous n'avez rien à signer" tells the customer the opposite.
         let forbidden = self.forbidden_said();
+        // Its phrasings, then what it means in other words ("le contrat que nous vous
+        // enverrons" for a written confirmation). A meaning is words of a kind said together,
+        // not the item's wording: it keeps an item from being called missing, and a person
+        // confirms it ("vous recevrez la confirmation par téléphone" is none).
+        let probably = (self.book.absent_below + self.book.review_below) / 2.0;
         let cands: Vec<Cand> = find(&rule.patterns, &all, self.book.absent_below)
             .into_iter()
+            .chain(self.meanings(rule, &all).into_iter().map(|mut c| {
+                c.score = c.score.min(probably);
+                c
+            }))
             .filter(|c| {
                 !forbidden.iter().any(|f| {
                     f.speaker == c.speaker && f.start_ms < c.end_ms && c.start_ms < f.end_ms

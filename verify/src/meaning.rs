@@ -43,6 +43,27 @@ const FRONTED: &[&str] = &[
 /// "it's now" they stand for nothing.
 const PRONOUNS: &[&str] = &["they", "elle", "elles", "ils"];
 
+/// Words that open a subject said before its clause and taken up there by a pronoun ("Ce
+/// prix, il est valable que ce soir", "This offer, it ends tonight"): determiners, normalised.
+const DETERMINERS: &[&str] = &[
+    "ce", "cet", "cette", "ces", "notre", "nos", "votre", "vos", "le", "la", "les", "l", "this",
+    "that", "these", "those", "our", "your", "the",
+];
+
+/// Pronouns that take up a subject said before the clause ([`DETERMINERS`]), normalised:
+/// "il" and "it" too, which after a subject set apart stand for it.
+const RESUMPTIVE: &[&str] = &["il", "elle", "ils", "elles", "c", "ca", "it", "they"];
+
+/// Tokens a subject set apart before its clause has at most ("Cette remise exceptionnelle,
+/// elle …").
+const SUBJECT_APART_MAX: usize = 3;
+
+/// Verbs that make a clause a sentence of its own, not a subject set apart ("The price is
+/// fixed, it ends today": the "it" may be anything), normalised.
+const COPULAS: &[&str] = &[
+    "is", "s", "are", "was", "were", "be", "will", "est", "sont", "etait", "sera", "seront",
+];
+
 /// Words that may come before a clause's pronoun ("and they'll be gone"), normalised.
 const CONJUNCTIONS: &[&str] = &["and", "so", "but", "et", "donc", "mais", "alors"];
 
@@ -61,6 +82,19 @@ const RESTRICTIVE_QUE: &str = "seulement";
 /// reste plus que deux places".)
 const NOT_ONLY: &[&str] = &[
     "pas", "jamais", "rien", "aucun", "aucune", "personne", "guere", "point", "nul", "nulle",
+];
+
+/// Words after which a "que" with no "ne" before it is the "only" of spoken French, which
+/// drops its "ne" ("il est valable que ce soir", "c'est disponible que jusqu'à demain"),
+/// normalised: predicates no "que" clause follows otherwise. Not "valide" nor "garanti":
+/// "je valide que …", "il est garanti que …" say "that".
+const SPOKEN_ONLY_AFTER: &[&str] = &[
+    "valable",
+    "valables",
+    "disponible",
+    "disponibles",
+    "dure",
+    "durera",
 ];
 
 /// Tokens a French "ne" looks ahead for its "que".
@@ -156,6 +190,15 @@ pub(crate) fn read_restrictions(toks: &[Tok], clause: Option<&[usize]>) -> Vec<T
             }
         }
     }
+    // The "ne" dropped, as spoken French does: "valable que ce soir" ([`SPOKEN_ONLY_AFTER`]).
+    for j in 1..toks.len() {
+        let spoken = matches!(out[j].norm.as_str(), "que" | "qu")
+            && SPOKEN_ONLY_AFTER.contains(&toks[j - 1].norm.as_str())
+            && same_clause(j - 1, j);
+        if spoken {
+            out[j].norm = RESTRICTIVE_QUE.to_string();
+        }
+    }
     out
 }
 
@@ -198,6 +241,21 @@ fn restricts_no_time(toks: &[Tok], at: usize) -> bool {
         .and_then(|i| toks.get(i))
         .is_some_and(|t| ONLY_AS_ADJECTIVE.contains(&t.norm.as_str()));
     number(at + 1) || number(at + 2) || adjective
+}
+
+/// Whether the clause of tokens `before..from` is a subject set apart and the clause from
+/// `from` takes it up with a pronoun ("Ce prix, il est valable que ce soir"): a few tokens
+/// opened by a determiner ([`DETERMINERS`], [`SUBJECT_APART_MAX`]) and no verb of
+/// [`COPULAS`], then one of [`RESUMPTIVE`].
+fn subject_apart(toks: &[Tok], before: usize, from: usize) -> bool {
+    let is = |i: usize, words: &[&str]| {
+        toks.get(i)
+            .is_some_and(|t| words.contains(&t.norm.as_str()))
+    };
+    from - before <= SUBJECT_APART_MAX
+        && is(before, DETERMINERS)
+        && !(before..from).any(|i| is(i, COPULAS))
+        && is(from, RESUMPTIVE)
 }
 
 /// One statement a rule forbids, by kinds of words said together.
@@ -332,7 +390,7 @@ impl Meaning {
                     if opens(before, FRONTED) {
                         // The condition's "no" is no denial: read for one from this clause on.
                         reads.push((before, from));
-                    } else if opens(from, PRONOUNS) {
+                    } else if opens(from, PRONOUNS) || subject_apart(toks, before, from) {
                         reads.push((before, before));
                     }
                 }

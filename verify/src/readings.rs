@@ -1274,7 +1274,7 @@ mod tests {
         turns[5] = (
             A,
             23_000,
-            "Vous recevrez l'offre par coyer et vous ne serez engagée qu'après l'avoir signée.",
+            "Vous aurez l'offre par coyer et vous ne serez engagée qu'après l'avoir signée.",
         );
         let mut t = transcript(&turns);
         barely_heard(&mut t, 5, |w| w.contains("coyer"));
@@ -1307,7 +1307,7 @@ mod tests {
         assert_eq!(r.heard, t.segments[5].text);
         assert_eq!(
             r.script,
-            "Vous recevrez l'offre par courrier et vous ne serez engagée qu'après l'avoir signée."
+            "Vous aurez l'offre par courrier et vous ne serez engagée qu'après l'avoir signée."
         );
     }
 
@@ -1615,7 +1615,7 @@ mod tests {
         turns[5] = (
             A,
             23_000,
-            "Le contrat vous sera adressé par pemme pour signature.",
+            "Le contrat, vous l'aurez par pemme pour signature.",
         );
         let mut t = transcript(&turns);
         barely_heard(&mut t, 5, |w| w.contains("pemme"));
@@ -1631,7 +1631,7 @@ mod tests {
             .expect("the e-mail phrasing is tried");
         assert_eq!(
             r.script,
-            "Le contrat vous sera adressé par e-mail pour signature."
+            "Le contrat, vous l'aurez par e-mail pour signature."
         );
         // Where the match covered the phrasing's words, the place is the match.
         let r = readings.iter().find(|r| r.phrase == "par mail").unwrap();
@@ -2221,7 +2221,7 @@ mod tests {
         turns[5] = (
             A,
             23_000,
-            "Vous recevrez l'offre par coyer et vous ne serez engagée qu'après l'avoir signée.",
+            "Vous aurez l'offre par coyer et vous ne serez engagée qu'après l'avoir signée.",
         );
         turns.push((A, 40_000, "Parfait, merci madame."));
         let t = transcript(&turns);

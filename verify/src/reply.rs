@@ -125,6 +125,187 @@ fn declines(words: &[WordAt<'_>], (from, to): (usize, usize)) -> bool {
     })
 }
 
+/// Idioms by which a customer takes the offer, with no yes and no verb of [`TAKE`] needed
+/// ("Banco", "Vendu, je prends", "Ça roule", "C'est parti", "You've got yourself a deal", "I'm
+/// sold", "Count me in", "Sounds like a plan"): the closed class of the languages' set phrases
+/// of assent, each written as its sub-words ([`parts`]). One that opens with `^` is that idiom
+/// only as the reply's opening word ("Deal, put me down", not "a good deal"); one that ends with
+/// `$` only where a clause ends ("I'm in.", not "I'm in a meeting").
+const TAKES_IN_AN_IDIOM: &[&str] = &[
+    // French
+    "banco",
+    "^vendu",
+    "c est vendu",
+    "c est parti",
+    "ça roule",
+    "ca roule",
+    "chiche",
+    "marché conclu",
+    "affaire conclue",
+    "tope là",
+    "topez là",
+    "je me lance",
+    "on fonce",
+    "je fonce",
+    "ça me tente",
+    "vous m avez convaincu",
+    "vous m avez convaincue",
+    "vous m avez eu",
+    "vous m avez eue",
+    "c est ok pour moi",
+    "ok pour moi",
+    "je suis des vôtres",
+    // English
+    "^deal",
+    "it s a deal",
+    "that s a deal",
+    "got a deal",
+    "got yourself a deal",
+    "we have a deal",
+    "^sold",
+    "i m sold",
+    "count me in",
+    "i m in$",
+    "we re in$",
+    "i m game",
+    "i m up for it",
+    "i m on board",
+    "sounds like a plan",
+    "go for it",
+    "give it a go",
+    "give it a try",
+    "give it a shot",
+    "go on then",
+    "you ve convinced me",
+    "you convinced me",
+    "talked me into it",
+    "you ve sold me",
+    "i m all for it",
+];
+
+/// Idioms by which a customer declines without a "no" ("Sans façon", "je vais passer mon tour",
+/// "I'll give it a miss", "I'll sit this one out"), written as [`TAKES_IN_AN_IDIOM`]: a refusal
+/// unless the reply also holds a yes or a word that may take the offer.
+const DECLINES_IN_AN_IDIOM: &[&str] = &[
+    // French
+    "sans façon",
+    "sans facon",
+    "passer mon tour",
+    "passe mon tour",
+    "je passe$",
+    "très peu pour moi",
+    "je m abstiens",
+    "m abstenir",
+    "m en passer",
+    "m en passerai",
+    "je m en passe",
+    "ça ira$",
+    "hors de question",
+    "je décline",
+    // English
+    "give it a miss",
+    "sit this one out",
+    "count me out",
+    "i m good$",
+    "i m all set$",
+    "i ll skip it",
+    "i ll skip",
+    "i ll give it a miss",
+];
+
+/// Words by which a customer dodges: neither yes nor no ("Peut-être, on verra", "Maybe, we'll
+/// see", "Perhaps"), written as [`TAKES_IN_AN_IDIOM`]. A reply of a dodge, with no yes and no
+/// word that may take the offer, is [`Reply::Unsure`]: no assent, and no refusal either.
+const DODGES: &[&str] = &[
+    // French
+    "peut être",
+    "on verra",
+    "je verrai",
+    "on va voir",
+    "faut voir",
+    "à voir",
+    // English
+    "maybe",
+    "perhaps",
+    "possibly",
+    "we ll see",
+    "i ll see",
+    "we shall see",
+];
+
+/// Phrases that open a turn and say nothing of what was decided ("You know what, …", "Vous
+/// savez quoi, …", "To be honest, …"), written as [`TAKES_IN_AN_IDIOM`].
+const SAY_NOTHING: &[&str] = &[
+    "you know what",
+    "vous savez quoi",
+    "tu sais quoi",
+    "to be honest",
+    "à vrai dire",
+];
+
+/// Words that make a reply a condition ("I'd give it a go if it were cheaper", "banco si vous
+/// baissez le prix"): an idiom in it takes or declines nothing for certain.
+const CONDITION: &[&str] = &["if", "unless", "si", "provided"];
+
+/// The words of `words[from..to]` that say an idiom of `class` ([`TAKES_IN_AN_IDIOM`],
+/// [`DECLINES_IN_AN_IDIOM`], [`DODGES`], [`SAY_NOTHING`]), each marked in the returned
+/// vector (one flag a word of the reply); none where the reply is a condition ([`CONDITION`]).
+/// `opening`: the reply's opening word ([`opening_word`]), where an idiom written with `^`
+/// must start.
+fn idiom_words(
+    words: &[WordAt<'_>],
+    (from, to): (usize, usize),
+    opening: usize,
+    class: &[&str],
+) -> Vec<bool> {
+    let mut said = vec![false; to - from];
+    // Each sub-word with its word, and whether it is its word's last.
+    let subs: Vec<(usize, String, bool)> = (from..to)
+        .flat_map(|i| {
+            let p = parts(words[i].text);
+            let n = p.len();
+            p.into_iter()
+                .enumerate()
+                .map(move |(k, p)| (i, p, k + 1 == n))
+        })
+        .collect();
+    if subs.iter().any(|(_, p, _)| CONDITION.contains(&p.as_str())) {
+        return said;
+    }
+    let ends_a_clause = |i: usize| {
+        i + 1 == to
+            || words[i]
+                .text
+                .trim()
+                .ends_with([',', '.', '!', '?', '…', ';', ':'])
+    };
+    for idiom in class {
+        let at_opening = idiom.starts_with('^');
+        let at_end = idiom.ends_with('$');
+        let want: Vec<&str> = idiom.trim_matches(['^', '$']).split(' ').collect();
+        for s in 0..subs.len() {
+            let Some(seen) = subs.get(s..s + want.len()) else {
+                break;
+            };
+            if seen.iter().zip(&want).any(|((_, p, _), w)| p != w) {
+                continue;
+            }
+            let (first, last) = (seen[0].0, seen[want.len() - 1].0);
+            let starts_its_word = s == 0 || subs[s - 1].0 != first;
+            if at_opening && !(first == opening && starts_its_word) {
+                continue;
+            }
+            if at_end && !(seen[want.len() - 1].2 && ends_a_clause(last)) {
+                continue;
+            }
+            for flag in &mut said[first - from..=last - from] {
+                *flag = true;
+            }
+        }
+    }
+    said
+}
+
 /// Words that, after "trop" or "too", say the offer costs more than the customer will pay
 /// ("c'est beaucoup trop cher pour moi", "that's too much for me", "far too expensive").
 const DEAR: &[&str] = &[
@@ -367,6 +548,8 @@ const FILLER: &[&str] = &[
     "their",
     "can",
     "could",
+    // "Put me down for one", "I'll take one".
+    "one",
 ];
 
 /// A word's sub-words, lower case, for the classes above: "allez-y" is "allez" and "y",
@@ -436,6 +619,14 @@ pub(crate) fn says_something(words: &[WordAt<'_>], (from, to): (usize, usize)) -
         .iter()
         .flat_map(|w| parts(w.text))
         .any(|p| !FILLER.contains(&p.as_str()) && !HESITATION.contains(&p.as_str()))
+        // "I'm good, thanks": words that say nothing, save together.
+        || idiom_words(
+            words,
+            (from, to),
+            opening_word(words, (from, to)),
+            DECLINES_IN_AN_IDIOM,
+        )
+        .contains(&true)
 }
 
 /// Whether the agent, answering a customer who declined (`words[from..to]`, the agent's words
@@ -580,6 +771,19 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
     let all: Vec<String> = reply.iter().flat_map(|w| parts(w.text)).collect();
     let has = |class: &[&str]| all.iter().any(|p| class.contains(&p.as_str()));
     let no_at = |i: usize| says_no_at(words, i) && !hypothetical(words, i, i);
+    // The words of idioms: of assent, of refusal, of a dodge, and those that say nothing.
+    let taken_in_idiom = idiom_words(words, (from, to), k, TAKES_IN_AN_IDIOM);
+    let idiom_takes = taken_in_idiom.contains(&true);
+    let says_nothing_in_idiom = idiom_words(words, (from, to), k, SAY_NOTHING);
+    // A word of [`TAKE`] outside the words `except` flags.
+    let take_outside = |except: &[bool]| {
+        (from..to).any(|i| {
+            !except[i - from]
+                && parts(words[i].text)
+                    .iter()
+                    .any(|p| TAKE.contains(&p.as_str()))
+        })
+    };
     if (from..to).any(no_at) {
         // A "no" declines unless the reply also opens with a yes, is unsure ("I don't know",
         // "je ne sais pas trop": a doubt, not a refusal, and not an assent) or takes the offer
@@ -595,9 +799,10 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
                 .any(|w| parts(w.text).iter().any(|p| p == "off"))
         };
         let takes = (from..to).any(|i| {
-            parts(words[i].text)
-                .iter()
-                .any(|p| TAKE.contains(&p.as_str()))
+            (taken_in_idiom[i - from]
+                || parts(words[i].text)
+                    .iter()
+                    .any(|p| TAKE.contains(&p.as_str())))
                 && !off(i)
                 && !(i.saturating_sub(2).max(from)..(i + 3).min(to)).any(no_at)
         });
@@ -618,7 +823,11 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
     }
     // A refusal in a word that needs no "no"; after a yes ("Yes, but I'll pass on the
     // extras") it is for a person.
-    if declines(words, (from, to)) {
+    // Or in an idiom ("Sans façon, merci", "I'll give it a miss"), with no word that may
+    // take the offer beside it.
+    let declined = idiom_words(words, (from, to), k, DECLINES_IN_AN_IDIOM);
+    let declined_in_idiom = declined.contains(&true) && !idiom_takes && !take_outside(&declined);
+    if declines(words, (from, to)) || declined_in_idiom {
         return if opening.is_some() {
             Reply::Unclear
         } else {
@@ -641,6 +850,16 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
             Reply::Declines
         };
     }
+    // A dodge ("Peut-être, on verra", "Maybe, we'll see"), with no yes and nothing that may
+    // take the offer: neither an assent nor a refusal.
+    let dodged = idiom_words(words, (from, to), k, DODGES);
+    if dodged.contains(&true)
+        && !idiom_takes
+        && !take_outside(&dodged)
+        && !(from..to).any(|i| yes_at(words, i, to).is_some())
+    {
+        return Reply::Unsure;
+    }
     // What the reply says past its yes and the words that say nothing; a yes said later
     // ("Go on then, yes", "Allez, c'est bon pour moi") is one all the same, a second yes
     // ("Oui, d'accord") no more than the first.
@@ -651,6 +870,11 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
         if let Some(m) = yes_at(words, i, to) {
             yes = true;
             i += m;
+            continue;
+        }
+        // An idiom of assent is one all the same; words that say nothing, nothing.
+        if taken_in_idiom[i - from] || says_nothing_in_idiom[i - from] {
+            i += 1;
             continue;
         }
         // A "no" left here waves an objection away ("pas de souci"; a "no" that says no was
@@ -664,7 +888,7 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
         i += 1;
     }
     if rest.is_empty() {
-        return if asked && yes {
+        return if asked && yes || idiom_takes {
             Reply::Agrees
         } else {
             Reply::Unclear
@@ -673,6 +897,12 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
     // Every word left acknowledges, or every word takes the offer: a word of neither ("Yes,
     // I've read the switch to the new terrace", heard with confidence for "Yes, I agree to
     // switch") leaves the reply unclear.
+    let take_or_like = |p: &String| TAKE.contains(&p.as_str()) || LIKING.contains(&p.as_str());
+    // An idiom of assent, and every other word takes the offer or likes it ("Vendu, je
+    // prends", "Sounds like a plan, let's go for it").
+    if idiom_takes && rest.iter().all(take_or_like) {
+        return Reply::Agrees;
+    }
     if yes && rest.iter().all(|p| ACKNOWLEDGE.contains(&p.as_str())) {
         return Reply::Acknowledges;
     }
@@ -680,10 +910,7 @@ fn read_heard(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> 
     // intéressant, je prends"): liking alone takes nothing. Without a yes, only an answer
     // to the offer whose words take it on their own ("Ça me convient, on peut y aller",
     // "I'll take it"), not those that also say other things ("ça va", "I have to go").
-    let takes = rest.iter().any(|p| TAKE.contains(&p.as_str()))
-        && rest
-            .iter()
-            .all(|p| TAKE.contains(&p.as_str()) || LIKING.contains(&p.as_str()));
+    let takes = rest.iter().any(|p| TAKE.contains(&p.as_str())) && rest.iter().all(take_or_like);
     let takes_alone =
         asked && (rest.iter().any(|p| TAKES_ALONE.contains(&p.as_str())) || goes_there(&all));
     if takes && (yes || takes_alone) {

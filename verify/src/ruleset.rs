@@ -208,7 +208,8 @@ pub struct Rule {
     pub before: Vec<String>,
     pub revoked_by: Vec<Pattern>,
     pub agent_says: Vec<Pattern>,
-    /// A forbidden rule's statements by what they mean, besides its phrasings.
+    /// A forbidden rule's statements, or a required rule's item, by what they mean, besides
+    /// its phrasings.
     pub means: Vec<Meaning>,
     pub hours: Option<Hours>,
     pub min_ms: Option<u64>,
@@ -769,8 +770,8 @@ fn compile_rule(
     )?;
     misplaced(
         "means",
-        r.kind != RuleKind::Forbidden && !r.means.is_empty(),
-        "forbidden",
+        !matches!(r.kind, RuleKind::Forbidden | RuleKind::Required) && !r.means.is_empty(),
+        "forbidden and required",
     )?;
     let means = r
         .means
@@ -1104,8 +1105,9 @@ say = ["électricité verte"]
         let e = error_of("[ruleset]\nversion = \"trois\"\n");
         assert_eq!(e.line, 2, "{e}");
 
-        // `means` is for forbidden statements, each two groups of words or more.
-        let e = error_of("[ruleset]\n\n[[rule]]\nid = \"a\"\nkind = \"required\"\nsay = [\"oui\"]\nmeans = [[\"prix\", \"demain\"]]\n");
+        // `means` is for forbidden statements and required items, each two groups of words
+        // or more.
+        let e = error_of("[ruleset]\n\n[[rule]]\nid = \"a\"\nkind = \"consent\"\nsay = [\"oui\"]\nmeans = [[\"prix\", \"demain\"]]\n");
         assert_eq!(e.field.as_deref(), Some("means"), "{e}");
         assert!(e.message.contains("forbidden"), "{e}");
         let e = error_of("[ruleset]\n\n[[rule]]\nid = \"a\"\nkind = \"forbidden\"\nsay = [\"oui\"]\nmeans = [[\"le prix augmente demain\"]]\n");

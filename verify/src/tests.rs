@@ -1566,7 +1566,7 @@ fn a_reading_the_recording_nearly_supports_holds_an_accusation_back() {
     turns[5] = (
         A,
         23_000,
-        "Vous recevrez l'offre par coin et vous ne serez engagée qu'après l'avoir signée.",
+        "Vous aurez l'offre par coin et vous ne serez engagée qu'après l'avoir signée.",
     );
     let mut t = transcript(&turns);
     let written = |t: &Transcript| finding(&run(&book, t, &m), "written_confirmation").clone();
@@ -2933,5 +2933,156 @@ fn a_question_of_the_other_party_is_no_item_said_by_the_wrong_one() {
     assert_eq!(
         binding("D'accord, je vais recevoir un contrat à signer."),
         Outcome::WrongSpeaker
+    );
+}
+
+/// Customers take, decline or dodge the offer in the set phrases of their language ("Banco",
+/// "You've got yourself a deal", "Sans façon", "I'll give it a miss", "Maybe, we'll see"),
+/// read as the reply each is (the twenty-second unseen set); not where the phrase says
+/// something else ("I'm in a meeting", "I'm good with that"), is a condition ("Banco si vous
+/// baissez le prix") or has a yes beside it ("Oui, ça ira très bien").
+#[test]
+fn an_idiom_takes_declines_or_dodges_the_offer() {
+    let agreed = (Outcome::Met, FindingStatus::Pass);
+    let refused = (Outcome::Refused, FindingStatus::Fail);
+    let to_hear = (Outcome::Missing, FindingStatus::Review);
+    let en = |answer: &'static str| {
+        english_consent(&[
+            (A, 14_000, "That's everything about our offer."),
+            (C, 17_000, answer),
+        ])
+    };
+    for said in [
+        "You know what, you've got yourself a deal.",
+        "Deal, put me down for one.",
+        "I'm sold.",
+        "Count me in.",
+        "Sounds like a plan, let's go for it.",
+        "Sure, why not, I'm in.",
+    ] {
+        assert_eq!(en(said), agreed, "{said}");
+    }
+    for said in [
+        "I'll give it a miss, thanks.",
+        "I'll sit this one out.",
+        "I'm good, thanks.",
+    ] {
+        assert_eq!(en(said), refused, "{said}");
+    }
+    for said in [
+        "I'm in a meeting right now.",
+        "That's a good deal, I suppose.",
+        "I'd give it a go if it were cheaper.",
+        "I'm good with that, what happens next?",
+        "Maybe, we'll see.",
+    ] {
+        assert_eq!(en(said), to_hear, "{said}");
+    }
+    // A dodge is no assent: the agent who records a sale after it is the violation.
+    assert_eq!(
+        english_consent(&[
+            (A, 14_000, "That's everything about our offer."),
+            (C, 17_000, "Maybe, we'll see."),
+            (A, 20_000, "Great, I've signed you up. Goodbye."),
+        ]),
+        (Outcome::WrongSpeaker, FindingStatus::Fail)
+    );
+    let fr = |answer: &str| french_consent("Voilà pour notre offre.", answer);
+    for said in [
+        "Bon ben, banco, on fait comme ça.",
+        "Vendu, je prends.",
+        "Ça roule, je signe.",
+        "Allez, c'est parti, envoyez-moi ça.",
+    ] {
+        assert_eq!(fr(said), agreed, "{said}");
+    }
+    for said in ["Sans façon, merci, ça ira.", "Je vais passer mon tour."] {
+        assert_eq!(fr(said), refused, "{said}");
+    }
+    for said in [
+        "Banco si vous baissez le prix.",
+        "Oui, ça ira très bien.",
+        "Hum, peut-être, on verra.",
+    ] {
+        assert_ne!(fr(said), agreed, "{said}");
+        assert_ne!(fr(said), refused, "{said}");
+    }
+}
+
+/// Spoken French drops the "ne" of "ne … que" ("il est valable que ce soir") and sets the
+/// subject apart before its clause ("Ce prix, il …"): the offer restricted to tonight is
+/// pressure all the same. "Just for" restricts as "only" does, and the call itself is a time
+/// that leaves no room. Not a "que" after a verb ("je valide que …") nor a sentence of its own
+/// before the pronoun.
+#[test]
+fn pressure_in_spoken_forms_is_read_by_what_it_means() {
+    let pressure = |f: &Finding| (f.outcome, f.status);
+    let forbidden = (Outcome::ForbiddenSaid, FindingStatus::Fail);
+    let fr = |said: &str| finding(&french_with(said), "no_pressure").clone();
+    assert_eq!(
+        pressure(&fr(
+            "Ce prix, il est valable que ce soir, après c'est plus possible."
+        )),
+        forbidden
+    );
+    assert_eq!(
+        pressure(&fr("Cette offre est disponible que jusqu'à ce soir.")),
+        forbidden
+    );
+    for said in [
+        "Je valide que votre offre est bien enregistrée ce soir.",
+        "Le prix est fixé, il sera le même ce soir.",
+        "Ce prix est valable, que vous signiez ce soir ou dans un mois.",
+    ] {
+        assert_eq!(fr(said).status, FindingStatus::Pass, "{said}");
+    }
+    assert_eq!(
+        pressure(&no_pressure_after(
+            "This price is just for people who sign up during this call."
+        )),
+        forbidden
+    );
+    assert_eq!(
+        no_pressure_after("This call is just for the price, nothing else.").status,
+        FindingStatus::Pass
+    );
+}
+
+/// A required item said in other words than its phrasings, in words of the kinds its
+/// `means` lists ("le contrat que nous vous enverrons" for a written confirmation), is not
+/// missing: it goes to a person, who confirms it, never to an accusation. Under a "no" it is
+/// not said.
+#[test]
+fn a_required_item_in_other_words_is_for_a_person_not_missing() {
+    let written = |said: &'static str| {
+        let mut turns = compliant();
+        turns[5] = (A, 23_000, said);
+        let v = run(
+            &RuleBook::pack("fr-demarchage").unwrap(),
+            &transcript(&turns),
+            &meta("2026-03-03T10:30:00+01:00"),
+        );
+        let f = finding(&v, "written_confirmation").clone();
+        (f.outcome, f.status)
+    };
+    assert_eq!(
+        written("Vous ne serez engagée qu'à la signature du contrat que nous vous enverrons."),
+        (Outcome::Met, FindingStatus::Review)
+    );
+    assert_eq!(
+        written(
+            "Vous recevrez l'offre chez vous, et vous ne serez engagée qu'après l'avoir signée."
+        ),
+        (Outcome::Met, FindingStatus::Review)
+    );
+    assert_eq!(
+        written(
+            "Vous ne recevrez aucun contrat, et vous ne serez engagée qu'après votre signature."
+        ),
+        (Outcome::Missing, FindingStatus::Fail)
+    );
+    assert_eq!(
+        written("Vous serez engagée à la signature, tout simplement."),
+        (Outcome::Missing, FindingStatus::Fail)
     );
 }
