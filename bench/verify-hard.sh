@@ -5,7 +5,7 @@
 # the base model and scored per rule (bench/verify_report.py). Prints the table BENCHMARKS.md
 # quotes, the ingest time, and how many calls needed a second listen.
 #
-#   bench/verify-hard.sh [hard|labelled|both|unseen|unseen2|unseen3|unseen4|unseen5|unseen6|unseen7|unseen8|unseen9|unseen10|unseen11|unseen12|unseen13|unseen14|unseen15|unseen16|unseen17|unseen18|unseen19|unseen20|unseen21|unseen22|overlap]  (default both; CALLPROOF_BIN to pick a binary,
+#   bench/verify-hard.sh [hard|labelled|both|unseen|unseen2|unseen3|unseen4|unseen5|unseen6|unseen7|unseen8|unseen9|unseen10|unseen11|unseen12|unseen13|unseen14|unseen15|unseen16|unseen17|unseen18|unseen19|unseen20|unseen21|unseen22|unseen23|overlap]  (default both; CALLPROOF_BIN to pick a binary,
 #                                                 MODEL another installed model than base,
 #                                                 RULES a client rule set for the calls' client,
 #                                                 e.g. bench/rules/isosell.toml)
@@ -66,9 +66,11 @@ case "$which" in
   unseen21) dirs=("$root/bench/calls-unseen-21") ;;
   # Written in the forty-third session, before any of its changes and any run on them.
   unseen22) dirs=("$root/bench/calls-unseen-22") ;;
+  # Written in the forty-third session, after its changes to replies and pressure, before any run.
+  unseen23) dirs=("$root/bench/calls-unseen-23") ;;
   # Turns said over each other (thirty-fifth session, before any run on them).
   overlap) dirs=("$root/bench/calls-overlap") ;;
-  *) echo "hard, labelled, both, unseen, unseen2, unseen3, unseen4, unseen5, unseen6, unseen7, unseen8, unseen9, unseen10, unseen11, unseen12, unseen13, unseen14, unseen15, unseen16, unseen17, unseen18, unseen19, unseen20, unseen21, unseen22 or overlap" >&2; exit 1 ;;
+  *) echo "hard, labelled, both, unseen, unseen2, unseen3, unseen4, unseen5, unseen6, unseen7, unseen8, unseen9, unseen10, unseen11, unseen12, unseen13, unseen14, unseen15, unseen16, unseen17, unseen18, unseen19, unseen20, unseen21, unseen22, unseen23 or overlap" >&2; exit 1 ;;
 esac
 for d in "${dirs[@]}"; do scripts+=("$d"/*.txt); done
 if [ ! -d "$work/set" ]; then
