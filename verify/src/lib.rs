@@ -1661,7 +1661,19 @@ impl Eval<'_> {
             .filter_map(|d| self.met_at.get(d).map(|m| m.1))
             .max()
             .unwrap_or(0);
-        let claims = self.claims(rule, self.book.review_below);
+        // An agent's words said before any of the offer was ("I'll only take a minute" in the
+        // greeting, close to "I take that as a yes") state no agreement to it.
+        let offer_begun = rule
+            .after
+            .iter()
+            .filter_map(|d| self.met_at.get(d).map(|m| m.0))
+            .min()
+            .unwrap_or(0);
+        let claims: Vec<Cand> = self
+            .claims(rule, self.book.review_below)
+            .into_iter()
+            .filter(|c| c.start_ms >= offer_begun)
+            .collect();
         if let Some(r) = sure_refusals.iter().min_by_key(|r| r.start_ms) {
             // A refusal heard only close to a phrasing ("c'est pas intéressant", 0.75, for the
             // customer's "c'est intéressant"), then a later answer that opens as agreement:

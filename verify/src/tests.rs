@@ -3086,3 +3086,41 @@ fn a_required_item_in_other_words_is_for_a_person_not_missing() {
         (Outcome::Missing, FindingStatus::Fail)
     );
 }
+
+/// What the agent says before any of the offer was made states no agreement to it: "I'll only
+/// take a minute" in the greeting is close to "I take that as a yes", and made a refusal a
+/// consent stated by the agent alone (the twenty-third unseen set). Said after the offer, the
+/// same claim is the agent's.
+#[test]
+fn an_agents_words_before_the_offer_state_no_agreement_to_it() {
+    let en = RuleBook::pack("en-sales").unwrap();
+    let consent = |turns: &[(Speaker, u64, &str)]| {
+        let mut t = transcript(turns);
+        t.language = "en".into();
+        let f = finding(&run(&en, &t, &meta("2026-03-03T10:30:00+01:00")), "consent").clone();
+        (f.outcome, f.status)
+    };
+    let greeting = (
+        A,
+        0,
+        "Hello, my name is Sarah from Isosell, calling on behalf of Bright Energy. This call is recorded, and I'll only take a minute.",
+    );
+    let offer = (
+        A,
+        9_000,
+        "The price is forty five pounds per month, and you have a fourteen day cancellation period.",
+    );
+    assert_eq!(
+        consent(&[greeting, offer, (C, 16_000, "Count me out, thanks.")]),
+        (Outcome::Refused, FindingStatus::Fail)
+    );
+    assert_eq!(
+        consent(&[
+            greeting,
+            offer,
+            (C, 16_000, "Count me out, thanks."),
+            (A, 19_000, "I take that as a yes. Goodbye."),
+        ]),
+        (Outcome::WrongSpeaker, FindingStatus::Fail)
+    );
+}
