@@ -493,6 +493,9 @@ impl Engine {
         }
         let looped = collapse_loops(&mut words);
         let mut segments = segments_of(words, chunk, speaker, channel, no_speech_prob);
+        if opts.only_ms.is_some() {
+            drop_written_past_speech(&mut segments);
+        }
         let second = opts.beam_size > 1 || !prompt.is_empty();
         for s in &mut segments {
             s.second_listen = second && opts.only_ms.is_some();
@@ -1288,19 +1291,22 @@ const SQUEEZED_WORD_MS: u64 = 60;
 /// Drops a run of two words or more that a decoding wrote again right after itself in less
 /// than [`SQUEEZED_WORD_MS`] a word: the decoder went on writing where the speech had ended
 /// ("Je me suis d'accord, je me suis d'accord." with the repeat's four words in 40 ms at the
-/// end of a customer's "je ne sais pas trop", AMR-NB). Evidence never shows words twice; a
-/// repeat said in its own time is speech and stays.
+/// end of a customer's "je ne sais pas trop", AMR-NB). The repeat's last word may run on to
+/// the end of the speech ("Absolutely bookering, absolutely bookering." from a second listen,
+/// the repeat's first word and its last starting at one instant): where every word of the
+/// repeat but its last starts in no time, it is squeezed all the same. Evidence never shows
+/// words twice; a repeat said in its own time is speech and stays.
 fn drop_squeezed_repeats(words: &mut Vec<TimedWord>) {
     let mut plain_words: Vec<String> = words.iter().map(|w| plain(&w.word.text)).collect();
     let mut i = 0;
     while i < words.len() {
         let squeezed = (2..=(words.len() - i) / 2).find(|&n| {
+            let again = &words[i + n..i + 2 * n];
+            let (first, last) = (&again[0].word, &again[n - 1].word);
             plain_words[i..i + n] == plain_words[i + n..i + 2 * n]
-                && words[i + 2 * n - 1]
-                    .word
-                    .end_ms
-                    .saturating_sub(words[i + n].word.start_ms)
-                    < n as u64 * SQUEEZED_WORD_MS
+                && (last.end_ms.saturating_sub(first.start_ms) < n as u64 * SQUEEZED_WORD_MS
+                    || last.start_ms.saturating_sub(first.start_ms)
+                        < (n as u64 - 1) * SQUEEZED_WORD_MS)
         });
         match squeezed {
             Some(n) => {
@@ -1314,6 +1320,42 @@ fn drop_squeezed_repeats(words: &mut Vec<TimedWord>) {
             None => i += 1,
         }
     }
+}
+
+/// Drops, from the segments of a decoding of chosen spans (`only_ms`: the second listen), the
+/// words at a segment's end that take no time at all, two or more: the decoder wrote them where
+/// the speech it was given had ended ("9 ans, de compris, vont marcher conclux." then "vont
+/// marcher conclut." at one instant, over a customer's "Bon, marché conclu" that the first pass
+/// heard in its own time as "vont marcher au club"). The first pass keeps its words for that
+/// time; with these, evidence would show them twice. A segment left without words goes.
+fn drop_written_past_speech(segments: &mut Vec<Segment>) {
+    for s in segments.iter_mut() {
+        let timeless = s
+            .words
+            .iter()
+            .rev()
+            .take_while(|w| w.end_ms <= w.start_ms)
+            .count();
+        if timeless < 2 {
+            continue;
+        }
+        let kept = s.words.len() - timeless;
+        tracing::debug!(
+            dropped = %s.words[kept..].iter().map(|w| w.text.trim()).collect::<Vec<_>>().join(" "),
+            "words written past the speech dropped"
+        );
+        s.words.truncate(kept);
+        s.text = s
+            .words
+            .iter()
+            .map(|w| w.text.trim())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if let Some(last) = s.words.last() {
+            s.end_ms = last.end_ms.max(s.start_ms);
+        }
+    }
+    segments.retain(|s| !s.words.is_empty());
 }
 
 /// Splits a chunk's words into segments: a new one starts with each speech region and after
@@ -1746,6 +1788,62 @@ mod tests {
         let mut words = timed(&[("Oui,", 0, 300), ("oui.", 300, 310)]);
         drop_squeezed_repeats(&mut words);
         assert_eq!(words.len(), 2);
+        // The repeat's last word running on to the end of the speech (a second listen of
+        // "Absolutely, book it in", GSM): its other words start in no time.
+        let mut words = timed(&[
+            ("Absolutely", 15_028, 15_717),
+            ("bookering,", 15_717, 15_717),
+            ("absolutely", 15_717, 15_717),
+            ("bookering.", 15_717, 16_944),
+        ]);
+        drop_squeezed_repeats(&mut words);
+        let text: Vec<&str> = words.iter().map(|w| w.word.text.as_str()).collect();
+        assert_eq!(text, ["Absolutely", "bookering,"]);
+    }
+
+    #[test]
+    fn words_a_second_listen_wrote_past_the_speech_are_dropped() {
+        let words = |s: &mut Segment, w: &[(&str, u64, u64)]| {
+            s.words = w
+                .iter()
+                .map(|&(text, start_ms, end_ms)| callproof_models::Word {
+                    text: format!(" {text}"),
+                    start_ms,
+                    end_ms,
+                    probability: 0.8,
+                })
+                .collect();
+        };
+        let mut a = seg(19_194, 20_303, "9 ans, de compris, vont marcher conclux.");
+        words(
+            &mut a,
+            &[
+                ("9", 19_194, 19_412),
+                ("ans,", 19_412, 19_921),
+                ("de", 19_921, 19_921),
+                ("compris,", 19_921, 20_303),
+                ("vont", 20_303, 20_303),
+                ("marcher", 20_303, 20_303),
+                ("conclux.", 20_303, 20_303),
+            ],
+        );
+        let mut b = seg(20_334, 20_334, "vont marcher conclut.");
+        words(
+            &mut b,
+            &[
+                ("vont", 20_334, 20_334),
+                ("marcher", 20_334, 20_334),
+                ("conclut.", 20_334, 20_334),
+            ],
+        );
+        // One word at an instant is a word: a boundary cut its time short.
+        let mut c = seg(20_902, 20_902, "money");
+        words(&mut c, &[("money", 20_902, 20_902)]);
+        let mut segments = vec![a, b, c];
+        drop_written_past_speech(&mut segments);
+        let texts: Vec<&str> = segments.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(texts, ["9 ans, de compris,", "money"]);
+        assert_eq!(segments[0].end_ms, 20_303);
     }
 
     fn worded(start_ms: u64, words: &[(u64, u64)]) -> Segment {
