@@ -256,6 +256,52 @@ mod tests {
     }
 
     #[test]
+    fn words_a_hearing_opens_with_again_in_no_time_are_kept_once() {
+        // Two hearings of a second listen meeting at 20.303 s (AMR-NB, base): the later one
+        // opens with the earlier one's last four words, three of them at one instant.
+        let (texts, dropped) = untangled(vec![
+            timed(
+                &[
+                    ("9", 19_194, 19_412),
+                    ("ans,", 19_412, 19_921),
+                    ("de", 19_921, 19_921),
+                    ("compris,", 19_921, 20_303),
+                ],
+                true,
+                -0.6,
+            ),
+            timed(
+                &[
+                    ("9", 20_303, 20_303),
+                    ("ans,", 20_303, 20_303),
+                    ("de", 20_303, 20_303),
+                    ("compris,", 20_303, 20_630),
+                    ("vont", 20_630, 20_921),
+                    ("marcher", 20_921, 21_503),
+                    ("conclux.", 21_503, 22_172),
+                ],
+                true,
+                -0.4,
+            ),
+        ]);
+        assert_eq!(
+            texts,
+            [
+                ("9 ans, de compris,".into(), 19_194, 20_303),
+                ("vont marcher conclux.".into(), 20_630, 22_172)
+            ]
+        );
+        assert_eq!(dropped, 4);
+        // Said again in its own time: speech, kept.
+        let (texts, dropped) = untangled(vec![
+            timed(&[("c'est", 0, 200), ("bon,", 200, 500)], false, -0.3),
+            timed(&[("c'est", 600, 800), ("bon.", 800, 1_100)], false, -0.3),
+        ]);
+        assert_eq!(texts.len(), 2);
+        assert_eq!(dropped, 0);
+    }
+
+    #[test]
     fn speech_written_twice_where_two_hearings_meet_is_kept_once() {
         // The first pass's "Nous" (15.78-16.10 s) left beside the second listen's sentence
         // from 16.00 s: the same word twice.

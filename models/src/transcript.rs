@@ -337,8 +337,9 @@ impl Transcript {
     /// other loses its words that lie in that time and, at the edge, the words the surer one
     /// begins or ends with, and the rest of its words are held to the edge, never dropped.
     /// Speakers told apart by voice on one channel (a mono recording) may talk over each
-    /// other: only one speaker's segments are compared with each other. Returns the words
-    /// dropped.
+    /// other: only one speaker's segments are compared with each other. Last, a segment that
+    /// opens, in no time, with the words the one before it ended with loses them
+    /// ([`Transcript::drop_edge_repeats`]). Returns the words dropped.
     pub fn untangle(&mut self) -> usize {
         let mut dropped = 0;
         // Each pass settles one overlap; a segment settled is never made to overlap again,
@@ -372,10 +373,74 @@ impl Transcript {
             dropped += before.saturating_sub(rest.iter().map(|s| s.words.len()).sum());
             self.segments.extend(rest);
         }
+        dropped += self.drop_edge_repeats();
         self.segments.sort_by_key(|s| (s.start_ms, s.channel));
         dropped
     }
+
+    /// Where a speaker's segment on a channel opens, within [`EDGE_MS`] of the end of the one
+    /// before, with two or more of the words that one ended with, written again in no time
+    /// (every word of the repeat but its last starting within [`SQUEEZED_WORD_MS`] a word of
+    /// the first: "9 ans, de compris," at 19.2-20.3 s, then "9 ans, de compris, vont marcher
+    /// conclux." whose first three words sit at 20.303 s, two hearings of a second listen
+    /// meeting), the later segment loses the repeat. Untouching segments never overlap, so
+    /// the overlap rule does not see this; evidence must not show the words twice. Returns
+    /// the words dropped.
+    fn drop_edge_repeats(&mut self) -> usize {
+        let plain = |w: &Word| -> String {
+            w.text
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect()
+        };
+        self.segments
+            .sort_by_key(|s| (s.channel, s.start_ms, s.end_ms));
+        let mut dropped = 0;
+        for j in 1..self.segments.len() {
+            let Some(i) = (0..j).rev().find(|&i| {
+                let (a, b) = (&self.segments[i], &self.segments[j]);
+                a.channel == b.channel && a.speaker == b.speaker
+            }) else {
+                continue;
+            };
+            let (a, b) = (&self.segments[i], &self.segments[j]);
+            if a.channel != b.channel || b.start_ms > a.end_ms + EDGE_MS {
+                continue;
+            }
+            let most = a.words.len().min(b.words.len());
+            let repeat = (2..=most).rev().find(|&n| {
+                let squeezed = b.words[n - 1].start_ms.saturating_sub(b.words[0].start_ms)
+                    < (n as u64 - 1) * SQUEEZED_WORD_MS;
+                squeezed
+                    && a.words[a.words.len() - n..]
+                        .iter()
+                        .map(plain)
+                        .eq(b.words[..n].iter().map(plain))
+            });
+            let Some(n) = repeat else { continue };
+            let b = &mut self.segments[j];
+            b.words.drain(..n);
+            dropped += n;
+            b.text = b
+                .words
+                .iter()
+                .map(|w| w.text.trim())
+                .collect::<Vec<_>>()
+                .join(" ");
+            if let Some(first) = b.words.first() {
+                b.start_ms = first.start_ms;
+            }
+        }
+        self.segments
+            .retain(|s| !s.words.is_empty() || !s.text.is_empty());
+        dropped
+    }
 }
+
+/// Less time than anyone takes to say a word (ms): words written again closer together than
+/// this were written by a decoder, not said ([`Transcript::drop_edge_repeats`]).
+const SQUEEZED_WORD_MS: u64 = 60;
 
 /// How far (ms) from a surer hearing's edge a word it also heard counts as the same word
 /// heard twice: word times are only as sure as the alignment.

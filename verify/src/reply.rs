@@ -150,8 +150,6 @@ const TAKES_IN_AN_IDIOM: &[&str] = &[
     "ça me tente",
     "vous m avez convaincu",
     "vous m avez convaincue",
-    "vous m avez eu",
-    "vous m avez eue",
     "c est ok pour moi",
     "ok pour moi",
     "je suis des vôtres",
@@ -199,7 +197,9 @@ const DECLINES_IN_AN_IDIOM: &[&str] = &[
     "m en passer",
     "m en passerai",
     "je m en passe",
-    "ça ira$",
+    // "Merci, ça ira": alone, "ça ira" may also say "that will do".
+    "merci ça ira$",
+    "ça ira merci",
     "hors de question",
     "je décline",
     // English
