@@ -368,7 +368,16 @@ impl Engine {
             None => segments,
         };
         tracing::debug!(channel, %decodings, "decodings");
-        Ok((drop_repeats(segments), decodings))
+        let mut segments = drop_repeats(segments);
+        // Last: earlier, the words left would leave their time "unheard" and decoded again on
+        // its own (see `unheard_regions`), and a repeat of them in its own time would no longer
+        // be one for `drop_repeats` ("The alarm system gusts for the PAN's demand." squeezed
+        // into 8.65 s, then again from 8.65 s to 11.2 s: the second kept, it stood in for the
+        // first pass's "costs 40 pounds per month").
+        if opts.only_ms.is_some() {
+            drop_written_past_speech(&mut segments);
+        }
+        Ok((segments, decodings))
     }
 
     /// Decodes stretches of speech on their own, without prompt: speech a decoding of its chunk
@@ -493,9 +502,6 @@ impl Engine {
         }
         let looped = collapse_loops(&mut words);
         let mut segments = segments_of(words, chunk, speaker, channel, no_speech_prob);
-        if opts.only_ms.is_some() {
-            drop_written_past_speech(&mut segments);
-        }
         let second = opts.beam_size > 1 || !prompt.is_empty();
         for s in &mut segments {
             s.second_listen = second && opts.only_ms.is_some();
@@ -1327,7 +1333,8 @@ fn drop_squeezed_repeats(words: &mut Vec<TimedWord>) {
 /// the speech it was given had ended ("9 ans, de compris, vont marcher conclux." then "vont
 /// marcher conclut." at one instant, over a customer's "Bon, marché conclu" that the first pass
 /// heard in its own time as "vont marcher au club"). The first pass keeps its words for that
-/// time; with these, evidence would show them twice. A segment left without words goes.
+/// time; with these, evidence would show them twice. A segment left without words goes. Run
+/// on a channel's segments once every decoding and repeat is settled.
 fn drop_written_past_speech(segments: &mut Vec<Segment>) {
     for s in segments.iter_mut() {
         let timeless = s
