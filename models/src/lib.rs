@@ -292,10 +292,38 @@ mod tests {
             ]
         );
         assert_eq!(dropped, 4);
+        // One word at an instant at the end of a hearing, then again in its own time: the
+        // timeless copy goes.
+        let (texts, dropped) = untangled(vec![
+            timed(
+                &[
+                    ("Come,", 15_221, 15_740),
+                    ("Danook,", 15_740, 16_049),
+                    ("possibly.", 16_049, 16_049),
+                ],
+                true,
+                -0.6,
+            ),
+            timed(&[("possibly.", 16_270, 16_710)], true, -0.3),
+        ]);
+        assert_eq!(
+            texts,
+            [
+                ("Come, Danook,".into(), 15_221, 16_049),
+                ("possibly.".into(), 16_270, 16_710)
+            ]
+        );
+        assert_eq!(dropped, 1);
         // Said again in its own time: speech, kept.
         let (texts, dropped) = untangled(vec![
             timed(&[("c'est", 0, 200), ("bon,", 200, 500)], false, -0.3),
             timed(&[("c'est", 600, 800), ("bon.", 800, 1_100)], false, -0.3),
+        ]);
+        assert_eq!(texts.len(), 2);
+        assert_eq!(dropped, 0);
+        let (texts, dropped) = untangled(vec![
+            timed(&[("Non.", 0, 300)], false, -0.3),
+            timed(&[("Non.", 500, 800)], false, -0.3),
         ]);
         assert_eq!(texts.len(), 2);
         assert_eq!(dropped, 0);

@@ -383,7 +383,8 @@ impl Transcript {
     /// (every word of the repeat but its last starting within [`SQUEEZED_WORD_MS`] a word of
     /// the first: "9 ans, de compris," at 19.2-20.3 s, then "9 ans, de compris, vont marcher
     /// conclux." whose first three words sit at 20.303 s, two hearings of a second listen
-    /// meeting), the later segment loses the repeat. Untouching segments never overlap, so
+    /// meeting), the later segment loses the repeat; one word written again, the copy that
+    /// takes no time at the first one's end goes. Untouching segments never overlap, so
     /// the overlap rule does not see this; evidence must not show the words twice. Returns
     /// the words dropped.
     fn drop_edge_repeats(&mut self) -> usize {
@@ -418,7 +419,28 @@ impl Transcript {
                         .map(plain)
                         .eq(b.words[..n].iter().map(plain))
             });
-            let Some(n) = repeat else { continue };
+            let Some(n) = repeat else {
+                // One word: the copy that takes no time at the end of the first ("possibly."
+                // at an instant, then "possibly." in its own time) goes.
+                let timeless_again = a.words.last().zip(b.words.first()).is_some_and(|(x, y)| {
+                    x.end_ms <= x.start_ms && plain(x) == plain(y) && !plain(x).is_empty()
+                });
+                if timeless_again {
+                    let a = &mut self.segments[i];
+                    a.words.pop();
+                    dropped += 1;
+                    a.text = a
+                        .words
+                        .iter()
+                        .map(|w| w.text.trim())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    if let Some(last) = a.words.last() {
+                        a.end_ms = last.end_ms.max(a.start_ms);
+                    }
+                }
+                continue;
+            };
             let b = &mut self.segments[j];
             b.words.drain(..n);
             dropped += n;
