@@ -51,6 +51,23 @@ impl Segment {
     /// Word probability under which a word was not really heard.
     pub const DOUBTFUL_WORD_BELOW: f32 = 0.5;
 
+    /// Makes the segment's text and times those of its words again, after some were taken
+    /// away (words written twice, or past the speech): the text its words joined, from its
+    /// first word's start to its last word's end. A segment left without words keeps its
+    /// times and has no text.
+    pub fn fit_to_words(&mut self) {
+        self.text = self
+            .words
+            .iter()
+            .map(|w| w.text.trim())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if let (Some(first), Some(last)) = (self.words.first(), self.words.last()) {
+            self.start_ms = first.start_ms;
+            self.end_ms = last.end_ms.max(first.start_ms);
+        }
+    }
+
     /// Whether the recogniser was unsure of this stretch: a low mean log-probability, or many
     /// words under [`Segment::DOUBTFUL_WORD_BELOW`]. Garbled speech ("ça s'offit marronnier"
     /// for a seller's introduction) comes out this way; an item not found there may have been
@@ -428,31 +445,15 @@ impl Transcript {
                 if timeless_again {
                     let a = &mut self.segments[i];
                     a.words.pop();
+                    a.fit_to_words();
                     dropped += 1;
-                    a.text = a
-                        .words
-                        .iter()
-                        .map(|w| w.text.trim())
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    if let Some(last) = a.words.last() {
-                        a.end_ms = last.end_ms.max(a.start_ms);
-                    }
                 }
                 continue;
             };
             let b = &mut self.segments[j];
             b.words.drain(..n);
+            b.fit_to_words();
             dropped += n;
-            b.text = b
-                .words
-                .iter()
-                .map(|w| w.text.trim())
-                .collect::<Vec<_>>()
-                .join(" ");
-            if let Some(first) = b.words.first() {
-                b.start_ms = first.start_ms;
-            }
         }
         self.segments
             .retain(|s| !s.words.is_empty() || !s.text.is_empty());

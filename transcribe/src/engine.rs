@@ -1352,15 +1352,7 @@ fn drop_written_past_speech(segments: &mut Vec<Segment>) {
             "words written past the speech dropped"
         );
         s.words.truncate(kept);
-        s.text = s
-            .words
-            .iter()
-            .map(|w| w.text.trim())
-            .collect::<Vec<_>>()
-            .join(" ");
-        if let Some(last) = s.words.last() {
-            s.end_ms = last.end_ms.max(s.start_ms);
-        }
+        s.fit_to_words();
     }
     segments.retain(|s| !s.words.is_empty());
 }
