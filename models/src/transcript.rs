@@ -558,17 +558,10 @@ impl Segment {
                     w.end_ms = w.end_ms.max(w.start_ms);
                 }
             }
-            let (Some(first), Some(last)) = (piece.words.first(), piece.words.last()) else {
+            if piece.words.is_empty() {
                 continue;
-            };
-            piece.start_ms = first.start_ms;
-            piece.end_ms = last.end_ms.max(first.start_ms);
-            piece.text = piece
-                .words
-                .iter()
-                .map(|w| w.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
+            }
+            piece.fit_to_words();
             out.push(piece);
         }
         out
