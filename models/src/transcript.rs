@@ -405,13 +405,6 @@ impl Transcript {
     /// the overlap rule does not see this; evidence must not show the words twice. Returns
     /// the words dropped.
     fn drop_edge_repeats(&mut self) -> usize {
-        let plain = |w: &Word| -> String {
-            w.text
-                .chars()
-                .filter(|c| c.is_alphanumeric())
-                .flat_map(char::to_lowercase)
-                .collect()
-        };
         self.segments
             .sort_by_key(|s| (s.channel, s.start_ms, s.end_ms));
         let mut dropped = 0;
@@ -461,6 +454,16 @@ impl Transcript {
     }
 }
 
+/// A word's letters and digits, lower case: what "the same word" means when hearings are
+/// compared.
+fn plain(w: &Word) -> String {
+    w.text
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// Less time than anyone takes to say a word (ms): words written again closer together than
 /// this were written by a decoder, not said ([`Transcript::drop_edge_repeats`]).
 const SQUEEZED_WORD_MS: u64 = 60;
@@ -490,13 +493,6 @@ impl Segment {
                 Vec::new()
             };
         }
-        let plain = |w: &Word| -> String {
-            w.text
-                .chars()
-                .filter(|c| c.is_alphanumeric())
-                .flat_map(char::to_lowercase)
-                .collect()
-        };
         let mut out = Vec::new();
         // A run of words `outside` left may reach across `other` (none of its words lay in
         // that time): its words before and after it are held off on their own sides.
