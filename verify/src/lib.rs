@@ -1655,20 +1655,16 @@ impl Eval<'_> {
                 ),
             );
         }
-        let offer_done = rule
+        // Where the offer's items were said: from the first one's start (an agent's words said
+        // before any of them, "I'll only take a minute" in the greeting, close to "I take that
+        // as a yes", state no agreement to it) to the last one's end.
+        let offer: Vec<(u64, u64)> = rule
             .after
             .iter()
-            .filter_map(|d| self.met_at.get(d).map(|m| m.1))
-            .max()
-            .unwrap_or(0);
-        // An agent's words said before any of the offer was ("I'll only take a minute" in the
-        // greeting, close to "I take that as a yes") state no agreement to it.
-        let offer_begun = rule
-            .after
-            .iter()
-            .filter_map(|d| self.met_at.get(d).map(|m| m.0))
-            .min()
-            .unwrap_or(0);
+            .filter_map(|d| self.met_at.get(d).copied())
+            .collect();
+        let offer_begun = offer.iter().map(|m| m.0).min().unwrap_or(0);
+        let offer_done = offer.iter().map(|m| m.1).max().unwrap_or(0);
         let claims: Vec<Cand> = self
             .claims(rule, self.book.review_below)
             .into_iter()
