@@ -5,7 +5,8 @@
 # the base model and scored per rule (bench/verify_report.py). Prints the table BENCHMARKS.md
 # quotes, the ingest time, and how many calls needed a second listen.
 #
-#   bench/verify-hard.sh [hard|labelled|both|unseen|unseen2|unseen3|unseen4|unseen5|unseen6|unseen7|unseen8|unseen9|unseen10|unseen11|unseen12|unseen13|unseen14|unseen15|unseen16|unseen17|unseen18|unseen19|unseen20|unseen21|unseen22|unseen23|overlap]  (default both; CALLPROOF_BIN to pick a binary,
+#   bench/verify-hard.sh [hard|labelled|both|unseen|unseenN|overlap]  (default both; unseenN
+#                                                 for bench/calls-unseen-N; CALLPROOF_BIN to pick a binary,
 #                                                 MODEL another installed model than base,
 #                                                 RULES a client rule set for the calls' client,
 #                                                 e.g. bench/rules/isosell.toml)
@@ -24,53 +25,15 @@ case "$which" in
   both) dirs=("$root/tests/calls" "$root/tests/calls-hard") ;;
   # Scripts written after the packs and margins were set, never tuned on (bench/calls-unseen).
   unseen) dirs=("$root/bench/calls-unseen") ;;
-  # Written after every change of issue 16, measured once before any further change.
-  unseen2) dirs=("$root/bench/calls-unseen-2") ;;
-  # Written in the sixteenth session before any of its changes (bench/calls-unseen-3).
-  unseen3) dirs=("$root/bench/calls-unseen-3") ;;
-  # Written in the twenty-fourth session, after its first change (bench/calls-unseen-4).
-  unseen4) dirs=("$root/bench/calls-unseen-4") ;;
-  # Written in the twenty-fifth session, before its first change (bench/calls-unseen-5).
-  unseen5) dirs=("$root/bench/calls-unseen-5") ;;
-  # Written in the twenty-sixth session, before its first change (bench/calls-unseen-6).
-  unseen6) dirs=("$root/bench/calls-unseen-6") ;;
-  # Written in the twenty-seventh session, before its first change (bench/calls-unseen-7).
-  unseen7) dirs=("$root/bench/calls-unseen-7") ;;
-  # Written in the thirtieth session, after its first four changes (bench/calls-unseen-8).
-  unseen8) dirs=("$root/bench/calls-unseen-8") ;;
-  # Written in the thirty-second session, before its first change (bench/calls-unseen-9).
-  unseen9) dirs=("$root/bench/calls-unseen-9") ;;
-  # Written in the thirty-third session, after its one change, before any run on them.
-  unseen10) dirs=("$root/bench/calls-unseen-10") ;;
-  # Written in the thirty-sixth session, after its three changes, before any run on them.
-  unseen11) dirs=("$root/bench/calls-unseen-11") ;;
-  # Written in the thirty-seventh session, before any of its changes and any run on them.
-  unseen12) dirs=("$root/bench/calls-unseen-12") ;;
-  # Written in the thirty-seventh session, after its change to replies, before any run on them.
-  unseen13) dirs=("$root/bench/calls-unseen-13") ;;
-  # Written in the thirty-eighth session, before any of its changes and any run on them.
-  unseen14) dirs=("$root/bench/calls-unseen-14") ;;
-  # Written in the thirty-eighth session, after its change to the agent's words, before any run.
-  unseen15) dirs=("$root/bench/calls-unseen-15") ;;
-  # Written in the thirty-ninth session, before any of its changes and any run on them.
-  unseen16) dirs=("$root/bench/calls-unseen-16") ;;
-  # Written in the thirty-ninth session, after its changes to forbidden statements, before any run.
-  unseen17) dirs=("$root/bench/calls-unseen-17") ;;
-  # Written in the fortieth session, before any of its changes and any run on them.
-  unseen18) dirs=("$root/bench/calls-unseen-18") ;;
-  # Written in the fortieth session, after its changes to pressure, before any run on them.
-  unseen19) dirs=("$root/bench/calls-unseen-19") ;;
-  # Written in the forty-first session, before any of its changes and any run on them.
-  unseen20) dirs=("$root/bench/calls-unseen-20") ;;
-  # Written in the forty-second session, before any of its changes and any run on them.
-  unseen21) dirs=("$root/bench/calls-unseen-21") ;;
-  # Written in the forty-third session, before any of its changes and any run on them.
-  unseen22) dirs=("$root/bench/calls-unseen-22") ;;
-  # Written in the forty-third session, after its changes to replies and pressure, before any run.
-  unseen23) dirs=("$root/bench/calls-unseen-23") ;;
+  # Later unseen sets (bench/calls-unseen-N): each set's README says when it was written, and
+  # before or after which change, never tuned on before its first run.
+  unseen[0-9]*)
+    n=${which#unseen}
+    [ -d "$root/bench/calls-unseen-$n" ] || { echo "no set bench/calls-unseen-$n" >&2; exit 1; }
+    dirs=("$root/bench/calls-unseen-$n") ;;
   # Turns said over each other (thirty-fifth session, before any run on them).
   overlap) dirs=("$root/bench/calls-overlap") ;;
-  *) echo "hard, labelled, both, unseen, unseen2, unseen3, unseen4, unseen5, unseen6, unseen7, unseen8, unseen9, unseen10, unseen11, unseen12, unseen13, unseen14, unseen15, unseen16, unseen17, unseen18, unseen19, unseen20, unseen21, unseen22, unseen23 or overlap" >&2; exit 1 ;;
+  *) echo "hard, labelled, both, unseen, unseenN (bench/calls-unseen-N) or overlap" >&2; exit 1 ;;
 esac
 for d in "${dirs[@]}"; do scripts+=("$d"/*.txt); done
 if [ ! -d "$work/set" ]; then
