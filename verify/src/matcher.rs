@@ -464,12 +464,15 @@ impl Pattern {
                             relax(&mut dp, j + 2, k + 1, matched(c.score + s, at, at));
                         }
                     }
-                    // An extra recognised word inside the match (never a negation).
+                    // An extra recognised word inside the match (never a negation, nor
+                    // between a number and what it counts: "deux fois par an" is no "{number}
+                    // par an").
                     if j > 0
                         && j < m
                         && k < w
                         && c.first != usize::MAX
                         && c.gaps < max_gaps
+                        && self.toks[j - 1].word != PatWord::Number
                         && !NEGATIONS.contains(&stream[at].norm.as_str())
                     {
                         relax(

@@ -5,7 +5,9 @@
 //! same steps here (lower case, numbers said in words turned into digits, accents and ligatures
 //! folded, punctuation, apostrophes and hyphens as separators, currency signs as words) so the
 //! matcher only ever compares like with like, and every transcript token still knows which
-//! recognised word, and so which time, it came from.
+//! recognised word, and so which time, it came from. A duration said in weeks is read in days
+//! ("deux semaines" is "14 jours", "a fortnight" is "14 days"): the law and the packs count a
+//! withdrawal period in days, a speaker often in weeks.
 
 use std::borrow::Cow;
 
@@ -158,7 +160,40 @@ pub fn tokens<'a>(words: impl IntoIterator<Item = &'a str>, language: &str) -> V
         }
         i += 1;
     }
-    thousands(out)
+    weeks_as_days(thousands(out), language)
+}
+
+/// Reads a count of weeks as the days it is: "deux semaines" → "14 jours", "a two-week
+/// cancellation period" → "a 14 day …", "a fortnight" → "14 days", "une semaine" → "7 jours".
+/// Only a count said before the unit: "cette semaine", "next week" name no duration. The
+/// number takes the count's words, the unit the unit's, so quotes and times are unchanged.
+fn weeks_as_days(mut toks: Vec<Tok>, language: &str) -> Vec<Tok> {
+    let fr = language == "fr";
+    for i in 1..toks.len() {
+        let (days_per, unit) = match (fr, toks[i].norm.as_str()) {
+            (true, "semaine") => (7, "jour"),
+            (true, "semaines") => (7, "jours"),
+            (false, "week") => (7, "day"),
+            (false, "weeks") => (7, "days"),
+            // "a fortnight to cancel" is said as "14 days to cancel" is: plural.
+            (false, "fortnight") => (14, "days"),
+            (false, "fortnights") => (14, "days"),
+            _ => continue,
+        };
+        let count: Option<u64> = match toks[i - 1].norm.as_str() {
+            "un" | "une" if fr => Some(1),
+            "a" | "one" if !fr => Some(1),
+            n if !n.is_empty() && n.len() <= 3 && n.chars().all(|c| c.is_ascii_digit()) => {
+                n.parse().ok()
+            }
+            _ => None,
+        };
+        if let Some(n) = count.filter(|&n| n > 0) {
+            toks[i - 1].norm = (n * days_per).to_string();
+            toks[i].norm = unit.to_string();
+        }
+    }
+    toks
 }
 
 /// Joins an amount whose thousands were written apart ("8 000 euros", "1 250 000", as Whisper
@@ -244,6 +279,31 @@ mod tests {
         );
         assert_eq!(normalise("2024 000", "fr"), ["2024", "000"]);
         assert_eq!(normalise("12 34 euros", "fr"), ["12", "34", "euros"]);
+    }
+
+    #[test]
+    fn a_count_of_weeks_is_read_in_days() {
+        assert_eq!(
+            normalise("vous avez deux semaines pour vous rétracter", "fr"),
+            normalise("vous avez quatorze jours pour vous rétracter", "fr")
+        );
+        assert_eq!(
+            normalise("you have a fortnight to cancel", "en"),
+            normalise("you have 14 days to cancel", "en")
+        );
+        assert_eq!(
+            normalise("a two-week cancellation period", "en"),
+            ["a", "14", "day", "cancellation", "period"]
+        );
+        assert_eq!(normalise("une semaine", "fr"), ["7", "jour"]);
+        assert_eq!(normalise("three weeks", "en"), ["21", "days"]);
+        // The count keeps its words, the unit its own.
+        let t = tokens([" deux", " semaines"], "fr");
+        assert_eq!((t[0].norm.as_str(), t[0].first_word), ("14", 0));
+        assert_eq!((t[1].norm.as_str(), t[1].first_word), ("jours", 1));
+        // A week that is no count of days stays a week.
+        assert_eq!(normalise("cette semaine", "fr"), ["cette", "semaine"]);
+        assert_eq!(normalise("next week", "en"), ["next", "week"]);
     }
 
     #[test]
