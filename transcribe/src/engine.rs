@@ -333,10 +333,17 @@ impl Engine {
             // call that was forbidden). No gap shows; the pace does: a region heard at fewer
             // syllables a second than anyone speaks is decoded again on its own, and the
             // fuller hearing kept.
+            // Its last word, too, can take the time of the words it left out, where the
+            // sentence was cut off unfinished: that region is decoded again on its own as well.
             for &(s, e) in &chunk.regions {
-                let Some((pace, before)) = thin_pace(&heard, (s, e)) else {
+                let pace = thin_pace(&heard, (s, e));
+                let Some(before) = pace
+                    .map(|(_, said)| said)
+                    .or_else(|| cut_off_at_end(&heard, (s, e)))
+                else {
                     continue;
                 };
+                let pace = pace.map(|(pace, _)| pace);
                 let (again, cost) =
                     self.decode_alone(&mut state, samples, &[(s, e)], (speaker, channel), opts)?;
                 decodings.add(&cost);
@@ -347,7 +354,7 @@ impl Engine {
                     pace,
                     before,
                     after,
-                    "region heard thinly: decoded again on its own"
+                    "region heard thinly or cut off: decoded again on its own"
                 );
                 if after > before {
                     let (first, others): (Vec<Segment>, Vec<Segment>) =
@@ -762,6 +769,35 @@ fn thin_pace(heard: &[Segment], (s, e): (usize, usize)) -> Option<(f64, u64)> {
     let pace = said as f64 * 1000.0 / ms as f64;
     (ms >= THIN_REGION_MS && said > 0 && pace < THIN_SYLLABLES_PER_S).then_some((pace, said))
 }
+
+/// Whether a region's hearing was cut off before the region's end, with the syllables heard
+/// in it: its last word, without the mark that closes a sentence or a clause, runs to the
+/// region's end over more time than its syllables take ("…alors c'est maintenant qu'il faut",
+/// "faut" over 0.87 s at 0.50, for "…qu'il faut dire oui."; decoded on its own, the region
+/// came out with its last words). A finished turn ends on a mark, and its last word's time
+/// is the breath after it.
+fn cut_off_at_end(heard: &[Segment], (s, e): (usize, usize)) -> Option<u64> {
+    let end_ms = e as u64 * 1000 / SAMPLE_RATE;
+    let last = heard
+        .iter()
+        .filter(|seg| in_region(seg, (s, e)))
+        .flat_map(|seg| &seg.words)
+        .max_by_key(|w| w.end_ms)?;
+    let text = last.text.trim();
+    let took = last.end_ms.saturating_sub(last.start_ms);
+    let stretched = took > CUT_WORD_MS + CUT_MS_PER_SYLLABLE * syllables(text);
+    let open = !text.ends_with(['.', '?', '!', '…', ',', ';', ':']);
+    let at_end = last.end_ms + CUT_AT_END_MS >= end_ms;
+    (stretched && open && at_end).then(|| region_syllables(heard, (s, e)))
+}
+
+/// A word takes at most this, plus [`CUT_MS_PER_SYLLABLE`] a syllable, when nothing was left
+/// out after it (a syllable runs 150 to 250 ms).
+const CUT_WORD_MS: u64 = 300;
+const CUT_MS_PER_SYLLABLE: u64 = 200;
+
+/// How near the region's end a last word must end to have taken what followed it.
+const CUT_AT_END_MS: u64 = 250;
 
 /// The fuller of two hearings of one region, the second having more syllables: the first
 /// with the words the second heard after the first's last words (the region alone has less
@@ -1901,6 +1937,29 @@ mod tests {
         // A short answer with breath around it is not judged by its pace.
         let answer = spoken(&[("Oui.", 9_200, 9_600)]);
         assert!(thin_pace(&[answer], (sample(9_000), sample(10_500))).is_none());
+    }
+
+    #[test]
+    fn a_region_whose_last_word_took_the_time_of_the_words_after_it_was_cut_off() {
+        let sample = |ms: u64| (ms * SAMPLE_RATE / 1000) as usize;
+        let region = (sample(20_918), sample(25_590));
+        // "…alors c'est maintenant qu'il faut" for "…qu'il faut dire oui.", "faut" over 0.87 s.
+        let cut = spoken(&[
+            ("alors", 23_756, 23_936),
+            ("c'est", 23_936, 24_156),
+            ("maintenant", 24_156, 24_476),
+            ("qu'il", 24_476, 24_716),
+            ("faut", 24_716, 25_590),
+        ]);
+        assert!(cut_off_at_end(std::slice::from_ref(&cut), region).is_some());
+        // A finished sentence ends on its mark: its last word's time is the breath after it.
+        let mut closed = cut.clone();
+        closed.words[4].text = "faut.".into();
+        assert!(cut_off_at_end(&[closed], region).is_none());
+        // A last word in its own time left nothing out.
+        let mut timed = cut.clone();
+        timed.words[4].end_ms = 24_980;
+        assert!(cut_off_at_end(&[timed], (sample(20_918), sample(25_000))).is_none());
     }
 
     #[test]
