@@ -343,6 +343,13 @@ impl Engine {
                 else {
                     continue;
                 };
+                // Cut off, the region was heard at a speaking pace up to its last words: only
+                // the words after them are taken, where the second hearing has those two too.
+                let splice = if pace.is_some() {
+                    Splice::Fuller
+                } else {
+                    Splice::TailOnly
+                };
                 let pace = pace.map(|(pace, _)| pace);
                 let (again, cost) =
                     self.decode_alone(&mut state, samples, &[(s, e)], (speaker, channel), opts)?;
@@ -360,7 +367,7 @@ impl Engine {
                     let (first, others): (Vec<Segment>, Vec<Segment>) =
                         heard.into_iter().partition(|seg| in_region(seg, (s, e)));
                     heard = others;
-                    heard.extend(fuller(first, again));
+                    heard.extend(fuller(first, again, splice));
                 }
             }
             heard.sort_by_key(|seg| seg.start_ms);
@@ -778,17 +785,35 @@ fn thin_pace(heard: &[Segment], (s, e): (usize, usize)) -> Option<(f64, u64)> {
 /// is the breath after it.
 fn cut_off_at_end(heard: &[Segment], (s, e): (usize, usize)) -> Option<u64> {
     let end_ms = e as u64 * 1000 / SAMPLE_RATE;
-    let last = heard
+    let words: Vec<&Word> = heard
         .iter()
         .filter(|seg| in_region(seg, (s, e)))
         .flat_map(|seg| &seg.words)
-        .max_by_key(|w| w.end_ms)?;
+        .collect();
+    // One word is a short answer, not a sentence left unfinished ("Bonjour" over the breath
+    // after it).
+    if words.len() < 2 {
+        return None;
+    }
+    let last = words.iter().max_by_key(|w| w.end_ms)?;
     let text = last.text.trim();
     let took = last.end_ms.saturating_sub(last.start_ms);
     let stretched = took > CUT_WORD_MS + CUT_MS_PER_SYLLABLE * syllables(text);
     let open = !text.ends_with(['.', '?', '!', '…', ',', ';', ':']);
     let at_end = last.end_ms + CUT_AT_END_MS >= end_ms;
     (stretched && open && at_end).then(|| region_syllables(heard, (s, e)))
+}
+
+/// What [`fuller`] may take of a region's second hearing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Splice {
+    /// The words after the first hearing's last two, or its last one; or all of it, where the
+    /// first heard less than half as much (a region heard thinly).
+    Fuller,
+    /// Only the words after the first hearing's last two words (a region cut off at its end,
+    /// heard at a speaking pace up to there): decoded alone, a short region's hearing may be
+    /// words nobody said ("Je vends le métier." for a customer's "Bonjour").
+    TailOnly,
 }
 
 /// A word takes at most this, plus [`CUT_MS_PER_SYLLABLE`] a syllable, when nothing was left
@@ -805,7 +830,7 @@ const CUT_AT_END_MS: u64 = 250;
 /// suffit, c'est" and "Vous trac your phone, Sophie, c'est définitif, inutile d'attendre" make
 /// "Votre accord au téléphone suffit, c'est définitif, inutile d'attendre"); the second where
 /// the first heard less than half as much; else the first.
-fn fuller(mut first: Vec<Segment>, again: Vec<Segment>) -> Vec<Segment> {
+fn fuller(mut first: Vec<Segment>, again: Vec<Segment>, splice: Splice) -> Vec<Segment> {
     first.sort_by_key(|s| s.start_ms);
     let first_words: Vec<&Word> = first.iter().flat_map(|s| &s.words).collect();
     let again_words: Vec<&Word> = again.iter().flat_map(|s| &s.words).collect();
@@ -822,12 +847,19 @@ fn fuller(mut first: Vec<Segment>, again: Vec<Segment>) -> Vec<Segment> {
                 && near(j)
         });
         two.or_else(|| {
-            (1..again_words.len())
-                .rev()
-                .find(|&j| same(again_words[j - 1], last) && near(j))
+            (splice == Splice::Fuller)
+                .then(|| {
+                    (1..again_words.len())
+                        .rev()
+                        .find(|&j| same(again_words[j - 1], last) && near(j))
+                })
+                .flatten()
         })
     });
     let Some(from) = tail_from else {
+        if splice == Splice::TailOnly {
+            return first;
+        }
         // No tail to add: the second hearing replaces the first only where the first heard
         // next to nothing; otherwise more words are not better words ("No, I don't think
         // it's thank you" is no better a hearing of "No, I don't want it, thank you" than
@@ -1960,6 +1992,36 @@ mod tests {
         let mut timed = cut.clone();
         timed.words[4].end_ms = 24_980;
         assert!(cut_off_at_end(&[timed], (sample(20_918), sample(25_000))).is_none());
+        // One word is a short answer, not a sentence left unfinished.
+        let answer = spoken(&[("Bonjour", 6_900, 7_900)]);
+        assert!(cut_off_at_end(&[answer], (sample(6_800), sample(7_900))).is_none());
+
+        // Decoded alone, the region adds the words after the first hearing's last two…
+        let alone = spoken(&[
+            ("alors", 23_700, 23_900),
+            ("c'est", 23_900, 24_100),
+            ("maintenant", 24_100, 24_450),
+            ("qu'il", 24_450, 24_700),
+            ("faut", 24_700, 24_878),
+            ("des", 24_878, 25_100),
+            ("ruies.", 25_100, 25_590),
+        ]);
+        let kept = fuller(vec![cut.clone()], vec![alone], Splice::TailOnly);
+        let text: Vec<&str> = kept.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(text, ["alors c'est maintenant qu'il faut", "des ruies."]);
+        assert_eq!(kept[0].end_ms, 24_878);
+        // …and nothing where it does not have them: a short region heard alone may be words
+        // nobody said.
+        let other = spoken(&[
+            ("Je", 23_700, 24_000),
+            ("vends", 24_000, 24_600),
+            ("le", 24_600, 24_800),
+            ("métier.", 24_800, 25_590),
+        ]);
+        assert_eq!(
+            fuller(vec![cut.clone()], vec![other], Splice::TailOnly),
+            vec![cut]
+        );
     }
 
     #[test]
@@ -1980,7 +2042,7 @@ mod tests {
             ("inutile", 31_934, 32_394),
             ("d'attendre.", 32_394, 33_090),
         ]);
-        let kept = fuller(vec![first.clone()], vec![alone.clone()]);
+        let kept = fuller(vec![first.clone()], vec![alone.clone()], Splice::Fuller);
         let text: Vec<&str> = kept.iter().map(|s| s.text.as_str()).collect();
         assert_eq!(
             text,
@@ -1995,7 +2057,7 @@ mod tests {
         assert!(kept[0].end_ms <= kept[1].start_ms, "{kept:#?}");
         // Nothing the two hearings share: the second where the first heard next to nothing…
         let other = spoken(&[("Bonjour", 28_800, 29_500), ("madame.", 29_500, 30_000)]);
-        let kept = fuller(vec![other], vec![alone.clone()]);
+        let kept = fuller(vec![other], vec![alone.clone()], Splice::Fuller);
         assert_eq!(kept, vec![alone]);
         // …else the first: more words are not better words.
         let first = spoken(&[
@@ -2014,7 +2076,10 @@ mod tests {
             ("thank", 18_200, 18_600),
             ("you.", 18_600, 19_550),
         ]);
-        assert_eq!(fuller(vec![first.clone()], vec![again]), vec![first]);
+        assert_eq!(
+            fuller(vec![first.clone()], vec![again], Splice::Fuller),
+            vec![first]
+        );
         // A phrase said twice anchors where the first hearing ended, not at its first saying:
         // the second hearing adds nothing after "your country." and the first stays.
         let first = spoken(&[
@@ -2041,7 +2106,10 @@ mod tests {
             ("your", 9_930, 10_230),
             ("country.", 10_230, 11_000),
         ]);
-        assert_eq!(fuller(vec![first.clone()], vec![again]), vec![first]);
+        assert_eq!(
+            fuller(vec![first.clone()], vec![again], Splice::Fuller),
+            vec![first]
+        );
     }
 
     #[test]
