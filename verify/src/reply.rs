@@ -758,8 +758,60 @@ pub(crate) fn read(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool
     }
     match read_heard(words, (from, to), asked) {
         Reply::Agrees | Reply::Acknowledges if !doubtful.is_empty() => Reply::Unclear,
+        Reply::Unclear if doubtful.is_empty() && ends_taking_it(words, (from, to), asked) => {
+            Reply::Agrees
+        }
         kind => kind,
     }
+}
+
+/// Whether a reply that says other things first ends on taking the offer: its last clauses,
+/// read alone, agree and hold a word that takes it ("allez, je prends", "so yes please",
+/// "go on"), and the words before them neither say no, nor put the decision off, nor doubt,
+/// object, ask, set a condition or decline ("Une seconde, ma fille est là. Ma fille me dit
+/// que c'est bien, allez, je prends"; "Hold on, my son's here. He says it's a good deal, so
+/// yes please"). A customer often speaks of something else, or of whoever they asked, before
+/// they decide; read whole, such a reply was for a person, its other words being of no class.
+/// A bare yes at the end ("I'm at work right now, okay.") takes nothing: it may answer the
+/// words before it.
+fn ends_taking_it(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool) -> bool {
+    let before_says_nothing_against = |c: usize| {
+        let all: Vec<String> = words[from..c].iter().flat_map(|w| parts(w.text)).collect();
+        let has = |class: &[&str]| all.iter().any(|p| class.contains(&p.as_str()));
+        let idiom = |class: &[&str]| idiom_words(words, (from, c), from, class).contains(&true);
+        !(from..c).any(|i| says_no_at(words, i))
+            && ![PUT_OFF, BUT, UNSURE, CONDITION, DECLINE]
+                .into_iter()
+                .any(has)
+            && !words[from..c].iter().any(|w| w.text.trim().ends_with('?'))
+            && !too_dear(&all)
+            && !idiom(DODGES)
+            && !idiom(DECLINES_IN_AN_IDIOM)
+    };
+    let takes_it = |c: usize| {
+        let all: Vec<String> = words[c..to].iter().flat_map(|w| parts(w.text)).collect();
+        all.iter()
+            .any(|p| TAKE.contains(&p.as_str()) || matches!(p.as_str(), "please" | "plaît"))
+            || idiom_words(
+                words,
+                (c, to),
+                opening_word(words, (c, to)),
+                TAKES_IN_AN_IDIOM,
+            )
+            .contains(&true)
+    };
+    (from + 1..to)
+        .filter(|&c| {
+            words[c - 1]
+                .text
+                .trim()
+                .ends_with([',', '.', '!', ';', ':', '…'])
+        })
+        .any(|c| {
+            before_says_nothing_against(c)
+                && takes_it(c)
+                && read_heard(words, (c, to), asked) == Reply::Agrees
+        })
 }
 
 /// [`read`], every word that decides it heard with confidence.

@@ -3232,3 +3232,50 @@ fn advice_to_decide_at_once_is_pressure() {
     let v = french_with("Il vaut mieux prendre le temps de lire le contrat.");
     assert_eq!(finding(&v, "no_pressure").status, FindingStatus::Pass);
 }
+
+/// A customer who speaks of something else, or of whoever they asked, before deciding: the
+/// reply ends on taking the offer, and nothing before it says no, puts it off, doubts,
+/// objects, asks or sets a condition. A bare yes at the end takes nothing; anything against
+/// it before leaves the reply for a person (the negatives hold no phrasing of the packs,
+/// which would take the offer whatever came before: "go ahead").
+#[test]
+fn a_reply_that_ends_on_taking_the_offer_takes_it() {
+    let agreed = (Outcome::Met, FindingStatus::Pass);
+    let en = |answer: &'static str| {
+        english_consent(&[
+            (A, 14_000, "That's everything about our offer."),
+            (C, 17_000, answer),
+        ])
+    };
+    let fr = |answer: &'static str| french_consent("Ça vous convient ?", answer);
+    for said in [
+        "Hold on, my son's here. He says it's a good deal, so yes please.",
+        "Just a second, my wife is here. She likes it, so we'll take it.",
+    ] {
+        assert_eq!(en(said), agreed, "{said}");
+    }
+    for said in [
+        "Une seconde, ma fille est là. Ma fille me dit que c'est bien, allez, je prends.",
+        "Attendez, je demande à mon mari. Bon, il est d'accord, on le prend.",
+    ] {
+        assert_eq!(fr(said), agreed, "{said}");
+    }
+    for said in [
+        "I'm at work right now, okay.",
+        "My wife isn't here, but we're happy with it.",
+        "If there's no contract, we're happy with it.",
+        "Is there a contract? Okay, we're happy with it.",
+        "I'll have to talk to my wife, we're happy with it.",
+        "I'm not sure, my son says it's fine, we're happy with it.",
+    ] {
+        assert_ne!(en(said), agreed, "{said}");
+    }
+    for said in [
+        "Mon mari n'est pas là, mais allez-y.",
+        "C'est trop cher, allez, je prends.",
+        "C'est sans engagement ? Bon, allez-y.",
+        "Je dois en parler à mon mari, allez.",
+    ] {
+        assert_ne!(fr(said), agreed, "{said}");
+    }
+}
