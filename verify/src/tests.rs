@@ -608,6 +608,15 @@ fn english_consent(after: &[(Speaker, u64, &str)]) -> (Outcome, FindingStatus) {
     (f.outcome, f.status)
 }
 
+/// The consent of the English call whose customer answers `answer` to the agent's last word
+/// on the offer.
+fn english_answer_to_the_offer(answer: &str) -> (Outcome, FindingStatus) {
+    english_consent(&[
+        (A, 14_000, "That's everything about our offer."),
+        (C, 17_000, answer),
+    ])
+}
+
 #[test]
 fn english_pack_and_mono_recordings() {
     let book = RuleBook::pack("en-sales").unwrap();
@@ -2953,12 +2962,7 @@ fn an_idiom_takes_declines_or_dodges_the_offer() {
     let agreed = (Outcome::Met, FindingStatus::Pass);
     let refused = (Outcome::Refused, FindingStatus::Fail);
     let to_hear = (Outcome::Missing, FindingStatus::Review);
-    let en = |answer: &'static str| {
-        english_consent(&[
-            (A, 14_000, "That's everything about our offer."),
-            (C, 17_000, answer),
-        ])
-    };
+    let en = english_answer_to_the_offer;
     for said in [
         "You know what, you've got yourself a deal.",
         "Deal, put me down for one.",
@@ -3241,12 +3245,7 @@ fn advice_to_decide_at_once_is_pressure() {
 #[test]
 fn a_reply_that_ends_on_taking_the_offer_takes_it() {
     let agreed = (Outcome::Met, FindingStatus::Pass);
-    let en = |answer: &'static str| {
-        english_consent(&[
-            (A, 14_000, "That's everything about our offer."),
-            (C, 17_000, answer),
-        ])
-    };
+    let en = english_answer_to_the_offer;
     let fr = |answer: &'static str| french_consent("Ça vous convient ?", answer);
     for said in [
         "Hold on, my son's here. He says it's a good deal, so yes please.",
