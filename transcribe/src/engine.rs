@@ -847,13 +847,12 @@ fn fuller(mut first: Vec<Segment>, again: Vec<Segment>, splice: Splice) -> Vec<S
                 && near(j)
         });
         two.or_else(|| {
-            (splice == Splice::Fuller)
-                .then(|| {
-                    (1..again_words.len())
-                        .rev()
-                        .find(|&j| same(again_words[j - 1], last) && near(j))
-                })
-                .flatten()
+            if splice == Splice::TailOnly {
+                return None;
+            }
+            (1..again_words.len())
+                .rev()
+                .find(|&j| same(again_words[j - 1], last) && near(j))
         })
     });
     let Some(from) = tail_from else {

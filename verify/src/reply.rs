@@ -13,7 +13,9 @@
 
 use callproof_models::Segment;
 
-use crate::{affirmative, bare, hypothetical, says_no_at, WordAt, HESITATION, NO_OBJECTION};
+use crate::{
+    affirmative, bare, hypothetical, says_no_at, WordAt, CLAUSE_ENDS, HESITATION, NO_OBJECTION,
+};
 
 /// What a reply says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,13 +274,7 @@ fn idiom_words(
     if subs.iter().any(|(_, p, _)| CONDITION.contains(&p.as_str())) {
         return said;
     }
-    let ends_a_clause = |i: usize| {
-        i + 1 == to
-            || words[i]
-                .text
-                .trim()
-                .ends_with([',', '.', '!', '?', '…', ';', ':'])
-    };
+    let ends_a_clause = |i: usize| i + 1 == to || words[i].text.trim().ends_with(CLAUSE_ENDS);
     for idiom in class {
         let at_opening = idiom.starts_with('^');
         let at_end = idiom.ends_with('$');
@@ -801,12 +797,7 @@ fn ends_taking_it(words: &[WordAt<'_>], (from, to): (usize, usize), asked: bool)
             .contains(&true)
     };
     (from + 1..to)
-        .filter(|&c| {
-            words[c - 1]
-                .text
-                .trim()
-                .ends_with([',', '.', '!', ';', ':', '…'])
-        })
+        .filter(|&c| words[c - 1].text.trim().ends_with(CLAUSE_ENDS))
         .any(|c| {
             before_says_nothing_against(c)
                 && takes_it(c)
