@@ -56,16 +56,21 @@ impl Segment {
     /// first word's start to its last word's end. A segment left without words keeps its
     /// times and has no text.
     pub fn fit_to_words(&mut self) {
-        self.text = self
-            .words
-            .iter()
-            .map(|w| w.text.trim())
-            .collect::<Vec<_>>()
-            .join(" ");
+        self.text = self.words_text();
         if let (Some(first), Some(last)) = (self.words.first(), self.words.last()) {
             self.start_ms = first.start_ms;
             self.end_ms = last.end_ms.max(first.start_ms);
         }
+    }
+
+    /// Its words' texts, trimmed, joined by one space: what the segment says once its words
+    /// changed.
+    pub fn words_text(&self) -> String {
+        self.words
+            .iter()
+            .map(|w| w.text.trim())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Whether the recogniser was unsure of this stretch: a low mean log-probability, or many

@@ -1200,12 +1200,8 @@ pub fn apply_reading(t: &mut Transcript, r: &ScriptReading, probabilities: &[f32
         };
         let first_heard = s.text.clone();
         s.words.splice(from..to, put);
-        s.text = s
-            .words
-            .iter()
-            .map(|w| w.text.trim())
-            .collect::<Vec<_>>()
-            .join(" ");
+        // Its text follows its words, its times stay the window's (not `fit_to_words`).
+        s.text = s.words_text();
         s.heard_first.get_or_insert(first_heard);
         s.second_listen = true;
     }
