@@ -455,8 +455,24 @@ impl Eval<'_> {
         find(&agent_phrases, &agent, floor)
             .into_iter()
             .filter(|c| !c.hypothetical && !self.says_no_in_sentence(c) && !self.in_time_clause(c))
-            .filter(|c| !self.agrees_to_something_else(rule, c))
+            .filter(|c| !self.agrees_to_something_else(rule, c) && !self.opens_a_fact(c))
             .collect()
+    }
+
+    /// Whether the words of claim `c` open a clause of what the agent states ("Je vous
+    /// confirme que vous avez quatorze jours pour changer d'avis", "I accept that it's a lot
+    /// of money"): what they confirm or grant is that clause, not the customer's agreement.
+    /// The customer's "oui, je confirme" matched "Je vous confirme" at 0.75 there, and made
+    /// a disclosure repeated to a hesitant customer a sale stated by the agent alone.
+    fn opens_a_fact(&self, c: &Cand) -> bool {
+        self.streams
+            .iter()
+            .find(|s| s.speaker == c.speaker)
+            .and_then(|s| s.words.get(c.words.1 + 1))
+            .is_some_and(|w| {
+                let next = bare(w.text).replace('’', "'");
+                next == "que" || next.starts_with("qu'") || next == "that"
+            })
     }
 
     /// Whether the agent's words from claim `c` to the customer's next words agree to something
@@ -2527,8 +2543,9 @@ fn answer_heard(heard: &[Heard<'_>], after_offer: bool) -> Option<(u64, String)>
     Some((at, said.join(" ")))
 }
 
-/// Words after a [`NEGATIVE`] that make it no refusal: "pas de problème", "pas de souci",
-/// "no problem", "not a problem", "no worries" wave an objection away.
+/// Words beside a [`NEGATIVE`] that make it no refusal: "pas de problème", "pas de souci",
+/// "no problem", "not a problem", "no worries", "don't worry", "ne vous inquiétez pas" wave
+/// an objection away.
 const NO_OBJECTION: &[&str] = &[
     "problème",
     "problèmes",
@@ -2538,11 +2555,14 @@ const NO_OBJECTION: &[&str] = &[
     "problems",
     "worries",
     "worry",
+    "inquiétez",
+    "inquiète",
+    "inquiéter",
 ];
 
 /// Whether word `i` of `words` says no: a [`NEGATIVE`] that neither waves an objection away
-/// ([`NO_OBJECTION`] one or two words after it) nor asks "why not" ("pourquoi pas", "why
-/// not": an assent).
+/// ([`NO_OBJECTION`] one or two words after it, or right before it: the "pas" of "ne vous
+/// inquiétez pas") nor asks "why not" ("pourquoi pas", "why not": an assent).
 fn says_no_at(words: &[WordAt<'_>], i: usize) -> bool {
     let Some(w) = words.get(i) else {
         return false;
@@ -2550,6 +2570,7 @@ fn says_no_at(words: &[WordAt<'_>], i: usize) -> bool {
     let waved = words[i + 1..]
         .iter()
         .take(2)
+        .chain(i.checked_sub(1).and_then(|b| words.get(b)))
         .any(|n| NO_OBJECTION.contains(&bare(n.text).as_str()));
     let why = i > 0 && matches!(bare(words[i - 1].text).as_str(), "pourquoi" | "why");
     negative(w.text) && !waved && !why

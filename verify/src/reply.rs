@@ -1087,14 +1087,41 @@ const RECORDS: &[&str] = &[
     "switched",
 ];
 
-/// Verbs that record a sale with the particle after them, up to three sub-words on ("I'll
-/// sign you up", "I've set your account up", "I'll put that through").
+/// Verbs that record a sale with the particle or the order after them, up to
+/// [`PARTICLE_WITHIN`] sub-words on ("I'll sign you up", "I've set your account up", "I'll put that through", "je vous mets
+/// tout en place"; "I'll confirm the order", "je transmets votre commande"). Confirming or
+/// passing on is a sale recorded only when what is confirmed or passed on is the order: "je
+/// vous confirme que vous avez quatorze jours" records nothing.
 const RECORDS_WITH: &[(&str, &str)] = &[
     ("sign", "up"),
     ("signed", "up"),
     ("set", "up"),
     ("put", "through"),
+    ("lock", "in"),
+    ("locked", "in"),
+    ("confirm", "order"),
+    ("confirmed", "order"),
+    ("confirm", "booking"),
+    ("confirmed", "booking"),
+    ("confirm", "subscription"),
+    ("confirmed", "subscription"),
+    ("mets", "place"),
+    ("mis", "place"),
+    ("confirme", "commande"),
+    ("confirmé", "commande"),
+    ("confirme", "abonnement"),
+    ("confirmé", "abonnement"),
+    ("confirme", "souscription"),
+    ("confirmé", "souscription"),
+    ("transmets", "commande"),
+    ("transmis", "commande"),
+    ("passe", "commande"),
+    ("passé", "commande"),
 ];
+
+/// Sub-words from a verb of [`RECORDS_WITH`] to its particle or order at most: "je vous mets
+/// tout ça en place" ("tout", "ça", "en", "place"), "I've set your new account up".
+const PARTICLE_WITHIN: usize = 4;
 
 /// Subjects in the first person: the agent speaking of what they do ("je", "j'", "I", "we",
 /// "nous"). Not "on", which English says as a preposition.
@@ -1188,7 +1215,7 @@ fn records_in_sentence(words: &[WordAt<'_>], (from, to): (usize, usize)) -> Opti
     for (k, (i, p)) in subs.iter().enumerate() {
         let alone = RECORDS.contains(&p.as_str());
         let with = RECORDS_WITH.iter().any(|(verb, particle)| {
-            verb == p && subs[k + 1..].iter().take(3).any(|(_, n)| n == particle)
+            verb == p && subs[k + 1..].iter().take(PARTICLE_WITHIN).any(|(_, n)| n == particle)
         });
         if !(alone || with) {
             continue;

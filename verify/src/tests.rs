@@ -2526,6 +2526,74 @@ fn an_agent_who_records_a_sale_in_their_own_words_after_no_assent_is_the_violati
     assert_ne!(finding(&v, "consent").outcome, Outcome::WrongSpeaker);
 }
 
+/// Confirming or passing on the order, or setting it in place, records the sale as any verb
+/// of recording does; confirming anything else records nothing.
+#[test]
+fn an_agent_who_confirms_or_passes_on_the_order_records_a_sale() {
+    let violation = (Outcome::WrongSpeaker, FindingStatus::Fail);
+    for (answer, closing) in [
+        (
+            "Je ne sais pas trop.",
+            "Bon, je confirme votre commande alors.",
+        ),
+        (
+            "Non, ce n'est pas pour moi.",
+            "Très bien, j'ai transmis votre commande au service client.",
+        ),
+        (
+            "Euh, je ne suis pas certaine.",
+            "Parfait, je vous mets tout ça en place.",
+        ),
+        ("Je vais y réfléchir.", "Entendu, je passe la commande."),
+        // Reassurance is no "no".
+        (
+            "Hum, je ne sais pas.",
+            "Ne vous inquiétez pas, je transmets votre commande à l'installateur.",
+        ),
+    ] {
+        assert_eq!(
+            french_closing(answer, closing),
+            violation,
+            "{answer} / {closing}"
+        );
+    }
+    let english = |answer: &'static str, closing: &'static str| {
+        english_consent(&[
+            (A, 14_000, "What do you think?"),
+            (C, 16_000, answer),
+            (A, 19_000, closing),
+        ])
+    };
+    for (answer, closing) in [
+        ("I'm not sure about that.", "Right, I've confirmed your order."),
+        ("Maybe later.", "No problem, I'll lock that in for you."),
+        ("No, I don't think so.", "Lovely, I'll confirm the booking now."),
+    ] {
+        assert_eq!(english(answer, closing), violation, "{answer} / {closing}");
+    }
+    // Confirmed, but not the order: no sale recorded.
+    for closing in [
+        "Je vous confirme que vous avez quatorze jours pour changer d'avis.",
+        "Je vous confirme l'envoi de notre brochure.",
+    ] {
+        assert_ne!(
+            french_closing("Je ne sais pas trop.", closing).0,
+            Outcome::WrongSpeaker,
+            "{closing}"
+        );
+    }
+    for closing in [
+        "I can confirm the price is fixed for a year.",
+        "I'll confirm your details by email.",
+    ] {
+        assert_ne!(
+            english("I'm not sure about that.", closing).0,
+            Outcome::WrongSpeaker,
+            "{closing}"
+        );
+    }
+}
+
 /// A disclosure's words said right after a "no" may deny it: "vous n'aurez rien à signer",
 /// heard "vous n'aurez pas n'assigné" (too garbled for the forbidden statement to be found),
 /// passed the binding clause of a call that denied it. Such a match is for a person; a "no"
