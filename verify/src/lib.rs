@@ -263,8 +263,9 @@ fn find_with(
 /// Where a forbidden rule's meanings ([`Rule::means`]) were said: each a candidate matched in
 /// full (score 1), or with one word heard only close to its group's (`near_score`), its phrase
 /// the groups' words ("price … goes up … tomorrow"), in clauses that end at a punctuation mark
-/// or a pause of [`MAX_PAUSE_IN_MATCH_MS`].
-fn find_meanings(rule: &Rule, streams: &[&Stream<'_>], near_score: f32) -> Vec<Cand> {
+/// or a pause of [`MAX_PAUSE_IN_MATCH_MS`]. With `lost`, also where one group was lost in a
+/// word heard with doubt ([`meaning::Meaning::find_or_near`]), at `near_score` too.
+fn find_meanings(rule: &Rule, streams: &[&Stream<'_>], near_score: f32, lost: bool) -> Vec<Cand> {
     let mut out = Vec::new();
     if rule.means.is_empty() {
         return out;
@@ -299,8 +300,20 @@ fn find_meanings(rule: &Rule, streams: &[&Stream<'_>], near_score: f32) -> Vec<C
             .iter()
             .map(|t| sentence_of_word[t.first_word])
             .collect();
+        // Each token's least word probability, where a group may be lost in one.
+        let heard: Vec<f32> = s
+            .toks
+            .iter()
+            .map(|t| {
+                s.words[t.first_word..=t.last_word.max(t.first_word)]
+                    .iter()
+                    .map(|w| w.prob)
+                    .fold(1.0, f32::min)
+            })
+            .collect();
+        let heard = lost.then_some(heard.as_slice());
         for m in &rule.means {
-            for h in m.find_or_near(&s.toks, &clauses, &sentences) {
+            for h in m.find_or_near(&s.toks, &clauses, &sentences, heard) {
                 // Said with one word heard only close to its group's: never sure, a person
                 // hears it.
                 let score = if h.near.is_some() { near_score } else { 1.0 };
@@ -951,7 +964,7 @@ impl Eval<'_> {
                 .filter(|r| r.kind == RuleKind::Forbidden)
                 .flat_map(|r| {
                     let mut found = find(&r.patterns, &all, self.book.absent_below);
-                    found.extend(self.meanings(r, &all));
+                    found.extend(self.meanings(r, &all, false));
                     found
                 })
                 .filter(|c| !c.hypothetical && self.not_the_statement(c).is_none())
@@ -1083,7 +1096,7 @@ impl Eval<'_> {
         let probably = (self.book.absent_below + self.book.review_below) / 2.0;
         let cands: Vec<Cand> = find(&rule.patterns, &all, self.book.absent_below)
             .into_iter()
-            .chain(self.meanings(rule, &all).into_iter().map(|mut c| {
+            .chain(self.meanings(rule, &all, false).into_iter().map(|mut c| {
                 c.score = c.score.min(probably);
                 c
             }))
@@ -1186,9 +1199,9 @@ impl Eval<'_> {
     /// Where `rule`'s meanings were said ([`find_meanings`]); one read with a word heard only
     /// close to its group's scores between a phrasing absent and one sure, so that it is a
     /// review at most.
-    fn meanings(&self, rule: &Rule, streams: &[&Stream<'_>]) -> Vec<Cand> {
+    fn meanings(&self, rule: &Rule, streams: &[&Stream<'_>], lost: bool) -> Vec<Cand> {
         let near = (self.book.absent_below + self.book.review_below) / 2.0;
-        find_meanings(rule, streams, near)
+        find_meanings(rule, streams, near, lost)
     }
 
     fn forbidden(&self, rule: &Rule) -> Finding {
@@ -1196,7 +1209,7 @@ impl Eval<'_> {
         let mut cands = find(&rule.patterns, &all, self.book.absent_below);
         // Its phrasings first: a statement said word for word is the better evidence.
         cands.extend(
-            self.meanings(rule, &all)
+            self.meanings(rule, &all, true)
                 .into_iter()
                 .filter(|c| !c.hypothetical),
         );
@@ -2310,7 +2323,7 @@ const ANSWER_MS: u64 = 4_000;
 
 /// A word heard with less probability than this may stand for several words said ("au nom
 /// d'" heard as "contacterons d'", at 0.29): alone, it makes the speech around it doubtful.
-const BARELY_HEARD: f32 = 0.35;
+pub(crate) const BARELY_HEARD: f32 = 0.35;
 
 /// How a customer's answer begins when it agrees, in the languages of the built-in packs: said
 /// at the start of a turn once the offer is complete, with no assent phrasing found, the rest

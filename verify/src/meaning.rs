@@ -24,8 +24,11 @@
 //! (One put after the signature, "votre commande sera définitive après signature", is left out
 //! by the verification, for phrasings and meanings alike: `Eval::put_after_signing`.)
 
+use callproof_models::Segment;
+
 use crate::matcher::{is_negation, word_sim};
 use crate::text::{self, Tok};
+use crate::BARELY_HEARD;
 
 /// Words before a meaning's first word read for a "no" that denies it ("there's no need [at
 /// all] to decide today").
@@ -269,6 +272,10 @@ pub struct Meaning {
     after: Vec<bool>,
 }
 
+/// A group placed in a clause: its first token, its end, the alternative heard, and whether it
+/// was lost in a word heard with doubt ([`Meaning::lost_at`]).
+type Placed<'m> = (usize, usize, &'m [String], bool);
+
 /// Where a meaning was said: tokens `start..end` of a stream, and the alternatives heard.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeaningHit {
@@ -338,7 +345,7 @@ impl Meaning {
     /// an "and" or a "so" if any). A "no" in a clause of time or condition is the condition's
     /// ("If you don't sign today, the price goes up"), not a denial of the statement.
     pub fn find(&self, toks: &[Tok], clause: &[usize], sentence: &[usize]) -> Vec<MeaningHit> {
-        self.hits(toks, clause, sentence, false)
+        self.hits(toks, clause, sentence, false, None)
     }
 
     /// Where the meaning was said, as [`Self::find`], and where it was said with one word heard
@@ -346,13 +353,39 @@ impl Meaning {
     /// [`NEAR_WORD_LETTERS`] letters or more: "cette traduction n'existe plus" for "cette
     /// réduction"), in clauses said word for word nowhere: those hits have `near`. A near-miss
     /// never accuses: it is for a person to hear.
+    ///
+    /// With `heard` (each token's least word probability), a meaning of three groups or more
+    /// is also near where one group stands on a single word heard with doubt and every other
+    /// group was heard word for word ([`Self::lost_at`]): "Ce tarif n'est garantique à ce
+    /// soir", "à" at 0.43 where "que jusqu'" was said; "This prize is just for people who sign
+    /// up during this call", "prize" at 0.29. The statement may have been said and garbled;
+    /// the recording, not the rule set, decides, and a person hears it.
     pub fn find_or_near(
         &self,
         toks: &[Tok],
         clause: &[usize],
         sentence: &[usize],
+        heard: Option<&[f32]>,
     ) -> Vec<MeaningHit> {
-        self.hits(toks, clause, sentence, true)
+        self.hits(toks, clause, sentence, true, heard)
+    }
+
+    /// Whether a group may stand on token `at` of the clause `from..to`, lost in a word heard
+    /// with doubt (`heard`: each token's least word probability): under
+    /// [`Segment::DOUBTFUL_WORD_BELOW`], and either barely heard ([`BARELY_HEARD`]) or with
+    /// another word of the clause heard with doubt — garbled speech, as a missing item's place
+    /// is judged doubtful. Only in a meaning of three groups or more, so that two groups are
+    /// always heard word for word ("now" and any doubtful word is no statement).
+    fn lost_at(&self, heard: &[f32], at: usize, from: usize, to: usize) -> bool {
+        let doubtful = |i: usize| {
+            heard
+                .get(i)
+                .is_some_and(|&p| p < Segment::DOUBTFUL_WORD_BELOW)
+        };
+        self.groups.len() >= 3
+            && doubtful(at)
+            && (heard.get(at).is_some_and(|&p| p < BARELY_HEARD)
+                || (from..to).filter(|&i| i != at && doubtful(i)).count() >= 1)
     }
 
     fn hits(
@@ -361,6 +394,7 @@ impl Meaning {
         clause: &[usize],
         sentence: &[usize],
         near: bool,
+        heard: Option<&[f32]>,
     ) -> Vec<MeaningHit> {
         let toks = &read_restrictions(toks, Some(clause));
         let mut spans: Vec<(usize, usize)> = Vec::new();
@@ -398,7 +432,7 @@ impl Meaning {
             let modes: &[bool] = if near { &[false, true] } else { &[false] };
             let hit = modes.iter().find_map(|&near| {
                 reads.iter().find_map(|&(start, deny_from)| {
-                    self.in_clause(toks, start, deny_from, to, near)
+                    self.in_clause(toks, start, deny_from, to, near, heard)
                 })
             });
             out.extend(hit);
@@ -416,17 +450,19 @@ impl Meaning {
         deny_from: usize,
         to: usize,
         near: bool,
+        heard: Option<&[f32]>,
     ) -> Option<MeaningHit> {
         // (first token, end, the alternative heard) of each group.
-        let mut taken: Vec<(usize, usize, &[String])> = Vec::new();
+        let mut taken: Vec<Placed<'_>> = Vec::new();
         // `Some(None)`: one near-miss may be read, none yet; `None`: word for word only.
         let mut near_word: Option<Option<f32>> = near.then_some(None);
-        if !self.place(0, toks, from, to, &mut taken, &mut near_word) {
+        let lost = heard.filter(|_| near);
+        if !self.place(0, toks, (from, to), &mut taken, &mut near_word, lost) {
             return None;
         }
         let start = taken.iter().map(|t| t.0).min()?;
         let end = taken.iter().map(|t| t.1).max()?;
-        let own = |i: usize| taken.iter().any(|&(s, e, _)| s <= i && i < e);
+        let own = |i: usize| taken.iter().any(|&(s, e, _, _)| s <= i && i < e);
         let denied = (start.saturating_sub(DENIAL_REACH).max(deny_from)..end)
             .filter(|&i| !own(i))
             .any(|i| says_no_before(toks, i, end) || DENY_ALSO.contains(&toks[i].norm.as_str()));
@@ -451,13 +487,25 @@ impl Meaning {
         &'m self,
         g: usize,
         toks: &[Tok],
-        from: usize,
-        to: usize,
-        taken: &mut Vec<(usize, usize, &'m [String])>,
+        (from, to): (usize, usize),
+        taken: &mut Vec<Placed<'m>>,
         near: &mut Option<Option<f32>>,
+        lost: Option<&[f32]>,
     ) -> bool {
         let Some(alternatives) = self.groups.get(g) else {
-            return true;
+            // A group lost in a word heard with doubt is read only beside the others heard
+            // with confidence: "Your policy ends (0.48) next month and we can offer you a new at
+            // $320 per (0.33) year" has two of its three groups in doubt.
+            return !taken.iter().any(|t| t.3)
+                || lost.is_some_and(|heard| {
+                    taken.iter().filter(|t| !t.3).all(|t| {
+                        (t.0..t.1).all(|i| {
+                            heard
+                                .get(i)
+                                .is_some_and(|&p| p >= Segment::DOUBTFUL_WORD_BELOW)
+                        })
+                    })
+                });
         };
         // A group written after `>` starts after every group placed before it, and restricted
         // by an "only" before it, is what the "only" restricts.
@@ -472,10 +520,22 @@ impl Meaning {
             .find(|t| t.2.len() == 1 && ONLY.contains(&t.2[0].as_str()))
             .map(|t| t.0);
         for at in earliest..to {
-            for alt in alternatives {
-                let end = at + alt.len();
+            // Each alternative word for word (or with a near-miss); then, where a near-miss may
+            // still be read, the group lost in the one word heard with doubt at `at`.
+            let lost_here = matches!(near, Some(None))
+                && lost.is_some_and(|heard| self.lost_at(heard, at, from, to));
+            let tries = alternatives
+                .iter()
+                .map(|alt| (alt, at + alt.len(), false))
+                .chain(
+                    alternatives
+                        .first()
+                        .filter(|_| lost_here)
+                        .map(|alt| (alt, at + 1, true)),
+                );
+            for (alt, end, in_doubt) in tries {
                 if end > to
-                    || taken.iter().any(|&(s, e, _)| s < end && at < e)
+                    || taken.iter().any(|&(s, e, _, _)| s < end && at < e)
                     || the_customers_own(toks, from, at, end)
                     || (alt.len() == 1
                         && ONLY.contains(&alt[0].as_str())
@@ -493,6 +553,8 @@ impl Meaning {
                     .collect();
                 let close: Vec<usize> = (0..sims.len()).filter(|&k| sims[k] < SAME_WORD).collect();
                 let this_near = match (close.as_slice(), &*near) {
+                    // Lost in a word heard with doubt: how close that word is, for the record.
+                    _ if in_doubt => Some(sims.iter().copied().fold(0.0, f32::max)),
                     ([], _) => None,
                     ([k], Some(None))
                         if sims[*k] >= NEAR_WORD
@@ -502,11 +564,11 @@ impl Meaning {
                     }
                     _ => continue,
                 };
-                taken.push((at, end, alt.as_slice()));
+                taken.push((at, end, alt.as_slice(), in_doubt));
                 if this_near.is_some() {
                     *near = Some(this_near);
                 }
-                if self.place(g + 1, toks, from, to, taken, near) {
+                if self.place(g + 1, toks, (from, to), taken, near, lost) {
                     return true;
                 }
                 taken.pop();
@@ -681,7 +743,7 @@ mod tests {
             let (toks, zeros) = one_clause(text, "en");
             (
                 m.find(&toks, &zeros, &zeros).len(),
-                m.find_or_near(&toks, &zeros, &zeros)
+                m.find_or_near(&toks, &zeros, &zeros, None)
                     .into_iter()
                     .filter(|h| h.near.is_some())
                     .map(|h| (h.heard, h.near.is_some()))
@@ -703,6 +765,92 @@ mod tests {
         // Two words heard otherwise, or a short one: nothing.
         assert_eq!(near("The promocion expirez tonight"), (0, vec![]));
         assert_eq!(near("The promotion endz tonite"), (0, vec![]));
+    }
+
+    #[test]
+    fn a_group_lost_in_words_heard_with_doubt_is_a_near_miss_never_a_statement() {
+        let m = Meaning::compile(
+            &[
+                "offre|prix|tarif".into(),
+                "expire|sera partie".into(),
+                "ce soir|demain".into(),
+            ],
+            "fr",
+        )
+        .unwrap();
+        // Each token heard at `p` but those whose text is in `doubtful`, heard at their own.
+        let lost = |text: &str, doubtful: &[(&str, f32)]| {
+            let (toks, zeros) = one_clause(text, "fr");
+            let heard: Vec<f32> = toks
+                .iter()
+                .map(|t| doubtful.iter().find(|d| d.0 == t.norm).map_or(0.9, |d| d.1))
+                .collect();
+            (
+                m.find(&toks, &zeros, &zeros).len(),
+                m.find_or_near(&toks, &zeros, &zeros, Some(&heard))
+                    .into_iter()
+                    .filter(|h| h.near.is_some())
+                    .count(),
+            )
+        };
+        // "à ce tarif" garbled into "saparif", with another word of the clause doubtful.
+        assert_eq!(
+            lost(
+                "il ne me reste que saparif elle sera partie ce soir",
+                &[("saparif", 0.45), ("reste", 0.44)]
+            ),
+            (0, 1)
+        );
+        // Barely heard, alone: the same.
+        assert_eq!(
+            lost("ce sarif sera partie ce soir", &[("sarif", 0.2)]),
+            (0, 1)
+        );
+        // One doubtful word that is not barely heard, alone in the clause: speech heard.
+        assert_eq!(
+            lost("ce sarif sera partie ce soir", &[("sarif", 0.45)]),
+            (0, 0)
+        );
+        // Two groups lost: nothing.
+        assert_eq!(
+            lost(
+                "ce sarif sera pati ce soir",
+                &[("sarif", 0.2), ("pati", 0.2)]
+            ),
+            (0, 0)
+        );
+        // Another group heard with doubt too: nothing.
+        assert_eq!(
+            lost(
+                "ce sarif sera partie ce soir",
+                &[("sarif", 0.2), ("partie", 0.45)]
+            ),
+            (0, 0)
+        );
+        // Heard with confidence: no group is lost anywhere.
+        assert_eq!(
+            lost("il ne me reste que saparif elle sera partie ce soir", &[]),
+            (0, 0)
+        );
+        // Without the probabilities, no group is read as lost.
+        let (toks, zeros) = one_clause("ce sarif sera partie ce soir", "fr");
+        assert!(m
+            .find_or_near(&toks, &zeros, &zeros, None)
+            .iter()
+            .all(|h| h.near.is_none()));
+    }
+
+    #[test]
+    fn a_meaning_of_two_groups_is_never_read_with_one_lost() {
+        let m = Meaning::compile(&["need a decision".into(), "now|today".into()], "en").unwrap();
+        let (toks, zeros) = one_clause("we need a dishon now", "en");
+        let heard: Vec<f32> = toks
+            .iter()
+            .map(|t| if t.norm == "dishon" { 0.1 } else { 0.9 })
+            .collect();
+        assert!(m
+            .find_or_near(&toks, &zeros, &zeros, Some(&heard))
+            .is_empty());
     }
 
     #[test]

@@ -1215,7 +1215,11 @@ fn records_in_sentence(words: &[WordAt<'_>], (from, to): (usize, usize)) -> Opti
     for (k, (i, p)) in subs.iter().enumerate() {
         let alone = RECORDS.contains(&p.as_str());
         let with = RECORDS_WITH.iter().any(|(verb, particle)| {
-            verb == p && subs[k + 1..].iter().take(PARTICLE_WITHIN).any(|(_, n)| n == particle)
+            verb == p
+                && subs[k + 1..]
+                    .iter()
+                    .take(PARTICLE_WITHIN)
+                    .any(|(_, n)| n == particle)
         });
         if !(alone || with) {
             continue;

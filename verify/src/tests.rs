@@ -259,6 +259,63 @@ fn no_pressure_after(said: &str) -> Finding {
     .clone()
 }
 
+/// The no_pressure finding of the English sale with the agent's `said` added at 20 s, each word
+/// of `doubtful` heard at its probability.
+fn no_pressure_heard(said: &str, doubtful: &[(&str, f32)]) -> Finding {
+    let mut t = english_sale();
+    let mut s = transcript(&[(A, 20_000, said)]).segments[0].clone();
+    for w in &mut s.words {
+        if let Some(d) = doubtful.iter().find(|d| w.text.trim() == d.0) {
+            w.probability = d.1;
+        }
+    }
+    t.segments.push(s);
+    let en = RuleBook::pack("en-sales").unwrap();
+    finding(
+        &run(&en, &t, &meta("2026-03-03T10:30:00+01:00")),
+        "no_pressure",
+    )
+    .clone()
+}
+
+/// A forbidden statement whose every part but one was heard word for word, that one lost in a
+/// word heard with doubt, may have been said: for a person to hear, never an accusation, and
+/// never where the rest was heard with doubt too or the word was heard well enough.
+#[test]
+fn a_forbidden_statement_with_a_part_lost_in_doubt_is_for_review() {
+    let said = "This prize is just for people who sign up during this call.";
+    let f = no_pressure_heard(said, &[("prize", 0.29)]);
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::ForbiddenSaid, FindingStatus::Review),
+        "{f:?}"
+    );
+    // Heard with some confidence, the word is what was said: no statement.
+    let f = no_pressure_heard(said, &[("prize", 0.45)]);
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Met, FindingStatus::Pass),
+        "{f:?}"
+    );
+    // Another part of it heard with doubt as well: too little was heard to hold it said.
+    let f = no_pressure_heard(said, &[("prize", 0.29), ("call.", 0.4)]);
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Met, FindingStatus::Pass),
+        "{f:?}"
+    );
+    // Said and heard: the accusation.
+    let f = no_pressure_heard(
+        "This price is just for people who sign up during this call.",
+        &[],
+    );
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::ForbiddenSaid, FindingStatus::Fail),
+        "{f:?}"
+    );
+}
+
 /// What an honest agent says to take pressure off is the forbidden statement's words under a
 /// "no": "You don't have to decide right now" holds "decide right now" word for word, "Rien
 /// n'est définitif" "c'est définitif" but its first word. Neither is the statement; said
@@ -2565,9 +2622,15 @@ fn an_agent_who_confirms_or_passes_on_the_order_records_a_sale() {
         ])
     };
     for (answer, closing) in [
-        ("I'm not sure about that.", "Right, I've confirmed your order."),
+        (
+            "I'm not sure about that.",
+            "Right, I've confirmed your order.",
+        ),
         ("Maybe later.", "No problem, I'll lock that in for you."),
-        ("No, I don't think so.", "Lovely, I'll confirm the booking now."),
+        (
+            "No, I don't think so.",
+            "Lovely, I'll confirm the booking now.",
+        ),
     ] {
         assert_eq!(english(answer, closing), violation, "{answer} / {closing}");
     }
