@@ -2444,6 +2444,16 @@ fn french_closing(answer: &str, closing: &str) -> (Outcome, FindingStatus) {
     (f.outcome, f.status)
 }
 
+/// The consent of the English call when the customer answers "What do you think?" with
+/// `answer` and the agent then says `closing`.
+fn english_closing(answer: &str, closing: &str) -> (Outcome, FindingStatus) {
+    english_consent(&[
+        (A, 14_000, "What do you think?"),
+        (C, 16_000, answer),
+        (A, 19_000, closing),
+    ])
+}
+
 #[test]
 fn an_agent_who_records_a_sale_in_their_own_words_after_no_assent_is_the_violation() {
     let french = french_closing;
@@ -2498,13 +2508,7 @@ fn an_agent_who_records_a_sale_in_their_own_words_after_no_assent_is_the_violati
             "{closing}"
         );
     }
-    let english = |answer: &'static str, closing: &'static str| {
-        english_consent(&[
-            (A, 14_000, "What do you think?"),
-            (C, 16_000, answer),
-            (A, 19_000, closing),
-        ])
-    };
+    let english = english_closing;
     for (answer, closing) in [
         (
             "I'm not sure, to be honest.",
@@ -2614,13 +2618,7 @@ fn an_agent_who_confirms_or_passes_on_the_order_records_a_sale() {
             "{answer} / {closing}"
         );
     }
-    let english = |answer: &'static str, closing: &'static str| {
-        english_consent(&[
-            (A, 14_000, "What do you think?"),
-            (C, 16_000, answer),
-            (A, 19_000, closing),
-        ])
-    };
+    let english = english_closing;
     for (answer, closing) in [
         (
             "I'm not sure about that.",
