@@ -3026,6 +3026,8 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                 .find_map(|j| met[j].map(|m| if named(j) { m.0 } else { m.1 }));
             let after = (i + 1..findings.len())
                 .find_map(|j| met[j].map(|m| if named(j) { m.1 } else { m.0 }));
+            // Where the next item's match ends: the rest of its sentence comes after.
+            let after_end = (i + 1..findings.len()).find_map(|j| met[j].map(|m| m.1));
             let (mut lo, mut hi) = (before.unwrap_or(0), after.unwrap_or(u64::MAX));
             if rule.kind == RuleKind::Consent {
                 // The customer answers after the items the consent depends on.
@@ -3094,6 +3096,29 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
             let shortest = shortest_said_ms(rule);
             let rules_saying = rules_saying.get_or_init(|| PhrasingWords::rules_saying(book));
             let phrasing_words = PhrasingWords::of(rule, &book.language, rules_saying);
+            // The rest of the sentence the next item was found in, after its match: a
+            // disclosure said last in that sentence ("…vous ne serez engagée qu'à la
+            // signature du contrat que nous vous enverrons") is there. Only a word barely
+            // heard there counts ("…du contrat que nos envérones", 0.31): the place is judged
+            // between the neighbours, and a wider one would make doubt of any garbled word.
+            let mut rest_of_sentence = match after_end {
+                // From the match's last word, which may end the sentence itself.
+                Some(from) if rule.kind == RuleKind::Required && from < read_to => {
+                    words_between(&window, from.saturating_sub(1), read_to)
+                }
+                _ => Vec::new(),
+            };
+            if let Some(end) = rest_of_sentence
+                .iter()
+                .position(|h| h.4.trim().ends_with(SENTENCE_ENDS))
+            {
+                rest_of_sentence.truncate(end + 1);
+            }
+            // Words another item was found on are that item's.
+            rest_of_sentence.retain(|h| {
+                after_end.is_some_and(|from| h.1 >= from)
+                    && !met.iter().flatten().any(|&(s, e)| h.1 < e && s < h.2)
+            });
             let mut low: Vec<&Heard> = Vec::new();
             for (words, in_place) in [(&heard, true), (&window_heard, false)] {
                 let mut k = 0;
@@ -3116,6 +3141,12 @@ fn doubt(book: &RuleBook, t: &Transcript, mono: bool, findings: &mut [Finding]) 
                     }
                     k = run_end;
                 }
+            }
+            for h in rest_of_sentence
+                .iter()
+                .filter(|h| h.3 < BARELY_HEARD && could_hold(std::slice::from_ref(*h), shortest))
+            {
+                push_once(&mut low, h);
             }
             low.sort_by_key(|h| h.1);
             // A number, then a word heard with doubt or that is no word of the language,

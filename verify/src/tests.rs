@@ -3407,3 +3407,93 @@ fn a_reply_that_ends_on_taking_the_offer_takes_it() {
         assert_ne!(fr(said), agreed, "{said}");
     }
 }
+
+/// The written confirmation of the French compliant call whose withdrawal notice, then binding
+/// notice, then confirmation are said in one sentence as `said`, each word of `heard` at its
+/// probability.
+fn written_confirmation_in(said: &'static str, heard: &[(&str, f32)]) -> Finding {
+    let mut turns = compliant();
+    turns[4] = (A, 19_000, said);
+    turns.remove(5);
+    let mut t = transcript(&turns);
+    for w in t.segments.iter_mut().flat_map(|s| &mut s.words) {
+        if let Some(h) = heard.iter().find(|h| w.text.trim() == h.0) {
+            w.probability = h.1;
+        }
+    }
+    let fr = RuleBook::pack("fr-demarchage").unwrap();
+    finding(
+        &run(&fr, &t, &meta("2026-03-03T10:30:00+01:00")),
+        "written_confirmation",
+    )
+    .clone()
+}
+
+/// The price of the French compliant call whose offer is said without one and whose
+/// withdrawal notice is said as `said`, each word of `heard` at its probability.
+fn price_in(said: &'static str, heard: &[(&str, f32)]) -> Finding {
+    let mut turns = compliant();
+    turns[3] = (A, 15_000, "Notre offre est une box internet.");
+    turns[4] = (A, 19_000, said);
+    let mut t = transcript(&turns);
+    for w in t.segments.iter_mut().flat_map(|s| &mut s.words) {
+        if let Some(h) = heard.iter().find(|h| w.text.trim() == h.0) {
+            w.probability = h.1;
+        }
+    }
+    let fr = RuleBook::pack("fr-demarchage").unwrap();
+    finding(&run(&fr, &t, &meta("2026-03-03T10:30:00+01:00")), "price").clone()
+}
+
+/// A disclosure said last in the sentence of the next one ("…vous ne serez engagée qu'à la
+/// signature du contrat que nous vous enverrons") was not said "missing" where the rest of that
+/// sentence was barely heard ("…que nos envérones", 0.31): that word may be it.
+#[test]
+fn a_word_barely_heard_after_the_next_item_in_its_sentence_makes_the_item_doubtful() {
+    let said = "avec quatorze jours de rétractation, et vous ne serez engagée qu'à la signature du contrat que nos envérones";
+    let f = written_confirmation_in(said, &[("envérones", 0.31)]);
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Review),
+        "{f:?}"
+    );
+    assert!(f.detail.contains("envérones"), "{}", f.detail);
+    // Heard with some confidence, the word is what was said: the item is missing.
+    let f = written_confirmation_in(said, &[("envérones", 0.45)]);
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Fail),
+        "{f:?}"
+    );
+    // Nor one another item was found on ("par e-mail" is the written confirmation), nor one
+    // heard with some confidence.
+    let said = "Vous avez quatorze jours de rétractation, et vous recevrez le contrat par e-mail.";
+    let f = price_in(said, &[("e-mail.", 0.2)]);
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Fail),
+        "{f:?}"
+    );
+    let said =
+        "Vous avez quatorze jours de rétractation, et vous recevrez le contrat sous huitaine.";
+    let f = price_in(said, &[("huitaine.", 0.45)]);
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Fail),
+        "{f:?}"
+    );
+    let f = price_in(said, &[("huitaine.", 0.2)]);
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Review),
+        "{f:?}"
+    );
+    // A word barely heard in another sentence after it says nothing of it.
+    let said = "avec quatorze jours de rétractation, et vous ne serez engagée qu'à la signature. Merci pour votre envérones";
+    let f = written_confirmation_in(said, &[("envérones", 0.31)]);
+    assert_eq!(
+        (f.outcome, f.status),
+        (Outcome::Missing, FindingStatus::Fail),
+        "{f:?}"
+    );
+}
