@@ -300,17 +300,20 @@ fn find_meanings(rule: &Rule, streams: &[&Stream<'_>], near_score: f32, lost: bo
             .iter()
             .map(|t| sentence_of_word[t.first_word])
             .collect();
-        // Each token's least word probability, where a group may be lost in one.
-        let heard: Vec<f32> = s
-            .toks
-            .iter()
-            .map(|t| {
-                s.words[t.first_word..=t.last_word.max(t.first_word)]
-                    .iter()
-                    .map(|w| w.prob)
-                    .fold(1.0, f32::min)
-            })
-            .collect();
+        // Each token's least word probability, where a group may be lost in one (only then).
+        let heard: Vec<f32> = if lost {
+            s.toks
+                .iter()
+                .map(|t| {
+                    s.words[t.first_word..=t.last_word.max(t.first_word)]
+                        .iter()
+                        .map(|w| w.prob)
+                        .fold(1.0, f32::min)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let heard = lost.then_some(heard.as_slice());
         for m in &rule.means {
             for h in m.find_or_near(&s.toks, &clauses, &sentences, heard) {

@@ -3408,13 +3408,15 @@ fn a_reply_that_ends_on_taking_the_offer_takes_it() {
     }
 }
 
-/// The written confirmation of the French compliant call whose withdrawal notice, then binding
-/// notice, then confirmation are said in one sentence as `said`, each word of `heard` at its
-/// probability.
-fn written_confirmation_in(said: &'static str, heard: &[(&str, f32)]) -> Finding {
+/// The finding of `rule` in the French compliant call changed by `change`, each word of `heard`
+/// at its probability.
+fn french_heard(
+    change: impl Fn(&mut Vec<(Speaker, u64, &'static str)>),
+    heard: &[(&str, f32)],
+    rule: &str,
+) -> Finding {
     let mut turns = compliant();
-    turns[4] = (A, 19_000, said);
-    turns.remove(5);
+    change(&mut turns);
     let mut t = transcript(&turns);
     for w in t.segments.iter_mut().flat_map(|s| &mut s.words) {
         if let Some(h) = heard.iter().find(|h| w.text.trim() == h.0) {
@@ -3422,27 +3424,27 @@ fn written_confirmation_in(said: &'static str, heard: &[(&str, f32)]) -> Finding
         }
     }
     let fr = RuleBook::pack("fr-demarchage").unwrap();
-    finding(
-        &run(&fr, &t, &meta("2026-03-03T10:30:00+01:00")),
-        "written_confirmation",
-    )
-    .clone()
+    finding(&run(&fr, &t, &meta("2026-03-03T10:30:00+01:00")), rule).clone()
+}
+
+/// The written confirmation of the French compliant call whose withdrawal notice, then binding
+/// notice, then confirmation are said in one sentence as `said`.
+fn written_confirmation_in(said: &'static str, heard: &[(&str, f32)]) -> Finding {
+    let change = |turns: &mut Vec<(Speaker, u64, &'static str)>| {
+        turns[4] = (A, 19_000, said);
+        turns.remove(5);
+    };
+    french_heard(change, heard, "written_confirmation")
 }
 
 /// The price of the French compliant call whose offer is said without one and whose
-/// withdrawal notice is said as `said`, each word of `heard` at its probability.
+/// withdrawal notice is said as `said`.
 fn price_in(said: &'static str, heard: &[(&str, f32)]) -> Finding {
-    let mut turns = compliant();
-    turns[3] = (A, 15_000, "Notre offre est une box internet.");
-    turns[4] = (A, 19_000, said);
-    let mut t = transcript(&turns);
-    for w in t.segments.iter_mut().flat_map(|s| &mut s.words) {
-        if let Some(h) = heard.iter().find(|h| w.text.trim() == h.0) {
-            w.probability = h.1;
-        }
-    }
-    let fr = RuleBook::pack("fr-demarchage").unwrap();
-    finding(&run(&fr, &t, &meta("2026-03-03T10:30:00+01:00")), "price").clone()
+    let change = |turns: &mut Vec<(Speaker, u64, &'static str)>| {
+        turns[3] = (A, 15_000, "Notre offre est une box internet.");
+        turns[4] = (A, 19_000, said);
+    };
+    french_heard(change, heard, "price")
 }
 
 /// A disclosure said last in the sentence of the next one ("…vous ne serez engagée qu'à la
