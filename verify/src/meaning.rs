@@ -385,7 +385,7 @@ impl Meaning {
         self.groups.len() >= 3
             && doubtful(at)
             && (heard.get(at).is_some_and(|&p| p < BARELY_HEARD)
-                || (from..to).filter(|&i| i != at && doubtful(i)).count() >= 1)
+                || (from..to).any(|i| i != at && doubtful(i)))
     }
 
     fn hits(
